@@ -1,0 +1,80 @@
+package risk
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package wraps one of these,
+// so callers branch with errors.Is and read detail with errors.As.
+var (
+	// ErrConfidence reports a confidence or prior that is NaN or outside [0, 1].
+	ErrConfidence = errors.New("risk: confidence must be a number in [0, 1]")
+	// ErrWeight reports a fusion weight that is negative, NaN or infinite.
+	ErrWeight = errors.New("risk: fusion weight must be finite and non-negative")
+	// ErrConfig reports an invalid configuration value.
+	ErrConfig = errors.New("risk: invalid configuration")
+	// ErrAmount reports a negative or overflowing amount.
+	ErrAmount = errors.New("risk: invalid amount")
+	// ErrCurrency reports a currency code that is not an active ISO 4217 code
+	// with minor units.
+	ErrCurrency = errors.New("risk: unknown currency")
+	// ErrCurrencyMismatch reports amounts in different currencies that were
+	// combined or compared.
+	ErrCurrencyMismatch = errors.New("risk: currency mismatch")
+	// ErrPolicy reports an invalid Policy.
+	ErrPolicy = errors.New("risk: invalid policy")
+	// ErrIdentifier reports a malformed neighbour identifier (MAC address).
+	ErrIdentifier = errors.New("risk: malformed neighbour identifier")
+	// ErrNeighborKind reports an unknown NeighborKind.
+	ErrNeighborKind = errors.New("risk: unknown neighbour kind")
+	// ErrRSSI reports an RSSI outside the plausible range.
+	ErrRSSI = errors.New("risk: RSSI out of range")
+	// ErrObservation reports an observation that is malformed as a whole
+	// (missing terminal, missing time, too many neighbours).
+	ErrObservation = errors.New("risk: invalid neighbour observation")
+	// ErrNoProfile is returned by a ProfileStore that holds no profile for
+	// the terminal. Scorers treat it as "no evidence", not as a failure.
+	ErrNoProfile = errors.New("risk: no neighbour profile for terminal")
+	// ErrProfile reports a malformed neighbour profile.
+	ErrProfile = errors.New("risk: invalid neighbour profile")
+	// ErrStore wraps a failure of a ProfileStore implementation.
+	ErrStore = errors.New("risk: profile store failed")
+)
+
+// SignalError locates an invalid signal passed to fusion.
+type SignalError struct {
+	Index  int     // position in the argument list
+	Source string  // the signal's Source
+	Value  float64 // the offending confidence
+	Err    error   // ErrConfidence
+}
+
+func (e *SignalError) Error() string {
+	return fmt.Sprintf("risk: signal %d (%q): confidence %v: %v", e.Index, e.Source, e.Value, e.Err)
+}
+
+// Unwrap returns the underlying sentinel.
+func (e *SignalError) Unwrap() error { return e.Err }
+
+// NeighborError locates an invalid neighbour inside an observation.
+type NeighborError struct {
+	Index int    // position in NeighborObservation.Seen
+	ID    string // the identifier as reported (truncated to 64 bytes)
+	Err   error  // ErrIdentifier, ErrNeighborKind or ErrRSSI, possibly wrapped
+}
+
+func (e *NeighborError) Error() string {
+	return fmt.Sprintf("risk: neighbour %d %q: %v", e.Index, e.ID, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *NeighborError) Unwrap() error { return e.Err }
+
+// truncate bounds attacker-controlled text before it is stored in an error.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,202 @@
+package risk
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// DefaultEpsilon is the default clamp: confidences and the prior are
+// limited to [DefaultEpsilon, 1-DefaultEpsilon] before fusion, so that no
+// single signal can move the fused log-odds by more than about ±6.9
+// (a likelihood ratio of 999:1) and none can force certainty.
+const DefaultEpsilon = 1e-3
+
+// FuseConfig configures a Fuser. The zero value fuses every source with
+// weight 1 and clamps with DefaultEpsilon.
+type FuseConfig struct {
+	// Weights scales the log-likelihood ratio of each source, keyed by
+	// Signal.Source. Sources not listed weigh 1. Use weights below 1 for
+	// sources whose evidence is correlated (for example two cameras
+	// looking at the same counter: 0.5 each), 0 to ignore a source.
+	// Weights must be finite and non-negative.
+	Weights map[string]float64
+	// Epsilon clamps confidences and the prior to [Epsilon, 1-Epsilon].
+	// Zero selects DefaultEpsilon. A host that wants a single signal to be
+	// able to force (near) certainty sets a tiny Epsilon such as 1e-12;
+	// Epsilon must lie in [1e-15, 0.5).
+	Epsilon float64
+}
+
+// Validate reports whether c is usable.
+func (c FuseConfig) Validate() error {
+	if c.Epsilon != 0 && !(c.Epsilon >= 1e-15 && c.Epsilon < 0.5) {
+		return fmt.Errorf("%w: FuseConfig.Epsilon %v not in [1e-15, 0.5)", ErrConfig, c.Epsilon)
+	}
+	for src, w := range c.Weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return fmt.Errorf("%w: source %q weight %v", ErrWeight, truncate(src, 64), w)
+		}
+	}
+	return nil
+}
+
+// Fuser fuses signals by naive-Bayes log-likelihood-ratio summation around a
+// prior:
+//
+//	logit(P) = logit(prior) + Σ wᵢ·(logit(cᵢ) − logit(prior))
+//
+// where cᵢ is signal i's Confidence (clamped to [ε, 1−ε]) read as the
+// posterior that signal alone would give from the same prior, and wᵢ is its
+// source weight. A Fuser is immutable and safe for concurrent use.
+type Fuser struct {
+	weights map[string]float64
+	eps     float64
+}
+
+// NewFuser validates cfg and returns a Fuser. The weight map is copied.
+func NewFuser(cfg FuseConfig) (*Fuser, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Fuser{eps: cfg.Epsilon}
+	if f.eps == 0 {
+		f.eps = DefaultEpsilon
+	}
+	if len(cfg.Weights) > 0 {
+		f.weights = make(map[string]float64, len(cfg.Weights))
+		for k, v := range cfg.Weights {
+			f.weights[k] = v
+		}
+	}
+	return f, nil
+}
+
+// defaultFuser backs the package-level Fuse. It is never modified.
+var defaultFuser = Fuser{eps: DefaultEpsilon}
+
+// Fuse combines signals around prior with weight 1 for every source and the
+// default clamp (see Fuser). A signal that is absent contributes nothing, and
+// the result does not depend on the order of signals. Out-of-range values are
+// clamped; if prior or any confidence is NaN, Fuse returns NaN, which
+// Policy.Decide rejects — use Fuser.Explain to obtain a descriptive error
+// instead. Fuse does not allocate.
+func Fuse(prior float64, signals ...Signal) float64 {
+	return defaultFuser.Fuse(prior, signals...)
+}
+
+// Weight returns the weight f applies to source.
+func (f *Fuser) Weight(source string) float64 {
+	if w, ok := f.weights[source]; ok {
+		return w
+	}
+	return 1
+}
+
+// Epsilon returns the clamp in use.
+func (f *Fuser) Epsilon() float64 { return f.eps }
+
+func (f *Fuser) clamp(p float64) float64 {
+	// NaN passes through both comparisons unchanged.
+	if p < f.eps {
+		return f.eps
+	}
+	if p > 1-f.eps {
+		return 1 - f.eps
+	}
+	return p
+}
+
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Fuse is the configured form of the package-level Fuse. It does not
+// allocate.
+func (f *Fuser) Fuse(prior float64, signals ...Signal) float64 {
+	lp := logit(f.clamp(prior))
+	sum := lp
+	for i := range signals {
+		w := f.Weight(signals[i].Source)
+		if w == 0 {
+			continue
+		}
+		sum += w * (logit(f.clamp(signals[i].Confidence)) - lp)
+	}
+	return sigmoid(sum)
+}
+
+// Contribution is one signal's share of a fusion.
+type Contribution struct {
+	Source     string
+	Confidence float64 // as given
+	Clamped    float64 // after clamping to [ε, 1−ε]
+	Weight     float64
+	// LogLR is the signed change this signal made to the fused log-odds,
+	// w·(logit(clamped) − logit(prior)). Positive moves towards genuine.
+	LogLR   float64
+	Reasons []Reason // the signal's own reasons
+}
+
+// Fusion explains a fused confidence.
+type Fusion struct {
+	Prior      float64 // as given
+	Confidence float64 // fused posterior
+	LogOdds    float64 // logit of the fused posterior
+	// Contributions lists every signal, largest |LogLR| first; ties keep
+	// argument order.
+	Contributions []Contribution
+}
+
+// Top returns up to n contributions that moved the result most.
+func (r Fusion) Top(n int) []Contribution {
+	if n > len(r.Contributions) {
+		n = len(r.Contributions)
+	}
+	if n < 0 {
+		n = 0
+	}
+	return r.Contributions[:n]
+}
+
+// Explain fuses like Fuse but validates its input — a NaN or out-of-range
+// prior or confidence is an error wrapping ErrConfidence (a *SignalError for
+// signals) — and reports how much each signal moved the result.
+func (f *Fuser) Explain(prior float64, signals ...Signal) (Fusion, error) {
+	if math.IsNaN(prior) || prior < 0 || prior > 1 {
+		return Fusion{}, fmt.Errorf("%w: prior %v", ErrConfidence, prior)
+	}
+	lp := logit(f.clamp(prior))
+	res := Fusion{Prior: prior, Contributions: make([]Contribution, 0, len(signals))}
+	sum := lp
+	for i, s := range signals {
+		if math.IsNaN(s.Confidence) || s.Confidence < 0 || s.Confidence > 1 {
+			return Fusion{}, &SignalError{Index: i, Source: truncate(s.Source, 64), Value: s.Confidence, Err: ErrConfidence}
+		}
+		c := Contribution{Source: s.Source, Confidence: s.Confidence, Clamped: f.clamp(s.Confidence), Weight: f.Weight(s.Source), Reasons: s.Reasons}
+		if c.Weight != 0 {
+			c.LogLR = c.Weight * (logit(c.Clamped) - lp)
+		}
+		sum += c.LogLR
+		res.Contributions = append(res.Contributions, c)
+	}
+	res.LogOdds = sum
+	res.Confidence = sigmoid(sum)
+	slices.SortStableFunc(res.Contributions, func(a, b Contribution) int {
+		x, y := math.Abs(a.LogLR), math.Abs(b.LogLR)
+		switch {
+		case x > y:
+			return -1
+		case x < y:
+			return 1
+		}
+		return 0
+	})
+	return res, nil
+}

@@ -1,0 +1,219 @@
+package risk_test
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/payedge/payedge/risk"
+)
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+func TestFuseKnownAnswers(t *testing.T) {
+	sig := func(src string, c float64) risk.Signal { return risk.Signal{Source: src, Confidence: c} }
+	tests := []struct {
+		name    string
+		prior   float64
+		signals []risk.Signal
+		want    float64
+	}{
+		{"no signals returns prior", 0.7, nil, 0.7},
+		{"one signal at even prior returns it", 0.5, []risk.Signal{sig("a", 0.9)}, 0.9},
+		{"one signal returns it at any prior", 0.2, []risk.Signal{sig("a", 0.65)}, 0.65},
+		// logit = 2·ln 9 → 81/82.
+		{"two independent 0.9 at 0.5", 0.5, []risk.Signal{sig("a", 0.9), sig("b", 0.9)}, 81.0 / 82.0},
+		// Opposite evidence of equal strength cancels.
+		{"cancel", 0.5, []risk.Signal{sig("a", 0.8), sig("b", 0.2)}, 0.5},
+		// prior 0.2 (logit −ln 4); a = 0.5 adds +ln 4; b = 0.5 adds +ln 4 → logit ln 4 → 0.8.
+		{"neutral-looking signals move a low prior", 0.2, []risk.Signal{sig("a", 0.5), sig("b", 0.5)}, 0.8},
+		{"clamped certainty", 0.5, []risk.Signal{sig("a", 1)}, 1 - risk.DefaultEpsilon},
+		{"clamped impossibility", 0.5, []risk.Signal{sig("a", 0)}, risk.DefaultEpsilon},
+		{"out of range clamps", 0.5, []risk.Signal{sig("a", 7)}, 1 - risk.DefaultEpsilon},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := risk.Fuse(tc.prior, tc.signals...); !near(got, tc.want, 1e-12) {
+				t.Errorf("Fuse = %.15f, want %.15f", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFuseCertaintyNeedsConfig(t *testing.T) {
+	// Default: two certain-looking signals still leave doubt.
+	if got := risk.Fuse(0.5, risk.Signal{Confidence: 1}, risk.Signal{Confidence: 1}); got > 1-1e-6 {
+		t.Errorf("default fusion reached %v", got)
+	}
+	f, err := risk.NewFuser(risk.FuseConfig{Epsilon: 1e-15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Fuse(0.5, risk.Signal{Confidence: 1}); got < 1-1e-14 {
+		t.Errorf("configured fusion = %v, want ≈1", got)
+	}
+}
+
+func TestFuseNaN(t *testing.T) {
+	if got := risk.Fuse(math.NaN(), risk.Signal{Confidence: 0.9}); !math.IsNaN(got) {
+		t.Errorf("NaN prior: got %v", got)
+	}
+	if got := risk.Fuse(0.5, risk.Signal{Confidence: math.NaN()}); !math.IsNaN(got) {
+		t.Errorf("NaN confidence: got %v", got)
+	}
+}
+
+func TestFuserWeights(t *testing.T) {
+	f, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"cam1": 0.5, "cam2": 0.5, "off": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cams := f.Fuse(0.5, risk.Signal{Source: "cam1", Confidence: 0.9}, risk.Signal{Source: "cam2", Confidence: 0.9})
+	if !near(cams, 0.9, 1e-12) {
+		t.Errorf("two half-weighted correlated sources = %v, want 0.9", cams)
+	}
+	if got := f.Fuse(0.3, risk.Signal{Source: "off", Confidence: 0.99}); !near(got, 0.3, 1e-12) {
+		t.Errorf("zero-weight source moved result to %v", got)
+	}
+	if f.Weight("other") != 1 || f.Weight("cam1") != 0.5 {
+		t.Errorf("Weight lookup wrong")
+	}
+}
+
+func TestFuseConfigValidate(t *testing.T) {
+	bad := []risk.FuseConfig{
+		{Epsilon: -1},
+		{Epsilon: 0.5},
+		{Epsilon: math.NaN()},
+		{Epsilon: 1e-20},
+		{Weights: map[string]float64{"a": -1}},
+		{Weights: map[string]float64{"a": math.Inf(1)}},
+		{Weights: map[string]float64{"a": math.NaN()}},
+	}
+	for i, c := range bad {
+		_, err := risk.NewFuser(c)
+		if !errors.Is(err, risk.ErrConfig) && !errors.Is(err, risk.ErrWeight) {
+			t.Errorf("%d: err = %v, want ErrConfig or ErrWeight", i, err)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	f, _ := risk.NewFuser(risk.FuseConfig{})
+	sigs := []risk.Signal{
+		{Source: "vision", Confidence: 0.6},
+		{Source: "neighbors", Confidence: 0.05, Reasons: []risk.Reason{{Code: "neighbors.few_known"}}},
+		{Source: "geo", Confidence: 0.9},
+	}
+	r, err := f.Explain(0.5, sigs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(r.Confidence, risk.Fuse(0.5, sigs...), 1e-15) {
+		t.Errorf("Explain %v != Fuse %v", r.Confidence, risk.Fuse(0.5, sigs...))
+	}
+	got := []string{}
+	for _, c := range r.Contributions {
+		got = append(got, c.Source)
+	}
+	if want := []string{"neighbors", "geo", "vision"}; !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+	if top := r.Top(1); len(top) != 1 || top[0].LogLR >= 0 || top[0].Reasons[0].Code != "neighbors.few_known" {
+		t.Errorf("Top(1) = %+v", top)
+	}
+	if len(r.Top(10)) != 3 || len(r.Top(-1)) != 0 {
+		t.Errorf("Top bounds")
+	}
+	var sum float64
+	for _, c := range r.Contributions {
+		sum += c.LogLR
+	}
+	if !near(r.LogOdds, sum, 1e-12) || !near(r.LogOdds, logit(r.Confidence), 1e-9) {
+		t.Errorf("LogOdds %v, Σ LogLR %v", r.LogOdds, sum)
+	}
+}
+
+func TestExplainErrors(t *testing.T) {
+	f, _ := risk.NewFuser(risk.FuseConfig{})
+	for _, p := range []float64{math.NaN(), -0.1, 1.1} {
+		if _, err := f.Explain(p); !errors.Is(err, risk.ErrConfidence) {
+			t.Errorf("prior %v: err = %v", p, err)
+		}
+	}
+	for _, c := range []float64{math.NaN(), -0.01, 1.01, math.Inf(1)} {
+		_, err := f.Explain(0.5, risk.Signal{Source: "ok", Confidence: 0.5}, risk.Signal{Source: "bad", Confidence: c})
+		se, ok := errors.AsType[*risk.SignalError](err)
+		if !ok || !errors.Is(err, risk.ErrConfidence) || se.Index != 1 || se.Source != "bad" {
+			t.Errorf("confidence %v: err = %v", c, err)
+		}
+	}
+}
+
+func randSignals(rng *rand.Rand, n int) []risk.Signal {
+	srcs := []string{"vision", "motion", "geo", "neighbors", "biometric"}
+	out := make([]risk.Signal, n)
+	for i := range out {
+		out[i] = risk.Signal{Source: srcs[rng.IntN(len(srcs))], Confidence: rng.Float64()}
+	}
+	return out
+}
+
+// Property tests: monotone in every confidence, symmetric in order,
+// identity for a missing (or zero-weight) signal.
+func TestFuseProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(42, 1))
+	f, _ := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"vision": 0.5, "geo": 2, "motion": 0}})
+	fusers := []func(float64, ...risk.Signal) float64{risk.Fuse, f.Fuse}
+	for iter := 0; iter < 2000; iter++ {
+		fuse := fusers[iter%2]
+		prior := 0.01 + 0.98*rng.Float64()
+		sigs := randSignals(rng, 1+rng.IntN(6))
+		base := fuse(prior, sigs...)
+
+		// Monotone: raising any confidence never lowers the result.
+		i := rng.IntN(len(sigs))
+		up := slices.Clone(sigs)
+		up[i].Confidence = sigs[i].Confidence + (1-sigs[i].Confidence)*rng.Float64()
+		if got := fuse(prior, up...); got < base-1e-12 {
+			t.Fatalf("not monotone: raising %s %v→%v lowered %v→%v", sigs[i].Source, sigs[i].Confidence, up[i].Confidence, base, got)
+		}
+		// Symmetric: any permutation gives the same result.
+		perm := slices.Clone(sigs)
+		rng.Shuffle(len(perm), func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
+		if got := fuse(prior, perm...); !near(got, base, 1e-12) {
+			t.Fatalf("order matters: %v vs %v", got, base)
+		}
+		// Identity: removing a signal equals fusing without it; a signal
+		// equal to the prior is no evidence.
+		without := slices.Delete(slices.Clone(sigs), i, i+1)
+		with := append(slices.Clone(without), risk.Signal{Source: "x", Confidence: prior})
+		if a, b := fuse(prior, without...), fuse(prior, with...); !near(a, b, 1e-12) {
+			t.Fatalf("a signal at the prior moved result %v→%v", a, b)
+		}
+		// Output stays a probability strictly inside (0, 1).
+		if !(base > 0 && base < 1) {
+			t.Fatalf("result %v out of (0,1)", base)
+		}
+	}
+}
+
+// With total weight ≤ 1 the result is also monotone in the prior; with more
+// weight the prior is "explained away" by design (each confidence is read as
+// a posterior from that prior).
+func TestFuseMonotoneInPriorSingleSignal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for range 500 {
+		s := risk.Signal{Confidence: rng.Float64()}
+		p1 := rng.Float64()
+		p2 := p1 + (1-p1)*rng.Float64()
+		f, _ := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"": rng.Float64()}})
+		if a, b := f.Fuse(p1, s), f.Fuse(p2, s); b < a-1e-12 {
+			t.Fatalf("prior %v→%v lowered %v→%v", p1, p2, a, b)
+		}
+	}
+}

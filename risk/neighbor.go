@@ -1,0 +1,132 @@
+package risk
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// NeighborKind is the radio on which a neighbour was seen.
+type NeighborKind uint8
+
+const (
+	// KindUnknown is invalid in an observation; it exists so that a zero
+	// Neighbor is detectably incomplete.
+	KindUnknown NeighborKind = iota
+	// KindWiFi is an IEEE 802.11 access point; ID is its BSSID.
+	KindWiFi
+	// KindBluetooth is a Bluetooth BR/EDR device; ID is its BD_ADDR.
+	KindBluetooth
+	// KindBLE is a Bluetooth Low Energy advertiser; ID is its device
+	// address and Neighbor.Random its address type.
+	KindBLE
+)
+
+// String names k.
+func (k NeighborKind) String() string {
+	switch k {
+	case KindUnknown:
+		return "unknown"
+	case KindWiFi:
+		return "wifi"
+	case KindBluetooth:
+		return "bluetooth"
+	case KindBLE:
+		return "ble"
+	}
+	return fmt.Sprintf("NeighborKind(%d)", uint8(k))
+}
+
+// RSSI bounds accepted in observations, in dBm. Zero means "not measured".
+const (
+	MinRSSI = -127.0
+	MaxRSSI = 0.0
+)
+
+// MaxScan bounds the number of neighbours in one observation.
+const MaxScan = 1024
+
+// Neighbor is one nearby device in a terminal's radio scan.
+type Neighbor struct {
+	// ID is the MAC address in any form ParseAddr accepts.
+	ID   string
+	Kind NeighborKind
+	// RSSI is the received signal strength in dBm, in [MinRSSI, MaxRSSI);
+	// 0 means the scanner did not report it.
+	RSSI float64
+	// Random is the Bluetooth LE address type (TxAdd = 1: random device
+	// address). It is ignored for other kinds.
+	Random bool
+}
+
+// NeighborObservation is one radio scan reported by a terminal.
+type NeighborObservation struct {
+	TerminalID string
+	At         time.Time
+	Seen       []Neighbor
+}
+
+// Validate checks every field. Errors wrap ErrObservation or, for a bad
+// neighbour, are a *NeighborError naming it (wrapping ErrIdentifier,
+// ErrNeighborKind or ErrRSSI). An empty Seen is valid.
+func (o NeighborObservation) Validate() error {
+	if err := o.validateHeader(); err != nil {
+		return err
+	}
+	for i := range o.Seen {
+		if _, err := o.Seen[i].parse(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o NeighborObservation) validateHeader() error {
+	if o.TerminalID == "" {
+		return fmt.Errorf("%w: empty terminal ID", ErrObservation)
+	}
+	if len(o.TerminalID) > 256 {
+		return fmt.Errorf("%w: terminal ID longer than 256 bytes", ErrObservation)
+	}
+	if o.At.IsZero() {
+		return fmt.Errorf("%w: terminal %q: zero time", ErrObservation, o.TerminalID)
+	}
+	if len(o.Seen) > MaxScan {
+		return fmt.Errorf("%w: terminal %q: %d neighbours exceeds MaxScan %d", ErrObservation, o.TerminalID, len(o.Seen), MaxScan)
+	}
+	return nil
+}
+
+// seen is a parsed, classified neighbour.
+type seen struct {
+	key   uint64 // kind<<48 | addr, the sort key of profiles
+	rssi  float64
+	class AddrClass
+}
+
+func makeKey(k NeighborKind, a Addr) uint64 { return uint64(k)<<48 | uint64(a) }
+
+// parse validates n and returns its key and class.
+func (n *Neighbor) parse(i int) (seen, error) {
+	fail := func(err error) (seen, error) {
+		return seen{}, &NeighborError{Index: i, ID: truncate(n.ID, 64), Err: err}
+	}
+	if n.Kind < KindWiFi || n.Kind > KindBLE {
+		return fail(fmt.Errorf("%w: %d", ErrNeighborKind, uint8(n.Kind)))
+	}
+	a, ok := parseAddr(n.ID)
+	if !ok {
+		return fail(fmt.Errorf("%w: not a MAC address", ErrIdentifier))
+	}
+	if a == 0 || a == addrMask {
+		return fail(fmt.Errorf("%w: null or broadcast address", ErrIdentifier))
+	}
+	random := n.Kind == KindBLE && n.Random
+	if !random && a.Group() {
+		return fail(fmt.Errorf("%w: group (multicast) address", ErrIdentifier))
+	}
+	if math.IsNaN(n.RSSI) || n.RSSI < MinRSSI || n.RSSI > MaxRSSI {
+		return fail(fmt.Errorf("%w: %v dBm", ErrRSSI, n.RSSI))
+	}
+	return seen{key: makeKey(n.Kind, a), rssi: n.RSSI, class: Classify(n.Kind, a, random)}, nil
+}

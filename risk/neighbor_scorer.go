@@ -1,0 +1,487 @@
+package risk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// SourceNeighbors is the Signal.Source of the neighbour scorer.
+const SourceNeighbors = "neighbors"
+
+// Reason codes of the neighbour scorer.
+const (
+	CodeNeighborsMatch          = "neighbors.match"
+	CodeNeighborsNoProfile      = "neighbors.no_profile"
+	CodeNeighborsEmpty          = "neighbors.empty"
+	CodeNeighborsRandomizedOnly = "neighbors.randomized_only"
+	CodeNeighborsThinProfile    = "neighbors.thin_profile"
+	CodeNeighborsFewKnown       = "neighbors.few_known"
+	CodeNeighborsMissing        = "neighbors.missing"
+	CodeNeighborsUnknown        = "neighbors.unknown"
+	CodeNeighborsRSSIShift      = "neighbors.rssi_shift"
+	CodeNeighborsRSSIUniform    = "neighbors.rssi_uniform"
+)
+
+// NeighborConfig tunes the neighbour scorer. The zero value selects the
+// defaults shown; every field must be non-negative.
+type NeighborConfig struct {
+	// MinExpected is how many expected neighbours must be matched before
+	// the scan is trusted (default 2, so one cloned BSSID cannot pass).
+	// Below it the confidence is capped at FewKnownCap.
+	MinExpected int
+	// MinFrequency is the learned frequency from which a neighbour is
+	// expected in every scan (default 0.5). Pinned neighbours always are.
+	MinFrequency float64
+	// MinObservations is the decayed observation count a learned profile
+	// needs before its neighbours are expected (default 3).
+	MinObservations float64
+	// RSSISigma is the RSSI difference in dB at which similarity falls to
+	// e^(−1/2) (default 6 dB).
+	RSSISigma float64
+	// RSSIShift is the mean absolute RSSI difference in dB above which the
+	// scan is reported as shifted (default 10 dB).
+	RSSIShift float64
+	// RSSIPenalty is the share of confidence that RSSI dissimilarity can
+	// remove (default 0.6, at most 1).
+	RSSIPenalty float64
+	// UnknownPenalty is the share of confidence that a scan full of unknown
+	// stable neighbours can remove (default 0.5, at most 1).
+	UnknownPenalty float64
+	// UniformPenalty multiplies the score when matched neighbours that the
+	// profile knows at widely different strengths all arrive at nearly the
+	// same RSSI — the signature of one radio replaying several cloned
+	// identifiers (default 0.4, at most 1).
+	UniformPenalty float64
+	// LocalWeight is the weight of locally administered (possibly
+	// randomised) addresses relative to universal ones (default 0.25, at
+	// most 1).
+	LocalWeight float64
+	// StaticRandomWeight is the weight of Bluetooth LE static random
+	// addresses (default 0.5, at most 1). Private (rotating) addresses
+	// always weigh 0.
+	StaticRandomWeight float64
+	// Floor and Ceiling bound the confidence of a scored scan (defaults
+	// 0.02 and 0.97).
+	Floor, Ceiling float64
+	// FewKnownCap caps the confidence when fewer than MinExpected expected
+	// neighbours were matched or the profile expects fewer (default 0.2).
+	FewKnownCap float64
+	// EmptyConfidence is returned for an empty scan or one of randomised
+	// addresses only (default 0.1).
+	EmptyConfidence float64
+	// NoProfileConfidence is returned when the store has no profile for
+	// the terminal (default 0.3).
+	NoProfileConfidence float64
+	// Learn configures NeighborScorer.Learn.
+	Learn LearnConfig
+}
+
+// DefaultNeighborConfig returns the defaults explicitly.
+func DefaultNeighborConfig() NeighborConfig { return NeighborConfig{}.withDefaults() }
+
+func (c NeighborConfig) withDefaults() NeighborConfig {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.MinExpected == 0 {
+		c.MinExpected = 2
+	}
+	def(&c.MinFrequency, 0.5)
+	def(&c.MinObservations, 3)
+	def(&c.RSSISigma, 6)
+	def(&c.RSSIShift, 10)
+	def(&c.RSSIPenalty, 0.6)
+	def(&c.UnknownPenalty, 0.5)
+	def(&c.UniformPenalty, 0.4)
+	def(&c.LocalWeight, 0.25)
+	def(&c.StaticRandomWeight, 0.5)
+	def(&c.Floor, 0.02)
+	def(&c.Ceiling, 0.97)
+	def(&c.FewKnownCap, 0.2)
+	def(&c.EmptyConfidence, 0.1)
+	def(&c.NoProfileConfidence, 0.3)
+	c.Learn = c.Learn.withDefaults()
+	return c
+}
+
+// Validate reports whether c (after defaults) is usable.
+func (c NeighborConfig) Validate() error {
+	if c.MinExpected < 0 {
+		return fmt.Errorf("%w: NeighborConfig.MinExpected %d is negative", ErrConfig, c.MinExpected)
+	}
+	d := c.withDefaults()
+	fields := [...]struct {
+		name    string
+		v, max  float64
+		maxIncl bool
+	}{
+		{"MinFrequency", d.MinFrequency, 1, true},
+		{"MinObservations", d.MinObservations, 1e9, true},
+		{"RSSISigma", d.RSSISigma, 100, true},
+		{"RSSIShift", d.RSSIShift, 200, true},
+		{"RSSIPenalty", d.RSSIPenalty, 1, true},
+		{"UnknownPenalty", d.UnknownPenalty, 1, true},
+		{"UniformPenalty", d.UniformPenalty, 1, true},
+		{"LocalWeight", d.LocalWeight, 1, true},
+		{"StaticRandomWeight", d.StaticRandomWeight, 1, true},
+		{"Floor", d.Floor, 1, true},
+		{"Ceiling", d.Ceiling, 1, true},
+		{"FewKnownCap", d.FewKnownCap, 1, true},
+		{"EmptyConfidence", d.EmptyConfidence, 1, true},
+		{"NoProfileConfidence", d.NoProfileConfidence, 1, true},
+	}
+	for _, f := range fields {
+		if math.IsNaN(f.v) || f.v < 0 || f.v > f.max {
+			return fmt.Errorf("%w: NeighborConfig.%s %v not in [0, %v]", ErrConfig, f.name, f.v, f.max)
+		}
+	}
+	if d.Floor >= d.Ceiling {
+		return fmt.Errorf("%w: NeighborConfig.Floor %v must be below Ceiling %v", ErrConfig, d.Floor, d.Ceiling)
+	}
+	return c.Learn.Validate()
+}
+
+// NeighborScorer compares a terminal's radio scan with the neighbourhood it
+// has learned (or was preconfigured with) and returns a Signal that the scan
+// was taken where the terminal belongs. It implements
+// Scorer[NeighborObservation] and is safe for concurrent use.
+//
+// The score is not a bare Jaccard index. Each profile neighbour weighs
+// frequency × class weight (universal addresses 1, locally administered
+// LocalWeight, BLE static random StaticRandomWeight, rotating private 0);
+// neighbours with frequency ≥ MinFrequency in a mature profile, and pinned
+// ones, are expected. With r the weighted share of expected neighbours seen,
+// s the mean RSSI similarity exp(−½(Δ/σ)²) over matched pairs with RSSI on
+// both sides, and u the weighted share of seen stable neighbours that the
+// profile does not know:
+//
+//	q = r · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
+//	confidence = Floor + (Ceiling − Floor)·q
+//
+// capped at FewKnownCap while fewer than MinExpected expected neighbours
+// are matched.
+type NeighborScorer struct {
+	store ProfileStore
+	cfg   NeighborConfig
+}
+
+var _ Scorer[NeighborObservation] = (*NeighborScorer)(nil)
+
+// NewNeighborScorer returns a scorer reading profiles from store.
+func NewNeighborScorer(store ProfileStore, cfg NeighborConfig) (*NeighborScorer, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: nil ProfileStore", ErrConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &NeighborScorer{store: store, cfg: cfg.withDefaults()}, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (s *NeighborScorer) Config() NeighborConfig { return s.cfg }
+
+// neighborFlags records which reasons apply to a score.
+type neighborFlags uint16
+
+const (
+	flagMatch neighborFlags = 1 << iota
+	flagNoProfile
+	flagEmpty
+	flagRandomizedOnly
+	flagThinProfile
+	flagFewKnown
+	flagMissing
+	flagUnknown
+	flagRSSIShift
+	flagRSSIUniform
+)
+
+var neighborReasons = [...]Reason{
+	{CodeNeighborsMatch, "scan matches the learned neighbourhood"},
+	{CodeNeighborsNoProfile, "no neighbourhood known for this terminal"},
+	{CodeNeighborsEmpty, "scan reported no neighbours"},
+	{CodeNeighborsRandomizedOnly, "scan holds only randomised or rotating addresses"},
+	{CodeNeighborsThinProfile, "profile expects fewer neighbours than required"},
+	{CodeNeighborsFewKnown, "fewer expected neighbours seen than required"},
+	{CodeNeighborsMissing, "most expected neighbours are missing"},
+	{CodeNeighborsUnknown, "most stable neighbours are unknown here"},
+	{CodeNeighborsRSSIShift, "known neighbours at unusual signal strengths"},
+	{CodeNeighborsRSSIUniform, "known neighbours at implausibly uniform signal strengths"},
+}
+
+// NeighborScore is the numeric evidence behind a neighbour Signal.
+type NeighborScore struct {
+	Confidence float64
+	Scanned    int     // neighbours in the scan
+	Randomized int     // of which locally administered or private
+	Expected   int     // neighbours the profile expects
+	Matched    int     // expected neighbours seen
+	Unknown    int     // stable neighbours seen that the profile lacks
+	Recall     float64 // weighted share of expected neighbours seen
+	// UnknownShare is the weighted share of seen stable neighbours the
+	// profile lacks.
+	UnknownShare float64
+	// RSSIPairs counts matched neighbours with RSSI on both sides;
+	// RSSISimilarity and RSSIShift (mean |Δ| in dB) are over them.
+	RSSIPairs      int
+	RSSISimilarity float64
+	RSSIShift      float64
+	flags          neighborFlags
+}
+
+// Reasons returns the reasons for sc, most important first. It allocates
+// one slice.
+func (sc NeighborScore) Reasons() []Reason {
+	n := 0
+	for f := sc.flags; f != 0; f &= f - 1 {
+		n++
+	}
+	out := make([]Reason, 0, n)
+	// Negative evidence first, the positive match last.
+	for i := 1; i < len(neighborReasons); i++ {
+		if sc.flags&(1<<i) != 0 {
+			out = append(out, neighborReasons[i])
+		}
+	}
+	if sc.flags&flagMatch != 0 {
+		out = append(out, neighborReasons[0])
+	}
+	return out
+}
+
+// Has reports whether the score carries the reason code.
+func (sc NeighborScore) Has(code string) bool {
+	for i, r := range neighborReasons {
+		if r.Code == code {
+			return sc.flags&(1<<i) != 0
+		}
+	}
+	return false
+}
+
+// Score implements Scorer. An empty or all-unknown scan, or a terminal
+// without profile, yields a low-confidence Signal with a reason, not an
+// error. Errors: a malformed observation (wrapping ErrObservation, or a
+// *NeighborError naming the bad identifier), a malformed stored profile
+// (ErrProfile), or a store failure (wrapping ErrStore and the store's
+// error). Score allocates only the Reasons slice for scans of up to 128
+// neighbours.
+func (s *NeighborScorer) Score(ctx context.Context, obs NeighborObservation) (Signal, error) {
+	sc, err := s.Evaluate(ctx, obs)
+	if err != nil {
+		return Signal{}, err
+	}
+	return Signal{Source: SourceNeighbors, Confidence: sc.Confidence, Reasons: sc.Reasons()}, nil
+}
+
+// Evaluate scores obs like Score but returns the numbers behind the
+// signal. It does not allocate for scans of up to 128 neighbours.
+func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
+	if err := obs.validateHeader(); err != nil {
+		return NeighborScore{}, err
+	}
+	var buf [128]seen
+	scan := buf[:0]
+	if len(obs.Seen) > len(buf) {
+		scan = make([]seen, 0, len(obs.Seen))
+	}
+	sc := NeighborScore{Scanned: len(obs.Seen)}
+	for i := range obs.Seen {
+		n, err := obs.Seen[i].parse(i)
+		if err != nil {
+			return NeighborScore{}, err
+		}
+		if n.class == ClassLocal || n.class == ClassPrivate {
+			sc.Randomized++
+		}
+		scan = append(scan, n)
+	}
+	p, err := s.store.Profile(ctx, obs.TerminalID)
+	switch {
+	case errors.Is(err, ErrNoProfile):
+		sc.Confidence, sc.flags = s.cfg.NoProfileConfidence, flagNoProfile
+		return sc, nil
+	case err != nil:
+		return NeighborScore{}, fmt.Errorf("%w: terminal %q: %w", ErrStore, truncate(obs.TerminalID, 64), err)
+	case p == nil:
+		return NeighborScore{}, fmt.Errorf("%w: store returned nil profile for %q", ErrStore, truncate(obs.TerminalID, 64))
+	case len(p.Neighbors) > MaxProfileNeighbors || !p.sorted():
+		return NeighborScore{}, fmt.Errorf("%w: terminal %q: neighbours not sorted or too many; build profiles with NewProfile", ErrProfile, truncate(obs.TerminalID, 64))
+	}
+	s.score(&sc, p, scan)
+	return sc, nil
+}
+
+func (s *NeighborScorer) classWeight(c AddrClass) float64 {
+	switch c {
+	case ClassUniversal:
+		return 1
+	case ClassLocal:
+		return s.cfg.LocalWeight
+	case ClassStaticRandom:
+		return s.cfg.StaticRandomWeight
+	}
+	return 0
+}
+
+// expected returns the weight of profile neighbour n if it is expected in
+// every scan, else 0.
+func (s *NeighborScorer) expected(p *Profile, n *ProfileNeighbor) float64 {
+	if !n.Pinned && (n.Frequency < s.cfg.MinFrequency || p.Weight < s.cfg.MinObservations) {
+		return 0
+	}
+	return s.classWeight(n.Class) * n.Frequency
+}
+
+func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
+	cfg := &s.cfg
+	var expW float64
+	for i := range p.Neighbors {
+		if w := s.expected(p, &p.Neighbors[i]); w > 0 {
+			expW += w
+			sc.Expected++
+		}
+	}
+	var matched [MaxProfileNeighbors / 64]uint64
+	var matchW, seenW, unknownW float64
+	var rssiW, simSum, shiftSum float64
+	var obsSum, obsSq, meanSum, meanSq float64
+	stable := 0
+	for _, n := range scan {
+		cw := s.classWeight(n.class)
+		if cw == 0 {
+			continue
+		}
+		if n.class != ClassLocal {
+			stable++
+		}
+		j, found := slices.BinarySearchFunc(p.Neighbors, n.key, func(e ProfileNeighbor, k uint64) int {
+			switch ek := e.key(); {
+			case ek < k:
+				return -1
+			case ek > k:
+				return 1
+			}
+			return 0
+		})
+		if !found {
+			// An unknown locally administered address is most likely a
+			// passing phone: it says nothing about the place.
+			if n.class != ClassLocal {
+				seenW += cw
+				unknownW += cw
+				sc.Unknown++
+			}
+			continue
+		}
+		if matched[j/64]&(1<<(j%64)) != 0 {
+			continue // duplicate report of the same neighbour
+		}
+		matched[j/64] |= 1 << (j % 64)
+		seenW += cw
+		pn := &p.Neighbors[j]
+		w := s.expected(p, pn)
+		if w == 0 {
+			continue // known but not (yet) expected: neither for nor against
+		}
+		sc.Matched++
+		matchW += w
+		if n.rssi != 0 && pn.RSSIWeight > 0 {
+			delta := n.rssi - pn.MeanRSSI
+			z := delta / cfg.RSSISigma
+			sc.RSSIPairs++
+			rssiW += w
+			simSum += w * math.Exp(-0.5*z*z)
+			shiftSum += w * math.Abs(delta)
+			obsSum += n.rssi
+			obsSq += n.rssi * n.rssi
+			meanSum += pn.MeanRSSI
+			meanSq += pn.MeanRSSI * pn.MeanRSSI
+		}
+	}
+
+	switch {
+	case len(scan) == 0:
+		sc.Confidence, sc.flags = cfg.EmptyConfidence, flagEmpty
+		return
+	case stable == 0 && sc.Matched == 0:
+		sc.Confidence, sc.flags = cfg.EmptyConfidence, flagRandomizedOnly
+		return
+	}
+	if expW > 0 {
+		sc.Recall = matchW / expW
+	}
+	if seenW > 0 {
+		sc.UnknownShare = unknownW / seenW
+	}
+	sc.RSSISimilarity = 1
+	if rssiW > 0 {
+		sc.RSSISimilarity = simSum / rssiW
+		sc.RSSIShift = shiftSum / rssiW
+	}
+	q := sc.Recall * (1 - cfg.RSSIPenalty*(1-sc.RSSISimilarity)) * (1 - cfg.UnknownPenalty*sc.UnknownShare)
+	if sc.RSSIPairs >= 3 {
+		k := float64(sc.RSSIPairs)
+		obsVar := math.Max(0, obsSq/k-(obsSum/k)*(obsSum/k))
+		meanVar := math.Max(0, meanSq/k-(meanSum/k)*(meanSum/k))
+		// Known strengths spread by at least one sigma, observed ones by
+		// less than a quarter of that: one transmitter replaying clones.
+		if meanVar >= cfg.RSSISigma*cfg.RSSISigma && obsVar*16 < meanVar {
+			q *= cfg.UniformPenalty
+			sc.flags |= flagRSSIUniform
+		}
+	}
+	sc.Confidence = cfg.Floor + (cfg.Ceiling-cfg.Floor)*q
+	capped := false
+	if sc.Expected < cfg.MinExpected {
+		sc.flags |= flagThinProfile
+		capped = true
+	}
+	if sc.Matched < cfg.MinExpected {
+		sc.flags |= flagFewKnown
+		capped = true
+	}
+	if capped && sc.Confidence > cfg.FewKnownCap {
+		sc.Confidence = cfg.FewKnownCap
+	}
+	if sc.Recall < 0.5 && sc.Expected > 0 {
+		sc.flags |= flagMissing
+	}
+	if sc.UnknownShare > 0.5 {
+		sc.flags |= flagUnknown
+	}
+	if sc.RSSIPairs > 0 && sc.RSSIShift > cfg.RSSIShift {
+		sc.flags |= flagRSSIShift
+	}
+	if !capped && sc.Confidence >= 0.5 {
+		sc.flags |= flagMatch
+	}
+}
+
+// Learn folds obs into the terminal's stored profile (creating it on first
+// sight) with the configured LearnConfig. Errors wrap ErrObservation /
+// *NeighborError for bad input and ErrStore for store failures.
+func (s *NeighborScorer) Learn(ctx context.Context, obs NeighborObservation) error {
+	if err := obs.validateHeader(); err != nil {
+		return err
+	}
+	var learnErr error
+	err := s.store.Update(ctx, obs.TerminalID, func(p *Profile) (*Profile, error) {
+		next, err := p.Learn(obs, s.cfg.Learn)
+		learnErr = err
+		return next, err
+	})
+	switch {
+	case learnErr != nil:
+		return learnErr
+	case err != nil:
+		return fmt.Errorf("%w: terminal %q: %w", ErrStore, truncate(obs.TerminalID, 64), err)
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package risk
+
+import (
+	"fmt"
+	"math"
+)
+
+// Decision is the outcome of a Policy. The values are ordered from most to
+// least restrictive for a transaction whose cardholder has not yet been
+// verified: Decline < RequirePIN < ApproveNoPIN. Approve is only returned
+// when no no-PIN question arises (the cardholder was already verified).
+// The zero Decision is Decline, so an unset Decision fails closed.
+type Decision uint8
+
+const (
+	// Decline refuses the payment.
+	Decline Decision = iota
+	// RequirePIN approves only after the cardholder enters the PIN (or
+	// another strong cardholder verification method): a step-up.
+	RequirePIN
+	// ApproveNoPIN approves without cardholder verification; the host must
+	// add the amount to the cumulative no-PIN counters.
+	ApproveNoPIN
+	// Approve approves a payment whose cardholder was already verified, so
+	// the no-PIN counters do not apply (and are reset by the host).
+	Approve
+)
+
+// String returns the Go name of d.
+func (d Decision) String() string {
+	switch d {
+	case Decline:
+		return "Decline"
+	case RequirePIN:
+		return "RequirePIN"
+	case ApproveNoPIN:
+		return "ApproveNoPIN"
+	case Approve:
+		return "Approve"
+	}
+	return fmt.Sprintf("Decision(%d)", uint8(d))
+}
+
+// Approved reports whether d lets the payment proceed without a step-up.
+func (d Decision) Approved() bool { return d == ApproveNoPIN || d == Approve }
+
+// ReaderLimits are the EMV contactless reader limits (EMV Contactless Book A,
+// "Reader Limit Set"; applied as in Book B Entry Point pre-processing), in
+// minor units of the policy currency.
+type ReaderLimits struct {
+	// Floor is the Reader Contactless Floor Limit: amounts above it must be
+	// authorised online (Outcome.Online).
+	Floor int64
+	// CVMRequired is the Reader CVM Required Limit: amounts at or above it
+	// ordinarily require cardholder verification. Skipping it there is the
+	// passwordless case and needs Policy.PasswordlessConfidence. Kernels that
+	// compare with "greater than" (Book C-2) are modelled by configuring
+	// one minor unit more.
+	CVMRequired int64
+	// Transaction is the Reader Contactless Transaction Limit: amounts at or
+	// above it are declined (contactless is not allowed). Zero means no
+	// limit.
+	Transaction int64
+}
+
+// NoPINCaps bound how much may be spent without cardholder verification
+// since the last verification, as PSD2 RTS Art. 11 (single ≤ EUR 50,
+// cumulative ≤ EUR 150 or ≤ 5 consecutive) and UnionPay QuickPass small-amount
+// no-PIN/no-signature programmes do. Caps count the current transaction:
+// a payment passes when cumulative+amount ≤ MaxCumulative and
+// consecutive+1 ≤ MaxConsecutive. Every configured cap is enforced.
+type NoPINCaps struct {
+	// MaxAmount is the largest single amount that may skip the PIN,
+	// in minor units. It may exceed ReaderLimits.CVMRequired: that band is
+	// the passwordless extension. Zero forbids no-PIN payments.
+	MaxAmount int64
+	// MaxCumulative caps the running no-PIN total including this payment.
+	// Zero means no cumulative cap.
+	MaxCumulative int64
+	// MaxConsecutive caps the number of consecutive no-PIN payments
+	// including this one. Zero means no count cap.
+	MaxConsecutive int
+}
+
+// Policy maps a fused confidence and a Transaction to a Decision.
+// A Policy is a plain value, safe for concurrent use; Decide does not
+// allocate on success. The zero Policy names no currency and is invalid:
+// start from PSD2Policy or QuickPassPolicy, or fill every field.
+type Policy struct {
+	Currency string // ISO 4217 code of every limit and amount
+	Limits   ReaderLimits
+	NoPIN    NoPINCaps
+	// DeclineBelow: a fused confidence below it declines the payment.
+	DeclineBelow float64
+	// NoPINConfidence is the least confidence for a no-PIN payment below
+	// the CVM-required limit.
+	NoPINConfidence float64
+	// PasswordlessConfidence is the least confidence for a no-PIN payment at
+	// or above the CVM-required limit. It must be ≥ NoPINConfidence.
+	PasswordlessConfidence float64
+	// OnlineBelow: a confidence below it forces online authorisation even
+	// under the floor limit. Zero disables.
+	OnlineBelow float64
+}
+
+// PSD2Policy returns a policy for EUR modelled on Commission Delegated
+// Regulation (EU) 2018/389 Art. 11: no-PIN up to EUR 50 a payment, EUR 150
+// cumulative, 5 consecutive; the passwordless band lets a trusted terminal
+// environment skip the PIN up to EUR 100. Reader limits: floor EUR 0 (always
+// online), CVM required from EUR 50.01, contactless up to EUR 500.
+func PSD2Policy() Policy {
+	return Policy{
+		Currency:               "EUR",
+		Limits:                 ReaderLimits{Floor: 0, CVMRequired: 50_01, Transaction: 500_00},
+		NoPIN:                  NoPINCaps{MaxAmount: 100_00, MaxCumulative: 150_00, MaxConsecutive: 5},
+		DeclineBelow:           0.01,
+		NoPINConfidence:        0.3,
+		PasswordlessConfidence: 0.75,
+		OnlineBelow:            0,
+	}
+}
+
+// QuickPassPolicy returns a CNY policy in the shape of UnionPay QuickPass
+// small-amount no-PIN/no-signature: no PIN up to CNY 1,000 a payment, and a
+// cumulative daily no-PIN cap of CNY 3,000 as issuers commonly configure.
+// The passwordless band extends no-PIN to CNY 2,000 for trusted terminals.
+func QuickPassPolicy() Policy {
+	return Policy{
+		Currency:               "CNY",
+		Limits:                 ReaderLimits{Floor: 0, CVMRequired: 1000_01, Transaction: 0},
+		NoPIN:                  NoPINCaps{MaxAmount: 2000_00, MaxCumulative: 3000_00, MaxConsecutive: 0},
+		DeclineBelow:           0.01,
+		NoPINConfidence:        0.3,
+		PasswordlessConfidence: 0.8,
+	}
+}
+
+// Transaction is the payment a Policy decides on.
+type Transaction struct {
+	Amount Amount // the payment; must be in the policy currency
+	// NoPINCumulative is the total paid without cardholder verification
+	// since the last verification (zero Amount when none).
+	NoPINCumulative Amount
+	// NoPINConsecutive counts payments without cardholder verification
+	// since the last verification.
+	NoPINConsecutive int
+	// CardholderVerified is true when the cardholder was verified for this
+	// payment already (online PIN, consumer-device CVM, biometric): no no-PIN
+	// question arises and the result is Approve or Decline.
+	CardholderVerified bool
+}
+
+// Reason codes returned in Outcome.Reason.
+const (
+	CodeApproved           = "policy.approved"
+	CodeNoPIN              = "policy.no_pin"
+	CodePasswordless       = "policy.passwordless"
+	CodeLowConfidence      = "policy.low_confidence"
+	CodeOverTransaction    = "policy.over_transaction_limit"
+	CodeNoPINUntrusted     = "policy.no_pin_untrusted"
+	CodeOverNoPINAmount    = "policy.over_no_pin_amount"
+	CodeCumulativeCap      = "policy.cumulative_cap"
+	CodeConsecutiveCap     = "policy.consecutive_cap"
+	CodeCVMRequiredLimit   = "policy.cvm_required"
+	codePasswordlessDetail = "confidence meets the passwordless threshold above the CVM-required limit"
+)
+
+// Outcome is a Decision with its explanation.
+type Outcome struct {
+	Decision Decision
+	// Online is true when the payment must be authorised online: the amount
+	// is above the reader floor limit, or the confidence is below
+	// Policy.OnlineBelow.
+	Online bool
+	// Reason names the rule that decided; Detail is constant text.
+	Reason Reason
+}
+
+// Validate reports whether p is consistent.
+func (p Policy) Validate() error {
+	if _, ok := CurrencyExponent(p.Currency); !ok {
+		return fmt.Errorf("%w: currency %q: %w", ErrPolicy, truncate(p.Currency, 8), ErrCurrency)
+	}
+	l, c := p.Limits, p.NoPIN
+	if l.Floor < 0 || l.CVMRequired < 0 || l.Transaction < 0 || c.MaxAmount < 0 || c.MaxCumulative < 0 || c.MaxConsecutive < 0 {
+		return fmt.Errorf("%w: negative limit", ErrPolicy)
+	}
+	for _, t := range [...]float64{p.DeclineBelow, p.NoPINConfidence, p.PasswordlessConfidence, p.OnlineBelow} {
+		if math.IsNaN(t) || t < 0 || t > 1 {
+			return fmt.Errorf("%w: threshold %v not in [0, 1]", ErrPolicy, t)
+		}
+	}
+	if !(p.DeclineBelow <= p.NoPINConfidence && p.NoPINConfidence <= p.PasswordlessConfidence) {
+		return fmt.Errorf("%w: need DeclineBelow ≤ NoPINConfidence ≤ PasswordlessConfidence, have %v, %v, %v",
+			ErrPolicy, p.DeclineBelow, p.NoPINConfidence, p.PasswordlessConfidence)
+	}
+	return nil
+}
+
+// checkAmount validates a transaction amount against the policy currency.
+// A zero Amount is allowed only where zeroOK.
+func (p Policy) checkAmount(name string, a Amount, zeroOK bool) error {
+	if a.IsZero() && zeroOK {
+		return nil
+	}
+	if a.Minor < 0 {
+		return fmt.Errorf("%w: %s %d minor units is negative", ErrAmount, name, a.Minor)
+	}
+	if a.Currency != p.Currency {
+		if _, ok := CurrencyExponent(a.Currency); !ok {
+			return fmt.Errorf("%w: %s currency %q", ErrCurrency, name, truncate(a.Currency, 8))
+		}
+		return fmt.Errorf("%w: %s in %s, policy in %s", ErrCurrencyMismatch, name, a.Currency, p.Currency)
+	}
+	return nil
+}
+
+// Decide returns the Decision for a payment with fused confidence conf.
+// See Evaluate for the rules.
+func (p Policy) Decide(conf float64, tx Transaction) (Decision, error) {
+	o, err := p.Evaluate(conf, tx)
+	return o.Decision, err
+}
+
+// Evaluate applies the policy and explains the outcome. Rules, first match
+// wins:
+//
+//  1. amount ≥ Limits.Transaction (when set) → Decline;
+//  2. conf < DeclineBelow → Decline;
+//  3. CardholderVerified → Approve;
+//  4. amount > NoPIN.MaxAmount, cumulative cap or consecutive cap exceeded →
+//     RequirePIN;
+//  5. amount ≥ Limits.CVMRequired: conf ≥ PasswordlessConfidence →
+//     ApproveNoPIN, else RequirePIN;
+//  6. conf ≥ NoPINConfidence → ApproveNoPIN, else RequirePIN.
+//
+// The decision is monotone: it never becomes more permissive when conf
+// falls or when the amount or counters rise. Errors (invalid policy, NaN or
+// out-of-range conf, negative amount, unknown or mismatched currency) wrap
+// this package's sentinels; Decide never panics.
+func (p Policy) Evaluate(conf float64, tx Transaction) (Outcome, error) {
+	if err := p.Validate(); err != nil {
+		return Outcome{}, err
+	}
+	if math.IsNaN(conf) || conf < 0 || conf > 1 {
+		return Outcome{}, fmt.Errorf("%w: %v", ErrConfidence, conf)
+	}
+	if err := p.checkAmount("amount", tx.Amount, false); err != nil {
+		return Outcome{}, err
+	}
+	if err := p.checkAmount("no-PIN cumulative", tx.NoPINCumulative, true); err != nil {
+		return Outcome{}, err
+	}
+	if tx.NoPINConsecutive < 0 {
+		return Outcome{}, fmt.Errorf("%w: negative consecutive no-PIN count %d", ErrAmount, tx.NoPINConsecutive)
+	}
+	amt := tx.Amount.Minor
+	o := Outcome{Online: amt > p.Limits.Floor || conf < p.OnlineBelow}
+	decide := func(d Decision, code, detail string) (Outcome, error) {
+		o.Decision, o.Reason = d, Reason{Code: code, Detail: detail}
+		return o, nil
+	}
+	switch {
+	case p.Limits.Transaction > 0 && amt >= p.Limits.Transaction:
+		return decide(Decline, CodeOverTransaction, "amount at or above the reader contactless transaction limit")
+	case conf < p.DeclineBelow:
+		return decide(Decline, CodeLowConfidence, "fused confidence below the decline threshold")
+	case tx.CardholderVerified:
+		return decide(Approve, CodeApproved, "cardholder already verified")
+	case amt > p.NoPIN.MaxAmount:
+		return decide(RequirePIN, CodeOverNoPINAmount, "amount above the no-PIN per-transaction cap")
+	case p.NoPIN.MaxCumulative > 0 && tx.NoPINCumulative.Minor > p.NoPIN.MaxCumulative-amt:
+		return decide(RequirePIN, CodeCumulativeCap, "cumulative no-PIN amount would exceed its cap")
+	case p.NoPIN.MaxConsecutive > 0 && tx.NoPINConsecutive >= p.NoPIN.MaxConsecutive:
+		return decide(RequirePIN, CodeConsecutiveCap, "consecutive no-PIN count would exceed its cap")
+	case amt >= p.Limits.CVMRequired:
+		if conf >= p.PasswordlessConfidence {
+			return decide(ApproveNoPIN, CodePasswordless, codePasswordlessDetail)
+		}
+		return decide(RequirePIN, CodeCVMRequiredLimit, "amount at or above the CVM-required limit and confidence below the passwordless threshold")
+	case conf >= p.NoPINConfidence:
+		return decide(ApproveNoPIN, CodeNoPIN, "below the CVM-required limit within the no-PIN caps")
+	}
+	return decide(RequirePIN, CodeNoPINUntrusted, "confidence below the no-PIN threshold")
+}

@@ -1,0 +1,285 @@
+package risk
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// MaxProfileNeighbors bounds the neighbours of one Profile.
+const MaxProfileNeighbors = 4096
+
+// ProfileNeighbor is what a terminal knows about one neighbour.
+type ProfileNeighbor struct {
+	Addr  Addr
+	Kind  NeighborKind
+	Class AddrClass
+	// Frequency is the exponentially decayed share of observations in
+	// which the neighbour was seen, in [0, 1].
+	Frequency float64
+	// MeanRSSI is the exponentially decayed mean RSSI in dBm; meaningful
+	// only when RSSIWeight > 0.
+	MeanRSSI float64
+	// RSSIWeight is the decayed number of RSSI samples behind MeanRSSI.
+	RSSIWeight float64
+	// Pinned marks a neighbour preconfigured by the acquirer: its Frequency
+	// stays 1, it is never pruned and counts as expected from the start.
+	Pinned bool
+}
+
+func (n ProfileNeighbor) key() uint64 { return makeKey(n.Kind, n.Addr) }
+
+// Profile is the learned or preconfigured neighbourhood of one terminal.
+// Profiles are values: Learn returns a new Profile and never modifies its
+// receiver, so a *Profile obtained from a ProfileStore may be shared between
+// goroutines but must not be modified.
+type Profile struct {
+	TerminalID string
+	// Updated is the time of the newest observation learned.
+	Updated time.Time
+	// Weight is the exponentially decayed number of observations learned.
+	Weight float64
+	// Neighbors is sorted by (Kind, Addr) without duplicates; build
+	// profiles with NewProfile or Learn to keep it so.
+	Neighbors []ProfileNeighbor
+}
+
+// NewProfile validates and returns a profile holding a sorted copy of
+// neighbors. Errors wrap ErrProfile.
+func NewProfile(terminalID string, updated time.Time, weight float64, neighbors []ProfileNeighbor) (*Profile, error) {
+	p := &Profile{TerminalID: terminalID, Updated: updated, Weight: weight, Neighbors: slices.Clone(neighbors)}
+	slices.SortFunc(p.Neighbors, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PreconfiguredProfile builds the profile an acquirer knows from a site
+// survey: every neighbour Pinned, with its RSSI (when given) as the mean.
+func PreconfiguredProfile(terminalID string, at time.Time, neighbors []Neighbor) (*Profile, error) {
+	obs := NeighborObservation{TerminalID: terminalID, At: at, Seen: neighbors}
+	if err := obs.validateHeader(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProfile, err)
+	}
+	out := make([]ProfileNeighbor, 0, len(neighbors))
+	for i := range neighbors {
+		s, err := neighbors[i].parse(i)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrProfile, err)
+		}
+		pn := ProfileNeighbor{Addr: Addr(s.key & addrMask), Kind: neighbors[i].Kind, Class: s.class, Frequency: 1, Pinned: true}
+		if s.rssi != 0 {
+			pn.MeanRSSI, pn.RSSIWeight = s.rssi, 1
+		}
+		out = append(out, pn)
+	}
+	slices.SortFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
+	out = slices.CompactFunc(out, func(a, b ProfileNeighbor) bool { return a.key() == b.key() })
+	return NewProfile(terminalID, at, 0, out)
+}
+
+// Validate checks the invariants of p. Errors wrap ErrProfile.
+func (p *Profile) Validate() error {
+	if p == nil {
+		return fmt.Errorf("%w: nil", ErrProfile)
+	}
+	if p.TerminalID == "" || len(p.TerminalID) > 256 {
+		return fmt.Errorf("%w: terminal ID empty or longer than 256 bytes", ErrProfile)
+	}
+	if math.IsNaN(p.Weight) || math.IsInf(p.Weight, 0) || p.Weight < 0 {
+		return fmt.Errorf("%w: weight %v", ErrProfile, p.Weight)
+	}
+	if len(p.Neighbors) > MaxProfileNeighbors {
+		return fmt.Errorf("%w: %d neighbours exceeds %d", ErrProfile, len(p.Neighbors), MaxProfileNeighbors)
+	}
+	var prev uint64
+	for i, n := range p.Neighbors {
+		bad := func(what string, v any) error {
+			return fmt.Errorf("%w: neighbour %d (%s %v): %s %v", ErrProfile, i, n.Kind, n.Addr, what, v)
+		}
+		switch {
+		case n.Kind < KindWiFi || n.Kind > KindBLE:
+			return bad("kind", n.Kind)
+		case n.Addr == 0 || n.Addr > addrMask:
+			return bad("address", uint64(n.Addr))
+		case n.Class > ClassPrivate:
+			return bad("class", n.Class)
+		case math.IsNaN(n.Frequency) || n.Frequency < 0 || n.Frequency > 1:
+			return bad("frequency", n.Frequency)
+		case math.IsNaN(n.RSSIWeight) || math.IsInf(n.RSSIWeight, 0) || n.RSSIWeight < 0:
+			return bad("RSSI weight", n.RSSIWeight)
+		case n.RSSIWeight > 0 && (math.IsNaN(n.MeanRSSI) || n.MeanRSSI < MinRSSI || n.MeanRSSI > MaxRSSI):
+			return bad("mean RSSI", n.MeanRSSI)
+		case i > 0 && n.key() <= prev:
+			return bad("order (must be sorted by kind and address, no duplicates)", "")
+		}
+		prev = n.key()
+	}
+	return nil
+}
+
+// sorted reports whether Neighbors keeps its order invariant; the scorer
+// checks it in O(n) before binary searching.
+func (p *Profile) sorted() bool {
+	for i := 1; i < len(p.Neighbors); i++ {
+		if p.Neighbors[i].key() <= p.Neighbors[i-1].key() {
+			return false
+		}
+	}
+	return true
+}
+
+// LearnConfig tunes how observations update a profile. The zero value
+// selects the defaults shown.
+type LearnConfig struct {
+	// HalfLife is the time after which an observation's influence halves
+	// (default 7 days). Frequencies and mean RSSI decay with it.
+	HalfLife time.Duration
+	// PruneBelow drops unpinned neighbours whose Frequency falls below it
+	// (default 0.05).
+	PruneBelow float64
+	// MaxNeighbors bounds the profile; the least frequent unpinned
+	// neighbours go first (default 256, at most MaxProfileNeighbors).
+	MaxNeighbors int
+}
+
+// Validate reports whether c is usable.
+func (c LearnConfig) Validate() error {
+	if c.HalfLife < 0 {
+		return fmt.Errorf("%w: LearnConfig.HalfLife %v is negative", ErrConfig, c.HalfLife)
+	}
+	if math.IsNaN(c.PruneBelow) || c.PruneBelow < 0 || c.PruneBelow >= 1 {
+		return fmt.Errorf("%w: LearnConfig.PruneBelow %v not in [0, 1)", ErrConfig, c.PruneBelow)
+	}
+	if c.MaxNeighbors < 0 || c.MaxNeighbors > MaxProfileNeighbors {
+		return fmt.Errorf("%w: LearnConfig.MaxNeighbors %d not in [0, %d]", ErrConfig, c.MaxNeighbors, MaxProfileNeighbors)
+	}
+	return nil
+}
+
+func (c LearnConfig) withDefaults() LearnConfig {
+	if c.HalfLife == 0 {
+		c.HalfLife = 7 * 24 * time.Hour
+	}
+	if c.PruneBelow == 0 {
+		c.PruneBelow = 0.05
+	}
+	if c.MaxNeighbors == 0 {
+		c.MaxNeighbors = 256
+	}
+	return c
+}
+
+// Learn returns a new profile that also reflects obs; p may be nil for a
+// terminal seen for the first time. With d = 2^(−Δt/HalfLife) for the time
+// Δt since p.Updated (1 when obs is not newer), the decayed observation count
+// becomes W' = d·W + 1, each neighbour's frequency f' = (d·W·f + seen)/W',
+// and its mean RSSI the d-weighted running mean. Rotating Bluetooth private
+// addresses are never learned. p is not modified.
+func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if err := obs.validateHeader(); err != nil {
+		return nil, err
+	}
+	if p != nil && p.TerminalID != obs.TerminalID {
+		return nil, fmt.Errorf("%w: observation of terminal %q applied to profile of %q", ErrObservation, obs.TerminalID, p.TerminalID)
+	}
+	scan := make([]seen, 0, len(obs.Seen))
+	for i := range obs.Seen {
+		s, err := obs.Seen[i].parse(i)
+		if err != nil {
+			return nil, err
+		}
+		if s.class != ClassPrivate {
+			scan = append(scan, s)
+		}
+	}
+	slices.SortFunc(scan, func(a, b seen) int { return cmp.Compare(a.key, b.key) })
+	// Keep one reading per neighbour: the strongest measured RSSI.
+	if len(scan) > 1 {
+		k := 0
+		for _, s := range scan[1:] {
+			if s.key != scan[k].key {
+				k++
+				scan[k] = s
+				continue
+			}
+			if s.rssi != 0 && (scan[k].rssi == 0 || s.rssi > scan[k].rssi) {
+				scan[k].rssi = s.rssi
+			}
+		}
+		scan = scan[:k+1]
+	}
+
+	var old []ProfileNeighbor
+	var weight float64
+	updated := obs.At
+	d := 1.0
+	if p != nil {
+		old, weight = p.Neighbors, p.Weight
+		if dt := obs.At.Sub(p.Updated); dt > 0 {
+			d = math.Exp2(-float64(dt) / float64(cfg.HalfLife))
+		} else {
+			updated = p.Updated
+		}
+	}
+	w := d*weight + 1
+	out := make([]ProfileNeighbor, 0, len(old)+len(scan))
+	step := func(n ProfileNeighbor, rssi float64, wasSeen bool) {
+		x := 0.0
+		if wasSeen {
+			x = 1
+		}
+		if n.Pinned {
+			n.Frequency = 1
+		} else {
+			n.Frequency = math.Min(1, (d*weight*n.Frequency+x)/w)
+		}
+		n.RSSIWeight *= d
+		if wasSeen && rssi != 0 {
+			n.MeanRSSI = (n.MeanRSSI*n.RSSIWeight + rssi) / (n.RSSIWeight + 1)
+			n.RSSIWeight++
+		}
+		if n.Pinned || n.Frequency >= cfg.PruneBelow {
+			out = append(out, n)
+		}
+	}
+	i, j := 0, 0
+	for i < len(old) || j < len(scan) {
+		switch {
+		case j == len(scan) || (i < len(old) && old[i].key() < scan[j].key):
+			step(old[i], 0, false)
+			i++
+		case i == len(old) || scan[j].key < old[i].key():
+			k := scan[j].key
+			step(ProfileNeighbor{Addr: Addr(k & addrMask), Kind: NeighborKind(k >> 48), Class: scan[j].class}, scan[j].rssi, true)
+			j++
+		default:
+			n := old[i]
+			n.Class = scan[j].class
+			step(n, scan[j].rssi, true)
+			i++
+			j++
+		}
+	}
+	if len(out) > cfg.MaxNeighbors {
+		slices.SortStableFunc(out, func(a, b ProfileNeighbor) int {
+			if a.Pinned != b.Pinned {
+				if a.Pinned {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(b.Frequency, a.Frequency)
+		})
+		out = out[:cfg.MaxNeighbors]
+		slices.SortFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
+	}
+	return &Profile{TerminalID: obs.TerminalID, Updated: updated, Weight: w, Neighbors: out}, nil
+}

@@ -1,0 +1,97 @@
+package risk
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// ProfileStore keeps one neighbour Profile per terminal. Hosts implement it
+// over Redis, SQL or similar; MemoryStore is the in-memory reference.
+// Implementations must be safe for concurrent use.
+type ProfileStore interface {
+	// Profile returns the profile of terminalID, or an error wrapping
+	// ErrNoProfile when there is none. The returned profile may be shared
+	// and must not be modified.
+	Profile(ctx context.Context, terminalID string) (*Profile, error)
+	// Update atomically replaces the profile of terminalID by the result
+	// of fn, which receives the current profile (nil when none) and must
+	// not modify it. If fn fails, nothing is stored and Update returns
+	// fn's error. A nil result deletes the profile.
+	Update(ctx context.Context, terminalID string, fn func(current *Profile) (*Profile, error)) error
+}
+
+// MemoryStore is an in-memory ProfileStore. It is correct, safe for
+// concurrent use and fast, but not persistent: use it in tests, single-node
+// deployments and as the model for a host's own store. The zero value is an
+// empty store ready to use; a MemoryStore must not be copied after first use.
+type MemoryStore struct {
+	mu       sync.RWMutex
+	profiles map[string]*Profile
+}
+
+var _ ProfileStore = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
+
+// Profile implements ProfileStore. It does not allocate when the profile
+// exists.
+func (s *MemoryStore) Profile(ctx context.Context, terminalID string) (*Profile, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	p, ok := s.profiles[terminalID]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoProfile, truncate(terminalID, 64))
+	}
+	return p, nil
+}
+
+// Update implements ProfileStore. fn runs under the store's write lock, so
+// it must not call back into s. The stored profile is validated and must
+// belong to terminalID.
+func (s *MemoryStore) Update(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next, err := fn(s.profiles[terminalID])
+	if err != nil {
+		return err
+	}
+	if next == nil {
+		delete(s.profiles, terminalID)
+		return nil
+	}
+	if next.TerminalID != terminalID {
+		return fmt.Errorf("%w: profile of %q stored under %q", ErrProfile, truncate(next.TerminalID, 64), truncate(terminalID, 64))
+	}
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	if s.profiles == nil {
+		s.profiles = make(map[string]*Profile)
+	}
+	s.profiles[terminalID] = next
+	return nil
+}
+
+// Put stores p under p.TerminalID, replacing any profile there; use it to
+// load preconfigured or persisted profiles. p must not be modified later.
+func (s *MemoryStore) Put(ctx context.Context, p *Profile) error {
+	if p == nil {
+		return fmt.Errorf("%w: nil", ErrProfile)
+	}
+	return s.Update(ctx, p.TerminalID, func(*Profile) (*Profile, error) { return p, nil })
+}
+
+// Len returns the number of stored profiles.
+func (s *MemoryStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.profiles)
+}
