@@ -1,0 +1,515 @@
+package geo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+)
+
+// DBConfig tunes how a CellDB turns cells into a position. The zero value
+// is usable: zero fields take the values of DefaultDBConfig.
+type DBConfig struct {
+	// PathLossExponent γ of the log-distance model used to turn signal
+	// strength into a relative distance (2 free space … 4 dense urban).
+	PathLossExponent float64
+	// MaxAge ignores observations older than this (0 = no limit).
+	MaxAge time.Duration
+	// MinAccuracyM and MaxAccuracyM clamp a cell fix's 95 % radius per
+	// radio class, indexed by Radio (GSM…NR); index 0 is unused.
+	MinAccuracyM, MaxAccuracyM [5]float64
+	// DefaultRangeM is the coverage radius assumed for cells whose range
+	// is unknown, indexed by Radio.
+	DefaultRangeM [5]float64
+	// AreaMinAccuracyM is the smallest 95 % radius of an area fallback fix.
+	AreaMinAccuracyM float64
+}
+
+// DefaultDBConfig returns the defaults: γ = 3, accuracy clamps GSM
+// 500 m–35 km, UMTS 300 m–20 km, LTE 150 m–20 km, NR 50 m–5 km (the upper
+// bounds follow the maximum cell radius of each technology), default ranges
+// 3 km / 2 km / 1.5 km / 500 m, and area fixes no better than 5 km.
+func DefaultDBConfig() DBConfig {
+	return DBConfig{
+		PathLossExponent: 3,
+		MinAccuracyM:     [5]float64{0, 500, 300, 150, 50},
+		MaxAccuracyM:     [5]float64{0, 35000, 20000, 20000, 5000},
+		DefaultRangeM:    [5]float64{0, 3000, 2000, 1500, 500},
+		AreaMinAccuracyM: 5000,
+	}
+}
+
+// Validate reports an inconsistent configuration.
+func (c DBConfig) Validate() error {
+	c = c.withDefaults()
+	if !(c.PathLossExponent >= 1 && c.PathLossExponent <= 10) {
+		return fmt.Errorf("geo: PathLossExponent %v outside [1, 10]", c.PathLossExponent)
+	}
+	if c.MaxAge < 0 {
+		return fmt.Errorf("geo: negative MaxAge %v", c.MaxAge)
+	}
+	for r := GSM; r <= NR; r++ {
+		lo, hi, d := c.MinAccuracyM[r], c.MaxAccuracyM[r], c.DefaultRangeM[r]
+		if !(lo > 0 && hi >= lo && !math.IsInf(hi, 0)) || !(d > 0 && !math.IsInf(d, 0)) {
+			return fmt.Errorf("geo: %v accuracy clamp [%v, %v] / default range %v invalid", r, lo, hi, d)
+		}
+	}
+	if !(c.AreaMinAccuracyM > 0 && !math.IsInf(c.AreaMinAccuracyM, 0)) {
+		return fmt.Errorf("geo: AreaMinAccuracyM %v invalid", c.AreaMinAccuracyM)
+	}
+	return nil
+}
+
+func (c DBConfig) withDefaults() DBConfig {
+	d := DefaultDBConfig()
+	if c.PathLossExponent == 0 {
+		c.PathLossExponent = d.PathLossExponent
+	}
+	for r := GSM; r <= NR; r++ {
+		if c.MinAccuracyM[r] == 0 {
+			c.MinAccuracyM[r] = d.MinAccuracyM[r]
+		}
+		if c.MaxAccuracyM[r] == 0 {
+			c.MaxAccuracyM[r] = d.MaxAccuracyM[r]
+		}
+		if c.DefaultRangeM[r] == 0 {
+			c.DefaultRangeM[r] = d.DefaultRangeM[r]
+		}
+	}
+	if c.AreaMinAccuracyM == 0 {
+		c.AreaMinAccuracyM = d.AreaMinAccuracyM
+	}
+	return c
+}
+
+// CellDB is the reference CellLocator: an immutable, compact in-memory
+// table of cells, built once with NewCellDB or LoadCSV and then safe for
+// concurrent use.
+//
+// Storage is a struct of arrays sorted by cell key (34 bytes a cell) plus an
+// open-addressing hash index of 32-bit positions (4–8 bytes a cell) and a
+// small per-area table, so the world's ~40 M cells take well under 2 GB.
+// Positions are stored to 1e-7° (≈1 cm).
+type CellDB struct {
+	cfg DBConfig
+
+	key     []uint64 // radio|mcc|mnc|area, sorted (with cell)
+	cell    []uint64
+	lat     []int32 // degrees × 1e7
+	lng     []int32
+	rng     []uint32 // coverage radius, metres (0 = unknown)
+	samples []uint32
+	signal  []int16 // average dBm (0 = unknown)
+
+	index []uint32 // hash slots: 0 empty, else position+1
+	mask  uint64
+
+	areaKey []uint64 // sorted distinct keys
+	areaLat []int32
+	areaLng []int32
+	areaRad []uint32 // 95 % radius of the area, metres
+}
+
+var _ CellLocator = (*CellDB)(nil)
+
+const coordScale = 1e7
+
+func areaKeyOf(id CellID) uint64 {
+	return uint64(id.Radio)<<36 | uint64(id.MCC)<<26 | uint64(id.MNC)<<16 | uint64(id.Area)
+}
+
+func hashKey(k, c uint64) uint64 {
+	h := k*0x9E3779B97F4A7C15 ^ c
+	h ^= h >> 31
+	h *= 0xD6E8FEB86659FD93
+	h ^= h >> 32
+	return h
+}
+
+// Len returns the number of cells.
+func (db *CellDB) Len() int { return len(db.key) }
+
+// Areas returns the number of distinct location/tracking areas.
+func (db *CellDB) Areas() int { return len(db.areaKey) }
+
+// MemoryBytes returns the bytes held by the table's arrays.
+func (db *CellDB) MemoryBytes() int {
+	return 8*cap(db.key) + 8*cap(db.cell) + 4*cap(db.lat) + 4*cap(db.lng) + 4*cap(db.rng) +
+		4*cap(db.samples) + 2*cap(db.signal) + 4*cap(db.index) +
+		8*cap(db.areaKey) + 4*cap(db.areaLat) + 4*cap(db.areaLng) + 4*cap(db.areaRad)
+}
+
+// find returns the position of id, or -1.
+func (db *CellDB) find(id CellID) int {
+	if len(db.index) == 0 {
+		return -1
+	}
+	k := areaKeyOf(id)
+	for h := hashKey(k, id.Cell) & db.mask; ; h = (h + 1) & db.mask {
+		s := db.index[h]
+		if s == 0 {
+			return -1
+		}
+		if i := int(s - 1); db.key[i] == k && db.cell[i] == id.Cell {
+			return i
+		}
+	}
+}
+
+// Lookup returns the stored record of a cell (Created, Updated, Unit and
+// Changeable are not kept and come back zero / −1 / false).
+func (db *CellDB) Lookup(id CellID) (CellRecord, bool) {
+	i := db.find(id)
+	if i < 0 {
+		return CellRecord{}, false
+	}
+	return CellRecord{
+		ID:           id,
+		Unit:         -1,
+		Location:     LatLng{Lat: float64(db.lat[i]) / coordScale, Lng: float64(db.lng[i]) / coordScale},
+		RangeM:       float64(db.rng[i]),
+		Samples:      int(db.samples[i]),
+		AvgSignalDBm: int(db.signal[i]),
+	}, true
+}
+
+// builder accumulates cells before sorting.
+type builder struct {
+	ents []buildEnt
+	dups int
+}
+
+type buildEnt struct {
+	key, cell uint64
+	lat, lng  int32
+	rng       uint32
+	samples   uint32
+	signal    int16
+	seq       uint32
+}
+
+func (b *builder) add(rec *CellRecord) {
+	b.ents = append(b.ents, buildEnt{
+		key:     areaKeyOf(rec.ID),
+		cell:    rec.ID.Cell,
+		lat:     int32(math.Round(rec.Location.Lat * coordScale)),
+		lng:     int32(math.Round(rec.Location.Lng * coordScale)),
+		rng:     uint32(math.Min(math.Max(rec.RangeM, 0), math.MaxUint32)),
+		samples: uint32(min(max(rec.Samples, 0), math.MaxUint32)),
+		signal:  int16(rec.AvgSignalDBm),
+		seq:     uint32(len(b.ents)),
+	})
+}
+
+// NewCellDB builds a CellDB from records. Invalid records are rejected with
+// an error naming their index; for duplicate CellIDs the record with more
+// samples (then the later one) wins. cfg may be the zero value.
+func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(recs) >= math.MaxUint32/2 {
+		return nil, fmt.Errorf("geo: %d cells exceed the table limit", len(recs))
+	}
+	b := &builder{ents: make([]buildEnt, 0, len(recs))}
+	for i := range recs {
+		if err := recs[i].ID.Validate(); err != nil {
+			return nil, fmt.Errorf("geo: record %d: %w", i, err)
+		}
+		if err := recs[i].Location.Validate(); err != nil {
+			return nil, fmt.Errorf("geo: record %d: %w", i, err)
+		}
+		if !(recs[i].RangeM >= 0) || math.IsInf(recs[i].RangeM, 0) {
+			return nil, fmt.Errorf("geo: record %d: invalid range %v", i, recs[i].RangeM)
+		}
+		b.add(&recs[i])
+	}
+	return b.build(cfg.withDefaults()), nil
+}
+
+func (b *builder) build(cfg DBConfig) *CellDB {
+	ents := b.ents
+	slices.SortFunc(ents, func(x, y buildEnt) int {
+		switch {
+		case x.key != y.key:
+			if x.key < y.key {
+				return -1
+			}
+			return 1
+		case x.cell != y.cell:
+			if x.cell < y.cell {
+				return -1
+			}
+			return 1
+		}
+		return int(x.seq) - int(y.seq)
+	})
+	// Deduplicate: keep the most-sampled (then latest) entry of each key.
+	out := ents[:0]
+	for _, e := range ents {
+		if n := len(out); n > 0 && out[n-1].key == e.key && out[n-1].cell == e.cell {
+			b.dups++
+			if e.samples >= out[n-1].samples {
+				out[n-1] = e
+			}
+			continue
+		}
+		out = append(out, e)
+	}
+	n := len(out)
+	db := &CellDB{
+		cfg:     cfg,
+		key:     make([]uint64, n),
+		cell:    make([]uint64, n),
+		lat:     make([]int32, n),
+		lng:     make([]int32, n),
+		rng:     make([]uint32, n),
+		samples: make([]uint32, n),
+		signal:  make([]int16, n),
+	}
+	nAreas := 0
+	for i, e := range out {
+		db.key[i], db.cell[i], db.lat[i], db.lng[i] = e.key, e.cell, e.lat, e.lng
+		db.rng[i], db.samples[i], db.signal[i] = e.rng, e.samples, e.signal
+		if i == 0 || e.key != out[i-1].key {
+			nAreas++
+		}
+	}
+	b.ents = nil
+	// Hash index at load factor ≤ 2/3.
+	size := uint64(1)
+	for size*2 < uint64(n)*3 {
+		size <<= 1
+	}
+	if n == 0 {
+		size = 0
+	}
+	db.index = make([]uint32, size)
+	db.mask = size - 1
+	for i := range n {
+		h := hashKey(db.key[i], db.cell[i]) & db.mask
+		for db.index[h] != 0 {
+			h = (h + 1) & db.mask
+		}
+		db.index[h] = uint32(i + 1)
+	}
+	db.buildAreas(nAreas)
+	return db
+}
+
+// buildAreas computes each area's centroid and 95 % radius. With the cells'
+// distances from the centroid treated as a 2-D normal scatter, the 95 %
+// radius is √(χ²₂(0.95)/2) ≈ 1.73 times the RMS distance; the mean cell
+// range is added for the coverage of the outermost cells.
+func (db *CellDB) buildAreas(nAreas int) {
+	db.areaKey = make([]uint64, 0, nAreas)
+	db.areaLat = make([]int32, 0, nAreas)
+	db.areaLng = make([]int32, 0, nAreas)
+	db.areaRad = make([]uint32, 0, nAreas)
+	for lo := 0; lo < len(db.key); {
+		hi := lo + 1
+		for hi < len(db.key) && db.key[hi] == db.key[lo] {
+			hi++
+		}
+		var x, y, z, rsum float64
+		radio := Radio(db.key[lo] >> 36)
+		for i := lo; i < hi; i++ {
+			p := db.pos(i)
+			cx, cy, cz := unitVec(p)
+			x, y, z = x+cx, y+cy, z+cz
+			rsum += db.rangeOf(i, radio)
+		}
+		c := fromVec(x, y, z)
+		var ss float64
+		for i := lo; i < hi; i++ {
+			d := Haversine(c, db.pos(i))
+			ss += d * d
+		}
+		cnt := float64(hi - lo)
+		rad := 1.73*math.Sqrt(ss/cnt) + rsum/cnt
+		db.areaKey = append(db.areaKey, db.key[lo])
+		db.areaLat = append(db.areaLat, int32(math.Round(c.Lat*coordScale)))
+		db.areaLng = append(db.areaLng, int32(math.Round(c.Lng*coordScale)))
+		db.areaRad = append(db.areaRad, uint32(math.Min(rad, math.MaxUint32)))
+		lo = hi
+	}
+}
+
+func (db *CellDB) pos(i int) LatLng {
+	return LatLng{Lat: float64(db.lat[i]) / coordScale, Lng: float64(db.lng[i]) / coordScale}
+}
+
+func (db *CellDB) rangeOf(i int, r Radio) float64 {
+	if db.rng[i] > 0 {
+		return float64(db.rng[i])
+	}
+	return db.cfg.DefaultRangeM[r]
+}
+
+func unitVec(p LatLng) (x, y, z float64) {
+	sl, cl := math.Sincos(p.Lat * deg)
+	sg, cg := math.Sincos(p.Lng * deg)
+	return cl * cg, cl * sg, sl
+}
+
+func fromVec(x, y, z float64) LatLng {
+	h := math.Hypot(x, y)
+	lat := math.Atan2(z, h) / deg
+	lng := 0.0
+	if h > 0 {
+		lng = math.Atan2(y, x) / deg
+	}
+	return LatLng{Lat: math.Max(-90, math.Min(90, lat)), Lng: math.Max(-180, math.Min(180, lng))}
+}
+
+// LoadStats counts what a CSV load did.
+type LoadStats struct {
+	Lines   int // lines read, including header and blank lines
+	Rows    int // data rows (lines that are neither header nor blank)
+	Kept    int // distinct cells in the table
+	Header  bool
+	Skipped [NumSkipReasons]int // rows skipped, by SkipReason
+}
+
+// SkippedTotal returns the number of skipped rows.
+func (s LoadStats) SkippedTotal() int {
+	t := 0
+	for _, n := range s.Skipped {
+		t += n
+	}
+	return t
+}
+
+// LoadOptions configures LoadCSV. The zero value is usable.
+type LoadOptions struct {
+	// MaxLineBytes bounds a line (default 1024; a real row is ~100 bytes).
+	// Longer lines are skipped as SkipLineTooLong without being buffered.
+	MaxLineBytes int
+	// Progress, if set, is called from the loading goroutine every
+	// ProgressEvery lines (default 1<<20) and once at the end.
+	Progress      func(LoadStats)
+	ProgressEvery int
+	// Config tunes the resulting CellDB.
+	Config DBConfig
+}
+
+// LineError is a fatal CSV error at a line.
+type LineError struct {
+	Line int // 1-based
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("geo: csv line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *LineError) Unwrap() error { return e.Err }
+
+// LoadCSV reads the OpenCelliD / MLS cell CSV from r (header optional, LF or
+// CRLF line ends; decompress gzip exports with compress/gzip first) and
+// builds a CellDB. Malformed rows are skipped and counted in LoadStats; a
+// row with an unknown radio word aborts the load with a *LineError wrapping
+// ErrUnknownRadio; a done ctx aborts it with ctx.Err(). The stats are valid
+// even when an error is returned.
+func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadStats, error) {
+	var st LoadStats
+	if err := opts.Config.Validate(); err != nil {
+		return nil, st, err
+	}
+	maxLine := opts.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = 1024
+	}
+	if maxLine > 1<<20 {
+		return nil, st, fmt.Errorf("geo: MaxLineBytes %d above 1 MiB", maxLine)
+	}
+	every := opts.ProgressEvery
+	if every <= 0 {
+		every = 1 << 20
+	}
+	br := bufio.NewReaderSize(r, max(64<<10, maxLine+2))
+	b := &builder{}
+	for {
+		if st.Lines&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, st, err
+			}
+		}
+		line, err := br.ReadSlice('\n')
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		st.Lines++
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Too long: drop it without buffering, up to the next newline.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				if cerr := ctx.Err(); cerr != nil {
+					return nil, st, cerr
+				}
+				_, err = br.ReadSlice('\n')
+			}
+			line = nil
+			st.Rows++
+			st.Skipped[SkipLineTooLong]++
+		}
+		if err != nil && err != io.EOF {
+			return nil, st, &LineError{Line: st.Lines, Err: err}
+		}
+		body := line
+		if n := len(body); n > 0 && body[n-1] == '\n' {
+			body = body[:n-1]
+		}
+		if n := len(body); n > 0 && body[n-1] == '\r' {
+			body = body[:n-1]
+		}
+		if st.Lines == 1 && len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
+			body = body[3:] // UTF-8 byte-order mark
+		}
+		switch {
+		case len(body) > maxLine:
+			st.Rows++
+			st.Skipped[SkipLineTooLong]++
+		case len(body) == 0 || line == nil:
+		default:
+			rec, perr := ParseCellRow(body)
+			switch {
+			case perr == nil:
+				st.Rows++
+				b.add(&rec)
+			case perr == ErrHeader && st.Rows == 0 && !st.Header:
+				st.Header = true
+			default:
+				st.Rows++
+				if re, ok := perr.(*RowError); ok {
+					st.Skipped[re.Reason]++
+				} else if perr == ErrHeader {
+					st.Skipped[SkipBadKey]++ // a second header mid-file
+				} else {
+					return nil, st, &LineError{Line: st.Lines, Err: perr}
+				}
+			}
+		}
+		if opts.Progress != nil && st.Lines%every == 0 {
+			opts.Progress(st)
+		}
+		if err == io.EOF {
+			break
+		}
+		if len(b.ents) >= math.MaxUint32/2 {
+			return nil, st, &LineError{Line: st.Lines, Err: errors.New("geo: too many cells")}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, st, err
+	}
+	db := b.build(opts.Config.withDefaults())
+	st.Skipped[SkipDuplicate] += b.dups
+	st.Kept = db.Len()
+	if opts.Progress != nil {
+		opts.Progress(st)
+	}
+	return db, st, nil
+}

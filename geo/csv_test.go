@@ -1,0 +1,240 @@
+package geo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Real rows of OpenCelliD's cell_towers.csv export (Berlin, MCC 262) as
+// quoted in the Miller documentation ("Questions about joins" / performance
+// page, johnkerl/miller), in the format described at
+// https://wiki.opencellid.org/wiki/Database_format.
+const openCelliDSample = "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n" +
+	"UMTS,262,2,801,86355,0,13.285512,52.522202,1000,7,1,1282569574,1300155341,0\n" +
+	"GSM,262,2,801,1795,0,13.276907,52.525714,5716,9,1,1282569574,1300155341,0\n" +
+	"GSM,262,2,801,1794,0,13.285064,52.524,6280,13,1,1282569574,1300796207,0\n" +
+	"UMTS,262,2,801,211250,0,13.285446,52.521744,1000,3,1,1282569574,1299466955,0\n"
+
+func TestParseCellRowReal(t *testing.T) {
+	rec, err := ParseCellRow([]byte("UMTS,262,2,801,86355,0,13.285512,52.522202,1000,7,1,1282569574,1300155341,0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CellRecord{
+		ID:         CellID{Radio: UMTS, MCC: 262, MNC: 2, Area: 801, Cell: 86355},
+		Unit:       0,
+		Location:   LatLng{Lat: 52.522202, Lng: 13.285512},
+		RangeM:     1000,
+		Samples:    7,
+		Changeable: true,
+		Created:    time.Unix(1282569574, 0).UTC(),
+		Updated:    time.Unix(1300155341, 0).UTC(),
+	}
+	if d := cmp.Diff(want, rec); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+	// MLS-style row: empty unit and averageSignal, CRLF, negative signal.
+	rec, err = ParseCellRow([]byte("LTE,505,1,54321,12345,,153.021000,-27.471000,500,10,1,1609459200,1609459200,-80\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Unit != -1 || rec.AvgSignalDBm != -80 || rec.Location != (LatLng{-27.471, 153.021}) {
+		t.Errorf("got %+v", rec)
+	}
+}
+
+func TestParseCellRowBad(t *testing.T) {
+	tests := []struct {
+		line   string
+		reason SkipReason
+		field  string
+	}{
+		{"GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1", SkipFieldCount, ""},
+		{"GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0,0", SkipFieldCount, ""},
+		{"", SkipFieldCount, ""},
+		{"GSM,26x,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "mcc"},
+		{"GSM,0,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "mcc"},
+		{"GSM,262,1000,801,1795,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "net"},
+		{"GSM,262,2,0,1795,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "area"},
+		{"LTE,262,2,65534,1795,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "area"},
+		{"GSM,262,2,801,65536,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "cell"},
+		{"LTE,262,2,801,268435456,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "cell"},
+		{"NR,262,2,801,68719476736,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "cell"},
+		{"GSM,262,2,801,-5,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "cell"},
+		{"GSM,262,2,801,1795,0,181,52.52,5716,9,1,1,1,0", SkipBadCoordinates, "lon"},
+		{"GSM,262,2,801,1795,0,13.27,-90.5,5716,9,1,1,1,0", SkipBadCoordinates, "lat"},
+		{"GSM,262,2,801,1795,0,NaN,52.52,5716,9,1,1,1,0", SkipBadCoordinates, "lon"},
+		{"GSM,262,2,801,1795,0,13.27,Inf,5716,9,1,1,1,0", SkipBadCoordinates, "lat"},
+		{"GSM,262,2,801,1795,0,,52.52,5716,9,1,1,1,0", SkipBadCoordinates, "lon"},
+		{"GSM,262,2,801,1795,0,0,0,5716,9,1,1,1,0", SkipBadCoordinates, "lon,lat"},
+		{"GSM,262,2,801,1795,0,13.27,52.52,far,9,1,1,1,0", SkipBadField, "range"},
+		{"GSM,262,2,801,1795,0,13.27,52.52,5716,9,2,1,1,0", SkipBadField, "changeable"},
+		{"GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,x", SkipBadField, "averageSignal"},
+		{"CDMA,310,4,7,8,0,13.27,52.52,5716,9,1,1,1,0", SkipUnsupportedRadio, "radio"},
+	}
+	for _, tt := range tests {
+		_, err := ParseCellRow([]byte(tt.line))
+		var re *RowError
+		if !errors.As(err, &re) {
+			t.Errorf("%q: err %v, want RowError", tt.line, err)
+			continue
+		}
+		if re.Reason != tt.reason || re.Field != tt.field {
+			t.Errorf("%q: got %v/%q, want %v/%q", tt.line, re.Reason, re.Field, tt.reason, tt.field)
+		}
+	}
+	if _, err := ParseCellRow([]byte("WIMAX,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0")); !errors.Is(err, ErrUnknownRadio) {
+		t.Errorf("unknown radio: %v", err)
+	}
+	if _, err := ParseCellRow([]byte("radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal")); err != ErrHeader {
+		t.Errorf("header: %v", err)
+	}
+}
+
+func TestParseFloat(t *testing.T) {
+	for _, s := range []string{"0", "-0.5", "13.285512", "52.522202", "+1.25", "179.99999999", "0.000001", "1e2", "12345678901234567890.5", "-180", "007.5"} {
+		got, ok := parseFloat([]byte(s))
+		want, err := parseStd(s)
+		if !ok || err != nil || got != want {
+			t.Errorf("parseFloat(%q) = %v,%v want %v,%v", s, got, ok, want, err)
+		}
+	}
+	for _, s := range []string{"", ".", "-", "1.2.3", "NaN", "inf", "1,5", "1e999", "--1"} {
+		if v, ok := parseFloat([]byte(s)); ok {
+			t.Errorf("parseFloat(%q) = %v, want failure", s, v)
+		}
+	}
+}
+
+func TestLoadCSV(t *testing.T) {
+	in := strings.ReplaceAll(openCelliDSample, "\n", "\r\n") +
+		"GSM,262,2,801,1794,0,13.3,52.5,6280,2,1,1282569574,1300796207,0\r\n" + // duplicate, fewer samples
+		"GSM,26x,2,801,1,0,13.3,52.5,1,1,1,1,1,0\r\n" +
+		"GSM,262,2,801,2,0,13.3,952.5,1,1,1,1,1,0\r\n" +
+		"GSM,262,2,801,3\r\n" +
+		"CDMA,310,4,7,8,0,13.27,52.52,5716,9,1,1,1,0\r\n" +
+		"\r\n" +
+		strings.Repeat("x", 5000) + "\r\n" +
+		"LTE,262,1,40000,1234567,7,13.40,52.51,800,40,1,1,1,-90" // no final newline
+	var calls int
+	db, st, err := LoadCSV(context.Background(), strings.NewReader(in), LoadOptions{Progress: func(LoadStats) { calls++ }, ProgressEvery: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := LoadStats{Lines: 13, Rows: 11, Kept: 5, Header: true}
+	want.Skipped[SkipDuplicate] = 1
+	want.Skipped[SkipBadKey] = 1
+	want.Skipped[SkipBadCoordinates] = 1
+	want.Skipped[SkipFieldCount] = 1
+	want.Skipped[SkipUnsupportedRadio] = 1
+	want.Skipped[SkipLineTooLong] = 1
+	if d := cmp.Diff(want, st); d != "" {
+		t.Errorf("stats (-want +got)\n%s", d)
+	}
+	if st.Rows != st.Kept+st.SkippedTotal() {
+		t.Errorf("rows %d != kept %d + skipped %d", st.Rows, st.Kept, st.SkippedTotal())
+	}
+	if calls != 5 { // lines 3, 6, 9, 12 and the final call
+		t.Errorf("progress called %d times", calls)
+	}
+	rec, ok := db.Lookup(CellID{GSM, 262, 2, 801, 1794})
+	if !ok || rec.Samples != 13 || rec.RangeM != 6280 {
+		t.Errorf("duplicate resolution: %+v %v", rec, ok)
+	}
+	if _, ok := db.Lookup(CellID{LTE, 262, 1, 40000, 1234567}); !ok {
+		t.Error("last line without newline lost")
+	}
+}
+
+func TestLoadCSVUnknownRadio(t *testing.T) {
+	in := openCelliDSample + "WIMAX,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0\n"
+	_, st, err := LoadCSV(context.Background(), strings.NewReader(in), LoadOptions{})
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != 6 || !errors.Is(err, ErrUnknownRadio) {
+		t.Fatalf("err = %v, want LineError at line 6 wrapping ErrUnknownRadio", err)
+	}
+	if !strings.Contains(err.Error(), "line 6") || !strings.Contains(err.Error(), "WIMAX") {
+		t.Errorf("message %q does not name the line and word", err)
+	}
+	if st.Rows != 5 {
+		t.Errorf("stats rows %d", st.Rows)
+	}
+}
+
+// endless yields an unbounded line with no newline.
+type endless struct{ n int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n <= 0 {
+		return 0, io.EOF
+	}
+	for i := range p {
+		p[i] = '7'
+	}
+	if int64(len(p)) > e.n {
+		p = p[:e.n]
+	}
+	e.n -= int64(len(p))
+	return len(p), nil
+}
+
+func TestLoadCSVHugeLine(t *testing.T) {
+	r := io.MultiReader(strings.NewReader(openCelliDSample), &endless{n: 64 << 20}, strings.NewReader("\nGSM,262,2,801,9,0,13.3,52.5,1,1,1,1,1,0\n"))
+	db, st, err := LoadCSV(context.Background(), r, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Skipped[SkipLineTooLong] != 1 || db.Len() != 5 {
+		t.Errorf("stats %+v len %d", st, db.Len())
+	}
+}
+
+func TestLoadCSVCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var buf bytes.Buffer
+	for i := range 20000 {
+		buf.WriteString("LTE,262,1,100,")
+		buf.WriteString(strings.Repeat("1", 1+i%5))
+		buf.WriteString(",0,13.3,52.5,1,1,1,1,1,0\n")
+	}
+	n := 0
+	_, _, err := LoadCSV(ctx, &buf, LoadOptions{ProgressEvery: 5000, Progress: func(LoadStats) {
+		if n++; n == 1 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	// A 10 GB line is abandoned promptly when ctx is done.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, _, err := LoadCSV(ctx2, &endless{n: 10 << 30}, LoadOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("huge line err = %v", err)
+	}
+}
+
+func TestLoadOptionsBad(t *testing.T) {
+	if _, _, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{MaxLineBytes: 1 << 30}); err == nil {
+		t.Error("huge MaxLineBytes accepted")
+	}
+	if _, _, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{Config: DBConfig{PathLossExponent: -1}}); err == nil {
+		t.Error("bad config accepted")
+	}
+	db, st, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{})
+	if err != nil || db.Len() != 0 || st.Lines != 0 {
+		t.Errorf("empty input: %v %v", err, st)
+	}
+	if _, err := db.Locate(context.Background(), []CellObservation{{CellID: CellID{GSM, 262, 2, 801, 1}}}); !errors.Is(err, ErrCellNotFound) {
+		t.Errorf("empty db locate: %v", err)
+	}
+}
+
+func parseStd(s string) (float64, error) { return strconvParse(s) }

@@ -1,0 +1,219 @@
+package geo
+
+import (
+	"context"
+	"math"
+)
+
+// member is a known observed cell during Locate.
+type member struct {
+	p       LatLng
+	x, y, z float64 // unit vector
+	r       float64 // coverage radius, metres
+	w       float64 // weight
+	radio   Radio
+	root    int8 // union-find parent
+}
+
+// Locate estimates the terminal position from the observed cells.
+//
+// Each known cell gets a weight from its signal strength (a log-distance
+// path-loss model: an estimated distance d ∝ 10^(−dBm/(10γ)) and weight
+// 1/d, so stronger means closer), its timing advance if reported, the
+// number of samples behind its own position (log₂(2+samples)) and the age
+// of the observation. Cells whose coverage circles do not touch are split
+// into clusters (union-find over "distance ≤ range₁ + range₂"); the cluster
+// with the most weight wins, so one mislocated cell cannot drag the fix.
+// The fix is the weighted centroid of the winning cluster (on the unit
+// sphere, safe across the antimeridian). Its 95 % accuracy is the larger of
+// the 95th-percentile distance of the member cells from the fix and the
+// members' weighted mean range shrunk by √(members), clamped to the radio
+// class of the finest member (DBConfig.MinAccuracyM/MaxAccuracyM).
+// If no cell is known but a LAC/TAC is, the area's centroid is returned
+// with the area's 95 % radius (at least AreaMinAccuracyM) and MethodArea.
+//
+// Locate does not allocate on success and is safe for concurrent use.
+func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, error) {
+	if err := ctx.Err(); err != nil {
+		return Position{}, err
+	}
+	if err := checkObservations(obs); err != nil {
+		return Position{}, err
+	}
+	var ms [MaxObservations]member
+	n := 0
+	for i := range obs {
+		o := &obs[i]
+		if db.cfg.MaxAge > 0 && o.Age > db.cfg.MaxAge {
+			continue
+		}
+		j := db.find(o.CellID)
+		if j < 0 {
+			continue
+		}
+		m := &ms[n]
+		m.p = db.pos(j)
+		m.x, m.y, m.z = unitVec(m.p)
+		m.radio = o.CellID.Radio
+		m.r = db.rangeOf(j, m.radio)
+		m.w = db.weight(o, db.samples[j])
+		m.root = int8(n)
+		n++
+	}
+	if n == 0 {
+		return db.locateArea(obs)
+	}
+	members := ms[:n]
+
+	// Cluster cells whose coverage circles touch.
+	for i := 1; i < n; i++ {
+		for j := 0; j < i; j++ {
+			if EarthRadiusM*centralAngle(members[i].p, members[j].p) <= members[i].r+members[j].r {
+				union(members, i, j)
+			}
+		}
+	}
+	var support [MaxObservations]float64
+	var count [MaxObservations]int
+	best := -1
+	for i := range members {
+		r := find(members, i)
+		support[r] += members[i].w
+		count[r]++
+	}
+	for r := range n {
+		if count[r] == 0 {
+			continue
+		}
+		if best < 0 || support[r] > support[best] || (support[r] == support[best] && count[r] > count[best]) {
+			best = r
+		}
+	}
+
+	// Weighted centroid of the winning cluster.
+	var x, y, z, wsum, rsum float64
+	var in [MaxObservations]bool
+	for i := range members {
+		in[i] = find(members, i) == best
+	}
+	finest := Radio(0)
+	k := 0
+	for i := range members {
+		m := &members[i]
+		if !in[i] {
+			continue
+		}
+		x, y, z = x+m.w*m.x, y+m.w*m.y, z+m.w*m.z
+		wsum += m.w
+		rsum += m.w * m.r
+		if m.radio > finest {
+			finest = m.radio
+		}
+		members[k] = *m // compact the cluster to the front
+		k++
+	}
+	c := fromVec(x, y, z)
+
+	// 95th-percentile member distance (nearest-rank) and coverage term.
+	var ds [MaxObservations]float64
+	for i := range k {
+		ds[i] = EarthRadiusM * centralAngle(c, members[i].p)
+	}
+	sortSmall(ds[:k])
+	rank := int(math.Ceil(0.95*float64(k))) - 1
+	spread := ds[max(rank, 0)]
+	cover := rsum / wsum / math.Sqrt(float64(k))
+	acc := math.Max(spread, cover)
+	acc = math.Max(db.cfg.MinAccuracyM[finest], math.Min(db.cfg.MaxAccuracyM[finest], acc))
+	return Position{LatLng: c, AccuracyM: acc, Method: MethodCells, Cells: k, Outliers: n - k}, nil
+}
+
+// weight combines signal (or timing advance), sample count and age.
+func (db *CellDB) weight(o *CellObservation, samples uint32) float64 {
+	w := 1.0
+	if o.SignalDBm != 0 {
+		// Relative distance 10^((−100 − dBm)/(10γ)); weight = 1/distance.
+		w = math.Pow(10, float64(o.SignalDBm+100)/(10*db.cfg.PathLossExponent))
+	}
+	if o.TimingAdvance.Valid {
+		if step, _ := taStepM(o.CellID.Radio); step > 0 {
+			// Distance from the antenna ≈ (TA + ½)·step; 1 km counts as 1.
+			d := (float64(o.TimingAdvance.Steps) + 0.5) * step
+			w *= math.Max(0.1, math.Min(10, 1000/d))
+		}
+	}
+	w *= math.Log2(2 + float64(samples))
+	if o.Age > 0 {
+		w /= 1 + o.Age.Minutes()/10
+	}
+	return w
+}
+
+// locateArea is the LAC/TAC fallback: the area of the first observation
+// whose area is known, preferring stronger signals.
+func (db *CellDB) locateArea(obs []CellObservation) (Position, error) {
+	bestI, bestW := -1, math.Inf(-1)
+	for i := range obs {
+		if db.cfg.MaxAge > 0 && obs[i].Age > db.cfg.MaxAge {
+			continue
+		}
+		a, ok := db.findArea(areaKeyOf(obs[i].CellID))
+		if !ok {
+			continue
+		}
+		w := float64(obs[i].SignalDBm)
+		if obs[i].SignalDBm == 0 {
+			w = -100
+		}
+		if w > bestW {
+			bestI, bestW = a, w
+		}
+	}
+	if bestI < 0 {
+		return Position{}, ErrCellNotFound
+	}
+	p := LatLng{Lat: float64(db.areaLat[bestI]) / coordScale, Lng: float64(db.areaLng[bestI]) / coordScale}
+	acc := math.Max(db.cfg.AreaMinAccuracyM, float64(db.areaRad[bestI]))
+	return Position{LatLng: p, AccuracyM: acc, Method: MethodArea}, nil
+}
+
+func (db *CellDB) findArea(k uint64) (int, bool) {
+	lo, hi := 0, len(db.areaKey)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if db.areaKey[m] < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(db.areaKey) && db.areaKey[lo] == k
+}
+
+func find(ms []member, i int) int {
+	for int(ms[i].root) != i {
+		ms[i].root = ms[ms[i].root].root
+		i = int(ms[i].root)
+	}
+	return i
+}
+
+func union(ms []member, i, j int) {
+	ri, rj := find(ms, i), find(ms, j)
+	if ri != rj {
+		if ri < rj {
+			ms[rj].root = int8(ri)
+		} else {
+			ms[ri].root = int8(rj)
+		}
+	}
+}
+
+// sortSmall is an insertion sort for at most MaxObservations values.
+func sortSmall(a []float64) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
