@@ -1,0 +1,395 @@
+package risk_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/payedge/payedge/risk"
+)
+
+func reasonCodes(s risk.Signal) []string {
+	var out []string
+	for _, r := range s.Reasons {
+		out = append(out, r.Code)
+	}
+	return out
+}
+
+func hasCode(s risk.Signal, code string) bool {
+	for _, r := range s.Reasons {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func newScorer(t testing.TB, st risk.ProfileStore) *risk.NeighborScorer {
+	t.Helper()
+	sc, err := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func TestNeighborScenarios(t *testing.T) {
+	s := newShop(1, 12)
+	st, at := s.learned(t, 10)
+	sc := newScorer(t, st)
+	ctx := context.Background()
+	score := func(seen []risk.Neighbor) risk.Signal {
+		t.Helper()
+		sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: at.Add(time.Hour), Seen: seen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sig.Source != risk.SourceNeighbors {
+			t.Fatalf("source %q", sig.Source)
+		}
+		return sig
+	}
+	pol := risk.PSD2Policy()
+	passwordless := risk.Transaction{Amount: eur(80_00)}
+
+	genuine := score(s.scan(0.85, 4, 3))
+	if genuine.Confidence < pol.PasswordlessConfidence || !hasCode(genuine, risk.CodeNeighborsMatch) {
+		t.Errorf("genuine: %+v", genuine)
+	}
+	if d, _ := pol.Decide(genuine.Confidence, passwordless); d != risk.ApproveNoPIN {
+		t.Errorf("genuine decision %v", d)
+	}
+
+	relocated := score(elsewhere(s.rng, 10))
+	if relocated.Confidence > 0.1 || !hasCode(relocated, risk.CodeNeighborsFewKnown) || !hasCode(relocated, risk.CodeNeighborsUnknown) {
+		t.Errorf("relocated: %+v", relocated)
+	}
+
+	empty := score(nil)
+	if empty.Confidence > 0.2 || !cmp.Equal(reasonCodes(empty), []string{risk.CodeNeighborsEmpty}) {
+		t.Errorf("empty: %+v", empty)
+	}
+
+	var phones []risk.Neighbor
+	for range 5 {
+		phones = append(phones, risk.Neighbor{ID: randomMAC(s.rng), Kind: risk.KindWiFi, RSSI: -60})
+	}
+	phones = append(phones, risk.Neighbor{ID: "4a:00:00:00:00:01", Kind: risk.KindBLE, Random: true, RSSI: -70})
+	rnd := score(phones)
+	if rnd.Confidence > 0.2 || !hasCode(rnd, risk.CodeNeighborsRandomizedOnly) {
+		t.Errorf("randomised only: %+v", rnd)
+	}
+
+	// Shop APs but every RSSI 25 dB off: the terminal is not where it was.
+	shifted := s.scan(1, 0, 0)
+	for i := range shifted {
+		shifted[i].RSSI = max(-120, shifted[i].RSSI-25)
+	}
+	sh := score(shifted)
+	if !hasCode(sh, risk.CodeNeighborsRSSIShift) || sh.Confidence >= genuine.Confidence {
+		t.Errorf("shifted: %+v (genuine %v)", sh, genuine.Confidence)
+	}
+
+	// Without RSSI on the scan side the match still works on presence.
+	noRSSI := s.scan(1, 0, 0)
+	for i := range noRSSI {
+		noRSSI[i].RSSI = 0
+	}
+	if nr := score(noRSSI); nr.Confidence < 0.9 {
+		t.Errorf("no RSSI: %+v", nr)
+	}
+
+	// No profile: low confidence with a reason, not an error.
+	sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T2", At: at, Seen: s.scan(1, 0, 0)})
+	if err != nil || !hasCode(sig, risk.CodeNeighborsNoProfile) || sig.Confidence > 0.5 {
+		t.Errorf("no profile: %+v %v", sig, err)
+	}
+}
+
+// Several identifiers replayed by one radio arrive at one strength.
+func TestNeighborUniformClones(t *testing.T) {
+	ctx := context.Background()
+	var aps []risk.Neighbor
+	for i, r := range []float64{-40, -55, -70, -85, -60, -75} {
+		aps = append(aps, risk.Neighbor{ID: "00:11:22:33:44:" + string("0123456789"[i]) + "0", Kind: risk.KindWiFi, RSSI: r})
+	}
+	p, err := risk.PreconfiguredProfile("T1", time.Unix(1e9, 0), aps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := risk.NewMemoryStore()
+	if err := st.Put(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	sc := newScorer(t, st)
+	clones := make([]risk.Neighbor, len(aps))
+	for i, ap := range aps {
+		ap.RSSI = -62 + float64(i%2)
+		clones[i] = ap
+	}
+	sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: time.Unix(1e9, 0), Seen: clones})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasCode(sig, risk.CodeNeighborsRSSIUniform) || sig.Confidence >= risk.PSD2Policy().PasswordlessConfidence {
+		t.Errorf("uniform clones: %+v", sig)
+	}
+	sig, _ = sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: time.Unix(1e9, 0), Seen: aps})
+	if hasCode(sig, risk.CodeNeighborsRSSIUniform) || sig.Confidence < 0.95 {
+		t.Errorf("genuine preconfigured: %+v", sig)
+	}
+}
+
+// Property: an attacker with one cloned BSSID — at any RSSI, with any number
+// of other unknown or randomised neighbours — never reaches ApproveNoPIN,
+// for any amount or counter state, because one match is below MinExpected.
+func TestClonedSingleBSSIDNeverNoPIN(t *testing.T) {
+	s := newShop(5, 15)
+	st, at := s.learned(t, 8)
+	sc := newScorer(t, st)
+	pols := []risk.Policy{risk.PSD2Policy(), risk.QuickPassPolicy()}
+	rng := rand.New(rand.NewPCG(77, 0))
+	for iter := 0; iter < 3000; iter++ {
+		clone := s.aps[rng.IntN(len(s.aps))]
+		if rng.IntN(2) == 0 {
+			clone.RSSI = -30 - float64(rng.IntN(80))
+		}
+		seen := []risk.Neighbor{clone}
+		for range rng.IntN(4) {
+			seen = append(seen, clone) // repeated reports of the clone
+		}
+		seen = append(seen, elsewhere(rng, rng.IntN(20))...)
+		for range rng.IntN(10) {
+			seen = append(seen, risk.Neighbor{ID: randomMAC(rng), Kind: risk.KindWiFi, RSSI: -50})
+		}
+		rng.Shuffle(len(seen), func(i, j int) { seen[i], seen[j] = seen[j], seen[i] })
+		sig, err := sc.Score(context.Background(), risk.NeighborObservation{TerminalID: "T1", At: at, Seen: seen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasCode(sig, risk.CodeNeighborsFewKnown) {
+			t.Fatalf("clone without few_known: %+v", sig)
+		}
+		for _, pol := range pols {
+			// Fused with a neutral prior, as the host would.
+			conf := risk.Fuse(0.5, sig)
+			tx := risk.Transaction{Amount: risk.Amount{Minor: rng.Int64N(pol.NoPIN.MaxAmount + 1), Currency: pol.Currency}}
+			if d, err := pol.Decide(conf, tx); err != nil || d == risk.ApproveNoPIN {
+				t.Fatalf("clone reached %v (%v) with %+v", d, err, sig)
+			}
+		}
+	}
+}
+
+func TestNeighborErrors(t *testing.T) {
+	ctx := context.Background()
+	sc := newScorer(t, risk.NewMemoryStore())
+	at := time.Unix(1e9, 0)
+	ok := risk.Neighbor{ID: "00:11:22:33:44:55", Kind: risk.KindWiFi, RSSI: -50}
+	tests := []struct {
+		name  string
+		obs   risk.NeighborObservation
+		want  error
+		index int
+	}{
+		{"no terminal", risk.NeighborObservation{At: at}, risk.ErrObservation, -1},
+		{"long terminal", risk.NeighborObservation{TerminalID: strings.Repeat("x", 300), At: at}, risk.ErrObservation, -1},
+		{"no time", risk.NeighborObservation{TerminalID: "T"}, risk.ErrObservation, -1},
+		{"too many", risk.NeighborObservation{TerminalID: "T", At: at, Seen: make([]risk.Neighbor, risk.MaxScan+1)}, risk.ErrObservation, -1},
+		{"malformed MAC", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{ok, {ID: "00:11:22:33:44:5G", Kind: risk.KindWiFi}}}, risk.ErrIdentifier, 1},
+		{"multicast BSSID", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: "01:00:5e:00:00:01", Kind: risk.KindWiFi}}}, risk.ErrIdentifier, 0},
+		{"unknown kind", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{ok, ok, {ID: ok.ID}}}, risk.ErrNeighborKind, 2},
+		{"kind out of range", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: 9}}}, risk.ErrNeighborKind, 0},
+		{"positive RSSI", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: risk.KindWiFi, RSSI: 3}}}, risk.ErrRSSI, 0},
+		{"NaN RSSI", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: risk.KindWiFi, RSSI: math.NaN()}}}, risk.ErrRSSI, 0},
+		{"RSSI too low", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: risk.KindWiFi, RSSI: -200}}}, risk.ErrRSSI, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, err := range []error{
+				func() error { _, err := sc.Score(ctx, tc.obs); return err }(),
+				sc.Learn(ctx, tc.obs),
+				tc.obs.Validate(),
+			} {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err = %v, want %v", err, tc.want)
+				}
+				if tc.index >= 0 {
+					ne, ok := errors.AsType[*risk.NeighborError](err)
+					if !ok || ne.Index != tc.index || !strings.Contains(err.Error(), tc.obs.Seen[tc.index].ID) {
+						t.Fatalf("err = %v, want NeighborError at %d naming the ID", err, tc.index)
+					}
+				}
+			}
+		})
+	}
+	if _, err := risk.NewNeighborScorer(nil, risk.NeighborConfig{}); !errors.Is(err, risk.ErrConfig) {
+		t.Errorf("nil store: %v", err)
+	}
+	for _, c := range []risk.NeighborConfig{{MinExpected: -1}, {Floor: 0.9, Ceiling: 0.5}, {RSSIPenalty: 2}, {LocalWeight: math.NaN()}, {Learn: risk.LearnConfig{HalfLife: -1}}} {
+		if _, err := risk.NewNeighborScorer(risk.NewMemoryStore(), c); !errors.Is(err, risk.ErrConfig) {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+}
+
+// failingStore is a ProfileStore whose backend is down.
+type failingStore struct{ err error }
+
+func (f failingStore) Profile(context.Context, string) (*risk.Profile, error) { return nil, f.err }
+func (f failingStore) Update(context.Context, string, func(*risk.Profile) (*risk.Profile, error)) error {
+	return f.err
+}
+
+// unsortedStore returns a hand-built, unsorted profile.
+type unsortedStore struct{ failingStore }
+
+func (unsortedStore) Profile(context.Context, string) (*risk.Profile, error) {
+	return &risk.Profile{TerminalID: "T", Weight: 5, Neighbors: []risk.ProfileNeighbor{
+		{Addr: 9, Kind: risk.KindWiFi, Frequency: 1}, {Addr: 3, Kind: risk.KindWiFi, Frequency: 1}}}, nil
+}
+
+func TestNeighborStoreErrors(t *testing.T) {
+	ctx := context.Background()
+	obs := risk.NeighborObservation{TerminalID: "T", At: time.Unix(1e9, 0), Seen: []risk.Neighbor{{ID: "00:11:22:33:44:55", Kind: risk.KindWiFi}}}
+	down := errors.New("redis: connection refused")
+	sc := newScorer(t, failingStore{down})
+	if _, err := sc.Score(ctx, obs); !errors.Is(err, risk.ErrStore) || !errors.Is(err, down) {
+		t.Errorf("Score: %v", err)
+	}
+	if err := sc.Learn(ctx, obs); !errors.Is(err, risk.ErrStore) || !errors.Is(err, down) {
+		t.Errorf("Learn: %v", err)
+	}
+	if _, err := newScorer(t, unsortedStore{}).Score(ctx, obs); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("unsorted profile: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := newScorer(t, risk.NewMemoryStore()).Score(cctx, obs); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: %v", err)
+	}
+}
+
+func TestLearnDecay(t *testing.T) {
+	cfg := risk.LearnConfig{HalfLife: 24 * time.Hour}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := risk.Neighbor{ID: "00:00:00:00:00:0a", Kind: risk.KindWiFi, RSSI: -50}
+	b := risk.Neighbor{ID: "00:00:00:00:00:0b", Kind: risk.KindWiFi, RSSI: -70}
+	obs := func(at time.Time, seen ...risk.Neighbor) risk.NeighborObservation {
+		return risk.NeighborObservation{TerminalID: "T", At: at, Seen: seen}
+	}
+	var p *risk.Profile
+	p, err := p.Learn(obs(t0, a, b), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One half-life later only a is seen, 10 dB weaker:
+	// W = 0.5·1 + 1 = 1.5; f_a = (0.5+1)/1.5 = 1; f_b = 0.5/1.5 = 1/3;
+	// mean_a = (0.5·(−50) − 60)/1.5 = −56.67.
+	a2 := a
+	a2.RSSI = -60
+	q, err := p.Learn(obs(t0.Add(24*time.Hour), a2), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Neighbors) != 2 || p.Weight != 1 {
+		t.Fatalf("Learn modified its receiver: %+v", p)
+	}
+	want := []risk.ProfileNeighbor{
+		{Addr: 0x0a, Kind: risk.KindWiFi, Frequency: 1, MeanRSSI: -85.0 / 1.5, RSSIWeight: 1.5},
+		{Addr: 0x0b, Kind: risk.KindWiFi, Frequency: 1.0 / 3, MeanRSSI: -70, RSSIWeight: 0.5},
+	}
+	approx := cmp.Comparer(func(x, y float64) bool { return math.Abs(x-y) < 1e-9 })
+	if diff := cmp.Diff(want, q.Neighbors, approx); diff != "" || math.Abs(q.Weight-1.5) > 1e-12 {
+		t.Errorf("weight %v; neighbours (-want +got):\n%s", q.Weight, diff)
+	}
+	// Long absence prunes b (frequency below 0.05) but never a pinned one.
+	r := q
+	for i := 2; i < 8; i++ {
+		r, err = r.Learn(obs(t0.Add(time.Duration(i)*24*time.Hour), a), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r.Neighbors) != 1 {
+		t.Errorf("b not pruned: %+v", r.Neighbors)
+	}
+	// Out-of-order observation: no decay, Updated unchanged.
+	old, err := q.Learn(obs(t0, b), cfg)
+	if err != nil || !old.Updated.Equal(q.Updated) || math.Abs(old.Weight-2.5) > 1e-12 {
+		t.Errorf("out of order: %+v %v", old, err)
+	}
+	// Wrong terminal.
+	if _, err := q.Learn(risk.NeighborObservation{TerminalID: "U", At: t0, Seen: nil}, cfg); !errors.Is(err, risk.ErrObservation) {
+		t.Errorf("wrong terminal: %v", err)
+	}
+	// Rotating private BLE addresses are never learned.
+	priv := risk.Neighbor{ID: "4a:00:00:00:00:01", Kind: risk.KindBLE, Random: true, RSSI: -60}
+	var z *risk.Profile
+	z, err = z.Learn(obs(t0, priv, a), cfg)
+	if err != nil || len(z.Neighbors) != 1 {
+		t.Errorf("private address learned: %+v %v", z, err)
+	}
+}
+
+func TestLearnBounded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var p *risk.Profile
+	t0 := time.Unix(1e9, 0)
+	pinned, err := risk.PreconfiguredProfile("T", t0, []risk.Neighbor{{ID: "00:00:00:00:00:01", Kind: risk.KindWiFi}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = pinned
+	for i := 0; i < 20; i++ {
+		p, err = p.Learn(risk.NeighborObservation{TerminalID: "T", At: t0.Add(time.Duration(i) * time.Minute), Seen: elsewhere(rng, 50)}, risk.LearnConfig{MaxNeighbors: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Neighbors) > 64 {
+			t.Fatalf("profile grew to %d", len(p.Neighbors))
+		}
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range p.Neighbors {
+		found = found || (n.Pinned && n.Addr == 1 && n.Frequency == 1)
+	}
+	if !found {
+		t.Error("pinned neighbour lost")
+	}
+}
+
+func TestProfileValidate(t *testing.T) {
+	good := risk.ProfileNeighbor{Addr: 5, Kind: risk.KindWiFi, Frequency: 0.5}
+	for i, ns := range [][]risk.ProfileNeighbor{
+		{{Addr: 5, Kind: 0}},
+		{{Addr: 0, Kind: risk.KindWiFi}},
+		{{Addr: 1 << 50, Kind: risk.KindWiFi}},
+		{{Addr: 5, Kind: risk.KindWiFi, Frequency: 2}},
+		{{Addr: 5, Kind: risk.KindWiFi, RSSIWeight: 1, MeanRSSI: 10}},
+		{{Addr: 5, Kind: risk.KindWiFi, Class: 9}},
+		{good, good},
+	} {
+		if _, err := risk.NewProfile("T", time.Time{}, 1, ns); !errors.Is(err, risk.ErrProfile) {
+			t.Errorf("%d: %v", i, err)
+		}
+	}
+	if _, err := risk.NewProfile("", time.Time{}, 1, nil); !errors.Is(err, risk.ErrProfile) {
+		t.Error("empty terminal accepted")
+	}
+	if _, err := risk.NewProfile("T", time.Time{}, math.NaN(), nil); !errors.Is(err, risk.ErrProfile) {
+		t.Error("NaN weight accepted")
+	}
+	if _, err := risk.PreconfiguredProfile("T", time.Unix(1, 0), []risk.Neighbor{{ID: "x", Kind: risk.KindWiFi}}); !errors.Is(err, risk.ErrIdentifier) || !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("bad preconfigured: %v", err)
+	}
+}
