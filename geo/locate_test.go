@@ -1,0 +1,201 @@
+package geo
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func mustDB(t testing.TB, recs []CellRecord) *CellDB {
+	t.Helper()
+	db, err := NewCellDB(recs, DBConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func dest(p LatLng, brg, d float64) LatLng {
+	q, err := Destination(p, brg, d)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+var berlin = LatLng{52.520008, 13.404954}
+
+func TestLocateWeighting(t *testing.T) {
+	a := CellID{LTE, 262, 1, 100, 1}
+	b := CellID{LTE, 262, 1, 100, 2}
+	db := mustDB(t, []CellRecord{
+		{ID: a, Location: dest(berlin, 270, 1000), RangeM: 2000, Samples: 10},
+		{ID: b, Location: dest(berlin, 90, 1000), RangeM: 2000, Samples: 10},
+	})
+	ctx := context.Background()
+	eq, err := db.Locate(ctx, []CellObservation{{CellID: a}, {CellID: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Haversine(eq.LatLng, berlin); d > 1 {
+		t.Errorf("equal weights: fix %.1f m from midpoint", d)
+	}
+	strongA, err := db.Locate(ctx, []CellObservation{{CellID: a, SignalDBm: -60}, {CellID: b, SignalDBm: -110}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Haversine(strongA.LatLng, dest(berlin, 270, 1000)) >= Haversine(strongA.LatLng, dest(berlin, 90, 1000)) {
+		t.Errorf("stronger cell A did not pull the fix: %v", strongA.LatLng)
+	}
+	// Timing advance: LTE TA 1 (≈ 117 m) on B pulls toward B.
+	ta, _ := db.Locate(ctx, []CellObservation{{CellID: a}, {CellID: b, TimingAdvance: TA(1)}})
+	if Haversine(ta.LatLng, dest(berlin, 90, 1000)) >= 1000 {
+		t.Errorf("timing advance ignored: %v", ta.LatLng)
+	}
+	// Stale observations weigh less; beyond MaxAge they are ignored.
+	old, _ := db.Locate(ctx, []CellObservation{{CellID: a, Age: time.Hour}, {CellID: b}})
+	if Haversine(old.LatLng, dest(berlin, 90, 1000)) >= 1000 {
+		t.Errorf("age ignored: %v", old.LatLng)
+	}
+	db2, _ := NewCellDB([]CellRecord{{ID: a, Location: berlin, RangeM: 500}}, DBConfig{MaxAge: time.Minute})
+	if _, err := db2.Locate(ctx, []CellObservation{{CellID: a, Age: time.Hour}}); !errors.Is(err, ErrCellNotFound) {
+		t.Errorf("MaxAge: %v", err)
+	}
+	if eq.Cells != 2 || eq.Outliers != 0 || eq.Method != MethodCells {
+		t.Errorf("position meta %+v", eq)
+	}
+}
+
+func TestLocateAccuracyClamp(t *testing.T) {
+	g := CellID{GSM, 262, 2, 801, 1}
+	n := CellID{NR, 262, 2, 801, 2}
+	db := mustDB(t, []CellRecord{
+		{ID: g, Location: berlin, RangeM: 100},     // tiny GSM range → clamped up to 500 m
+		{ID: n, Location: berlin, RangeM: 900000}, // absurd NR range → clamped down to 5 km
+	})
+	p, _ := db.Locate(context.Background(), []CellObservation{{CellID: g}})
+	if p.AccuracyM != 500 {
+		t.Errorf("GSM accuracy %v, want 500", p.AccuracyM)
+	}
+	p, _ = db.Locate(context.Background(), []CellObservation{{CellID: n}})
+	if p.AccuracyM != 5000 {
+		t.Errorf("NR accuracy %v, want 5000", p.AccuracyM)
+	}
+}
+
+func TestLocateAreaFallback(t *testing.T) {
+	var recs []CellRecord
+	for i := range 20 {
+		recs = append(recs, CellRecord{ID: CellID{UMTS, 262, 3, 555, uint64(i + 1)}, Location: dest(berlin, float64(i*18), 3000), RangeM: 1000})
+	}
+	db := mustDB(t, recs)
+	p, err := db.Locate(context.Background(), []CellObservation{{CellID: CellID{UMTS, 262, 3, 555, 999}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Method != MethodArea || Haversine(p.LatLng, berlin) > 100 || p.AccuracyM < 5000 {
+		t.Errorf("area fix %+v", p)
+	}
+	if db.Areas() != 1 {
+		t.Errorf("areas %d", db.Areas())
+	}
+	if _, err := db.Locate(context.Background(), []CellObservation{{CellID: CellID{UMTS, 262, 3, 556, 1}}}); !errors.Is(err, ErrCellNotFound) {
+		t.Errorf("unknown area: %v", err)
+	}
+}
+
+func TestLocateCoverage(t *testing.T) {
+	// Random terminals inside LTE cells: the 95 % circle must cover the
+	// truth in at least ~90 % of fixes (honest uncertainty).
+	rng := rand.New(rand.NewPCG(1, 2))
+	db, cells := syntheticDB(rng, 4000, berlin, 30000)
+	covered, total := 0, 0
+	for range 500 {
+		truth := dest(berlin, rng.Float64()*360, rng.Float64()*25000)
+		obs := nearestCells(cells, truth, 3)
+		p, err := db.Locate(context.Background(), obs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total++
+		if Haversine(p.LatLng, truth) <= p.AccuracyM {
+			covered++
+		}
+	}
+	frac := float64(covered) / float64(total)
+	t.Logf("95 %% circle covers the truth in %.1f %% of %d fixes", 100*frac, total)
+	if frac < 0.9 {
+		t.Errorf("95 %% circle covers truth in only %.1f %% of fixes", 100*frac)
+	}
+}
+
+func TestCellDBMemory(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	db, _ := syntheticDB(rng, 100000, berlin, 200000)
+	if per := float64(db.MemoryBytes()) / float64(db.Len()); per > 48 {
+		t.Errorf("%.1f bytes per cell, want ≤ 48", per)
+	}
+}
+
+func TestNewCellDBBad(t *testing.T) {
+	if _, err := NewCellDB([]CellRecord{{ID: CellID{LTE, 262, 1, 0, 1}, Location: berlin}}, DBConfig{}); !errors.Is(err, ErrInvalidCellID) {
+		t.Errorf("bad id: %v", err)
+	}
+	if _, err := NewCellDB([]CellRecord{{ID: CellID{LTE, 262, 1, 1, 1}, Location: LatLng{math.NaN(), 0}}}, DBConfig{}); !errors.Is(err, ErrInvalidLatLng) {
+		t.Errorf("bad location: %v", err)
+	}
+	if _, err := NewCellDB([]CellRecord{{ID: CellID{LTE, 262, 1, 1, 1}, Location: berlin, RangeM: math.Inf(1)}}, DBConfig{}); err == nil {
+		t.Error("bad range accepted")
+	}
+}
+
+// syntheticDB scatters n LTE cells uniformly within radius of centre, with
+// ranges ~1.5× the typical spacing; it returns the table and the records.
+func syntheticDB(rng *rand.Rand, n int, centre LatLng, radius float64) (*CellDB, []CellRecord) {
+	recs := make([]CellRecord, n)
+	spacing := radius * math.Sqrt(math.Pi/float64(n))
+	for i := range recs {
+		recs[i] = CellRecord{
+			ID:       CellID{LTE, 262, 1, uint32(1 + i/500), uint64(i)},
+			Location: dest(centre, rng.Float64()*360, radius*math.Sqrt(rng.Float64())),
+			RangeM:   math.Round(1.5 * spacing),
+			Samples:  1 + rng.IntN(100),
+		}
+	}
+	db, err := NewCellDB(recs, DBConfig{})
+	if err != nil {
+		panic(err)
+	}
+	return db, recs
+}
+
+// nearestCells returns observations of the k cells nearest to p with a
+// log-distance signal (γ = 3) plus noise-free rounding.
+func nearestCells(recs []CellRecord, p LatLng, k int) []CellObservation {
+	type cd struct {
+		i int
+		d float64
+	}
+	best := make([]cd, 0, k+1)
+	for i := range recs {
+		d := Haversine(p, recs[i].Location)
+		if len(best) < k || d < best[len(best)-1].d {
+			best = append(best, cd{i, d})
+			for j := len(best) - 1; j > 0 && best[j].d < best[j-1].d; j-- {
+				best[j], best[j-1] = best[j-1], best[j]
+			}
+			if len(best) > k {
+				best = best[:k]
+			}
+		}
+	}
+	obs := make([]CellObservation, len(best))
+	for j, b := range best {
+		dbm := -40 - 30*math.Log10(math.Max(b.d, 10))
+		obs[j] = CellObservation{CellID: recs[b.i].ID, SignalDBm: int(math.Max(-140, math.Round(dbm)))}
+	}
+	return obs
+}
