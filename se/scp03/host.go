@@ -1,0 +1,393 @@
+package scp03
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/payedge/payedge/se/apdu"
+)
+
+// InitializeUpdateInfo is the parsed response to INITIALIZE UPDATE
+// (Amendment D §7.1.1.6, Table 7-3).
+type InitializeUpdateInfo struct {
+	KeyDiversificationData [10]byte
+	KeyVersion             byte
+	SCPIdentifier          byte // always 03
+	Param                  byte // the "i" parameter: ParamS16, ParamPseudoRandom, ParamRMAC, ParamRENC
+	CardChallenge          []byte
+	CardCryptogram         []byte
+	SequenceCounter        uint32 // present (and non-zero) only with ParamPseudoRandom
+}
+
+// S16 reports whether the card runs in S16 mode.
+func (i InitializeUpdateInfo) S16() bool { return i.Param&ParamS16 != 0 }
+
+// ParseInitializeUpdateResponse decodes the data field of the response to
+// INITIALIZE UPDATE: key diversification data (10), key information (3),
+// card challenge (8 or 16), card cryptogram (8 or 16) and, with a
+// pseudo-random challenge, the sequence counter (3). Lengths must match the
+// mode and option the "i" parameter announces exactly. CardChallenge and
+// CardCryptogram alias b.
+func ParseInitializeUpdateResponse(b []byte) (InitializeUpdateInfo, error) {
+	var info InitializeUpdateInfo
+	if len(b) < 13 {
+		return info, fmt.Errorf("%w: response of %d bytes", ErrInitializeUpdate, len(b))
+	}
+	copy(info.KeyDiversificationData[:], b[:10])
+	info.KeyVersion, info.SCPIdentifier, info.Param = b[10], b[11], b[12]
+	if info.SCPIdentifier != scpIdentifier {
+		return info, fmt.Errorf("%w: SCP identifier %02X, want 03", ErrInitializeUpdate, info.SCPIdentifier)
+	}
+	n := 8
+	if info.S16() {
+		n = 16
+	}
+	want := 13 + 2*n
+	if info.Param&ParamPseudoRandom != 0 {
+		want += 3
+	}
+	if len(b) != want {
+		return info, fmt.Errorf("%w: response of %d bytes, i=%02X requires %d", ErrInitializeUpdate, len(b), info.Param, want)
+	}
+	info.CardChallenge = b[13 : 13+n : 13+n]
+	info.CardCryptogram = b[13+n : 13+2*n : 13+2*n]
+	if info.Param&ParamPseudoRandom != 0 {
+		s := b[13+2*n:]
+		info.SequenceCounter = uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
+	}
+	return info, nil
+}
+
+// InitializeUpdate builds the INITIALIZE UPDATE command (CLA 80 on the
+// given channel, INS 50, P1 = key version, P2 = 00, Le = 00) for an 8- or
+// 16-byte host challenge. Key version 0 lets the card choose.
+func InitializeUpdate(keyVersion byte, hostChallenge []byte, channel int) (apdu.Command, error) {
+	if len(hostChallenge) != 8 && len(hostChallenge) != 16 {
+		return apdu.Command{}, fmt.Errorf("%w: host challenge of %d bytes", ErrChallenge, len(hostChallenge))
+	}
+	cla, err := apdu.WithChannel(0x80, channel)
+	if err != nil {
+		return apdu.Command{}, err
+	}
+	return apdu.Command{CLA: cla, INS: INSInitializeUpdate, P1: keyVersion, P2: 0x00,
+		Data: append([]byte(nil), hostChallenge...), Ne: 256}, nil
+}
+
+// HostSession is the off-card end of an SCP03 secure channel: it
+// authenticates the card, authenticates itself with EXTERNAL AUTHENTICATE,
+// then wraps commands and unwraps responses at the agreed security level.
+//
+// Commands and responses must alternate in order (Wrap, send, Unwrap): the
+// R-MAC of a response is chained to the C-MAC of the command before it.
+// A HostSession is safe for concurrent use, but concurrent callers must
+// still serialise their exchanges.
+type HostSession struct {
+	mu    sync.Mutex
+	core  core
+	state state
+	info  InitializeUpdateInfo
+	ea    apdu.Command
+}
+
+// NewHostSession starts the host side after INITIALIZE UPDATE: it parses
+// the card's response data, derives the session keys from keys, verifies
+// the card cryptogram (ErrCardCryptogram if it does not match) and builds
+// EXTERNAL AUTHENTICATE for level (see ExternalAuthenticate).
+//
+// hostChallenge is the challenge sent in INITIALIZE UPDATE: 8 bytes in S8
+// mode, 16 in S16 mode (the mode is the card's, from the "i" parameter).
+// The key version in the response must equal keys.KeyVersion() unless that
+// is 0.
+func NewHostSession(keys KeyProvider, hostChallenge, initializeUpdateResponse []byte, level SecurityLevel, opts Options) (*HostSession, error) {
+	if keys == nil {
+		return nil, fmt.Errorf("%w: nil KeyProvider", ErrKeyLength)
+	}
+	if err := level.Validate(); err != nil {
+		return nil, err
+	}
+	info, err := ParseInitializeUpdateResponse(initializeUpdateResponse)
+	if err != nil {
+		return nil, err
+	}
+	// Keep our own copies: the caller may reuse its receive buffer.
+	info.CardChallenge = append([]byte(nil), info.CardChallenge...)
+	info.CardCryptogram = append([]byte(nil), info.CardCryptogram...)
+	if kv := keys.KeyVersion(); kv != 0 && kv != info.KeyVersion {
+		return nil, fmt.Errorf("%w: card answered with key version %02X, want %02X", ErrInitializeUpdate, info.KeyVersion, kv)
+	}
+	if level.Has(LevelRMAC) && info.Param&ParamRMAC == 0 {
+		return nil, fmt.Errorf("%w: card (i=%02X) does not support R-MAC", ErrSecurityLevel, info.Param)
+	}
+	if level.Has(LevelRENC) && info.Param&ParamRENC == 0 {
+		return nil, fmt.Errorf("%w: card (i=%02X) does not support R-ENCRYPTION", ErrSecurityLevel, info.Param)
+	}
+	h := &HostSession{info: info}
+	c := &h.core
+	c.level, c.quirk, c.macLen = level, opts.CountOnlyDataCommands, 8
+	if info.S16() {
+		c.macLen = 16
+	}
+	if len(hostChallenge) != c.macLen {
+		return nil, fmt.Errorf("%w: host challenge of %d bytes in S%d mode", ErrChallenge, len(hostChallenge), c.macLen)
+	}
+	cla, err := apdu.WithChannel(0x84, opts.Channel)
+	if err != nil {
+		return nil, err
+	}
+	context := make([]byte, 0, 2*c.macLen)
+	context = append(append(context, hostChallenge...), info.CardChallenge...)
+	if err := c.deriveSessionKeys(keys, context); err != nil {
+		c.zero()
+		return nil, err
+	}
+	want := c.cryptogram(DeriveCardCryptogram, context)
+	if subtle.ConstantTimeCompare(want, info.CardCryptogram) != 1 {
+		c.zero()
+		return nil, ErrCardCryptogram
+	}
+	hostCryptogram := c.cryptogram(DeriveHostCryptogram, context)
+
+	// EXTERNAL AUTHENTICATE (Amendment D §7.1.2): host cryptogram ‖ C-MAC,
+	// MAC over a zero chaining value; never encrypted.
+	ea := apdu.Command{CLA: cla, INS: INSExternalAuthenticate, P1: byte(level), P2: 0x00,
+		Data: make([]byte, 2*c.macLen)}
+	copy(ea.Data, hostCryptogram)
+	c.commandMAC(ea, hostCryptogram)
+	c.chain = c.mac
+	copy(ea.Data[c.macLen:], c.mac[:c.macLen])
+	h.ea = ea
+	h.state = stateAuthSent
+	return h, nil
+}
+
+// Info returns the parsed INITIALIZE UPDATE response.
+func (h *HostSession) Info() InitializeUpdateInfo {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := h.info
+	i.CardChallenge = append([]byte(nil), i.CardChallenge...)
+	i.CardCryptogram = append([]byte(nil), i.CardCryptogram...)
+	return i
+}
+
+// Level returns the security level of the session.
+func (h *HostSession) Level() SecurityLevel { return h.core.level }
+
+// ExternalAuthenticate returns the EXTERNAL AUTHENTICATE command to send.
+// Its response must be passed to Authenticated before Wrap is used.
+func (h *HostSession) ExternalAuthenticate() apdu.Command {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.ea
+	c.Data = append([]byte(nil), c.Data...)
+	return c
+}
+
+// Authenticated records the card's answer to EXTERNAL AUTHENTICATE. On 9000
+// the secure channel opens; any other status terminates the session and is
+// returned as an error wrapping ErrExternalAuthenticate and the
+// *apdu.StatusError.
+func (h *HostSession) Authenticated(resp apdu.Response) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state != stateAuthSent {
+		return h.stateErr()
+	}
+	if resp.SW != apdu.SWSuccess {
+		h.kill()
+		return fmt.Errorf("%w: %w", ErrExternalAuthenticate, resp.Err())
+	}
+	h.state = stateOpen
+	return nil
+}
+
+// Wrap protects a command for the session's level: with C-DECRYPTION the
+// data field is padded and encrypted (nothing is encrypted when there is no
+// data), then the C-MAC over the modified header, Lc and data is appended
+// and the class byte gets the secure-messaging indication. The C-MAC
+// becomes the new MAC chaining value and the encryption counter advances.
+//
+// The wrapped command uses the extended form when the data grows beyond
+// 255 bytes. If cmd expects response data, the wrapped Ne is the maximum of
+// its form (256, or 65536 if cmd.Ne > 256), because the card appends
+// padding and an R-MAC. cmd.CLA must not already indicate secure messaging.
+// The returned Data is newly allocated; cmd is not modified.
+func (h *HostSession) Wrap(cmd apdu.Command) (apdu.Command, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state != stateOpen {
+		return apdu.Command{}, h.stateErr()
+	}
+	if err := cmd.Validate(); err != nil {
+		return apdu.Command{}, err
+	}
+	if err := checkCLA(cmd.CLA); err != nil {
+		return apdu.Command{}, err
+	}
+	c := &h.core
+	if !c.level.Has(LevelCMAC) {
+		return cmd, nil
+	}
+	return c.wrapCommand(cmd)
+}
+
+func (c *core) wrapCommand(cmd apdu.Command) (apdu.Command, error) {
+	encrypt := c.level.Has(LevelCDEC) && len(cmd.Data) > 0
+	n := len(cmd.Data)
+	if encrypt {
+		n = padLen(n)
+	}
+	if n+c.macLen > apdu.MaxNc {
+		return apdu.Command{}, fmt.Errorf("%w: %d data bytes become %d", ErrTooLong, len(cmd.Data), n+c.macLen)
+	}
+	w := apdu.Command{CLA: apdu.SetSecureMessaging(cmd.CLA), INS: cmd.INS, P1: cmd.P1, P2: cmd.P2,
+		Data: make([]byte, n+c.macLen)}
+	switch {
+	case cmd.Ne > apdu.MaxShortNe:
+		w.Ne = apdu.MaxNe
+	case cmd.Ne > 0:
+		w.Ne = apdu.MaxShortNe
+	}
+	c.nextCommand(len(cmd.Data))
+	body := w.Data[:n]
+	if encrypt {
+		c.icv(false)
+		c.encryptInto(body, cmd.Data)
+	} else {
+		copy(body, cmd.Data)
+	}
+	c.commandMAC(w, body)
+	c.chain = c.mac
+	copy(w.Data[n:], c.mac[:c.macLen])
+	return w, nil
+}
+
+// Unwrap checks and decrypts a response for the session's level.
+//
+// With R-MAC, a response with an error status word (anything but 9000,
+// 62xx, 63xx) carries no R-MAC and is returned as is; it must not carry
+// data (ErrProtocol). Otherwise the trailing R-MAC over chaining value ‖
+// data ‖ SW is verified in constant time; with R-ENCRYPTION non-empty data
+// is then decrypted with the ICV of the current counter with its most
+// significant byte set to 80, and unpadded.
+//
+// A missing or wrong R-MAC (ErrMAC) or bad encrypted data (ErrPadding)
+// terminates the session. Decryption happens in place: the returned Data
+// aliases resp.Data.
+func (h *HostSession) Unwrap(resp apdu.Response) (apdu.Response, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state != stateOpen {
+		return apdu.Response{}, h.stateErr()
+	}
+	c := &h.core
+	if !c.level.Has(LevelRMAC) {
+		return resp, nil
+	}
+	if isErrorSW(resp.SW) {
+		if len(resp.Data) != 0 {
+			return apdu.Response{}, fmt.Errorf("%w: %d data bytes with error status %04X", ErrProtocol, len(resp.Data), resp.SW)
+		}
+		return resp, nil
+	}
+	out, err := c.unwrapResponse(resp)
+	if err != nil {
+		h.kill()
+	}
+	return out, err
+}
+
+func (c *core) unwrapResponse(resp apdu.Response) (apdu.Response, error) {
+	if len(resp.Data) < c.macLen {
+		return apdu.Response{}, fmt.Errorf("%w: response of %d bytes has no R-MAC", ErrMAC, len(resp.Data))
+	}
+	body := resp.Data[:len(resp.Data)-c.macLen]
+	c.responseMAC(body, resp.SW)
+	if !c.checkMAC(resp.Data[len(body):]) {
+		return apdu.Response{}, fmt.Errorf("%w: R-MAC", ErrMAC)
+	}
+	if len(body) == 0 {
+		return apdu.Response{SW: resp.SW}, nil
+	}
+	if c.level.Has(LevelRENC) {
+		c.icv(true)
+		plain, err := c.decryptInPlace(body)
+		if err != nil {
+			return apdu.Response{}, err
+		}
+		body = plain
+	}
+	if len(body) == 0 {
+		body = nil
+	}
+	return apdu.Response{Data: body, SW: resp.SW}, nil
+}
+
+// Close ends the session and zeroes the session keys, the MAC chaining
+// value and the counter. It is idempotent.
+func (h *HostSession) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kill()
+	return nil
+}
+
+func (h *HostSession) kill() {
+	h.core.zero()
+	h.state = stateDead
+}
+
+func (h *HostSession) stateErr() error {
+	switch h.state {
+	case stateDead:
+		return ErrSessionClosed
+	case stateAuthSent:
+		return fmt.Errorf("%w: EXTERNAL AUTHENTICATE not yet confirmed", ErrState)
+	}
+	return fmt.Errorf("%w: EXTERNAL AUTHENTICATE already confirmed", ErrState)
+}
+
+// Open runs the whole host handshake over tx: it draws a host challenge
+// (16 bytes if opts.S16, else 8) from rand, sends INITIALIZE UPDATE for keys.KeyVersion(), starts a
+// HostSession, sends EXTERNAL AUTHENTICATE and confirms it. Exchanges go
+// through apdu.Transmit, so 61xx and 6Cxx are followed.
+func Open(ctx context.Context, tx apdu.TransmitFunc, keys KeyProvider, level SecurityLevel, opts Options, rand io.Reader) (*HostSession, error) {
+	if rand == nil {
+		return nil, errors.New("scp03: Open needs a random source")
+	}
+	hc := make([]byte, 8)
+	if opts.S16 {
+		hc = make([]byte, 16)
+	}
+	if _, err := io.ReadFull(rand, hc); err != nil {
+		return nil, fmt.Errorf("scp03: host challenge: %w", err)
+	}
+	iu, err := InitializeUpdate(keys.KeyVersion(), hc, opts.Channel)
+	if err != nil {
+		return nil, err
+	}
+	r, err := apdu.Transmit(ctx, tx, iu)
+	if err != nil {
+		return nil, err
+	}
+	if r.SW != apdu.SWSuccess {
+		return nil, fmt.Errorf("%w: %w", ErrInitializeUpdate, r.Err())
+	}
+	h, err := NewHostSession(keys, hc, r.Data, level, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err = apdu.Transmit(ctx, tx, h.ExternalAuthenticate())
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	if err := h.Authenticated(r); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
