@@ -1,0 +1,208 @@
+package motion
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// ErrUnknownLabel reports an evaluation example whose label the model does
+// not know.
+var ErrUnknownLabel = errors.New("motion: label unknown to the model")
+
+// ClassMetrics are one class's one-vs-rest scores.
+type ClassMetrics struct {
+	Label     string
+	Precision float64 // TP / (TP + FP); 0 when nothing was predicted as Label
+	Recall    float64 // TP / (TP + FN); 0 when there is no example of Label
+	F1        float64
+	Support   int // examples whose true label is Label
+}
+
+// Evaluation summarises a model's performance on held-out examples.
+type Evaluation struct {
+	// Labels orders the rows and columns of Confusion (the model's labels).
+	Labels []string
+	// Confusion[i][j] counts examples of true class Labels[i] predicted as
+	// Labels[j].
+	Confusion [][]int
+	Accuracy  float64
+	PerClass  []ClassMetrics
+	// MacroF1 is the unweighted mean of the per-class F1 scores.
+	MacroF1 float64
+	// LogLoss is the mean negative log-probability of the true class
+	// (probabilities clamped at 1e-15).
+	LogLoss float64
+	// ECE is the expected calibration error of the top-class probability
+	// over ECEBins equal-width bins (Naeini, Cooper & Hauskrecht, AAAI 2015;
+	// Guo et al., ICML 2017): Σ_b (n_b/N)·|accuracy_b − confidence_b|.
+	ECE float64
+	// N is the number of examples evaluated.
+	N int
+}
+
+// ECEBins is the number of confidence bins Evaluate uses for ECE.
+const ECEBins = 10
+
+// Evaluate classifies every example and compares with its label.
+func Evaluate(m *Model, examples []Example) (Evaluation, error) {
+	if m == nil || len(m.labels) < 2 {
+		return Evaluation{}, ErrNotTrained
+	}
+	if len(examples) == 0 {
+		return Evaluation{}, ErrNoExamples
+	}
+	k := len(m.labels)
+	ev := Evaluation{Labels: m.Labels(), Confusion: make([][]int, k), N: len(examples)}
+	for i := range ev.Confusion {
+		ev.Confusion[i] = make([]int, k)
+	}
+	var binN [ECEBins]int
+	var binConf, binAcc [ECEBins]float64
+	probs := make([]float64, k)
+	correct := 0
+	for i := range examples {
+		t := slices.Index(m.labels, examples[i].Label)
+		if t < 0 {
+			return Evaluation{}, fmt.Errorf("%w: example %d, %q", ErrUnknownLabel, i, examples[i].Label)
+		}
+		p := m.ClassifyInto(&examples[i].Features, probs)
+		ev.Confusion[t][p]++
+		ev.LogLoss -= math.Log(max(probs[t], 1e-15))
+		b := min(int(probs[p]*ECEBins), ECEBins-1)
+		binN[b]++
+		binConf[b] += probs[p]
+		if p == t {
+			correct++
+			binAcc[b]++
+		}
+	}
+	n := float64(len(examples))
+	ev.Accuracy = float64(correct) / n
+	ev.LogLoss /= n
+	for b := range binN {
+		if binN[b] > 0 {
+			ev.ECE += math.Abs(binAcc[b]-binConf[b]) / n
+		}
+	}
+	for c := range k {
+		tp, fp, fn := ev.Confusion[c][c], 0, 0
+		for o := range k {
+			if o != c {
+				fp += ev.Confusion[o][c]
+				fn += ev.Confusion[c][o]
+			}
+		}
+		cm := ClassMetrics{Label: m.labels[c], Support: tp + fn}
+		if tp+fp > 0 {
+			cm.Precision = float64(tp) / float64(tp+fp)
+		}
+		if tp+fn > 0 {
+			cm.Recall = float64(tp) / float64(tp+fn)
+		}
+		if cm.Precision+cm.Recall > 0 {
+			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
+		}
+		ev.MacroF1 += cm.F1 / float64(k)
+		ev.PerClass = append(ev.PerClass, cm)
+	}
+	return ev, nil
+}
+
+// String renders the confusion matrix (rows: true class, columns:
+// predicted) and the summary scores as a text table.
+func (ev Evaluation) String() string {
+	var b strings.Builder
+	w := 8
+	for _, l := range ev.Labels {
+		w = max(w, len(l)+1)
+	}
+	fmt.Fprintf(&b, "%-*s", w, "true\\pred")
+	for _, l := range ev.Labels {
+		fmt.Fprintf(&b, "%*s", w, l)
+	}
+	fmt.Fprintf(&b, "%*s\n", w, "recall")
+	for i, row := range ev.Confusion {
+		fmt.Fprintf(&b, "%-*s", w, ev.Labels[i])
+		for _, c := range row {
+			fmt.Fprintf(&b, "%*d", w, c)
+		}
+		fmt.Fprintf(&b, "%*.3f\n", w, ev.PerClass[i].Recall)
+	}
+	fmt.Fprintf(&b, "%-*s", w, "precision")
+	for _, c := range ev.PerClass {
+		fmt.Fprintf(&b, "%*.3f", w, c.Precision)
+	}
+	fmt.Fprintf(&b, "\naccuracy %.4f  macro-F1 %.4f  log-loss %.4f  ECE %.4f  (n=%d)\n",
+		ev.Accuracy, ev.MacroF1, ev.LogLoss, ev.ECE, ev.N)
+	return b.String()
+}
+
+// Subjects returns the distinct subjects of examples in first-seen order.
+func Subjects(examples []Example) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i := range examples {
+		if s := examples[i].Subject; !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// LeaveSubjectsOut splits examples into those whose subject is not in
+// testSubjects (train) and those whose subject is (test), keeping order.
+// Every window of a person lands on one side, which is what an estimate of
+// accuracy on people the model has never seen requires.
+func LeaveSubjectsOut(examples []Example, testSubjects []string) (train, test []Example) {
+	held := make(map[string]bool, len(testSubjects))
+	for _, s := range testSubjects {
+		held[s] = true
+	}
+	for i := range examples {
+		if held[examples[i].Subject] {
+			test = append(test, examples[i])
+		} else {
+			train = append(train, examples[i])
+		}
+	}
+	return train, test
+}
+
+// SplitBySubject holds out a random testFraction (in (0, 1)) of the
+// subjects, at least one, and at least one subject remains for training. The
+// subjects are shuffled with rng, so the split is reproducible.
+func SplitBySubject(examples []Example, testFraction float64, rng *rand.Rand) (train, test []Example, err error) {
+	subj := Subjects(examples)
+	if len(subj) < 2 {
+		return nil, nil, fmt.Errorf("motion: splitting by subject needs at least 2 subjects, have %d", len(subj))
+	}
+	if !(testFraction > 0 && testFraction < 1) {
+		return nil, nil, fmt.Errorf("%w: test fraction %v not in (0, 1)", ErrConfig, testFraction)
+	}
+	rng.Shuffle(len(subj), func(i, j int) { subj[i], subj[j] = subj[j], subj[i] })
+	nt := min(max(1, int(math.Round(testFraction*float64(len(subj))))), len(subj)-1)
+	train, test = LeaveSubjectsOut(examples, subj[:nt])
+	return train, test, nil
+}
+
+// SubjectFolds partitions the subjects into k folds for leave-subjects-out
+// cross-validation (fold i tests on the subjects of fold i and trains on the
+// rest). Subjects are dealt round-robin in first-seen order after a shuffle
+// with rng.
+func SubjectFolds(examples []Example, k int, rng *rand.Rand) ([][]string, error) {
+	subj := Subjects(examples)
+	if k < 2 || k > len(subj) {
+		return nil, fmt.Errorf("%w: %d folds for %d subjects", ErrConfig, k, len(subj))
+	}
+	rng.Shuffle(len(subj), func(i, j int) { subj[i], subj[j] = subj[j], subj[i] })
+	folds := make([][]string, k)
+	for i, s := range subj {
+		folds[i%k] = append(folds[i%k], s)
+	}
+	return folds, nil
+}

@@ -1,0 +1,643 @@
+package motion
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// The analysed signals, each resampled to Config.Rate. Body acceleration is
+// the accelerometer minus its low-pass (gravity) component, jerk is the time
+// derivative of body acceleration, magnitudes are Euclidean norms.
+const (
+	sigAccMag = iota
+	sigBodyMag
+	sigGyroMag
+	// Signals before numSpectral get time- and frequency-domain features,
+	// the others time-domain features only. The device's orientation is
+	// arbitrary, so per-axis spectra mostly repeat the magnitudes'; the jerk
+	// spectrum is the body spectrum tilted towards high frequencies. Each
+	// FFT costs about a tenth of the extraction budget.
+	sigJerkMag
+	sigBodyX
+	sigBodyY
+	sigBodyZ
+	sigGyroX
+	sigGyroY
+	sigGyroZ
+	numSignals
+	numSpectral = sigJerkMag
+)
+
+var signalNames = [numSignals]string{
+	"acc_mag", "body_mag", "gyro_mag", "jerk_mag",
+	"body_x", "body_y", "body_z", "gyro_x", "gyro_y", "gyro_z",
+}
+
+// Per-signal features, in layout order.
+const (
+	stMean = iota
+	stStd
+	stMAD
+	stMin
+	stMax
+	stIQR
+	stEnergy
+	stEntropy
+	stSkew
+	stKurt
+	stMCR
+	stDomFreq
+	stBand0
+	stBand1
+	stBand2
+	stBand3
+	stBand4
+	stSpecEntropy
+	perSignal
+)
+
+// numTimeStats counts the time-domain features, which come first.
+const numTimeStats = stDomFreq
+
+var statNames = [perSignal]string{
+	"mean", "std", "mad", "min", "max", "iqr", "energy", "entropy",
+	"skewness", "kurtosis", "mcr", "dom_freq",
+	"band_0_1hz", "band_1_3hz", "band_3_7hz", "band_7_13hz", "band_13hz_up",
+	"spectral_entropy",
+}
+
+// bandEdges are the spectral band boundaries in Hz: sway and vehicle body
+// motion below 1 Hz, gait 1–3 Hz (steps at 1.5–2.2 Hz), gait harmonics 3–7 Hz,
+// physiological hand tremor 7–13 Hz (8–12 Hz, Elble 1986), and engine and
+// road vibration above.
+var bandEdges = [...]float64{0, 1, 3, 7, 13, math.Inf(1)}
+
+// signalOffset is where signal s's block starts in the feature vector.
+func signalOffset(s int) int {
+	if s < numSpectral {
+		return s * perSignal
+	}
+	return numSpectral*perSignal + (s-numSpectral)*numTimeStats
+}
+
+// Window-level features after the per-signal blocks.
+const (
+	fACPeak = numSpectral*perSignal + (numSignals-numSpectral)*numTimeStats + iota
+	fACPeriod
+	fTilt
+	fTiltStd
+	fTiltMax
+	fTiltRate
+	fGravity
+	fHasGyro
+	// NumFeatures is the length of the feature vector.
+	NumFeatures
+)
+
+var extraNames = [NumFeatures - fACPeak]string{
+	"acc_mag.ac_peak", "acc_mag.ac_period", "tilt", "tilt_std", "tilt_max",
+	"tilt_rate", "gravity", "has_gyro",
+}
+
+// featureNames is computed once from the constant tables above and never
+// modified; Names hands out copies.
+var featureNames = buildNames()
+
+func buildNames() [NumFeatures]string {
+	var n [NumFeatures]string
+	for s := range numSignals {
+		k := perSignal
+		if s >= numSpectral {
+			k = numTimeStats
+		}
+		for j := range k {
+			n[signalOffset(s)+j] = signalNames[s] + "." + statNames[j]
+		}
+	}
+	copy(n[fACPeak:], extraNames[:])
+	return n
+}
+
+// layoutID fingerprints the feature layout (FNV-1a over the names) so that a
+// serialised model trained on another layout is rejected.
+func layoutID() uint64 {
+	h := uint64(14695981039346656037)
+	for _, s := range featureNames {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Features is the fixed-layout feature vector of one window. Names gives the
+// name of each position; the layout only ever changes with a new layout
+// fingerprint, which invalidates serialised models (UnmarshalBinary fails with
+// ErrLayout).
+//
+// Per signal (acc_mag, body_mag, gyro_mag, then jerk_mag, body_x, body_y,
+// body_z, gyro_x, gyro_y, gyro_z) in this order: mean, std, mad (median absolute
+// deviation), min, max, iqr, energy (mean square), entropy (of a 10-bin
+// histogram, normalised to [0,1]), skewness, kurtosis (excess), mcr
+// (mean-crossing rate, Hz), dom_freq (Hz), five band-power fractions
+// (0–1, 1–3, 3–7, 7–13, ≥13 Hz) and spectral_entropy (Rényi order 2,
+// normalised to [0,1]); the last seven for the first three signals only.
+// Then: acc_mag.ac_peak and acc_mag.ac_period (highest normalised
+// autocorrelation for lags 0.25–1 s and its lag in s: step periodicity), tilt
+// (rad between mean gravity and the device z axis), tilt_std, tilt_max (rad of
+// gravity-direction deviation from its mean), tilt_rate (rad/s of
+// gravity-direction change), gravity (mean low-pass magnitude, m/s²) and
+// has_gyro (1 or 0).
+type Features [NumFeatures]float64
+
+// Names returns the feature names in layout order (a fresh copy).
+func (Features) Names() []string { return slices.Clone(featureNames[:]) }
+
+// Get returns the feature called name.
+func (f *Features) Get(name string) (float64, bool) {
+	i := FeatureIndex(name)
+	if i < 0 {
+		return 0, false
+	}
+	return f[i], true
+}
+
+// FeatureIndex returns the position of the named feature, or -1.
+func FeatureIndex(name string) int {
+	for i, n := range featureNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// String lists the features as name=value, one a line.
+func (f *Features) String() string {
+	var b strings.Builder
+	for i, n := range featureNames {
+		fmt.Fprintf(&b, "%s=%.6g\n", n, f[i])
+	}
+	return b.String()
+}
+
+// Extract validates a window, resamples it to cfg.Rate and computes its
+// features. It allocates its working memory; to extract many windows without
+// allocating, reuse an Extractor.
+func Extract(samples []Sample, cfg Config) (Features, error) {
+	e, err := NewExtractor(cfg)
+	if err != nil {
+		return Features{}, err
+	}
+	return e.Extract(samples)
+}
+
+// Extractor computes Features with reusable buffers: after the first window
+// of a given resampled length it does not allocate. An Extractor is not safe
+// for concurrent use; use one per goroutine (or a sync.Pool).
+type Extractor struct {
+	cfg            Config
+	b0, b1, b2     float64 // gravity low-pass (2nd-order Butterworth)
+	a1, a2         float64
+	m              int // analysis length the buffers are sized for
+	fft            *fourier.FFT
+	hann           []float64
+	res            []Sample
+	sig            [numSignals][]float64
+	grav           [3][]float64
+	work, scratch  []float64
+	spec           []complex128
+	clnc           []float64 // c·ln c for histogram entropies
+	lagMin, lagMax int
+	info           WindowInfo
+}
+
+// NewExtractor returns an Extractor for cfg (zero fields take defaults).
+func NewExtractor(cfg Config) (*Extractor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := cfg.withDefaults()
+	e := &Extractor{cfg: c}
+	// Bilinear-transform Butterworth low-pass with pre-warping
+	// (Oppenheim & Schafer, Discrete-Time Signal Processing, §7.1).
+	k := math.Tan(math.Pi * c.GravityCutoff / c.Rate)
+	norm := 1 / (1 + math.Sqrt2*k + k*k)
+	e.b0 = k * k * norm
+	e.b1 = 2 * e.b0
+	e.b2 = e.b0
+	e.a1 = 2 * (k*k - 1) * norm
+	e.a2 = (1 - math.Sqrt2*k + k*k) * norm
+	e.lagMin = max(1, int(math.Round(0.25*c.Rate)))
+	e.lagMax = int(math.Round(1.0 * c.Rate))
+	return e, nil
+}
+
+// Config returns the extractor's configuration with defaults filled in.
+func (e *Extractor) Config() Config { return e.cfg }
+
+// Info describes the window most recently passed to Extract (valid after a
+// successful call).
+func (e *Extractor) Info() WindowInfo { return e.info }
+
+func (e *Extractor) size(m int) {
+	if m == e.m {
+		return
+	}
+	e.m = m
+	if e.fft == nil {
+		e.fft = fourier.NewFFT(m)
+	} else {
+		e.fft.Reset(m)
+	}
+	e.hann = make([]float64, m)
+	for i := range e.hann {
+		// Periodic Hann window (Harris 1978).
+		e.hann[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(m))
+	}
+	e.res = make([]Sample, m)
+	for i := range e.sig {
+		e.sig[i] = make([]float64, m)
+	}
+	for i := range e.grav {
+		e.grav[i] = make([]float64, m)
+	}
+	e.work = make([]float64, m)
+	e.clnc = make([]float64, m+1)
+	for c := 1; c <= m; c++ {
+		e.clnc[c] = float64(c) * math.Log(float64(c))
+	}
+	e.spec = make([]complex128, m/2+1)
+}
+
+// Extract validates and analyses one window. Errors are *WindowError values
+// wrapping one of the Err… sentinels.
+func (e *Extractor) Extract(samples []Sample) (Features, error) {
+	var f Features
+	err := e.ExtractInto(&f, samples)
+	return f, err
+}
+
+// ExtractInto is Extract writing into *f.
+func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
+	info, err := validateWindow(samples, e.cfg)
+	e.info = info
+	if err != nil {
+		return err
+	}
+	m := info.Resampled
+	e.size(m)
+	if cap(e.scratch) < m {
+		e.scratch = make([]float64, m)
+	}
+	resampleInto(e.res, samples, e.cfg.Rate)
+	rate := e.cfg.Rate
+
+	// Gravity separation and derived signals.
+	for i := range e.res {
+		a, g := &e.res[i].Accel, &e.res[i].Gyro
+		e.sig[sigBodyX][i], e.sig[sigBodyY][i], e.sig[sigBodyZ][i] = a[0], a[1], a[2]
+		e.sig[sigGyroX][i], e.sig[sigGyroY][i], e.sig[sigGyroZ][i] = g[0], g[1], g[2]
+	}
+	e.gravity()
+	for k := 0; k < 3; k++ {
+		body, grav := e.sig[sigBodyX+k], e.grav[k]
+		for i := range body {
+			body[i] -= grav[i]
+		}
+	}
+	bx, by, bz := e.sig[sigBodyX], e.sig[sigBodyY], e.sig[sigBodyZ]
+	for i := range e.res {
+		a, g := &e.res[i].Accel, &e.res[i].Gyro
+		e.sig[sigAccMag][i] = math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
+		e.sig[sigBodyMag][i] = math.Sqrt(bx[i]*bx[i] + by[i]*by[i] + bz[i]*bz[i])
+		e.sig[sigGyroMag][i] = math.Sqrt(g[0]*g[0] + g[1]*g[1] + g[2]*g[2])
+		if i > 0 {
+			jx, jy, jz := bx[i]-bx[i-1], by[i]-by[i-1], bz[i]-bz[i-1]
+			e.sig[sigJerkMag][i] = rate * math.Sqrt(jx*jx+jy*jy+jz*jz)
+		}
+	}
+	e.sig[sigJerkMag][0] = e.sig[sigJerkMag][min(1, m-1)]
+
+	for s := range numSignals {
+		o := signalOffset(s)
+		if s < numSpectral {
+			e.signalFeatures(f[o:o+perSignal], e.sig[s])
+		} else {
+			e.signalFeatures(f[o:o+numTimeStats], e.sig[s])
+		}
+	}
+	f[fACPeak], f[fACPeriod] = e.autocorrPeak(e.sig[sigAccMag])
+	e.tiltFeatures(f)
+	if info.HasGyro {
+		f[fHasGyro] = 1
+	} else {
+		f[fHasGyro] = 0
+	}
+	return nil
+}
+
+// gravity runs the low-pass over the three accelerometer axes (held in the
+// body signals) forwards and backwards (zero phase) into e.grav, starting
+// each pass in the steady state of its first input so that a constant signal
+// passes unchanged. The three axes are interleaved so that their recursions
+// overlap in the pipeline.
+func (e *Extractor) gravity() {
+	b0, b1, b2, a1, a2 := e.b0, e.b1, e.b2, e.a1, e.a2
+	x, y, z := e.sig[sigBodyX], e.sig[sigBodyY], e.sig[sigBodyZ]
+	gx, gy, gz := e.grav[0], e.grav[1], e.grav[2]
+	n := len(x)
+	gx = gx[:n]
+	gy = gy[:n]
+	gz = gz[:n]
+	x, y, z = x[:n], y[:n], z[:n]
+	var s1, s2 [3]float64
+	start := func(v0, v1, v2 float64) {
+		for k, v := range [3]float64{v0, v1, v2} {
+			s2[k] = (b2 - a2) * v
+			s1[k] = (b1-a1)*v + s2[k]
+		}
+	}
+	start(x[0], y[0], z[0])
+	for i := 0; i < n; i++ {
+		xi, yi, zi := x[i], y[i], z[i]
+		ox := b0*xi + s1[0]
+		oy := b0*yi + s1[1]
+		oz := b0*zi + s1[2]
+		s1[0] = b1*xi - a1*ox + s2[0]
+		s1[1] = b1*yi - a1*oy + s2[1]
+		s1[2] = b1*zi - a1*oz + s2[2]
+		s2[0] = b2*xi - a2*ox
+		s2[1] = b2*yi - a2*oy
+		s2[2] = b2*zi - a2*oz
+		gx[i], gy[i], gz[i] = ox, oy, oz
+	}
+	start(gx[n-1], gy[n-1], gz[n-1])
+	for i := n - 1; i >= 0; i-- {
+		xi, yi, zi := gx[i], gy[i], gz[i]
+		ox := b0*xi + s1[0]
+		oy := b0*yi + s1[1]
+		oz := b0*zi + s1[2]
+		s1[0] = b1*xi - a1*ox + s2[0]
+		s1[1] = b1*yi - a1*oy + s2[1]
+		s1[2] = b1*zi - a1*oz + s2[2]
+		s2[0] = b2*xi - a2*ox
+		s2[1] = b2*yi - a2*oy
+		s2[2] = b2*zi - a2*oz
+		gx[i], gy[i], gz[i] = ox, oy, oz
+	}
+}
+
+// signalFeatures fills out (perSignal values) for signal x.
+func (e *Extractor) signalFeatures(out, x []float64) {
+	n := len(x)
+	fn := float64(n)
+	var sum, sq float64
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		sum += v
+		sq += v * v
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	mean := sum / fn
+	var m2, m3, m4 float64
+	cross := 0
+	prev := x[0] >= mean
+	for _, v := range x {
+		d := v - mean
+		d2 := d * d
+		m2 += d2
+		m3 += d2 * d
+		m4 += d2 * d2
+		if cur := v >= mean; cur != prev {
+			cross++
+			prev = cur
+		}
+	}
+	m2 /= fn
+	m3 /= fn
+	m4 /= fn
+	std := math.Sqrt(m2)
+	out[stMean] = mean
+	out[stStd] = std
+	out[stMin] = lo
+	out[stMax] = hi
+	out[stEnergy] = sq / fn
+	out[stSkew], out[stKurt], out[stMCR], out[stEntropy] = 0, 0, 0, 0
+	flat := !(m2 > 1e-24*(1+mean*mean))
+	if !flat {
+		out[stSkew] = m3 / (m2 * std)
+		out[stKurt] = m4/(m2*m2) - 3
+		out[stMCR] = float64(cross) * e.cfg.Rate / float64(max(n-1, 1))
+		out[stEntropy] = e.histEntropy(x, lo, hi)
+	}
+
+	a := e.scratch[:n]
+	copy(a, x)
+	q1, med, q3 := quartiles(a)
+	out[stIQR] = q3 - q1
+	for i, v := range x {
+		a[i] = math.Abs(v - med)
+	}
+	out[stMAD] = quantileSelect(a, 0.5)
+
+	if len(out) < perSignal {
+		return
+	}
+	// Spectrum of the Hann-windowed, mean-removed signal.
+	w := e.work[:n]
+	for i, v := range x {
+		w[i] = (v - mean) * e.hann[i]
+	}
+	spec := e.fft.Coefficients(e.spec, w)
+	for b := stBand0; b <= stBand4; b++ {
+		out[b] = 0
+	}
+	out[stDomFreq], out[stSpecEntropy] = 0, 0
+	if flat || len(spec) < 2 {
+		return
+	}
+	df := e.cfg.Rate / fn
+	// Power per bin into w (reusing the buffer), total, and arg-max.
+	p := w[:len(spec)]
+	var total float64
+	best := 1
+	for k := 1; k < len(spec); k++ {
+		c := spec[k]
+		pk := real(c)*real(c) + imag(c)*imag(c)
+		p[k] = pk
+		total += pk
+		if pk > p[best] {
+			best = k
+		}
+	}
+	if !(total > 0) {
+		return
+	}
+	band := stBand0
+	var acc, sumsq float64
+	for k := 1; k < len(spec); k++ {
+		fk := float64(k) * df
+		for fk >= bandEdges[band-stBand0+1] {
+			out[band] = acc / total
+			acc = 0
+			band++
+		}
+		acc += p[k]
+		sumsq += p[k] * p[k]
+	}
+	out[band] = acc / total
+	if kk := len(spec) - 1; kk > 1 {
+		// Rényi order-2 (collision) entropy of the normalised spectrum,
+		// −ln Σq², over its maximum ln K: one logarithm instead of K.
+		out[stSpecEntropy] = -math.Log(sumsq/(total*total)) / math.Log(float64(kk))
+	}
+	// Gaussian (log-parabolic) interpolation of the peak (Gasior & Gonzalez,
+	// CERN AB-Note-2004-021): exact for a Gaussian-shaped main lobe, a good
+	// approximation for the Hann window's.
+	pos := float64(best)
+	if best > 1 && best < len(spec)-1 && p[best-1] > 0 && p[best+1] > 0 {
+		l, c, r := math.Log(p[best-1]), math.Log(p[best]), math.Log(p[best+1])
+		if den := l - 2*c + r; den < 0 {
+			pos += 0.5 * (l - r) / den
+		}
+	}
+	out[stDomFreq] = pos * df
+}
+
+// histEntropy is the Shannon entropy of a 10-bin histogram of x over
+// [lo, hi], divided by ln 10 so that it lies in [0, 1]. With counts c_b and
+// n = Σc_b, H = ln n − Σ c_b ln c_b / n, read from the clnc table.
+func (e *Extractor) histEntropy(x []float64, lo, hi float64) float64 {
+	const bins = 10
+	var h [bins]int
+	scale := bins / (hi - lo)
+	for _, v := range x {
+		b := int((v - lo) * scale)
+		if b >= bins {
+			b = bins - 1
+		} else if b < 0 {
+			b = 0
+		}
+		h[b]++
+	}
+	var s float64
+	for _, c := range h {
+		s += e.clnc[c]
+	}
+	n := float64(len(x))
+	return (math.Log(n) - s/n) / math.Log(bins)
+}
+
+// autocorrPeak returns the largest local maximum of the normalised
+// autocorrelation of x (mean removed, unbiased per-lag normalisation) for lags
+// in [0.25 s, 1 s], and that lag in seconds; (0, 0) when there is none.
+func (e *Extractor) autocorrPeak(x []float64) (peak, period float64) {
+	n := len(x)
+	d := e.scratch[:n]
+	var mean float64
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(n)
+	var v0 float64
+	for i, v := range x {
+		d[i] = v - mean
+		v0 += d[i] * d[i]
+	}
+	v0 /= float64(n)
+	if !(v0 > 1e-24) {
+		return 0, 0
+	}
+	lagMax := min(e.lagMax+1, n/2)
+	prev2, prev := math.Inf(-1), math.Inf(-1)
+	bestLag := 0
+	best := math.Inf(-1)
+	for lag := e.lagMin - 1; lag <= lagMax; lag++ {
+		if lag < 1 {
+			continue
+		}
+		var s float64
+		a, b := d[:n-lag], d[lag:]
+		for i := range a {
+			s += a[i] * b[i]
+		}
+		r := s / float64(n-lag) / v0
+		// prev is a local maximum inside [lagMin, lagMax].
+		if l := lag - 1; l >= e.lagMin && l <= e.lagMax && prev > prev2 && prev >= r && prev > best {
+			best, bestLag = prev, l
+		}
+		prev2, prev = prev, r
+	}
+	if bestLag == 0 {
+		return 0, 0
+	}
+	return best, float64(bestLag) / e.cfg.Rate
+}
+
+// tiltFeatures computes orientation features from the gravity estimate.
+func (e *Extractor) tiltFeatures(f *Features) {
+	gx, gy, gz := e.grav[0], e.grav[1], e.grav[2]
+	n := len(gx)
+	var mx, my, mz, gmag float64
+	for i := range gx {
+		mx += gx[i]
+		my += gy[i]
+		mz += gz[i]
+		gmag += math.Sqrt(gx[i]*gx[i] + gy[i]*gy[i] + gz[i]*gz[i])
+	}
+	f[fGravity] = gmag / float64(n)
+	norm := math.Sqrt(mx*mx + my*my + mz*mz)
+	f[fTilt], f[fTiltStd], f[fTiltMax], f[fTiltRate] = 0, 0, 0, 0
+	if !(norm > 0) {
+		return
+	}
+	mx, my, mz = mx/norm, my/norm, mz/norm
+	f[fTilt] = math.Acos(min(max(mz, -1), 1))
+	// The gravity estimate is band-limited to GravityCutoff, so it is
+	// examined at about 10 Hz, which is plenty for a 0.3 Hz signal.
+	stride := max(1, int(e.cfg.Rate/10))
+	var sumc2, maxc, path float64
+	var px, py, pz float64
+	cnt := 0
+	for i := 0; i < n; i += stride {
+		l := math.Sqrt(gx[i]*gx[i] + gy[i]*gy[i] + gz[i]*gz[i])
+		if l == 0 {
+			continue
+		}
+		ux, uy, uz := gx[i]/l, gy[i]/l, gz[i]/l
+		dx, dy, dz := ux-mx, uy-my, uz-mz
+		c2 := dx*dx + dy*dy + dz*dz
+		sumc2 += c2
+		cnt++
+		if c2 > maxc {
+			maxc = c2
+		}
+		if i > 0 {
+			dx, dy, dz = ux-px, uy-py, uz-pz
+			c := math.Sqrt(dx*dx + dy*dy + dz*dz)
+			// Angle from chord: 2·asin(c/2) = c + c³/24 + O(c⁵).
+			path += c + c*c*c/24
+		}
+		px, py, pz = ux, uy, uz
+	}
+	chordAngle := func(c float64) float64 { return 2 * math.Asin(min(c/2, 1)) }
+	last := (n - 1) / stride * stride
+	f[fTiltStd] = chordAngle(math.Sqrt(sumc2 / float64(cnt)))
+	f[fTiltMax] = chordAngle(math.Sqrt(maxc))
+	if last > 0 {
+		f[fTiltRate] = path * e.cfg.Rate / float64(last)
+	}
+}
