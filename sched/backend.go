@@ -1,0 +1,262 @@
+package sched
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+)
+
+// SchedulerBackend is a workload manager — the VM manager or the container
+// manager — that runs workloads on nodes the Coordinator chose.
+//
+// Implementations must be safe for concurrent use. The schedtest package
+// checks the contract below with one call.
+type SchedulerBackend interface {
+	// Kind returns the kind of workload the backend runs (VM or
+	// Container); it never changes.
+	Kind() Kind
+	// Create starts the workload p.Request.ID on p.Node and returns what
+	// it actually consumed. The allocation's ID, Kind, Node and NUMACell
+	// must match the placement; its Resources may differ from p.Claim (a
+	// VM's overhead, for example). A second Create of a live ID fails with
+	// an error wrapping ErrDuplicateID. On any error nothing may remain
+	// allocated. Create honours ctx: a cancelled or expired context makes
+	// it return an error wrapping ctx.Err().
+	Create(ctx context.Context, p Placement) (Allocation, error)
+	// Delete stops the workload and frees its resources. Deleting an
+	// unknown ID returns an error wrapping ErrNotFound.
+	Delete(ctx context.Context, id string) error
+	// ResourceChanged tells the backend what another manager did on a
+	// shared node. It must be idempotent: the same change may arrive
+	// again after a retry. Deleting an unknown ID is not an error. A
+	// change about the backend's own kind is rejected with ErrInvalidChange.
+	ResourceChanged(ctx context.Context, c Change) error
+}
+
+// MemConfig configures a MemBackend.
+type MemConfig struct {
+	// Kind is the kind the backend runs; required.
+	Kind Kind
+	// Overhead is added to every allocation (a VM's emulator threads and
+	// page tables, a container runtime's shim).
+	Overhead Resources
+	// OverheadFraction adds this fraction of the requested memory and CPU
+	// to every allocation (0.05 adds 5 %).
+	OverheadFraction float64
+	// Consume, if set, replaces the Overhead computation: it returns what
+	// a placement actually consumes. It may be called concurrently.
+	Consume func(Placement) Resources
+	// Latency is how long Create and Delete take; they honour ctx while
+	// waiting.
+	Latency time.Duration
+	// FailureRate is the probability that Create or Delete fails with
+	// ErrInjected (before changing anything).
+	FailureRate float64
+	// NotifyFailureRate is the probability that ResourceChanged fails with
+	// ErrInjected (before changing anything).
+	NotifyFailureRate float64
+	// Rand drives failure injection; nil means a fixed-seed PCG. Calls to
+	// it are serialised by the backend.
+	Rand rand.Source
+}
+
+// MemBackend is an in-memory reference SchedulerBackend: it records the
+// allocations it made and the other managers' changes it was told about,
+// with configurable overhead, latency and failure injection. It is correct
+// and safe for concurrent use, and it is what the tests, benchmarks and
+// examples run against; a real host plugs in its hypervisor or container
+// runtime instead.
+type MemBackend struct {
+	cfg MemConfig
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	own     map[string]Allocation
+	foreign map[string]Allocation
+	lastSeq uint64
+}
+
+var _ SchedulerBackend = (*MemBackend)(nil)
+
+// NewMemBackend returns a reference backend for cfg.
+func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
+	if !cfg.Kind.Valid() {
+		return nil, fmt.Errorf("%w: backend kind %v", ErrUnknownKind, cfg.Kind)
+	}
+	for _, p := range []float64{cfg.FailureRate, cfg.NotifyFailureRate} {
+		if !(p >= 0 && p <= 1) {
+			return nil, fmt.Errorf("%w: failure rate %v outside [0, 1]", ErrInvalidConfig, p)
+		}
+	}
+	if !(cfg.OverheadFraction >= 0 && cfg.OverheadFraction <= 10) {
+		return nil, fmt.Errorf("%w: overhead fraction %v outside [0, 10]", ErrInvalidConfig, cfg.OverheadFraction)
+	}
+	if f := cfg.Overhead.badQuantity(); f != "" {
+		return nil, fmt.Errorf("%w: overhead %s", ErrInvalidConfig, f)
+	}
+	if cfg.Latency < 0 {
+		return nil, fmt.Errorf("%w: negative latency", ErrInvalidConfig)
+	}
+	src := cfg.Rand
+	if src == nil {
+		src = rand.NewPCG(uint64(cfg.Kind), 0x5eed)
+	}
+	return &MemBackend{
+		cfg:     cfg,
+		rng:     rand.New(src),
+		own:     make(map[string]Allocation),
+		foreign: make(map[string]Allocation),
+	}, nil
+}
+
+// Kind returns the configured kind.
+func (m *MemBackend) Kind() Kind { return m.cfg.Kind }
+
+func (m *MemBackend) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if m.cfg.Latency <= 0 {
+		return nil
+	}
+	t := time.NewTimer(m.cfg.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fail draws one failure decision; m.mu must be held.
+func (m *MemBackend) fail(p float64) bool {
+	return p > 0 && m.rng.Float64() < p
+}
+
+func (m *MemBackend) consume(p Placement) Resources {
+	if m.cfg.Consume != nil {
+		return m.cfg.Consume(p)
+	}
+	r := p.Claim.Add(m.cfg.Overhead)
+	if f := m.cfg.OverheadFraction; f > 0 {
+		r.MilliCPU += int64(math.Ceil(float64(p.Request.Resources.MilliCPU) * f))
+		r.MemoryBytes += int64(math.Ceil(float64(p.Request.Resources.MemoryBytes) * f))
+	}
+	return r
+}
+
+// Create records the allocation after the configured latency, unless
+// failure injection fires or ctx ends first.
+func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error) {
+	if p.Request.Kind != m.cfg.Kind {
+		return Allocation{}, fmt.Errorf("%w: %s placement sent to %s backend", ErrUnknownKind, p.Request.Kind, m.cfg.Kind)
+	}
+	if p.Request.ID == "" || p.Node == "" {
+		return Allocation{}, fmt.Errorf("%w: placement without ID or node", ErrInvalidRequest)
+	}
+	if err := m.wait(ctx); err != nil {
+		return Allocation{}, fmt.Errorf("create %q: %w", p.Request.ID, err)
+	}
+	a := Allocation{ID: p.Request.ID, Kind: m.cfg.Kind, Node: p.Node, NUMACell: p.NUMACell, Resources: m.consume(p)}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail(m.cfg.FailureRate) {
+		return Allocation{}, fmt.Errorf("create %q: %w", p.Request.ID, ErrInjected)
+	}
+	if _, ok := m.own[a.ID]; ok {
+		return Allocation{}, fmt.Errorf("create %q: %w", a.ID, ErrDuplicateID)
+	}
+	m.own[a.ID] = a
+	return a, nil
+}
+
+// Delete removes the allocation after the configured latency.
+func (m *MemBackend) Delete(ctx context.Context, id string) error {
+	if err := m.wait(ctx); err != nil {
+		return fmt.Errorf("delete %q: %w", id, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail(m.cfg.FailureRate) {
+		return fmt.Errorf("delete %q: %w", id, ErrInjected)
+	}
+	if _, ok := m.own[id]; !ok {
+		return fmt.Errorf("delete %q: %w", id, ErrNotFound)
+	}
+	delete(m.own, id)
+	return nil
+}
+
+// ResourceChanged records another manager's change. Changes with a Seq at
+// or below the highest one applied are acknowledged and ignored.
+func (m *MemBackend) ResourceChanged(ctx context.Context, c Change) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !c.Allocation.Kind.Valid() || c.Allocation.Kind == m.cfg.Kind || c.Allocation.ID == "" ||
+		(c.Op != Created && c.Op != Deleted) || c.Allocation.Resources.badQuantity() != "" {
+		return fmt.Errorf("%w: %s %s %q", ErrInvalidChange, c.Op, c.Allocation.Kind, c.Allocation.ID)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail(m.cfg.NotifyFailureRate) {
+		return fmt.Errorf("change %d: %w", c.Seq, ErrInjected)
+	}
+	if c.Seq != 0 {
+		if c.Seq <= m.lastSeq {
+			return nil
+		}
+		m.lastSeq = c.Seq
+	}
+	switch c.Op {
+	case Created:
+		m.foreign[c.Allocation.ID] = c.Allocation
+	case Deleted:
+		delete(m.foreign, c.Allocation.ID)
+	}
+	return nil
+}
+
+// Allocations returns the backend's own allocations, sorted by ID.
+func (m *MemBackend) Allocations() []Allocation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return sortedAllocs(m.own)
+}
+
+// Foreign returns the other managers' allocations as the backend was told
+// about them, sorted by ID.
+func (m *MemBackend) Foreign() []Allocation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return sortedAllocs(m.foreign)
+}
+
+// View returns the backend's picture of each node's usage: its own
+// allocations plus what it was told about the others'.
+func (m *MemBackend) View() map[string]Resources {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := make(map[string]Resources)
+	for _, a := range m.own {
+		v[a.Node] = v[a.Node].Add(a.Resources)
+	}
+	for _, a := range m.foreign {
+		v[a.Node] = v[a.Node].Add(a.Resources)
+	}
+	return v
+}
+
+func sortedAllocs(m map[string]Allocation) []Allocation {
+	out := make([]Allocation, 0, len(m))
+	for _, a := range m {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

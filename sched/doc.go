@@ -1,0 +1,68 @@
+// Package sched is a unified scheduling coordinator that places virtual
+// machines and containers on one pool of physical nodes and keeps the one
+// ledger both workload managers share, so that neither over-commits what the
+// other has taken.
+//
+// # Overview
+//
+// A Coordinator receives a Request (a VM or a container with its resources,
+// labels, node selector, tolerations, affinity and anti-affinity groups,
+// NUMA pinning and priority), selects a node, claims the resources in its
+// ledger, hands the Placement to the SchedulerBackend for the request's
+// kind, corrects the ledger to the Allocation the backend reports (a VM's
+// overhead may exceed the request) and notifies the other backend of the
+// Change through a per-manager outbox with retries.
+//
+// The pipeline follows kube-scheduler's filter → score → pick framework
+// (Kubernetes scheduling framework, KEP-624):
+//
+//   - filters: schedulable (not draining), node selector, taints and
+//     tolerations (Kubernetes semantics), resources with per-node-class
+//     allocation ratios (OpenStack Nova's cpu/ram/disk_allocation_ratio),
+//     single-cell NUMA fit for pinned requests, anti-affinity and affinity
+//     groups (Nova server groups);
+//   - scorers: best fit and spread from Nomad's ScoreFitBinPack /
+//     ScoreFitSpread (score = (20 − (10^free_cpu + 10^free_mem)) / 18),
+//     and a PreferNoSchedule taint penalty, with configurable Weights;
+//   - pick: the highest score; the next-best nodes are the alternates tried
+//     when a backend fails (Nova's alternate hosts, bounded by
+//     Config.MaxAttempts).
+//
+// # Scale
+//
+// Nodes live in a segment tree keyed by free capacity, so nodes that cannot
+// fit a request are skipped without being visited. From a random starting
+// point the coordinator scores only a bounded number of feasible nodes:
+// ⌈log₂ N⌉ as Nomad's ranking iterator limit (SampleLog2, the default) or
+// kube-scheduler's adaptive percentageOfNodesToScore (SampleAdaptive);
+// SampleFull scores every node and is the exact baseline the benchmarks
+// compare bin-packing quality against.
+//
+// # Claims and concurrency
+//
+// Decisions are taken under a read lock, many in parallel; the commit takes
+// the write lock, re-runs every filter on the chosen node and claims its
+// resources before the backend is called, as Nova's Placement claims and
+// Nomad's plan applier do: a stale decision is rejected and re-decided, at
+// most Config.MaxConflicts times. Backend failures release the claim and
+// try the next candidate; allocations the node cannot hold are undone and
+// retried with the larger claim; allocations that cannot be undone are
+// recorded as they are. The ledger therefore always equals the sum of live
+// allocations, which Audit checks.
+//
+// # Quick start
+//
+//	vms, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.VM, OverheadFraction: 0.05})
+//	ctrs, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
+//	c, _ := sched.New(sched.Config{}, vms, ctrs)
+//	_ = c.AddNode(ctx, sched.Node{Name: "n1", Capacity: sched.Resources{MilliCPU: 32000, MemoryBytes: 128 << 30}})
+//	p, err := c.Create(ctx, sched.Request{ID: "vm-1", Kind: sched.VM,
+//		Resources: sched.Resources{MilliCPU: 4000, MemoryBytes: 8 << 30}})
+//	// p.Node == "n1"; p.Allocated includes the VM overhead.
+//	verdicts, _ := c.Explain(req) // why not each node
+//
+// Hosts implement SchedulerBackend for their hypervisor and container
+// runtime and check it with sched/schedtest.Run. MemBackend is the
+// in-memory reference implementation, with configurable overhead, latency
+// and failure injection.
+package sched
