@@ -28,62 +28,56 @@ func ParseAddr(s string) (Addr, error) {
 	return a, nil
 }
 
-func unhex(c byte) (uint64, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return uint64(c - '0'), true
-	case 'a' <= c && c <= 'f':
-		return uint64(c - 'a' + 10), true
-	case 'A' <= c && c <= 'F':
-		return uint64(c - 'A' + 10), true
+// hexTable maps a byte to its hex value, or 0xff when it is not a hex digit.
+const hexTable = "" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\xff\xff\xff\xff\xff\xff" +
+	"\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+
+// hexRun decodes n hex digits of s starting at i into v; bad collects
+// invalid digits (any bit above the low nibble).
+func hexRun(s string, i, n int, v uint64, bad byte) (uint64, byte) {
+	for k := i; k < i+n; k++ {
+		d := hexTable[s[k]]
+		bad |= d
+		v = v<<4 | uint64(d&0x0f)
 	}
-	return 0, false
+	return v, bad
 }
 
 func parseAddr(s string) (Addr, bool) {
 	var v uint64
+	var bad byte
 	switch len(s) {
 	case 17: // aa:bb:cc:dd:ee:ff or aa-bb-…
 		sep := s[2]
 		if sep != ':' && sep != '-' {
 			return 0, false
 		}
-		for i := 0; i < 17; i++ {
-			if i%3 == 2 {
-				if s[i] != sep {
-					return 0, false
-				}
-				continue
-			}
-			d, ok := unhex(s[i])
-			if !ok {
-				return 0, false
-			}
-			v = v<<4 | d
+		if s[5] != sep || s[8] != sep || s[11] != sep || s[14] != sep {
+			return 0, false
+		}
+		for i := 0; i < 17; i += 3 {
+			v, bad = hexRun(s, i, 2, v, bad)
 		}
 	case 14: // aabb.ccdd.eeff
-		for i := 0; i < 14; i++ {
-			if i%5 == 4 {
-				if s[i] != '.' {
-					return 0, false
-				}
-				continue
-			}
-			d, ok := unhex(s[i])
-			if !ok {
-				return 0, false
-			}
-			v = v<<4 | d
+		if s[4] != '.' || s[9] != '.' {
+			return 0, false
+		}
+		for i := 0; i < 14; i += 5 {
+			v, bad = hexRun(s, i, 4, v, bad)
 		}
 	case 12:
-		for i := 0; i < 12; i++ {
-			d, ok := unhex(s[i])
-			if !ok {
-				return 0, false
-			}
-			v = v<<4 | d
-		}
+		v, bad = hexRun(s, 0, 12, v, bad)
 	default:
+		return 0, false
+	}
+	if bad&0xf0 != 0 {
 		return 0, false
 	}
 	return Addr(v), true

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
+	"math/bits"
 )
 
 // SourceNeighbors is the Signal.Source of the neighbour scorer.
@@ -39,7 +39,7 @@ type NeighborConfig struct {
 	// needs before its neighbours are expected (default 3).
 	MinObservations float64
 	// RSSISigma is the RSSI difference in dB at which similarity falls to
-	// e^(−1/2) (default 6 dB).
+	// 2/3 (default 6 dB).
 	RSSISigma float64
 	// RSSIShift is the mean absolute RSSI difference in dB above which the
 	// scan is reported as shifted (default 10 dB).
@@ -156,8 +156,9 @@ func (c NeighborConfig) Validate() error {
 // LocalWeight, BLE static random StaticRandomWeight, rotating private 0);
 // neighbours with frequency ≥ MinFrequency in a mature profile, and pinned
 // ones, are expected. With r the weighted share of expected neighbours seen,
-// s the mean RSSI similarity exp(−½(Δ/σ)²) over matched pairs with RSSI on
-// both sides, and u the weighted share of seen stable neighbours that the
+// s the mean RSSI similarity 1/(1 + ½(Δ/σ)²) over matched pairs with RSSI on
+// both sides (a Cauchy kernel: heavy-tailed, so one odd reading does not
+// dominate), and u the weighted share of seen stable neighbours that the
 // profile does not know:
 //
 //	q = r · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
@@ -270,7 +271,7 @@ func (sc NeighborScore) Has(code string) bool {
 // error. Errors: a malformed observation (wrapping ErrObservation, or a
 // *NeighborError naming the bad identifier), a malformed stored profile
 // (ErrProfile), or a store failure (wrapping ErrStore and the store's
-// error). Score allocates only the Reasons slice for scans of up to 128
+// error). Score allocates only the Reasons slice for scans of up to 64
 // neighbours.
 func (s *NeighborScorer) Score(ctx context.Context, obs NeighborObservation) (Signal, error) {
 	sc, err := s.Evaluate(ctx, obs)
@@ -281,12 +282,12 @@ func (s *NeighborScorer) Score(ctx context.Context, obs NeighborObservation) (Si
 }
 
 // Evaluate scores obs like Score but returns the numbers behind the
-// signal. It does not allocate for scans of up to 128 neighbours.
+// signal. It does not allocate for scans of up to 64 neighbours.
 func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
 	if err := obs.validateHeader(); err != nil {
 		return NeighborScore{}, err
 	}
-	var buf [128]seen
+	var buf [64]seen
 	scan := buf[:0]
 	if len(obs.Seen) > len(buf) {
 		scan = make([]seen, 0, len(obs.Seen))
@@ -339,70 +340,105 @@ func (s *NeighborScorer) expected(p *Profile, n *ProfileNeighbor) float64 {
 	return s.classWeight(n.Class) * n.Frequency
 }
 
+// slot is one entry of the open-addressing table of scanned neighbours.
+type slot struct {
+	key     uint64
+	idx     int32 // index into the scan + 1; 0 marks an empty slot
+	matched bool
+}
+
 func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 	cfg := &s.cfg
-	var expW float64
-	for i := range p.Neighbors {
-		if w := s.expected(p, &p.Neighbors[i]); w > 0 {
+	// Hash the scan into a table at most half full: O(scan + profile)
+	// matching without sorting. Duplicate reports keep the first reading.
+	var tbuf [128]slot
+	size := 16
+	for size < 2*len(scan) {
+		size <<= 1
+	}
+	table := tbuf[:0]
+	if size <= len(tbuf) {
+		table = tbuf[:size]
+	} else {
+		table = make([]slot, size)
+	}
+	mask := uint64(size - 1)
+	shift := uint(64 - bits.TrailingZeros(uint(size)))
+	hash := func(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> shift }
+	stable := 0
+	for i := range scan {
+		n := &scan[i]
+		if s.classWeight(n.class) == 0 {
+			continue
+		}
+		for h := hash(n.key); ; h = (h + 1) & mask {
+			sl := &table[h]
+			if sl.idx == 0 {
+				sl.key, sl.idx = n.key, int32(i+1)
+				if n.class != ClassLocal {
+					stable++
+				}
+				break
+			}
+			if sl.key == n.key {
+				break
+			}
+		}
+	}
+
+	var expW, matchW, seenW, unknownW float64
+	var rssiW, simSum, shiftSum float64
+	var obsSum, obsSq, meanSum, meanSq float64
+	for j := range p.Neighbors {
+		pn := &p.Neighbors[j]
+		w := s.expected(p, pn)
+		if w > 0 {
 			expW += w
 			sc.Expected++
 		}
+		k := pn.key()
+		for h := hash(k); table[h].idx != 0; h = (h + 1) & mask {
+			sl := &table[h]
+			if sl.key != k {
+				continue
+			}
+			sl.matched = true
+			if w == 0 {
+				break // known but not (yet) expected: neither for nor against
+			}
+			n := &scan[sl.idx-1]
+			sc.Matched++
+			matchW += w
+			if n.rssi != 0 && pn.RSSIWeight > 0 {
+				delta := n.rssi - pn.MeanRSSI
+				z := delta / cfg.RSSISigma
+				sc.RSSIPairs++
+				rssiW += w
+				simSum += w / (1 + 0.5*z*z)
+				shiftSum += w * math.Abs(delta)
+				obsSum += n.rssi
+				obsSq += n.rssi * n.rssi
+				meanSum += pn.MeanRSSI
+				meanSq += pn.MeanRSSI * pn.MeanRSSI
+			}
+			break
+		}
 	}
-	var matched [MaxProfileNeighbors / 64]uint64
-	var matchW, seenW, unknownW float64
-	var rssiW, simSum, shiftSum float64
-	var obsSum, obsSq, meanSum, meanSq float64
-	stable := 0
-	for _, n := range scan {
-		cw := s.classWeight(n.class)
-		if cw == 0 {
+	for _, sl := range table {
+		if sl.idx == 0 {
 			continue
 		}
-		if n.class != ClassLocal {
-			stable++
-		}
-		j, found := slices.BinarySearchFunc(p.Neighbors, n.key, func(e ProfileNeighbor, k uint64) int {
-			switch ek := e.key(); {
-			case ek < k:
-				return -1
-			case ek > k:
-				return 1
-			}
-			return 0
-		})
-		if !found {
+		n := &scan[sl.idx-1]
+		cw := s.classWeight(n.class)
+		switch {
+		case sl.matched:
+			seenW += cw
+		case n.class != ClassLocal:
 			// An unknown locally administered address is most likely a
 			// passing phone: it says nothing about the place.
-			if n.class != ClassLocal {
-				seenW += cw
-				unknownW += cw
-				sc.Unknown++
-			}
-			continue
-		}
-		if matched[j/64]&(1<<(j%64)) != 0 {
-			continue // duplicate report of the same neighbour
-		}
-		matched[j/64] |= 1 << (j % 64)
-		seenW += cw
-		pn := &p.Neighbors[j]
-		w := s.expected(p, pn)
-		if w == 0 {
-			continue // known but not (yet) expected: neither for nor against
-		}
-		sc.Matched++
-		matchW += w
-		if n.rssi != 0 && pn.RSSIWeight > 0 {
-			delta := n.rssi - pn.MeanRSSI
-			z := delta / cfg.RSSISigma
-			sc.RSSIPairs++
-			rssiW += w
-			simSum += w * math.Exp(-0.5*z*z)
-			shiftSum += w * math.Abs(delta)
-			obsSum += n.rssi
-			obsSq += n.rssi * n.rssi
-			meanSum += pn.MeanRSSI
-			meanSq += pn.MeanRSSI * pn.MeanRSSI
+			seenW += cw
+			unknownW += cw
+			sc.Unknown++
 		}
 	}
 

@@ -1,0 +1,110 @@
+package risk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/payedge/payedge/risk"
+)
+
+func TestMemoryStore(t *testing.T) {
+	ctx := context.Background()
+	var st risk.MemoryStore // zero value is usable
+	if _, err := st.Profile(ctx, "T"); !errors.Is(err, risk.ErrNoProfile) {
+		t.Fatalf("empty store: %v", err)
+	}
+	p, err := risk.NewProfile("T", time.Unix(1, 0), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Profile(ctx, "T"); err != nil || got != p {
+		t.Fatalf("Profile = %p, %v", got, err)
+	}
+	boom := errors.New("boom")
+	if err := st.Update(ctx, "T", func(*risk.Profile) (*risk.Profile, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("fn error: %v", err)
+	}
+	if err := st.Update(ctx, "U", func(*risk.Profile) (*risk.Profile, error) { return p, nil }); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("wrong terminal: %v", err)
+	}
+	bad := &risk.Profile{TerminalID: "T", Weight: -1}
+	if err := st.Put(ctx, bad); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("invalid profile stored: %v", err)
+	}
+	if err := st.Put(ctx, nil); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("nil profile: %v", err)
+	}
+	if st.Len() != 1 {
+		t.Errorf("Len = %d", st.Len())
+	}
+	if err := st.Update(ctx, "T", func(*risk.Profile) (*risk.Profile, error) { return nil, nil }); err != nil || st.Len() != 0 {
+		t.Errorf("delete: %v, len %d", err, st.Len())
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := st.Put(cctx, p); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled Put: %v", err)
+	}
+}
+
+// Parallel learners and scorers on shared terminals: run with -race. Every
+// learned observation must be counted exactly once (no lost updates).
+func TestMemoryStoreConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st := risk.NewMemoryStore()
+	sc := newScorer(t, st)
+	s := newShop(11, 10)
+	scans := make([][]risk.Neighbor, 16)
+	for i := range scans {
+		scans[i] = s.scan(0.9, 3, 1)
+	}
+	const writers, readers, perWriter, terminals = 4, 4, 50, 3
+	at := time.Unix(1e9, 0) // one instant: no decay, so Weight counts observations
+	var wg sync.WaitGroup
+	errc := make(chan error, writers+readers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				obs := risk.NeighborObservation{TerminalID: fmt.Sprint("T", i%terminals), At: at, Seen: scans[(w+i)%len(scans)]}
+				if err := sc.Learn(ctx, obs); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	for r := range readers {
+		wg.Go(func() {
+			for i := range 200 {
+				obs := risk.NeighborObservation{TerminalID: fmt.Sprint("T", (r+i)%terminals), At: at, Seen: scans[i%len(scans)]}
+				if _, err := sc.Score(ctx, obs); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	var total float64
+	for i := range terminals {
+		p, err := st.Profile(ctx, fmt.Sprint("T", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += p.Weight
+	}
+	if total != writers*perWriter {
+		t.Errorf("learned %v observations, want %d", total, writers*perWriter)
+	}
+}
