@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -91,7 +92,7 @@ func (c DBConfig) withDefaults() DBConfig {
 // concurrent use.
 //
 // Storage is a struct of arrays sorted by cell key (34 bytes a cell) plus an
-// open-addressing hash index of 32-bit positions (4–8 bytes a cell) and a
+// open-addressing hash index of 32-bit positions (6 bytes a cell) and a
 // small per-area table, so the world's ~40 M cells take well under 2 GB.
 // Positions are stored to 1e-7° (≈1 cm).
 type CellDB struct {
@@ -105,8 +106,7 @@ type CellDB struct {
 	samples []uint32
 	signal  []int16 // average dBm (0 = unknown)
 
-	index []uint32 // hash slots: 0 empty, else position+1
-	mask  uint64
+	index []uint32 // linear-probing hash slots: 0 empty, else position+1
 
 	areaKey []uint64 // sorted distinct keys
 	areaLat []int32
@@ -143,13 +143,27 @@ func (db *CellDB) MemoryBytes() int {
 		8*cap(db.areaKey) + 4*cap(db.areaLat) + 4*cap(db.areaLng) + 4*cap(db.areaRad)
 }
 
+// slot maps a key to its home slot by the multiply-high "fastrange"
+// reduction, so the table need not be a power of two.
+func (db *CellDB) slot(k, c uint64) int {
+	hi, _ := bits.Mul64(hashKey(k, c), uint64(len(db.index)))
+	return int(hi)
+}
+
+func (db *CellDB) next(h int) int {
+	if h++; h == len(db.index) {
+		return 0
+	}
+	return h
+}
+
 // find returns the position of id, or -1.
 func (db *CellDB) find(id CellID) int {
 	if len(db.index) == 0 {
 		return -1
 	}
 	k := areaKeyOf(id)
-	for h := hashKey(k, id.Cell) & db.mask; ; h = (h + 1) & db.mask {
+	for h := db.slot(k, id.Cell); ; h = db.next(h) {
 		s := db.index[h]
 		if s == 0 {
 			return -1
@@ -280,20 +294,16 @@ func (b *builder) build(cfg DBConfig) *CellDB {
 		}
 	}
 	b.ents = nil
-	// Hash index at load factor ≤ 2/3.
-	size := uint64(1)
-	for size*2 < uint64(n)*3 {
-		size <<= 1
-	}
-	if n == 0 {
-		size = 0
+	// Hash index at load factor 2/3: 6 bytes a cell.
+	size := 0
+	if n > 0 {
+		size = n + n/2 + 1
 	}
 	db.index = make([]uint32, size)
-	db.mask = size - 1
 	for i := range n {
-		h := hashKey(db.key[i], db.cell[i]) & db.mask
+		h := db.slot(db.key[i], db.cell[i])
 		for db.index[h] != 0 {
-			h = (h + 1) & db.mask
+			h = db.next(h)
 		}
 		db.index[h] = uint32(i + 1)
 	}

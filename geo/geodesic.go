@@ -68,7 +68,10 @@ func Geodesic(a, b LatLng) float64 {
 		return math.NaN()
 	}
 	lat1, lat2 := a.Lat, b.Lat
-	lon12 := math.Abs(math.Remainder(b.Lng-a.Lng, 360)) // symmetric: use |Δλ|
+	lon12 := math.Abs(b.Lng - a.Lng) // symmetric: use |Δλ| reduced to [0, 180]
+	if lon12 > 180 {
+		lon12 = 360 - lon12
+	}
 	// Canonical configuration: |lat1| ≥ |lat2| and lat1 ≤ 0.
 	if math.Abs(lat1) < math.Abs(lat2) {
 		lat1, lat2 = lat2, lat1
@@ -173,7 +176,10 @@ func reducedLat(lat float64) (sbet, cbet float64) {
 
 // sincosd returns sin and cos of x degrees, exact at multiples of 90°.
 func sincosd(x float64) (s, c float64) {
-	r := math.Remainder(x, 360)
+	r := x
+	if r < -180 || r > 180 {
+		r = math.Remainder(x, 360)
+	}
 	q := math.Round(r / 90)
 	r -= 90 * q
 	s, c = math.Sincos(r * deg)
@@ -192,8 +198,10 @@ func sincosd(x float64) (s, c float64) {
 	return s, c
 }
 
+// norm2 scales (x, y) to unit length. Arguments are sines and cosines
+// (magnitude ≤ ~2), so the plain square root cannot overflow.
 func norm2(x, y float64) (float64, float64) {
-	r := math.Hypot(x, y)
+	r := math.Sqrt(x*x + y*y)
 	return x / r, y / r
 }
 
@@ -315,7 +323,7 @@ func inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12 fl
 	} else {
 		calp1 = sbet12a - cbet2*sbet1*somg12*somg12/(1-comg12)
 	}
-	ssig12 := math.Hypot(salp1, calp1)
+	ssig12 := math.Sqrt(salp1*salp1 + calp1*calp1)
 	csig12 := sbet1*sbet2 + cbet1*cbet2*comg12
 
 	switch {
@@ -400,7 +408,7 @@ func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam1
 		calp1 = -gTiny // break the degeneracy of equatorial lines
 	}
 	salp0 := salp1 * cbet1
-	calp0 := math.Hypot(calp1, salp1*sbet1)
+	calp0 := math.Sqrt(calp1*calp1 + salp1*sbet1*salp1*sbet1)
 	ssig1 = sbet1
 	somg1 := salp0 * sbet1
 	csig1 = calp1 * cbet1

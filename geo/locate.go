@@ -68,7 +68,7 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 	// Cluster cells whose coverage circles touch.
 	for i := 1; i < n; i++ {
 		for j := 0; j < i; j++ {
-			if EarthRadiusM*centralAngle(members[i].p, members[j].p) <= members[i].r+members[j].r {
+			if EarthRadiusM*vecAngle(&members[i], members[j].x, members[j].y, members[j].z) <= members[i].r+members[j].r {
 				union(members, i, j)
 			}
 		}
@@ -113,11 +113,12 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		k++
 	}
 	c := fromVec(x, y, z)
+	cx, cy, cz := unitVec(c)
 
 	// 95th-percentile member distance (nearest-rank) and coverage term.
 	var ds [MaxObservations]float64
 	for i := range k {
-		ds[i] = EarthRadiusM * centralAngle(c, members[i].p)
+		ds[i] = EarthRadiusM * vecAngle(&members[i], cx, cy, cz)
 	}
 	sortSmall(ds[:k])
 	rank := int(math.Ceil(0.95*float64(k))) - 1
@@ -128,12 +129,20 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 	return Position{LatLng: c, AccuracyM: acc, Method: MethodCells, Cells: k, Outliers: n - k}, nil
 }
 
+// vecAngle is the central angle between m and the unit vector (x, y, z),
+// from the chord length: θ = 2·asin(|Δ|/2), accurate at all distances.
+func vecAngle(m *member, x, y, z float64) float64 {
+	dx, dy, dz := m.x-x, m.y-y, m.z-z
+	h := math.Sqrt(dx*dx+dy*dy+dz*dz) / 2
+	return 2 * math.Asin(math.Min(1, h))
+}
+
 // weight combines signal (or timing advance), sample count and age.
 func (db *CellDB) weight(o *CellObservation, samples uint32) float64 {
 	w := 1.0
 	if o.SignalDBm != 0 {
 		// Relative distance 10^((−100 − dBm)/(10γ)); weight = 1/distance.
-		w = math.Pow(10, float64(o.SignalDBm+100)/(10*db.cfg.PathLossExponent))
+		w = math.Exp(math.Ln10 * float64(o.SignalDBm+100) / (10 * db.cfg.PathLossExponent))
 	}
 	if o.TimingAdvance.Valid {
 		if step, _ := taStepM(o.CellID.Radio); step > 0 {

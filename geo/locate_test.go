@@ -73,7 +73,7 @@ func TestLocateAccuracyClamp(t *testing.T) {
 	g := CellID{GSM, 262, 2, 801, 1}
 	n := CellID{NR, 262, 2, 801, 2}
 	db := mustDB(t, []CellRecord{
-		{ID: g, Location: berlin, RangeM: 100},     // tiny GSM range → clamped up to 500 m
+		{ID: g, Location: berlin, RangeM: 100},    // tiny GSM range → clamped up to 500 m
 		{ID: n, Location: berlin, RangeM: 900000}, // absurd NR range → clamped down to 5 km
 	})
 	p, _ := db.Locate(context.Background(), []CellObservation{{CellID: g}})

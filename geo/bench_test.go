@@ -1,0 +1,144 @@
+package geo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+var sink float64
+
+func BenchmarkHaversine(b *testing.B) {
+	x, y := LatLng{52.52, 13.40}, LatLng{48.14, 11.58}
+	b.ReportAllocs()
+	for b.Loop() {
+		sink += Haversine(x, y)
+	}
+}
+
+func BenchmarkGeodesic(b *testing.B) {
+	// A mix of ordinary, short and nearly antipodal pairs.
+	pairs := [][2]LatLng{
+		{{52.52, 13.40}, {48.14, 11.58}},
+		{{-30, 0}, {29.9, 179.8}},
+		{{40.6, -73.8}, {49.01666667, 2.55}},
+		{{0, 0}, {0.5, 179.5}},
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := pairs[i&3]
+		sink += Geodesic(p[0], p[1])
+		i++
+	}
+}
+
+func BenchmarkGeodesicAntipodal(b *testing.B) {
+	x, y := LatLng{-30, 0}, LatLng{29.9, 179.8}
+	b.ReportAllocs()
+	for b.Loop() {
+		sink += Geodesic(x, y)
+	}
+}
+
+// The 1 M-cell table is built in memory once (not via CSV text).
+var (
+	bench1MOnce sync.Once
+	bench1MDB   *CellDB
+	bench1MObs  [][]CellObservation
+)
+
+func bench1M(b *testing.B) (*CellDB, [][]CellObservation) {
+	bench1MOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(7, 11))
+		const n = 1 << 20
+		recs := make([]CellRecord, n)
+		for i := range recs {
+			// 64 operators' worth of cells across Europe, 400 per area.
+			recs[i] = CellRecord{
+				ID:       CellID{LTE, uint16(200 + i%64), uint16(i % 7), uint32(1 + (i/400)%65000), uint64(i)},
+				Location: LatLng{Lat: 36 + 34*rng.Float64(), Lng: -10 + 40*rng.Float64()},
+				RangeM:   float64(500 + rng.IntN(5000)),
+				Samples:  rng.IntN(200),
+			}
+		}
+		db, err := NewCellDB(recs, DBConfig{})
+		if err != nil {
+			panic(err)
+		}
+		// Query triples: a cell and two cells placed next to it.
+		for q := range 64 {
+			base := recs[rng.IntN(n)]
+			obs := []CellObservation{{CellID: base.ID, SignalDBm: -75}}
+			for k := 1; k <= 2; k++ {
+				obs = append(obs, CellObservation{CellID: recs[(rng.IntN(n)+k+q)%n].ID, SignalDBm: -95})
+			}
+			bench1MObs = append(bench1MObs, obs)
+		}
+		bench1MDB = db
+	})
+	return bench1MDB, bench1MObs
+}
+
+func BenchmarkLocate3Of1M(b *testing.B) {
+	db, qs := bench1M(b)
+	ctx := context.Background()
+	b.ReportMetric(float64(db.MemoryBytes())/float64(db.Len()), "B/cell")
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := db.Locate(ctx, qs[i&63]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+var (
+	benchCSVOnce sync.Once
+	benchCSV     []byte
+)
+
+const benchCSVRows = 200000
+
+func BenchmarkLoadCSV(b *testing.B) {
+	benchCSVOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(5, 6))
+		var buf bytes.Buffer
+		buf.WriteString("radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n")
+		radios := []string{"GSM", "UMTS", "LTE", "NR"}
+		for i := range benchCSVRows {
+			fmt.Fprintf(&buf, "%s,%d,%d,%d,%d,%d,%.6f,%.6f,%d,%d,1,1282569574,1300155341,%d\n",
+				radios[i%4], 200+i%300, i%100, 1+i%60000, i%65536, i%504,
+				-180+360*rng.Float64(), -85+170*rng.Float64(), rng.IntN(20000), rng.IntN(500), -50-rng.IntN(70))
+		}
+		benchCSV = buf.Bytes()
+	})
+	b.SetBytes(int64(len(benchCSV)))
+	b.ReportAllocs()
+	var db *CellDB
+	for b.Loop() {
+		var err error
+		db, _, err = LoadCSV(context.Background(), bytes.NewReader(benchCSV), LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(benchCSVRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(db.MemoryBytes())/float64(db.Len()), "B/cell")
+}
+
+func BenchmarkParseCellRow(b *testing.B) {
+	line := []byte("UMTS,262,2,801,86355,0,13.285512,52.522202,1000,7,1,1282569574,1300155341,0")
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseCellRow(line); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package geo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"testing"
+)
+
+// FuzzParseCellRow checks that the CSV row parser never panics, that every
+// failure is a RowError, ErrHeader or ErrUnknownRadio, and that accepted
+// rows are valid and survive a format round trip.
+func FuzzParseCellRow(f *testing.F) {
+	for _, s := range []string{
+		"UMTS,262,2,801,86355,0,13.285512,52.522202,1000,7,1,1282569574,1300155341,0",
+		"GSM,262,2,801,1795,0,13.276907,52.525714,5716,9,1,1282569574,1300155341,0\r",
+		"LTE,505,1,54321,12345,,153.021000,-27.471000,500,10,1,1609459200,1609459200,-80",
+		"NR,310,260,65533,68719476735,1007,-122.4,37.7,,,,,,",
+		"radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal",
+		"CDMA,310,4,7,8,0,13.27,52.52,5716,9,1,1,1,0",
+		"GSM,262,2,801,1795,0,1e2,52.52,5716,9,1,1,1,0",
+		"GSM,262,2,801,1795,0,NaN,52.52,5716,9,1,1,1,0",
+		"WIMAX,1,1,1,1,1,1,1,1,1,1,1,1,1",
+		",,,,,,,,,,,,,",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if len(line) > 4096 {
+			t.Skip()
+		}
+		rec, err := ParseCellRow(line)
+		if err != nil {
+			var re *RowError
+			if !errors.As(err, &re) && err != ErrHeader && !errors.Is(err, ErrUnknownRadio) {
+				t.Fatalf("unexpected error type %T: %v", err, err)
+			}
+			return
+		}
+		if err := rec.ID.Validate(); err != nil {
+			t.Fatalf("accepted invalid id: %v", err)
+		}
+		if err := rec.Location.Validate(); err != nil {
+			t.Fatalf("accepted invalid location: %v", err)
+		}
+		if rec.RangeM < 0 || rec.Samples < 0 || math.IsNaN(rec.RangeM) {
+			t.Fatalf("accepted negative range/samples: %+v", rec)
+		}
+		// The loader accepts the same line with any line ending.
+		db, st, err := LoadCSV(context.Background(), bytes.NewReader(append(bytes.Clone(line), '\r', '\n')), LoadOptions{})
+		if err != nil {
+			t.Fatalf("loader rejected a parsable row: %v", err)
+		}
+		if len(line) <= 1024 && !bytes.ContainsAny(line, "\n") && st.Kept != 1 {
+			t.Fatalf("row parsed but not kept: %+v", st)
+		}
+		if db.Len() == 1 {
+			got, ok := db.Lookup(rec.ID)
+			if !ok || math.Abs(got.Location.Lat-rec.Location.Lat) > 1e-7 || math.Abs(got.Location.Lng-rec.Location.Lng) > 1e-7 {
+				t.Fatalf("stored %+v, parsed %+v", got, rec)
+			}
+		}
+	})
+}
