@@ -182,11 +182,11 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail(m.cfg.FailureRate) {
-		return fmt.Errorf("delete %q: %w", id, ErrInjected)
-	}
 	if _, ok := m.own[id]; !ok {
 		return fmt.Errorf("delete %q: %w", id, ErrNotFound)
+	}
+	if m.fail(m.cfg.FailureRate) {
+		return fmt.Errorf("delete %q: %w", id, ErrInjected)
 	}
 	delete(m.own, id)
 	return nil

@@ -44,7 +44,7 @@ type nodeState struct {
 	groups      map[string]int // group → members on this node
 	workloads   int
 	draining    bool
-	prefer      bool // has PreferNoSchedule taints
+	prefer      bool    // has PreferNoSchedule taints
 	invCPU      float64 // 1 / allocatable.MilliCPU
 	invMem      float64 // 1 / allocatable.MemoryBytes
 }
