@@ -1,0 +1,194 @@
+package risk_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payedge/payedge/risk"
+)
+
+// refParseAddr is a slow, obviously correct reference parser.
+func refParseAddr(s string) (uint64, bool) {
+	var hex string
+	switch {
+	case len(s) == 17 && (s[2] == ':' || s[2] == '-'):
+		parts := strings.Split(s, s[2:3])
+		if len(parts) != 6 {
+			return 0, false
+		}
+		for _, p := range parts {
+			if len(p) != 2 {
+				return 0, false
+			}
+		}
+		hex = strings.Join(parts, "")
+	case len(s) == 14:
+		parts := strings.Split(s, ".")
+		if len(parts) != 3 || len(parts[0]) != 4 || len(parts[1]) != 4 || len(parts[2]) != 4 {
+			return 0, false
+		}
+		hex = strings.Join(parts, "")
+	case len(s) == 12:
+		hex = s
+	default:
+		return 0, false
+	}
+	if strings.ContainsAny(hex, "+-_xX ") {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(hex, 16, 64)
+	if err != nil || v == 0 || v == 1<<48-1 {
+		return 0, false
+	}
+	return v, true
+}
+
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-F0", "aabb.ccdd.eef0", "0123456789ab",
+		"00:00:00:00:00:00", "aa:bb-cc:dd:ee:ff", "+a:bb:cc:dd:ee:f0", "", "aa:bb:cc:dd:ee:f\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := risk.ParseAddr(s)
+		want, ok := refParseAddr(s)
+		if (err == nil) != ok {
+			t.Fatalf("%q: ParseAddr err %v, reference ok %v", s, err, ok)
+		}
+		if err != nil {
+			if !errors.Is(err, risk.ErrIdentifier) {
+				t.Fatalf("%q: error %v does not wrap ErrIdentifier", s, err)
+			}
+			return
+		}
+		if uint64(a) != want {
+			t.Fatalf("%q: %x, reference %x", s, uint64(a), want)
+		}
+		canon := a.String()
+		b, err := risk.ParseAddr(canon)
+		if err != nil || b != a || len(canon) != 17 || canon != strings.ToLower(canon) {
+			t.Fatalf("%q: canonical %q does not round-trip: %v", s, canon, err)
+		}
+	})
+}
+
+var sentinels = []error{risk.ErrObservation, risk.ErrIdentifier, risk.ErrNeighborKind, risk.ErrRSSI,
+	risk.ErrConfidence, risk.ErrAmount, risk.ErrCurrency, risk.ErrCurrencyMismatch, risk.ErrPolicy, risk.ErrProfile}
+
+func wrapsSentinel(err error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzNeighborObservation decodes a scan from a line format — one
+// "ID kind rssi random" per line — then scores and learns it. Neither may
+// panic; results stay in range; errors wrap sentinels; learned profiles
+// stay valid.
+func FuzzNeighborObservation(f *testing.F) {
+	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:02 1 -60 0\n4a:00:00:00:00:01 3 -70 1")
+	f.Add("T1", "")
+	f.Add("", "aa:bb:cc:dd:ee:01 1 -50 0")
+	f.Add("T1", "zz 1 -50 0")
+	f.Add("T1", "aa:bb:cc:dd:ee:01 7 NaN 0")
+	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -40 0")
+	ctx := context.Background()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	base, err := risk.PreconfiguredProfile("T1", at, []risk.Neighbor{
+		{ID: "aa:bb:cc:dd:ee:01", Kind: risk.KindWiFi, RSSI: -50},
+		{ID: "aa:bb:cc:dd:ee:02", Kind: risk.KindWiFi, RSSI: -60},
+		{ID: "aa:bb:cc:dd:ee:03", Kind: risk.KindBluetooth},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, terminal, body string) {
+		if len(body) > 1<<14 {
+			t.Skip()
+		}
+		obs := risk.NeighborObservation{TerminalID: terminal, At: at.Add(time.Hour)}
+		for line := range strings.Lines(body) {
+			fs := strings.Fields(line)
+			n := risk.Neighbor{}
+			if len(fs) > 0 {
+				n.ID = fs[0]
+			}
+			if len(fs) > 1 {
+				k, _ := strconv.Atoi(fs[1])
+				n.Kind = risk.NeighborKind(k)
+			}
+			if len(fs) > 2 {
+				n.RSSI, _ = strconv.ParseFloat(fs[2], 64)
+			}
+			n.Random = len(fs) > 3 && fs[3] == "1"
+			obs.Seen = append(obs.Seen, n)
+		}
+		st := risk.NewMemoryStore()
+		if err := st.Put(ctx, base); err != nil {
+			t.Fatal(err)
+		}
+		sc, _ := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+		sig, err := sc.Score(ctx, obs)
+		if err != nil {
+			if !wrapsSentinel(err) {
+				t.Fatalf("unwrapped error %v", err)
+			}
+			if verr := obs.Validate(); verr == nil {
+				t.Fatalf("Score failed (%v) but Validate accepts", err)
+			}
+			return
+		}
+		if !(sig.Confidence >= 0 && sig.Confidence <= 1) || len(sig.Reasons) == 0 {
+			t.Fatalf("signal %+v", sig)
+		}
+		if err := sc.Learn(ctx, obs); err != nil {
+			t.Fatalf("Learn rejected what Score accepted: %v", err)
+		}
+		if p, err := st.Profile(ctx, obs.TerminalID); err != nil || p.Validate() != nil {
+			t.Fatalf("learned profile invalid: %v", err)
+		}
+	})
+}
+
+// FuzzFusePolicy drives fusion and policy with arbitrary numbers.
+func FuzzFusePolicy(f *testing.F) {
+	f.Add(0.5, 0.9, 0.1, 1.0, int64(5000), int64(0), 0)
+	f.Add(math.NaN(), 2.0, -1.0, 0.0, int64(-1), int64(1<<62), -3)
+	f.Add(1.0, 1.0, 0.0, 1e300, int64(math.MaxInt64), int64(math.MaxInt64), 1<<30)
+	f.Fuzz(func(t *testing.T, prior, c1, c2, w float64, amt, cum int64, n int) {
+		sigs := []risk.Signal{{Source: "a", Confidence: c1}, {Source: "b", Confidence: c2}}
+		fu, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"a": w}})
+		if err != nil {
+			if !errors.Is(err, risk.ErrWeight) {
+				t.Fatal(err)
+			}
+			fu, _ = risk.NewFuser(risk.FuseConfig{})
+		}
+		p := fu.Fuse(prior, sigs...)
+		if !math.IsNaN(p) && !(p >= 0 && p <= 1) {
+			t.Fatalf("fused %v", p)
+		}
+		if r, err := fu.Explain(prior, sigs...); err == nil && !math.IsNaN(r.Confidence) && r.Confidence != p {
+			t.Fatalf("Explain %v != Fuse %v", r.Confidence, p)
+		} else if err != nil && !errors.Is(err, risk.ErrConfidence) {
+			t.Fatal(err)
+		}
+		o, err := risk.PSD2Policy().Evaluate(p, risk.Transaction{Amount: eur(amt), NoPINCumulative: eur(cum), NoPINConsecutive: n})
+		if err != nil {
+			if !wrapsSentinel(err) {
+				t.Fatalf("unwrapped error %v", err)
+			}
+			return
+		}
+		if o.Decision > risk.Approve || o.Reason.Code == "" {
+			t.Fatalf("outcome %+v", o)
+		}
+	})
+}
