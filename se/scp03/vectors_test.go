@@ -347,3 +347,66 @@ func TestHostTranscripts(t *testing.T) {
 		})
 	}
 }
+
+// isdrAID is the ISD-R AID of GSMA SGP.22 §2.2.3, the security domain the
+// pySim transcripts talk to. With it, sequence counter ‖ AID reproduces the
+// card's pseudo-random card challenges (Amendment D §6.2.2.1), which lets
+// the card side replay the transcripts byte for byte.
+const isdrAID = "A0000005591010FFFFFFFF8900000100"
+
+func TestCardTranscripts(t *testing.T) {
+	for _, tr := range transcripts(t) {
+		t.Run(tr.name, func(t *testing.T) {
+			rsp := unhex(t, tr.initUpdRsp)
+			seq := uint32(rsp[29])<<16 | uint32(rsp[30])<<8 | uint32(rsp[31])
+			card, err := NewCardSession(tr.keys, CardOptions{
+				PseudoRandomChallenge: true,
+				AID:                   unhex(t, isdrAID),
+				SequenceCounter:       seq - 1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer card.Close()
+			r, err := card.InitializeUpdate(parseCmd(t, tr.initUpdCmd))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hex.EncodeToString(r.Data); got != tr.initUpdRsp || r.SW != 0x9000 {
+				t.Fatalf("INITIALIZE UPDATE response = %s %04X, want %s", got, r.SW, tr.initUpdRsp)
+			}
+			if card.SequenceCounter() != seq {
+				t.Fatalf("sequence counter %d, want %d", card.SequenceCounter(), seq)
+			}
+			r, err = card.ExternalAuthenticate(parseCmd(t, tr.extAuthCmd))
+			if err != nil || r.SW != 0x9000 || r.Data != nil {
+				t.Fatalf("EXTERNAL AUTHENTICATE: %v %v", r, err)
+			}
+			u, err := card.Unwrap(parseCmd(t, tr.getEIDCmd))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := marshalHex(t, u); got != strings.ToLower(getEIDPlain) {
+				t.Fatalf("unwrapped GET EID = %s, want %s", got, getEIDPlain)
+			}
+			w, err := card.Wrap(apdu.Response{Data: unhex(t, getEIDRspPlain), SW: 0x9000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hex.EncodeToString(w.Data); got != tr.getEIDRsp {
+				t.Fatalf("wrapped GET EID response = %s, want %s", got, tr.getEIDRsp)
+			}
+			for i, c := range []struct{ wrapped, plain string }{
+				{tr.case1, case1Plain}, {tr.case2, case2Plain}, {tr.case3, case3Plain}, {tr.case4, case4Plain},
+			} {
+				u, err := card.Unwrap(parseCmd(t, c.wrapped))
+				if err != nil {
+					t.Fatalf("case %d: %v", i+1, err)
+				}
+				if got := marshalHex(t, u); got != strings.ToLower(c.plain) {
+					t.Fatalf("case %d: unwrapped %s, want %s", i+1, got, c.plain)
+				}
+			}
+		})
+	}
+}
