@@ -1,5 +1,83 @@
 // Package risk holds the verdict types that every payedge evidence package
 // reports in, the naive-Bayes fusion of those verdicts, the payment policy that
 // turns a fused confidence into a decision, and the neighbour-device scorer
-// behind passwordless (no-PIN) payments.
+// behind passwordless (no-PIN) payments. It depends on the standard library
+// only.
+//
+// # Overview
+//
+// Evidence packages (vision, motion, geo, …) return a [Signal]: a calibrated
+// probability that the payment environment is genuine plus [Reason] codes.
+// [Fuse] combines signals by summing log-likelihood ratios around a prior,
+//
+//	logit(P) = logit(prior) + Σ wᵢ·(logit(cᵢ) − logit(prior)),
+//
+// with confidences clamped to [ε, 1−ε] so no single signal forces
+// certainty; a [Fuser] adds per-source weights for correlated sources and
+// [Fuser.Explain] reports which signals moved the result most. A [Policy]
+// maps the fused confidence and a [Transaction] to a [Decision]:
+// [Approve], [ApproveNoPIN], [RequirePIN] or [Decline].
+//
+// The [NeighborScorer] is the passwordless capability: a terminal reports
+// the WiFi access points and Bluetooth devices around it
+// ([NeighborObservation]); the scorer compares them with the neighbourhood
+// learned for that terminal (or preconfigured by the acquirer) in a
+// [ProfileStore] and returns a Signal for the Policy.
+//
+// # Quick start
+//
+//	store := risk.NewMemoryStore()
+//	scorer, _ := risk.NewNeighborScorer(store, risk.NeighborConfig{})
+//	_ = scorer.Learn(ctx, obs)              // every scan while at the shop
+//	sig, _ := scorer.Score(ctx, obs)        // at payment time
+//	conf := risk.Fuse(0.5, sig, visionSig)  // plus other evidence
+//	d, err := risk.PSD2Policy().Decide(conf, risk.Transaction{
+//		Amount: risk.Amount{Minor: 80_00, Currency: "EUR"},
+//	})
+//
+// # Standards and sources
+//
+//   - Naive-Bayes evidence fusion in log-odds form: each confidence is read as
+//     the posterior that signal alone gives from the prior, so its
+//     log-likelihood ratio is logit(cᵢ) − logit(prior) (Good, "Probability
+//     and the Weighing of Evidence", 1950; any text on naive Bayes).
+//   - EMV Contactless Specifications for Payment Systems, Book A
+//     (Architecture and General Requirements) and Book B (Entry Point):
+//     Reader Contactless Floor Limit (above it: online), Reader CVM Required
+//     Limit (at or above it: cardholder verification), Reader Contactless
+//     Transaction Limit (at or above it: contactless not allowed). Book C-2
+//     (Kernel 2) compares the CVM limit with "greater than"; configure one
+//     minor unit more to model it. See [ReaderLimits].
+//   - Commission Delegated Regulation (EU) 2018/389 (PSD2 RTS on strong
+//     customer authentication), Art. 11 contactless payments at point of
+//     sale: no SCA for single payments ≤ EUR 50 while the cumulative amount
+//     since the last SCA stays ≤ EUR 150 or the count ≤ 5. See [PSD2Policy].
+//   - UnionPay QuickPass small-amount no-PIN/no-signature service: a
+//     per-payment no-PIN limit (CNY 1,000 at the time of writing) with
+//     issuer-configured cumulative caps. See [QuickPassPolicy].
+//   - ISO 4217 currency codes and minor units. See [CurrencyExponent].
+//   - IEEE Std 802-2014 §8.2: the U/L bit (0x02 of the first octet) marks
+//     locally administered addresses, which randomised WiFi MACs use; the
+//     I/G bit (0x01) marks group addresses, never a BSSID. See [Addr].
+//   - Bluetooth Core Specification v5.4, Vol 6, Part B §1.3: LE random
+//     device addresses — static (top bits 0b11), resolvable private (0b01)
+//     and non-resolvable private (0b00); private addresses rotate and are
+//     given no weight. See [Classify].
+//
+// # Neighbour scoring in brief
+//
+// Profiles keep, per neighbour, an exponentially decayed frequency of
+// presence and mean RSSI ([Profile.Learn]). The score weights stable
+// infrastructure over volatile identifiers, needs at least
+// [NeighborConfig].MinExpected expected neighbours before it trusts a match
+// (one cloned BSSID cannot pass), compares RSSI where both sides have it and
+// penalises known identifiers that arrive at implausibly uniform strengths
+// (one radio replaying clones). Reason codes such as neighbors.few_known,
+// neighbors.randomized_only and neighbors.rssi_shift say what drove it.
+//
+// # Errors
+//
+// Bad input never panics: every error wraps one of the Err… sentinels
+// (errors.Is) and, where a caller needs the position, is a [*SignalError] or
+// [*NeighborError] (errors.As).
 package risk

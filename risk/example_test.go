@@ -1,0 +1,139 @@
+package risk_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/payedge/payedge/risk"
+)
+
+func ExampleFuse() {
+	// Two independent pieces of evidence, each 90 % sure the shop is
+	// genuine, from an undecided prior.
+	p := risk.Fuse(0.5,
+		risk.Signal{Source: "vision", Confidence: 0.9},
+		risk.Signal{Source: "neighbors", Confidence: 0.9},
+	)
+	fmt.Printf("%.4f\n", p)
+	// A missing signal contributes nothing.
+	fmt.Printf("%.4f\n", risk.Fuse(0.5, risk.Signal{Source: "vision", Confidence: 0.9}))
+	// Output:
+	// 0.9878
+	// 0.9000
+}
+
+func ExampleFuser_Explain() {
+	// Two cameras watch the same counter: their evidence is correlated, so
+	// each counts half.
+	f, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"cam1": 0.5, "cam2": 0.5}})
+	if err != nil {
+		panic(err)
+	}
+	r, err := f.Explain(0.5,
+		risk.Signal{Source: "cam1", Confidence: 0.8},
+		risk.Signal{Source: "cam2", Confidence: 0.8},
+		risk.Signal{Source: "neighbors", Confidence: 0.1, Reasons: []risk.Reason{{Code: "neighbors.few_known"}}},
+	)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("fused %.3f\n", r.Confidence)
+	for _, c := range r.Top(2) {
+		fmt.Printf("%-9s %+.2f\n", c.Source, c.LogLR)
+	}
+	// Output:
+	// fused 0.308
+	// neighbors -2.20
+	// cam1      +0.69
+}
+
+func ExamplePolicy() {
+	p := risk.PSD2Policy()
+	tx := risk.Transaction{
+		Amount:           risk.Amount{Minor: 80_00, Currency: "EUR"}, // EUR 80.00
+		NoPINCumulative:  risk.Amount{Minor: 30_00, Currency: "EUR"},
+		NoPINConsecutive: 1,
+	}
+	for _, conf := range []float64{0.95, 0.5, 0.005} {
+		o, err := p.Evaluate(conf, tx)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%.3f %-12v %s\n", conf, o.Decision, o.Reason.Code)
+	}
+	// A currency mismatch is an error, never a guess.
+	_, err := p.Decide(0.95, risk.Transaction{Amount: risk.Amount{Minor: 80_00, Currency: "USD"}})
+	fmt.Println(err)
+	// Output:
+	// 0.950 ApproveNoPIN policy.passwordless
+	// 0.500 RequirePIN   policy.cvm_required
+	// 0.005 Decline      policy.low_confidence
+	// risk: currency mismatch: amount in USD, policy in EUR
+}
+
+func ExampleNeighborScorer() {
+	ctx := context.Background()
+	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	// The acquirer surveyed the shop: three access points and a beacon.
+	shop := []risk.Neighbor{
+		{ID: "00:1A:2B:00:00:01", Kind: risk.KindWiFi, RSSI: -48},
+		{ID: "00:1A:2B:00:00:02", Kind: risk.KindWiFi, RSSI: -63},
+		{ID: "00-1a-2b-00-00-03", Kind: risk.KindWiFi, RSSI: -77},
+		{ID: "c4:00:00:00:00:09", Kind: risk.KindBLE, Random: true, RSSI: -70},
+	}
+	profile, err := risk.PreconfiguredProfile("term-42", at, shop)
+	if err != nil {
+		panic(err)
+	}
+	store := risk.NewMemoryStore()
+	if err := store.Put(ctx, profile); err != nil {
+		panic(err)
+	}
+	scorer, err := risk.NewNeighborScorer(store, risk.NeighborConfig{})
+	if err != nil {
+		panic(err)
+	}
+	scans := map[string][]risk.Neighbor{
+		"at the shop": {
+			{ID: "001a2b000001", Kind: risk.KindWiFi, RSSI: -50},
+			{ID: "001a.2b00.0002", Kind: risk.KindWiFi, RSSI: -61},
+			{ID: "00:1a:2b:00:00:03", Kind: risk.KindWiFi, RSSI: -80},
+			{ID: "da:11:22:33:44:55", Kind: risk.KindWiFi, RSSI: -55}, // a passing phone
+		},
+		"one cloned BSSID": {
+			{ID: "00:1a:2b:00:00:01", Kind: risk.KindWiFi, RSSI: -40},
+			{ID: "10:99:88:77:66:55", Kind: risk.KindWiFi, RSSI: -70},
+		},
+	}
+	for _, name := range []string{"at the shop", "one cloned BSSID"} {
+		sig, err := scorer.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: at, Seen: scans[name]})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%-16s %.2f", name, sig.Confidence)
+		for _, r := range sig.Reasons {
+			fmt.Printf(" %s", r.Code)
+		}
+		fmt.Println()
+	}
+	// A malformed identifier is an error that names it.
+	_, err = scorer.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: at,
+		Seen: []risk.Neighbor{{ID: "00:1a:2b:00:00:0g", Kind: risk.KindWiFi}}})
+	fmt.Println(err)
+	// Output:
+	// at the shop      0.80 neighbors.match
+	// one cloned BSSID 0.17 neighbors.few_known neighbors.missing
+	// risk: neighbour 0 "00:1a:2b:00:00:0g": risk: malformed neighbour identifier: not a MAC address
+}
+
+func ExampleNormalizeAddr() {
+	for _, s := range []string{"00-1A-2B-3C-4D-5E", "001a.2b3c.4d5e", "001A2B3C4D5E"} {
+		a, err := risk.NormalizeAddr(s)
+		fmt.Println(a, err)
+	}
+	// Output:
+	// 00:1a:2b:3c:4d:5e <nil>
+	// 00:1a:2b:3c:4d:5e <nil>
+	// 00:1a:2b:3c:4d:5e <nil>
+}
