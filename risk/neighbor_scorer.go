@@ -356,7 +356,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 	for size < 2*len(scan) {
 		size <<= 1
 	}
-	table := tbuf[:0]
+	var table []slot
 	if size <= len(tbuf) {
 		table = tbuf[:size]
 	} else {
