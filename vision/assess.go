@@ -1,0 +1,175 @@
+package vision
+
+import (
+	"context"
+	"fmt"
+	"image"
+
+	"github.com/payedge/payedge/risk"
+)
+
+// Source is the risk.Signal source name of this package.
+const Source = "vision"
+
+// Scene is the input of Assessor.Score: a merchant and the photo its
+// terminal took of its surroundings.
+type Scene struct {
+	MerchantID string
+	Image      image.Image
+}
+
+// AssessorConfig tunes an Assessor. The zero value is usable: zero fields
+// take the defaults of DefaultAssessorConfig.
+type AssessorConfig struct {
+	// MatchThreshold is the Similarity at or above which the photo is
+	// taken to show a registered scene (default 0.5).
+	MatchThreshold float64
+	// NoReference is the confidence reported when the merchant has no
+	// reference photo: no evidence either way (default 0.5).
+	NoReference float64
+	// Unusable caps the confidence when a quality gate failed and no
+	// reference matched: a covered lens or a black frame is itself a
+	// weak sign of tampering (default 0.3).
+	Unusable float64
+	// Floor and Ceiling bound every reported confidence, so one signal
+	// never decides alone when fused (defaults 0.02 and 0.98).
+	Floor, Ceiling float64
+}
+
+// DefaultAssessorConfig returns the defaults used for zero fields.
+func DefaultAssessorConfig() AssessorConfig {
+	return AssessorConfig{MatchThreshold: 0.5, NoReference: 0.5, Unusable: 0.3, Floor: 0.02, Ceiling: 0.98}
+}
+
+// Validate reports a configuration with values outside [0,1] or Floor above Ceiling.
+func (c AssessorConfig) Validate() error {
+	c = c.withDefaults()
+	for _, v := range []float64{c.MatchThreshold, c.NoReference, c.Unusable, c.Floor, c.Ceiling} {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("vision: assessor config value %v outside [0,1]", v)
+		}
+	}
+	if c.Floor > c.Ceiling {
+		return fmt.Errorf("vision: assessor floor %v above ceiling %v", c.Floor, c.Ceiling)
+	}
+	return nil
+}
+
+func (c AssessorConfig) withDefaults() AssessorConfig {
+	d := DefaultAssessorConfig()
+	if c.MatchThreshold == 0 {
+		c.MatchThreshold = d.MatchThreshold
+	}
+	if c.NoReference == 0 {
+		c.NoReference = d.NoReference
+	}
+	if c.Unusable == 0 {
+		c.Unusable = d.Unusable
+	}
+	if c.Floor == 0 {
+		c.Floor = d.Floor
+	}
+	if c.Ceiling == 0 {
+		c.Ceiling = d.Ceiling
+	}
+	return c
+}
+
+// Assessor turns a terminal's photo of its surroundings into a risk.Signal:
+// quality gates, then the best Similarity against the merchant's reference
+// scenes. It is safe for concurrent use if its Store is.
+type Assessor struct {
+	Store  SceneStore
+	Config AssessorConfig
+}
+
+var _ risk.Scorer[Scene] = (*Assessor)(nil)
+
+// NewAssessor returns an Assessor over store with cfg, after validating cfg.
+func NewAssessor(store SceneStore, cfg AssessorConfig) (*Assessor, error) {
+	if store == nil {
+		return nil, ErrNoStore
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Assessor{Store: store, Config: cfg}, nil
+}
+
+// Score implements risk.Scorer[Scene]; it calls Assess.
+func (a *Assessor) Score(ctx context.Context, s Scene) (risk.Signal, error) {
+	return a.Assess(ctx, s.MerchantID, s.Image)
+}
+
+// Assess scores img as evidence that the terminal is in merchantID's
+// registered premises. Confidence is the calibrated Similarity of the best
+// reference (bounded by Floor and Ceiling), with reason vision.scene_match
+// when it reaches MatchThreshold and vision.unknown_scene otherwise; failed
+// quality gates add vision.dark, vision.blurred or vision.covered and, when
+// nothing matched, cap the confidence at Unusable. A merchant without
+// references gets NoReference and vision.unknown_scene. A nil or tiny image
+// yields a low-confidence signal with vision.covered, not an error; errors
+// come only from the context, the store, or a missing store.
+func (a *Assessor) Assess(ctx context.Context, merchantID string, img image.Image) (risk.Signal, error) {
+	if a == nil || a.Store == nil {
+		return risk.Signal{}, ErrNoStore
+	}
+	if err := ctx.Err(); err != nil {
+		return risk.Signal{}, err
+	}
+	cfg := a.Config.withDefaults()
+	sig := risk.Signal{Source: Source}
+	bound := func(c float64) float64 { return min(max(c, cfg.Floor), cfg.Ceiling) }
+
+	if img == nil || img.Bounds().Dx() < 32 || img.Bounds().Dy() < 32 {
+		detail := "no image"
+		if img != nil {
+			detail = fmt.Sprintf("image %dx%d below 32 px", img.Bounds().Dx(), img.Bounds().Dy())
+		}
+		sig.Confidence = bound(min(cfg.Unusable, cfg.NoReference))
+		sig.Reasons = []risk.Reason{{Code: ReasonCovered, Detail: detail}}
+		return sig, nil
+	}
+	work := working(img, DefaultWorkSide)
+	q := Quality(work)
+	sig.Reasons = append(sig.Reasons, q.Reasons()...)
+
+	refs, err := a.Store.References(ctx, merchantID)
+	if err != nil {
+		return risk.Signal{}, fmt.Errorf("vision: references of %q: %w", merchantID, err)
+	}
+	if len(refs) == 0 {
+		c := cfg.NoReference
+		if !q.OK() {
+			c = min(c, cfg.Unusable)
+		}
+		sig.Confidence = bound(c)
+		sig.Reasons = append(sig.Reasons, risk.Reason{Code: ReasonUnknownScene, Detail: "merchant has no reference scene"})
+		return sig, nil
+	}
+	fp := extractWorking(work)
+	best, bestIdx := Evidence{}, -1
+	for i, r := range refs {
+		if err := ctx.Err(); err != nil {
+			return risk.Signal{}, err
+		}
+		e := fp.Compare(r)
+		if bestIdx < 0 || e.Score > best.Score {
+			best, bestIdx = e, i
+		}
+	}
+	c := best.Score
+	if c >= cfg.MatchThreshold {
+		sig.Reasons = append(sig.Reasons, risk.Reason{Code: ReasonSceneMatch,
+			Detail: fmt.Sprintf("reference %d: similarity %.3f, %d of %d matches geometrically consistent, PDQ distance %d",
+				bestIdx, best.Score, best.Inliers, best.Matches, best.PDQDistance)})
+	} else {
+		if !q.OK() {
+			c = min(c, cfg.Unusable)
+		}
+		sig.Reasons = append(sig.Reasons, risk.Reason{Code: ReasonUnknownScene,
+			Detail: fmt.Sprintf("best of %d references: similarity %.3f, %d consistent matches", len(refs), best.Score, best.Inliers)})
+	}
+	sig.Confidence = bound(c)
+	return sig, nil
+}

@@ -1,0 +1,96 @@
+package vision_test
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"sync"
+	"testing"
+
+	"github.com/payedge/payedge/vision"
+	"github.com/payedge/payedge/vision/visiontest"
+)
+
+// benchPhoto is a generated 1920×1080 shop photo, JPEG-encoded at quality
+// 90, and its decoded form; built once per process.
+var benchPhoto = sync.OnceValues(func() ([]byte, image.Image) {
+	s, err := visiontest.Generate(visiontest.Reshot, 1, visiontest.Options{Width: 1920, Height: 1080}, 7)
+	if err != nil {
+		panic(err)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, s.Refs[0], &jpeg.Options{Quality: 90}); err != nil {
+		panic(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		panic(err)
+	}
+	return b.Bytes(), img
+})
+
+// BenchmarkJPEGDecode1080p is the baseline for BenchmarkExtract1080p:
+// image/jpeg decoding the same photo.
+func BenchmarkJPEGDecode1080p(b *testing.B) {
+	data, _ := benchPhoto()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExtract1080p extracts a fingerprint from the decoded photo.
+func BenchmarkExtract1080p(b *testing.B) {
+	_, img := benchPhoto()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := vision.Extract(img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPDQ1080p hashes the decoded photo at full resolution.
+func BenchmarkPDQ1080p(b *testing.B) {
+	_, img := benchPhoto()
+	b.ReportAllocs()
+	for b.Loop() {
+		vision.PDQ(img)
+	}
+}
+
+// BenchmarkDecode1080p runs the safe decoder (header check, decode,
+// downscale, orientation) on the JPEG bytes.
+func BenchmarkDecode1080p(b *testing.B) {
+	data, _ := benchPhoto()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := vision.Decode(bytes.NewReader(data), vision.Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSimilarity compares two fingerprints of a re-shot scene.
+func BenchmarkSimilarity(b *testing.B) {
+	s, err := visiontest.Generate(visiontest.Reshot, 1, visiontest.Options{Width: 640, Height: 480}, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fa, err := vision.Extract(s.Refs[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	fb, err := vision.Extract(s.Queries[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		fa.Similarity(fb)
+	}
+}

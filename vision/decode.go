@@ -1,0 +1,305 @@
+package vision
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+)
+
+// Limits bounds what Decode accepts and sets the working size. The zero
+// value is usable: each zero field takes the default shown.
+type Limits struct {
+	// MaxBytes bounds the encoded size read from the reader (default 32 MiB).
+	MaxBytes int64
+	// MaxPixels bounds width×height as declared by the header, checked
+	// before any pixel is decoded (default 50 000 000).
+	MaxPixels int64
+	// MaxSide bounds each declared side (default 20 000).
+	MaxSide int
+	// MinSide is the smallest accepted side (default 32).
+	MinSide int
+	// WorkSide is the longer side of the returned working image; larger
+	// images are downscaled once with a box filter (default 640).
+	WorkSide int
+}
+
+// DefaultLimits returns the limits used for zero fields.
+func DefaultLimits() Limits {
+	return Limits{MaxBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 20_000, MinSide: 32, WorkSide: DefaultWorkSide}
+}
+
+// DefaultWorkSide is the default longer side, in pixels, of working images.
+const DefaultWorkSide = 640
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = d.MaxBytes
+	}
+	if l.MaxPixels <= 0 {
+		l.MaxPixels = d.MaxPixels
+	}
+	if l.MaxSide <= 0 {
+		l.MaxSide = d.MaxSide
+	}
+	if l.MinSide <= 0 {
+		l.MinSide = d.MinSide
+	}
+	if l.WorkSide <= 0 {
+		l.WorkSide = d.WorkSide
+	}
+	return l
+}
+
+// Format names an accepted encoding.
+type Format string
+
+// Accepted encodings.
+const (
+	JPEG Format = "jpeg"
+	PNG  Format = "png"
+	GIF  Format = "gif"
+)
+
+// Decoded is the result of DecodeInfo.
+type Decoded struct {
+	// Image is the working image: opaque RGBA, upright, longer side at most
+	// Limits.WorkSide.
+	Image *image.RGBA
+	// Format is the detected encoding.
+	Format Format
+	// Width and Height are the encoded dimensions from the header (before
+	// orientation and downscaling).
+	Width, Height int
+	// Orientation is the EXIF orientation applied (1..8; 1 when absent).
+	Orientation int
+}
+
+// Decode reads one JPEG, PNG or GIF image from r within lim and returns the
+// upright working image (an opaque *image.RGBA whose longer side is at most
+// lim.WorkSide). See DecodeInfo for the steps and errors.
+func Decode(r io.Reader, lim Limits) (image.Image, error) {
+	d, err := DecodeInfo(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	return d.Image, nil
+}
+
+// DecodeInfo reads one JPEG, PNG or GIF image from r safely: it reads at most
+// MaxBytes, sniffs the format from its magic number, checks the dimensions
+// declared by the header against MaxPixels, MaxSide and MinSide before
+// decoding any pixel (so a decompression bomb is refused without
+// allocating), decodes, downscales once with a box filter to WorkSide, and
+// applies the JPEG EXIF orientation (tag 0x0112, CIPA DC-008 / Exif 2.32).
+//
+// Errors wrap ErrTooLarge, ErrTooSmall, ErrUnsupportedFormat or ErrCorrupt,
+// or are the reader's own error.
+func DecodeInfo(r io.Reader, lim Limits) (*Decoded, error) {
+	lim = lim.withDefaults()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("vision: reading image: %w", err)
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: more than %d encoded bytes", ErrTooLarge, lim.MaxBytes)
+	}
+	format, err := sniff(data)
+	if err != nil {
+		return nil, err
+	}
+	var cfg image.Config
+	switch format {
+	case JPEG:
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
+	case PNG:
+		cfg, err = png.DecodeConfig(bytes.NewReader(data))
+	case GIF:
+		cfg, err = gif.DecodeConfig(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, corrupt(format, err)
+	}
+	if cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide ||
+		int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
+		return nil, fmt.Errorf("%w: %s header declares %d×%d (limits: %d pixels, %d per side)",
+			ErrTooLarge, format, cfg.Width, cfg.Height, lim.MaxPixels, lim.MaxSide)
+	}
+	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {
+		return nil, fmt.Errorf("%w: %s is %d×%d, minimum side %d",
+			ErrTooSmall, format, cfg.Width, cfg.Height, lim.MinSide)
+	}
+	var img image.Image
+	switch format {
+	case JPEG:
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	case PNG:
+		img, err = png.Decode(bytes.NewReader(data))
+	case GIF:
+		img, err = gif.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, corrupt(format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrCorrupt, format, b, cfg.Width, cfg.Height)
+	}
+	out := &Decoded{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
+	work := working(img, lim.WorkSide)
+	if format == JPEG {
+		if o := jpegOrientation(data); o > 1 {
+			out.Orientation = o
+			work = orient(work, o)
+		}
+	}
+	out.Image = work
+	return out, nil
+}
+
+func corrupt(f Format, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: truncated %s: %v", ErrCorrupt, f, err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, f, err)
+}
+
+func sniff(b []byte) (Format, error) {
+	switch {
+	case len(b) == 0:
+		return "", fmt.Errorf("%w: empty input", ErrUnsupportedFormat)
+	case bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}):
+		return JPEG, nil
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return PNG, nil
+	case bytes.HasPrefix(b, []byte("GIF87a")), bytes.HasPrefix(b, []byte("GIF89a")):
+		return GIF, nil
+	}
+	n := min(len(b), 8)
+	return "", fmt.Errorf("%w: unrecognised magic % x", ErrUnsupportedFormat, b[:n])
+}
+
+// jpegOrientation returns the EXIF Orientation tag (1..8) of a JPEG, or 0
+// when absent or malformed. It walks the marker segments up to the first
+// scan and parses the TIFF structure of an APP1 "Exif" segment; every
+// offset is bounds-checked.
+func jpegOrientation(b []byte) int {
+	i := 2
+	for i+4 <= len(b) {
+		if b[i] != 0xFF {
+			return 0
+		}
+		m := b[i+1]
+		if m == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01 {
+			i += 2
+			continue
+		}
+		if m == 0xDA || m == 0xD9 { // start of scan / end of image
+			return 0
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if n < 2 || i+2+n > len(b) {
+			return 0
+		}
+		seg := b[i+4 : i+2+n]
+		if m == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
+			return tiffOrientation(seg[6:])
+		}
+		i += 2 + n
+	}
+	return 0
+}
+
+func tiffOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 0
+	}
+	var u16 func([]byte) int
+	var u32 func([]byte) int
+	switch string(t[:2]) {
+	case "II":
+		u16 = func(p []byte) int { return int(p[0]) | int(p[1])<<8 }
+		u32 = func(p []byte) int { return int(p[0]) | int(p[1])<<8 | int(p[2])<<16 | int(p[3])<<24 }
+	case "MM":
+		u16 = func(p []byte) int { return int(p[1]) | int(p[0])<<8 }
+		u32 = func(p []byte) int { return int(p[3]) | int(p[2])<<8 | int(p[1])<<16 | int(p[0])<<24 }
+	default:
+		return 0
+	}
+	if u16(t[2:]) != 42 {
+		return 0
+	}
+	off := u32(t[4:])
+	if off < 8 || off+2 > len(t) {
+		return 0
+	}
+	n := u16(t[off:])
+	for k := 0; k < n; k++ {
+		e := off + 2 + 12*k
+		if e+12 > len(t) {
+			return 0
+		}
+		if u16(t[e:]) == 0x0112 {
+			// Type SHORT (3), count 1: the value sits in the first two
+			// bytes of the value field.
+			if u16(t[e+2:]) != 3 {
+				return 0
+			}
+			v := u16(t[e+8:])
+			if v >= 1 && v <= 8 {
+				return v
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// orient returns m transformed so that an image stored with EXIF
+// orientation o displays upright. Orientation values (Exif 2.32, 4.6.5.1.1):
+// 1 normal, 2 mirrored horizontally, 3 rotated 180°, 4 mirrored vertically,
+// 5 transposed, 6 needs 90° clockwise rotation, 7 transversed, 8 needs 90°
+// counter-clockwise rotation.
+func orient(m *image.RGBA, o int) *image.RGBA {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			default:
+				dx, dy = x, y
+			}
+			si := m.PixOffset(x, y)
+			di := out.PixOffset(dx, dy)
+			copy(out.Pix[di:di+4], m.Pix[si:si+4])
+		}
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+// Package vision judges a payment terminal's photo of its surroundings: is
+// the photo usable, and does it show the merchant's registered premises?
+// It turns the answer into a risk.Signal.
+//
+// # Overview
+//
+// A mobile point-of-sale terminal sends a photo with each card read. The new
+// photo is usually a new shot of the same place — another angle, other
+// light, other clutter — not an edited copy of the onboarding picture, so
+// global perceptual hashes alone do not recognise it. The package combines:
+//
+//   - Decode: safe decoding of JPEG, PNG and GIF. The header is read first
+//     (image.DecodeConfig semantics) and images over a pixel budget are
+//     refused before any pixel is decoded; the JPEG EXIF orientation (Exif
+//     2.32 / CIPA DC-008 tag 0x0112) is applied; the image is downscaled once
+//     with a box filter to the working size.
+//   - Quality: brightness, contrast, sharpness (variance of the Laplacian
+//     relative to the luma variance, at a fixed scale, so dim photos are not
+//     called blurred) and flatness (covered lens, blank frame).
+//   - PDQ: Meta's 256-bit perceptual hash (ThreatExchange pdq/README.md and
+//     hashing/hashing.pdf, "The TMK+PDQF Video-Hashing Algorithm and the PDQ
+//     Image Hashing Algorithm"), with the eight dihedral variants from one DCT.
+//   - Extract and Similarity: ORB-style local features (Rublee et al., ICCV
+//     2011: FAST-9 corners, Harris ranking, intensity-centroid orientation,
+//     steered BRIEF-256 on a smoothed image, over a small pyramid), Hamming
+//     matching with Lowe's ratio test and a cross-check, RANSAC (Fischler &
+//     Bolles 1981) for the largest homography-consistent inlier set
+//     (Hartley & Zisserman, Multiple View Geometry, §4.1), combined with the
+//     PDQ distance and an MPEG-7-style colour layout (ISO/IEC 15938-3) by a
+//     logistic calibration into one score in [0,1].
+//   - SceneStore and Assessor: merchant → reference fingerprints, and the
+//     risk.Scorer that turns quality gates and the best match into a
+//     risk.Signal with reasons vision.dark, vision.blurred, vision.covered,
+//     vision.unknown_scene and vision.scene_match.
+//
+// Package visiontest holds the evaluation harness: a seeded generator of
+// re-shot pairs and classic edits, a 64-bit DCT pHash baseline and ROC metrics.
+//
+// # Quick start
+//
+//	store := vision.NewMemoryStore()
+//	ref, _ := vision.Decode(onboardingPhoto, vision.Limits{})
+//	fp, _ := vision.Extract(ref)
+//	_ = store.Add(ctx, "merchant-42", fp)
+//
+//	a, _ := vision.NewAssessor(store, vision.AssessorConfig{})
+//	img, err := vision.Decode(terminalPhoto, vision.Limits{})
+//	if err != nil { /* ErrTooLarge, ErrUnsupportedFormat, ErrCorrupt, ... */ }
+//	sig, _ := a.Assess(ctx, "merchant-42", img)
+//	// sig.Confidence in [0,1]; sig.Reasons explain it.
+//
+// All functions are safe for concurrent use; Fingerprints are immutable.
+package vision

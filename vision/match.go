@@ -1,0 +1,273 @@
+package vision
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// match is a putative correspondence between feature a of one set and b of another.
+type match struct {
+	a, b int
+	dist int
+}
+
+const (
+	maxMatchDist = 64  // of 256 bits
+	ratioTest    = 0.8 // Lowe's ratio (Lowe, IJCV 2004), on Hamming distances
+)
+
+// matchFeatures matches descriptors by Hamming distance: for each feature of
+// fa its nearest neighbour in fb must pass the ratio test and the absolute
+// bound, and must itself have that feature as nearest neighbour (cross-check).
+func matchFeatures(fa, fb []feature) []match {
+	if len(fa) == 0 || len(fb) == 0 {
+		return nil
+	}
+	// Best match from b's side, filled while scanning a.
+	bestB := make([]int32, len(fb))
+	bestBD := make([]int16, len(fb))
+	for j := range bestBD {
+		bestBD[j] = 257
+		bestB[j] = -1
+	}
+	type cand struct {
+		j      int32
+		d1, d2 int16
+	}
+	ca := make([]cand, len(fa))
+	for i := range fa {
+		da := &fa[i].desc
+		b1, b2, bj := 257, 257, -1
+		for j := range fb {
+			d := hamming(da, &fb[j].desc)
+			if d < b1 {
+				b2, b1, bj = b1, d, j
+			} else if d < b2 {
+				b2 = d
+			}
+			if d < int(bestBD[j]) {
+				bestBD[j] = int16(d)
+				bestB[j] = int32(i)
+			}
+		}
+		ca[i] = cand{j: int32(bj), d1: int16(b1), d2: int16(b2)}
+	}
+	var out []match
+	for i, c := range ca {
+		if c.j < 0 || int(c.d1) > maxMatchDist {
+			continue
+		}
+		if float64(c.d1) >= ratioTest*float64(c.d2) {
+			continue
+		}
+		if bestB[c.j] != int32(i) {
+			continue
+		}
+		out = append(out, match{a: i, b: int(c.j), dist: int(c.d1)})
+	}
+	return out
+}
+
+// homography is a 3×3 projective transform, row-major, h[8] = 1.
+type homography [9]float64
+
+func (h *homography) apply(x, y float64) (float64, float64, bool) {
+	w := h[6]*x + h[7]*y + h[8]
+	if math.Abs(w) < 1e-9 {
+		return 0, 0, false
+	}
+	return (h[0]*x + h[1]*y + h[2]) / w, (h[3]*x + h[4]*y + h[5]) / w, true
+}
+
+// fitHomography solves the DLT normal equations for n ≥ 4 correspondences
+// (Hartley & Zisserman, Multiple View Geometry, 2nd ed., §4.1) with h33 = 1,
+// on points already normalised to about unit scale.
+func fitHomography(src, dst [][2]float64) (homography, bool) {
+	var ata [8][8]float64
+	var atb [8]float64
+	for k := range src {
+		x, y := src[k][0], src[k][1]
+		u, v := dst[k][0], dst[k][1]
+		r1 := [8]float64{x, y, 1, 0, 0, 0, -u * x, -u * y}
+		r2 := [8]float64{0, 0, 0, x, y, 1, -v * x, -v * y}
+		for i := range 8 {
+			for j := range 8 {
+				ata[i][j] += r1[i]*r1[j] + r2[i]*r2[j]
+			}
+			atb[i] += r1[i]*u + r2[i]*v
+		}
+	}
+	sol, ok := solve8(ata, atb)
+	if !ok {
+		return homography{}, false
+	}
+	var h homography
+	copy(h[:8], sol[:])
+	h[8] = 1
+	return h, true
+}
+
+// solve8 solves A x = b by Gaussian elimination with partial pivoting.
+func solve8(a [8][8]float64, b [8]float64) ([8]float64, bool) {
+	const n = 8
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(a[p][c]) < 1e-12 {
+			return b, false
+		}
+		a[c], a[p] = a[p], a[c]
+		b[c], b[p] = b[p], b[c]
+		for r := c + 1; r < n; r++ {
+			f := a[r][c] / a[c][c]
+			if f == 0 {
+				continue
+			}
+			for k := c; k < n; k++ {
+				a[r][k] -= f * a[c][k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	var x [8]float64
+	for r := n - 1; r >= 0; r-- {
+		s := b[r]
+		for k := r + 1; k < n; k++ {
+			s -= a[r][k] * x[k]
+		}
+		x[r] = s / a[r][r]
+	}
+	return x, true
+}
+
+// plausible rejects homographies no hand-held re-shot produces: orientation
+// reversal (mirror), extreme scale change or strong perspective, judged on
+// the normalised coordinates.
+func (h *homography) plausible() bool {
+	det := h[0]*h[4] - h[1]*h[3]
+	if det <= 0.04 || det > 25 {
+		return false
+	}
+	if math.Abs(h[6]) > 1.5 || math.Abs(h[7]) > 1.5 {
+		return false
+	}
+	return true
+}
+
+// geometry is the outcome of robust verification.
+type geometry struct {
+	inliers int
+	matches int
+}
+
+// ransacHomography finds the largest set of matches consistent with one
+// plausible homography (Fischler & Bolles, CACM 1981), then re-fits on the
+// inliers and recounts. Coordinates are normalised by the working sizes;
+// thresh is the reprojection tolerance in that normalised unit.
+func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float64, rng *rand.Rand) geometry {
+	g := geometry{matches: len(ms)}
+	if len(ms) < 5 {
+		return g
+	}
+	src := make([][2]float64, len(ms))
+	dst := make([][2]float64, len(ms))
+	for k, m := range ms {
+		src[k] = [2]float64{float64(fa[m.a].x) / na, float64(fa[m.a].y) / na}
+		dst[k] = [2]float64{float64(fb[m.b].x) / nb, float64(fb[m.b].y) / nb}
+	}
+	t2 := thresh * thresh
+	count := func(h *homography, mark []bool) int {
+		n := 0
+		for k := range src {
+			u, v, ok := h.apply(src[k][0], src[k][1])
+			in := ok && (u-dst[k][0])*(u-dst[k][0])+(v-dst[k][1])*(v-dst[k][1]) < t2
+			if in {
+				n++
+			}
+			if mark != nil {
+				mark[k] = in
+			}
+		}
+		return n
+	}
+	best := 0
+	var bestH homography
+	const maxIter = 300
+	var s4, d4 [4][2]float64
+	n := len(ms)
+	for it := 0; it < maxIter; it++ {
+		var idx [4]int
+		for k := range 4 {
+		again:
+			idx[k] = rng.IntN(n)
+			for j := range k {
+				if idx[j] == idx[k] {
+					goto again
+				}
+			}
+			s4[k], d4[k] = src[idx[k]], dst[idx[k]]
+		}
+		if degenerate(s4) || degenerate(d4) {
+			continue
+		}
+		h, ok := fitHomography(s4[:], d4[:])
+		if !ok || !h.plausible() {
+			continue
+		}
+		c := count(&h, nil)
+		if c > best {
+			best, bestH = c, h
+			// Adaptive stop at 99.9 % confidence of an all-inlier sample.
+			w := float64(c) / float64(n)
+			need := math.Log(0.001) / math.Log(1-w*w*w*w+1e-12)
+			if float64(it) > need && it > 20 {
+				break
+			}
+		}
+	}
+	if best < 4 {
+		return g
+	}
+	mark := make([]bool, n)
+	count(&bestH, mark)
+	for range 2 {
+		var ss, dd [][2]float64
+		for k, in := range mark {
+			if in {
+				ss = append(ss, src[k])
+				dd = append(dd, dst[k])
+			}
+		}
+		h, ok := fitHomography(ss, dd)
+		if !ok || !h.plausible() {
+			break
+		}
+		if c := count(&h, nil); c >= best {
+			best, bestH = c, h
+			count(&bestH, mark)
+		} else {
+			break
+		}
+	}
+	g.inliers = best
+	return g
+}
+
+// degenerate reports whether any three of the four points are nearly collinear.
+func degenerate(p [4][2]float64) bool {
+	for i := range 4 {
+		for j := i + 1; j < 4; j++ {
+			for k := j + 1; k < 4; k++ {
+				a := (p[j][0]-p[i][0])*(p[k][1]-p[i][1]) - (p[j][1]-p[i][1])*(p[k][0]-p[i][0])
+				if math.Abs(a) < 1e-4 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

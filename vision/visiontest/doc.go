@@ -1,0 +1,13 @@
+// Package visiontest is the evaluation harness for package vision: a seeded
+// generator of photos of synthetic shop scenes and of "re-shot" pairs (the
+// same planar scene seen through another camera homography, under other
+// lighting, clutter, blur, sensor noise and JPEG compression), the classic
+// image edits (crops, rotations, scaling, brightness, JPEG), a 64-bit DCT
+// pHash baseline (Zauner, "Implementation and Benchmarking of Perceptual
+// Image Hash Functions", 2010), and ROC metrics (area under the curve by the
+// Mann–Whitney statistic, true-positive rate at a fixed false-positive rate).
+//
+// Every generator takes an explicit seed, so each run renders the same
+// images. It is meant for tests, benchmarks and calibration, not for
+// production traffic.
+package visiontest

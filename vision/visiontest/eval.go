@@ -1,0 +1,240 @@
+package visiontest
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/payedge/payedge/vision"
+)
+
+// Method is a way of scoring whether two photos show the same place: Prepare
+// summarises one photo, Compare scores two summaries (higher = more alike).
+type Method struct {
+	Name    string
+	Prepare func(image.Image) (any, error)
+	Compare func(a, b any) float64
+}
+
+// SimilarityMethod scores with vision.Extract and Fingerprint.Similarity.
+func SimilarityMethod() Method {
+	return Method{
+		Name:    "similarity",
+		Prepare: func(m image.Image) (any, error) { return vision.Extract(m) },
+		Compare: func(a, b any) float64 { return a.(*vision.Fingerprint).Similarity(b.(*vision.Fingerprint)) },
+	}
+}
+
+// PDQMethod scores with 1 − d/256 for the PDQ Hamming distance d.
+func PDQMethod() Method {
+	return Method{
+		Name: "pdq",
+		Prepare: func(m image.Image) (any, error) {
+			h, _ := vision.PDQ(m)
+			return h, nil
+		},
+		Compare: func(a, b any) float64 { return 1 - float64(a.(vision.Hash).Distance(b.(vision.Hash)))/256 },
+	}
+}
+
+// PHashMethod scores with 1 − d/64 for the 64-bit DCT pHash distance d.
+func PHashMethod() Method {
+	return Method{
+		Name:    "phash64",
+		Prepare: func(m image.Image) (any, error) { return PHash64(m), nil },
+		Compare: func(a, b any) float64 { return 1 - float64(bits.OnesCount64(a.(uint64)^b.(uint64)))/64 },
+	}
+}
+
+// PHash64 is the common 64-bit DCT perceptual hash: luma box-resampled to
+// 32×32, a 32×32 DCT-II, the 8×8 lowest frequencies (DC included) thresholded
+// at their median. Bit 63−(8u+v) holds coefficient (u, v).
+func PHash64(m image.Image) uint64 {
+	b := m.Bounds()
+	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(rgba, rgba.Bounds(), m, b.Min, draw.Src)
+	var g [32][32]float64
+	var n [32][32]float64
+	for y := 0; y < b.Dy(); y++ {
+		gy := y * 32 / b.Dy()
+		for x := 0; x < b.Dx(); x++ {
+			gx := x * 32 / b.Dx()
+			i := rgba.PixOffset(x, y)
+			g[gy][gx] += 0.299*float64(rgba.Pix[i]) + 0.587*float64(rgba.Pix[i+1]) + 0.114*float64(rgba.Pix[i+2])
+			n[gy][gx]++
+		}
+	}
+	for i := range 32 {
+		for j := range 32 {
+			if n[i][j] > 0 {
+				g[i][j] /= n[i][j]
+			}
+		}
+	}
+	var c [8][8]float64
+	var vals []float64
+	for u := range 8 {
+		for v := range 8 {
+			var s float64
+			for i := range 32 {
+				cu := math.Cos(float64(2*i+1) * float64(u) * math.Pi / 64)
+				for j := range 32 {
+					s += g[i][j] * cu * math.Cos(float64(2*j+1)*float64(v)*math.Pi/64)
+				}
+			}
+			c[u][v] = s
+			vals = append(vals, s)
+		}
+	}
+	slices.Sort(vals)
+	med := (vals[31] + vals[32]) / 2
+	var h uint64
+	for u := range 8 {
+		for v := range 8 {
+			if c[u][v] > med {
+				h |= 1 << (63 - (8*u + v))
+			}
+		}
+	}
+	return h
+}
+
+// Scores holds the scores of a method on a Set.
+type Scores struct {
+	Positive []float64 // one per scene: Compare(Refs[i], Queries[i])
+	Negative []float64 // Compare(Refs[i], Queries[j]) for all i ≠ j
+}
+
+// Score prepares every photo of s once and compares all pairs.
+func Score(s Set, m Method) (Scores, error) {
+	refs := make([]any, len(s.Refs))
+	qs := make([]any, len(s.Queries))
+	for i := range s.Refs {
+		var err error
+		if refs[i], err = m.Prepare(s.Refs[i]); err != nil {
+			return Scores{}, fmt.Errorf("visiontest: %s ref %d: %w", m.Name, i, err)
+		}
+		if qs[i], err = m.Prepare(s.Queries[i]); err != nil {
+			return Scores{}, fmt.Errorf("visiontest: %s query %d: %w", m.Name, i, err)
+		}
+	}
+	var out Scores
+	for i := range refs {
+		for j := range qs {
+			v := m.Compare(refs[i], qs[j])
+			if i == j {
+				out.Positive = append(out.Positive, v)
+			} else {
+				out.Negative = append(out.Negative, v)
+			}
+		}
+	}
+	return out, nil
+}
+
+// AUC is the area under the ROC curve: the probability that a random
+// positive scores above a random negative, ties counting one half
+// (the Mann–Whitney U statistic divided by n₊n₋).
+func AUC(sc Scores) float64 {
+	if len(sc.Positive) == 0 || len(sc.Negative) == 0 {
+		return math.NaN()
+	}
+	neg := slices.Clone(sc.Negative)
+	slices.Sort(neg)
+	var u float64
+	for _, p := range sc.Positive {
+		lo, _ := slices.BinarySearch(neg, p)
+		hi := lo
+		for hi < len(neg) && neg[hi] == p {
+			hi++
+		}
+		u += float64(lo) + 0.5*float64(hi-lo)
+	}
+	return u / float64(len(sc.Positive)) / float64(len(neg))
+}
+
+// TPRAt returns the true-positive rate at the strictest threshold whose
+// false-positive rate does not exceed fpr: positives must score strictly
+// above the ⌊fpr·n₋⌋+1-th highest negative.
+func TPRAt(sc Scores, fpr float64) float64 {
+	if len(sc.Positive) == 0 || len(sc.Negative) == 0 {
+		return math.NaN()
+	}
+	neg := slices.Clone(sc.Negative)
+	slices.SortFunc(neg, func(a, b float64) int { return -cmpF(a, b) })
+	k := int(math.Floor(fpr * float64(len(neg))))
+	if k >= len(neg) {
+		return 1
+	}
+	thr := neg[k]
+	n := 0
+	for _, p := range sc.Positive {
+		if p > thr {
+			n++
+		}
+	}
+	return float64(n) / float64(len(sc.Positive))
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ROC returns the ROC curve as (FPR, TPR) points from (0,0) to (1,1),
+// one per distinct threshold.
+func ROC(sc Scores) [][2]float64 {
+	type pt struct {
+		s   float64
+		pos bool
+	}
+	all := make([]pt, 0, len(sc.Positive)+len(sc.Negative))
+	for _, p := range sc.Positive {
+		all = append(all, pt{p, true})
+	}
+	for _, n := range sc.Negative {
+		all = append(all, pt{n, false})
+	}
+	slices.SortFunc(all, func(a, b pt) int { return -cmpF(a.s, b.s) })
+	np, nn := float64(len(sc.Positive)), float64(len(sc.Negative))
+	out := [][2]float64{{0, 0}}
+	tp, fp := 0.0, 0.0
+	for i, a := range all {
+		if a.pos {
+			tp++
+		} else {
+			fp++
+		}
+		if i+1 == len(all) || all[i+1].s != a.s {
+			out = append(out, [2]float64{fp / nn, tp / np})
+		}
+	}
+	return out
+}
+
+// Result summarises one method on one family.
+type Result struct {
+	Family Family
+	Method string
+	AUC    float64
+	TPR1   float64 // TPR at 1 % FPR
+	TPR01  float64 // TPR at 0.1 % FPR
+	Scores Scores
+}
+
+// Evaluate scores s with m and computes the summary.
+func Evaluate(s Set, m Method) (Result, error) {
+	sc, err := Score(s, m)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Family: s.Family, Method: m.Name, AUC: AUC(sc), TPR1: TPRAt(sc, 0.01), TPR01: TPRAt(sc, 0.001), Scores: sc}, nil
+}

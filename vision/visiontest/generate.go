@@ -1,0 +1,257 @@
+package visiontest
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+	"math/rand/v2"
+)
+
+// Family names a kind of pair.
+type Family string
+
+// The generated families. Reshot pairs are two independent photos of one
+// scene; the others are a frontal photo and an edited copy of it.
+const (
+	Reshot        Family = "reshot"
+	CropCentre    Family = "crop_centre"
+	CropOffCentre Family = "crop_offcentre"
+	Rotate        Family = "rotate"
+	Scale         Family = "scale"
+	Brightness    Family = "brightness"
+	JPEGFamily    Family = "jpeg"
+)
+
+// Families lists every family in report order.
+func Families() []Family {
+	return []Family{Reshot, CropCentre, CropOffCentre, Rotate, Scale, Brightness, JPEGFamily}
+}
+
+// Photometric reports whether f changes only pixel values, not geometry.
+func (f Family) Photometric() bool { return f == Brightness || f == JPEGFamily }
+
+// Options sizes the generated photos.
+type Options struct {
+	// Width and Height of each photo in pixels (default 480×360).
+	Width, Height int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Width <= 0 || o.Height <= 0 {
+		o.Width, o.Height = 480, 360
+	}
+	return o
+}
+
+// Set holds n reference photos and n query photos of one family:
+// Queries[i] shows the same place as Refs[i] and a different place from
+// every Refs[j], j ≠ i. So a set yields n positive and n(n−1) negative pairs.
+type Set struct {
+	Family  Family
+	Refs    []image.Image
+	Queries []image.Image
+}
+
+// Generate renders a Set of n scenes for family f. The same (f, n, opt,
+// seed) always yields the same images.
+func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
+	opt = opt.withDefaults()
+	known := false
+	for _, g := range Families() {
+		known = known || g == f
+	}
+	if !known {
+		return Set{}, fmt.Errorf("visiontest: unknown family %q", f)
+	}
+	s := Set{Family: f, Refs: make([]image.Image, n), Queries: make([]image.Image, n)}
+	for i := range n {
+		r := rand.New(rand.NewPCG(seed, uint64(i)*0x9e3779b97f4a7c15+familySalt(f)))
+		// Canvas 2× the photo so views can move around it.
+		sc := newScene(r, 2*opt.Width, 2*opt.Height)
+		var err error
+		if f == Reshot {
+			a := shoot(r, sc, opt, randomView(r, sc, opt))
+			b := shoot(r, sc, opt, randomView(r, sc, opt))
+			if s.Refs[i], err = jpegRoundTrip(a, 70+r.IntN(23)); err != nil {
+				return Set{}, err
+			}
+			if s.Queries[i], err = jpegRoundTrip(b, 55+r.IntN(38)); err != nil {
+				return Set{}, err
+			}
+			continue
+		}
+		frontal := homographyFromQuad(float64(opt.Width), float64(opt.Height),
+			[4][2]float64{{0, 0}, {float64(sc.w), 0}, {float64(sc.w), float64(sc.h)}, {0, float64(sc.h)}})
+		orig := sc.warp(frontal, opt.Width, opt.Height)
+		if s.Refs[i], err = jpegRoundTrip(orig.toImage(), 90); err != nil {
+			return Set{}, err
+		}
+		if s.Queries[i], err = edit(r, f, orig); err != nil {
+			return Set{}, err
+		}
+	}
+	return s, nil
+}
+
+func familySalt(f Family) uint64 {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(f); i++ {
+		h = (h ^ uint64(f[i])) * 1099511628211
+	}
+	return h
+}
+
+// randomView picks a camera pose: a quad on the canvas covering 55–85 % of
+// its width, shifted up to 12 % from the centre, rotated up to ±10°, each
+// corner jittered by up to 7 % for perspective.
+func randomView(r *rand.Rand, c *canvas, opt Options) [9]float64 {
+	cw, ch := float64(c.w), float64(c.h)
+	size := (0.55 + 0.3*r.Float64()) * cw
+	hw, hh := size/2, size/2*float64(opt.Height)/float64(opt.Width)
+	cx := cw/2 + (r.Float64()*2-1)*0.12*cw
+	cy := ch/2 + (r.Float64()*2-1)*0.12*ch
+	th := (r.Float64()*2 - 1) * 10 * math.Pi / 180
+	co, si := math.Cos(th), math.Sin(th)
+	corners := [4][2]float64{{-hw, -hh}, {hw, -hh}, {hw, hh}, {-hw, hh}}
+	var q [4][2]float64
+	for k, p := range corners {
+		jx := (r.Float64()*2 - 1) * 0.07 * size
+		jy := (r.Float64()*2 - 1) * 0.07 * size
+		q[k] = [2]float64{cx + co*p[0] - si*p[1] + jx, cy + si*p[0] + co*p[1] + jy}
+	}
+	return homographyFromQuad(float64(opt.Width), float64(opt.Height), q)
+}
+
+// shoot renders the view and applies the conditions of one photo: exposure
+// gain 0.45–1.4, gamma 0.75–1.3, colour cast ±10 %, an illumination ramp of
+// up to ±25 %, up to three occluding objects (clutter, people), a box blur of
+// radius 0–2 and Gaussian sensor noise of σ 0–6 grey levels.
+func shoot(r *rand.Rand, sc *canvas, opt Options, h [9]float64) *image.RGBA {
+	v := sc.warp(h, opt.Width, opt.Height)
+	for range r.IntN(4) {
+		ow := opt.Width/10 + r.IntN(opt.Width/5)
+		oh := opt.Height/6 + r.IntN(opt.Height/3)
+		ox, oy := r.IntN(opt.Width-ow), r.IntN(opt.Height-oh)
+		col := randColour(r)
+		v.rect(ox, oy, ox+ow, oy+oh, col)
+		v.rect(ox+ow/4, oy+oh/5, ox+3*ow/4, oy+oh/3, shade(col, 0.6))
+	}
+	if rad := r.IntN(3); rad > 0 {
+		v = boxBlur(v, rad)
+	}
+	gain := 0.45 + 0.95*r.Float64()
+	gamma := 0.75 + 0.55*r.Float64()
+	var cast [3]float64
+	for k := range cast {
+		cast[k] = 1 + (r.Float64()*2-1)*0.1
+	}
+	rx, ry := (r.Float64()*2-1)*0.25, (r.Float64()*2-1)*0.25
+	sigma := 6 * r.Float64()
+	for y := range v.h {
+		for x := range v.w {
+			ramp := 1 + rx*(float64(x)/float64(v.w)-0.5)*2 + ry*(float64(y)/float64(v.h)-0.5)*2
+			i := 3 * (y*v.w + x)
+			for k := range 3 {
+				val := float64(v.p[i+k]) / 255
+				val = math.Pow(max(val, 0), gamma) * gain * ramp * cast[k]
+				val = val*255 + r.NormFloat64()*sigma
+				v.p[i+k] = float32(val)
+			}
+		}
+	}
+	return v.toImage()
+}
+
+func boxBlur(c *canvas, rad int) *canvas {
+	tmp := newCanvas(c.w, c.h)
+	n := float32(2*rad + 1)
+	for y := range c.h {
+		for x := range c.w {
+			for k := range 3 {
+				var s float32
+				for d := -rad; d <= rad; d++ {
+					s += c.p[3*(y*c.w+min(max(x+d, 0), c.w-1))+k]
+				}
+				tmp.p[3*(y*c.w+x)+k] = s / n
+			}
+		}
+	}
+	out := newCanvas(c.w, c.h)
+	for y := range c.h {
+		for x := range c.w {
+			for k := range 3 {
+				var s float32
+				for d := -rad; d <= rad; d++ {
+					s += tmp.p[3*(min(max(y+d, 0), c.h-1)*c.w+x)+k]
+				}
+				out.p[3*(y*c.w+x)+k] = s / n
+			}
+		}
+	}
+	return out
+}
+
+// edit applies the classic edit of family f to the frontal photo:
+// crops keep 80–90 % of each side (centred, or at a random offset),
+// rotations turn 3–8° either way about the centre (black corners kept),
+// scaling resizes by 0.5–1.5, brightness multiplies by 0.6–0.8 or
+// 1.2–1.4, JPEG re-encodes at quality 20–50. Every output is JPEG-encoded
+// (quality 85 unless the edit sets it).
+func edit(r *rand.Rand, f Family, orig *canvas) (image.Image, error) {
+	w, h := float64(orig.w), float64(orig.h)
+	q := 85
+	var out *canvas
+	switch f {
+	case CropCentre, CropOffCentre:
+		k := 0.8 + 0.1*r.Float64()
+		cw, chh := k*w, k*h
+		x0, y0 := (w-cw)/2, (h-chh)/2
+		if f == CropOffCentre {
+			x0, y0 = r.Float64()*(w-cw), r.Float64()*(h-chh)
+			// Push towards a corner so it is clearly off-centre.
+			if r.IntN(2) == 0 {
+				x0 = (w - cw) * (0.85 + 0.15*r.Float64())
+			} else {
+				x0 = (w - cw) * 0.15 * r.Float64()
+			}
+		}
+		out = orig.warp([9]float64{1, 0, x0, 0, 1, y0, 0, 0, 1}, int(cw), int(chh))
+	case Rotate:
+		a := (3 + 5*r.Float64()) * math.Pi / 180
+		if r.IntN(2) == 0 {
+			a = -a
+		}
+		co, si := math.Cos(a), math.Sin(a)
+		cx, cy := w/2, h/2
+		// Inverse map: output point → source point (rotation by −a about the centre).
+		hm := [9]float64{co, si, cx - co*cx - si*cy, -si, co, cy + si*cx - co*cy, 0, 0, 1}
+		out = orig.warp(hm, orig.w, orig.h)
+	case Scale:
+		s := 0.5 + r.Float64()
+		nw, nh := int(w*s), int(h*s)
+		out = orig.warp([9]float64{w / float64(nw), 0, 0, 0, h / float64(nh), 0, 0, 0, 1}, nw, nh)
+	case Brightness:
+		g := 0.6 + 0.2*r.Float64()
+		if r.IntN(2) == 0 {
+			g = 1.2 + 0.2*r.Float64()
+		}
+		out = newCanvas(orig.w, orig.h)
+		for i, v := range orig.p {
+			out.p[i] = v * float32(g)
+		}
+	case JPEGFamily:
+		out = orig
+		q = 20 + r.IntN(31)
+	}
+	return jpegRoundTrip(out.toImage(), q)
+}
+
+func jpegRoundTrip(m image.Image, q int) (image.Image, error) {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: q}); err != nil {
+		return nil, err
+	}
+	return jpeg.Decode(&b)
+}
