@@ -1,0 +1,44 @@
+// Package geo locates mobile POS terminals from the cells they hear and
+// flags terminals that have left the merchant they are registered to
+// ("machine moving").
+//
+// # Overview
+//
+//   - Geometry: LatLng, Haversine on the mean-radius sphere (IUGG R₁ =
+//     6 371 008.8 m), Bearing and Destination on the same sphere, and
+//     Geodesic, the WGS84 ellipsoidal distance computed with the method of
+//     C. F. F. Karney, "Algorithms for geodesics", J. Geodesy 87, 43–55
+//     (2013), doi:10.1007/s00190-012-0578-z. Unlike Vincenty's formulae it
+//     converges for nearly antipodal points; it is tested against
+//     GeographicLib's published test set GeodTest.dat.
+//   - Cells: CellID and its ranges follow 3GPP TS 23.003 (MCC, MNC,
+//     LAC/TAC, 16/28/28/36-bit cell identities for GSM/UMTS/LTE/NR);
+//     timing-advance steps follow TS 45.010 (GSM) and TS 36.213 (LTE).
+//   - CellLocator is the interface a host implements over its own cell
+//     data; package geotest is its conformance suite. CellDB is the
+//     reference implementation: it loads the OpenCelliD / Mozilla Location
+//     Service CSV exchange format into a compact sorted struct-of-arrays
+//     table (about 40 bytes a cell) and locates by weighted centroid with
+//     outlier clustering and a location-area fallback.
+//   - Monitor compares each Report's fix with the merchant's Site from a
+//     SiteStore. A report is "outside" only when the fix's whole 95 %
+//     circle clears the allowed radius (distance − accuracy − radius >
+//     threshold), so coarse fixes never accuse honest merchants, and an
+//     alert needs N of the last M reports outside. Verdict.Signal turns the
+//     result into a risk.Signal with reasons such as geo.moved and
+//     geo.unknown; Monitor also implements risk.Scorer[Report].
+//
+// # Quick start
+//
+//	db, stats, err := geo.LoadCSV(ctx, gzipReader, geo.LoadOptions{})
+//	if err != nil { ... }                    // stats.Skipped counts bad rows
+//	sites := geo.NewMemorySiteStore()
+//	_ = sites.Put("merchant-1", geo.Site{Location: geo.LatLng{Lat: 52.52, Lng: 13.40}, RadiusM: 300})
+//	mon, _ := geo.NewMonitor(db, sites, geo.MonitorConfig{})
+//	v, err := mon.Check(ctx, geo.Report{TerminalID: "T1", MerchantID: "merchant-1",
+//		At: now, Cells: []geo.CellObservation{{CellID: id, SignalDBm: -85}}})
+//	signal := v.Signal() // risk.Signal{Source: "geo", ...}
+//
+// All types are safe for concurrent use unless documented otherwise; no
+// function reads the wall clock (report times are supplied by the caller).
+package geo
