@@ -32,6 +32,11 @@ type NeighborConfig struct {
 	// the scan is trusted (default 2, so one cloned BSSID cannot pass).
 	// Below it the confidence is capped at FewKnownCap.
 	MinExpected int
+	// FullRecall is the weighted share of expected neighbours that counts as
+	// a complete match (default 0.8): radio scans routinely miss a few
+	// access points, so seeing 80 % of the expected weight is as good as
+	// seeing all of it. Recall below it scales linearly.
+	FullRecall float64
 	// MinFrequency is the learned frequency from which a neighbour is
 	// expected in every scan (default 0.5). Pinned neighbours always are.
 	MinFrequency float64
@@ -91,6 +96,7 @@ func (c NeighborConfig) withDefaults() NeighborConfig {
 	if c.MinExpected == 0 {
 		c.MinExpected = 2
 	}
+	def(&c.FullRecall, 0.8)
 	def(&c.MinFrequency, 0.5)
 	def(&c.MinObservations, 3)
 	def(&c.RSSISigma, 6)
@@ -120,6 +126,7 @@ func (c NeighborConfig) Validate() error {
 		v, max  float64
 		maxIncl bool
 	}{
+		{"FullRecall", d.FullRecall, 1, true},
 		{"MinFrequency", d.MinFrequency, 1, true},
 		{"MinObservations", d.MinObservations, 1e9, true},
 		{"RSSISigma", d.RSSISigma, 100, true},
@@ -161,7 +168,7 @@ func (c NeighborConfig) Validate() error {
 // dominate), and u the weighted share of seen stable neighbours that the
 // profile does not know:
 //
-//	q = r · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
+//	q = min(1, r/FullRecall) · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
 //	confidence = Floor + (Ceiling − Floor)·q
 //
 // capped at FewKnownCap while fewer than MinExpected expected neighbours
@@ -461,7 +468,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 		sc.RSSISimilarity = simSum / rssiW
 		sc.RSSIShift = shiftSum / rssiW
 	}
-	q := sc.Recall * (1 - cfg.RSSIPenalty*(1-sc.RSSISimilarity)) * (1 - cfg.UnknownPenalty*sc.UnknownShare)
+	q := min(1, sc.Recall/cfg.FullRecall) * (1 - cfg.RSSIPenalty*(1-sc.RSSISimilarity)) * (1 - cfg.UnknownPenalty*sc.UnknownShare)
 	if sc.RSSIPairs >= 3 {
 		k := float64(sc.RSSIPairs)
 		obsVar := math.Max(0, obsSq/k-(obsSum/k)*(obsSum/k))
