@@ -175,8 +175,15 @@ func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error
 	return a, nil
 }
 
-// Delete removes the allocation after the configured latency.
+// Delete removes the allocation after the configured latency. Unknown
+// IDs fail at once with ErrNotFound.
 func (m *MemBackend) Delete(ctx context.Context, id string) error {
+	m.mu.Lock()
+	_, ok := m.own[id]
+	m.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("delete %q: %w", id, ErrNotFound)
+	}
 	if err := m.wait(ctx); err != nil {
 		return fmt.Errorf("delete %q: %w", id, err)
 	}

@@ -585,8 +585,8 @@ func (c *Coordinator) checkRequest(r *Request) error {
 // Errors: *RequestError (ErrInvalidRequest, ErrInvalidResources,
 // ErrUnknownKind, ErrNoBackend, ErrDuplicateID) for bad input, and
 // *PlacementError (ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend,
-// ErrBackendTimeout, ErrBadAllocation, ErrOverConsumed) when no placement
-// could be made; then nothing remains claimed, except in the rare case a
+// ErrBackendTimeout, ErrBadAllocation, ErrOverConsumed, or ctx.Err() when
+// ctx ended) when no placement could be made; then nothing remains claimed, except in the rare case a
 // rejected allocation could not be undone, where the workload is kept in
 // the ledger as it really is and must be deleted with Delete.
 // A notification that cannot be delivered does not fail Create: it stays
@@ -719,6 +719,8 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 	c.st.failed.Add(1)
 	kind := ErrBackend
 	switch {
+	case ctx.Err() != nil:
+		kind = ctx.Err()
 	case errors.Is(lastErr, ErrConflict):
 		kind = ErrConflict
 	case errors.Is(lastErr, ErrBackendTimeout):

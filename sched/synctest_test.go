@@ -1,0 +1,182 @@
+package sched
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// These tests run in a synctest bubble: time is virtual, so timeouts,
+// latencies and retry backoffs are checked to the nanosecond without
+// sleeping.
+
+func TestSynctestBackendTimeoutTriesAlternates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, vm, ctr := newTestCoordinator(t, Config{BackendTimeout: time.Minute, MaxAttempts: 3},
+			MemConfig{Latency: 2 * time.Minute}, MemConfig{})
+		addNodes(t, c, 4, small)
+		start := time.Now()
+		_, err := c.Create(ctx, vmReq("slow", 1000, gib))
+		if elapsed := time.Since(start); elapsed != 3*time.Minute {
+			t.Fatalf("took %v, want 3 attempts × 1 min", elapsed)
+		}
+		pe, ok := errors.AsType[*PlacementError](err)
+		if !ok || !errors.Is(err, ErrBackendTimeout) || !errors.Is(err, context.DeadlineExceeded) || len(pe.Attempts) != 3 {
+			t.Fatalf("err = %v", err)
+		}
+		nodes := map[string]bool{}
+		for _, a := range pe.Attempts {
+			nodes[a.Node] = true
+		}
+		if len(nodes) != 3 {
+			t.Fatalf("attempts on %v, want 3 distinct nodes", nodes)
+		}
+		checkConsistent(t, c, vm, ctr)
+		if len(c.Allocations()) != 0 {
+			t.Fatal("timed-out create left a claim")
+		}
+	})
+}
+
+func TestSynctestCallerDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, vm, ctr := newTestCoordinator(t, Config{BackendTimeout: time.Minute},
+			MemConfig{Latency: 2 * time.Minute}, MemConfig{})
+		addNodes(t, c, 2, small)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Create(ctx, vmReq("a", 1000, gib))
+		if time.Since(start) != 30*time.Second || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrBackendTimeout) {
+			t.Fatalf("after %v: %v", time.Since(start), err)
+		}
+		checkConsistent(t, c, vm, ctr)
+	})
+}
+
+func TestSynctestLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, vm, ctr := newTestCoordinator(t, Config{BackendTimeout: time.Minute},
+			MemConfig{Latency: 5 * time.Second}, MemConfig{Latency: 50 * time.Millisecond})
+		addNodes(t, c, 2, small)
+		start := time.Now()
+		if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Create(ctx, ctrReq("b", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got != 5*time.Second+50*time.Millisecond {
+			t.Fatalf("creates took %v", got)
+		}
+		checkConsistent(t, c, vm, ctr)
+	})
+}
+
+func TestSynctestDeleteTimeoutKeepsWorkload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, vm, ctr := newTestCoordinator(t, Config{BackendTimeout: 10 * time.Second},
+			MemConfig{Latency: 6 * time.Second}, MemConfig{})
+		addNodes(t, c, 1, small)
+		if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		c.cfg.BackendTimeout = 5 * time.Second // the backend slows down below its latency
+		start := time.Now()
+		err := c.Delete(ctx, "a")
+		if time.Since(start) != 5*time.Second || !errors.Is(err, ErrBackendTimeout) || !errors.Is(err, ErrBackend) {
+			t.Fatalf("after %v: %v", time.Since(start), err)
+		}
+		if len(c.Allocations()) != 1 {
+			t.Fatal("workload dropped from the ledger although the backend did not delete it")
+		}
+		checkConsistent(t, c, vm, ctr)
+	})
+}
+
+func TestSynctestNotifyRetryBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		vm, _ := NewMemBackend(MemConfig{Kind: VM})
+		ctr := newScripted(t, MemConfig{Kind: Container})
+		ctr.notifyErr = func(n int, _ Change) error {
+			if n <= 2 {
+				return ErrInjected
+			}
+			return nil
+		}
+		c, _ := New(Config{NotifyRetries: 3, NotifyBackoff: 10 * time.Millisecond}, vm, ctr)
+		addNodes(t, c, 1, small)
+		start := time.Now()
+		if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got != 30*time.Millisecond {
+			t.Fatalf("two retries took %v, want 10 ms + 20 ms", got)
+		}
+		if st := c.Stats(); st.Outbox != 0 || st.NotifyFailures != 0 || len(ctr.Foreign()) != 1 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+func TestSynctestNotifyExhaustedThenFlushed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		vm, _ := NewMemBackend(MemConfig{Kind: VM})
+		ctr := newScripted(t, MemConfig{Kind: Container})
+		ctr.notifyErr = func(n int, _ Change) error {
+			if n <= 4 {
+				return ErrInjected
+			}
+			return nil
+		}
+		c, _ := New(Config{NotifyRetries: 3, NotifyBackoff: 10 * time.Millisecond}, vm, ctr)
+		addNodes(t, c, 1, small)
+		start := time.Now()
+		if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got != 70*time.Millisecond {
+			t.Fatalf("three retries took %v, want 10+20+40 ms", got)
+		}
+		if st := c.Stats(); st.Outbox != 1 || st.NotifyFailures != 1 || len(ctr.Foreign()) != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+		time.Sleep(time.Second)
+		if err := c.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st := c.Stats(); st.Outbox != 0 || len(ctr.Foreign()) != 1 {
+			t.Fatalf("after flush %+v", st)
+		}
+		checkConsistent(t, c, vm, ctr.MemBackend)
+	})
+}
+
+func TestSynctestNotifyRetryHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		vm, _ := NewMemBackend(MemConfig{Kind: VM})
+		ctr := newScripted(t, MemConfig{Kind: Container})
+		ctr.notifyErr = func(int, Change) error { return ErrInjected }
+		c, _ := New(Config{NotifyRetries: 10, NotifyBackoff: time.Second}, vm, ctr)
+		addNodes(t, c, 1, small)
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got != 1500*time.Millisecond {
+			t.Fatalf("retrying stopped after %v, want the caller's 1.5 s", got)
+		}
+		if st := c.Stats(); st.Outbox != 1 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
