@@ -63,6 +63,9 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if cfg.Days < 1 || cfg.Days > 365 {
 		return fmt.Errorf("days %d not in [1, 365]", cfg.Days)
 	}
+	if !(cfg.Prior > 0 && cfg.Prior < 1) {
+		return fmt.Errorf("prior %v not in (0, 1)", cfg.Prior)
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	start := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	shop := newPlace(rng, 14)

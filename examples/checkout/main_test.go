@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// decisions runs the story and returns the decision column per scene.
+func decisions(t *testing.T, cfg config) map[string]string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := run(context.Background(), cfg, &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(buf.String(), "\n") {
+		for _, name := range []string{"coffee at the shop", "groceries at the shop", "sixth no-PIN in a row", "relocated terminal", "cloned-BSSID spoof"} {
+			if strings.HasPrefix(line, name+"  ") {
+				f := strings.Fields(strings.TrimPrefix(line, name))
+				out[name] = f[len(f)-2]
+			}
+		}
+	}
+	if len(out) != 5 {
+		t.Fatalf("table incomplete:\n%s", buf.String())
+	}
+	return out
+}
+
+func TestStory(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		got := decisions(t, config{Seed: seed, Days: 14, Prior: 0.5})
+		want := map[string]string{
+			"coffee at the shop":    "ApproveNoPIN",
+			"groceries at the shop": "ApproveNoPIN",
+			"sixth no-PIN in a row": "RequirePIN",
+			"relocated terminal":    "RequirePIN",
+			"cloned-BSSID spoof":    "RequirePIN",
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("seed %d: %s = %s, want %s", seed, k, got[k], v)
+			}
+		}
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	if err := run(context.Background(), config{Days: 0, Prior: 0.5}, &bytes.Buffer{}); err == nil {
+		t.Error("days 0 accepted")
+	}
+	if err := run(context.Background(), config{Days: 3, Prior: 1}, &bytes.Buffer{}); err == nil {
+		t.Error("prior 1 accepted")
+	}
+}
