@@ -3,6 +3,7 @@ package scp03
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -24,6 +25,7 @@ type CMAC struct {
 	buf    [16]byte // the last, possibly partial, block (held back for K1/K2)
 	n      int      // bytes in buf
 	tmp    [16]byte
+	out    [16]byte // tag scratch, so that Sum and MAC do not allocate
 }
 
 // NewCMAC returns an AES-CMAC keyed with key, which must be 16, 24 or 32
@@ -92,9 +94,9 @@ func (m *CMAC) Write(p []byte) (int, error) {
 		}
 		// Whole blocks that are certainly not the last one go straight in.
 		for m.n == 0 && len(p) > 16 {
-			for i := range 16 {
-				m.x[i] ^= p[i]
-			}
+			le := binary.LittleEndian
+			le.PutUint64(m.x[:8], le.Uint64(m.x[:8])^le.Uint64(p[:8]))
+			le.PutUint64(m.x[8:], le.Uint64(m.x[8:])^le.Uint64(p[8:16]))
 			m.block.Encrypt(m.x[:], m.x[:])
 			p = p[16:]
 		}
@@ -105,10 +107,11 @@ func (m *CMAC) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// subtle16 sets dst ^= src.
 func subtle16(dst, src *[16]byte) {
-	for i := range 16 {
-		dst[i] ^= src[i]
-	}
+	le := binary.LittleEndian
+	le.PutUint64(dst[:8], le.Uint64(dst[:8])^le.Uint64(src[:8]))
+	le.PutUint64(dst[8:], le.Uint64(dst[8:])^le.Uint64(src[8:]))
 }
 
 // sum writes the tag of the message so far into out without changing the
@@ -126,26 +129,39 @@ func (m *CMAC) sum(out *[16]byte) {
 	}
 	subtle16(&m.tmp, &m.x)
 	m.block.Encrypt(out[:], m.tmp[:])
-	clear(m.tmp[:])
 }
 
 // Sum appends the 16-byte tag of the message written so far to b and
 // returns the result. The state is unchanged: more data may be written.
 func (m *CMAC) Sum(b []byte) []byte {
-	var t [16]byte
-	m.sum(&t)
-	return append(b, t[:]...)
+	m.sum(&m.out)
+	return append(b, m.out[:]...)
 }
 
 // MAC returns the tag of msg under the CMAC's key, resetting the state
 // first and afterwards.
 func (m *CMAC) MAC(msg []byte) [MACSize]byte {
-	var t [16]byte
+	if len(msg) <= 16 {
+		// One-block message: T = CIPH_K(M* xor K), with M* the (padded)
+		// block and K = K1 for a complete block, K2 otherwise.
+		m.Reset()
+		if len(msg) == 16 {
+			copy(m.tmp[:], msg)
+			subtle16(&m.tmp, &m.k1)
+		} else {
+			clear(m.tmp[:])
+			copy(m.tmp[:], msg)
+			m.tmp[len(msg)] = 0x80
+			subtle16(&m.tmp, &m.k2)
+		}
+		m.block.Encrypt(m.out[:], m.tmp[:])
+		return m.out
+	}
 	m.Reset()
 	m.Write(msg)
-	m.sum(&t)
+	m.sum(&m.out)
 	m.Reset()
-	return t
+	return m.out
 }
 
 // Zero clears the subkeys and the message state. The CMAC must not be used
@@ -156,6 +172,7 @@ func (m *CMAC) Zero() {
 	clear(m.k2[:])
 	m.Reset()
 	clear(m.tmp[:])
+	clear(m.out[:])
 	m.block = zeroBlock{}
 }
 

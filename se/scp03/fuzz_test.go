@@ -1,0 +1,128 @@
+package scp03
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/payedge/payedge/se/apdu"
+)
+
+// fuzzPeers opens a fresh AES-128 S8 channel at level 33 with a fixed
+// history, so that the one valid next command and response are known.
+func fuzzPeers(t testing.TB) (p peers, wrapped apdu.Command, wireCmd []byte) {
+	p = openPeers(t, testKeys(16, 0x30), LevelAll, false, false, 0)
+	var err error
+	wrapped, err = p.host.Wrap(apdu.Command{CLA: 0x80, INS: 0xE2, P1: 0x91, Data: []byte{0xBF, 0x3E, 0x03, 0x5C, 0x01, 0x5A}, Ne: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wireCmd, err = wrapped.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, wrapped, wireCmd
+}
+
+// FuzzCardUnwrap feeds arbitrary bytes to the card as the next command. No
+// input may panic, and only the command the host actually wrapped (in any
+// valid encoding) may be accepted.
+func FuzzCardUnwrap(f *testing.F) {
+	_, _, valid := fuzzPeers(f)
+	f.Add(valid)
+	f.Add(append(bytes.Clone(valid[:len(valid)-2]), 0x00))
+	f.Add([]byte{0x84, 0xE2, 0x91, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{0x80, 0xCA, 0x00, 0x66, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 4096 {
+			t.Skip()
+		}
+		p, wrapped, _ := fuzzPeers(t)
+		cmd, err := apdu.ParseCommand(b)
+		if err != nil {
+			return
+		}
+		sent := bytes.Clone(cmd.Data) // Unwrap decrypts in place
+		u, err := p.card.Unwrap(cmd)
+		if err != nil {
+			if p.card.Open() {
+				t.Fatalf("channel still open after %v", err)
+			}
+			return
+		}
+		if cmd.CLA != wrapped.CLA || cmd.INS != wrapped.INS || cmd.P1 != wrapped.P1 || cmd.P2 != wrapped.P2 ||
+			!bytes.Equal(sent, wrapped.Data) || cmd.Extended() != wrapped.Extended() {
+			t.Fatalf("forged command %X accepted as %v", b, u)
+		}
+	})
+}
+
+// FuzzHostUnwrap feeds arbitrary bytes to the host as the response to its
+// last command. Only the card's genuine response, or a bare error status
+// word, may be accepted.
+func FuzzHostUnwrap(f *testing.F) {
+	p, wrapped, _ := fuzzPeers(f)
+	if _, err := p.card.Unwrap(wrapped); err != nil {
+		f.Fatal(err)
+	}
+	genuine, err := p.card.Wrap(apdu.Response{Data: []byte("0123456789abcdefghij"), SW: 0x9000})
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid, _ := genuine.MarshalBinary()
+	f.Add(valid)
+	f.Add([]byte{0x6A, 0x82})
+	f.Add([]byte{0x01, 0x6A, 0x82})
+	f.Add([]byte{0x90, 0x00})
+	f.Add(append(make([]byte, 16), 0x63, 0x10))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 4096 {
+			t.Skip()
+		}
+		p, _, _ := fuzzPeers(t)
+		r, err := apdu.ParseResponse(b)
+		if err != nil {
+			return
+		}
+		got, err := p.host.Unwrap(r)
+		if err != nil {
+			return
+		}
+		if isErrorSW(r.SW) {
+			if len(r.Data) != 0 || got.SW != r.SW {
+				t.Fatalf("error SW response %X accepted as %v", b, got)
+			}
+			return
+		}
+		if !bytes.Equal(b, valid) {
+			t.Fatalf("forged response %X accepted as %v", b, got)
+		}
+	})
+}
+
+// FuzzNewHostSession feeds arbitrary INITIALIZE UPDATE responses to the
+// host: no panic, and only the genuine response authenticates the card.
+func FuzzNewHostSession(f *testing.F) {
+	keys := testKeys(16, 0x30)
+	card, _ := NewCardSession(keys, CardOptions{PseudoRandomChallenge: true, AID: []byte{0xA0, 0, 0, 1, 0x51, 0, 0}})
+	hc := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	iu, _ := InitializeUpdate(0x30, hc, 0)
+	r, err := card.InitializeUpdate(iu)
+	if err != nil {
+		f.Fatal(err)
+	}
+	genuine := r.Data
+	f.Add(genuine)
+	f.Add(genuine[:29])
+	f.Add(make([]byte, 45))
+	f.Add(append(bytes.Clone(genuine[:12]), 0x01))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := NewHostSession(keys, hc, b, LevelAll, Options{})
+		if err != nil {
+			return
+		}
+		defer h.Close()
+		if !bytes.Equal(b, genuine) {
+			t.Fatalf("forged INITIALIZE UPDATE response %X accepted", b)
+		}
+	})
+}
