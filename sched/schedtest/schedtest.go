@@ -1,0 +1,275 @@
+// Package schedtest checks that a sched.SchedulerBackend honours the
+// contract written on the interface, in the spirit of testing/fstest.TestFS
+// and testing/slogtest.Run: a host that implements a VM or container manager
+// calls Run from its own tests.
+package schedtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/payedge/payedge/sched"
+)
+
+// Run checks the backends newBackend returns; it calls newBackend once per
+// subtest and expects a fresh, empty backend that injects no failures and
+// accepts any node name.
+func Run(t *testing.T, newBackend func(t *testing.T) sched.SchedulerBackend) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(*testing.T, sched.SchedulerBackend)
+	}{
+		{"Kind", testKind},
+		{"CreateReportsAllocation", testCreate},
+		{"CreateKeepsNUMACell", testNUMACell},
+		{"DuplicateCreate", testDuplicate},
+		{"DeleteUnknown", testDeleteUnknown},
+		{"DeleteTwice", testDeleteTwice},
+		{"ReuseIDAfterDelete", testReuse},
+		{"CancelledContext", testCancelled},
+		{"ResourceChangedIdempotent", testResourceChanged},
+		{"ResourceChangedRejectsOwnKind", testOwnKindChange},
+		{"Concurrent", testConcurrent},
+		{"WithCoordinator", testWithCoordinator},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBackend(t)
+			if b == nil {
+				t.Fatal("newBackend returned nil")
+			}
+			tt.fn(t, b)
+		})
+	}
+}
+
+const gib = 1 << 30
+
+func placement(b sched.SchedulerBackend, id string) sched.Placement {
+	r := sched.Resources{MilliCPU: 1000, MemoryBytes: gib}
+	return sched.Placement{
+		Request:  sched.Request{ID: id, Kind: b.Kind(), Resources: r},
+		Node:     "schedtest-node",
+		NUMACell: -1,
+		Claim:    r,
+		Attempt:  1,
+	}
+}
+
+func other(k sched.Kind) sched.Kind {
+	if k == sched.VM {
+		return sched.Container
+	}
+	return sched.VM
+}
+
+func mustCreate(t *testing.T, b sched.SchedulerBackend, p sched.Placement) sched.Allocation {
+	t.Helper()
+	a, err := b.Create(context.Background(), p)
+	if err != nil {
+		t.Fatalf("Create(%q): %v", p.Request.ID, err)
+	}
+	return a
+}
+
+func testKind(t *testing.T, b sched.SchedulerBackend) {
+	k := b.Kind()
+	if !k.Valid() {
+		t.Fatalf("Kind() = %v, want VM or Container", k)
+	}
+	if b.Kind() != k {
+		t.Fatal("Kind() changed between calls")
+	}
+}
+
+func checkAlloc(t *testing.T, b sched.SchedulerBackend, p sched.Placement, a sched.Allocation) {
+	t.Helper()
+	if a.ID != p.Request.ID || a.Kind != b.Kind() || a.Node != p.Node || a.NUMACell != p.NUMACell {
+		t.Fatalf("allocation %+v does not describe placement of %q on %q cell %d", a, p.Request.ID, p.Node, p.NUMACell)
+	}
+	r := a.Resources
+	for _, v := range []int64{r.MilliCPU, r.MemoryBytes, r.DiskBytes, r.GPUs} {
+		if v < 0 || v > sched.MaxQuantity {
+			t.Fatalf("allocation quantity %d outside [0, MaxQuantity]: %v", v, r)
+		}
+	}
+}
+
+func testCreate(t *testing.T, b sched.SchedulerBackend) {
+	p := placement(b, "create-1")
+	checkAlloc(t, b, p, mustCreate(t, b, p))
+}
+
+func testNUMACell(t *testing.T, b sched.SchedulerBackend) {
+	p := placement(b, "numa-1")
+	p.Request.PinNUMA = true
+	p.NUMACell = 1
+	checkAlloc(t, b, p, mustCreate(t, b, p))
+}
+
+func testDuplicate(t *testing.T, b sched.SchedulerBackend) {
+	p := placement(b, "dup-1")
+	mustCreate(t, b, p)
+	if _, err := b.Create(context.Background(), p); !errors.Is(err, sched.ErrDuplicateID) {
+		t.Fatalf("second Create of a live ID: %v, want ErrDuplicateID", err)
+	}
+	if err := b.Delete(context.Background(), p.Request.ID); err != nil {
+		t.Fatalf("Delete after duplicate Create: %v", err)
+	}
+}
+
+func testDeleteUnknown(t *testing.T, b sched.SchedulerBackend) {
+	if err := b.Delete(context.Background(), "never-created"); !errors.Is(err, sched.ErrNotFound) {
+		t.Fatalf("Delete of unknown ID: %v, want ErrNotFound", err)
+	}
+}
+
+func testDeleteTwice(t *testing.T, b sched.SchedulerBackend) {
+	p := placement(b, "del-1")
+	mustCreate(t, b, p)
+	if err := b.Delete(context.Background(), p.Request.ID); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := b.Delete(context.Background(), p.Request.ID); !errors.Is(err, sched.ErrNotFound) {
+		t.Fatalf("second Delete: %v, want ErrNotFound", err)
+	}
+}
+
+func testReuse(t *testing.T, b sched.SchedulerBackend) {
+	p := placement(b, "reuse-1")
+	mustCreate(t, b, p)
+	if err := b.Delete(context.Background(), p.Request.ID); err != nil {
+		t.Fatal(err)
+	}
+	checkAlloc(t, b, p, mustCreate(t, b, p))
+}
+
+func testCancelled(t *testing.T, b sched.SchedulerBackend) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := placement(b, "cancel-1")
+	if _, err := b.Create(ctx, p); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Create with a cancelled context: %v, want context.Canceled", err)
+	}
+	if err := b.Delete(context.Background(), p.Request.ID); !errors.Is(err, sched.ErrNotFound) {
+		t.Fatalf("failed Create left an allocation behind (Delete: %v)", err)
+	}
+}
+
+func change(b sched.SchedulerBackend, seq uint64, op sched.ChangeOp, id string) sched.Change {
+	return sched.Change{Seq: seq, Op: op, Allocation: sched.Allocation{
+		ID: id, Kind: other(b.Kind()), Node: "schedtest-node", NUMACell: -1,
+		Resources: sched.Resources{MilliCPU: 500, MemoryBytes: gib},
+	}}
+}
+
+func testResourceChanged(t *testing.T, b sched.SchedulerBackend) {
+	ctx := context.Background()
+	for i, c := range []sched.Change{
+		change(b, 1, sched.Created, "foreign-1"),
+		change(b, 1, sched.Created, "foreign-1"), // retried delivery
+		change(b, 2, sched.Created, "foreign-2"),
+		change(b, 3, sched.Deleted, "foreign-1"),
+		change(b, 3, sched.Deleted, "foreign-1"),
+		change(b, 4, sched.Deleted, "never-created"),
+	} {
+		if err := b.ResourceChanged(ctx, c); err != nil {
+			t.Fatalf("change %d (%s %s): %v", i, c.Op, c.Allocation.ID, err)
+		}
+	}
+}
+
+func testOwnKindChange(t *testing.T, b sched.SchedulerBackend) {
+	c := change(b, 1, sched.Created, "mine")
+	c.Allocation.Kind = b.Kind()
+	if err := b.ResourceChanged(context.Background(), c); !errors.Is(err, sched.ErrInvalidChange) {
+		t.Fatalf("change about the backend's own kind: %v, want ErrInvalidChange", err)
+	}
+}
+
+func testConcurrent(t *testing.T, b sched.SchedulerBackend) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for i := range 25 {
+				p := placement(b, fmt.Sprintf("conc-%d-%d", g, i))
+				if _, err := b.Create(ctx, p); err != nil {
+					errs <- err
+					return
+				}
+				if err := b.ResourceChanged(ctx, change(b, 0, sched.Created, fmt.Sprintf("f-%d-%d", g, i))); err != nil {
+					errs <- err
+					return
+				}
+				if i%2 == 0 {
+					if err := b.Delete(ctx, p.Request.ID); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// testWithCoordinator runs the backend behind a real Coordinator, next to a
+// reference backend of the other kind.
+func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
+	ctx := context.Background()
+	peer, err := sched.NewMemBackend(sched.MemConfig{Kind: other(b.Kind())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sched.New(sched.Config{}, b, peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		if err := c.AddNode(ctx, sched.Node{Name: name, Capacity: sched.Resources{MilliCPU: 64000, MemoryBytes: 256 * gib, DiskBytes: 1 << 40}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var placed []sched.Placement
+	for i := range 6 {
+		p, err := c.Create(ctx, sched.Request{ID: fmt.Sprint("w", i), Kind: b.Kind(),
+			Resources: sched.Resources{MilliCPU: 1000, MemoryBytes: gib}})
+		if err != nil {
+			t.Fatalf("Create through the coordinator: %v", err)
+		}
+		placed = append(placed, p)
+	}
+	if _, err := c.Create(ctx, sched.Request{ID: "peer", Kind: peer.Kind(),
+		Resources: sched.Resources{MilliCPU: 1000, MemoryBytes: gib}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(peer.Foreign()); got != len(placed) {
+		t.Fatalf("peer manager was told about %d allocations, want %d", got, len(placed))
+	}
+	for _, p := range placed {
+		if err := c.Delete(ctx, p.Request.ID); err != nil {
+			t.Fatalf("Delete through the coordinator: %v", err)
+		}
+	}
+	if got := len(peer.Foreign()); got != 0 {
+		t.Fatalf("peer manager still sees %d allocations", got)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+}
