@@ -212,6 +212,8 @@ type Extractor struct {
 	res            []Sample
 	sig            [numSignals][]float64
 	grav           [3][]float64
+	ext            [3][]float64 // odd-extended accelerometer axes
+	pad            int
 	work, scratch  []float64
 	spec           []complex128
 	clnc           []float64 // c·ln c for histogram entropies
@@ -270,6 +272,12 @@ func (e *Extractor) size(m int) {
 		e.grav[i] = make([]float64, m)
 	}
 	e.work = make([]float64, m)
+	// Odd-extension length: two time constants of the low-pass, at most the
+	// window less one sample.
+	e.pad = min(m-1, int(math.Ceil(e.cfg.Rate/(math.Pi*e.cfg.GravityCutoff))))
+	for i := range e.ext {
+		e.ext[i] = make([]float64, m+2*e.pad)
+	}
 	e.clnc = make([]float64, m+1)
 	for c := 1; c <= m; c++ {
 		e.clnc[c] = float64(c) * math.Log(float64(c))
@@ -345,19 +353,37 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 }
 
 // gravity runs the low-pass over the three accelerometer axes (held in the
-// body signals) forwards and backwards (zero phase) into e.grav, starting
-// each pass in the steady state of its first input so that a constant signal
-// passes unchanged. The three axes are interleaved so that their recursions
-// overlap in the pipeline.
+// body signals) forwards and backwards (zero phase) into e.grav. As SciPy's
+// filtfilt (after Gustafsson, IEEE Trans. Signal Processing 44(4), 1996, in
+// spirit), each end is extended by an odd reflection about the end value, so
+// that linear trends pass without edge transients, and each pass starts in
+// the steady state of its first input. The three axes are interleaved so that
+// their recursions overlap in the pipeline.
 func (e *Extractor) gravity() {
+	n := len(e.grav[0])
+	p := e.pad
+	var ext [3][]float64
+	for k := range 3 {
+		x := e.sig[sigBodyX+k][:n]
+		b := e.ext[k][:n+2*p]
+		for i := 1; i <= p; i++ {
+			b[p-i] = 2*x[0] - x[i]
+			b[p+n-1+i] = 2*x[n-1] - x[n-1-i]
+		}
+		copy(b[p:], x)
+		ext[k] = b
+	}
+	e.iir(ext[0], ext[1], ext[2])
+	for k := range 3 {
+		copy(e.grav[k], ext[k][p:p+n])
+	}
+}
+
+// iir filters x, y and z in place forwards, then backwards.
+func (e *Extractor) iir(x, y, z []float64) {
 	b0, b1, b2, a1, a2 := e.b0, e.b1, e.b2, e.a1, e.a2
-	x, y, z := e.sig[sigBodyX], e.sig[sigBodyY], e.sig[sigBodyZ]
-	gx, gy, gz := e.grav[0], e.grav[1], e.grav[2]
 	n := len(x)
-	gx = gx[:n]
-	gy = gy[:n]
-	gz = gz[:n]
-	x, y, z = x[:n], y[:n], z[:n]
+	y, z = y[:n], z[:n]
 	var s1, s2 [3]float64
 	start := func(v0, v1, v2 float64) {
 		for k, v := range [3]float64{v0, v1, v2} {
@@ -377,11 +403,11 @@ func (e *Extractor) gravity() {
 		s2[0] = b2*xi - a2*ox
 		s2[1] = b2*yi - a2*oy
 		s2[2] = b2*zi - a2*oz
-		gx[i], gy[i], gz[i] = ox, oy, oz
+		x[i], y[i], z[i] = ox, oy, oz
 	}
-	start(gx[n-1], gy[n-1], gz[n-1])
+	start(x[n-1], y[n-1], z[n-1])
 	for i := n - 1; i >= 0; i-- {
-		xi, yi, zi := gx[i], gy[i], gz[i]
+		xi, yi, zi := x[i], y[i], z[i]
 		ox := b0*xi + s1[0]
 		oy := b0*yi + s1[1]
 		oz := b0*zi + s1[2]
@@ -391,7 +417,7 @@ func (e *Extractor) gravity() {
 		s2[0] = b2*xi - a2*ox
 		s2[1] = b2*yi - a2*oy
 		s2[2] = b2*zi - a2*oz
-		gx[i], gy[i], gz[i] = ox, oy, oz
+		x[i], y[i], z[i] = ox, oy, oz
 	}
 }
 
@@ -569,11 +595,7 @@ func (e *Extractor) autocorrPeak(x []float64) (peak, period float64) {
 		if lag < 1 {
 			continue
 		}
-		var s float64
-		a, b := d[:n-lag], d[lag:]
-		for i := range a {
-			s += a[i] * b[i]
-		}
+		s := dot4(d[:n-lag], d[lag:])
 		r := s / float64(n-lag) / v0
 		// prev is a local maximum inside [lagMin, lagMax].
 		if l := lag - 1; l >= e.lagMin && l <= e.lagMax && prev > prev2 && prev >= r && prev > best {
@@ -585,6 +607,24 @@ func (e *Extractor) autocorrPeak(x []float64) (peak, period float64) {
 		return 0, 0
 	}
 	return best, float64(bestLag) / e.cfg.Rate
+}
+
+// dot4 returns Σ a[i]·b[i] with four accumulators, which breaks the
+// floating-point add dependency chain (len(b) ≥ len(a)).
+func dot4(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // tiltFeatures computes orientation features from the gravity estimate.

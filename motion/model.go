@@ -135,11 +135,7 @@ func (m *Model) ClassifyInto(f *Features, probs []float64) int {
 	probs = probs[:k]
 	mx := math.Inf(-1)
 	for c := 0; c < k; c++ {
-		row := m.w[c*NumFeatures : (c+1)*NumFeatures]
-		s := m.b[c]
-		for j, v := range z {
-			s += row[j] * v
-		}
+		s := m.b[c] + dot4(m.w[c*NumFeatures:(c+1)*NumFeatures], z[:])
 		probs[c] = s
 		mx = max(mx, s)
 	}
@@ -268,11 +264,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 			zi := z[i*NumFeatures : (i+1)*NumFeatures]
 			mx := math.Inf(-1)
 			for c := 0; c < k; c++ {
-				row := w[c*NumFeatures : (c+1)*NumFeatures]
-				s := b[c]
-				for j, v := range zi {
-					s += row[j] * v
-				}
+				s := b[c] + dot4(w[c*NumFeatures:(c+1)*NumFeatures], zi)
 				p[c] = s
 				mx = max(mx, s)
 			}

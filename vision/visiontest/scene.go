@@ -302,4 +302,3 @@ func clamp(v float32) uint8 {
 	}
 	return uint8(v)
 }
-
