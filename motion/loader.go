@@ -1,0 +1,223 @@
+package motion
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// ErrCSV reports malformed raw CSV input; errors are *CSVError values
+// wrapping it.
+var ErrCSV = errors.New("motion: malformed raw CSV")
+
+// CSVError locates a defect in raw CSV input.
+type CSVError struct {
+	Line int // 1-based
+	Msg  string
+}
+
+func (e *CSVError) Error() string { return fmt.Sprintf("%v: line %d: %s", ErrCSV, e.Line, e.Msg) }
+
+// Unwrap returns ErrCSV.
+func (e *CSVError) Unwrap() error { return ErrCSV }
+
+// CSVConfig controls ReadRawCSV. The zero value reads the WISDM layout
+// with nanosecond timestamps.
+type CSVConfig struct {
+	// TimeUnit is the unit of the timestamp column; default time.Nanosecond
+	// (WISDM v1.1 and the WISDM 2019 smartphone/smartwatch set). Use
+	// time.Millisecond for exports that count milliseconds.
+	TimeUnit time.Duration
+	// MaxRows bounds the number of data rows; default 1 000 000.
+	MaxRows int
+	// MaxLineBytes bounds one line; default 4096.
+	MaxLineBytes int
+	// SkipMalformed skips rows that fail to parse instead of failing,
+	// counting them in RawCSV.Skipped (WISDM v1.1 has a few truncated rows).
+	SkipMalformed bool
+}
+
+// Recording is a run of consecutive rows with the same user and activity
+// whose timestamps increase. Samples hold the accelerometer only (Gyro is
+// zero: the raw format has no gyroscope columns).
+type Recording struct {
+	Subject  string
+	Activity string
+	Samples  []Sample
+}
+
+// RawCSV is the result of ReadRawCSV.
+type RawCSV struct {
+	Recordings []Recording
+	Rows       int // data rows accepted
+	Skipped    int // malformed rows skipped (SkipMalformed only)
+}
+
+// ReadRawCSV reads the raw accelerometer layout used by WISDM and by
+// UCI-HAR-style exports: one sample a line,
+//
+//	user,activity,timestamp,x,y,z
+//
+// with accelerations in m/s² and an optional trailing ';' (WISDM v1.1 ends
+// every line with one). Blank lines are skipped, and so is a first line whose
+// timestamp field is not a number (a header). Consecutive rows of the same
+// user and activity form a Recording; a timestamp that does not increase
+// starts a new one (WISDM restarts its clock between sessions). All sizes are
+// bounded by cfg.
+func ReadRawCSV(r io.Reader, cfg CSVConfig) (*RawCSV, error) {
+	if cfg.TimeUnit <= 0 {
+		cfg.TimeUnit = time.Nanosecond
+	}
+	if cfg.MaxRows <= 0 {
+		cfg.MaxRows = 1_000_000
+	}
+	if cfg.MaxLineBytes <= 0 {
+		cfg.MaxLineBytes = 4096
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, min(cfg.MaxLineBytes, 64<<10)), cfg.MaxLineBytes)
+	out := &RawCSV{}
+	var cur *Recording
+	var fields [6][]byte
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		b = bytes.TrimSpace(bytes.TrimSuffix(b, []byte(";")))
+		if len(b) == 0 {
+			continue
+		}
+		s, user, act, err := parseRawRow(b, &fields, cfg.TimeUnit)
+		if err != nil {
+			if line == 1 && errors.Is(err, errHeader) {
+				continue
+			}
+			if cfg.SkipMalformed {
+				out.Skipped++
+				continue
+			}
+			return nil, &CSVError{Line: line, Msg: err.Error()}
+		}
+		if out.Rows == cfg.MaxRows {
+			return nil, &CSVError{Line: line, Msg: fmt.Sprintf("more than %d rows", cfg.MaxRows)}
+		}
+		out.Rows++
+		if cur == nil || string(user) != cur.Subject || string(act) != cur.Activity ||
+			s.T <= cur.Samples[len(cur.Samples)-1].T {
+			out.Recordings = append(out.Recordings, Recording{Subject: string(user), Activity: string(act)})
+			cur = &out.Recordings[len(out.Recordings)-1]
+		}
+		cur.Samples = append(cur.Samples, s)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &CSVError{Line: line + 1, Msg: fmt.Sprintf("line longer than %d bytes", cfg.MaxLineBytes)}
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+var errHeader = errors.New("timestamp is not a number")
+
+func parseRawRow(b []byte, f *[6][]byte, unit time.Duration) (Sample, []byte, []byte, error) {
+	var s Sample
+	n := 0
+	for n < 5 {
+		i := bytes.IndexByte(b, ',')
+		if i < 0 {
+			break
+		}
+		f[n] = bytes.TrimSpace(b[:i])
+		b = b[i+1:]
+		n++
+	}
+	if n != 5 || bytes.IndexByte(b, ',') >= 0 {
+		return s, nil, nil, fmt.Errorf("want 6 comma-separated fields")
+	}
+	f[5] = bytes.TrimSpace(b)
+	if len(f[0]) == 0 || len(f[0]) > MaxLabelLen || len(f[1]) == 0 || len(f[1]) > MaxLabelLen {
+		return s, nil, nil, fmt.Errorf("user and activity must be 1–%d bytes", MaxLabelLen)
+	}
+	ts, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
+		return s, nil, nil, errHeader
+	}
+	if ts < 0 || ts > math.MaxInt64/int64(unit) {
+		return s, nil, nil, fmt.Errorf("timestamp %d out of range", ts)
+	}
+	s.T = time.Duration(ts) * unit
+	for k := range 3 {
+		v, err := strconv.ParseFloat(string(f[3+k]), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return s, nil, nil, fmt.Errorf("acceleration %q is not a finite number", f[3+k])
+		}
+		s.Accel[k] = v
+	}
+	return s, f[0], f[1], nil
+}
+
+// Windows cuts rec into consecutive windows of length d, starting a new one
+// every hop (hop = d for non-overlapping windows, d/2 for the 50 % overlap
+// of UCI-HAR). Windows are sub-slices of rec.Samples (no copying); a final
+// window shorter than d is dropped.
+func (rec *Recording) Windows(d, hop time.Duration) ([][]Sample, error) {
+	if d <= 0 || hop <= 0 {
+		return nil, fmt.Errorf("%w: window %v, hop %v", ErrConfig, d, hop)
+	}
+	s := rec.Samples
+	var out [][]Sample
+	start := 0
+	for start < len(s) {
+		t0 := s[start].T
+		end := start
+		for end < len(s) && s[end].T-t0 < d {
+			end++
+		}
+		if end == len(s) && s[end-1].T-t0 < d-d/16 {
+			break // the remainder is too short
+		}
+		out = append(out, s[start:end])
+		next := start
+		for next < len(s) && s[next].T-t0 < hop {
+			next++
+		}
+		start = max(next, start+1)
+	}
+	return out, nil
+}
+
+// RecordingExamples cuts recordings into windows (see Recording.Windows) and
+// extracts each window's features with one Extractor, labelling them with
+// the activity and subject. Windows that fail validation are skipped and
+// counted (real recordings contain gaps); the first such error is returned
+// alongside for diagnosis.
+func RecordingExamples(recs []Recording, d, hop time.Duration, cfg Config) (ex []Example, skipped int, firstErr error, err error) {
+	e, err := NewExtractor(cfg)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	for i := range recs {
+		ws, err := recs[i].Windows(d, hop)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		for _, w := range ws {
+			var f Features
+			if werr := e.ExtractInto(&f, w); werr != nil {
+				skipped++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s/%s at %v: %w", recs[i].Subject, recs[i].Activity, w[0].T, werr)
+				}
+				continue
+			}
+			ex = append(ex, Example{Features: f, Label: recs[i].Activity, Subject: recs[i].Subject})
+		}
+	}
+	return ex, skipped, firstErr, nil
+}
