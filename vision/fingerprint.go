@@ -322,3 +322,7 @@ func (f *Fingerprint) UnmarshalBinary(data []byte) error {
 	*f = g
 	return nil
 }
+
+// FingerprintHeaderSize is the size in bytes of an encoded Fingerprint
+// with no features; each feature adds 45 bytes.
+const FingerprintHeaderSize = fpHeaderSize

@@ -176,7 +176,7 @@ func jaroszDecimate(l plane, a *[64][64]float32) {
 	for k, c := range sc {
 		clo[k], chi[k] = boxWindow(c, w, wr)
 	}
-	r2 := tmp[:h*64]
+	r2 := make([]float32, h*64)
 	for y := range h {
 		if !need[y] {
 			continue

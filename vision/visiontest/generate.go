@@ -34,7 +34,8 @@ func (f Family) Photometric() bool { return f == Brightness || f == JPEGFamily }
 
 // Options sizes the generated photos.
 type Options struct {
-	// Width and Height of each photo in pixels (default 480×360).
+	// Width and Height of each photo in pixels (default 480×360; at least
+	// 64×48, at most 8192×8192).
 	Width, Height int
 }
 
@@ -58,6 +59,9 @@ type Set struct {
 // seed) always yields the same images.
 func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 	opt = opt.withDefaults()
+	if opt.Width < 64 || opt.Height < 48 || opt.Width > 8192 || opt.Height > 8192 {
+		return Set{}, fmt.Errorf("visiontest: photo size %d×%d outside 64×48 .. 8192×8192", opt.Width, opt.Height)
+	}
 	known := false
 	for _, g := range Families() {
 		known = known || g == f

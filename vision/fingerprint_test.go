@@ -1,0 +1,186 @@
+package vision_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"testing"
+
+	"github.com/payedge/payedge/vision"
+	"github.com/payedge/payedge/vision/visiontest"
+)
+
+func reshotPair(t testing.TB, seed uint64) (image.Image, image.Image, image.Image) {
+	t.Helper()
+	s, err := visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 400, Height: 300}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Refs[0], s.Queries[0], s.Queries[1]
+}
+
+func mustExtract(t testing.TB, m image.Image) *vision.Fingerprint {
+	t.Helper()
+	fp, err := vision.Extract(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp
+}
+
+func TestSimilarityReshot(t *testing.T) {
+	ref, same, other := reshotPair(t, 5)
+	fr, fs, fo := mustExtract(t, ref), mustExtract(t, same), mustExtract(t, other)
+	if n := fr.NumFeatures(); n < 200 {
+		t.Errorf("only %d features on a textured photo", n)
+	}
+	self := fr.Similarity(fr)
+	pos := fr.Similarity(fs)
+	neg := fr.Similarity(fo)
+	t.Logf("self %.3f, re-shot %.3f (%+v), other %.3f (%+v)", self, pos, fr.Compare(fs), neg, fr.Compare(fo))
+	if self < 0.99 {
+		t.Errorf("self-similarity %.3f", self)
+	}
+	if pos < 0.9 {
+		t.Errorf("re-shot of the same scene scored %.3f", pos)
+	}
+	if neg > 0.1 {
+		t.Errorf("different scene scored %.3f", neg)
+	}
+	for _, v := range []float64{self, pos, neg} {
+		if v < 0 || v > 1 || math.IsNaN(v) {
+			t.Errorf("score %v outside [0,1]", v)
+		}
+	}
+	if fr.Similarity(fs) != pos {
+		t.Error("Similarity not deterministic")
+	}
+	if math.Abs(fs.Similarity(fr)-pos) > 0.1 {
+		t.Errorf("asymmetric: %.3f vs %.3f", fs.Similarity(fr), pos)
+	}
+	var nilFP *vision.Fingerprint
+	if nilFP.Similarity(fr) != 0 || fr.Similarity(nil) != 0 {
+		t.Error("nil fingerprint should score 0")
+	}
+}
+
+func TestExtractBadInput(t *testing.T) {
+	if _, err := vision.Extract(nil); !errors.Is(err, vision.ErrNilImage) {
+		t.Errorf("nil: %v", err)
+	}
+	for _, r := range []image.Rectangle{image.Rect(0, 0, 0, 0), image.Rect(0, 0, 1, 500), image.Rect(0, 0, 31, 31)} {
+		if _, err := vision.Extract(image.NewRGBA(r)); !errors.Is(err, vision.ErrTooSmall) {
+			t.Errorf("%v: %v", r, err)
+		}
+	}
+	// Blank, grey, CMYK, paletted and offset-origin images all extract.
+	cmyk := image.NewCMYK(image.Rect(0, 0, 120, 90))
+	for i := range cmyk.Pix {
+		cmyk.Pix[i] = uint8(i * 7)
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, 100, 100), color.Palette{color.Black, color.White})
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8((i / 7) % 2)
+	}
+	ref, _, _ := reshotPair(t, 9)
+	sub := ref.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(50, 40, 350, 260))
+	for name, m := range map[string]image.Image{
+		"blank": image.NewRGBA(image.Rect(0, 0, 64, 64)), "gray": image.NewGray(image.Rect(0, 0, 50, 70)),
+		"cmyk": cmyk, "paletted": pal, "subimage": sub,
+	} {
+		fp, err := vision.Extract(m)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if s := fp.Similarity(fp); s < 0 || s > 1 {
+			t.Errorf("%s: self-similarity %v", name, s)
+		}
+	}
+	// A sub-image matches its parent photo.
+	if s := mustExtract(t, ref).Similarity(mustExtract(t, sub)); s < 0.9 {
+		t.Errorf("crop of the photo scored %.3f", s)
+	}
+}
+
+func TestFingerprintBinaryRoundTrip(t *testing.T) {
+	ref, same, _ := reshotPair(t, 13)
+	fr, fs := mustExtract(t, ref), mustExtract(t, same)
+	data, err := fr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back vision.Fingerprint
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.MarshalBinary()
+	if err != nil || !bytes.Equal(again, data) {
+		t.Fatalf("re-marshal differs (%v)", err)
+	}
+	if back.PDQ != fr.PDQ || back.Layout != fr.Layout || back.NumFeatures() != fr.NumFeatures() {
+		t.Fatal("fields lost in round trip")
+	}
+	if a, b := fr.Similarity(fs), back.Similarity(fs); a != b {
+		t.Fatalf("similarity changed after round trip: %v vs %v", a, b)
+	}
+	// Bad inputs.
+	bad := map[string][]byte{
+		"empty":     nil,
+		"short":     data[:20],
+		"magic":     append([]byte("XXXX"), data[4:]...),
+		"version":   append(append([]byte("PEVF"), 9), data[5:]...),
+		"truncated": data[:len(data)-1],
+		"trailing":  append(bytes.Clone(data), 0),
+	}
+	tooMany := bytes.Clone(data[:vision.FingerprintHeaderSize])
+	tooMany[len(tooMany)-2], tooMany[len(tooMany)-1] = 0xFF, 0xFF
+	bad["too many features"] = tooMany
+	for name, b := range bad {
+		var f vision.Fingerprint
+		if err := f.UnmarshalBinary(b); !errors.Is(err, vision.ErrBadFingerprint) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// FuzzFingerprintUnmarshal checks that UnmarshalBinary never panics and
+// that whatever it accepts re-encodes to the same bytes and can be compared.
+func FuzzFingerprintUnmarshal(f *testing.F) {
+	m := image.NewGray(image.Rect(0, 0, 96, 96))
+	for i := range m.Pix {
+		m.Pix[i] = uint8((i*37)^(i/96*53)) & 0xF0
+	}
+	fp, err := vision.Extract(m)
+	if err != nil {
+		f.Fatal(err)
+	}
+	data, err := fp.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:vision.FingerprintHeaderSize])
+	f.Add([]byte("PEVF\x01"))
+	probe := fp
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var g vision.Fingerprint
+		if err := g.UnmarshalBinary(b); err != nil {
+			return
+		}
+		out, err := g.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, b) {
+			t.Fatal("accepted input does not round-trip")
+		}
+		if s := g.Similarity(probe); s < 0 || s > 1 || math.IsNaN(s) {
+			t.Fatalf("similarity %v", s)
+		}
+	})
+}

@@ -1,0 +1,287 @@
+package vision_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/payedge/payedge/vision"
+	"github.com/payedge/payedge/vision/visiontest"
+)
+
+// testPhoto returns photo i of a generated frontal shop scene (JPEG-decoded).
+func testPhoto(t testing.TB, seed uint64, w, h int) image.Image {
+	t.Helper()
+	s, err := visiontest.Generate(visiontest.JPEGFamily, 1, visiontest.Options{Width: w, Height: h}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Refs[0]
+}
+
+func TestHashStringBitOrder(t *testing.T) {
+	// PDQ's reference prints 16 words of 16 bits from word 15 down to word
+	// 0 (Hash256::format in ThreatExchange pdq/cpp/common/pdqhashtypes.cpp),
+	// bit k living in word k/16 at bit k%16.
+	var h vision.Hash
+	h[31] = 1 // word 0, bit 0
+	if !h.Bit(0) || h.Bit(1) || h.Bit(255) {
+		t.Fatalf("bit 0 layout wrong: %s", h)
+	}
+	if got, want := h.String(), strings.Repeat("0", 63)+"1"; got != want {
+		t.Fatalf("String = %s, want %s", got, want)
+	}
+	var g vision.Hash
+	g[0] = 0x80 // word 15, bit 15
+	if !g.Bit(255) {
+		t.Fatal("bit 255 not at the first hex digit")
+	}
+	if d := h.Distance(g); d != 2 {
+		t.Fatalf("Distance = %d, want 2", d)
+	}
+	p, err := vision.ParseHash(g.String())
+	if err != nil || p != g {
+		t.Fatalf("ParseHash round trip: %v %v", p, err)
+	}
+	for _, bad := range []string{"", "00", strings.Repeat("g", 64), strings.Repeat("0", 65)} {
+		if _, err := vision.ParseHash(bad); !errors.Is(err, vision.ErrBadHash) {
+			t.Errorf("ParseHash(%q) error %v, want ErrBadHash", bad, err)
+		}
+	}
+}
+
+// refPDQ is a direct, slow transcription of the steps of hashing.pdf
+// §"PDQ" in float64: luma, two X/Y passes of PDQ's box filter with window
+// ceil(side/128) computed by definition, decimation at cell centres, the
+// 16×16 DCT block B = D A Dᵀ, median threshold, and the gradient quality.
+func refPDQ(g *image.Gray) (vision.Hash, int) {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	a := make([]float64, w*h)
+	for i := range a {
+		a[i] = float64(g.GrayAt(g.Rect.Min.X+i%w, g.Rect.Min.Y+i/w).Y)
+	}
+	box := func(n, full int, get func(int) float64) []float64 {
+		half := (full + 2) / 2
+		out := make([]float64, n)
+		for o := range n {
+			lo, hi := max(o+half-full, 0), min(o+half-1, n-1)
+			var s float64
+			for k := lo; k <= hi; k++ {
+				s += get(k)
+			}
+			out[o] = s / float64(hi-lo+1)
+		}
+		return out
+	}
+	wr, wc := (w+127)/128, (h+127)/128
+	for range 2 {
+		for y := range h {
+			r := box(w, wr, func(k int) float64 { return a[y*w+k] })
+			copy(a[y*w:], r)
+		}
+		for x := range w {
+			c := box(h, wc, func(k int) float64 { return a[k*w+x] })
+			for y := range h {
+				a[y*w+x] = c[y]
+			}
+		}
+	}
+	var d [64][64]float64
+	for i := range 64 {
+		for j := range 64 {
+			d[i][j] = a[int((float64(i)+0.5)*float64(h)/64)*w+int((float64(j)+0.5)*float64(w)/64)]
+		}
+	}
+	sum := 0
+	for i := range 64 {
+		for j := range 64 {
+			if i < 63 {
+				sum += int(math.Abs(float64(int((d[i][j] - d[i+1][j]) * 100 / 255))))
+			}
+			if j < 63 {
+				sum += int(math.Abs(float64(int((d[i][j] - d[i][j+1]) * 100 / 255))))
+			}
+		}
+	}
+	q := min(sum/90, 100)
+	D := func(i, j int) float64 { return math.Sqrt(2.0/64) * math.Cos(math.Pi/128*float64(i+1)*float64(2*j+1)) }
+	var b [16][16]float64
+	for i := range 16 {
+		for j := range 16 {
+			var s float64
+			for k := range 64 {
+				for l := range 64 {
+					s += D(i, k) * d[k][l] * D(j, l)
+				}
+			}
+			b[i][j] = s
+		}
+	}
+	var all []float64
+	for i := range 16 {
+		all = append(all, b[i][:]...)
+	}
+	slices.Sort(all)
+	med := all[127]
+	var hs [16]uint16
+	for i := range 16 {
+		for j := range 16 {
+			if b[i][j] > med {
+				hs[i] |= 1 << j
+			}
+		}
+	}
+	var out vision.Hash
+	for wd := range 16 {
+		out[2*(15-wd)] = byte(hs[wd] >> 8)
+		out[2*(15-wd)+1] = byte(hs[wd])
+	}
+	return out, q
+}
+
+func toGray(m image.Image) *image.Gray {
+	b := m.Bounds()
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			g.Set(x, y, color.GrayModel.Convert(m.At(b.Min.X+x, b.Min.Y+y)))
+		}
+	}
+	return g
+}
+
+// TestPDQMatchesAlgorithmDescription checks the optimised implementation
+// (sparse last two filter passes, float32) against refPDQ on sizes that
+// exercise odd windows, non-square images and the 64×64 shortcut.
+func TestPDQMatchesAlgorithmDescription(t *testing.T) {
+	for _, sz := range [][2]int{{64, 64}, {50, 70}, {5, 300}, {97, 203}, {320, 240}, {517, 389}} {
+		big := toGray(testPhoto(t, uint64(sz[0]), max(sz[0], 64), max(sz[1], 48)))
+		g := big.SubImage(image.Rect(0, 0, sz[0], sz[1])).(*image.Gray)
+		want, wq := refPDQ(g)
+		got, q := vision.PDQ(g)
+		if d := got.Distance(want); d > 2 || q != wq {
+			t.Errorf("%v: distance to reference steps %d (quality %d, want %d)\n got %s\nwant %s", sz, d, q, wq, got, want)
+		}
+	}
+}
+
+// dihedral applies transform k (vision.Dihedral) to m's pixels.
+func dihedral(m image.Image, k vision.Dihedral) *image.RGBA {
+	b := m.Bounds()
+	w, h := b.Dx(), b.Dy()
+	ow, oh := w, h
+	if k == vision.Rotate90 || k == vision.Rotate270 || k == vision.FlipPlus1 || k == vision.FlipMinus1 {
+		ow, oh = h, w
+	}
+	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var u, v int
+			switch k {
+			case vision.Original:
+				u, v = x, y
+			case vision.Rotate90: // counter-clockwise
+				u, v = y, w-1-x
+			case vision.Rotate180:
+				u, v = w-1-x, h-1-y
+			case vision.Rotate270: // clockwise
+				u, v = h-1-y, x
+			case vision.FlipX: // top ↔ bottom
+				u, v = x, h-1-y
+			case vision.FlipY: // left ↔ right
+				u, v = w-1-x, y
+			case vision.FlipPlus1: // transpose
+				u, v = y, x
+			case vision.FlipMinus1: // anti-transpose
+				u, v = h-1-y, w-1-x
+			}
+			out.Set(u, v, m.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return out
+}
+
+func TestPDQDihedralMatchesTransformedImages(t *testing.T) {
+	// At 320×320 the filter window (3) is odd and the decimation grid
+	// (every 5th pixel from 2) is mirror-symmetric, so the derived hashes
+	// must match the hashes of the transformed pixels almost exactly.
+	testDihedral(t, testPhoto(t, 11, 320, 320), 4)
+	// At 256×256 the window (2) is even, so mirroring shifts the filter by
+	// one pixel; the derived hashes stay far closer than unrelated ones (~128).
+	testDihedral(t, testPhoto(t, 12, 256, 256), 60)
+}
+
+func testDihedral(t *testing.T, img image.Image, tol int) {
+	t.Helper()
+	all, q := vision.PDQDihedral(img)
+	if q < 50 {
+		t.Fatalf("quality %d too low for a textured photo", q)
+	}
+	orig, _ := vision.PDQ(img)
+	if all[vision.Original] != orig {
+		t.Fatal("PDQDihedral[Original] differs from PDQ")
+	}
+	for k := vision.Original; k <= vision.FlipMinus1; k++ {
+		got, _ := vision.PDQ(dihedral(img, k))
+		d := got.Distance(all[k])
+		t.Logf("dihedral %d: distance %d", k, d)
+		if d > tol {
+			t.Errorf("dihedral %d: hash of transformed image is %d bits from the derived hash", k, d)
+		}
+		if k != vision.Original && got.Distance(orig) < 64 {
+			t.Errorf("dihedral %d: transformed image unexpectedly close to original (%d)", k, got.Distance(orig))
+		}
+	}
+}
+
+func TestPDQEditsAndEdgeCases(t *testing.T) {
+	a := testPhoto(t, 21, 320, 240)
+	b := testPhoto(t, 22, 320, 240)
+	ha, qa := vision.PDQ(a)
+	hb, _ := vision.PDQ(b)
+	if qa < 50 {
+		t.Errorf("quality %d", qa)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, a, &jpeg.Options{Quality: 25}); err != nil {
+		t.Fatal(err)
+	}
+	a2, err := jpeg.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := vision.PDQ(a2)
+	if d := ha.Distance(h2); d > 31 {
+		t.Errorf("JPEG q25 moved the hash %d bits, want ≤ 31 (PDQ's usual match threshold)", d)
+	}
+	if d := ha.Distance(hb); d < 64 {
+		t.Errorf("unrelated scenes only %d bits apart", d)
+	}
+	// Flat image: the coefficients are rounding noise, which quality 0 flags.
+	flat := image.NewGray(image.Rect(0, 0, 100, 80))
+	for i := range flat.Pix {
+		flat.Pix[i] = 90
+	}
+	if _, q := vision.PDQ(flat); q != 0 {
+		t.Errorf("flat image: quality %d, want 0", q)
+	}
+	if h, q := vision.PDQ(nil); h != (vision.Hash{}) || q != 0 {
+		t.Error("nil image should hash to zero")
+	}
+	if h, q := vision.PDQ(image.NewGray(image.Rect(0, 0, 4, 100))); h != (vision.Hash{}) || q != 0 {
+		t.Error("4-pixel-wide image should hash to zero")
+	}
+	// Luma fast paths agree with the generic path.
+	g := toGray(a)
+	hg, _ := vision.PDQ(g)
+	hr, _ := vision.PDQ(dihedral(g, vision.Original))
+	if d := hg.Distance(hr); d > 2 {
+		t.Errorf("Gray vs RGBA of the same pixels: %d bits", d)
+	}
+}
