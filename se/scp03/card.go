@@ -60,6 +60,7 @@ type CardSession struct {
 
 	core    core
 	state   state
+	channel int    // logical channel of INITIALIZE UPDATE; the session is bound to it
 	context []byte // host challenge ‖ card challenge
 }
 
@@ -147,6 +148,10 @@ func (s *CardSession) InitializeUpdate(cmd apdu.Command) (apdu.Response, error) 
 	if cmd.INS != INSInitializeUpdate || cmd.CLA&0x80 == 0 || apdu.SecureMessaging(cmd.CLA) || cmd.CLA == 0xFF {
 		return apdu.Response{SW: apdu.SWINSNotSupported}, fmt.Errorf("%w: not INITIALIZE UPDATE: CLA %02X INS %02X", ErrInitializeUpdate, cmd.CLA, cmd.INS)
 	}
+	ch, err := apdu.Channel(cmd.CLA)
+	if err != nil {
+		return apdu.Response{SW: apdu.SWCLANotSupported}, fmt.Errorf("%w: %w", ErrInitializeUpdate, err)
+	}
 	if kv := s.keys.KeyVersion(); cmd.P1 != 0 && kv != 0 && cmd.P1 != kv {
 		return apdu.Response{SW: apdu.SWReferencedDataNotFound}, fmt.Errorf("%w: %w: %02X", ErrInitializeUpdate, errKeyVersion, cmd.P1)
 	}
@@ -173,6 +178,7 @@ func (s *CardSession) InitializeUpdate(cmd apdu.Command) (apdu.Response, error) 
 	}
 	c := &s.core
 	c.macLen, c.quirk = macLen, s.opts.CountOnlyDataCommands
+	s.channel = ch
 	s.context = append(append(make([]byte, 0, 2*macLen), cmd.Data...), cardChallenge...)
 	if err := c.deriveSessionKeys(s.keys, s.context); err != nil {
 		s.reset()
@@ -210,8 +216,11 @@ func (s *CardSession) ExternalAuthenticate(cmd apdu.Command) (apdu.Response, err
 		s.reset()
 		return apdu.Response{SW: sw}, err
 	}
-	if cmd.INS != INSExternalAuthenticate || !apdu.SecureMessaging(cmd.CLA) || cmd.CLA&0x80 == 0 {
-		return fail(apdu.SWSecurityStatusNotSatisfied, fmt.Errorf("%w: CLA %02X INS %02X", ErrNotSecured, cmd.CLA, cmd.INS))
+	if cmd.INS != INSExternalAuthenticate || cmd.CLA&0x80 == 0 {
+		return fail(apdu.SWINSNotSupported, fmt.Errorf("%w: not EXTERNAL AUTHENTICATE: CLA %02X INS %02X", ErrExternalAuthenticate, cmd.CLA, cmd.INS))
+	}
+	if err := s.checkWireCLA(cmd.CLA); err != nil {
+		return fail(apdu.SWSecurityStatusNotSatisfied, err)
 	}
 	level := SecurityLevel(cmd.P1)
 	if err := level.Validate(); err != nil || level&^s.opts.Supported != 0 || cmd.P2 != 0 {
@@ -256,6 +265,10 @@ func (s *CardSession) Unwrap(cmd apdu.Command) (apdu.Command, error) {
 	if !c.level.Has(LevelCMAC) {
 		return cmd, nil
 	}
+	if err := s.checkWireCLA(cmd.CLA); err != nil {
+		s.reset()
+		return apdu.Command{}, err
+	}
 	out, err := c.unwrapCommand(cmd)
 	if err != nil {
 		s.reset()
@@ -263,10 +276,25 @@ func (s *CardSession) Unwrap(cmd apdu.Command) (apdu.Command, error) {
 	return out, err
 }
 
-func (c *core) unwrapCommand(cmd apdu.Command) (apdu.Command, error) {
-	if _, err := apdu.Channel(cmd.CLA); err != nil || !apdu.SecureMessaging(cmd.CLA) {
-		return apdu.Command{}, fmt.Errorf("%w: CLA %02X", ErrNotSecured, cmd.CLA)
+// checkWireCLA requires the GlobalPlatform secure-messaging indication (b4b3
+// = 01 on channels 0–3, b6 on channels 4–19) and the channel the session
+// was opened on. The C-MAC covers neither (the channel is zeroed for the
+// MAC), so they are checked here.
+func (s *CardSession) checkWireCLA(cla byte) error {
+	ch, err := apdu.Channel(cla)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotSecured, err)
 	}
+	if ch != s.channel {
+		return fmt.Errorf("%w: command on channel %d, session on channel %d", ErrNotSecured, ch, s.channel)
+	}
+	if apdu.SetSecureMessaging(apdu.ClearSecureMessaging(cla)) != cla {
+		return fmt.Errorf("%w: CLA %02X lacks the GlobalPlatform secure messaging indication", ErrNotSecured, cla)
+	}
+	return nil
+}
+
+func (c *core) unwrapCommand(cmd apdu.Command) (apdu.Command, error) {
 	if len(cmd.Data) < c.macLen {
 		return apdu.Command{}, fmt.Errorf("%w: command data of %d bytes has no C-MAC", ErrMAC, len(cmd.Data))
 	}

@@ -38,9 +38,10 @@ var (
 	// or whose ISO/IEC 9797-1 method 2 padding is wrong. The session is
 	// terminated.
 	ErrPadding = errors.New("scp03: bad encrypted data or padding")
-	// ErrNotSecured reports a command without the secure-messaging class
-	// bit in a session that requires it, or a wrap of a command that already
-	// carries it. A missing indication terminates a card-side session.
+	// ErrNotSecured reports a command without the GlobalPlatform
+	// secure-messaging class bits in a session that requires them, on
+	// another logical channel than the session's, or a wrap of a command
+	// that already carries them. On the card side it terminates the session.
 	ErrNotSecured = errors.New("scp03: secure messaging indication missing or unexpected")
 	// ErrTooLong reports a command or response that would exceed the APDU
 	// length limits once padded and MACed.

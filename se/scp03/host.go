@@ -86,11 +86,12 @@ func InitializeUpdate(keyVersion byte, hostChallenge []byte, channel int) (apdu.
 // A HostSession is safe for concurrent use, but concurrent callers must
 // still serialise their exchanges.
 type HostSession struct {
-	mu    sync.Mutex
-	core  core
-	state state
-	info  InitializeUpdateInfo
-	ea    apdu.Command
+	mu      sync.Mutex
+	core    core
+	state   state
+	info    InitializeUpdateInfo
+	ea      apdu.Command
+	channel int
 }
 
 // NewHostSession starts the host side after INITIALIZE UPDATE: it parses
@@ -125,7 +126,7 @@ func NewHostSession(keys KeyProvider, hostChallenge, initializeUpdateResponse []
 	if level.Has(LevelRENC) && info.Param&ParamRENC == 0 {
 		return nil, fmt.Errorf("%w: card (i=%02X) does not support R-ENCRYPTION", ErrSecurityLevel, info.Param)
 	}
-	h := &HostSession{info: info}
+	h := &HostSession{info: info, channel: opts.Channel}
 	c := &h.core
 	c.level, c.quirk, c.macLen = level, opts.CountOnlyDataCommands, 8
 	if info.S16() {
@@ -214,7 +215,8 @@ func (h *HostSession) Authenticated(resp apdu.Response) error {
 // The wrapped command uses the extended form when the data grows beyond
 // 255 bytes. If cmd expects response data, the wrapped Ne is the maximum of
 // its form (256, or 65536 if cmd.Ne > 256), because the card appends
-// padding and an R-MAC. cmd.CLA must not already indicate secure messaging.
+// padding and an R-MAC. cmd.CLA must not already indicate secure messaging
+// and must code the session's logical channel (Options.Channel).
 // The returned Data is newly allocated; cmd is not modified.
 func (h *HostSession) Wrap(cmd apdu.Command) (apdu.Command, error) {
 	h.mu.Lock()
@@ -227,6 +229,9 @@ func (h *HostSession) Wrap(cmd apdu.Command) (apdu.Command, error) {
 	}
 	if err := checkCLA(cmd.CLA); err != nil {
 		return apdu.Command{}, err
+	}
+	if ch, _ := apdu.Channel(cmd.CLA); ch != h.channel {
+		return apdu.Command{}, fmt.Errorf("%w: command on channel %d, session on channel %d", apdu.ErrChannel, ch, h.channel)
 	}
 	c := &h.core
 	if !c.level.Has(LevelCMAC) {

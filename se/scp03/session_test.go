@@ -106,9 +106,13 @@ func viaWireResp(t testing.TB, r apdu.Response) apdu.Response {
 
 var allLevels = []SecurityLevel{0x00, 0x01, 0x03, 0x11, 0x13, 0x33}
 
-func randomCommand(r *rand.Rand) apdu.Command {
-	clas := []byte{0x80, 0x00, 0x81, 0x02, 0xC3, 0x4F, 0x90}
-	c := apdu.Command{CLA: clas[r.IntN(len(clas))], INS: byte(r.IntN(256)), P1: byte(r.IntN(256)), P2: byte(r.IntN(256))}
+func randomCommand(r *rand.Rand, channel int) apdu.Command {
+	clas := []byte{0x80, 0x00, 0x90, 0x10}
+	cla, err := apdu.WithChannel(clas[r.IntN(len(clas))], channel)
+	if err != nil {
+		panic(err)
+	}
+	c := apdu.Command{CLA: cla, INS: byte(r.IntN(256)), P1: byte(r.IntN(256)), P2: byte(r.IntN(256))}
 	switch r.IntN(5) {
 	case 0:
 	case 1, 2:
@@ -163,11 +167,12 @@ func TestRoundTrip(t *testing.T) {
 					name := fmt.Sprintf("AES%d/%02X/S16=%v/quirk=%v", 8*keyLen, byte(level), s16, quirk)
 					t.Run(name, func(t *testing.T) {
 						rng := rand.New(rand.NewPCG(uint64(keyLen), uint64(level)))
-						p := openPeers(t, testKeys(keyLen, 0x30), level, s16, quirk, rng.IntN(20))
+						channel := rng.IntN(20)
+						p := openPeers(t, testKeys(keyLen, 0x30), level, s16, quirk, channel)
 						defer p.host.Close()
 						defer p.card.Close()
 						for i := range iters {
-							cmd := randomCommand(rng)
+							cmd := randomCommand(rng, channel)
 							w, err := p.host.Wrap(cmd)
 							if err != nil {
 								t.Fatalf("%d: Wrap: %v", i, err)
@@ -440,6 +445,28 @@ func TestCardRejects(t *testing.T) {
 		}
 		if p.card.Open() {
 			t.Fatal("channel open after unsecured command")
+		}
+	})
+	t.Run("other channel", func(t *testing.T) {
+		p := openPeers(t, keys, 0x01, false, false, 1)
+		if _, err := p.host.Wrap(apdu.Command{CLA: 0x82, INS: 0xCA}); !errors.Is(err, apdu.ErrChannel) {
+			t.Fatalf("host Wrap on channel 2: %v", err)
+		}
+		w, err := p.host.Wrap(apdu.Command{CLA: 0x81, INS: 0xCA})
+		if err != nil || w.CLA != 0x85 {
+			t.Fatalf("wrapped CLA %02X, %v", w.CLA, err)
+		}
+		w.CLA = 0x86 // same MAC input (channel is zeroed), other channel
+		if _, err := p.card.Unwrap(w); !errors.Is(err, ErrNotSecured) {
+			t.Fatalf("card Unwrap on channel 2: %v", err)
+		}
+	})
+	t.Run("ISO secure messaging bits", func(t *testing.T) {
+		p := openPeers(t, keys, 0x01, false, false, 0)
+		w, _ := p.host.Wrap(apdu.Command{CLA: 0x80, INS: 0xCA})
+		w.CLA = 0x8C // same MAC input, but not the GlobalPlatform indication
+		if _, err := p.card.Unwrap(w); !errors.Is(err, ErrNotSecured) {
+			t.Fatalf("CLA 8C: %v", err)
 		}
 	})
 	t.Run("truncated MAC", func(t *testing.T) {
