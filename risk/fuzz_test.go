@@ -2,6 +2,7 @@ package risk_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
@@ -189,6 +190,62 @@ func FuzzFusePolicy(f *testing.F) {
 		}
 		if o.Decision > risk.Approve || o.Reason.Code == "" {
 			t.Fatalf("outcome %+v", o)
+		}
+	})
+}
+
+// FuzzObservationJSON decodes observations from JSON, the form a host's
+// terminal endpoint receives, and scores them. Inputs over 64 KiB are
+// skipped, as a host bounds its request bodies.
+func FuzzObservationJSON(f *testing.F) {
+	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"AA-BB-CC-DD-EE-01","kind":"wifi","rssi":-50},{"id":"c0:00:00:00:00:09","kind":"ble","random":true}]}`))
+	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[]}`))
+	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"x","kind":"zigbee"}]}`))
+	f.Add([]byte(`{"seen":[{"kind":"wifi","rssi":1e309}]}`))
+	ctx := context.Background()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	base, err := risk.PreconfiguredProfile("T1", at, []risk.Neighbor{
+		{ID: "aa:bb:cc:dd:ee:01", Kind: risk.KindWiFi, RSSI: -50},
+		{ID: "aa:bb:cc:dd:ee:02", Kind: risk.KindWiFi, RSSI: -60},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	st := risk.NewMemoryStore()
+	if err := st.Put(ctx, base); err != nil {
+		f.Fatal(err)
+	}
+	sc, _ := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 64<<10 {
+			t.Skip()
+		}
+		var obs risk.NeighborObservation
+		if err := json.Unmarshal(data, &obs); err != nil {
+			return
+		}
+		sig, err := sc.Score(ctx, obs)
+		if err != nil {
+			if !wrapsSentinel(err) {
+				t.Fatalf("unwrapped error %v", err)
+			}
+			return
+		}
+		if sig.Validate() != nil {
+			t.Fatalf("signal %+v", sig)
+		}
+		// Accepted observations round-trip through JSON unchanged.
+		b, err := json.Marshal(obs)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		var again risk.NeighborObservation
+		if err := json.Unmarshal(b, &again); err != nil {
+			t.Fatalf("re-decode %s: %v", b, err)
+		}
+		sig2, err := sc.Score(ctx, again)
+		if err != nil || sig2.Confidence != sig.Confidence {
+			t.Fatalf("round trip changed score %v → %v (%v)", sig.Confidence, sig2.Confidence, err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package risk
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,39 @@ func (k NeighborKind) String() string {
 	return fmt.Sprintf("NeighborKind(%d)", uint8(k))
 }
 
+// ParseNeighborKind parses "wifi", "bluetooth" or "ble" (case-insensitive).
+// Errors wrap ErrNeighborKind.
+func ParseNeighborKind(s string) (NeighborKind, error) {
+	switch strings.ToLower(s) {
+	case "wifi":
+		return KindWiFi, nil
+	case "bluetooth":
+		return KindBluetooth, nil
+	case "ble":
+		return KindBLE, nil
+	}
+	return KindUnknown, fmt.Errorf("%w: %q", ErrNeighborKind, truncate(s, 32))
+}
+
+// MarshalText implements encoding.TextMarshaler; KindUnknown and
+// out-of-range kinds are an error.
+func (k NeighborKind) MarshalText() ([]byte, error) {
+	if k < KindWiFi || k > KindBLE {
+		return nil, fmt.Errorf("%w: %d", ErrNeighborKind, uint8(k))
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler with ParseNeighborKind.
+func (k *NeighborKind) UnmarshalText(b []byte) error {
+	v, err := ParseNeighborKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
 // RSSI bounds accepted in observations, in dBm. Zero means "not measured".
 const (
 	MinRSSI = -127.0
@@ -49,21 +83,23 @@ const MaxScan = 1024
 // Neighbor is one nearby device in a terminal's radio scan.
 type Neighbor struct {
 	// ID is the MAC address in any form ParseAddr accepts.
-	ID   string
-	Kind NeighborKind
+	ID   string       `json:"id"`
+	Kind NeighborKind `json:"kind"`
 	// RSSI is the received signal strength in dBm, in [MinRSSI, MaxRSSI);
 	// 0 means the scanner did not report it.
-	RSSI float64
+	RSSI float64 `json:"rssi,omitempty"`
 	// Random is the Bluetooth LE address type (TxAdd = 1: random device
 	// address). It is ignored for other kinds.
-	Random bool
+	Random bool `json:"random,omitempty"`
 }
 
-// NeighborObservation is one radio scan reported by a terminal.
+// NeighborObservation is one radio scan reported by a terminal. The JSON
+// form is {"terminal_id": …, "at": RFC 3339, "seen": [{"id", "kind",
+// "rssi", "random"}]} with kind "wifi", "bluetooth" or "ble".
 type NeighborObservation struct {
-	TerminalID string
-	At         time.Time
-	Seen       []Neighbor
+	TerminalID string     `json:"terminal_id"`
+	At         time.Time  `json:"at"`
+	Seen       []Neighbor `json:"seen"`
 }
 
 // Validate checks every field. Errors wrap ErrObservation or, for a bad

@@ -2,6 +2,7 @@ package risk_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -391,5 +392,46 @@ func TestProfileValidate(t *testing.T) {
 	}
 	if _, err := risk.PreconfiguredProfile("T", time.Unix(1, 0), []risk.Neighbor{{ID: "x", Kind: risk.KindWiFi}}); !errors.Is(err, risk.ErrIdentifier) || !errors.Is(err, risk.ErrProfile) {
 		t.Errorf("bad preconfigured: %v", err)
+	}
+}
+
+func TestObservationJSON(t *testing.T) {
+	in := `{"terminal_id":"T9","at":"2026-02-03T04:05:06Z","seen":[{"id":"AA-BB-CC-DD-EE-01","kind":"WiFi","rssi":-51.5},{"id":"c0:00:00:00:00:09","kind":"ble","random":true}]}`
+	var obs risk.NeighborObservation
+	if err := json.Unmarshal([]byte(in), &obs); err != nil {
+		t.Fatal(err)
+	}
+	want := risk.NeighborObservation{TerminalID: "T9", At: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC), Seen: []risk.Neighbor{
+		{ID: "AA-BB-CC-DD-EE-01", Kind: risk.KindWiFi, RSSI: -51.5},
+		{ID: "c0:00:00:00:00:09", Kind: risk.KindBLE, Random: true},
+	}}
+	if diff := cmp.Diff(want, obs); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	out, err := json.Marshal(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"kind":"wifi"`) {
+		t.Errorf("marshal: %s", out)
+	}
+	if err := json.Unmarshal([]byte(`{"seen":[{"kind":"zigbee"}]}`), &obs); !errors.Is(err, risk.ErrNeighborKind) {
+		t.Errorf("bad kind: %v", err)
+	}
+	if _, err := json.Marshal(risk.Neighbor{ID: "x"}); !errors.Is(err, risk.ErrNeighborKind) {
+		t.Errorf("marshal unknown kind: %v", err)
+	}
+}
+
+func TestSignalValidate(t *testing.T) {
+	for _, c := range []float64{0, 0.5, 1} {
+		if err := (risk.Signal{Confidence: c}).Validate(); err != nil {
+			t.Errorf("%v: %v", c, err)
+		}
+	}
+	for _, c := range []float64{-1e-9, 1.0000001, math.NaN(), math.Inf(-1)} {
+		if err := (risk.Signal{Source: "s", Confidence: c}).Validate(); !errors.Is(err, risk.ErrConfidence) {
+			t.Errorf("%v: %v", c, err)
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package risk
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"math"
+)
 
 // Reason explains one contribution to a Signal. Code is a stable,
 // machine-readable identifier such as "vision.blurred" or "geo.moved";
@@ -32,3 +36,12 @@ type ScorerFunc[T any] func(ctx context.Context, in T) (Signal, error)
 
 // Score calls f(ctx, in).
 func (f ScorerFunc[T]) Score(ctx context.Context, in T) (Signal, error) { return f(ctx, in) }
+
+// Validate reports whether s.Confidence is a number in [0, 1]; errors wrap
+// ErrConfidence.
+func (s Signal) Validate() error {
+	if math.IsNaN(s.Confidence) || s.Confidence < 0 || s.Confidence > 1 {
+		return fmt.Errorf("%w: signal %q: %v", ErrConfidence, truncate(s.Source, 64), s.Confidence)
+	}
+	return nil
+}
