@@ -23,7 +23,10 @@ type member struct {
 // number of samples behind its own position (log₂(2+samples)) and the age
 // of the observation. Cells whose coverage circles do not touch are split
 // into clusters (union-find over "distance ≤ range₁ + range₂"); the cluster
-// with the most weight wins, so one mislocated cell cannot drag the fix.
+// with the most cells (then the most weight) wins, so one mislocated cell
+// cannot drag the fix. When no cluster holds a strict majority of the
+// known cells the fix is ambiguous and its accuracy is widened to cover
+// every known cell's coverage circle.
 // The fix is the weighted centroid of the winning cluster (on the unit
 // sphere, safe across the antimeridian). Its 95 % accuracy is the larger of
 // the 95th-percentile distance of the member cells from the fix and the
@@ -85,7 +88,7 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		if count[r] == 0 {
 			continue
 		}
-		if best < 0 || support[r] > support[best] || (support[r] == support[best] && count[r] > count[best]) {
+		if best < 0 || count[r] > count[best] || (count[r] == count[best] && support[r] > support[best]) {
 			best = r
 		}
 	}
@@ -109,7 +112,8 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		if m.radio > finest {
 			finest = m.radio
 		}
-		members[k] = *m // compact the cluster to the front
+		members[k], members[i] = members[i], members[k] // cluster to the front
+		in[k], in[i] = in[i], in[k]
 		k++
 	}
 	c := fromVec(x, y, z)
@@ -126,6 +130,14 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 	cover := rsum / wsum / math.Sqrt(float64(k))
 	acc := math.Max(spread, cover)
 	acc = math.Max(db.cfg.MinAccuracyM[finest], math.Min(db.cfg.MaxAccuracyM[finest], acc))
+	if k < n && 2*k <= n {
+		// No strict majority agrees: the fix is ambiguous, so its circle
+		// must cover every located cell's coverage, outliers included.
+		for i := k; i < n; i++ {
+			m := &members[i]
+			acc = math.Max(acc, EarthRadiusM*vecAngle(m, cx, cy, cz)+m.r)
+		}
+	}
 	return Position{LatLng: c, AccuracyM: acc, Method: MethodCells, Cells: k, Outliers: n - k}, nil
 }
 

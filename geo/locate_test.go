@@ -199,3 +199,31 @@ func nearestCells(recs []CellRecord, p LatLng, k int) []CellObservation {
 	}
 	return obs
 }
+
+func TestLocateOutlierAndAmbiguity(t *testing.T) {
+	munich := LatLng{48.137154, 11.576124}
+	ids := []CellID{{LTE, 262, 1, 1, 1}, {LTE, 262, 1, 1, 2}, {LTE, 262, 1, 1, 3}, {LTE, 262, 1, 9, 4}}
+	db := mustDB(t, []CellRecord{
+		{ID: ids[0], Location: dest(berlin, 0, 500), RangeM: 1000, Samples: 5},
+		{ID: ids[1], Location: dest(berlin, 120, 500), RangeM: 1000, Samples: 5},
+		{ID: ids[2], Location: dest(berlin, 240, 500), RangeM: 1000, Samples: 5},
+		{ID: ids[3], Location: munich, RangeM: 1000, Samples: 1000}, // mislocated, heavily sampled
+	})
+	ctx := context.Background()
+	// Three agreeing cells outvote one much stronger, well-sampled outlier.
+	p, err := db.Locate(ctx, []CellObservation{{CellID: ids[3], SignalDBm: -50}, {CellID: ids[0], SignalDBm: -105}, {CellID: ids[1], SignalDBm: -105}, {CellID: ids[2], SignalDBm: -105}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Haversine(p.LatLng, berlin); d > 300 || p.Outliers != 1 || p.Cells != 3 || p.AccuracyM > 2000 {
+		t.Errorf("outlier not rejected: %+v (%.0f m from Berlin)", p, d)
+	}
+	// One against one: ambiguous, so the 95 % circle covers both cells.
+	p, err = db.Locate(ctx, []CellObservation{{CellID: ids[3], SignalDBm: -60}, {CellID: ids[0], SignalDBm: -100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Haversine(p.LatLng, berlin) > p.AccuracyM || Haversine(p.LatLng, munich) > p.AccuracyM {
+		t.Errorf("ambiguous fix %+v does not cover both candidate cells", p)
+	}
+}

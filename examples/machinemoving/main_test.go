@@ -1,0 +1,32 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+func TestRunSmall(t *testing.T) {
+	var out bytes.Buffer
+	cfg := config{Seed: 3, Terminals: 60, MovedFrac: 0.2, Reports: 6, GSMOnly: 0.3, BadCells: 0, RegionKM: 30, OutDir: t.TempDir(), WritePlots: true}
+	if err := run(context.Background(), cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`precision ([0-9.]+)  recall ([0-9.]+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no precision/recall in output:\n%s", out.String())
+	}
+	p, _ := strconv.ParseFloat(m[1], 64)
+	r, _ := strconv.ParseFloat(m[2], 64)
+	if p < 0.7 || r < 0.7 {
+		t.Errorf("precision %.2f recall %.2f:\n%s", p, r, out.String())
+	}
+	if !bytes.Contains(out.Bytes(), []byte("plot: ")) {
+		t.Errorf("no plot written:\n%s", out.String())
+	}
+	if err := run(context.Background(), config{Terminals: 0, Reports: 1, RegionKM: 30}, &out); err == nil {
+		t.Error("bad config accepted")
+	}
+}
