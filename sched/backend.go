@@ -42,7 +42,8 @@ type MemConfig struct {
 	// Kind is the kind the backend runs; required.
 	Kind Kind
 	// Overhead is added to every allocation (a VM's emulator threads and
-	// page tables, a container runtime's shim).
+	// page tables, a container runtime's shim): the allocation is the
+	// request plus Overhead plus OverheadFraction of the request.
 	Overhead Resources
 	// OverheadFraction adds this fraction of the requested memory and CPU
 	// to every allocation (0.05 adds 5 %).
@@ -142,7 +143,7 @@ func (m *MemBackend) consume(p Placement) Resources {
 	if m.cfg.Consume != nil {
 		return m.cfg.Consume(p)
 	}
-	r := p.Claim.Add(m.cfg.Overhead)
+	r := p.Request.Resources.Add(m.cfg.Overhead)
 	if f := m.cfg.OverheadFraction; f > 0 {
 		r.MilliCPU += int64(math.Ceil(float64(p.Request.Resources.MilliCPU) * f))
 		r.MemoryBytes += int64(math.Ceil(float64(p.Request.Resources.MemoryBytes) * f))

@@ -46,9 +46,6 @@ func BenchmarkCreate5000(b *testing.B) {
 	const nodes, window = 5000, 20000
 	uSampled, _ := fillUntilFailure(b, SampleLog2, nodes, 7)
 	uFull, _ := fillUntilFailure(b, SampleFull, nodes, 7)
-	b.ReportMetric(uSampled*100, "util%")
-	b.ReportMetric(uFull*100, "fullscan-util%")
-	b.ReportMetric(100*(uFull-uSampled)/uFull, "quality-gap%")
 
 	c, _, _ := newTestCoordinator(b, Config{}, MemConfig{}, MemConfig{})
 	addNodes(b, c, nodes, benchNode)
@@ -72,6 +69,12 @@ func BenchmarkCreate5000(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "placements/s")
+	b.ReportMetric(uSampled*100, "util%")
+	b.ReportMetric(uFull*100, "fullscan-util%")
+	b.ReportMetric(100*(uFull-uSampled)/uFull, "quality-gap%")
+	if err := c.Audit(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkCreateParallel5000 runs the same steady-state load from
@@ -102,4 +105,43 @@ func BenchmarkCreateParallel5000(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "placements/s")
+}
+
+// BenchmarkDecide5000 measures one placement decision (sampling and
+// scoring) on a half-full 5 000-node cluster, without committing it.
+func BenchmarkDecide5000(b *testing.B) {
+	c, _, _ := newTestCoordinator(b, Config{}, MemConfig{}, MemConfig{})
+	addNodes(b, c, 5000, benchNode)
+	rng := rand.New(rand.NewPCG(4, 5))
+	ctx := context.Background()
+	for i := range 20000 {
+		if _, err := c.Create(ctx, workloadMix(rng, fmt.Sprint("f", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := workloadMix(rng, "probe")
+	var buf [8]candidate
+	b.ReportAllocs()
+	for b.Loop() {
+		c.mu.RLock()
+		top := c.decide(&r, r.Resources, nil, buf[:0])
+		c.mu.RUnlock()
+		if len(top) == 0 {
+			b.Fatal("no candidate")
+		}
+	}
+}
+
+// BenchmarkExplain1000 measures a full explanation over 1 000 nodes.
+func BenchmarkExplain1000(b *testing.B) {
+	c, _, _ := newTestCoordinator(b, Config{}, MemConfig{}, MemConfig{})
+	addNodes(b, c, 1000, benchNode)
+	r := Request{ID: "probe", Kind: VM, Resources: Resources{MilliCPU: 1000, MemoryBytes: gib},
+		NodeSelector: map[string]string{"zone": "z1"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Explain(r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -83,7 +83,7 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 	cr := &lockedRand{r: rand.New(rand.NewPCG(99, 1))}
 	consume := func(over float64) func(Placement) Resources {
 		return func(p Placement) Resources {
-			r := p.Claim
+			r := p.Request.Resources
 			switch f := cr.float(); {
 			case f < over: // over-consumption, up to +50 % memory and CPU
 				r.MemoryBytes += int64(float64(r.MemoryBytes) * cr.float() * 0.5)
