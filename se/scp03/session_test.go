@@ -627,6 +627,22 @@ func TestCardOptionsAndCounter(t *testing.T) {
 	if r, err := c.InitializeUpdate(iu); !errors.Is(err, ErrSequenceCounter) || r.SW != 0x6985 {
 		t.Fatalf("exhausted counter: %v %v", r, err)
 	}
+
+	// Close zeroes the card's session keys and ends the channel.
+	p := openPeers(t, keys, LevelAll, true, false, 0)
+	sENC := p.card.core.sENC
+	if bytes.Equal(sENC, make([]byte, 16)) {
+		t.Fatal("session key is zero before Close")
+	}
+	p.card.Close()
+	if !bytes.Equal(sENC, make([]byte, 16)) || p.card.Open() {
+		t.Fatal("card Close did not zero S-ENC")
+	}
+	if _, err := p.card.Wrap(apdu.Response{SW: 0x9000}); !errors.Is(err, ErrSessionClosed) {
+		t.Fatalf("Wrap after Close: %v", err)
+	}
+	p.host.Close()
+	p.host.Close() // idempotent
 }
 
 func TestOpenOverTransport(t *testing.T) {
@@ -758,5 +774,35 @@ func TestMisc(t *testing.T) {
 	m.Zero()
 	if tag := m.MAC([]byte("x")); tag != [16]byte{} {
 		t.Fatal("zeroed CMAC still computes tags")
+	}
+}
+
+// TestConcurrentUse exercises the session locks under -race: concurrent
+// Wrap, Info, Level and Close must not race or panic.
+func TestConcurrentUse(t *testing.T) {
+	p := openPeers(t, testKeys(16, 0x30), LevelAll, false, false, 0)
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 50 {
+				if g == 3 && i == 25 {
+					p.host.Close()
+					p.card.Close()
+				}
+				_, _ = p.host.Wrap(apdu.Command{CLA: 0x80, INS: byte(i), Data: []byte{byte(g)}})
+				_ = p.host.Info()
+				_ = p.host.Level()
+				_ = p.card.SequenceCounter()
+				_ = p.card.Open()
+				_, _ = p.card.Wrap(apdu.Response{SW: 0x9000})
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if _, err := p.host.Wrap(apdu.Command{CLA: 0x80}); !errors.Is(err, ErrSessionClosed) {
+		t.Fatalf("after concurrent Close: %v", err)
 	}
 }
