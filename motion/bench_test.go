@@ -1,6 +1,7 @@
 package motion
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -40,6 +41,79 @@ func BenchmarkExtract(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := e.ExtractInto(&f, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExtractJittered is Extract on a window whose timestamps jitter by
+// ±20 % of the period, as real phones deliver them.
+func BenchmarkExtractJittered(b *testing.B) {
+	e, err := NewExtractor(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := benchWindow()
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 1; i < len(w); i++ {
+		w[i].T += time.Duration((r.Float64() - 0.5) * 8e6)
+	}
+	var f Features
+	if err := e.ExtractInto(&f, w); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.ExtractInto(&f, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClassify is the public Classify, including its result map.
+func BenchmarkClassify(b *testing.B) {
+	m, err := DefaultModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Extract(benchWindow(), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = m.Classify(f)
+	}
+}
+
+// BenchmarkClassifyInto is the allocation-free form.
+func BenchmarkClassifyInto(b *testing.B) {
+	m, err := DefaultModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Extract(benchWindow(), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	probs := make([]float64, len(m.Labels()))
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ClassifyInto(&f, probs)
+	}
+}
+
+// BenchmarkAssessorScore is the whole path from samples to risk.Signal.
+func BenchmarkAssessorScore(b *testing.B) {
+	a := &Assessor{}
+	w := benchWindow()
+	ctx := context.Background()
+	if _, err := a.Score(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Score(ctx, w); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,149 @@
+package motion_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/payedge/payedge/motion"
+	"github.com/payedge/payedge/motion/sim"
+	"github.com/payedge/payedge/risk"
+)
+
+func simWindow(t testing.TB, class string, seed uint64) []motion.Sample {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	s := sim.NewSubject("t", 0, rng)
+	w, err := sim.Generator{}.Window(&s, class, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func codes(s risk.Signal) []string {
+	var c []string
+	for _, r := range s.Reasons {
+		c = append(c, r.Code)
+	}
+	return c
+}
+
+func TestAssessorClasses(t *testing.T) {
+	var a motion.Assessor
+	var scorer risk.Scorer[[]motion.Sample] = &a
+	ctx := context.Background()
+	for _, tc := range []struct {
+		class     string
+		lo, hi    float64
+		reason    string
+		hasReason bool
+	}{
+		{sim.Counter, 0.9, 1, "", false},
+		{sim.Handheld, 0.9, 1, "", false},
+		{sim.Walking, 0.5, 0.7, motion.ReasonWalking, true},
+		{sim.Vehicle, 0.1, 0.3, motion.ReasonVehicle, true},
+	} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			s, err := scorer.Score(ctx, simWindow(t, tc.class, seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Source != motion.Source || s.Confidence < tc.lo || s.Confidence > tc.hi {
+				t.Errorf("%s: confidence %.3f not in [%v, %v]", tc.class, s.Confidence, tc.lo, tc.hi)
+			}
+			if c := codes(s); tc.hasReason != slices.Contains(c, tc.reason) || (!tc.hasReason && len(c) > 0) {
+				t.Errorf("%s: reasons %v", tc.class, s.Reasons)
+			}
+		}
+	}
+}
+
+func TestAssessorInsufficientAndCorrupt(t *testing.T) {
+	a := &motion.Assessor{InsufficientConfidence: 0.4}
+	ctx := context.Background()
+	w := simWindow(t, sim.Counter, 9)
+	for name, in := range map[string][]motion.Sample{"empty": nil, "one": w[:1], "short": w[:40]} {
+		s, err := a.Score(ctx, in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s.Confidence != 0.4 || !slices.Equal(codes(s), []string{motion.ReasonInsufficientData}) {
+			t.Fatalf("%s: %+v", name, s)
+		}
+	}
+	bad := slices.Clone(w)
+	bad[10].Accel[0] = math.NaN()
+	if _, err := a.Score(ctx, bad); !errors.Is(err, motion.ErrNonFinite) {
+		t.Fatalf("NaN: %v", err)
+	}
+	bad = slices.Clone(w)
+	bad[10].Accel[2] = 20 * motion.StandardGravity
+	if _, err := a.Assess(ctx, bad); !errors.Is(err, motion.ErrAbsurdMagnitude) {
+		t.Fatalf("20 g: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := a.Score(cctx, w); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+func TestAssessorPlausibilityConfig(t *testing.T) {
+	ctx := context.Background()
+	w := simWindow(t, sim.Vehicle, 4)
+	strict := &motion.Assessor{Plausibility: map[string]float64{"vehicle": 0.01, "counter": 1, "handheld": 1, "walking": 1}}
+	lenient := &motion.Assessor{Plausibility: map[string]float64{"vehicle": 0.9, "counter": 1, "handheld": 1, "walking": 1}}
+	s1, err1 := strict.Score(ctx, w)
+	s2, err2 := lenient.Score(ctx, w)
+	if err1 != nil || err2 != nil || !(s1.Confidence < 0.1 && s2.Confidence > 0.85) {
+		t.Fatalf("strict %.3f lenient %.3f (%v %v)", s1.Confidence, s2.Confidence, err1, err2)
+	}
+	// Classes missing from the map use UnknownPlausibility.
+	partial := &motion.Assessor{Plausibility: map[string]float64{}, UnknownPlausibility: 0.3}
+	if s, _ := partial.Score(ctx, w); math.Abs(s.Confidence-0.3) > 1e-9 {
+		t.Fatalf("unknown plausibility: %.4f", s.Confidence)
+	}
+	for _, a := range []*motion.Assessor{
+		{Plausibility: map[string]float64{"vehicle": 1.5}},
+		{UnknownPlausibility: -1},
+		{ReasonThreshold: math.NaN()},
+		{Window: motion.Config{MaxAccel: -1}},
+	} {
+		if _, err := a.Score(ctx, w); !errors.Is(err, motion.ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", a, err)
+		}
+	}
+}
+
+func TestAssessorConcurrent(t *testing.T) {
+	a := &motion.Assessor{}
+	ctx := context.Background()
+	wins := [][]motion.Sample{simWindow(t, sim.Counter, 1), simWindow(t, sim.Walking, 2), simWindow(t, sim.Vehicle, 3)}
+	want := make([]float64, len(wins))
+	for i, w := range wins {
+		s, err := a.Score(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = s.Confidence
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range 20 {
+				i := (g + k) % len(wins)
+				s, err := a.Score(ctx, wins[i])
+				if err != nil || s.Confidence != want[i] {
+					t.Errorf("goroutine %d: %v %v", g, s.Confidence, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
