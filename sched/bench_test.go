@@ -14,7 +14,16 @@ var benchNode = Resources{MilliCPU: 16000, MemoryBytes: 64 * gib, DiskBytes: 100
 // fails to fit and returns the cluster utilisation at that moment: the
 // mean of the CPU and memory fractions of allocatable capacity in use.
 func fillUntilFailure(b testing.TB, sampling Sampling, nodes int, seed uint64) (util float64, placed int) {
-	c, _, _ := newTestCoordinator(b, Config{Sampling: sampling, Rand: rand.NewPCG(seed, 1)}, MemConfig{}, MemConfig{})
+	return fill(b, Config{Sampling: sampling, Rand: rand.NewPCG(seed, 1)}, nodes, seed)
+}
+
+func fillSpread(b testing.TB, nodes int, seed uint64) float64 {
+	u, _ := fill(b, Config{Weights: Weights{Spread: 1}, Rand: rand.NewPCG(seed, 1)}, nodes, seed)
+	return u
+}
+
+func fill(b testing.TB, cfg Config, nodes int, seed uint64) (util float64, placed int) {
+	c, _, _ := newTestCoordinator(b, cfg, MemConfig{}, MemConfig{})
 	addNodes(b, c, nodes, benchNode)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	ctx := context.Background()

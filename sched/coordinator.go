@@ -116,7 +116,7 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 			return nil, fmt.Errorf("%w: two backends for kind %s", ErrInvalidConfig, k)
 		}
 		c.backends[k] = b
-		c.outboxes = append(c.outboxes, &outbox{target: b})
+		c.outboxes = append(c.outboxes, &outbox{target: b, kind: k})
 	}
 	return c, nil
 }
@@ -433,7 +433,7 @@ func (c *Coordinator) commitChange(op ChangeOp, id string, w *workload) {
 	ch := Change{Seq: c.seq, Op: op, Time: c.cfg.Now(),
 		Allocation: Allocation{ID: id, Kind: w.req.Kind, Node: w.node.spec.Name, NUMACell: w.cell, Resources: w.res}}
 	for _, ob := range c.outboxes {
-		if ob.target.Kind() != w.req.Kind {
+		if ob.kind != w.req.Kind {
 			ob.push(ch)
 		}
 	}
@@ -983,6 +983,7 @@ func (c *Coordinator) Explain(r Request) ([]NodeVerdict, error) {
 // delete before the create it undoes.
 type outbox struct {
 	target     SchedulerBackend
+	kind       Kind
 	mu         sync.Mutex
 	q          []Change
 	head       int
@@ -1026,7 +1027,7 @@ func (c *Coordinator) drain(ctx context.Context, ob *outbox) error {
 			ob.delivering = false
 			ob.mu.Unlock()
 			c.st.notifyFailures.Add(1)
-			ne := &NotifyError{Target: ob.target.Kind(), Change: ch, Err: err}
+			ne := &NotifyError{Target: ob.kind, Change: ch, Err: err}
 			if c.cfg.OnNotifyError != nil {
 				c.cfg.OnNotifyError(ne)
 			}
