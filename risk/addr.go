@@ -128,7 +128,7 @@ func (a Addr) firstOctet() byte { return byte(a >> 40) }
 
 // LocallyAdministered reports whether the IEEE 802 U/L bit (bit 1 of the
 // first octet) is set: the address was assigned locally, as randomised WiFi
-// MACs are, rather than from an OUI (IEEE Std 802-2014 §8.2).
+// MACs are, rather than from an OUI (IEEE Std 802-2014, clause 8).
 func (a Addr) LocallyAdministered() bool { return a.firstOctet()&0x02 != 0 }
 
 // Group reports whether the IEEE 802 I/G bit (bit 0 of the first octet) is

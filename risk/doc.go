@@ -56,7 +56,7 @@
 //     per-payment no-PIN limit (CNY 1,000 at the time of writing) with
 //     issuer-configured cumulative caps. See [QuickPassPolicy].
 //   - ISO 4217 currency codes and minor units. See [CurrencyExponent].
-//   - IEEE Std 802-2014 §8.2: the U/L bit (0x02 of the first octet) marks
+//   - IEEE Std 802-2014, clause 8 (MAC addresses): the U/L bit (0x02 of the first octet) marks
 //     locally administered addresses, which randomised WiFi MACs use; the
 //     I/G bit (0x01) marks group addresses, never a BSSID. See [Addr].
 //   - Bluetooth Core Specification v5.4, Vol 6, Part B §1.3: LE random

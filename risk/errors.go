@@ -10,8 +10,8 @@ import (
 var (
 	// ErrConfidence reports a confidence or prior that is NaN or outside [0, 1].
 	ErrConfidence = errors.New("risk: confidence must be a number in [0, 1]")
-	// ErrWeight reports a fusion weight that is negative, NaN or infinite.
-	ErrWeight = errors.New("risk: fusion weight must be finite and non-negative")
+	// ErrWeight reports a fusion weight that is NaN or outside [0, MaxWeight].
+	ErrWeight = errors.New("risk: fusion weight must be in [0, MaxWeight]")
 	// ErrConfig reports an invalid configuration value.
 	ErrConfig = errors.New("risk: invalid configuration")
 	// ErrAmount reports a negative or overflowing amount.

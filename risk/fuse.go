@@ -12,6 +12,10 @@ import (
 // (a likelihood ratio of 999:1) and none can force certainty.
 const DefaultEpsilon = 1e-3
 
+// MaxWeight bounds a fusion weight, so that no configuration can overflow
+// the log-odds sum.
+const MaxWeight = 1000
+
 // FuseConfig configures a Fuser. The zero value fuses every source with
 // weight 1 and clamps with DefaultEpsilon.
 type FuseConfig struct {
@@ -19,7 +23,7 @@ type FuseConfig struct {
 	// Signal.Source. Sources not listed weigh 1. Use weights below 1 for
 	// sources whose evidence is correlated (for example two cameras
 	// looking at the same counter: 0.5 each), 0 to ignore a source.
-	// Weights must be finite and non-negative.
+	// Weights must lie in [0, MaxWeight].
 	Weights map[string]float64
 	// Epsilon clamps confidences and the prior to [Epsilon, 1-Epsilon].
 	// Zero selects DefaultEpsilon. A host that wants a single signal to be
@@ -34,7 +38,7 @@ func (c FuseConfig) Validate() error {
 		return fmt.Errorf("%w: FuseConfig.Epsilon %v not in [1e-15, 0.5)", ErrConfig, c.Epsilon)
 	}
 	for src, w := range c.Weights {
-		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+		if math.IsNaN(w) || w < 0 || w > MaxWeight {
 			return fmt.Errorf("%w: source %q weight %v", ErrWeight, truncate(src, 64), w)
 		}
 	}
@@ -77,7 +81,8 @@ var defaultFuser = Fuser{eps: DefaultEpsilon}
 
 // Fuse combines signals around prior with weight 1 for every source and the
 // default clamp (see Fuser). A signal that is absent contributes nothing, and
-// the result does not depend on the order of signals. Out-of-range values are
+// the result does not depend on the order of signals (up to floating-point
+// rounding). Out-of-range values are
 // clamped; if prior or any confidence is NaN, Fuse returns NaN, which
 // Policy.Decide rejects — use Fuser.Explain to obtain a descriptive error
 // instead. Fuse does not allocate.

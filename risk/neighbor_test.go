@@ -59,6 +59,11 @@ func TestNeighborScenarios(t *testing.T) {
 	pol := risk.PSD2Policy()
 	passwordless := risk.Transaction{Amount: eur(80_00)}
 
+	ev, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: s.scan(1, 0, 0)})
+	if err != nil || !ev.Has(risk.CodeNeighborsMatch) || ev.Has(risk.CodeNeighborsFewKnown) || ev.Has("nope") ||
+		ev.Matched != 12 || ev.Expected != 12 || ev.Unknown != 0 || ev.Recall < 0.999 {
+		t.Errorf("Evaluate: %+v %v", ev, err)
+	}
 	genuine := score(s.scan(0.85, 4, 3))
 	if genuine.Confidence < pol.PasswordlessConfidence || !hasCode(genuine, risk.CodeNeighborsMatch) {
 		t.Errorf("genuine: %+v", genuine)
