@@ -71,6 +71,7 @@ type RequestError struct {
 	Err   error // ErrInvalidRequest, ErrInvalidResources, ErrUnknownKind, ErrNoBackend, ErrDuplicateID
 }
 
+// Error formats the error with its detail.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("request %q: %s: %v", e.ID, e.Field, e.Err)
 }
@@ -99,6 +100,7 @@ type PlacementError struct {
 	Err      error // ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend, ErrBackendTimeout, ErrBadAllocation
 }
 
+// Error formats the error with its detail.
 func (e *PlacementError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "place %q: %v", e.ID, e.Err)
@@ -139,6 +141,7 @@ type BackendError struct {
 	Err  error
 }
 
+// Error formats the error with its detail.
 func (e *BackendError) Error() string {
 	return fmt.Sprintf("%s backend %s %q on %q: %v", e.Kind, e.Op, e.ID, e.Node, e.Err)
 }
@@ -157,6 +160,7 @@ type NotifyError struct {
 	Err    error
 }
 
+// Error formats the error with its detail.
 func (e *NotifyError) Error() string {
 	return fmt.Sprintf("notify %s of change %d (%s %q): %v", e.Target, e.Change.Seq, e.Change.Op, e.Change.Allocation.ID, e.Err)
 }
@@ -174,6 +178,7 @@ type NodeError struct {
 	Err       error
 }
 
+// Error formats the error with its detail.
 func (e *NodeError) Error() string {
 	if e.Workloads > 0 {
 		return fmt.Sprintf("node %q: %v (%d workloads)", e.Node, e.Err, e.Workloads)
