@@ -64,3 +64,27 @@ func FuzzParseCellRow(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoadCSV feeds whole files: the loader must never panic, must return
+// only LineError or nil, and its counts must add up.
+func FuzzLoadCSV(f *testing.F) {
+	f.Add([]byte(openCelliDSample))
+	f.Add([]byte("GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0\r\nGSM,262,2,801,1795,0,13.28,52.52,5716,19,1,1,1,0"))
+	f.Add([]byte("\xef\xbb\xbfradio,mcc\n\n\nLTE,1,1,1,1,,1,1,,,,,,\nWIMAX,1"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 1<<16 {
+			t.Skip()
+		}
+		db, st, err := LoadCSV(context.Background(), bytes.NewReader(in), LoadOptions{MaxLineBytes: 200})
+		if err != nil {
+			var le *LineError
+			if !errors.As(err, &le) || le.Line < 1 || le.Line > st.Lines {
+				t.Fatalf("unexpected error %T %v (stats %+v)", err, err, st)
+			}
+			return
+		}
+		if st.Rows != st.Kept+st.SkippedTotal() || db.Len() != st.Kept {
+			t.Fatalf("counts do not add up: %+v, len %d", st, db.Len())
+		}
+	})
+}
