@@ -383,3 +383,13 @@ func (s *CardSession) stateErr() error {
 	}
 	return fmt.Errorf("%w: channel not open", ErrState)
 }
+
+// String describes the session without key material.
+func (s *CardSession) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("scp03.CardSession{KVN: %02X, i: %02X, level: %v, open: %v}", s.keys.KeyVersion(), s.param, s.core.level, s.state == stateOpen)
+}
+
+// GoString describes the session without key material.
+func (s *CardSession) GoString() string { return s.String() }

@@ -187,3 +187,9 @@ func (zeroBlock) Encrypt(dst, src []byte) {
 func (zeroBlock) Decrypt(dst, src []byte) {
 	clear(dst[:16])
 }
+
+// String does not print the subkeys.
+func (m *CMAC) String() string { return "scp03.CMAC{AES}" }
+
+// GoString does not print the subkeys.
+func (m *CMAC) GoString() string { return m.String() }

@@ -396,3 +396,13 @@ func Open(ctx context.Context, tx apdu.TransmitFunc, keys KeyProvider, level Sec
 	}
 	return h, nil
 }
+
+// String describes the session without key material.
+func (h *HostSession) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return fmt.Sprintf("scp03.HostSession{KVN: %02X, S%d, level: %v, open: %v}", h.info.KeyVersion, h.core.macLen, h.core.level, h.state == stateOpen)
+}
+
+// GoString describes the session without key material.
+func (h *HostSession) GoString() string { return h.String() }

@@ -752,6 +752,20 @@ func TestMisc(t *testing.T) {
 	if s := fmt.Sprintf("%v %#v %+v", k, k, k); bytes.Contains([]byte(s), []byte("40")) && !bytes.Contains([]byte(s), []byte("KVN: 30")) {
 		t.Fatalf("keys printed: %s", s)
 	}
+	p := openPeers(t, k, LevelAll, false, false, 0)
+	for _, v := range []any{p.host, p.card, p.host.core.cmac} {
+		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+			s := fmt.Sprintf(f, v)
+			for _, key := range [][]byte{p.host.core.sENC, p.host.core.sMAC, p.host.core.cmac.k1[:]} {
+				if bytes.Contains([]byte(s), []byte(fmt.Sprintf("%x", key))) || bytes.Contains([]byte(s), []byte(fmt.Sprint(key))) {
+					t.Fatalf("%s of %T prints key material: %s", f, v, s)
+				}
+			}
+		}
+	}
+	if got := fmt.Sprint(p.host); got != "scp03.HostSession{KVN: 30, S8, level: C-MAC|C-DEC|R-MAC|R-ENC, open: true}" {
+		t.Fatalf("HostSession.String = %q", got)
+	}
 	if got := fmt.Sprint(k); got != "scp03.StaticKeys{KVN: 30, AES-128}" {
 		t.Fatalf("String = %q", got)
 	}
