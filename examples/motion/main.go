@@ -1,0 +1,355 @@
+// Command motion tells the motion story: a payment terminal's accelerometer
+// and gyroscope say whether it lies on a counter, is held by a cashier, is
+// carried by a walking person or rides in a vehicle.
+//
+// The program generates seeded synthetic subjects with package motion/sim,
+// trains a classifier with leave-subjects-out cross-validation (every
+// person's windows stay on one side of each split), prints the pooled
+// confusion matrix, per-class precision and recall and the expected
+// calibration error, contrasts it with a split that mixes subjects, checks
+// the embedded default model on fresh subjects, scores one payment per class
+// with the Assessor, and plots each class's signals and spectrum (PNG).
+//
+//	go run ./examples/motion -subjects 24 -windows 6 -folds 4 -out out
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/payedge/payedge/motion"
+	"github.com/payedge/payedge/motion/sim"
+)
+
+type config struct {
+	Seed       uint64
+	Subjects   int     // training subjects
+	Windows    int     // windows per subject and class
+	Folds      int     // leave-subjects-out folds
+	Fresh      int     // fresh subjects for the default model check
+	Gyroless   float64 // share of devices without a gyroscope
+	OutDir     string
+	WritePlots bool
+}
+
+func main() {
+	var cfg config
+	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	flag.IntVar(&cfg.Subjects, "subjects", 24, "simulated subjects (people with their devices)")
+	flag.IntVar(&cfg.Windows, "windows", 6, "windows per subject and class")
+	flag.IntVar(&cfg.Folds, "folds", 4, "leave-subjects-out cross-validation folds")
+	flag.IntVar(&cfg.Fresh, "fresh", 20, "fresh subjects for checking the embedded default model")
+	flag.Float64Var(&cfg.Gyroless, "gyroless", 0.15, "share of devices without a gyroscope")
+	flag.StringVar(&cfg.OutDir, "out", "out", "directory for PNG plots")
+	flag.Parse()
+	cfg.WritePlots = true
+	if err := run(context.Background(), cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "motion:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, w io.Writer) error {
+	if cfg.Subjects < 2 || cfg.Windows < 1 || cfg.Folds < 2 || cfg.Folds > cfg.Subjects || cfg.Fresh < 1 {
+		return fmt.Errorf("need ≥ 2 subjects, ≥ 1 window, 2 ≤ folds ≤ subjects, ≥ 1 fresh subject (got %+v)", cfg)
+	}
+	gyroMissing := cfg.Gyroless
+	if gyroMissing == 0 {
+		gyroMissing = -1 // sim: negative means none
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d6f74696f6e))
+	start := time.Now()
+	ws, err := sim.Dataset(sim.DatasetConfig{Subjects: cfg.Subjects, WindowsPerClass: cfg.Windows, GyroMissing: gyroMissing, IDPrefix: "p"}, rng)
+	if err != nil {
+		return err
+	}
+	ex, err := sim.Examples(ws, motion.Config{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Generated %d windows of 2.56 s (%d subjects × 4 classes × %d) and extracted %d features each in %v.\n",
+		len(ex), cfg.Subjects, cfg.Windows, motion.NumFeatures, time.Since(start).Round(time.Millisecond))
+
+	// Leave-subjects-out cross-validation: pool the held-out predictions.
+	folds, err := motion.SubjectFolds(ex, cfg.Folds, rng)
+	if err != nil {
+		return err
+	}
+	var pooled []motion.Example
+	var models []*motion.Model
+	for _, held := range folds {
+		train, test := motion.LeaveSubjectsOut(ex, held)
+		m, err := motion.Train(train, motion.TrainConfig{})
+		if err != nil {
+			return err
+		}
+		models = append(models, m)
+		pooled = append(pooled, test...)
+	}
+	// Evaluate each fold's model on its own held-out subjects, then merge.
+	ev, err := pooledEvaluation(ex, folds, models)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nLeave-subjects-out, %d folds (each person's windows only ever in the test fold):\n%s", cfg.Folds, ev)
+	for _, c := range ev.PerClass {
+		fmt.Fprintf(w, "  %-9s precision %.3f  recall %.3f  F1 %.3f  (n=%d)\n", c.Label, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	fmt.Fprintf(w, "Expected calibration error %.4f: when the model says p, it is right about p of the time.\n", ev.ECE)
+
+	// The same model size on a split that mixes subjects (windows shuffled).
+	mixed := append([]motion.Example(nil), ex...)
+	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
+	cut := len(mixed) * (cfg.Folds - 1) / cfg.Folds
+	mm, err := motion.Train(mixed[:cut], motion.TrainConfig{})
+	if err != nil {
+		return err
+	}
+	mev, err := motion.Evaluate(mm, mixed[cut:])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Mixed split (same people in train and test): accuracy %.4f vs %.4f leave-subjects-out.\n", mev.Accuracy, ev.Accuracy)
+	fmt.Fprintln(w, "  On real HAR data the mixed split overstates accuracy by 20–30 points; the simulator's")
+	fmt.Fprintln(w, "  subjects differ less than real people, so the gap here is small.")
+
+	// Devices without a gyroscope.
+	var noGyro []motion.Example
+	for _, e := range pooled {
+		if v, _ := e.Features.Get("has_gyro"); v == 0 {
+			noGyro = append(noGyro, e)
+		}
+	}
+	if len(noGyro) > 0 {
+		ng, err := pooledEvaluation(noGyro, folds, models)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Accelerometer-only devices (%d windows): accuracy %.4f.\n", ng.N, ng.Accuracy)
+	}
+
+	// The embedded default model on fresh subjects.
+	def, err := motion.DefaultModel()
+	if err != nil {
+		return err
+	}
+	fws, err := sim.Dataset(sim.DatasetConfig{Subjects: cfg.Fresh, WindowsPerClass: 4, IDPrefix: "fresh"}, rand.New(rand.NewPCG(cfg.Seed, 0xf7e5)))
+	if err != nil {
+		return err
+	}
+	fex, err := sim.Examples(fws, motion.Config{})
+	if err != nil {
+		return err
+	}
+	dev, err := motion.Evaluate(def, fex)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nEmbedded default model on %d fresh subjects (%d windows): accuracy %.4f, macro-F1 %.4f, ECE %.4f.\n",
+		cfg.Fresh, dev.N, dev.Accuracy, dev.MacroF1, dev.ECE)
+
+	// One payment per class through the Assessor.
+	fmt.Fprintln(w, "\nOne payment per class through the Assessor (default model and plausibilities):")
+	var a motion.Assessor
+	examples := map[string][]motion.Sample{}
+	subj := sim.NewSubject("demo", 0, rng)
+	for _, class := range sim.Classes() {
+		s, err := sim.Generator{}.Window(&subj, class, rng)
+		if err != nil {
+			return err
+		}
+		examples[class] = s
+		sig, err := a.Score(ctx, s)
+		if err != nil {
+			return err
+		}
+		f, _ := motion.Extract(s, motion.Config{})
+		label, probs := def.Classify(f)
+		fmt.Fprintf(w, "  %-9s → %-9s P=%.3f  confidence %.3f", class, label, probs[label], sig.Confidence)
+		for _, r := range sig.Reasons {
+			fmt.Fprintf(w, "  [%s]", r.Code)
+		}
+		fmt.Fprintln(w)
+	}
+	short := examples[sim.Counter][:40]
+	sig, err := a.Score(ctx, short)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  0.8 s window → confidence %.2f [%s]\n", sig.Confidence, sig.Reasons[0].Code)
+
+	if cfg.WritePlots {
+		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			return err
+		}
+		for _, class := range sim.Classes() {
+			p := filepath.Join(cfg.OutDir, "signals_"+class+".png")
+			if err := plotSignals(p, class, examples[class]); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "plot: %s\n", p)
+		}
+		p := filepath.Join(cfg.OutDir, "spectrum.png")
+		if err := plotSpectra(p, examples); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "plot: %s\n", p)
+	}
+	return nil
+}
+
+// pooledEvaluation evaluates each fold's model on the examples of its
+// held-out subjects and sums the confusion matrices.
+func pooledEvaluation(ex []motion.Example, folds [][]string, models []*motion.Model) (motion.Evaluation, error) {
+	var pooled motion.Evaluation
+	var n int
+	var ece, logLoss float64
+	for i, held := range folds {
+		_, test := motion.LeaveSubjectsOut(ex, held)
+		if len(test) == 0 {
+			continue
+		}
+		ev, err := motion.Evaluate(models[i], test)
+		if err != nil {
+			return pooled, err
+		}
+		if pooled.Confusion == nil {
+			pooled = ev
+		} else {
+			for r := range ev.Confusion {
+				for c := range ev.Confusion[r] {
+					pooled.Confusion[r][c] += ev.Confusion[r][c]
+				}
+			}
+		}
+		n += ev.N
+		ece += ev.ECE * float64(ev.N)
+		logLoss += ev.LogLoss * float64(ev.N)
+	}
+	if n == 0 {
+		return pooled, fmt.Errorf("no held-out examples")
+	}
+	// Recompute the summary from the pooled confusion matrix.
+	k := len(pooled.Labels)
+	correct := 0
+	pooled.PerClass = pooled.PerClass[:0]
+	pooled.MacroF1 = 0
+	for c := range k {
+		correct += pooled.Confusion[c][c]
+		tp, fp, fn := pooled.Confusion[c][c], 0, 0
+		for o := range k {
+			if o != c {
+				fp += pooled.Confusion[o][c]
+				fn += pooled.Confusion[c][o]
+			}
+		}
+		cm := motion.ClassMetrics{Label: pooled.Labels[c], Support: tp + fn}
+		if tp+fp > 0 {
+			cm.Precision = float64(tp) / float64(tp+fp)
+		}
+		if tp+fn > 0 {
+			cm.Recall = float64(tp) / float64(tp+fn)
+		}
+		if cm.Precision+cm.Recall > 0 {
+			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
+		}
+		pooled.MacroF1 += cm.F1 / float64(k)
+		pooled.PerClass = append(pooled.PerClass, cm)
+	}
+	pooled.N = n
+	pooled.Accuracy = float64(correct) / float64(n)
+	pooled.ECE = ece / float64(n) // sample-weighted mean of per-fold ECE
+	pooled.LogLoss = logLoss / float64(n)
+	return pooled, nil
+}
+
+var palette = []color.Color{
+	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+}
+
+// plotSignals draws the three accelerometer axes and the gyroscope
+// magnitude (scaled ×10 to share the axis) of one window.
+func plotSignals(path, class string, s []motion.Sample) error {
+	p := plot.New()
+	p.Title.Text = "Window: " + class + " (accelerometer m/s², gyro magnitude ×10 rad/s)"
+	p.X.Label.Text = "time (s)"
+	p.Y.Label.Text = "m/s²"
+	p.Legend.Top = true
+	for k, name := range []string{"accel x", "accel y", "accel z", "|gyro| ×10"} {
+		pts := make(plotter.XYs, len(s))
+		for i, x := range s {
+			pts[i].X = x.T.Seconds()
+			if k < 3 {
+				pts[i].Y = x.Accel[k]
+			} else {
+				g := x.Gyro
+				pts[i].Y = 10 * math.Sqrt(g[0]*g[0]+g[1]*g[1]+g[2]*g[2])
+			}
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[k]
+		p.Add(l)
+		p.Legend.Add(name, l)
+	}
+	return p.Save(18*vg.Centimeter, 10*vg.Centimeter, path)
+}
+
+// plotSpectra draws each class's power spectrum of the acceleration
+// magnitude (resampled to 50 Hz, mean removed, Hann window), in dB.
+func plotSpectra(path string, ex map[string][]motion.Sample) error {
+	p := plot.New()
+	p.Title.Text = "Spectrum of |acceleration| per class"
+	p.X.Label.Text = "frequency (Hz)"
+	p.Y.Label.Text = "power (dB)"
+	p.Legend.Top = true
+	for k, class := range sim.Classes() {
+		r, err := motion.Resample(nil, ex[class], 50)
+		if err != nil {
+			return err
+		}
+		n := len(r)
+		x := make([]float64, n)
+		var mean float64
+		for i, s := range r {
+			a := s.Accel
+			x[i] = math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
+			mean += x[i] / float64(n)
+		}
+		for i := range x {
+			x[i] = (x[i] - mean) * (0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n)))
+		}
+		c := fourier.NewFFT(n).Coefficients(nil, x)
+		pts := make(plotter.XYs, 0, len(c)-1)
+		for i := 1; i < len(c); i++ {
+			pw := real(c[i])*real(c[i]) + imag(c[i])*imag(c[i])
+			pts = append(pts, plotter.XY{X: float64(i) * 50 / float64(n), Y: 10 * math.Log10(pw+1e-12)})
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[k]
+		p.Add(l)
+		p.Legend.Add(class, l)
+	}
+	return p.Save(18*vg.Centimeter, 10*vg.Centimeter, path)
+}
