@@ -334,13 +334,11 @@ func (db *CellDB) buildAreas(nAreas int) {
 			rsum += db.rangeOf(i, radio)
 		}
 		c := fromVec(x, y, z)
-		var ss float64
-		for i := lo; i < hi; i++ {
-			d := Haversine(c, db.pos(i))
-			ss += d * d
-		}
+		// Mean squared chord to the mean direction, in one pass:
+		// Σ|vᵢ − ĉ|² = 2n − 2|Σvᵢ| for unit vectors (chord ≈ arc here).
 		cnt := float64(hi - lo)
-		rad := 1.73*math.Sqrt(ss/cnt) + rsum/cnt
+		msq := math.Max(0, 2-2*math.Sqrt(x*x+y*y+z*z)/cnt)
+		rad := 1.73*EarthRadiusM*math.Sqrt(msq) + rsum/cnt
 		db.areaKey = append(db.areaKey, db.key[lo])
 		db.areaLat = append(db.areaLat, int32(math.Round(c.Lat*coordScale)))
 		db.areaLng = append(db.areaLng, int32(math.Round(c.Lng*coordScale)))
@@ -403,6 +401,9 @@ type LoadOptions struct {
 	// ProgressEvery lines (default 1<<20) and once at the end.
 	Progress      func(LoadStats)
 	ProgressEvery int
+	// SizeHint, if positive, is the expected number of rows; the loader
+	// preallocates for up to 64 M rows to avoid regrowing its buffer.
+	SizeHint int
 	// Config tunes the resulting CellDB.
 	Config DBConfig
 }
@@ -441,7 +442,7 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 		every = 1 << 20
 	}
 	br := bufio.NewReaderSize(r, max(64<<10, maxLine+2))
-	b := &builder{}
+	b := &builder{ents: make([]buildEnt, 0, min(max(opts.SizeHint, 0), 64<<20))}
 	for {
 		if st.Lines&4095 == 0 {
 			if err := ctx.Err(); err != nil {
