@@ -22,18 +22,21 @@
 // that every signal is a smooth function of time that can be sampled at any
 // instant:
 //
-//   - counter: building vibration of a few mm/s², occasional card taps
-//     (damped 15–25 Hz ringing, Gabor-like), device within 8° of level.
+//   - counter: building vibration of a few mm/s², occasional card taps and
+//     PIN-entry touches (damped 15–25 Hz ringing), device within 8° of level
+//     or on a stand at 10–35°, sometimes nudged.
 //   - handheld: physiological tremor at 8–12 Hz (Elble & Koller, Tremor,
-//     1990), postural sway below 1 Hz, occasional deliberate tilts.
+//     1990), postural sway below 1 Hz scaled by how steady the arm is,
+//     occasional deliberate tilts and weight shifts.
 //   - walking: gait at a per-person step frequency of 1.5–2.2 Hz (BenAbdelkader
 //     et al. 2002; Ji & Pachi 2005) with its second harmonic, the lateral sway
 //     at half the step frequency, heel-strike impacts and trunk rotation
-//     (Zijlstra & Hof, Gait & Posture, 2003).
+//     (Zijlstra & Hof, Gait & Posture, 2003), damped when carried in the hand.
 //   - vehicle: body bounce at 1–2 Hz and wheel-hop/road vibration at 8–20 Hz
 //     (ISO 8608 road profiles through a quarter-car model), an engine line at
 //     12–24 Hz, longitudinal acceleration and braking below 0.3 Hz, and turns
-//     with yaw rates to 0.3 rad/s and the matching lateral acceleration v·r.
+//     with yaw rates to 0.3 rad/s and the matching lateral acceleration v·r;
+//     road roughness from smooth to cobbled; sometimes held by a passenger.
 package sim
 
 import (
@@ -84,10 +87,10 @@ func NewSubject(id string, gyroMissing float64, rng *rand.Rand) Subject {
 	s := Subject{
 		ID:         id,
 		StepFreq:   u(1.5, 2.2),
-		StepAccel:  u(1.5, 4.0),
+		StepAccel:  u(1.0, 4.0),
 		TremorFreq: u(8, 12),
-		TremorAmp:  u(0.02, 0.08),
-		Sway:       u(0.01, 0.06),
+		TremorAmp:  u(0.005, 0.08),
+		Sway:       u(0.004, 0.06),
 		Rate:       [...]float64{50, 50, 50, 60, 100}[rng.IntN(5)],
 		Jitter:     u(0.005, 0.08),
 		HasGyro:    rng.Float64() >= gyroMissing,
@@ -206,7 +209,11 @@ func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sa
 	var sc scene
 	switch class {
 	case Counter:
-		sc.r0 = levelAttitude(rng, u(0, 8*math.Pi/180))
+		tilt := u(0, 8*math.Pi/180)
+		if rng.Float64() < 0.3 { // on a stand or leaning on the till
+			tilt = u(10, 35) * math.Pi / 180
+		}
+		sc.r0 = levelAttitude(rng, tilt)
 		for k := range 3 {
 			sc.acc[k] = band(rng, 6, 5, 25, u(0.001, 0.008))
 			sc.ang[k] = band(rng, 3, 5, 25, u(0.00002, 0.0001))
@@ -222,46 +229,65 @@ func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sa
 				sc.accEv[2] = append(sc.accEv[2], ringing{u(0, dur), u(0.1, 0.5), u(15, 25), u(0.01, 0.04)})
 			}
 		}
+		if rng.Float64() < 0.15 { // nudged or turned towards the customer
+			k := rng.IntN(3)
+			sc.angEv[k] = append(sc.angEv[k], ramp{u(-0.3, dur), u(0.3, 1), u(-0.15, 0.15)})
+			sc.accEv[0] = append(sc.accEv[0], bump{u(-0.3, dur), u(0.3, 1), u(-0.5, 0.5)})
+		}
 	case Handheld:
 		sc.r0 = heldAttitude(rng)
+		// Forearm resting on the counter or held free.
+		steady := u(0.3, 1.5)
 		for k := range 3 {
 			f := s.TremorFreq
 			sc.acc[k] = append(band(rng, 4, f-1, f+1, s.TremorAmp*u(0.6, 1.4)),
-				band(rng, 4, 0.2, 2, u(0.05, 0.3))...)
-			sc.ang[k] = append(band(rng, 3, f-1, f+1, u(0.0005, 0.002)),
-				band(rng, 4, 0.1, 1, s.Sway*u(0.5, 1.5))...)
+				band(rng, 4, 0.2, 2, steady*u(0.03, 0.25))...)
+			sc.ang[k] = append(band(rng, 3, f-1, f+1, steady*u(0.0003, 0.002)),
+				band(rng, 4, 0.1, 1, s.Sway*steady)...)
 		}
 		if rng.Float64() < 0.3 { // presenting the terminal to the customer
 			k := rng.IntN(2)
 			sc.angEv[k] = append(sc.angEv[k], ramp{u(-0.5, dur), u(0.5, 1.5), u(-0.7, 0.7)})
 		}
+		if rng.Float64() < 0.2 { // shifting weight from one foot to the other
+			sc.accEv[1] = append(sc.accEv[1], bump{u(-0.5, dur), u(0.6, 1.5), u(-0.6, 0.6)})
+			sc.accEv[2] = append(sc.accEv[2], bump{u(-0.5, dur), u(0.4, 1), u(-0.4, 0.4)})
+		}
 	case Walking:
 		sc.r0 = randomAttitude(rng)
 		f := s.StepFreq * u(0.95, 1.05)
-		av := s.StepAccel * u(0.6, 1.4)
+		// Carried in the hand (arm damps the bounce) or in a pocket or bag.
+		carry := u(0.6, 1.4)
+		if rng.Float64() < 0.4 {
+			carry = u(0.35, 0.7)
+		}
+		av := s.StepAccel * carry
 		ph := u(0, 2*math.Pi)
 		sc.acc[2] = process{{av, f, ph}, {av * u(0.2, 0.5), 2 * f, ph + u(0, 2*math.Pi)}}
-		sc.acc[2] = append(sc.acc[2], band(rng, 6, 3, 10, u(0.2, 0.5))...)
+		sc.acc[2] = append(sc.acc[2], band(rng, 6, 3, 10, u(0.1, 0.5))...)
 		sc.acc[0] = process{{av * u(0.4, 0.9), f, ph + u(1, 2)}, {av * u(0.1, 0.3), 2 * f, u(0, 2*math.Pi)}}
-		sc.acc[1] = process{{u(0.3, 0.8), f / 2, u(0, 2*math.Pi)}, {u(0.1, 0.4), 3 * f / 2, u(0, 2*math.Pi)}}
-		sc.ang[0] = process{{u(0.03, 0.12), f / 2, u(0, 2*math.Pi)}, {u(0.01, 0.05), f, u(0, 2*math.Pi)}}
-		sc.ang[1] = process{{u(0.03, 0.12), f, u(0, 2*math.Pi)}, {u(0.01, 0.04), f / 2, u(0, 2*math.Pi)}}
-		sc.ang[2] = process{{u(0.03, 0.09), f / 2, u(0, 2*math.Pi)}}
+		sc.acc[1] = process{{u(0.2, 0.8) * carry, f / 2, u(0, 2*math.Pi)}, {u(0.1, 0.4) * carry, 3 * f / 2, u(0, 2*math.Pi)}}
+		sc.ang[0] = process{{u(0.02, 0.12) * carry, f / 2, u(0, 2*math.Pi)}, {u(0.01, 0.05) * carry, f, u(0, 2*math.Pi)}}
+		sc.ang[1] = process{{u(0.02, 0.12) * carry, f, u(0, 2*math.Pi)}, {u(0.01, 0.04) * carry, f / 2, u(0, 2*math.Pi)}}
+		sc.ang[2] = process{{u(0.02, 0.09) * carry, f / 2, u(0, 2*math.Pi)}}
 		for k := range 3 {
 			sc.ang[k] = append(sc.ang[k], band(rng, 3, 0.1, 1, u(0.01, 0.05))...)
 		}
 	case Vehicle:
 		sc.r0 = randomAttitude(rng)
-		sc.acc[2] = append(band(rng, 5, 1, 2, u(0.15, 0.6)), band(rng, 8, 8, 20, u(0.1, 0.4))...)
-		sc.acc[2] = append(sc.acc[2], tone{u(0.03, 0.15), u(12, 24), u(0, 2*math.Pi)})
+		// Road roughness from smooth asphalt to a cobbled street, scaled
+		// with speed; stop-and-go traffic is the smooth end.
+		rough := u(0.15, 1)
+		sc.acc[2] = append(band(rng, 5, 1, 2, rough*u(0.1, 0.6)), band(rng, 8, 8, 20, rough*u(0.05, 0.4))...)
+		sc.acc[2] = append(sc.acc[2], tone{u(0.02, 0.15), u(12, 24), u(0, 2*math.Pi)})
 		for k := range 2 {
-			sc.acc[k] = append(band(rng, 5, 1, 2, u(0.05, 0.25)), band(rng, 6, 8, 20, u(0.05, 0.2))...)
+			sc.acc[k] = append(band(rng, 5, 1, 2, rough*u(0.04, 0.25)), band(rng, 6, 8, 20, rough*u(0.03, 0.2))...)
 			sc.acc[k] = append(sc.acc[k], tone{u(0.01, 0.06), u(12, 24), u(0, 2*math.Pi)})
-			sc.ang[k] = band(rng, 4, 0.3, 1.5, u(0.008, 0.035))
-			sc.ang[k] = append(sc.ang[k], band(rng, 3, 8, 20, u(0.0002, 0.001))...)
+			sc.ang[k] = band(rng, 4, 0.3, 1.5, rough*u(0.006, 0.035))
+			sc.ang[k] = append(sc.ang[k], band(rng, 3, 8, 20, rough*u(0.0002, 0.001))...)
 		}
 		sc.ang[2] = band(rng, 3, 0.3, 1.5, u(0.003, 0.015))
-		sc.acc[0] = append(sc.acc[0], tone{u(0.2, 1.5), u(0.05, 0.3), u(0, 2*math.Pi)})
+		sc.acc[0] = append(sc.acc[0], tone{u(0.1, 1.5), u(0.05, 0.3), u(0, 2*math.Pi)})
 		if rng.Float64() < 0.5 { // a turn
 			v := u(5, 30)
 			r := u(0.05, 0.3) * float64(1-2*rng.IntN(2))
@@ -271,6 +297,14 @@ func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sa
 			t0, d := u(-4, dur), u(3, 8)
 			sc.yawRate = []event{bump{t0, d, r}}
 			sc.accEv[1] = append(sc.accEv[1], bump{t0, d, v * r})
+		}
+		if rng.Float64() < 0.3 { // a passenger holds the terminal
+			sc.r0 = heldAttitude(rng)
+			f := s.TremorFreq
+			for k := range 3 {
+				sc.acc[k] = append(sc.acc[k], band(rng, 4, f-1, f+1, s.TremorAmp)...)
+				sc.ang[k] = append(sc.ang[k], band(rng, 4, 0.1, 1, s.Sway)...)
+			}
 		}
 	default:
 		return nil, fmt.Errorf("sim: unknown class %q", class)
