@@ -50,6 +50,7 @@ type SignalError struct {
 	Err    error   // ErrConfidence
 }
 
+// Error describes the invalid signal.
 func (e *SignalError) Error() string {
 	return fmt.Sprintf("risk: signal %d (%q): confidence %v: %v", e.Index, e.Source, e.Value, e.Err)
 }
@@ -64,6 +65,7 @@ type NeighborError struct {
 	Err   error  // ErrIdentifier, ErrNeighborKind or ErrRSSI, possibly wrapped
 }
 
+// Error names the neighbour and what is wrong with it.
 func (e *NeighborError) Error() string {
 	return fmt.Sprintf("risk: neighbour %d %q: %v", e.Index, e.ID, e.Err)
 }

@@ -8,7 +8,9 @@ import (
 
 // ProfileStore keeps one neighbour Profile per terminal. Hosts implement it
 // over Redis, SQL or similar; MemoryStore is the in-memory reference.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use, and both methods must
+// return an error wrapping ctx.Err() when ctx is already done. The package
+// risktest checks an implementation against this contract.
 type ProfileStore interface {
 	// Profile returns the profile of terminalID, or an error wrapping
 	// ErrNoProfile when there is none. The returned profile may be shared

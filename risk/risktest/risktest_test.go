@@ -1,0 +1,65 @@
+package risktest_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/payedge/payedge/risk"
+	"github.com/payedge/payedge/risk/risktest"
+)
+
+func TestMemoryStore(t *testing.T) {
+	risktest.TestProfileStore(t, func(*testing.T) risk.ProfileStore { return risk.NewMemoryStore() })
+}
+
+// racyStore reads and writes without holding its lock across Update: it
+// loses updates, and ignores contexts. The checks must catch it.
+type racyStore struct {
+	mu sync.Mutex
+	m  map[string]*risk.Profile
+}
+
+func (s *racyStore) Profile(_ context.Context, id string) (*risk.Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.m[id]; ok {
+		return p, nil
+	}
+	return nil, risk.ErrNoProfile
+}
+
+func (s *racyStore) Update(_ context.Context, id string, fn func(*risk.Profile) (*risk.Profile, error)) error {
+	s.mu.Lock()
+	cur := s.m[id]
+	s.mu.Unlock()
+	next, err := fn(cur)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if next == nil {
+		delete(s.m, id)
+	} else {
+		s.m[id] = next
+	}
+	return nil
+}
+
+func TestCheckCatchesBrokenStore(t *testing.T) {
+	err := risktest.CheckProfileStore(context.Background(), func() (risk.ProfileStore, error) {
+		return &racyStore{m: map[string]*risk.Profile{}}, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "DoneContext") {
+		t.Fatalf("broken store passed: %v", err)
+	}
+	// The lost-update check is probabilistic for a racy store; the context
+	// check is deterministic.
+	boom := errors.New("boom")
+	if err := risktest.CheckProfileStore(context.Background(), func() (risk.ProfileStore, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Fatalf("constructor error: %v", err)
+	}
+}
