@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,8 @@ type Coordinator struct {
 	index      fitIndex
 	work       map[string]*workload
 	groupTotal map[string]int
+	groupNodes map[string]map[*nodeState]struct{} // group → nodes hosting members
+	labelNodes map[string][]int                    // "key\x00value" → sorted slots carrying the label
 	pending    []*workload
 	pendSeq    uint64
 	seq        uint64
@@ -103,6 +106,8 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 		index:      newFitIndex(1),
 		work:       make(map[string]*workload),
 		groupTotal: make(map[string]int),
+		groupNodes: make(map[string]map[*nodeState]struct{}),
+		labelNodes: make(map[string][]int),
 	}
 	for _, b := range backends {
 		if b == nil {
@@ -158,6 +163,12 @@ func (c *Coordinator) AddNode(ctx context.Context, n Node) error {
 		c.index = c.index.grow(len(c.nodes))
 	}
 	c.byName[n.Name] = ns
+	for k, v := range ns.spec.Labels {
+		key := k + "\x00" + v
+		list := c.labelNodes[key]
+		i, _ := slices.BinarySearch(list, ns.slot)
+		c.labelNodes[key] = slices.Insert(list, i, ns.slot)
+	}
 	c.updateIndex(ns)
 	c.mu.Unlock()
 	c.RetryPending(ctx)
@@ -178,6 +189,18 @@ func (c *Coordinator) RemoveNode(name string) error {
 		return &NodeError{Node: name, Workloads: ns.workloads, Err: ErrNodeBusy}
 	}
 	delete(c.byName, name)
+	for k, v := range ns.spec.Labels {
+		key := k + "\x00" + v
+		list := c.labelNodes[key]
+		if i, ok := slices.BinarySearch(list, ns.slot); ok {
+			list = slices.Delete(list, i, i+1)
+		}
+		if len(list) == 0 {
+			delete(c.labelNodes, key)
+		} else {
+			c.labelNodes[key] = list
+		}
+	}
 	c.nodes[ns.slot] = nil
 	c.index.set(ns.slot, blocked)
 	c.freeSlots = append(c.freeSlots, ns.slot)
@@ -327,6 +350,33 @@ func (c *Coordinator) Audit() error {
 			return fmt.Errorf("sched: audit: group %q counts %d, records %d", g, n, groups[g])
 		}
 	}
+	for g, set := range c.groupNodes {
+		for ns := range set {
+			if ns.groups[g] == 0 {
+				return fmt.Errorf("sched: audit: group %q indexed on %q without members", g, ns.spec.Name)
+			}
+		}
+	}
+	labels := 0
+	for _, ns := range c.byName {
+		for g := range ns.groups {
+			if _, ok := c.groupNodes[g][ns]; !ok {
+				return fmt.Errorf("sched: audit: group %q on %q missing from the index", g, ns.spec.Name)
+			}
+		}
+		for k, v := range ns.spec.Labels {
+			if _, ok := slices.BinarySearch(c.labelNodes[k+"\x00"+v], ns.slot); !ok {
+				return fmt.Errorf("sched: audit: label %s=%s of %q missing from the index", k, v, ns.spec.Name)
+			}
+		}
+		labels += len(ns.spec.Labels)
+	}
+	for _, list := range c.labelNodes {
+		labels -= len(list)
+	}
+	if labels != 0 {
+		return fmt.Errorf("sched: audit: label index holds %d stale entries", -labels)
+	}
 	return nil
 }
 
@@ -373,8 +423,18 @@ func (c *Coordinator) addGroups(w *workload, ns *nodeState, d int) {
 				ns.groups = make(map[string]int)
 			}
 			ns.groups[g] += d
-			if ns.groups[g] == 0 {
+			switch ns.groups[g] {
+			case 0:
 				delete(ns.groups, g)
+				delete(c.groupNodes[g], ns)
+				if len(c.groupNodes[g]) == 0 {
+					delete(c.groupNodes, g)
+				}
+			case d:
+				if c.groupNodes[g] == nil {
+					c.groupNodes[g] = make(map[*nodeState]struct{})
+				}
+				c.groupNodes[g][ns] = struct{}{}
 			}
 			c.groupTotal[g] += d
 			if c.groupTotal[g] == 0 {
@@ -471,6 +531,9 @@ func (c *Coordinator) randN(n int) int {
 func (c *Coordinator) decide(r *Request, claim Resources, exclude []*nodeState, top []candidate) []candidate {
 	k := c.cfg.MaxAttempts
 	limit := c.limit()
+	if slots := c.restrict(r); slots != nil {
+		return c.decideAmong(slots, r, claim, exclude, top, limit)
+	}
 	if limit >= len(c.byName) {
 		return c.scan(r, claim, exclude, top)
 	}
@@ -497,6 +560,73 @@ func (c *Coordinator) decide(r *Request, claim Resources, exclude []*nodeState, 
 		}
 		feasible++
 		top = rank(top, k, candidate{n, score(n, r, claim, &c.cfg.Weights)})
+	}
+	return top
+}
+
+// restrict returns a small candidate set, sorted by slot, when the request
+// can only go to a few nodes: the nodes hosting an affinity group that
+// already has members, or the nodes carrying the rarest NodeSelector label
+// when it is on at most a quarter of the cluster. It returns nil when the
+// fit index walk is the better way in.
+func (c *Coordinator) restrict(r *Request) []int {
+	var best []int
+	found := false
+	for _, g := range r.AffinityGroups {
+		if c.groupTotal[g] == 0 {
+			continue
+		}
+		set := c.groupNodes[g]
+		if !found || len(set) < len(best) {
+			best = best[:0]
+			for n := range set {
+				best = append(best, n.slot)
+			}
+			found = true
+		}
+	}
+	if found {
+		slices.Sort(best)
+		if best == nil {
+			best = []int{}
+		}
+		return best
+	}
+	for k, v := range r.NodeSelector {
+		list, ok := c.labelNodes[k+"\x00"+v]
+		if !ok {
+			return []int{} // no node carries the label
+		}
+		if best == nil || len(list) < len(best) {
+			best = list
+		}
+	}
+	if best != nil && len(best) <= len(c.byName)/4 {
+		return best
+	}
+	return nil
+}
+
+// decideAmong is decide over an explicit candidate set, scored from a
+// random starting point up to limit feasible nodes.
+func (c *Coordinator) decideAmong(slots []int, r *Request, claim Resources, exclude []*nodeState, top []candidate, limit int) []candidate {
+	if len(slots) == 0 {
+		return top
+	}
+	start := 0
+	if c.cfg.Sampling != SampleFull && len(slots) > limit {
+		start = c.randN(len(slots))
+	}
+	feasible := 0
+	for i := range slots {
+		n := c.nodes[slots[(start+i)%len(slots)]]
+		if filterNode(n, r, claim, c.groupTotal) != passed || isExcluded(n, exclude) {
+			continue
+		}
+		top = rank(top, c.cfg.MaxAttempts, candidate{n, score(n, r, claim, &c.cfg.Weights)})
+		if feasible++; feasible >= limit {
+			break
+		}
 	}
 	return top
 }

@@ -50,9 +50,23 @@ func TestSampledDecisionIsComplete(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(2, 2))
 	c, _, _ := newTestCoordinator(t, Config{}, MemConfig{}, MemConfig{})
-	addNodes(t, c, 300, Resources{MilliCPU: 8000, MemoryBytes: 32 * gib, DiskBytes: 500 * gib})
+	for i := range 300 {
+		n := Node{Name: fmt.Sprint("n", i), Capacity: Resources{MilliCPU: 8000, MemoryBytes: 32 * gib, DiskBytes: 500 * gib},
+			Labels: map[string]string{"zone": fmt.Sprint("z", i%10), "rack": fmt.Sprint("r", i%2)}}
+		if err := c.AddNode(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i := 0; ; i++ {
 		r := workloadMix(rng, fmt.Sprint("w", i))
+		switch rng.IntN(6) {
+		case 0:
+			r.NodeSelector = map[string]string{"zone": fmt.Sprint("z", rng.IntN(11))} // z10 matches no node
+		case 1:
+			r.NodeSelector = map[string]string{"rack": fmt.Sprint("r", rng.IntN(2)), "zone": fmt.Sprint("z", rng.IntN(10))}
+		case 2:
+			r.AffinityGroups = []string{fmt.Sprint("g", rng.IntN(30))}
+		}
 		var buf [8]candidate
 		c.mu.RLock()
 		sampled := len(c.decide(&r, r.Resources, nil, buf[:0]))
@@ -61,11 +75,17 @@ func TestSampledDecisionIsComplete(t *testing.T) {
 		if (sampled == 0) != (full == 0) {
 			t.Fatalf("request %d: sampled found %d candidates, full scan %d", i, sampled, full)
 		}
-		if full == 0 {
+		if full == 0 && r.NodeSelector == nil && r.AffinityGroups == nil {
+			if err := c.Audit(); err != nil {
+				t.Fatal(err)
+			}
 			if i < 1000 {
 				t.Fatalf("cluster full after only %d placements", i)
 			}
 			return
+		}
+		if full == 0 {
+			continue
 		}
 		if _, err := c.Create(ctx, r); err != nil {
 			t.Fatal(err)
