@@ -62,7 +62,7 @@ type Coordinator struct {
 	work       map[string]*workload
 	groupTotal map[string]int
 	groupNodes map[string]map[*nodeState]struct{} // group → nodes hosting members
-	labelNodes map[string][]int                    // "key\x00value" → sorted slots carrying the label
+	labelNodes map[string][]int                   // "key\x00value" → sorted slots carrying the label
 	pending    []*workload
 	pendSeq    uint64
 	seq        uint64
