@@ -42,9 +42,11 @@
 // Unwrap on either side decrypts in place: the returned data aliases the
 // input. Wrap returns freshly allocated data (one allocation per call).
 //
-// Interoperability is checked byte for byte against the SCP03 transcripts
-// published with osmocom pySim (AES-128/192/256 at levels 11, 03 and 33, S8,
-// pseudo-random card challenge), host side and card side.
+// Interoperability is checked byte for byte against published SCP03
+// transcripts, host side and card side: those of osmocom pySim (a real
+// card; AES-128/192/256 at levels 11, 03 and 33, S8, pseudo-random card
+// challenge) and those of Samsung OpenSCP-Java (AES-128/192/256 at level
+// 33 in S8 and S16 mode).
 //
 // # Quick start (host)
 //

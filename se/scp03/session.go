@@ -185,11 +185,14 @@ func (c *core) decryptInPlace(buf []byte) ([]byte, error) {
 		c.iv = c.tmp
 	}
 	clear(c.tmp[:])
-	// Strip 00…, then the mandatory 80, within the last block. The data is
-	// already authenticated (MAC-then-decrypt on the receiving side), so
-	// this check reveals nothing to an attacker.
+	// Strip trailing 00 bytes, then the mandatory 80. Senders pad to the
+	// next block boundary, but some pad further (the card emulation of
+	// Samsung OpenSCP-Java pads 11 bytes to 32); the marker is always the
+	// last non-zero byte, so accepting longer padding is unambiguous. The
+	// data is already authenticated (the MAC is checked before
+	// decryption), so this check reveals nothing to an attacker.
 	i := len(buf) - 1
-	for i > len(buf)-16 && buf[i] == 0 {
+	for i > 0 && buf[i] == 0 {
 		i--
 	}
 	if buf[i] != 0x80 {
