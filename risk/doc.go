@@ -75,6 +75,10 @@
 // (one radio replaying clones). Reason codes such as neighbors.few_known,
 // neighbors.randomized_only and neighbors.rssi_shift say what drove it.
 //
+// Hosts keep profiles in their own [ProfileStore] (Redis, SQL, …) and check
+// it against the contract with package risk/risktest; [MemoryStore] is the
+// in-memory reference.
+//
 // # Errors
 //
 // Bad input never panics: every error wraps one of the Err… sentinels
