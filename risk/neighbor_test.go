@@ -315,7 +315,7 @@ func TestLearnDecay(t *testing.T) {
 	if diff := cmp.Diff(want, q.Neighbors, approx); diff != "" || math.Abs(q.Weight-1.5) > 1e-12 {
 		t.Errorf("weight %v; neighbours (-want +got):\n%s", q.Weight, diff)
 	}
-	// Long absence prunes b (frequency below 0.05) but never a pinned one.
+	// Long absence prunes b (decayed sightings below 0.5).
 	r := q
 	for i := 2; i < 8; i++ {
 		r, err = r.Learn(obs(t0.Add(time.Duration(i)*24*time.Hour), a), cfg)
@@ -341,6 +341,41 @@ func TestLearnDecay(t *testing.T) {
 	z, err = z.Learn(obs(t0, priv, a), cfg)
 	if err != nil || len(z.Neighbors) != 1 {
 		t.Errorf("private address learned: %+v %v", z, err)
+	}
+}
+
+// A new access point at a mature shop is learned from its first sighting
+// and becomes expected once it has been seen in most scans.
+func TestLearnNewAccessPoint(t *testing.T) {
+	s := newShop(21, 10)
+	st, at := s.learned(t, 20)
+	sc := newScorer(t, st)
+	ctx := context.Background()
+	fresh := risk.Neighbor{ID: "00:aa:bb:cc:dd:ee", Kind: risk.KindWiFi, RSSI: -55}
+	addr, _ := risk.ParseAddr(fresh.ID)
+	frequency := func() (float64, bool) {
+		p, err := st.Profile(ctx, "T1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range p.Neighbors {
+			if n.Addr == addr {
+				return n.Frequency, true
+			}
+		}
+		return 0, false
+	}
+	for i := 1; i <= 4*14; i++ { // two weeks of scans every 6 hours
+		at = at.Add(6 * time.Hour)
+		if err := sc.Learn(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: append(s.scan(0.9, 3, 1), fresh)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := frequency(); !ok {
+			t.Fatalf("new AP forgotten after %d scans", i)
+		}
+	}
+	if f, _ := frequency(); f < 0.5 {
+		t.Errorf("new AP frequency %v after two weeks, want ≥ 0.5 (expected)", f)
 	}
 }
 

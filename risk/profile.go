@@ -138,9 +138,12 @@ type LearnConfig struct {
 	// HalfLife is the time after which an observation's influence halves
 	// (default 7 days). Frequencies and mean RSSI decay with it.
 	HalfLife time.Duration
-	// PruneBelow drops unpinned neighbours whose Frequency falls below it
-	// (default 0.05).
-	PruneBelow float64
+	// MinSightings drops unpinned neighbours whose decayed number of
+	// sightings, Frequency × Profile.Weight, falls below it (default 0.5:
+	// a neighbour seen once is forgotten about one half-life later). It is
+	// a count, not a frequency, so that a newly installed access point is
+	// kept from its first sighting however mature the profile is.
+	MinSightings float64
 	// MaxNeighbors bounds the profile; the least frequent unpinned
 	// neighbours go first (default 256, at most MaxProfileNeighbors).
 	MaxNeighbors int
@@ -151,8 +154,8 @@ func (c LearnConfig) Validate() error {
 	if c.HalfLife < 0 {
 		return fmt.Errorf("%w: LearnConfig.HalfLife %v is negative", ErrConfig, c.HalfLife)
 	}
-	if math.IsNaN(c.PruneBelow) || c.PruneBelow < 0 || c.PruneBelow >= 1 {
-		return fmt.Errorf("%w: LearnConfig.PruneBelow %v not in [0, 1)", ErrConfig, c.PruneBelow)
+	if math.IsNaN(c.MinSightings) || c.MinSightings < 0 || c.MinSightings > 1 {
+		return fmt.Errorf("%w: LearnConfig.MinSightings %v not in [0, 1]", ErrConfig, c.MinSightings)
 	}
 	if c.MaxNeighbors < 0 || c.MaxNeighbors > MaxProfileNeighbors {
 		return fmt.Errorf("%w: LearnConfig.MaxNeighbors %d not in [0, %d]", ErrConfig, c.MaxNeighbors, MaxProfileNeighbors)
@@ -164,8 +167,8 @@ func (c LearnConfig) withDefaults() LearnConfig {
 	if c.HalfLife == 0 {
 		c.HalfLife = 7 * 24 * time.Hour
 	}
-	if c.PruneBelow == 0 {
-		c.PruneBelow = 0.05
+	if c.MinSightings == 0 {
+		c.MinSightings = 0.5
 	}
 	if c.MaxNeighbors == 0 {
 		c.MaxNeighbors = 256
@@ -246,7 +249,7 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 			n.MeanRSSI = (n.MeanRSSI*n.RSSIWeight + rssi) / (n.RSSIWeight + 1)
 			n.RSSIWeight++
 		}
-		if n.Pinned || n.Frequency >= cfg.PruneBelow {
+		if n.Pinned || n.Frequency*w >= cfg.MinSightings {
 			out = append(out, n)
 		}
 	}
