@@ -9,7 +9,7 @@ import (
 // the first request fails to fit stays within 3 % of the full-scan best
 // fit, for both sampling modes.
 func TestSampledQualityNearFullScan(t *testing.T) {
-	const nodes = 400
+	const nodes = 200
 	seeds := []uint64{1, 2, 3}
 	var full float64
 	for _, s := range seeds {

@@ -1,6 +1,11 @@
 package schedtest_test
 
 import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,5 +27,53 @@ func TestMemBackendConforms(t *testing.T) {
 				return b
 			})
 		})
+	}
+}
+
+// leaky violates the contract: Delete of an unknown ID succeeds and a
+// failed (cancelled) Create leaves its allocation behind.
+type leaky struct{ *sched.MemBackend }
+
+func (l leaky) Delete(ctx context.Context, id string) error {
+	if err := l.MemBackend.Delete(ctx, id); err != nil && !errors.Is(err, sched.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (l leaky) Create(ctx context.Context, p sched.Placement) (sched.Allocation, error) {
+	a, err := l.MemBackend.Create(context.WithoutCancel(ctx), p)
+	if err != nil {
+		return a, err
+	}
+	return a, ctx.Err()
+}
+
+// TestBrokenBackendHelper runs the suite against leaky when asked to by
+// TestRunDetectsBrokenBackend, in a child process.
+func TestBrokenBackendHelper(t *testing.T) {
+	if os.Getenv("SCHEDTEST_BROKEN") != "1" {
+		t.Skip("helper for TestRunDetectsBrokenBackend")
+	}
+	schedtest.Run(t, func(t *testing.T) sched.SchedulerBackend {
+		b, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
+		return leaky{b}
+	})
+}
+
+func TestRunDetectsBrokenBackend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenBackendHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "SCHEDTEST_BROKEN=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the suite passed a backend that breaks the contract:\n%s", out)
+	}
+	for _, want := range []string{"--- FAIL: TestBrokenBackendHelper/DeleteUnknown", "--- FAIL: TestBrokenBackendHelper/CancelledContext"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
