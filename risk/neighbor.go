@@ -96,6 +96,10 @@ type Neighbor struct {
 // NeighborObservation is one radio scan reported by a terminal. The JSON
 // form is {"terminal_id": …, "at": RFC 3339, "seen": [{"id", "kind",
 // "rssi", "random"}]} with kind "wifi", "bluetooth" or "ble".
+//
+// At drives the exponential decay of learned profiles, so it should come
+// from a clock the host trusts (the server's receipt time, or a terminal
+// clock it has checked), not from the scan payload alone.
 type NeighborObservation struct {
 	TerminalID string     `json:"terminal_id"`
 	At         time.Time  `json:"at"`

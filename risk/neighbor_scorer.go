@@ -78,7 +78,10 @@ type NeighborConfig struct {
 	// addresses only (default 0.1).
 	EmptyConfidence float64
 	// NoProfileConfidence is returned when the store has no profile for
-	// the terminal (default 0.3).
+	// the terminal (default 0.3, enough for PSD2Policy's low-value no-PIN
+	// but not for the passwordless band). A host that prefers "no evidence"
+	// may drop such a signal instead: a missing signal contributes nothing
+	// to Fuse.
 	NoProfileConfidence float64
 	// Learn configures NeighborScorer.Learn.
 	Learn LearnConfig
