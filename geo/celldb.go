@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // DBConfig tunes how a CellDB turns cells into a position. The zero value
@@ -91,20 +92,16 @@ func (c DBConfig) withDefaults() DBConfig {
 // table of cells, built once with NewCellDB or LoadCSV and then safe for
 // concurrent use.
 //
-// Storage is a struct of arrays sorted by cell key (34 bytes a cell) plus an
-// open-addressing hash index of 32-bit positions (6 bytes a cell) and a
-// small per-area table, so the world's ~40 M cells take well under 2 GB.
+// Storage is a table of 32-byte records sorted by cell key (no pointers, so
+// the garbage collector never scans it, and a lookup touches one cache
+// line), an open-addressing hash index of 32-bit positions (6 bytes a cell)
+// and a 20-byte-per-area table, so the world's ~40 M cells take about
+// 1.6 GB.
 // Positions are stored to 1e-7° (≈1 cm).
 type CellDB struct {
 	cfg DBConfig
 
-	key     []uint64 // radio|mcc|mnc|area, sorted (with cell)
-	cell    []uint64
-	lat     []int32 // degrees × 1e7
-	lng     []int32
-	rng     []uint32 // coverage radius, metres (0 = unknown)
-	samples []uint32
-	signal  []int16 // average dBm (0 = unknown)
+	cells []cellRec // sorted by (key, cell)
 
 	index []uint32 // linear-probing hash slots: 0 empty, else position+1
 
@@ -117,6 +114,17 @@ type CellDB struct {
 var _ CellLocator = (*CellDB)(nil)
 
 const coordScale = 1e7
+
+// cellRec is one stored cell: 32 bytes, so a lookup touches one cache line.
+type cellRec struct {
+	key     uint64 // radio|mcc|mnc|area
+	cell    uint64
+	lat     int32  // degrees × 1e7
+	lng     int32  // degrees × 1e7
+	rng     uint32 // coverage radius, metres (0 = unknown)
+	samples uint16 // saturating
+	signal  int16  // average dBm (0 = unknown)
+}
 
 func areaKeyOf(id CellID) uint64 {
 	return uint64(id.Radio)<<36 | uint64(id.MCC)<<26 | uint64(id.MNC)<<16 | uint64(id.Area)
@@ -131,15 +139,14 @@ func hashKey(k, c uint64) uint64 {
 }
 
 // Len returns the number of cells.
-func (db *CellDB) Len() int { return len(db.key) }
+func (db *CellDB) Len() int { return len(db.cells) }
 
 // Areas returns the number of distinct location/tracking areas.
 func (db *CellDB) Areas() int { return len(db.areaKey) }
 
 // MemoryBytes returns the bytes held by the table's arrays.
 func (db *CellDB) MemoryBytes() int {
-	return 8*cap(db.key) + 8*cap(db.cell) + 4*cap(db.lat) + 4*cap(db.lng) + 4*cap(db.rng) +
-		4*cap(db.samples) + 2*cap(db.signal) + 4*cap(db.index) +
+	return int(unsafe.Sizeof(cellRec{}))*cap(db.cells) + 4*cap(db.index) +
 		8*cap(db.areaKey) + 4*cap(db.areaLat) + 4*cap(db.areaLng) + 4*cap(db.areaRad)
 }
 
@@ -168,14 +175,15 @@ func (db *CellDB) find(id CellID) int {
 		if s == 0 {
 			return -1
 		}
-		if i := int(s - 1); db.key[i] == k && db.cell[i] == id.Cell {
+		if i := int(s - 1); db.cells[i].key == k && db.cells[i].cell == id.Cell {
 			return i
 		}
 	}
 }
 
-// Lookup returns the stored record of a cell (Created, Updated, Unit and
-// Changeable are not kept and come back zero / −1 / false).
+// Lookup returns the stored record of a cell. Created, Updated, Unit and
+// Changeable are not kept and come back zero / −1 / false; Samples is
+// saturated at 65535 and the location rounded to 1e-7°.
 func (db *CellDB) Lookup(id CellID) (CellRecord, bool) {
 	i := db.find(id)
 	if i < 0 {
@@ -184,10 +192,10 @@ func (db *CellDB) Lookup(id CellID) (CellRecord, bool) {
 	return CellRecord{
 		ID:           id,
 		Unit:         -1,
-		Location:     LatLng{Lat: float64(db.lat[i]) / coordScale, Lng: float64(db.lng[i]) / coordScale},
-		RangeM:       float64(db.rng[i]),
-		Samples:      int(db.samples[i]),
-		AvgSignalDBm: int(db.signal[i]),
+		Location:     db.pos(i),
+		RangeM:       float64(db.cells[i].rng),
+		Samples:      int(db.cells[i].samples),
+		AvgSignalDBm: int(db.cells[i].signal),
 	}, true
 }
 
@@ -198,25 +206,20 @@ type builder struct {
 }
 
 type buildEnt struct {
-	key, cell uint64
-	lat, lng  int32
-	rng       uint32
-	samples   uint32
-	signal    int16
-	seq       uint32
+	cellRec
+	seq uint32 // input order, for "later wins" among duplicates
 }
 
 func (b *builder) add(rec *CellRecord) {
-	b.ents = append(b.ents, buildEnt{
+	b.ents = append(b.ents, buildEnt{cellRec: cellRec{
 		key:     areaKeyOf(rec.ID),
 		cell:    rec.ID.Cell,
 		lat:     int32(math.Round(rec.Location.Lat * coordScale)),
 		lng:     int32(math.Round(rec.Location.Lng * coordScale)),
 		rng:     uint32(math.Min(math.Max(rec.RangeM, 0), math.MaxUint32)),
-		samples: uint32(min(max(rec.Samples, 0), math.MaxUint32)),
+		samples: uint16(min(max(rec.Samples, 0), math.MaxUint16)),
 		signal:  int16(rec.AvgSignalDBm),
-		seq:     uint32(len(b.ents)),
-	})
+	}, seq: uint32(len(b.ents))})
 }
 
 // NewCellDB builds a CellDB from records. Invalid records are rejected with
@@ -275,20 +278,10 @@ func (b *builder) build(cfg DBConfig) *CellDB {
 		out = append(out, e)
 	}
 	n := len(out)
-	db := &CellDB{
-		cfg:     cfg,
-		key:     make([]uint64, n),
-		cell:    make([]uint64, n),
-		lat:     make([]int32, n),
-		lng:     make([]int32, n),
-		rng:     make([]uint32, n),
-		samples: make([]uint32, n),
-		signal:  make([]int16, n),
-	}
+	db := &CellDB{cfg: cfg, cells: make([]cellRec, n)}
 	nAreas := 0
 	for i, e := range out {
-		db.key[i], db.cell[i], db.lat[i], db.lng[i] = e.key, e.cell, e.lat, e.lng
-		db.rng[i], db.samples[i], db.signal[i] = e.rng, e.samples, e.signal
+		db.cells[i] = e.cellRec
 		if i == 0 || e.key != out[i-1].key {
 			nAreas++
 		}
@@ -301,7 +294,7 @@ func (b *builder) build(cfg DBConfig) *CellDB {
 	}
 	db.index = make([]uint32, size)
 	for i := range n {
-		h := db.slot(db.key[i], db.cell[i])
+		h := db.slot(db.cells[i].key, db.cells[i].cell)
 		for db.index[h] != 0 {
 			h = db.next(h)
 		}
@@ -320,13 +313,13 @@ func (db *CellDB) buildAreas(nAreas int) {
 	db.areaLat = make([]int32, 0, nAreas)
 	db.areaLng = make([]int32, 0, nAreas)
 	db.areaRad = make([]uint32, 0, nAreas)
-	for lo := 0; lo < len(db.key); {
+	for lo := 0; lo < len(db.cells); {
 		hi := lo + 1
-		for hi < len(db.key) && db.key[hi] == db.key[lo] {
+		for hi < len(db.cells) && db.cells[hi].key == db.cells[lo].key {
 			hi++
 		}
 		var x, y, z, rsum float64
-		radio := Radio(db.key[lo] >> 36)
+		radio := Radio(db.cells[lo].key >> 36)
 		for i := lo; i < hi; i++ {
 			p := db.pos(i)
 			cx, cy, cz := unitVec(p)
@@ -339,7 +332,7 @@ func (db *CellDB) buildAreas(nAreas int) {
 		cnt := float64(hi - lo)
 		msq := math.Max(0, 2-2*math.Sqrt(x*x+y*y+z*z)/cnt)
 		rad := 1.73*EarthRadiusM*math.Sqrt(msq) + rsum/cnt
-		db.areaKey = append(db.areaKey, db.key[lo])
+		db.areaKey = append(db.areaKey, db.cells[lo].key)
 		db.areaLat = append(db.areaLat, int32(math.Round(c.Lat*coordScale)))
 		db.areaLng = append(db.areaLng, int32(math.Round(c.Lng*coordScale)))
 		db.areaRad = append(db.areaRad, uint32(math.Min(rad, math.MaxUint32)))
@@ -348,12 +341,12 @@ func (db *CellDB) buildAreas(nAreas int) {
 }
 
 func (db *CellDB) pos(i int) LatLng {
-	return LatLng{Lat: float64(db.lat[i]) / coordScale, Lng: float64(db.lng[i]) / coordScale}
+	return LatLng{Lat: float64(db.cells[i].lat) / coordScale, Lng: float64(db.cells[i].lng) / coordScale}
 }
 
 func (db *CellDB) rangeOf(i int, r Radio) float64 {
-	if db.rng[i] > 0 {
-		return float64(db.rng[i])
+	if db.cells[i].rng > 0 {
+		return float64(db.cells[i].rng)
 	}
 	return db.cfg.DefaultRangeM[r]
 }

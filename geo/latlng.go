@@ -49,8 +49,8 @@ const deg = math.Pi / 180
 
 // Haversine returns the great-circle distance in metres between a and b on a
 // sphere of radius EarthRadiusM. It differs from the ellipsoidal Geodesic by
-// at most about 0.5 %. It returns NaN if either point is invalid. It does not
-// allocate.
+// at most 0.56 % (north–south arcs near the equator) and usually by less than
+// 0.3 %. It returns NaN if either point is invalid. It does not allocate.
 func Haversine(a, b LatLng) float64 {
 	if !a.valid() || !b.valid() {
 		return math.NaN()

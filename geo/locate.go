@@ -59,7 +59,7 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		m.x, m.y, m.z = unitVec(m.p)
 		m.radio = o.CellID.Radio
 		m.r = db.rangeOf(j, m.radio)
-		m.w = db.weight(o, db.samples[j])
+		m.w = db.weight(o, uint32(db.cells[j].samples))
 		m.root = int8(n)
 		n++
 	}
