@@ -407,6 +407,7 @@ type LineError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *LineError) Error() string { return fmt.Sprintf("geo: csv line %d: %v", e.Line, e.Err) }
 
 // Unwrap returns the underlying error.

@@ -64,6 +64,7 @@ type RowError struct {
 	Field  string // offending column, if any
 }
 
+// Error implements error.
 func (e *RowError) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("geo: csv row skipped (%v): field %s", e.Reason, e.Field)
