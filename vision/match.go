@@ -16,51 +16,50 @@ const (
 	ratioTest    = 0.8 // Lowe's ratio (Lowe, IJCV 2004), on Hamming distances
 )
 
-// matchFeatures matches descriptors by Hamming distance: for each feature of
-// fa its nearest neighbour in fb must pass the ratio test and the absolute
-// bound, and must itself have that feature as nearest neighbour (cross-check).
+// matchFeatures matches descriptors by Hamming distance. A pair (i, j) is
+// kept when j is i's nearest neighbour and i is j's (cross-check), the
+// distance is within maxMatchDist, and the nearest neighbour is clearly
+// better than the second on both sides (Lowe's ratio test, applied in both
+// directions so that the match set does not depend on argument order).
 func matchFeatures(fa, fb []feature) []match {
 	if len(fa) == 0 || len(fb) == 0 {
 		return nil
 	}
-	// Best match from b's side, filled while scanning a.
-	bestB := make([]int32, len(fb))
-	bestBD := make([]int16, len(fb))
-	for j := range bestBD {
-		bestBD[j] = 257
-		bestB[j] = -1
-	}
-	type cand struct {
+	type nn struct {
 		j      int32
 		d1, d2 int16
 	}
-	ca := make([]cand, len(fa))
+	fromA := make([]nn, len(fa))
+	fromB := make([]nn, len(fb))
+	for j := range fromB {
+		fromB[j] = nn{j: -1, d1: 257, d2: 257}
+	}
 	for i := range fa {
 		da := &fa[i].desc
-		b1, b2, bj := 257, 257, -1
+		b1, b2, bj := int16(257), int16(257), int32(-1)
 		for j := range fb {
-			d := hamming(da, &fb[j].desc)
+			d := int16(hamming(da, &fb[j].desc))
 			if d < b1 {
-				b2, b1, bj = b1, d, j
+				b2, b1, bj = b1, d, int32(j)
 			} else if d < b2 {
 				b2 = d
 			}
-			if d < int(bestBD[j]) {
-				bestBD[j] = int16(d)
-				bestB[j] = int32(i)
+			nb := &fromB[j]
+			if d < nb.d1 {
+				nb.d2, nb.d1, nb.j = nb.d1, d, int32(i)
+			} else if d < nb.d2 {
+				nb.d2 = d
 			}
 		}
-		ca[i] = cand{j: int32(bj), d1: int16(b1), d2: int16(b2)}
+		fromA[i] = nn{j: bj, d1: b1, d2: b2}
 	}
 	var out []match
-	for i, c := range ca {
-		if c.j < 0 || int(c.d1) > maxMatchDist {
+	for i, c := range fromA {
+		if c.j < 0 || int(c.d1) > maxMatchDist || float64(c.d1) >= ratioTest*float64(c.d2) {
 			continue
 		}
-		if float64(c.d1) >= ratioTest*float64(c.d2) {
-			continue
-		}
-		if bestB[c.j] != int32(i) {
+		nb := fromB[c.j]
+		if nb.j != int32(i) || float64(nb.d1) >= ratioTest*float64(nb.d2) {
 			continue
 		}
 		out = append(out, match{a: i, b: int(c.j), dist: int(c.d1)})

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunSmall(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	cfg := config{N: 3, Width: 160, Height: 120, Seed: 5, Out: dir, Families: "reshot,jpeg"}
+	if err := run(context.Background(), cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "similarity") || !strings.Contains(out.String(), "phash64") {
+		t.Errorf("report lacks methods:\n%s", out.String())
+	}
+	for _, f := range []string{"roc_reshot.png", "roc_jpeg.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if err := run(context.Background(), config{N: 3, Families: "nope", Width: 160, Height: 120}, &out); err == nil {
+		t.Error("unknown family accepted")
+	}
+}
