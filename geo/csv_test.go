@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,7 @@ func TestParseCellRowBad(t *testing.T) {
 func TestParseFloat(t *testing.T) {
 	for _, s := range []string{"0", "-0.5", "13.285512", "52.522202", "+1.25", "179.99999999", "0.000001", "1e2", "12345678901234567890.5", "-180", "007.5"} {
 		got, ok := parseFloat([]byte(s))
-		want, err := parseStd(s)
+		want, err := strconv.ParseFloat(s, 64)
 		if !ok || err != nil || got != want {
 			t.Errorf("parseFloat(%q) = %v,%v want %v,%v", s, got, ok, want, err)
 		}
@@ -236,5 +237,3 @@ func TestLoadOptionsBad(t *testing.T) {
 		t.Errorf("empty db locate: %v", err)
 	}
 }
-
-func parseStd(s string) (float64, error) { return strconvParse(s) }

@@ -1,5 +1,7 @@
 package geo
 
-import "strconv"
+import (
+	"math/rand/v2"
+)
 
-func strconvParse(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+func newTestRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b9)) }
