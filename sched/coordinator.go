@@ -143,6 +143,7 @@ func (c *Coordinator) AddNode(ctx context.Context, n Node) error {
 	}
 	ns := &nodeState{spec: cloneNode(n), allocatable: ratios.apply(n.Capacity)}
 	ns.cellUsed = make([]Resources, len(n.NUMA))
+	ns.plain = len(n.Taints) == 0
 	ns.invCPU = 1 / float64(max(ns.allocatable.MilliCPU, 1))
 	ns.invMem = 1 / float64(max(ns.allocatable.MemoryBytes, 1))
 	for _, t := range n.Taints {
@@ -636,18 +637,23 @@ func (c *Coordinator) decideAmong(slots []int, r *Request, claim Resources, excl
 func (c *Coordinator) scan(r *Request, claim Resources, exclude []*nodeState, top []candidate) []candidate {
 	k := c.cfg.MaxAttempts
 	plain := plainRequest(r)
-	for _, n := range c.nodes {
-		if n == nil || n.draining {
+	// The fit index leaves hold every slot's free capacity (blocked for
+	// empty and draining slots) densely, so the resource filter runs
+	// without touching the node records.
+	leaves := c.index.mx[c.index.size : c.index.size+len(c.nodes)]
+	for i := range leaves {
+		free := &leaves[i]
+		if !claim.Fits(*free) {
 			continue
 		}
-		free := n.allocatable.Sub(n.used)
-		if !claim.Fits(free) || !(plain && len(n.spec.Taints) == 0) && filterNode(n, r, claim, c.groupTotal) != passed {
+		n := c.nodes[i]
+		if !(plain && n.plain) && filterNode(n, r, claim, c.groupTotal) != passed {
 			continue
 		}
 		if len(exclude) > 0 && isExcluded(n, exclude) {
 			continue
 		}
-		top = rank(top, k, candidate{n, scoreFree(n, free, r, claim, &c.cfg.Weights)})
+		top = rank(top, k, candidate{n, scoreFree(n, *free, r, claim, &c.cfg.Weights)})
 	}
 	return top
 }
