@@ -38,6 +38,7 @@ type core struct {
 
 	sENC, sMAC, sRMAC []byte // owned copies, zeroed on close
 	enc               cipher.Block
+	encCBC, decCBC    cipher.BlockMode // AES-CBC under S-ENC, re-IVed per message (see cbcIV)
 	cmac, rmac        *CMAC
 
 	chain   [16]byte // MAC chaining value: the last full C-MAC
@@ -72,6 +73,15 @@ func (c *core) deriveSessionKeys(keys KeyProvider, context []byte) error {
 	var err error
 	if c.enc, err = aes.NewCipher(c.sENC); err != nil {
 		return fmt.Errorf("%w: %v", ErrKeyLength, err)
+	}
+	// crypto/aes CBC modes accept a new IV without allocating and decrypt
+	// several blocks in parallel; keep one of each for the session.
+	var zero [16]byte
+	if m, ok := cipher.NewCBCEncrypter(c.enc, zero[:]).(cbcIV); ok {
+		c.encCBC = m
+	}
+	if m, ok := cipher.NewCBCDecrypter(c.enc, zero[:]).(cbcIV); ok {
+		c.decCBC = m
 	}
 	if c.cmac, err = NewCMAC(c.sMAC); err != nil {
 		return err
@@ -152,6 +162,12 @@ func (c *core) icv(response bool) {
 	c.enc.Encrypt(c.iv[:], c.blk[:])
 }
 
+// cbcIV is a CBC mode whose IV can be replaced, as crypto/aes provides.
+type cbcIV interface {
+	cipher.BlockMode
+	SetIV(iv []byte)
+}
+
 // padLen returns the length of data padded with ISO/IEC 9797-1 method 2 to
 // whole AES blocks (always at least one padding byte).
 func padLen(n int) int { return (n/16 + 1) * 16 }
@@ -162,6 +178,11 @@ func (c *core) encryptInto(dst, src []byte) {
 	n := copy(dst, src)
 	dst[n] = 0x80
 	clear(dst[n+1:])
+	if m, ok := c.encCBC.(cbcIV); ok {
+		m.SetIV(c.iv[:])
+		m.CryptBlocks(dst, dst)
+		return
+	}
 	prev := c.iv[:]
 	for i := 0; i < len(dst); i += 16 {
 		b := dst[i : i+16]
@@ -177,14 +198,12 @@ func (c *core) decryptInPlace(buf []byte) ([]byte, error) {
 	if len(buf) == 0 || len(buf)%16 != 0 {
 		return nil, fmt.Errorf("%w: %d encrypted bytes is not a whole number of blocks", ErrPadding, len(buf))
 	}
-	for i := 0; i < len(buf); i += 16 {
-		b := buf[i : i+16]
-		copy(c.tmp[:], b)
-		c.enc.Decrypt(b, b)
-		subtle.XORBytes(b, b, c.iv[:])
-		c.iv = c.tmp
+	if m, ok := c.decCBC.(cbcIV); ok {
+		m.SetIV(c.iv[:])
+		m.CryptBlocks(buf, buf)
+	} else {
+		c.decryptBlocks(buf)
 	}
-	clear(c.tmp[:])
 	// Strip trailing 00 bytes, then the mandatory 80. Senders pad to the
 	// next block boundary, but some pad further (the card emulation of
 	// Samsung OpenSCP-Java pads 11 bytes to 32); the marker is always the
@@ -199,6 +218,19 @@ func (c *core) decryptInPlace(buf []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: no 80 padding marker", ErrPadding)
 	}
 	return buf[:i], nil
+}
+
+// decryptBlocks is the block-by-block CBC decryption for ciphers without a
+// re-IV-able CBC mode.
+func (c *core) decryptBlocks(buf []byte) {
+	for i := 0; i < len(buf); i += 16 {
+		b := buf[i : i+16]
+		copy(c.tmp[:], b)
+		c.enc.Decrypt(b, b)
+		subtle.XORBytes(b, b, c.iv[:])
+		c.iv = c.tmp
+	}
+	clear(c.tmp[:])
 }
 
 // checkMAC compares the first macLen bytes of c.mac with got in constant
@@ -219,6 +251,7 @@ func (c *core) zero() {
 		c.rmac.Zero()
 	}
 	c.enc = zeroBlock{}
+	c.encCBC, c.decCBC = nil, nil
 	clear(c.chain[:])
 	clear(c.mac[:])
 	clear(c.iv[:])
