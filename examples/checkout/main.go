@@ -3,8 +3,9 @@
 //
 // The story is a list of scenes. Each scene carries its inputs (today: the
 // terminal's radio scan) and collects one risk.Signal per evidence source.
-// To add a source, add its input to scene, build it in story, and append
-// one evidence function to the sources list in run.
+// To add a source, either prefill a scene's Signals in story (the sources
+// append after them), or add its input to scene, build it in story and
+// append one evidence function to the sources list in run.
 //
 //	go run ./examples/checkout -seed 7
 package main
