@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -235,5 +236,24 @@ func TestLoadOptionsBad(t *testing.T) {
 	}
 	if _, err := db.Locate(context.Background(), []CellObservation{{CellID: CellID{GSM, 262, 2, 801, 1}}}); !errors.Is(err, ErrCellNotFound) {
 		t.Errorf("empty db locate: %v", err)
+	}
+}
+
+func TestLoadCSVGzip(t *testing.T) {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	if _, err := zw.Write([]byte(openCelliDSample)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(&z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, st, err := LoadCSV(context.Background(), zr, LoadOptions{})
+	if err != nil || db.Len() != 4 || !st.Header {
+		t.Fatalf("gzip load: %v %+v", err, st)
 	}
 }
