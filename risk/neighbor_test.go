@@ -193,6 +193,37 @@ func TestClonedSingleBSSIDNeverNoPIN(t *testing.T) {
 	}
 }
 
+// The same property against thin and preconfigured profiles of one to
+// five access points.
+func TestClonedSingleBSSIDPreconfigured(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(78, 0))
+	at := time.Unix(1e9, 0)
+	for iter := 0; iter < 500; iter++ {
+		aps := elsewhere(rng, 1+rng.IntN(5))
+		p, err := risk.PreconfiguredProfile("T", at, aps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := risk.NewMemoryStore()
+		if err := st.Put(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		clone := aps[rng.IntN(len(aps))]
+		seen := append(elsewhere(rng, rng.IntN(10)), clone)
+		sig, err := newScorer(t, st).Score(ctx, risk.NeighborObservation{TerminalID: "T", At: at, Seen: seen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol := risk.PSD2Policy()
+		for _, amt := range []int64{1, 10_00, 50_00, 80_00, 100_00} {
+			if d, err := pol.Decide(risk.Fuse(0.5, sig), risk.Transaction{Amount: eur(amt)}); err != nil || d == risk.ApproveNoPIN {
+				t.Fatalf("%d-AP profile, clone reached %v (%v): %+v", len(aps), d, err, sig)
+			}
+		}
+	}
+}
+
 func TestNeighborErrors(t *testing.T) {
 	ctx := context.Background()
 	sc := newScorer(t, risk.NewMemoryStore())
