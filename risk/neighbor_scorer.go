@@ -322,8 +322,11 @@ func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) 
 		return NeighborScore{}, fmt.Errorf("%w: terminal %q: %w", ErrStore, truncate(obs.TerminalID, 64), err)
 	case p == nil:
 		return NeighborScore{}, fmt.Errorf("%w: store returned nil profile for %q", ErrStore, truncate(obs.TerminalID, 64))
-	case len(p.Neighbors) > MaxProfileNeighbors || !p.sorted():
-		return NeighborScore{}, fmt.Errorf("%w: terminal %q: neighbours not sorted or too many; build profiles with NewProfile", ErrProfile, truncate(obs.TerminalID, 64))
+	}
+	// A host's store may hand back anything: check the invariants the
+	// scorer relies on (O(n), no allocation when valid).
+	if err := p.Validate(); err != nil {
+		return NeighborScore{}, fmt.Errorf("terminal %q: %w", truncate(obs.TerminalID, 64), err)
 	}
 	s.score(&sc, p, scan)
 	return sc, nil

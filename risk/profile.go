@@ -95,6 +95,9 @@ func (p *Profile) Validate() error {
 	if len(p.Neighbors) > MaxProfileNeighbors {
 		return fmt.Errorf("%w: %d neighbours exceeds %d", ErrProfile, len(p.Neighbors), MaxProfileNeighbors)
 	}
+	if p.neighborsValid() {
+		return nil
+	}
 	var prev uint64
 	for i, n := range p.Neighbors {
 		bad := func(what string, v any) error {
@@ -121,13 +124,24 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-// sorted reports whether Neighbors keeps its order invariant; the scorer
-// checks it in O(n) before binary searching.
-func (p *Profile) sorted() bool {
-	for i := 1; i < len(p.Neighbors); i++ {
-		if p.Neighbors[i].key() <= p.Neighbors[i-1].key() {
+// neighborsValid is the fast path of Validate: the same checks on
+// Neighbors, without building an error.
+func (p *Profile) neighborsValid() bool {
+	var prev uint64
+	for i := range p.Neighbors {
+		n := &p.Neighbors[i]
+		k := n.key()
+		ok := n.Kind >= KindWiFi && n.Kind <= KindBLE &&
+			n.Addr != 0 && n.Addr <= addrMask &&
+			n.Class <= ClassPrivate &&
+			n.Frequency >= 0 && n.Frequency <= 1 && // false for NaN
+			n.RSSIWeight >= 0 && n.RSSIWeight <= math.MaxFloat64 &&
+			(n.RSSIWeight == 0 || (n.MeanRSSI >= MinRSSI && n.MeanRSSI <= MaxRSSI)) &&
+			(i == 0 || k > prev)
+		if !ok {
 			return false
 		}
+		prev = k
 	}
 	return true
 }
