@@ -292,6 +292,14 @@ func (unsortedStore) Profile(context.Context, string) (*risk.Profile, error) {
 		{Addr: 9, Kind: risk.KindWiFi, Frequency: 1}, {Addr: 3, Kind: risk.KindWiFi, Frequency: 1}}}, nil
 }
 
+// nanStore returns a profile whose frequency is NaN.
+type nanStore struct{ failingStore }
+
+func (nanStore) Profile(context.Context, string) (*risk.Profile, error) {
+	return &risk.Profile{TerminalID: "T", Weight: 5, Neighbors: []risk.ProfileNeighbor{
+		{Addr: 3, Kind: risk.KindWiFi, Frequency: math.NaN()}, {Addr: 9, Kind: risk.KindWiFi, Frequency: 1}}}, nil
+}
+
 func TestNeighborStoreErrors(t *testing.T) {
 	ctx := context.Background()
 	obs := risk.NeighborObservation{TerminalID: "T", At: time.Unix(1e9, 0), Seen: []risk.Neighbor{{ID: "00:11:22:33:44:55", Kind: risk.KindWiFi}}}
@@ -305,6 +313,9 @@ func TestNeighborStoreErrors(t *testing.T) {
 	}
 	if _, err := newScorer(t, unsortedStore{}).Score(ctx, obs); !errors.Is(err, risk.ErrProfile) {
 		t.Errorf("unsorted profile: %v", err)
+	}
+	if _, err := newScorer(t, nanStore{}).Score(ctx, obs); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("NaN profile: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
