@@ -872,8 +872,10 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 // unplaceable ends a placement for which no node is feasible: it queues
 // the request if the pending queue has room, and drops it otherwise.
 func (c *Coordinator) unplaceable(w *workload, claim Resources, exclude []*nodeState, attempts []AttemptError) (Placement, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	rej := c.rejections(&w.req, claim, exclude)
+	c.mu.RUnlock()
+	c.mu.Lock()
 	perr := &PlacementError{ID: w.req.ID, Rejected: rej, Attempts: attempts, Err: ErrNoCapacity}
 	if c.cfg.MaxPending > 0 && len(c.pending) < c.cfg.MaxPending && len(exclude) == 0 {
 		w.state = stPending

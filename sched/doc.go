@@ -24,9 +24,10 @@
 //   - scorers: best fit and spread from Nomad's ScoreFitBinPack /
 //     ScoreFitSpread (score = (20 − (10^free_cpu + 10^free_mem)) / 18),
 //     and a PreferNoSchedule taint penalty, with configurable Weights;
-//   - pick: the highest score; the next-best nodes are the alternates tried
-//     when a backend fails (Nova's alternate hosts, bounded by
-//     Config.MaxAttempts).
+//   - pick: the highest score. The next-best nodes of the same decision are
+//     committed instead if the best one went stale; after a backend failure
+//     the request is decided again on a fresh view without the nodes that
+//     failed (Nova's alternate hosts, bounded by Config.MaxAttempts).
 //
 // # Scale
 //
