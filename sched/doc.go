@@ -62,10 +62,11 @@
 //	ctrs, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
 //	c, _ := sched.New(sched.Config{}, vms, ctrs)
 //	_ = c.AddNode(ctx, sched.Node{Name: "n1", Capacity: sched.Resources{MilliCPU: 32000, MemoryBytes: 128 << 30}})
-//	p, err := c.Create(ctx, sched.Request{ID: "vm-1", Kind: sched.VM,
-//		Resources: sched.Resources{MilliCPU: 4000, MemoryBytes: 8 << 30}})
-//	// p.Node == "n1"; p.Allocated includes the VM overhead.
-//	verdicts, _ := c.Explain(req) // why not each node
+//	req := sched.Request{ID: "vm-1", Kind: sched.VM, Resources: sched.Resources{MilliCPU: 4000, MemoryBytes: 8 << 30}}
+//	p, err := c.Create(ctx, req)     // p.Node == "n1"; p.Allocated includes the VM overhead
+//	verdicts, err := c.Explain(req)  // per node: the filter that rejected it, or its score
+//
+// The package Example runs this end to end.
 //
 // Hosts implement SchedulerBackend for their hypervisor and container
 // runtime and check it with sched/schedtest.Run. MemBackend is the
