@@ -205,3 +205,14 @@ func (f *Fuser) Explain(prior float64, signals ...Signal) (Fusion, error) {
 	})
 	return res, nil
 }
+
+// Signal returns the fusion as a Signal from source, carrying the reasons
+// of the contributions in order of influence, so that a fused verdict can
+// be passed on or fused again (with care: re-fusing counts evidence twice).
+func (r Fusion) Signal(source string) Signal {
+	var reasons []Reason
+	for _, c := range r.Contributions {
+		reasons = append(reasons, c.Reasons...)
+	}
+	return Signal{Source: source, Confidence: r.Confidence, Reasons: reasons}
+}

@@ -126,6 +126,9 @@ func TestExplain(t *testing.T) {
 	if top := r.Top(1); len(top) != 1 || top[0].LogLR >= 0 || top[0].Reasons[0].Code != "neighbors.few_known" {
 		t.Errorf("Top(1) = %+v", top)
 	}
+	if fs := r.Signal("fused"); fs.Source != "fused" || fs.Confidence != r.Confidence || len(fs.Reasons) != 1 {
+		t.Errorf("Signal = %+v", fs)
+	}
 	if len(r.Top(10)) != 3 || len(r.Top(-1)) != 0 {
 		t.Errorf("Top bounds")
 	}

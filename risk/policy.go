@@ -283,3 +283,28 @@ func (p Policy) Evaluate(conf float64, tx Transaction) (Outcome, error) {
 	}
 	return decide(RequirePIN, CodeNoPINUntrusted, "confidence below the no-PIN threshold")
 }
+
+// NextCounters returns the no-PIN counters to store after tx completed with
+// decision d: ApproveNoPIN adds the amount and one payment; Approve (the
+// cardholder was verified) resets both; RequirePIN and Decline leave them
+// unchanged — the host re-submits a step-up with CardholderVerified set once
+// the PIN is verified, and that Approve resets them. Errors wrap ErrAmount or
+// ErrCurrencyMismatch (for example on overflow).
+func (tx Transaction) NextCounters(d Decision) (cumulative Amount, consecutive int, err error) {
+	switch d {
+	case ApproveNoPIN:
+		sum, err := tx.NoPINCumulative.Add(tx.Amount)
+		if err != nil {
+			return Amount{}, 0, err
+		}
+		if tx.NoPINConsecutive < 0 || tx.NoPINConsecutive == math.MaxInt {
+			return Amount{}, 0, fmt.Errorf("%w: consecutive no-PIN count %d", ErrAmount, tx.NoPINConsecutive)
+		}
+		return sum, tx.NoPINConsecutive + 1, nil
+	case Approve:
+		return Amount{}, 0, nil
+	case RequirePIN, Decline:
+		return tx.NoPINCumulative, tx.NoPINConsecutive, nil
+	}
+	return Amount{}, 0, fmt.Errorf("%w: unknown decision %v", ErrPolicy, d)
+}

@@ -233,3 +233,65 @@ func TestAmount(t *testing.T) {
 		t.Errorf("CLF exponent %d %v", e, ok)
 	}
 }
+
+func TestNextCounters(t *testing.T) {
+	tx := risk.Transaction{Amount: eur(20_00), NoPINCumulative: eur(30_00), NoPINConsecutive: 2}
+	for _, tc := range []struct {
+		d    risk.Decision
+		cum  risk.Amount
+		cons int
+	}{
+		{risk.ApproveNoPIN, eur(50_00), 3},
+		{risk.Approve, risk.Amount{}, 0},
+		{risk.RequirePIN, eur(30_00), 2},
+		{risk.Decline, eur(30_00), 2},
+	} {
+		cum, cons, err := tx.NextCounters(tc.d)
+		if err != nil || cum != tc.cum || cons != tc.cons {
+			t.Errorf("%v: %v %d %v", tc.d, cum, cons, err)
+		}
+	}
+	first := risk.Transaction{Amount: eur(5_00)}
+	if cum, cons, err := first.NextCounters(risk.ApproveNoPIN); err != nil || cum != eur(5_00) || cons != 1 {
+		t.Errorf("first: %v %d %v", cum, cons, err)
+	}
+	if _, _, err := (risk.Transaction{Amount: eur(1), NoPINCumulative: eur(math.MaxInt64)}).NextCounters(risk.ApproveNoPIN); !errors.Is(err, risk.ErrAmount) {
+		t.Errorf("overflow: %v", err)
+	}
+	if _, _, err := (risk.Transaction{Amount: eur(1), NoPINCumulative: risk.Amount{Minor: 1, Currency: "USD"}}).NextCounters(risk.ApproveNoPIN); !errors.Is(err, risk.ErrCurrencyMismatch) {
+		t.Errorf("mismatch: %v", err)
+	}
+	if _, _, err := tx.NextCounters(9); !errors.Is(err, risk.ErrPolicy) {
+		t.Errorf("unknown decision: %v", err)
+	}
+}
+
+// Replaying PSD2Policy over a stream of trusted small payments enforces the
+// caps: never more than 5 in a row or EUR 150 without verification.
+func TestPolicyStream(t *testing.T) {
+	p := risk.PSD2Policy()
+	rng := rand.New(rand.NewPCG(4, 4))
+	var cum risk.Amount
+	cons, maxCons := 0, 0
+	var maxCum int64
+	for range 1000 {
+		tx := risk.Transaction{Amount: eur(1_00 + rng.Int64N(60_00)), NoPINCumulative: cum, NoPINConsecutive: cons}
+		d, err := p.Decide(0.95, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == risk.RequirePIN { // the cardholder enters the PIN
+			tx.CardholderVerified = true
+			if d, err = p.Decide(0.95, tx); err != nil || d != risk.Approve {
+				t.Fatalf("step-up: %v %v", d, err)
+			}
+		}
+		if cum, cons, err = tx.NextCounters(d); err != nil {
+			t.Fatal(err)
+		}
+		maxCons, maxCum = max(maxCons, cons), max(maxCum, cum.Minor)
+	}
+	if maxCons != 5 || maxCum > 150_00 {
+		t.Errorf("max streak %d, max cumulative %d", maxCons, maxCum)
+	}
+}
