@@ -212,8 +212,8 @@ type Extractor struct {
 	res            []Sample
 	sig            [numSignals][]float64
 	grav           [3][]float64
-	ext            [3][]float64 // odd-extended accelerometer axes
-	pad            int
+	ext            [3][]float64 // decimated, odd-extended accelerometer axes
+	pad, dec       int
 	work, scratch  []float64
 	spec           []complex128
 	clnc           []float64 // c·ln c for histogram entropies
@@ -228,9 +228,16 @@ func NewExtractor(cfg Config) (*Extractor, error) {
 	}
 	c := cfg.withDefaults()
 	e := &Extractor{cfg: c}
+	// The gravity filter runs on block means of dec samples, a decimated
+	// rate of at least 50×GravityCutoff (16.7 Hz by default). The block
+	// mean's response has its nulls exactly at the multiples of the
+	// decimated rate, which is where content would alias onto the gravity
+	// band; everything else aliases well above the cutoff and is filtered.
+	e.dec = max(1, int(c.Rate/(50*c.GravityCutoff)))
+	rd := c.Rate / float64(e.dec)
 	// Bilinear-transform Butterworth low-pass with pre-warping
 	// (Oppenheim & Schafer, Discrete-Time Signal Processing, §7.1).
-	k := math.Tan(math.Pi * c.GravityCutoff / c.Rate)
+	k := math.Tan(math.Pi * c.GravityCutoff / rd)
 	norm := 1 / (1 + math.Sqrt2*k + k*k)
 	e.b0 = k * k * norm
 	e.b1 = 2 * e.b0
@@ -272,11 +279,12 @@ func (e *Extractor) size(m int) {
 		e.grav[i] = make([]float64, m)
 	}
 	e.work = make([]float64, m)
-	// Odd-extension length: two time constants of the low-pass, at most the
-	// window less one sample.
-	e.pad = min(m-1, int(math.Ceil(e.cfg.Rate/(math.Pi*e.cfg.GravityCutoff))))
+	// Odd-extension length: two time constants of the low-pass at the
+	// decimated rate.
+	md := (m + e.dec - 1) / e.dec
+	e.pad = int(math.Ceil(e.cfg.Rate / float64(e.dec) / (math.Pi * e.cfg.GravityCutoff)))
 	for i := range e.ext {
-		e.ext[i] = make([]float64, m+2*e.pad)
+		e.ext[i] = make([]float64, md+2*min(md-1, e.pad))
 	}
 	e.clnc = make([]float64, m+1)
 	for c := 1; c <= m; c++ {
@@ -352,31 +360,96 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 	return nil
 }
 
-// gravity runs the low-pass over the three accelerometer axes (held in the
-// body signals) forwards and backwards (zero phase) into e.grav. As SciPy's
-// filtfilt (after Gustafsson, IEEE Trans. Signal Processing 44(4), 1996, in
-// spirit), each end is extended by an odd reflection about the end value, so
-// that linear trends pass without edge transients, and each pass starts in
-// the steady state of its first input. The three axes are interleaved so that
-// their recursions overlap in the pipeline.
+// gravity estimates the gravity component of the three accelerometer axes
+// (held in the body signals) into e.grav. The low-pass (GravityCutoff, far
+// below the analysis rate) runs on block means of e.dec samples, which is an
+// anti-aliasing decimation that costs nothing at these frequencies and
+// divides the filtering work by e.dec, and is interpolated back linearly.
+// The filter runs forwards and backwards (zero phase); as in SciPy's filtfilt
+// each end is extended by an odd reflection about the end value, so that
+// linear trends pass without edge transients, and each pass starts in the
+// steady state of its first input, so that a constant passes unchanged. The
+// reflection's centre is not the end sample itself, which would carry
+// whatever vibration or gait phase happens to be there into the gravity
+// estimate, but a least-squares line through the first (last) third of the
+// blocks evaluated at the end: exact for linear trends, robust to ripple.
 func (e *Extractor) gravity() {
 	n := len(e.grav[0])
-	p := e.pad
+	d := e.dec
+	md := (n + d - 1) / d
+	p := min(md-1, e.pad)
 	var ext [3][]float64
 	for k := range 3 {
 		x := e.sig[sigBodyX+k][:n]
-		b := e.ext[k][:n+2*p]
-		for i := 1; i <= p; i++ {
-			b[p-i] = 2*x[0] - x[i]
-			b[p+n-1+i] = 2*x[n-1] - x[n-1-i]
+		b := e.ext[k][:md+2*p]
+		for j := range md {
+			lo, hi := j*d, min((j+1)*d, n)
+			var s float64
+			for _, v := range x[lo:hi] {
+				s += v
+			}
+			b[p+j] = s / float64(hi-lo)
 		}
-		copy(b[p:], x)
+		l0, l1 := endLevels(b[p : p+md])
+		for i := 1; i <= p; i++ {
+			b[p-i] = 2*l0 - b[p+i]
+			b[p+md-1+i] = 2*l1 - b[p+md-1-i]
+		}
 		ext[k] = b
 	}
 	e.iir(ext[0], ext[1], ext[2])
-	for k := range 3 {
-		copy(e.grav[k], ext[k][p:p+n])
+	if md == 1 {
+		for k := range 3 {
+			for i := range e.grav[k] {
+				e.grav[k][i] = ext[k][p]
+			}
+		}
+		return
 	}
+	// Block j's mean sits at sample c_j = j·d + (len_j − 1)/2.
+	center := func(j int) float64 {
+		return float64(j*d) + float64(min((j+1)*d, n)-j*d-1)/2
+	}
+	j := 0
+	for i := range n {
+		fi := float64(i)
+		for j < md-2 && fi > center(j+1) {
+			j++
+		}
+		c0, c1 := center(j), center(j+1)
+		u := (fi - c0) / (c1 - c0)
+		for k := range 3 {
+			g := ext[k][p+j:]
+			e.grav[k][i] = g[0] + u*(g[1]-g[0])
+		}
+	}
+}
+
+// endLevels fits least-squares lines to the first and the last third of b
+// (at least two points each) and returns their values at the two ends.
+func endLevels(b []float64) (first, last float64) {
+	n := len(b)
+	if n < 3 {
+		return b[0], b[n-1]
+	}
+	l := max(2, n/3)
+	fit := func(seg []float64, at float64) float64 {
+		// Points (i, seg[i]), i = 0…len−1.
+		m := float64(len(seg))
+		mx := (m - 1) / 2
+		var my, sxy, sxx float64
+		for _, v := range seg {
+			my += v
+		}
+		my /= m
+		for i, v := range seg {
+			dx := float64(i) - mx
+			sxy += dx * (v - my)
+			sxx += dx * dx
+		}
+		return my + sxy/sxx*(at-mx)
+	}
+	return fit(b[:l], 0), fit(b[n-l:], float64(l-1))
 }
 
 // iir filters x, y and z in place forwards, then backwards.
