@@ -114,6 +114,19 @@ func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 	}, nil
 }
 
+// NewVMBackend returns a reference VM manager: NewMemBackend with Kind VM.
+func NewVMBackend(cfg MemConfig) (*MemBackend, error) {
+	cfg.Kind = VM
+	return NewMemBackend(cfg)
+}
+
+// NewContainerBackend returns a reference container manager: NewMemBackend
+// with Kind Container.
+func NewContainerBackend(cfg MemConfig) (*MemBackend, error) {
+	cfg.Kind = Container
+	return NewMemBackend(cfg)
+}
+
 // Kind returns the configured kind.
 func (m *MemBackend) Kind() Kind { return m.cfg.Kind }
 

@@ -207,6 +207,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)
 		}
 	}
+	if b, err := NewVMBackend(MemConfig{Kind: Container}); err != nil || b.Kind() != VM {
+		t.Errorf("NewVMBackend: %v, %v", b, err)
+	}
+	if b, err := NewContainerBackend(MemConfig{}); err != nil || b.Kind() != Container {
+		t.Errorf("NewContainerBackend: %v, %v", b, err)
+	}
 	if _, err := NewMemBackend(MemConfig{}); !errors.Is(err, ErrUnknownKind) {
 		t.Errorf("backend without kind: %v", err)
 	}

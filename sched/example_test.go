@@ -13,8 +13,8 @@ import (
 // is told about it. Explain says why the other nodes were not chosen.
 func Example() {
 	ctx := context.Background()
-	vms, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.VM, Overhead: sched.Resources{MemoryBytes: 256 << 20}})
-	ctrs, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
+	vms, _ := sched.NewVMBackend(sched.MemConfig{Overhead: sched.Resources{MemoryBytes: 256 << 20}})
+	ctrs, _ := sched.NewContainerBackend(sched.MemConfig{})
 	c, _ := sched.New(sched.Config{Classes: map[string]sched.Ratios{"general": {CPU: 2}}}, vms, ctrs)
 
 	_ = c.AddNode(ctx, sched.Node{Name: "n1", Class: "general",
