@@ -91,8 +91,14 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Terminal %s learned %d neighbours from %.0f decayed scans over %d days.\n\n",
-		terminal, len(p.Neighbors), p.Weight, cfg.Days)
+	regular := 0
+	for _, n := range p.Neighbors {
+		if n.Frequency >= 0.5 {
+			regular++
+		}
+	}
+	fmt.Fprintf(w, "Terminal %s learned %d neighbours (%d seen in most scans, the rest passing phones) from %.0f decayed scans over %d days.\n\n",
+		terminal, len(p.Neighbors), regular, p.Weight, cfg.Days)
 
 	scenes := story(rng, shop)
 	now = now.Add(time.Hour)
