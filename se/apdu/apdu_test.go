@@ -239,6 +239,21 @@ func TestWithChannel(t *testing.T) {
 	if _, err := Channel(0xFF); !errors.Is(err, ErrClass) {
 		t.Errorf("Channel(FF): %v", err)
 	}
+	// Reserved classes 20–3F have no channel coding; recoding them (or the
+	// proprietary A0–BF) would silently drop b6.
+	for _, cla := range []byte{0x20, 0x21, 0x3F} {
+		if ch, err := Channel(cla); !errors.Is(err, ErrClass) {
+			t.Errorf("Channel(%02X) = %d, %v; want ErrClass", cla, ch, err)
+		}
+	}
+	for _, cla := range []byte{0x20, 0x33, 0xA0, 0xB1} {
+		if got, err := WithChannel(cla, 1); !errors.Is(err, ErrClass) {
+			t.Errorf("WithChannel(%02X, 1) = %02X, %v; want ErrClass", cla, got, err)
+		}
+	}
+	if ch, err := Channel(0xA1); err != nil || ch != 1 {
+		t.Errorf("Channel(A1) = %d, %v; want 1", ch, err)
+	}
 	c, err := Command{CLA: 0x80, INS: 0xCA}.OnChannel(9)
 	if err != nil || c.CLA != 0xC5 {
 		t.Fatalf("OnChannel = %02X, %v", c.CLA, err)
@@ -297,6 +312,28 @@ func TestTransmitChains(t *testing.T) {
 	want := []string{"82ca00fe00", "82ca00fec8", "02c00000ff", "02c00000c8"}
 	if diff := cmp.Diff(want, card.log); diff != "" {
 		t.Fatalf("exchange (-want +got):\n%s", diff)
+	}
+}
+
+// GET RESPONSE on a further-interindustry channel uses 0x40 | (n−4).
+func TestTransmitGetResponseChannel(t *testing.T) {
+	var log []string
+	tx := func(_ context.Context, b []byte) ([]byte, error) {
+		log = append(log, hex.EncodeToString(b))
+		if b[1] == insGetResponse {
+			return []byte{0x03, 0x90, 0x00}, nil
+		}
+		return []byte{0x01, 0x02, 0x61, 0x01}, nil
+	}
+	resp, err := Transmit(context.Background(), tx, Command{CLA: 0xE7, INS: 0xCA, Ne: 256}) // channel 11, SM
+	if err != nil || !bytes.Equal(resp.Data, []byte{1, 2, 3}) || resp.SW != SWSuccess {
+		t.Fatalf("%v %v", resp, err)
+	}
+	if diff := cmp.Diff([]string{"e7ca000000", "47c0000001"}, log); diff != "" {
+		t.Fatalf("exchange (-want +got):\n%s", diff)
+	}
+	if _, err := Transmit(context.Background(), tx, Command{CLA: 0x30, INS: 0xCA}); !errors.Is(err, ErrClass) {
+		t.Fatalf("reserved CLA: %v", err)
 	}
 }
 

@@ -13,14 +13,21 @@ const (
 	claChaining    = 0x10 // b5: command chaining, both codings
 	claFirstSM     = 0x0C // b4b3: secure messaging, first interindustry coding
 	claFurtherSM   = 0x20 // b6: secure messaging, further interindustry coding
+	claRFU         = 0x20 // b8b7b6 = 001: reserved interindustry classes 20–3F
 )
 
 // Channel returns the logical channel number (0–19) coded in cla: b2b1 in
 // the first interindustry coding, 4 + b4..b1 in the further interindustry
-// coding (b7 set). It returns an error wrapping ErrClass for CLA = FF.
+// coding (b7 set). It returns an error wrapping ErrClass for CLA = FF and
+// for the reserved interindustry classes 20–3F (b8b7b6 = 001), whose
+// channel coding ISO/IEC 7816-4 does not define. Proprietary classes
+// (b8 = 1) are read with the interindustry layout, as GlobalPlatform does.
 func Channel(cla byte) (int, error) {
 	if cla == 0xFF {
 		return 0, fmt.Errorf("%w: FF", ErrClass)
+	}
+	if cla&0xE0 == claRFU {
+		return 0, fmt.Errorf("%w: %02X is reserved (b8b7b6 = 001)", ErrClass, cla)
 	}
 	if cla&claFurther != 0 {
 		return 4 + int(cla&0x0F), nil
@@ -67,13 +74,18 @@ func ClearSecureMessaging(cla byte) byte {
 // are reported with ErrClass.
 //
 // A channel outside 0–19 is an error wrapping ErrChannel; it is never
-// clamped.
+// clamped. A class byte with b7 = 0 and b6 = 1 (20–3F, A0–BF) has no
+// channel coding to carry over (b6 would be lost) and is an error wrapping
+// ErrClass, as is FF.
 func WithChannel(cla byte, ch int) (byte, error) {
 	if ch < 0 || ch > MaxChannel {
 		return cla, fmt.Errorf("%w: %d outside 0..%d", ErrChannel, ch, MaxChannel)
 	}
 	if cla == 0xFF {
 		return cla, fmt.Errorf("%w: FF", ErrClass)
+	}
+	if cla&(claFurther|0x20) == 0x20 {
+		return cla, fmt.Errorf("%w: CLA %02X (b7 = 0, b6 = 1) has no logical-channel coding", ErrClass, cla)
 	}
 	prop := cla & claProprietary
 	chain := cla & claChaining

@@ -7,8 +7,10 @@ import (
 
 // TransmitFunc sends one encoded command APDU and returns the encoded
 // response APDU (data and SW1 SW2). It is the shape of a PC/SC transmit, an
-// NFC transceive or an in-process card. The returned slice may be reused by
-// the transport after the next call.
+// NFC transceive or an in-process card. The command slice is valid only
+// during the call (Transmitter reuses it for the next exchange) and must not
+// be modified or retained; the returned slice may be reused by the
+// transport after the next call.
 type TransmitFunc func(ctx context.Context, command []byte) ([]byte, error)
 
 // DefaultMaxChain bounds the number of extra exchanges (GET RESPONSE and
