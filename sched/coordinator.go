@@ -1036,45 +1036,56 @@ func (c *Coordinator) pendingOrder() []*workload {
 // Config.OnPending. If another goroutine is already retrying, it asks that
 // one to make another pass and returns 0.
 func (c *Coordinator) RetryPending(ctx context.Context) int {
-	if c.npending.Load() == 0 {
-		return 0
-	}
-	if !c.retrying.CompareAndSwap(false, true) {
-		c.retryAgain.Store(true)
-		return 0
-	}
 	placed := 0
-	for round := 0; round < 4; round++ {
-		c.retryAgain.Store(false)
-		c.mu.RLock()
-		list := c.pendingOrder()
-		c.mu.RUnlock()
-		for _, w := range list {
-			if ctx.Err() != nil {
-				break
-			}
-			var buf [8]candidate
-			c.mu.Lock()
-			if w.state != stPending || c.work[w.req.ID] != w || len(c.decide(&w.req, w.req.Resources, nil, buf[:0])) == 0 {
-				c.mu.Unlock()
-				continue
-			}
-			c.removePending(w)
-			w.state = stPlacing
-			c.mu.Unlock()
-			p, err := c.place(ctx, w)
-			if err == nil {
-				placed++
-			}
-			if c.cfg.OnPending != nil {
-				c.cfg.OnPending(p, err)
-			}
+	// At most four passes, so a caller of Delete is not kept retrying
+	// forever under churn; a signal that arrives after the last pass is
+	// served by the next capacity event or an explicit call.
+	for pass := 0; pass < 4; pass++ {
+		if c.npending.Load() == 0 {
+			return placed
 		}
+		if !c.retrying.CompareAndSwap(false, true) {
+			c.retryAgain.Store(true)
+			return placed
+		}
+		c.retryAgain.Store(false)
+		placed += c.retryPass(ctx)
+		c.retrying.Store(false)
+		// Another goroutine may have signalled while we held the flag and
+		// returned at once; serve its signal with one more pass.
 		if !c.retryAgain.Load() {
+			return placed
+		}
+	}
+	return placed
+}
+
+func (c *Coordinator) retryPass(ctx context.Context) int {
+	placed := 0
+	c.mu.RLock()
+	list := c.pendingOrder()
+	c.mu.RUnlock()
+	for _, w := range list {
+		if ctx.Err() != nil {
 			break
 		}
+		var buf [8]candidate
+		c.mu.Lock()
+		if w.state != stPending || c.work[w.req.ID] != w || len(c.decide(&w.req, w.req.Resources, nil, buf[:0])) == 0 {
+			c.mu.Unlock()
+			continue
+		}
+		c.removePending(w)
+		w.state = stPlacing
+		c.mu.Unlock()
+		p, err := c.place(ctx, w)
+		if err == nil {
+			placed++
+		}
+		if c.cfg.OnPending != nil {
+			c.cfg.OnPending(p, err)
+		}
 	}
-	c.retrying.Store(false)
 	return placed
 }
 
