@@ -517,3 +517,28 @@ func TestSignalValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestLearnSkipsRandomisedKeepsSecondaryBSSIDs(t *testing.T) {
+	t0 := time.Unix(1e9, 0)
+	seen := []risk.Neighbor{
+		{ID: "00:11:22:33:44:50", Kind: risk.KindWiFi, RSSI: -50}, // primary BSSID
+		{ID: "02:11:22:33:44:50", Kind: risk.KindWiFi, RSSI: -50}, // secondary: LA bit set
+		{ID: "06:11:22:33:44:50", Kind: risk.KindWiFi, RSSI: -51}, // secondary: same low 40 bits
+		{ID: "02:11:22:33:44:57", Kind: risk.KindWiFi, RSSI: -51}, // secondary: LA bit + last nibble
+		{ID: "da:a1:19:5e:77:01", Kind: risk.KindWiFi, RSSI: -60}, // a phone
+		{ID: "02:11:22:33:44:50", Kind: risk.KindBluetooth},       // same bits, other radio: not derived
+	}
+	var p *risk.Profile
+	p, err := p.Learn(risk.NeighborObservation{TerminalID: "T", At: t0, Seen: seen}, risk.LearnConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range p.Neighbors {
+		got = append(got, n.Kind.String()+" "+n.Addr.String())
+	}
+	want := []string{"wifi 00:11:22:33:44:50", "wifi 02:11:22:33:44:50", "wifi 02:11:22:33:44:57", "wifi 06:11:22:33:44:50"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("learned (-want +got):\n%s", diff)
+	}
+}

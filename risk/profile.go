@@ -194,8 +194,16 @@ func (c LearnConfig) withDefaults() LearnConfig {
 // terminal seen for the first time. With d = 2^(−Δt/HalfLife) for the time
 // Δt since p.Updated (1 when obs is not newer), the decayed observation count
 // becomes W' = d·W + 1, each neighbour's frequency f' = (d·W·f + seen)/W',
-// and its mean RSSI the d-weighted running mean. Rotating Bluetooth private
-// addresses are never learned. p is not modified.
+// and its mean RSSI the d-weighted running mean. p is not modified.
+//
+// Volatile identifiers are not added: rotating Bluetooth private addresses
+// never, and a locally administered address only when it looks like a
+// secondary BSSID of a universal address in the same scan (same kind, and
+// either the same low 40 bits or the same bits apart from the U/L bit and
+// the last nibble — how multi-SSID access points commonly derive them);
+// other locally administered addresses are randomised phones. Neighbours
+// already in the profile (learned or pinned) are updated whatever their
+// class.
 func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -218,6 +226,7 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 		}
 	}
 	slices.SortFunc(scan, func(a, b seen) int { return cmp.Compare(a.key, b.key) })
+	derived := derivedBSSIDs(scan)
 	// Keep one reading per neighbour: the strongest measured RSSI.
 	if len(scan) > 1 {
 		k := 0
@@ -275,7 +284,9 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 			i++
 		case i == len(old) || scan[j].key < old[i].key():
 			k := scan[j].key
-			step(ProfileNeighbor{Addr: Addr(k & addrMask), Kind: NeighborKind(k >> 48), Class: scan[j].class}, scan[j].rssi, true)
+			if scan[j].class != ClassLocal || derived(k) {
+				step(ProfileNeighbor{Addr: Addr(k & addrMask), Kind: NeighborKind(k >> 48), Class: scan[j].class}, scan[j].rssi, true)
+			}
 			j++
 		default:
 			n := old[i]
@@ -299,4 +310,33 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 		slices.SortFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
 	}
 	return &Profile{TerminalID: obs.TerminalID, Updated: updated, Weight: w, Neighbors: out}, nil
+}
+
+// derivedBSSIDs returns a predicate telling whether the locally administered
+// key k looks derived from a universal address of the same kind in scan,
+// which must be sorted by key.
+func derivedBSSIDs(scan []seen) func(k uint64) bool {
+	const (
+		low40  = 1<<40 - 1
+		ulBit  = 0x02 << 40
+		nibble = 0xf
+	)
+	var universal []uint64
+	for _, s := range scan {
+		if s.class == ClassUniversal {
+			universal = append(universal, s.key)
+		}
+	}
+	return func(k uint64) bool {
+		kind := k >> 48
+		for _, u := range universal {
+			if u>>48 != kind {
+				continue
+			}
+			if u&low40 == k&low40 || (u^k)&^(ulBit|nibble) == 0 {
+				return true
+			}
+		}
+		return false
+	}
 }

@@ -97,7 +97,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			regular++
 		}
 	}
-	fmt.Fprintf(w, "Terminal %s learned %d neighbours (%d seen in most scans, the rest passing phones) from %.0f decayed scans over %d days.\n\n",
+	fmt.Fprintf(w, "Terminal %s learned %d neighbours (%d seen in most scans; randomised phone MACs are not learned) from %.0f decayed scans over %d days.\n\n",
 		terminal, len(p.Neighbors), regular, p.Weight, cfg.Days)
 
 	scenes := story(rng, shop)
