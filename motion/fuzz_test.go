@@ -126,8 +126,19 @@ func FuzzModelUnmarshal(f *testing.F) {
 		if err != nil || !bytes.Equal(b, data) {
 			t.Fatalf("accepted encoding is not canonical (%v)", err)
 		}
-		if l, p := m.Classify(Features{}); l == "" || len(p) != len(m.labels) {
-			t.Fatalf("decoded model classifies to %q %v", l, p)
+		var feat Features
+		for j := range feat {
+			feat[j] = float64(j%7-3) * 1e100
+		}
+		for _, x := range []Features{{}, feat} {
+			l, p := m.Classify(x)
+			var sum float64
+			for _, v := range p {
+				sum += v
+			}
+			if l == "" || len(p) != len(m.labels) || !(math.Abs(sum-1) < 1e-9) {
+				t.Fatalf("decoded model classifies to %q %v", l, p)
+			}
 		}
 	})
 }

@@ -450,6 +450,9 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	if m == nil || len(m.labels) < 2 {
 		return nil, ErrNotTrained
 	}
+	if err := m.checkParams(); err != nil {
+		return nil, fmt.Errorf("%w: %v (train with a larger L2)", ErrModel, err)
+	}
 	k := len(m.labels)
 	size := len(modelMagic) + 1 + 8 + 4 + 8 + 8 + 1
 	for _, l := range m.labels {
@@ -541,15 +544,45 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	out.labels, out.rate, out.cutoff = labels, rate, cutoff
 	out.w = make([]float64, k*NumFeatures)
 	out.b = make([]float64, k)
-	for i, arr := range [][]float64{out.tau[:], out.center[:], out.invScale[:], out.w, out.b} {
+	for _, arr := range [][]float64{out.tau[:], out.center[:], out.invScale[:], out.w, out.b} {
 		for j := range arr {
-			x := math.Float64frombits(binary.LittleEndian.Uint64(take(8)))
-			if math.IsNaN(x) || math.IsInf(x, 0) || (i == 0 && !(x > 0)) || (i == 2 && x < 0) {
-				return bad("parameter block %d entry %d is %v", i, j, x)
-			}
-			arr[j] = x
+			arr[j] = math.Float64frombits(binary.LittleEndian.Uint64(take(8)))
 		}
 	}
+	if err := out.checkParams(); err != nil {
+		return bad("%v", err)
+	}
 	*m = out
+	return nil
+}
+
+// Parameter bounds. Train produces values far inside them (standardised
+// features, ridge-penalised weights); they guarantee that a decoded model's
+// logits are finite, so its probabilities are never NaN.
+const (
+	maxTau      = 1e300
+	maxCenter   = 1e3 // |slog1p| ≤ 710 for any finite input
+	maxInvScale = 1e9 // Train leaves invScale 0 below σ = 1e-9
+	maxWeight   = 1e6
+)
+
+func (m *Model) checkParams() error {
+	for i, blk := range []struct {
+		v      []float64
+		lo, hi float64
+		open   bool // lo excluded
+	}{
+		{m.tau[:], 0, maxTau, true},
+		{m.center[:], -maxCenter, maxCenter, false},
+		{m.invScale[:], 0, maxInvScale, false},
+		{m.w, -maxWeight, maxWeight, false},
+		{m.b, -maxWeight, maxWeight, false},
+	} {
+		for j, x := range blk.v {
+			if !(x >= blk.lo && x <= blk.hi) || (blk.open && x == blk.lo) {
+				return fmt.Errorf("parameter block %d entry %d is %v", i, j, x)
+			}
+		}
+	}
 	return nil
 }

@@ -177,6 +177,10 @@ func TestModelUnmarshalRejects(t *testing.T) {
 		}), ErrModel},
 		{"truncated", good[:len(good)-1], ErrModel},
 		{"trailing", append(bytes.Clone(good), 0), ErrModel},
+		{"huge intercept", edit(func(b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[len(b)-8:], math.Float64bits(1e7))
+			return b
+		}), ErrModel},
 		{"NaN weight", edit(func(b []byte) []byte {
 			binary.LittleEndian.PutUint64(b[len(b)-8:], math.Float64bits(math.NaN()))
 			return b
