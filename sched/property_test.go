@@ -76,10 +76,7 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 		nodes      = 48
 		goroutines = 8
 	)
-	ops := 1500
-	if testing.Short() {
-		ops = 150
-	}
+	const ops = 1500
 	cr := &lockedRand{r: rand.New(rand.NewPCG(99, 1))}
 	consume := func(over float64) func(Placement) Resources {
 		return func(p Placement) Resources {
