@@ -21,6 +21,7 @@ type CSVError struct {
 	Msg  string
 }
 
+// Error names the line and the defect.
 func (e *CSVError) Error() string { return fmt.Sprintf("%v: line %d: %s", ErrCSV, e.Line, e.Msg) }
 
 // Unwrap returns ErrCSV.
@@ -46,9 +47,9 @@ type CSVConfig struct {
 // whose timestamps increase. Samples hold the accelerometer only (Gyro is
 // zero: the raw format has no gyroscope columns).
 type Recording struct {
-	Subject  string
-	Activity string
-	Samples  []Sample
+	Subject  string   // the user column
+	Activity string   // the activity column
+	Samples  []Sample // in increasing time order
 }
 
 // RawCSV is the result of ReadRawCSV.

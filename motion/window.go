@@ -44,11 +44,12 @@ var (
 // Err… sentinels) and at which sample index (-1 when the defect concerns the
 // whole window).
 type WindowError struct {
-	Err    error
-	Index  int
-	Detail string
+	Err    error  // one of the Err… sentinels
+	Index  int    // offending sample, or -1
+	Detail string // human-readable specifics, may change between releases
 }
 
+// Error names the defect and the sample.
 func (e *WindowError) Error() string {
 	s := e.Err.Error()
 	if e.Index >= 0 {

@@ -9,9 +9,9 @@ import (
 
 // Window is one generated, labelled window.
 type Window struct {
-	Subject string
-	Label   string
-	Samples []motion.Sample
+	Subject string          // Subject.ID
+	Label   string          // the class
+	Samples []motion.Sample // as the device would deliver them
 }
 
 // DatasetConfig sizes a generated data set. The zero value is usable.

@@ -23,7 +23,7 @@ func Classes() []string { return []string{Counter, Handheld, Walking, Vehicle} }
 // Subject is one person with one device: the person's gait and tremor and
 // the device's sensor characteristics.
 type Subject struct {
-	ID string
+	ID string // names the subject in data sets
 	// Person.
 	StepFreq   float64 // Hz, 1.5–2.2
 	StepAccel  float64 // vertical gait acceleration amplitude, m/s²
@@ -31,13 +31,13 @@ type Subject struct {
 	TremorAmp  float64 // tremor acceleration, m/s² RMS per axis
 	Sway       float64 // hand sway angle, rad RMS
 	// Device.
-	Rate       float64 // nominal sample rate, Hz
-	Jitter     float64 // relative standard deviation of sampling intervals
-	HasGyro    bool
-	AccelNoise float64 // m/s² RMS
-	GyroNoise  float64 // rad/s RMS
-	AccelBias  [3]float64
-	GyroBias   [3]float64
+	Rate       float64    // nominal sample rate, Hz
+	Jitter     float64    // relative standard deviation of sampling intervals
+	HasGyro    bool       // false: the gyroscope reads zero
+	AccelNoise float64    // m/s² RMS
+	GyroNoise  float64    // rad/s RMS
+	AccelBias  [3]float64 // m/s² per axis
+	GyroBias   [3]float64 // rad/s per axis
 	Scale      [3]float64 // accelerometer scale factors, ≈ 1
 }
 
