@@ -141,6 +141,7 @@ type result struct {
 	meanUtil      float64     // mean CPU utilisation over the second half
 	frag          float64     // mean fragmentation over the second half
 	fill          []float64   // per-node CPU fill at the end, sorted
+	firstFail     string      // the first turned-away request, with per-filter rejections
 }
 
 // largest is the biggest shape: free capacity that cannot host it is
@@ -207,6 +208,9 @@ func simulate(ctx context.Context, cfg config, p policy, events []event) (result
 			deps[j] = dep{ev.Depart, ev.Req.ID}
 		case errors.Is(err, sched.ErrNoCapacity), errors.Is(err, sched.ErrOverConsumed):
 			res.fails++
+			if res.firstFail == "" {
+				res.firstFail = err.Error()
+			}
 		default:
 			return result{}, err
 		}
@@ -265,6 +269,8 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "%d nodes (%d server generations), %d arrivals of VMs and containers, offered load %.0f%% of CPU, seed %d\n\n",
 		cfg.Nodes, len(nodeShapes), len(events), 100*cfg.Load, cfg.Seed)
+	fmt.Fprintln(w, "ops/s is wall-clock coordinator work (creates and deletes through the reference backends);")
+	fmt.Fprintln(w, "mean util and fragmentation are CPU over the second half of the trace.")
 	fmt.Fprintf(w, "%-24s %10s %8s %13s %10s %10s\n", "policy", "placed", "failed", "ops/s", "mean util", "fragment.")
 	var results []result
 	for _, p := range policies {
@@ -285,6 +291,9 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	fmt.Fprintf(w, "Spread leaves %.1f%% of free CPU stranded on nodes too full for an 8-core/32 GiB VM (best fit %.1f%%)\n",
 		100*sp.frag, 100*bf.frag)
 	fmt.Fprintf(w, "  and turned away %d requests (best fit %d).\n", sp.fails, bf.fails)
+	if bf.firstFail != "" {
+		fmt.Fprintf(w, "The first request best fit turned away, and why: %s\n", bf.firstFail)
+	}
 
 	if cfg.Out == "" {
 		return nil
