@@ -55,48 +55,114 @@ func Evaluate(m *Model, examples []Example) (Evaluation, error) {
 	if len(examples) == 0 {
 		return Evaluation{}, ErrNoExamples
 	}
-	k := len(m.labels)
-	ev := Evaluation{Labels: m.Labels(), Confusion: make([][]int, k), N: len(examples)}
-	for i := range ev.Confusion {
-		ev.Confusion[i] = make([]int, k)
-	}
-	var binN [ECEBins]int
-	var binConf, binAcc [ECEBins]float64
-	probs := make([]float64, k)
-	correct := 0
+	acc := newEvalAcc(m.labels)
+	probs := make([]float64, len(m.labels))
 	for i := range examples {
 		t := slices.Index(m.labels, examples[i].Label)
 		if t < 0 {
 			return Evaluation{}, fmt.Errorf("%w: example %d, %q", ErrUnknownLabel, i, examples[i].Label)
 		}
 		p := m.ClassifyInto(&examples[i].Features, probs)
-		ev.Confusion[t][p]++
-		ev.LogLoss -= math.Log(max(probs[t], 1e-15))
-		b := min(int(probs[p]*ECEBins), ECEBins-1)
-		binN[b]++
-		binConf[b] += probs[p]
-		if p == t {
-			correct++
-			binAcc[b]++
+		acc.add(t, p, probs[t], probs[p])
+	}
+	return acc.result(), nil
+}
+
+// CrossValidate runs k-fold leave-subjects-out cross-validation: the
+// subjects are dealt into k folds (SubjectFolds, shuffled with rng), a model
+// is trained with cfg on all folds but one and classifies the held-out
+// fold's windows, and the Evaluation pools every held-out prediction. Every
+// window is thus classified by a model that never saw its subject.
+func CrossValidate(examples []Example, k int, cfg TrainConfig, rng *rand.Rand) (Evaluation, error) {
+	folds, err := SubjectFolds(examples, k, rng)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	var labels []string
+	for i := range examples {
+		if !slices.Contains(labels, examples[i].Label) {
+			labels = append(labels, examples[i].Label)
 		}
 	}
-	n := float64(len(examples))
+	slices.Sort(labels)
+	acc := newEvalAcc(labels)
+	var probs [MaxClasses]float64
+	for _, held := range folds {
+		train, test := LeaveSubjectsOut(examples, held)
+		m, err := Train(train, cfg)
+		if err != nil {
+			return Evaluation{}, fmt.Errorf("fold holding out %v: %w", held, err)
+		}
+		for i := range test {
+			p := m.ClassifyInto(&test[i].Features, probs[:])
+			t := slices.Index(labels, test[i].Label)
+			pt := 0.0 // a label missing from this fold's training set
+			if j := slices.Index(m.labels, test[i].Label); j >= 0 {
+				pt = probs[j]
+			}
+			acc.add(t, slices.Index(labels, m.labels[p]), pt, probs[p])
+		}
+	}
+	return acc.result(), nil
+}
+
+// evalAcc accumulates predictions for an Evaluation.
+type evalAcc struct {
+	labels    []string
+	confusion [][]int
+	binN      [ECEBins]int
+	binConf   [ECEBins]float64
+	binAcc    [ECEBins]float64
+	logLoss   float64
+	n         int
+}
+
+func newEvalAcc(labels []string) *evalAcc {
+	a := &evalAcc{labels: slices.Clone(labels), confusion: make([][]int, len(labels))}
+	for i := range a.confusion {
+		a.confusion[i] = make([]int, len(labels))
+	}
+	return a
+}
+
+// add records an example of true class t predicted as p, with the predicted
+// probability of the true class pTrue and of the predicted class pTop.
+func (a *evalAcc) add(t, p int, pTrue, pTop float64) {
+	a.confusion[t][p]++
+	a.logLoss -= math.Log(max(pTrue, 1e-15))
+	b := min(int(pTop*ECEBins), ECEBins-1)
+	a.binN[b]++
+	a.binConf[b] += pTop
+	if p == t {
+		a.binAcc[b]++
+	}
+	a.n++
+}
+
+func (a *evalAcc) result() Evaluation {
+	k := len(a.labels)
+	ev := Evaluation{Labels: a.labels, Confusion: a.confusion, N: a.n}
+	n := float64(a.n)
+	correct := 0
+	for c := range k {
+		correct += a.confusion[c][c]
+	}
 	ev.Accuracy = float64(correct) / n
-	ev.LogLoss /= n
-	for b := range binN {
-		if binN[b] > 0 {
-			ev.ECE += math.Abs(binAcc[b]-binConf[b]) / n
+	ev.LogLoss = a.logLoss / n
+	for b := range a.binN {
+		if a.binN[b] > 0 {
+			ev.ECE += math.Abs(a.binAcc[b]-a.binConf[b]) / n
 		}
 	}
 	for c := range k {
-		tp, fp, fn := ev.Confusion[c][c], 0, 0
+		tp, fp, fn := a.confusion[c][c], 0, 0
 		for o := range k {
 			if o != c {
-				fp += ev.Confusion[o][c]
-				fn += ev.Confusion[c][o]
+				fp += a.confusion[o][c]
+				fn += a.confusion[c][o]
 			}
 		}
-		cm := ClassMetrics{Label: m.labels[c], Support: tp + fn}
+		cm := ClassMetrics{Label: a.labels[c], Support: tp + fn}
 		if tp+fp > 0 {
 			cm.Precision = float64(tp) / float64(tp+fp)
 		}
@@ -109,7 +175,7 @@ func Evaluate(m *Model, examples []Example) (Evaluation, error) {
 		ev.MacroF1 += cm.F1 / float64(k)
 		ev.PerClass = append(ev.PerClass, cm)
 	}
-	return ev, nil
+	return ev
 }
 
 // String renders the confusion matrix (rows: true class, columns:

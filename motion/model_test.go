@@ -259,6 +259,27 @@ func TestEvaluateAndSplits(t *testing.T) {
 	}
 }
 
+func TestCrossValidate(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	ex := gaussianExamples([]string{"a", "b", "c"}, 6, 5, r)
+	ev, err := CrossValidate(ex, 3, TrainConfig{L2: 0.01}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.N != len(ex) || ev.Accuracy < 0.95 || len(ev.Labels) != 3 {
+		t.Fatalf("cross-validation:\n%s", ev)
+	}
+	if _, err := CrossValidate(ex, 7, TrainConfig{}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, ErrConfig) {
+		t.Fatalf("7 folds of 6 subjects: %v", err)
+	}
+	// A fold whose training set has one class fails with ErrOneClass.
+	one := gaussianExamples([]string{"a"}, 2, 3, r)
+	one = append(one, Example{Features: one[0].Features, Label: "b", Subject: "s0"})
+	if _, err := CrossValidate(one, 2, TrainConfig{}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, ErrOneClass) {
+		t.Fatalf("one-class fold: %v", err)
+	}
+}
+
 // Perfectly confident wrong predictions give ECE 1; matching confidence
 // and accuracy give ECE 0.
 func TestECEKnownValues(t *testing.T) {
