@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/payedge/payedge/se/apdu"
@@ -253,7 +254,9 @@ func (s *CardSession) ExternalAuthenticate(cmd apdu.Command) (apdu.Response, err
 // indication removed from its class byte; its Ne is the wire Ne.
 //
 // The C-MAC covers the Lc field as this package encodes it: the short form
-// whenever it fits. Any failure terminates the channel; answer with
+// whenever it fits. A host may legally send the extended form where the
+// short one fits; use UnwrapRaw, which MACs the Lc field as received, when
+// the raw APDU is at hand. Any failure terminates the channel; answer with
 // StatusFor(err) (6982).
 func (s *CardSession) Unwrap(cmd apdu.Command) (apdu.Command, error) {
 	s.mu.Lock()
@@ -269,7 +272,51 @@ func (s *CardSession) Unwrap(cmd apdu.Command) (apdu.Command, error) {
 		s.reset()
 		return apdu.Command{}, err
 	}
-	out, err := c.unwrapCommand(cmd)
+	var lc [3]byte
+	out, err := c.unwrapCommand(cmd, cmd.AppendLc(lc[:0]))
+	if err != nil {
+		s.reset()
+	}
+	return out, err
+}
+
+// UnwrapRaw is Unwrap for a command APDU exactly as received: it parses raw
+// (apdu.ParseCommand) and verifies the C-MAC over the Lc field as encoded
+// in raw, short or extended, so a host that uses the extended form where
+// the short one would fit is still understood. It does not allocate; the
+// returned Data aliases raw, which is decrypted in place.
+//
+// A malformed APDU is an error wrapping apdu.ErrTruncated or
+// apdu.ErrLength; at a level with C-MAC it terminates the channel like any
+// other failure. At level 00 the parsed command is returned as is.
+func (s *CardSession) UnwrapRaw(raw []byte) (apdu.Command, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return apdu.Command{}, s.stateErr()
+	}
+	c := &s.core
+	cmd, err := apdu.ParseCommand(raw)
+	if !c.level.Has(LevelCMAC) {
+		return cmd, err
+	}
+	if err != nil {
+		s.reset()
+		return apdu.Command{}, err
+	}
+	if err := s.checkWireCLA(cmd.CLA); err != nil {
+		s.reset()
+		return apdu.Command{}, err
+	}
+	var lc []byte
+	if len(cmd.Data) > 0 {
+		if raw[4] == 0 {
+			lc = raw[4:7] // extended: 00 Lc1 Lc2
+		} else {
+			lc = raw[4:5]
+		}
+	}
+	out, err := c.unwrapCommand(cmd, lc)
 	if err != nil {
 		s.reset()
 	}
@@ -294,12 +341,14 @@ func (s *CardSession) checkWireCLA(cla byte) error {
 	return nil
 }
 
-func (c *core) unwrapCommand(cmd apdu.Command) (apdu.Command, error) {
+// unwrapCommand verifies the C-MAC of cmd, whose Lc field was lc on the
+// wire, and decrypts its data in place.
+func (c *core) unwrapCommand(cmd apdu.Command, lc []byte) (apdu.Command, error) {
 	if len(cmd.Data) < c.macLen {
 		return apdu.Command{}, fmt.Errorf("%w: command data of %d bytes has no C-MAC", ErrMAC, len(cmd.Data))
 	}
 	body := cmd.Data[:len(cmd.Data)-c.macLen]
-	c.commandMAC(cmd, body)
+	c.commandMACLc(cmd.CLA, cmd.INS, cmd.P1, cmd.P2, lc, body)
 	if !c.checkMAC(cmd.Data[len(body):]) {
 		return apdu.Command{}, fmt.Errorf("%w: C-MAC", ErrMAC)
 	}
@@ -324,8 +373,9 @@ func (c *core) unwrapCommand(cmd apdu.Command) (apdu.Command, error) {
 // Amendment D §6.2.5 forbids data and R-MAC with it, so any data is
 // dropped. Otherwise non-empty data is padded and encrypted with
 // R-ENCRYPTION (ICV from the counter with its most significant byte 80) and
-// the R-MAC over chaining value ‖ data ‖ SW is appended. The returned Data
-// is newly allocated.
+// the R-MAC over chaining value ‖ data ‖ SW is appended. With R-MAC the
+// returned Data is newly allocated; below it resp is returned unchanged.
+// AppendWrap does the same without allocating.
 func (s *CardSession) Wrap(resp apdu.Response) (apdu.Response, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -339,16 +389,53 @@ func (s *CardSession) Wrap(resp apdu.Response) (apdu.Response, error) {
 	if isErrorSW(resp.SW) {
 		return apdu.Response{SW: resp.SW}, nil
 	}
+	out, err := c.wrapResponseAppend(nil, resp)
+	if err != nil {
+		return apdu.Response{}, err
+	}
+	return apdu.Response{Data: out[: len(out)-2 : len(out)-2], SW: resp.SW}, nil
+}
+
+// AppendWrap is Wrap followed by encoding: it appends the wrapped response
+// APDU (data, R-MAC, SW1 SW2), ready to send, to dst. It allocates only if
+// dst lacks capacity (len(resp.Data) + 16 + 18 bytes always suffice).
+// resp.Data must not overlap the free capacity of dst.
+func (s *CardSession) AppendWrap(dst []byte, resp apdu.Response) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return dst, s.stateErr()
+	}
+	c := &s.core
+	switch {
+	case !c.level.Has(LevelRMAC):
+		return resp.AppendBinary(dst)
+	case isErrorSW(resp.SW):
+		return append(dst, byte(resp.SW>>8), byte(resp.SW)), nil
+	}
+	return c.wrapResponseAppend(dst, resp)
+}
+
+// wrapResponseAppend appends the R-MAC-protected (and, with R-ENC,
+// encrypted) encoding of resp to dst. With a nil dst it allocates once.
+func (c *core) wrapResponseAppend(dst []byte, resp apdu.Response) ([]byte, error) {
 	encrypt := c.level.Has(LevelRENC) && len(resp.Data) > 0
 	n := len(resp.Data)
 	if encrypt {
 		n = padLen(n)
 	}
 	if n+c.macLen > apdu.MaxNe {
-		return apdu.Response{}, fmt.Errorf("%w: %d response bytes become %d", ErrTooLong, len(resp.Data), n+c.macLen)
+		return dst, fmt.Errorf("%w: %d response bytes become %d", ErrTooLong, len(resp.Data), n+c.macLen)
 	}
-	out := make([]byte, n+c.macLen)
-	body := out[:n]
+	need := n + c.macLen + 2
+	if dst == nil {
+		dst = make([]byte, 0, need)
+	} else {
+		dst = slices.Grow(dst, need)
+	}
+	off := len(dst)
+	dst = dst[:off+n+c.macLen]
+	body := dst[off : off+n]
 	if encrypt {
 		c.icv(true)
 		c.encryptInto(body, resp.Data)
@@ -356,8 +443,8 @@ func (s *CardSession) Wrap(resp apdu.Response) (apdu.Response, error) {
 		copy(body, resp.Data)
 	}
 	c.responseMAC(body, resp.SW)
-	copy(out[n:], c.mac[:c.macLen])
-	return apdu.Response{Data: out, SW: resp.SW}, nil
+	copy(dst[off+n:], c.mac[:c.macLen])
+	return append(dst, byte(resp.SW>>8), byte(resp.SW)), nil
 }
 
 // Close ends the channel and zeroes the session keys. It is idempotent; a
@@ -393,3 +480,7 @@ func (s *CardSession) String() string {
 
 // GoString describes the session without key material.
 func (s *CardSession) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %d, %x, …) prints
+// String, never the session keys.
+func (s *CardSession) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }

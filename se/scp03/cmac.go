@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
+	"io"
 )
 
 // MACSize is the size of an AES-CMAC tag and of the SCP03 MAC chaining
@@ -193,3 +194,7 @@ func (m *CMAC) String() string { return "scp03.CMAC{AES}" }
 
 // GoString does not print the subkeys.
 func (m *CMAC) GoString() string { return m.String() }
+
+// Format implements fmt.Formatter: every verb prints String, never the
+// subkeys or the cipher's key schedule.
+func (m *CMAC) Format(f fmt.State, _ rune) { io.WriteString(f, m.String()) }

@@ -62,7 +62,7 @@ var (
 // StatusFor returns the status word a card should answer with for an error
 // returned by a CardSession: 6982 for MAC and secure-messaging failures,
 // 6300 for a failed host authentication, 6A88 for an unknown key version,
-// 6700 for wrong lengths, 6985 for state errors, 6F00 otherwise. It returns
+// 6700 for wrong lengths and malformed APDUs, 6985 for state errors, 6F00 otherwise. It returns
 // 9000 for nil.
 func StatusFor(err error) uint16 {
 	switch {
@@ -74,7 +74,8 @@ func StatusFor(err error) uint16 {
 		return apdu.SWSecurityStatusNotSatisfied
 	case errors.Is(err, errKeyVersion):
 		return apdu.SWReferencedDataNotFound
-	case errors.Is(err, ErrInitializeUpdate), errors.Is(err, ErrExternalAuthenticate), errors.Is(err, ErrChallenge), errors.Is(err, ErrTooLong):
+	case errors.Is(err, ErrInitializeUpdate), errors.Is(err, ErrExternalAuthenticate), errors.Is(err, ErrChallenge), errors.Is(err, ErrTooLong),
+		errors.Is(err, apdu.ErrTruncated), errors.Is(err, apdu.ErrLength):
 		return apdu.SWWrongLength
 	case errors.Is(err, ErrSecurityLevel):
 		return apdu.SWIncorrectP1P2

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/payedge/payedge/se/apdu"
@@ -217,65 +218,127 @@ func (h *HostSession) Authenticated(resp apdu.Response) error {
 // its form (256, or 65536 if cmd.Ne > 256), because the card appends
 // padding and an R-MAC. cmd.CLA must not already indicate secure messaging
 // and must code the session's logical channel (Options.Channel).
-// The returned Data is newly allocated; cmd is not modified.
+// The C-MAC covers the Lc field of the wrapped command's canonical
+// encoding (apdu.Command.MarshalBinary): send it encoded that way.
+//
+// At a level with C-MAC the returned Data is newly allocated (one
+// allocation); at level 00 cmd is returned unchanged. cmd is never
+// modified. AppendWrap does the same without allocating.
 func (h *HostSession) Wrap(cmd apdu.Command) (apdu.Command, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.state != stateOpen {
-		return apdu.Command{}, h.stateErr()
-	}
-	if err := cmd.Validate(); err != nil {
+	if err := h.checkWrap(cmd); err != nil {
 		return apdu.Command{}, err
-	}
-	if err := checkCLA(cmd.CLA); err != nil {
-		return apdu.Command{}, err
-	}
-	if ch, _ := apdu.Channel(cmd.CLA); ch != h.channel {
-		return apdu.Command{}, fmt.Errorf("%w: command on channel %d, session on channel %d", apdu.ErrChannel, ch, h.channel)
 	}
 	c := &h.core
 	if !c.level.Has(LevelCMAC) {
 		return cmd, nil
 	}
-	return c.wrapCommand(cmd)
+	_, w, err := c.wrapAppend(nil, cmd)
+	return w, err
 }
 
-func (c *core) wrapCommand(cmd apdu.Command) (apdu.Command, error) {
+// AppendWrap is Wrap followed by encoding: it appends the wrapped command
+// APDU, ready to send, to dst and returns the extended slice. It allocates
+// only if dst lacks capacity (len(cmd.Data) + 16 + 32 bytes always
+// suffice). cmd.Data must not overlap the free capacity of dst. On error
+// dst is returned unchanged and the session state is not advanced.
+func (h *HostSession) AppendWrap(dst []byte, cmd apdu.Command) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.checkWrap(cmd); err != nil {
+		return dst, err
+	}
+	c := &h.core
+	if !c.level.Has(LevelCMAC) {
+		return cmd.AppendBinary(dst)
+	}
+	out, _, err := c.wrapAppend(dst, cmd)
+	return out, err
+}
+
+// checkWrap validates the session state and cmd for Wrap and AppendWrap.
+func (h *HostSession) checkWrap(cmd apdu.Command) error {
+	if h.state != stateOpen {
+		return h.stateErr()
+	}
+	if err := cmd.Validate(); err != nil {
+		return err
+	}
+	if err := checkCLA(cmd.CLA); err != nil {
+		return err
+	}
+	if ch, _ := apdu.Channel(cmd.CLA); ch != h.channel {
+		return fmt.Errorf("%w: command on channel %d, session on channel %d", apdu.ErrChannel, ch, h.channel)
+	}
+	return nil
+}
+
+// wrapAppend wraps cmd and appends its encoding to dst. It returns the
+// extended slice and the wrapped command, whose Data aliases it. With a
+// nil dst it allocates exactly once.
+func (c *core) wrapAppend(dst []byte, cmd apdu.Command) ([]byte, apdu.Command, error) {
 	encrypt := c.level.Has(LevelCDEC) && len(cmd.Data) > 0
 	n := len(cmd.Data)
 	if encrypt {
 		n = padLen(n)
 	}
-	if n+c.macLen > apdu.MaxNc {
-		return apdu.Command{}, fmt.Errorf("%w: %d data bytes become %d", ErrTooLong, len(cmd.Data), n+c.macLen)
+	nc := n + c.macLen
+	if nc > apdu.MaxNc {
+		return dst, apdu.Command{}, fmt.Errorf("%w: %d data bytes become %d", ErrTooLong, len(cmd.Data), nc)
 	}
-	w := apdu.Command{CLA: apdu.SetSecureMessaging(cmd.CLA), INS: cmd.INS, P1: cmd.P1, P2: cmd.P2,
-		Data: make([]byte, n+c.macLen)}
+	w := apdu.Command{CLA: apdu.SetSecureMessaging(cmd.CLA), INS: cmd.INS, P1: cmd.P1, P2: cmd.P2}
 	switch {
 	case cmd.Ne > apdu.MaxShortNe:
 		w.Ne = apdu.MaxNe
 	case cmd.Ne > 0:
 		w.Ne = apdu.MaxShortNe
 	}
+	ext := nc > apdu.MaxShortNc || w.Ne > apdu.MaxShortNe
+	// Header, Lc (1 or 3 bytes), data and C-MAC, Le (0–2 bytes: Nc > 0).
+	need := 4 + 3 + nc + 2
+	if dst == nil {
+		dst = make([]byte, 0, need)
+	} else {
+		dst = slices.Grow(dst, need)
+	}
+	start := len(dst)
+	dst = append(dst, w.CLA, w.INS, w.P1, w.P2)
+	if ext {
+		dst = append(dst, 0, byte(nc>>8), byte(nc))
+	} else {
+		dst = append(dst, byte(nc))
+	}
+	off := len(dst)
+	dst = dst[:off+nc]
+	body := dst[off : off+n]
 	c.nextCommand(len(cmd.Data))
-	body := w.Data[:n]
 	if encrypt {
 		c.icv(false)
 		c.encryptInto(body, cmd.Data)
 	} else {
 		copy(body, cmd.Data)
 	}
-	c.commandMAC(w, body)
+	c.commandMACLc(w.CLA, w.INS, w.P1, w.P2, dst[start+4:off], body)
 	c.chain = c.mac
-	copy(w.Data[n:], c.mac[:c.macLen])
-	return w, nil
+	copy(dst[off+n:], c.mac[:c.macLen])
+	w.Data = dst[off : off+nc : off+nc]
+	switch {
+	case w.Ne == 0:
+	case ext:
+		dst = append(dst, byte(w.Ne>>8), byte(w.Ne)) // 65536 encodes as 0000
+	default:
+		dst = append(dst, byte(w.Ne)) // 256 encodes as 00
+	}
+	return dst, w, nil
 }
 
 // Unwrap checks and decrypts a response for the session's level.
 //
 // With R-MAC, a response with an error status word (anything but 9000,
-// 62xx, 63xx) carries no R-MAC and is returned as is; it must not carry
-// data (ErrProtocol). Otherwise the trailing R-MAC over chaining value ‖
+// 62xx, 63xx) carries no R-MAC and is returned as is (its status word is
+// not authenticated); it must not carry data (ErrProtocol, which
+// terminates the session). Otherwise the trailing R-MAC over chaining value ‖
 // data ‖ SW is verified in constant time; with R-ENCRYPTION non-empty data
 // is then decrypted with the ICV of the current counter with its most
 // significant byte set to 80, and unpadded.
@@ -295,6 +358,9 @@ func (h *HostSession) Unwrap(resp apdu.Response) (apdu.Response, error) {
 	}
 	if isErrorSW(resp.SW) {
 		if len(resp.Data) != 0 {
+			// Neither the data nor the status word is authenticated: the
+			// response did not come from the card as sent.
+			h.kill()
 			return apdu.Response{}, fmt.Errorf("%w: %d data bytes with error status %04X", ErrProtocol, len(resp.Data), resp.SW)
 		}
 		return resp, nil
@@ -406,3 +472,7 @@ func (h *HostSession) String() string {
 
 // GoString describes the session without key material.
 func (h *HostSession) GoString() string { return h.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %d, %x, …) prints
+// String, never the session keys.
+func (h *HostSession) Format(f fmt.State, _ rune) { io.WriteString(f, h.String()) }

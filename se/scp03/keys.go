@@ -1,6 +1,9 @@
 package scp03
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+)
 
 // KeyKind names one of the three static keys of an SCP03 key set.
 type KeyKind int
@@ -120,3 +123,16 @@ func (k StaticKeys) String() string {
 
 // GoString does not print key material.
 func (k StaticKeys) GoString() string { return k.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %d, %x, %+v, …) prints
+// String, never the key bytes, also when the StaticKeys is a field of a
+// larger exported structure.
+func (k StaticKeys) Format(f fmt.State, _ rune) { io.WriteString(f, k.String()) }
+
+// Zero overwrites the three keys with zeros, for a caller that is done with
+// an in-memory key set. The slices are shared with every copy of k.
+func (k StaticKeys) Zero() {
+	clear(k.ENC)
+	clear(k.MAC)
+	clear(k.DEK)
+}

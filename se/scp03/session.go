@@ -100,15 +100,22 @@ func (c *core) cryptogram(constant byte, context []byte) []byte {
 }
 
 // commandMAC computes the C-MAC of a wrapped command into c.mac without
-// updating the chaining value. The class byte is the wire class with the
-// logical channel set to zero and the GlobalPlatform secure-messaging bit
-// set (Amendment D §6.2.4); the Lc field is the wire Lc, which counts the
-// MAC.
+// updating the chaining value, with the Lc field as w encodes it (the short
+// form whenever it fits); see commandMACLc.
 func (c *core) commandMAC(w apdu.Command, dataNoMAC []byte) {
-	cla := macCLA(w.CLA)
+	var lc [3]byte
+	c.commandMACLc(w.CLA, w.INS, w.P1, w.P2, w.AppendLc(lc[:0]), dataNoMAC)
+}
+
+// commandMACLc computes the C-MAC over chaining value ‖ CLA INS P1 P2 ‖ Lc
+// ‖ data into c.mac without updating the chaining value. The class byte is
+// the wire class with the logical channel set to zero and the
+// GlobalPlatform secure-messaging bit set (Amendment D §6.2.4); lc is the
+// Lc field exactly as sent (1 or 3 bytes, counting the MAC).
+func (c *core) commandMACLc(cla, ins, p1, p2 byte, lc, dataNoMAC []byte) {
 	var hdr [7]byte
-	h := append(hdr[:0], cla, w.INS, w.P1, w.P2)
-	h = w.AppendLc(h)
+	h := append(hdr[:0], macCLA(cla), ins, p1, p2)
+	h = append(h, lc...)
 	m := c.cmac
 	m.Reset()
 	m.Write(c.chain[:])

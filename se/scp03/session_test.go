@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/payedge/payedge/se/apdu"
@@ -309,14 +310,16 @@ func TestHostSessionStates(t *testing.T) {
 	if _, err := h.Wrap(apdu.Command{CLA: 0x80}); !errors.Is(err, ErrState) {
 		t.Fatalf("Wrap before authentication: %v", err)
 	}
-	if err := h.Authenticated(apdu.Response{SW: 0x6300}); !errors.Is(err, ErrExternalAuthenticate) {
+	err = h.Authenticated(apdu.Response{SW: 0x6300})
+	if se, ok := errors.AsType[*apdu.StatusError](err); !errors.Is(err, ErrExternalAuthenticate) || !ok || se.SW != 0x6300 {
 		t.Fatalf("rejected EXTERNAL AUTHENTICATE: %v", err)
 	}
-	var se *apdu.StatusError
+	if se, ok := errors.AsType[*apdu.StatusError](h.Authenticated(apdu.Response{SW: 0x6982})); ok {
+		t.Fatalf("a dead session reported the card's status %v", se)
+	}
 	if err := h.Authenticated(apdu.Response{SW: 0x9000}); !errors.Is(err, ErrSessionClosed) {
 		t.Fatalf("after rejection: %v", err)
 	}
-	_ = se
 	if _, err := h.Wrap(apdu.Command{CLA: 0x80}); !errors.Is(err, ErrSessionClosed) {
 		t.Fatalf("Wrap after rejection: %v", err)
 	}
@@ -383,6 +386,9 @@ func TestHostUnwrapFailures(t *testing.T) {
 		}
 		if _, err := p.host.Unwrap(apdu.Response{Data: []byte{1}, SW: 0x6A82}); !errors.Is(err, ErrProtocol) {
 			t.Fatalf("data with error SW: %v", err)
+		}
+		if _, err := p.host.Wrap(apdu.Command{CLA: 0x80}); !errors.Is(err, ErrSessionClosed) {
+			t.Fatalf("session alive after a forged error response: %v", err)
 		}
 	})
 	t.Run("bad R-ENC padding", func(t *testing.T) {
@@ -725,6 +731,7 @@ func TestStatusFor(t *testing.T) {
 		ErrSecurityLevel:                0x6A86,
 		ErrSessionClosed:                0x6985,
 		ErrTooLong:                      0x6700,
+		fmt.Errorf("%w: x", apdu.ErrLength): 0x6700,
 		errors.New("other"):             0x6F00,
 	} {
 		if got := StatusFor(err); got != want {
@@ -749,15 +756,18 @@ func TestMisc(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := testKeys(16, 0x30)
-	if s := fmt.Sprintf("%v %#v %+v", k, k, k); bytes.Contains([]byte(s), []byte("40")) && !bytes.Contains([]byte(s), []byte("KVN: 30")) {
-		t.Fatalf("keys printed: %s", s)
-	}
 	p := openPeers(t, k, LevelAll, false, false, 0)
-	for _, v := range []any{p.host, p.card, p.host.core.cmac} {
-		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+	// No verb may print key material, directly or as an exported field.
+	type holder struct{ Keys StaticKeys }
+	secrets := [][]byte{k.ENC, k.MAC, k.DEK, p.host.core.sENC, p.host.core.sMAC, p.host.core.sRMAC,
+		p.card.core.sENC, p.host.core.cmac.k1[:]}
+	for _, v := range []any{k, &k, holder{k}, p.host, p.card, p.host.core.cmac} {
+		for _, f := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%X", "%q", "%o", "%b", "%c", "%U"} {
 			s := fmt.Sprintf(f, v)
-			for _, key := range [][]byte{p.host.core.sENC, p.host.core.sMAC, p.host.core.cmac.k1[:]} {
-				if bytes.Contains([]byte(s), []byte(fmt.Sprintf("%x", key))) || bytes.Contains([]byte(s), []byte(fmt.Sprint(key))) {
+			for _, key := range secrets {
+				dec := strings.Trim(fmt.Sprint(key), "[]")
+				if strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", key[:8])) || strings.Contains(s, dec[:len(dec)/2]) ||
+					strings.Contains(s, string(key[:8])) {
 					t.Fatalf("%s of %T prints key material: %s", f, v, s)
 				}
 			}
