@@ -270,7 +270,10 @@ func resampledLen(d time.Duration, rate float64) int {
 
 // Resample interpolates samples linearly onto a regular grid of rate Hz that
 // starts at the first sample's time and ends at or before the last one's,
-// appending to dst[:0] and returning it. samples must be validated (at least
+// appending to dst[:0] and returning it. It does not low-pass filter: input
+// sampled much faster than rate should come from a sensor whose digital
+// low-pass filter (set by its output data rate) already removed content above
+// rate/2, as phone sensor stacks do. samples must be validated (at least
 // two, strictly increasing times); Resample returns ErrTooFewSamples or
 // ErrNonMonotonic otherwise, and ErrConfig for a rate that is not positive or
 // would produce more than 2^14 samples.
