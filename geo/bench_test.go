@@ -56,7 +56,7 @@ func bench1M(b *testing.B) (*CellDB, [][]CellObservation) {
 		rng := rand.New(rand.NewPCG(7, 11))
 		const n = 1 << 20
 		// Fed straight into the builder: no CSV text, no []CellRecord.
-		bld := &builder{ents: make([]buildEnt, 0, n)}
+		bld := &builder{ents: make([]cellRec, 0, n)}
 		id := func(i int) CellID {
 			// 64 operators' worth of cells across Europe, 400 per area.
 			a := i / 400
@@ -113,19 +113,22 @@ var (
 
 const benchCSVRows = 200000
 
+// genBenchCSV writes benchCSVRows random rows in the OpenCelliD format.
+func genBenchCSV() []byte {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var buf bytes.Buffer
+	buf.WriteString("radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n")
+	radios := []string{"GSM", "UMTS", "LTE", "NR"}
+	for i := range benchCSVRows {
+		fmt.Fprintf(&buf, "%s,%d,%d,%d,%d,%d,%.6f,%.6f,%d,%d,1,1282569574,1300155341,%d\n",
+			radios[i%4], 200+i%300, i%100, 1+i%60000, i%65536, i%504,
+			-180+360*rng.Float64(), -85+170*rng.Float64(), rng.IntN(20000), rng.IntN(500), -50-rng.IntN(70))
+	}
+	return buf.Bytes()
+}
+
 func BenchmarkLoadCSV(b *testing.B) {
-	benchCSVOnce.Do(func() {
-		rng := rand.New(rand.NewPCG(5, 6))
-		var buf bytes.Buffer
-		buf.WriteString("radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n")
-		radios := []string{"GSM", "UMTS", "LTE", "NR"}
-		for i := range benchCSVRows {
-			fmt.Fprintf(&buf, "%s,%d,%d,%d,%d,%d,%.6f,%.6f,%d,%d,1,1282569574,1300155341,%d\n",
-				radios[i%4], 200+i%300, i%100, 1+i%60000, i%65536, i%504,
-				-180+360*rng.Float64(), -85+170*rng.Float64(), rng.IntN(20000), rng.IntN(500), -50-rng.IntN(70))
-		}
-		benchCSV = buf.Bytes()
-	})
+	benchCSVOnce.Do(func() { benchCSV = genBenchCSV() })
 	b.SetBytes(int64(len(benchCSV)))
 	b.ReportAllocs()
 	var db *CellDB

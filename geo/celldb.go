@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"slices"
 	"time"
 	"unsafe"
 )
@@ -201,17 +200,12 @@ func (db *CellDB) Lookup(id CellID) (CellRecord, bool) {
 
 // builder accumulates cells before sorting.
 type builder struct {
-	ents []buildEnt
+	ents []cellRec
 	dups int
 }
 
-type buildEnt struct {
-	cellRec
-	seq uint32 // input order, for "later wins" among duplicates
-}
-
 func (b *builder) add(rec *CellRecord) {
-	b.ents = append(b.ents, buildEnt{cellRec: cellRec{
+	b.ents = append(b.ents, cellRec{
 		key:     areaKeyOf(rec.ID),
 		cell:    rec.ID.Cell,
 		lat:     int32(math.Round(rec.Location.Lat * coordScale)),
@@ -219,7 +213,50 @@ func (b *builder) add(rec *CellRecord) {
 		rng:     uint32(math.Min(math.Max(rec.RangeM, 0), math.MaxUint32)),
 		samples: uint16(min(max(rec.Samples, 0), math.MaxUint16)),
 		signal:  int16(rec.AvgSignalDBm),
-	}, seq: uint32(len(b.ents))})
+	})
+}
+
+// radixSort sorts a by (key, cell) with a stable least-significant-digit
+// radix sort on bytes (5 of cell, then 5 of key), skipping bytes that are
+// the same in every record. Stability keeps duplicates in input order. It
+// returns the sorted slice, which is either a or tmp (len(tmp) ≥ len(a)).
+func radixSort(a, tmp []cellRec) []cellRec {
+	if len(a) < 2 {
+		return a
+	}
+	var hist [10][256]int
+	for i := range a {
+		c, k := a[i].cell, a[i].key
+		for d := range 5 {
+			hist[d][byte(c>>(8*d))]++
+			hist[5+d][byte(k>>(8*d))]++
+		}
+	}
+	src, dst := a, tmp[:len(a)]
+	for d := range 10 {
+		shift := uint(8 * (d % 5))
+		digit := func(r *cellRec) byte {
+			if d >= 5 {
+				return byte(r.key >> shift)
+			}
+			return byte(r.cell >> shift)
+		}
+		h := &hist[d]
+		if h[digit(&src[0])] == len(src) {
+			continue // every record has the same byte here
+		}
+		sum := 0
+		for b := range h {
+			h[b], sum = sum, sum+h[b]
+		}
+		for i := range src {
+			b := digit(&src[i])
+			dst[h[b]] = src[i]
+			h[b]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }
 
 // NewCellDB builds a CellDB from records. Invalid records are rejected with
@@ -232,7 +269,7 @@ func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
 	if len(recs) >= math.MaxUint32/2 {
 		return nil, fmt.Errorf("geo: %d cells exceed the table limit", len(recs))
 	}
-	b := &builder{ents: make([]buildEnt, 0, len(recs))}
+	b := &builder{ents: make([]cellRec, 0, len(recs))}
 	for i := range recs {
 		if err := recs[i].ID.Validate(); err != nil {
 			return nil, fmt.Errorf("geo: record %d: %w", i, err)
@@ -249,22 +286,7 @@ func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
 }
 
 func (b *builder) build(cfg DBConfig) *CellDB {
-	ents := b.ents
-	slices.SortFunc(ents, func(x, y buildEnt) int {
-		switch {
-		case x.key != y.key:
-			if x.key < y.key {
-				return -1
-			}
-			return 1
-		case x.cell != y.cell:
-			if x.cell < y.cell {
-				return -1
-			}
-			return 1
-		}
-		return int(x.seq) - int(y.seq)
-	})
+	ents := radixSort(b.ents, make([]cellRec, len(b.ents)))
 	// Deduplicate: keep the most-sampled (then latest) entry of each key.
 	out := ents[:0]
 	for _, e := range ents {
@@ -279,9 +301,9 @@ func (b *builder) build(cfg DBConfig) *CellDB {
 	}
 	n := len(out)
 	db := &CellDB{cfg: cfg, cells: make([]cellRec, n)}
+	copy(db.cells, out)
 	nAreas := 0
 	for i, e := range out {
-		db.cells[i] = e.cellRec
 		if i == 0 || e.key != out[i-1].key {
 			nAreas++
 		}
@@ -436,7 +458,7 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 		every = 1 << 20
 	}
 	br := bufio.NewReaderSize(r, max(64<<10, maxLine+2))
-	b := &builder{ents: make([]buildEnt, 0, min(max(opts.SizeHint, 0), 64<<20))}
+	b := &builder{ents: make([]cellRec, 0, min(max(opts.SizeHint, 0), 64<<20))}
 	for {
 		if st.Lines&4095 == 0 {
 			if err := ctx.Err(); err != nil {

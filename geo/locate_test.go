@@ -1,10 +1,12 @@
 package geo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -226,5 +228,28 @@ func TestLocateOutlierAndAmbiguity(t *testing.T) {
 	}
 	if Haversine(p.LatLng, berlin) > p.AccuracyM || Haversine(p.LatLng, munich) > p.AccuracyM {
 		t.Errorf("ambiguous fix %+v does not cover both candidate cells", p)
+	}
+}
+
+func TestRadixSortStable(t *testing.T) {
+	rng := newTestRand(5)
+	for _, n := range []int{0, 1, 2, 17, 5000} {
+		a := make([]cellRec, n)
+		for i := range a {
+			// Few distinct keys and cells so that duplicates occur; lat
+			// records the input order.
+			a[i] = cellRec{key: uint64(rng.IntN(4)) << 36 * uint64(1+rng.IntN(3)), cell: uint64(rng.IntN(1 << uint(rng.IntN(37)))), lat: int32(i)}
+		}
+		want := slices.Clone(a)
+		slices.SortStableFunc(want, func(x, y cellRec) int {
+			if c := cmp.Compare(x.key, y.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.cell, y.cell)
+		})
+		got := radixSort(a, make([]cellRec, n))
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: radix sort differs from a stable sort", n)
+		}
 	}
 }
