@@ -56,12 +56,13 @@
 // Assessor turns probabilities, not labels, into a confidence; (2) the
 // objective is convex, so training is deterministic and reproducible bit
 // for bit, which the embedded default model needs; (3) classification is a
-// few hundred multiply-adds, well under a microsecond. Evaluate reports
-// accuracy, per-class precision and recall, the confusion matrix, log-loss
-// and the expected calibration error (Guo et al., "On Calibration of Modern
-// Neural Networks", ICML 2017). Split data with LeaveSubjectsOut,
-// SplitBySubject or SubjectFolds: mixing one person's windows across
-// training and test sets inflates accuracy by tens of points.
+// feature transform and a few hundred multiply-adds, about a microsecond.
+// Evaluate reports accuracy, per-class precision and recall, the confusion
+// matrix, log-loss and the expected calibration error (Guo et al., "On
+// Calibration of Modern Neural Networks", ICML 2017). Split data with
+// LeaveSubjectsOut, SplitBySubject or SubjectFolds, or let CrossValidate do
+// k-fold leave-subjects-out: mixing one person's windows across training and
+// test sets inflates accuracy by tens of points.
 //
 // # Default model and data
 //
