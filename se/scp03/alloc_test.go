@@ -9,7 +9,8 @@ import (
 )
 
 // TestAllocs pins the allocation budget of the hot path: one allocation
-// for Wrap (the wrapped data), none for Unwrap or for CMAC.
+// for Wrap (the wrapped data), none for Unwrap, for the AppendWrap/UnwrapRaw
+// wire path or for CMAC.
 func TestAllocs(t *testing.T) {
 	p := openPeers(t, testKeys(16, 0x30), LevelAll, false, false, 0)
 	cmd := apdu.Command{CLA: 0x80, INS: 0xE2, Data: make([]byte, 64), Ne: 256}
@@ -23,6 +24,29 @@ func TestAllocs(t *testing.T) {
 		}
 	}); n > 1 {
 		t.Fatalf("Wrap+Unwrap: %v allocations, want ≤ 1", n)
+	}
+	// The wire path allocates nothing: host AppendWrap, card UnwrapRaw,
+	// card AppendWrap, host Unwrap.
+	buf := make([]byte, 0, 256)
+	rbuf := make([]byte, 0, 256)
+	resp := apdu.Response{Data: make([]byte, 64), SW: 0x9000}
+	if n := testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = p.host.AppendWrap(buf[:0], cmd); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.card.UnwrapRaw(buf); err != nil {
+			t.Fatal(err)
+		}
+		if rbuf, err = p.card.AppendWrap(rbuf[:0], resp); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := apdu.ParseResponse(rbuf)
+		if _, err := p.host.Unwrap(r); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("AppendWrap+UnwrapRaw+AppendWrap+Unwrap: %v allocations, want 0", n)
 	}
 	m, _ := NewCMAC(make([]byte, 16))
 	msg := make([]byte, 40)

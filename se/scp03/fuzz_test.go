@@ -56,6 +56,37 @@ func FuzzCardUnwrap(f *testing.F) {
 	})
 }
 
+// FuzzCardUnwrapRaw feeds arbitrary bytes to the card's UnwrapRaw as the
+// next command. No input may panic; since the C-MAC covers the header, the
+// Lc field as sent and the data, only the genuine wire bytes may be
+// accepted, with any Le (Le is not MACed) or none.
+func FuzzCardUnwrapRaw(f *testing.F) {
+	_, _, valid := fuzzPeers(f)
+	f.Add(bytes.Clone(valid)) // seeds may be passed in place and are decrypted
+	f.Add(bytes.Clone(valid[:len(valid)-1]))
+	f.Add(append([]byte{valid[0], valid[1], valid[2], valid[3], 0, 0, valid[4]}, valid[5:len(valid)-1]...))
+	f.Add([]byte{0x84, 0xE2, 0x91, 0x00, 0x00})
+	f.Add([]byte{0x84, 0xE2, 0x91, 0x00, 0x00, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 4096 {
+			t.Skip()
+		}
+		p, _, _ := fuzzPeers(t)
+		sent := bytes.Clone(b) // UnwrapRaw decrypts in place
+		u, err := p.card.UnwrapRaw(b)
+		if err != nil {
+			if p.card.Open() {
+				t.Fatalf("channel still open after %v", err)
+			}
+			return
+		}
+		body := valid[:len(valid)-1] // without the one-byte Le
+		if !bytes.HasPrefix(sent, body) || len(sent) > len(valid) {
+			t.Fatalf("forged command %X accepted as %v", sent, u)
+		}
+	})
+}
+
 // FuzzHostUnwrap feeds arbitrary bytes to the host as the response to its
 // last command. Only the card's genuine response, or a bare error status
 // word, may be accepted.

@@ -724,15 +724,15 @@ func cardTransport(card *CardSession, app func(apdu.Command) apdu.Response) apdu
 
 func TestStatusFor(t *testing.T) {
 	for err, want := range map[error]uint16{
-		nil:                             0x9000,
-		ErrMAC:                          0x6982,
-		fmt.Errorf("x: %w", ErrPadding): 0x6982,
-		ErrHostCryptogram:               0x6300,
-		ErrSecurityLevel:                0x6A86,
-		ErrSessionClosed:                0x6985,
-		ErrTooLong:                      0x6700,
+		nil:                                 0x9000,
+		ErrMAC:                              0x6982,
+		fmt.Errorf("x: %w", ErrPadding):     0x6982,
+		ErrHostCryptogram:                   0x6300,
+		ErrSecurityLevel:                    0x6A86,
+		ErrSessionClosed:                    0x6985,
+		ErrTooLong:                          0x6700,
 		fmt.Errorf("%w: x", apdu.ErrLength): 0x6700,
-		errors.New("other"):             0x6F00,
+		errors.New("other"):                 0x6F00,
 	} {
 		if got := StatusFor(err); got != want {
 			t.Errorf("StatusFor(%v) = %04X, want %04X", err, got, want)
