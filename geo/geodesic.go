@@ -123,13 +123,13 @@ func Geodesic(a, b LatLng) float64 {
 	}
 
 	// Newton's method on α1 with a bracketing bisection fallback.
-	var ssig1, csig1, ssig2, csig2, eps float64
+	var ssig1, csig1, ssig2, csig2, eps, s12b float64
 	salp1a, calp1a := gTiny, 1.0
 	salp1b, calp1b := gTiny, -1.0
 	tripn, tripb := false, false
 	for numit := 0; numit < gMaxIt2; numit++ {
 		var v, dv float64
-		v, sig12, ssig1, csig1, ssig2, csig2, eps, dv = lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2,
+		v, sig12, ssig1, csig1, ssig2, csig2, eps, dv, s12b = lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2,
 			salp1, calp1, slam12, clam12, numit < gMaxIt1)
 		tol := gTol0
 		if tripn {
@@ -163,7 +163,9 @@ func Geodesic(a, b LatLng) float64 {
 		tripb = math.Abs(salp1a-salp1)+(calp1a-calp1) < gTolB ||
 			math.Abs(salp1-salp1b)+(calp1-calp1b) < gTolB
 	}
-	s12b, _ := lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, false)
+	if s12b < 0 { // the last evaluation did not compute the length
+		s12b, _ = lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, false)
+	}
 	return wgsB * s12b
 }
 
@@ -401,9 +403,9 @@ func astroid(x, y float64) float64 {
 }
 
 // lambda12 solves the "hybrid" problem for azimuth α1 and returns
-// v = λ12(α1) − λ12 together with the arc and, when diffp, dλ12/dα1
-// (Karney 2013, §5, eqs. 5, 8 and 46).
-func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam120 float64, diffp bool) (v, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12 float64) {
+// v = λ12(α1) − λ12 together with the arc and, when diffp, dλ12/dα1 and
+// s12/b (s12b is −1 when not computed) (Karney 2013, §5, eqs. 5, 8, 46).
+func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam120 float64, diffp bool) (v, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12, s12b float64) {
 	if sbet1 == 0 && calp1 == 0 {
 		calp1 = -gTiny // break the degeneracy of equatorial lines
 	}
@@ -433,8 +435,8 @@ func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam1
 	comg2 := csig2
 	ssig2, csig2 = norm2(ssig2, csig2)
 
-	sig12 = math.Atan2(math.Max(0, csig1*ssig2-ssig1*csig2), csig1*csig2+ssig1*ssig2)
-	somg12 := math.Max(0, comg1*somg2-somg1*comg2)
+	sig12 = math.Atan2(max(0, csig1*ssig2-ssig1*csig2), csig1*csig2+ssig1*ssig2)
+	somg12 := max(0, comg1*somg2-somg1*comg2)
 	comg12 := comg1*comg2 + somg1*somg2
 	eta := math.Atan2(somg12*clam120-comg12*slam120, comg12*clam120+somg12*slam120)
 
@@ -446,13 +448,15 @@ func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam1
 	domg12 := -wgs84F * a3(eps) * salp0 * (sig12 + b312)
 	v = eta + domg12
 
+	s12b = -1
 	if diffp {
 		if calp2 == 0 {
 			dlam12 = -2 * wgsF1 * dn1 / sbet1
 		} else {
-			_, m12b := lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, true)
+			var m12b float64
+			s12b, m12b = lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, true)
 			dlam12 = m12b * wgsF1 / (calp2 * cbet2)
 		}
 	}
-	return v, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12
+	return v, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12, s12b
 }
