@@ -47,16 +47,29 @@ func utilisation(c *Coordinator) float64 {
 
 // BenchmarkCreate5000 measures end-to-end placements (decide, claim,
 // backend create, ledger correction, notification) at 5 000 nodes, one
-// goroutine, in steady state: once 30 000 workloads run (about 70 % of the CPU), each placement is
-// paired with the deletion of the oldest. It also reports the bin-packing
-// quality of the sampled best fit against the full-scan best fit, measured
-// in the same run as utilisation when the first request fails to fit.
+// goroutine, in steady state: once 30 000 workloads run (about 70 % of the
+// CPU), each placement is paired with the deletion of the oldest. It also
+// reports the bin-packing quality of the sampled best fit against the
+// full-scan best fit, measured in the same run as utilisation when the
+// first request fails to fit.
 func BenchmarkCreate5000(b *testing.B) {
 	const nodes, window = 5000, 30000
 	uSampled, _ := fillUntilFailure(b, SampleLog2, nodes, 7)
 	uFull, _ := fillUntilFailure(b, SampleFull, nodes, 7)
 
-	c, _, _ := newTestCoordinator(b, Config{}, MemConfig{}, MemConfig{})
+	c := steadyState(b, Config{}, nodes, window)
+	b.ReportMetric(uSampled*100, "util%")
+	b.ReportMetric(uFull*100, "fullscan-util%")
+	b.ReportMetric(100*(uFull-uSampled)/uFull, "quality-gap%")
+	if err := c.Audit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// steadyState runs the timed loop of the Create benchmarks: once window
+// workloads run, each placement is paired with the deletion of the oldest.
+func steadyState(b *testing.B, cfg Config, nodes, window int) *Coordinator {
+	c, _, _ := newTestCoordinator(b, cfg, MemConfig{}, MemConfig{})
 	addNodes(b, c, nodes, benchNode)
 	rng := rand.New(rand.NewPCG(1, 2))
 	ctx := context.Background()
@@ -78,12 +91,19 @@ func BenchmarkCreate5000(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "placements/s")
-	b.ReportMetric(uSampled*100, "util%")
-	b.ReportMetric(uFull*100, "fullscan-util%")
-	b.ReportMetric(100*(uFull-uSampled)/uFull, "quality-gap%")
-	if err := c.Audit(); err != nil {
-		b.Fatal(err)
-	}
+	return c
+}
+
+// BenchmarkCreate5000Adaptive is BenchmarkCreate5000's steady state with
+// kube-scheduler's adaptive sampling (10 % of 5 000 nodes = 500 scored).
+func BenchmarkCreate5000Adaptive(b *testing.B) {
+	steadyState(b, Config{Sampling: SampleAdaptive}, 5000, 30000)
+}
+
+// BenchmarkCreate5000FullScan is the same steady state scoring every
+// feasible node: the baseline the sampled modes are measured against.
+func BenchmarkCreate5000FullScan(b *testing.B) {
+	steadyState(b, Config{Sampling: SampleFull}, 5000, 30000)
 }
 
 // BenchmarkCreateParallel5000 runs the same steady-state load from
