@@ -65,8 +65,8 @@ type RawCSV struct {
 //	user,activity,timestamp,x,y,z
 //
 // with accelerations in m/s² and an optional trailing ';' (WISDM v1.1 ends
-// every line with one). Blank lines are skipped, and so is a first line whose
-// timestamp field is not a number (a header). Consecutive rows of the same
+// every line with one). Blank lines are skipped, and so is a first non-blank
+// line whose timestamp field is not a number (a header). Consecutive rows of the same
 // user and activity form a Recording; a timestamp that does not increase
 // starts a new one (WISDM restarts its clock between sessions). All sizes are
 // bounded by cfg.
@@ -86,6 +86,7 @@ func ReadRawCSV(r io.Reader, cfg CSVConfig) (*RawCSV, error) {
 	var cur *Recording
 	var fields [6][]byte
 	line := 0
+	first := true // no non-blank line seen yet: it may be a header
 	for sc.Scan() {
 		line++
 		b := bytes.TrimSpace(sc.Bytes())
@@ -94,8 +95,10 @@ func ReadRawCSV(r io.Reader, cfg CSVConfig) (*RawCSV, error) {
 			continue
 		}
 		s, user, act, err := parseRawRow(b, &fields, cfg.TimeUnit)
+		header := first && errors.Is(err, errHeader)
+		first = false
 		if err != nil {
-			if line == 1 && errors.Is(err, errHeader) {
+			if header {
 				continue
 			}
 			if cfg.SkipMalformed {
