@@ -12,11 +12,12 @@ import (
 // examples/vision runs the same harness at a larger size and plots ROC curves.
 func TestEvaluation(t *testing.T) {
 	n := 10
-	if testing.Short() {
-		n = 6
-	}
 	opt := visiontest.Options{Width: 320, Height: 240}
 	families := []visiontest.Family{visiontest.Reshot, visiontest.CropOffCentre, visiontest.Rotate, visiontest.Brightness, visiontest.JPEGFamily}
+	if testing.Short() || raceEnabled {
+		n = 5
+		families = []visiontest.Family{visiontest.Reshot, visiontest.CropOffCentre, visiontest.JPEGFamily}
+	}
 	for _, f := range families {
 		set, err := visiontest.Generate(f, n, opt, 2026)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 // terminal sends a new photo taken from another spot, in other light.
 func ExampleAssessor() {
 	ctx := context.Background()
-	photos, _ := visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 480, Height: 360}, 1)
+	photos, _ := visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 320, Height: 240}, 4)
 
 	// Onboarding: decode safely, fingerprint, store.
 	var onboarding bytes.Buffer

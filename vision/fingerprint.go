@@ -205,7 +205,7 @@ const ransacThresh = 0.012
 // L2-regularised (λ = 0.002) logistic regression on every family of
 // visiontest.Generate (16 scenes each, 480×360, seed 1: 112 positive and
 // 1680 negative pairs); `go run ./examples/vision -fit` repeats the fit.
-var calib = struct{ b0, bIn, bPDQ, bLay float64 }{b0: -6.14, bIn: 2.955, bPDQ: -0.393, bLay: -0.577}
+var calib = struct{ b0, bIn, bPDQ, bLay float64 }{b0: -5.181, bIn: 2.965, bPDQ: -0.335, bLay: -0.540}
 
 func calibrate(e Evidence) float64 {
 	in := float64(max(e.Inliers-4, 0))

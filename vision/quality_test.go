@@ -58,7 +58,11 @@ func blur(m *image.RGBA, r int) *image.RGBA {
 }
 
 func TestQualityGates(t *testing.T) {
-	s, err := visiontest.Generate(visiontest.Reshot, 4, visiontest.Options{Width: 480, Height: 360}, 77)
+	n := 4
+	if raceEnabled {
+		n = 2
+	}
+	s, err := visiontest.Generate(visiontest.Reshot, n, visiontest.Options{Width: 480, Height: 360}, 77)
 	if err != nil {
 		t.Fatal(err)
 	}
