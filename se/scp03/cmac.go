@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"io"
 )
 
@@ -28,6 +29,8 @@ type CMAC struct {
 	tmp    [16]byte
 	out    [16]byte // tag scratch, so that Sum and MAC do not allocate
 }
+
+var _ hash.Hash = (*CMAC)(nil)
 
 // NewCMAC returns an AES-CMAC keyed with key, which must be 16, 24 or 32
 // bytes (AES-128, AES-192, AES-256).

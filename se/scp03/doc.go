@@ -36,11 +36,18 @@
 // afterwards); replayed and reordered commands therefore fail. Close zeroes
 // the session keys, MAC chaining value and counter (the AES key schedules
 // inside crypto/aes cannot be wiped and are dropped instead). Static keys
-// stay behind KeyProvider, so they can live in an HSM or TEE. Sessions are
-// safe for concurrent use; commands and responses must still alternate.
+// stay behind KeyProvider, so they can live in an HSM or TEE. StaticKeys,
+// CMAC and the sessions implement fmt.Formatter: no formatting verb prints
+// key material. Sessions are safe for concurrent use; commands and
+// responses must still alternate.
 //
 // Unwrap on either side decrypts in place: the returned data aliases the
-// input. Wrap returns freshly allocated data (one allocation per call).
+// input. Wrap returns freshly allocated data (one allocation per call);
+// AppendWrap appends the encoded APDU to a caller's buffer and allocates
+// nothing. On the card, UnwrapRaw takes the command as received and MACs
+// its Lc field as encoded, so hosts that send the extended form where the
+// short one fits interoperate; Unwrap, given a parsed apdu.Command, assumes
+// the canonical (short-when-it-fits) encoding.
 //
 // Interoperability is checked byte for byte against published SCP03
 // transcripts, host side and card side: those of osmocom pySim (a real
@@ -59,6 +66,7 @@
 //	plain, err := host.Unwrap(r)            // ErrMAC: tampered; the session is now dead
 //
 // On the card side, NewCardSession answers InitializeUpdate and
-// ExternalAuthenticate, then Unwrap each command and Wrap each response;
-// StatusFor maps an error to the status word to return.
+// ExternalAuthenticate, then UnwrapRaw (or Unwrap) each command and
+// AppendWrap (or Wrap) each response; StatusFor maps an error to the status
+// word to return. examples/securechannel runs both ends in one process.
 package scp03

@@ -105,11 +105,12 @@ func ExampleOpen() {
 		case scp03.INSExternalAuthenticate:
 			r, _ = card.ExternalAuthenticate(cmd)
 		default:
-			if _, err := card.Unwrap(cmd); err != nil {
-				r = apdu.Response{SW: scp03.StatusFor(err)}
-			} else {
-				r, _ = card.Wrap(apdu.Response{Data: []byte("hello"), SW: 0x9000})
+			// Unwrap the command as received (C-MAC over the wire Lc),
+			// then wrap and encode the application's answer.
+			if _, err := card.UnwrapRaw(raw); err != nil {
+				return apdu.Response{SW: scp03.StatusFor(err)}.MarshalBinary()
 			}
+			return card.AppendWrap(nil, apdu.Response{Data: []byte("hello"), SW: 0x9000})
 		}
 		return r.MarshalBinary()
 	}

@@ -430,6 +430,9 @@ func Open(ctx context.Context, tx apdu.TransmitFunc, keys KeyProvider, level Sec
 	if rand == nil {
 		return nil, errors.New("scp03: Open needs a random source")
 	}
+	if keys == nil {
+		return nil, fmt.Errorf("%w: nil KeyProvider", ErrKeyLength)
+	}
 	hc := make([]byte, 8)
 	if opts.S16 {
 		hc = make([]byte, 16)

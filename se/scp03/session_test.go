@@ -692,6 +692,9 @@ func TestOpenOverTransport(t *testing.T) {
 	if _, err := Open(context.Background(), tx, keys, LevelAll, Options{}, nil); err == nil {
 		t.Fatal("nil rand accepted")
 	}
+	if _, err := Open(context.Background(), tx, nil, LevelAll, Options{}, newDetRand(1)); !errors.Is(err, ErrKeyLength) {
+		t.Fatalf("nil keys: %v", err)
+	}
 }
 
 // cardTransport turns a CardSession and an application into a
