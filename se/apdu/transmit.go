@@ -24,7 +24,9 @@ const insGetResponse = 0xC0
 // TransmitFunc: on 61xx it sends GET RESPONSE (CLA of the command's channel,
 // INS C0, P1 P2 = 00 00, Le = SW2) and concatenates the data, on 6Cxx it
 // resends the command with Ne = SW2. The zero value is not usable: Tx is
-// required.
+// required. A Transmitter holds no state between calls; it is as safe for
+// concurrent use as its Tx (a card answers one command at a time, so
+// callers sharing a card must serialise their exchanges).
 type Transmitter struct {
 	// Tx carries the bytes.
 	Tx TransmitFunc

@@ -407,6 +407,40 @@ func TestCardTranscripts(t *testing.T) {
 					t.Fatalf("case %d: unwrapped %s, want %s", i+1, got, c.plain)
 				}
 			}
+			cardRawTranscript(t, tr, seq)
 		})
+	}
+}
+
+// cardRawTranscript replays a transcript through the wire-level card API:
+// UnwrapRaw on the received bytes and AppendWrap for the response.
+func cardRawTranscript(t *testing.T, tr transcript, seq uint32) {
+	t.Helper()
+	card, err := NewCardSession(tr.keys, CardOptions{PseudoRandomChallenge: true, AID: unhex(t, isdrAID), SequenceCounter: seq - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer card.Close()
+	if _, err := card.InitializeUpdate(parseCmd(t, tr.initUpdCmd)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := card.ExternalAuthenticate(parseCmd(t, tr.extAuthCmd)); err != nil {
+		t.Fatal(err)
+	}
+	u, err := card.UnwrapRaw(unhex(t, tr.getEIDCmd))
+	if err != nil || marshalHex(t, u) != strings.ToLower(getEIDPlain) {
+		t.Fatalf("UnwrapRaw GET EID = %v, %v", u, err)
+	}
+	out, err := card.AppendWrap(nil, apdu.Response{Data: unhex(t, getEIDRspPlain), SW: 0x9000})
+	if got := hex.EncodeToString(out); err != nil || got != tr.getEIDRsp+"9000" {
+		t.Fatalf("AppendWrap GET EID response = %s, %v; want %s9000", got, err, tr.getEIDRsp)
+	}
+	for i, c := range []struct{ wrapped, plain string }{
+		{tr.case1, case1Plain}, {tr.case2, case2Plain}, {tr.case3, case3Plain}, {tr.case4, case4Plain},
+	} {
+		u, err := card.UnwrapRaw(unhex(t, c.wrapped))
+		if err != nil || marshalHex(t, u) != strings.ToLower(c.plain) {
+			t.Fatalf("UnwrapRaw case %d = %v, %v; want %s", i+1, u, err, c.plain)
+		}
 	}
 }
