@@ -71,6 +71,11 @@ type Coordinator struct {
 	retrying   atomic.Bool
 	retryAgain atomic.Bool
 	st         stats
+
+	// afterDecide, if set, runs between a decision and its commit with no
+	// lock held. Tests use it to change the ledger deterministically in
+	// that window; it is nil in production.
+	afterDecide func(ranked []candidate)
 }
 
 type stats struct {
@@ -768,6 +773,9 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		c.mu.RUnlock()
 		if len(ranked) == 0 {
 			return c.unplaceable(w, claim, exclude, attempts)
+		}
+		if c.afterDecide != nil {
+			c.afterDecide(ranked)
 		}
 
 		// Serialised commit: re-check the decision against the current ledger.
