@@ -40,8 +40,22 @@ type Evaluation struct {
 	// over ECEBins equal-width bins (Naeini, Cooper & Hauskrecht, AAAI 2015;
 	// Guo et al., ICML 2017): Σ_b (n_b/N)·|accuracy_b − confidence_b|.
 	ECE float64
+	// Reliability holds the ECEBins bins behind ECE, for a reliability
+	// diagram (DeGroot & Fienberg, The Statistician, 1983).
+	Reliability []ReliabilityBin
 	// N is the number of examples evaluated.
 	N int
+}
+
+// ReliabilityBin is one confidence bin: the examples whose top-class
+// probability lies in [Lo, Hi), their mean top-class probability
+// (Confidence) and the fraction of them classified correctly (Accuracy).
+// A calibrated model has Accuracy ≈ Confidence in every bin.
+type ReliabilityBin struct {
+	Lo, Hi     float64
+	N          int
+	Confidence float64
+	Accuracy   float64
 }
 
 // ECEBins is the number of confidence bins Evaluate uses for ECE.
@@ -150,9 +164,13 @@ func (a *evalAcc) result() Evaluation {
 	ev.Accuracy = float64(correct) / n
 	ev.LogLoss = a.logLoss / n
 	for b := range a.binN {
+		rb := ReliabilityBin{Lo: float64(b) / ECEBins, Hi: float64(b+1) / ECEBins, N: a.binN[b]}
 		if a.binN[b] > 0 {
 			ev.ECE += math.Abs(a.binAcc[b]-a.binConf[b]) / n
+			rb.Confidence = a.binConf[b] / float64(a.binN[b])
+			rb.Accuracy = a.binAcc[b] / float64(a.binN[b])
 		}
+		ev.Reliability = append(ev.Reliability, rb)
 	}
 	for c := range k {
 		tp, fp, fn := a.confusion[c][c], 0, 0

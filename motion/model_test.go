@@ -296,6 +296,9 @@ func TestECEKnownValues(t *testing.T) {
 	if math.Abs(ev.ECE-1) > 1e-9 || ev.Accuracy != 0 {
 		t.Fatalf("ECE %v accuracy %v", ev.ECE, ev.Accuracy)
 	}
+	if rb := ev.Reliability[ECEBins-1]; len(ev.Reliability) != ECEBins || rb.N != 2 || rb.Accuracy != 0 || rb.Confidence < 0.999 || rb.Hi != 1 {
+		t.Fatalf("reliability %+v", ev.Reliability)
+	}
 	ev, _ = Evaluate(m, []Example{{Label: "a"}, {Label: "a"}})
 	if ev.ECE > 1e-9 || ev.Accuracy != 1 {
 		t.Fatalf("ECE %v accuracy %v", ev.ECE, ev.Accuracy)

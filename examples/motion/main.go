@@ -8,7 +8,8 @@
 // confusion matrix, per-class precision and recall and the expected
 // calibration error, contrasts it with a split that mixes subjects, checks
 // the embedded default model on fresh subjects, scores one payment per class
-// with the Assessor, and plots each class's signals and spectrum (PNG).
+// with the Assessor, and plots each class's signals and spectrum and the
+// reliability diagram (PNG).
 //
 //	go run ./examples/motion -subjects 24 -windows 6 -folds 4 -out out
 package main
@@ -94,6 +95,11 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		fmt.Fprintf(w, "  %-9s precision %.3f  recall %.3f  F1 %.3f  (n=%d)\n", c.Label, c.Precision, c.Recall, c.F1, c.Support)
 	}
 	fmt.Fprintf(w, "Expected calibration error %.4f: when the model says p, it is right about p of the time.\n", ev.ECE)
+	for _, b := range ev.Reliability {
+		if b.N > 0 {
+			fmt.Fprintf(w, "  top-class probability in [%.1f, %.1f): %4d windows, mean %.3f, correct %.3f\n", b.Lo, b.Hi, b.N, b.Confidence, b.Accuracy)
+		}
+	}
 
 	// The same model size on a split that mixes subjects (windows shuffled).
 	mixed := append([]motion.Example(nil), ex...)
@@ -194,6 +200,11 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(w, "plot: %s\n", p)
+		p = filepath.Join(cfg.OutDir, "reliability.png")
+		if err := plotReliability(p, ev); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "plot: %s\n", p)
 	}
 	return nil
 }
@@ -274,4 +285,38 @@ func plotSpectra(path string, ex map[string][]motion.Sample) error {
 		p.Legend.Add(class, l)
 	}
 	return p.Save(18*vg.Centimeter, 10*vg.Centimeter, path)
+}
+
+// plotReliability draws the reliability diagram of the cross-validated
+// predictions: accuracy against mean confidence per bin, and the diagonal
+// of perfect calibration.
+func plotReliability(path string, ev motion.Evaluation) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Reliability (leave-subjects-out), ECE %.4f", ev.ECE)
+	p.X.Label.Text = "mean top-class probability"
+	p.Y.Label.Text = "fraction correct"
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0.2, 1, 0.2, 1
+	p.Legend.Top = true
+	p.Legend.Left = true
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0.2, Y: 0.2}, {X: 1, Y: 1}})
+	if err != nil {
+		return err
+	}
+	diag.Color = color.Gray{Y: 0x99}
+	p.Add(diag)
+	p.Legend.Add("perfect calibration", diag)
+	var pts plotter.XYs
+	for _, b := range ev.Reliability {
+		if b.N > 0 {
+			pts = append(pts, plotter.XY{X: b.Confidence, Y: b.Accuracy})
+		}
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.Color = palette[2]
+	p.Add(sc)
+	p.Legend.Add("bins", sc)
+	return p.Save(12*vg.Centimeter, 12*vg.Centimeter, path)
 }
