@@ -33,6 +33,7 @@ type workload struct {
 	node  *nodeState // nil while it holds no claim
 	cell  int
 	res   Resources // what the ledger counts on node
+	claim Resources // what to claim: the request, or more once a backend consumed more
 	seq   uint64    // pending order
 	pidx  int       // index in Coordinator.pending
 }
@@ -737,7 +738,7 @@ func (c *Coordinator) Create(ctx context.Context, req Request) (Placement, error
 		c.st.failed.Add(1)
 		return Placement{}, err
 	}
-	w := &workload{req: cloneRequest(req), state: stPlacing, cell: -1}
+	w := &workload{req: cloneRequest(req), state: stPlacing, cell: -1, claim: req.Resources}
 	c.mu.Lock()
 	if _, dup := c.work[req.ID]; dup {
 		c.mu.Unlock()
@@ -754,7 +755,7 @@ func (c *Coordinator) Create(ctx context.Context, req Request) (Placement, error
 func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error) {
 	id := w.req.ID
 	b := c.backends[w.req.Kind]
-	claim := w.req.Resources
+	claim := w.claim
 	var (
 		attempts []AttemptError
 		exclude  []*nodeState
@@ -846,6 +847,7 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 			lastErr = oerr
 			attempts = append(attempts, AttemptError{Node: p.Node, Err: oerr})
 			claim = claim.Max(alloc.Resources)
+			w.claim = claim // a queued retry starts from what the backend really needs
 			continue
 		}
 		w.state = stLive
@@ -858,6 +860,14 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 	}
 
 	c.mu.Lock()
+	if w.seq != 0 && ctx.Err() != nil {
+		// A queued request retried on behalf of a caller whose context
+		// ended (a Delete or AddNode with a deadline): that is no reason
+		// to drop it, so it goes back to the queue in its old place.
+		c.enqueue(w)
+		c.mu.Unlock()
+		return Placement{}, &PlacementError{ID: id, Attempts: attempts, Err: ErrQueued}
+	}
 	delete(c.work, id)
 	c.mu.Unlock()
 	c.st.failed.Add(1)
@@ -886,14 +896,7 @@ func (c *Coordinator) unplaceable(w *workload, claim Resources, exclude []*nodeS
 	c.mu.Lock()
 	perr := &PlacementError{ID: w.req.ID, Rejected: rej, Attempts: attempts, Err: ErrNoCapacity}
 	if c.cfg.MaxPending > 0 && len(c.pending) < c.cfg.MaxPending && len(exclude) == 0 {
-		w.state = stPending
-		if w.seq == 0 {
-			c.pendSeq++
-			w.seq = c.pendSeq
-		}
-		w.pidx = len(c.pending)
-		c.pending = append(c.pending, w)
-		c.npending.Add(1)
+		c.enqueue(w)
 		perr.Err = ErrQueued
 	} else {
 		delete(c.work, w.req.ID)
@@ -901,6 +904,20 @@ func (c *Coordinator) unplaceable(w *workload, claim Resources, exclude []*nodeS
 	}
 	c.mu.Unlock()
 	return Placement{}, perr
+}
+
+// enqueue puts w, which holds no claim, in the pending queue; a request
+// that was queued before keeps its place in the order. c.mu must be held
+// for writing.
+func (c *Coordinator) enqueue(w *workload) {
+	w.state = stPending
+	if w.seq == 0 {
+		c.pendSeq++
+		w.seq = c.pendSeq
+	}
+	w.pidx = len(c.pending)
+	c.pending = append(c.pending, w)
+	c.npending.Add(1)
 }
 
 func (c *Coordinator) removePending(w *workload) {
@@ -1079,7 +1096,7 @@ func (c *Coordinator) retryPass(ctx context.Context) int {
 		}
 		var buf [8]candidate
 		c.mu.Lock()
-		if w.state != stPending || c.work[w.req.ID] != w || len(c.decide(&w.req, w.req.Resources, nil, buf[:0])) == 0 {
+		if w.state != stPending || c.work[w.req.ID] != w || len(c.decide(&w.req, w.claim, nil, buf[:0])) == 0 {
 			c.mu.Unlock()
 			continue
 		}

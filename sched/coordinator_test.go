@@ -847,3 +847,30 @@ func TestDeleteInProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A request queued because its real consumption fits nowhere is retried
+// with that consumption as its claim, not undone and moved again.
+func TestPendingRetryKeepsLearnedClaim(t *testing.T) {
+	ctx := context.Background()
+	var placed []Placement
+	cfg := Config{Sampling: SampleFull, MaxPending: 2, OnPending: func(p Placement, err error) {
+		if err == nil {
+			placed = append(placed, p)
+		}
+	}}
+	c, vm, ctr := newTestCoordinator(t, cfg, MemConfig{Overhead: Resources{MemoryBytes: 2 * gib}}, MemConfig{})
+	_ = c.AddNode(ctx, Node{Name: "tight", Capacity: Resources{MilliCPU: 4000, MemoryBytes: 8 * gib}})
+	if _, err := c.Create(ctx, vmReq("vm", 4000, 8*gib)); !errors.Is(err, ErrQueued) || !errors.Is(err, ErrOverConsumed) {
+		t.Fatalf("err = %v, want queued after over-consumption", err)
+	}
+	if err := c.AddNode(ctx, Node{Name: "roomy", Capacity: Resources{MilliCPU: 16000, MemoryBytes: 64 * gib}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(placed) != 1 || placed[0].Node != "roomy" || placed[0].Attempt != 1 || placed[0].Claim.MemoryBytes != 10*gib {
+		t.Fatalf("retried placements %+v", placed)
+	}
+	if st := c.Stats(); st.OverConsumed != 1 {
+		t.Fatalf("stats %+v: the retry over-consumed again", st)
+	}
+	checkConsistent(t, c, vm, ctr)
+}

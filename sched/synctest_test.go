@@ -180,3 +180,42 @@ func TestSynctestNotifyRetryHonoursContext(t *testing.T) {
 		}
 	})
 }
+
+// A queued request retried on behalf of a Delete whose context runs out
+// mid-retry stays queued: the deleting caller's deadline is no reason to
+// drop somebody else's request.
+func TestSynctestPendingSurvivesRetrierDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var outcomes []error
+		cfg := Config{MaxPending: 4, BackendTimeout: time.Minute,
+			OnPending: func(_ Placement, err error) { outcomes = append(outcomes, err) }}
+		c, vm, ctr := newTestCoordinator(t, cfg, MemConfig{}, MemConfig{Latency: 10 * time.Second})
+		addNodes(t, c, 1, Resources{MilliCPU: 2000, MemoryBytes: 4 * gib})
+		if _, err := c.Create(context.Background(), vmReq("big", 2000, 4*gib)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Create(context.Background(), ctrReq("wait", 1000, gib)); !errors.Is(err, ErrQueued) {
+			t.Fatalf("queue: %v", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.Delete(ctx, "big"); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Pending(); len(got) != 1 || got[0].ID != "wait" {
+			t.Fatalf("pending after the retrier's deadline: %+v", got)
+		}
+		if len(outcomes) != 1 || !errors.Is(outcomes[0], ErrQueued) {
+			t.Fatalf("OnPending saw %v, want one ErrQueued", outcomes)
+		}
+		checkConsistent(t, c, vm, ctr)
+		// The next capacity event with time to spare places it.
+		if n := c.RetryPending(context.Background()); n != 1 {
+			t.Fatalf("RetryPending placed %d", n)
+		}
+		if len(c.Pending()) != 0 || len(ctr.Allocations()) != 1 {
+			t.Fatalf("pending %v, container allocations %v", c.Pending(), ctr.Allocations())
+		}
+		checkConsistent(t, c, vm, ctr)
+	})
+}
