@@ -818,7 +818,10 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 					return c.adopt(ctx, w, p, claim, err, uerr, attempts)
 				}
 			}
-		} else if errors.Is(err, ErrBackendTimeout) {
+		} else if errors.Is(err, ErrBackendTimeout) || ctx.Err() != nil {
+			// The call was cut short, by our timeout or the caller's
+			// context: the backend may have created the workload anyway
+			// (a lost response), so make sure it is gone.
 			if uerr := c.compensate(ctx, b, id); uerr != nil {
 				return c.adopt(ctx, w, p, claim, err, uerr, attempts)
 			}

@@ -219,3 +219,65 @@ func TestSynctestPendingSurvivesRetrierDeadline(t *testing.T) {
 		checkConsistent(t, c, vm, ctr)
 	})
 }
+
+// sluggish is a backend whose Create ignores ctx for its latency and then
+// either reports success regardless (late success) or reports the context's
+// error although the workload was created (a lost RPC response).
+type sluggish struct {
+	*MemBackend
+	latency    time.Duration
+	lateResult bool // true: late success; false: created but reported as failed
+}
+
+func (s *sluggish) Create(ctx context.Context, p Placement) (Allocation, error) {
+	time.Sleep(s.latency)
+	a, err := s.MemBackend.Create(context.WithoutCancel(ctx), p)
+	if err != nil || s.lateResult {
+		return a, err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return Allocation{}, cerr
+	}
+	return a, nil
+}
+
+func TestSynctestLateBackendOutcomes(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		lateResult bool
+		callerCtx  time.Duration // 0: no caller deadline, only BackendTimeout
+		wantErr    error
+		wantLive   int
+	}{
+		{"timeout then late success", true, 0, nil, 1},
+		{"timeout, created but reported failed", false, 0, ErrBackendTimeout, 0},
+		{"caller deadline, created but reported failed", false, 30 * time.Second, context.DeadlineExceeded, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				mem, _ := NewMemBackend(MemConfig{Kind: VM})
+				vm := &sluggish{MemBackend: mem, latency: 2 * time.Minute, lateResult: tt.lateResult}
+				ctr, _ := NewMemBackend(MemConfig{Kind: Container})
+				c, err := New(Config{BackendTimeout: time.Minute, MaxAttempts: 1}, vm, ctr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				addNodes(t, c, 2, small)
+				ctx := context.Background()
+				if tt.callerCtx > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.callerCtx)
+					defer cancel()
+				}
+				_, err = c.Create(ctx, vmReq("a", 1000, gib))
+				if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if got := len(c.Allocations()); got != tt.wantLive {
+					t.Fatalf("%d live workloads, want %d", got, tt.wantLive)
+				}
+				checkConsistent(t, c, mem, ctr)
+			})
+		})
+	}
+}
