@@ -196,32 +196,39 @@ func (rec *Recording) Windows(d, hop time.Duration) ([][]Sample, error) {
 	return out, nil
 }
 
+// Skipped counts the windows RecordingExamples left out and keeps the first
+// reason for diagnosis.
+type Skipped struct {
+	N     int
+	First error // nil when N == 0
+}
+
 // RecordingExamples cuts recordings into windows (see Recording.Windows) and
 // extracts each window's features with one Extractor, labelling them with
 // the activity and subject. Windows that fail validation are skipped and
-// counted (real recordings contain gaps); the first such error is returned
-// alongside for diagnosis.
-func RecordingExamples(recs []Recording, d, hop time.Duration, cfg Config) (ex []Example, skipped int, firstErr error, err error) {
+// counted in Skipped (real recordings contain gaps), not returned as an
+// error; err reports only a bad d, hop or cfg.
+func RecordingExamples(recs []Recording, d, hop time.Duration, cfg Config) (ex []Example, skipped Skipped, err error) {
 	e, err := NewExtractor(cfg)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, skipped, err
 	}
 	for i := range recs {
 		ws, err := recs[i].Windows(d, hop)
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, skipped, err
 		}
 		for _, w := range ws {
 			var f Features
 			if werr := e.ExtractInto(&f, w); werr != nil {
-				skipped++
-				if firstErr == nil {
-					firstErr = fmt.Errorf("%s/%s at %v: %w", recs[i].Subject, recs[i].Activity, w[0].T, werr)
+				skipped.N++
+				if skipped.First == nil {
+					skipped.First = fmt.Errorf("%s/%s at %v: %w", recs[i].Subject, recs[i].Activity, w[0].T, werr)
 				}
 				continue
 			}
 			ex = append(ex, Example{Features: f, Label: recs[i].Activity, Subject: recs[i].Subject})
 		}
 	}
-	return ex, skipped, firstErr, nil
+	return ex, skipped, nil
 }

@@ -111,9 +111,9 @@ func TestRawCSVTrainEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Rate: 20}
-	ex, skipped, firstErr, err := RecordingExamples(raw.Recordings, 2560*time.Millisecond, 1280*time.Millisecond, cfg)
-	if err != nil || skipped != 0 {
-		t.Fatalf("%v, %d skipped (%v)", err, skipped, firstErr)
+	ex, skipped, err := RecordingExamples(raw.Recordings, 2560*time.Millisecond, 1280*time.Millisecond, cfg)
+	if err != nil || skipped.N != 0 {
+		t.Fatalf("%v, %d skipped (%v)", err, skipped.N, skipped.First)
 	}
 	if len(ex) != 4*2*8 { // 12 s at 50 % overlap of 2.56 s windows: 8 whole windows
 		t.Fatalf("%d examples", len(ex))
@@ -132,6 +132,27 @@ func TestRawCSVTrainEvaluate(t *testing.T) {
 	}
 	if ev.Accuracy != 1 {
 		t.Fatalf("accuracy on a held-out subject:\n%s", ev)
+	}
+}
+
+func TestRecordingExamplesSkipsBadWindows(t *testing.T) {
+	rec := Recording{Subject: "1", Activity: "Sitting"}
+	for i := range 200 { // 20 Hz with a 0.5 s hole after 1 s, inside the first window
+		ts := time.Duration(i) * 50 * time.Millisecond
+		if i >= 20 {
+			ts += 500 * time.Millisecond
+		}
+		rec.Samples = append(rec.Samples, Sample{T: ts, Accel: [3]float64{0, 0, StandardGravity + 0.01*float64(i%3)}})
+	}
+	ex, sk, err := RecordingExamples([]Recording{rec}, 2560*time.Millisecond, 2560*time.Millisecond, Config{Rate: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sk.N != 1 || !errors.Is(sk.First, ErrGap) || len(ex) != 3 {
+		t.Fatalf("%d examples, skipped %+v", len(ex), sk)
+	}
+	if _, _, err := RecordingExamples(nil, time.Second, time.Second, Config{Rate: -1}); !errors.Is(err, ErrConfig) {
+		t.Fatal(err)
 	}
 }
 
