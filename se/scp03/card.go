@@ -149,6 +149,9 @@ func (s *CardSession) InitializeUpdate(cmd apdu.Command) (apdu.Response, error) 
 	if cmd.INS != INSInitializeUpdate || cmd.CLA&0x80 == 0 || apdu.SecureMessaging(cmd.CLA) || cmd.CLA == 0xFF {
 		return apdu.Response{SW: apdu.SWINSNotSupported}, fmt.Errorf("%w: not INITIALIZE UPDATE: CLA %02X INS %02X", ErrInitializeUpdate, cmd.CLA, cmd.INS)
 	}
+	if err := checkClassCoding(cmd.CLA); err != nil {
+		return apdu.Response{SW: apdu.SWCLANotSupported}, fmt.Errorf("%w: %w", ErrInitializeUpdate, err)
+	}
 	ch, err := apdu.Channel(cmd.CLA)
 	if err != nil {
 		return apdu.Response{SW: apdu.SWCLANotSupported}, fmt.Errorf("%w: %w", ErrInitializeUpdate, err)
@@ -328,6 +331,9 @@ func (s *CardSession) UnwrapRaw(raw []byte) (apdu.Command, error) {
 // was opened on. The C-MAC covers neither (the channel is zeroed for the
 // MAC), so they are checked here.
 func (s *CardSession) checkWireCLA(cla byte) error {
+	if err := checkClassCoding(cla); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotSecured, err)
+	}
 	ch, err := apdu.Channel(cla)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotSecured, err)

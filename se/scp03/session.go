@@ -273,9 +273,24 @@ func isErrorSW(sw uint16) bool {
 	return sw != apdu.SWSuccess && !apdu.IsWarning(sw)
 }
 
+// checkClassCoding accepts the class bytes whose every bit is either
+// covered by the C-MAC (b8, b5), fixed by the secure-messaging indication
+// or fixed by the logical channel: the first interindustry coding 0x–1x /
+// 8x–9x and the further one 4x–7x / Cx–Fx. Classes with b7 = 0 and b6 = 1
+// (20–3F, A0–BF) are refused: b6 is not in the MAC input (Amendment D
+// §6.2.4 MACs the class with channel zero, 84 or 04), so a man in the middle
+// could flip it unnoticed.
+func checkClassCoding(cla byte) error {
+	if cla&0x60 == 0x20 {
+		return fmt.Errorf("%w: CLA %02X (b7 = 0, b6 = 1) is not a GlobalPlatform class coding", apdu.ErrClass, cla)
+	}
+	_, err := apdu.Channel(cla)
+	return err
+}
+
 // checkCLA validates the class byte of a command to be wrapped.
 func checkCLA(cla byte) error {
-	if _, err := apdu.Channel(cla); err != nil {
+	if err := checkClassCoding(cla); err != nil {
 		return err
 	}
 	if apdu.SecureMessaging(cla) {

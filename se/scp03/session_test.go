@@ -475,6 +475,18 @@ func TestCardRejects(t *testing.T) {
 			t.Fatalf("CLA 8C: %v", err)
 		}
 	})
+	t.Run("class bit b6 outside the MAC", func(t *testing.T) {
+		p := openPeers(t, keys, 0x01, false, false, 0)
+		w, _ := p.host.Wrap(apdu.Command{CLA: 0x80, INS: 0xCA})
+		w.CLA |= 0x20 // A4: MACed as 84, so only the class check can see it
+		if _, err := p.card.Unwrap(w); !errors.Is(err, ErrNotSecured) || !errors.Is(err, apdu.ErrClass) || p.card.Open() {
+			t.Fatalf("CLA A4: %v", err)
+		}
+		q := openPeers(t, keys, 0x01, false, false, 0)
+		if _, err := q.host.Wrap(apdu.Command{CLA: 0xA0, INS: 0xCA}); !errors.Is(err, apdu.ErrClass) {
+			t.Fatalf("host Wrap of CLA A0: %v", err)
+		}
+	})
 	t.Run("truncated MAC", func(t *testing.T) {
 		p := openPeers(t, keys, 0x01, false, false, 0)
 		if _, err := p.card.Unwrap(apdu.Command{CLA: 0x84, INS: 0xCA, Data: make([]byte, 7)}); !errors.Is(err, ErrMAC) {
@@ -532,6 +544,7 @@ func TestCardHandshakeErrors(t *testing.T) {
 		{"short challenge", apdu.Command{CLA: 0x80, INS: 0x50, P1: 0x30, Data: hc[:7], Ne: 256}, 0x6700},
 		{"P2", apdu.Command{CLA: 0x80, INS: 0x50, P1: 0x30, P2: 1, Data: hc, Ne: 256}, 0x6A86},
 		{"INS", apdu.Command{CLA: 0x80, INS: 0x51, P1: 0x30, Data: hc, Ne: 256}, 0x6D00},
+		{"CLA A0", apdu.Command{CLA: 0xA0, INS: 0x50, P1: 0x30, Data: hc, Ne: 256}, 0x6E00},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
