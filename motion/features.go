@@ -217,6 +217,7 @@ type Extractor struct {
 	work, scratch  []float64
 	spec           []complex128
 	clnc           []float64 // c·ln c for histogram entropies
+	bandOf         []uint8   // spectral band of each FFT bin
 	lagMin, lagMax int
 	info           WindowInfo
 }
@@ -291,6 +292,14 @@ func (e *Extractor) size(m int) {
 		e.clnc[c] = float64(c) * math.Log(float64(c))
 	}
 	e.spec = make([]complex128, m/2+1)
+	e.bandOf = make([]uint8, m/2+1)
+	band := 0
+	for k := range e.bandOf {
+		for float64(k)*e.cfg.Rate/float64(m) >= bandEdges[band+1] {
+			band++
+		}
+		e.bandOf[k] = uint8(band)
+	}
 }
 
 // Extract validates and analyses one window. Errors are *WindowError values
@@ -498,9 +507,13 @@ func (e *Extractor) iir(x, y, z []float64) {
 func (e *Extractor) signalFeatures(out, x []float64) {
 	n := len(x)
 	fn := float64(n)
+	spectral := len(out) >= perSignal
+	a := e.scratch[:n] // a copy for the order statistics
+	w := e.work[:n]    // the windowed signal for the FFT
+	hann := e.hann[:n]
 	var sum, sq float64
 	lo, hi := x[0], x[0]
-	for _, v := range x {
+	for i, v := range x {
 		sum += v
 		sq += v * v
 		if v < lo {
@@ -509,12 +522,13 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 		if v > hi {
 			hi = v
 		}
+		a[i] = v
 	}
 	mean := sum / fn
 	var m2, m3, m4 float64
 	cross := 0
 	prev := x[0] >= mean
-	for _, v := range x {
+	for i, v := range x {
 		d := v - mean
 		d2 := d * d
 		m2 += d2
@@ -523,6 +537,9 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 		if cur := v >= mean; cur != prev {
 			cross++
 			prev = cur
+		}
+		if spectral {
+			w[i] = d * hann[i]
 		}
 	}
 	m2 /= fn
@@ -543,8 +560,6 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 		out[stEntropy] = e.histEntropy(x, lo, hi)
 	}
 
-	a := e.scratch[:n]
-	copy(a, x)
 	q1, med, q3 := quartiles(a)
 	out[stIQR] = q3 - q1
 	for i, v := range x {
@@ -552,14 +567,10 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 	}
 	out[stMAD] = quantileSelect(a, 0.5)
 
-	if len(out) < perSignal {
+	if !spectral {
 		return
 	}
 	// Spectrum of the Hann-windowed, mean-removed signal.
-	w := e.work[:n]
-	for i, v := range x {
-		w[i] = (v - mean) * e.hann[i]
-	}
 	spec := e.fft.Coefficients(e.spec, w)
 	for b := stBand0; b <= stBand4; b++ {
 		out[b] = 0
@@ -569,15 +580,19 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 		return
 	}
 	df := e.cfg.Rate / fn
-	// Power per bin into w (reusing the buffer), total, and arg-max.
+	// Power per bin into w (reusing the buffer), per band, total, Σp² and
+	// arg-max in one pass; e.bandOf maps bins to bands.
 	p := w[:len(spec)]
-	var total float64
+	var total, sumsq float64
+	var bands [stBand4 - stBand0 + 1]float64
 	best := 1
 	for k := 1; k < len(spec); k++ {
 		c := spec[k]
 		pk := real(c)*real(c) + imag(c)*imag(c)
 		p[k] = pk
 		total += pk
+		sumsq += pk * pk
+		bands[e.bandOf[k]] += pk
 		if pk > p[best] {
 			best = k
 		}
@@ -585,19 +600,9 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 	if !(total > 0) {
 		return
 	}
-	band := stBand0
-	var acc, sumsq float64
-	for k := 1; k < len(spec); k++ {
-		fk := float64(k) * df
-		for fk >= bandEdges[band-stBand0+1] {
-			out[band] = acc / total
-			acc = 0
-			band++
-		}
-		acc += p[k]
-		sumsq += p[k] * p[k]
+	for b, v := range bands {
+		out[stBand0+b] = v / total
 	}
-	out[band] = acc / total
 	if kk := len(spec) - 1; kk > 1 {
 		// Rényi order-2 (collision) entropy of the normalised spectrum,
 		// −ln Σq², over its maximum ln K: one logarithm instead of K.

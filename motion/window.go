@@ -212,14 +212,10 @@ func validateWindow(s []Sample, c Config) (WindowInfo, error) {
 	for i := range s {
 		for k := 0; k < 3; k++ {
 			a, g := s[i].Accel[k], s[i].Gyro[k]
-			if math.IsNaN(a) || math.IsInf(a, 0) || math.IsNaN(g) || math.IsInf(g, 0) {
-				return info, &WindowError{Err: ErrNonFinite, Index: i}
-			}
-			if math.Abs(a) > c.MaxAccel {
-				return info, &WindowError{Err: ErrAbsurdMagnitude, Index: i, Detail: fmt.Sprintf("accel %.4g m/s² > %.4g", a, c.MaxAccel)}
-			}
-			if math.Abs(g) > c.MaxGyro {
-				return info, &WindowError{Err: ErrAbsurdMagnitude, Index: i, Detail: fmt.Sprintf("gyro %.4g rad/s > %.4g", g, c.MaxGyro)}
+			// One comparison each rejects NaN, ±Inf and absurd values;
+			// the slow path says which.
+			if !(math.Abs(a) <= c.MaxAccel) || !(math.Abs(g) <= c.MaxGyro) {
+				return info, sampleValueError(i, a, g, c)
 			}
 			if g != 0 {
 				info.HasGyro = true
@@ -259,6 +255,17 @@ func validateWindow(s []Sample, c Config) (WindowInfo, error) {
 	}
 	info.Resampled = resampledLen(info.Duration, c.Rate)
 	return info, nil
+}
+
+func sampleValueError(i int, a, g float64, c Config) error {
+	switch {
+	case math.IsNaN(a) || math.IsInf(a, 0) || math.IsNaN(g) || math.IsInf(g, 0):
+		return &WindowError{Err: ErrNonFinite, Index: i}
+	case math.Abs(a) > c.MaxAccel:
+		return &WindowError{Err: ErrAbsurdMagnitude, Index: i, Detail: fmt.Sprintf("accel %.4g m/s² > %.4g", a, c.MaxAccel)}
+	default:
+		return &WindowError{Err: ErrAbsurdMagnitude, Index: i, Detail: fmt.Sprintf("gyro %.4g rad/s > %.4g", g, c.MaxGyro)}
+	}
 }
 
 // resampledLen is the number of grid points t0 + k/rate, k ≥ 0, up to the last
