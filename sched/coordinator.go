@@ -299,7 +299,7 @@ func (c *Coordinator) Stats() Stats {
 	}
 	for _, ob := range c.outboxes {
 		ob.mu.Lock()
-		s.Outbox += len(ob.q) - ob.head
+		s.Outbox += ob.live
 		ob.mu.Unlock()
 	}
 	c.mu.RLock()
@@ -857,7 +857,7 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		c.commitChange(Created, id, w)
 		c.mu.Unlock()
 		c.st.placed.Add(1)
-		_ = c.Flush(ctx)
+		_ = c.flush(ctx, true)
 		p.Allocated = alloc.Resources
 		return p, nil
 	}
@@ -941,7 +941,7 @@ func (c *Coordinator) adopt(ctx context.Context, w *workload, p Placement, actua
 	w.state = stLive
 	c.commitChange(Created, w.req.ID, w)
 	c.mu.Unlock()
-	_ = c.Flush(ctx)
+	_ = c.flush(ctx, true)
 	c.st.failed.Add(1)
 	attempts = append(attempts, AttemptError{Node: p.Node, Err: fmt.Errorf("%w; undo failed, workload kept in the ledger until Delete: %w", err, uerr)})
 	return Placement{}, &PlacementError{ID: w.req.ID, Attempts: attempts, Err: ErrBackend}
@@ -1028,7 +1028,7 @@ func (c *Coordinator) Delete(ctx context.Context, id string) error {
 	delete(c.work, id)
 	c.mu.Unlock()
 	c.st.deleted.Add(1)
-	_ = c.Flush(ctx)
+	_ = c.flush(ctx, true)
 	c.RetryPending(ctx)
 	return nil
 }
@@ -1155,22 +1155,88 @@ func (c *Coordinator) Explain(r Request) ([]NodeVerdict, error) {
 
 // outbox is the FIFO of changes one manager has not yet acknowledged.
 // Changes are pushed under the coordinator's write lock, so each outbox
-// holds them in commit order; one goroutine at a time delivers from the
-// head, and a failed head blocks the rest, so a manager never sees a
+// holds them in commit (Seq) order; one goroutine at a time delivers from
+// the head, and a failed head blocks the rest, so a manager never sees a
 // delete before the create it undoes.
+//
+// While a manager is unreachable the outbox must not grow with churn: a
+// Deleted whose Created has never been offered to the manager cancels it
+// (neither is sent), so the outbox holds at most one change per workload
+// the manager does not know about yet plus one per workload it knows about
+// that is gone. Only the head can have been offered (delivery is strictly
+// in order), so only entries behind it are ever cancelled.
 type outbox struct {
 	target     SchedulerBackend
 	kind       Kind
 	mu         sync.Mutex
-	q          []Change
+	q          []Change // Seq-sorted; Op 0 marks a cancelled entry
 	head       int
+	live       int               // entries in q[head:] not cancelled
+	dead       int               // cancelled entries in q[head:]
+	created    map[string]uint64 // ID → Seq of its queued, not yet delivered Created
 	delivering bool
+	stuck      bool // the head failed a full round of retries
 }
 
 func (o *outbox) push(ch Change) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	id := ch.Allocation.ID
+	if ch.Op == Deleted {
+		if seq, ok := o.created[id]; ok {
+			rest := o.q[o.head+1:]
+			i, found := slices.BinarySearchFunc(rest, seq, func(c Change, s uint64) int { return cmpSeq(c.Seq, s) })
+			if found {
+				// Never offered: the create and the delete cancel out.
+				rest[i] = Change{Seq: seq}
+				delete(o.created, id)
+				o.live--
+				o.dead++
+				if o.dead >= 64 && o.dead > o.live {
+					o.compact()
+				}
+				return
+			}
+		}
+	}
+	if ch.Op == Created {
+		if o.created == nil {
+			o.created = make(map[string]uint64)
+		}
+		o.created[id] = ch.Seq
+	}
 	o.q = append(o.q, ch)
-	o.mu.Unlock()
+	o.live++
+}
+
+func cmpSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// compact drops cancelled entries behind the head, which may be in flight
+// and keeps its index.
+func (o *outbox) compact() {
+	if o.head >= len(o.q) {
+		return
+	}
+	keep := o.q[:o.head+1]
+	for _, ch := range o.q[o.head+1:] {
+		if ch.Op != 0 {
+			keep = append(keep, ch)
+		}
+	}
+	clear(o.q[len(keep):])
+	o.q = keep
+	o.dead = 0
+	if o.q[o.head].Op == 0 {
+		o.dead = 1
+	}
 }
 
 // Flush delivers every queued change, retrying each NotifyRetries times
@@ -1178,30 +1244,51 @@ func (o *outbox) push(ch Change) {
 // ErrNotifyFailed) for the first change a manager would not take; that
 // change and those behind it stay queued. If another goroutine is
 // delivering to a manager, Flush leaves that outbox to it.
+//
+// Create and Delete flush on their way out, but once a manager has failed a
+// full round of retries they make a single delivery attempt, so an
+// unreachable manager slows the other manager's work by at most one
+// NotifyTimeout. A host that wants delivery to resume without waiting for
+// the next Create or Delete calls Flush periodically.
 func (c *Coordinator) Flush(ctx context.Context) error {
+	return c.flush(ctx, false)
+}
+
+func (c *Coordinator) flush(ctx context.Context, inline bool) error {
 	var first error
 	for _, ob := range c.outboxes {
-		if err := c.drain(ctx, ob); err != nil && first == nil {
+		if err := c.drain(ctx, ob, inline); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
 }
 
-func (c *Coordinator) drain(ctx context.Context, ob *outbox) error {
+func (c *Coordinator) drain(ctx context.Context, ob *outbox, inline bool) error {
 	ob.mu.Lock()
-	if ob.delivering || ob.head == len(ob.q) {
+	if ob.delivering || ob.live == 0 {
 		ob.mu.Unlock()
 		return nil
 	}
 	ob.delivering = true
 	for ob.head < len(ob.q) {
 		ch := ob.q[ob.head]
+		if ch.Op == 0 {
+			ob.q[ob.head] = Change{}
+			ob.head++
+			ob.dead--
+			continue
+		}
+		retries := c.cfg.NotifyRetries
+		if inline && ob.stuck {
+			retries = 0
+		}
 		ob.mu.Unlock()
-		err := c.send(ctx, ob.target, ch)
+		err := c.send(ctx, ob.target, ch, retries)
 		ob.mu.Lock()
 		if err != nil {
 			ob.delivering = false
+			ob.stuck = true
 			ob.mu.Unlock()
 			c.st.notifyFailures.Add(1)
 			ne := &NotifyError{Target: ob.kind, Change: ch, Err: err}
@@ -1210,21 +1297,31 @@ func (c *Coordinator) drain(ctx context.Context, ob *outbox) error {
 			}
 			return ne
 		}
+		ob.stuck = false
+		if ch.Op == Created && ob.created[ch.Allocation.ID] == ch.Seq {
+			delete(ob.created, ch.Allocation.ID)
+		}
 		ob.q[ob.head] = Change{}
 		ob.head++
+		ob.live--
 		if ob.head >= 1024 && 2*ob.head >= len(ob.q) {
 			n := copy(ob.q, ob.q[ob.head:])
 			clear(ob.q[n:])
 			ob.q, ob.head = ob.q[:n], 0
 		}
 	}
-	ob.q, ob.head = ob.q[:0], 0
+	ob.q, ob.head, ob.live, ob.dead = ob.q[:0], 0, 0, 0
 	ob.delivering = false
 	ob.mu.Unlock()
 	return nil
 }
 
-func (c *Coordinator) send(ctx context.Context, b SchedulerBackend, ch Change) error {
+// maxNotifyBackoff caps the doubling of Config.NotifyBackoff, so a large
+// NotifyRetries cannot overflow the delay.
+const maxNotifyBackoff = time.Minute
+
+// send offers ch to b, retrying up to retries times with doubling backoff.
+func (c *Coordinator) send(ctx context.Context, b SchedulerBackend, ch Change, retries int) error {
 	backoff := c.cfg.NotifyBackoff
 	for i := 0; ; i++ {
 		cctx, cancel := context.WithTimeout(ctx, c.cfg.NotifyTimeout)
@@ -1233,7 +1330,7 @@ func (c *Coordinator) send(ctx context.Context, b SchedulerBackend, ch Change) e
 		if err == nil {
 			return nil
 		}
-		if i >= c.cfg.NotifyRetries {
+		if i >= retries {
 			return err
 		}
 		t := time.NewTimer(backoff)
@@ -1243,6 +1340,8 @@ func (c *Coordinator) send(ctx context.Context, b SchedulerBackend, ch Change) e
 			t.Stop()
 			return fmt.Errorf("%w (retry abandoned: %w)", err, ctx.Err())
 		}
-		backoff *= 2
+		if backoff < maxNotifyBackoff {
+			backoff = min(2*backoff, maxNotifyBackoff)
+		}
 	}
 }

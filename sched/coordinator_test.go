@@ -778,8 +778,10 @@ func TestNotificationOutbox(t *testing.T) {
 	if st.Outbox != 4 || st.NotifyFailures != 4 || len(reported) != 4 {
 		t.Fatalf("stats %+v, reported %d", st, len(reported))
 	}
-	if got := ctr.notifies.Load(); got != 12 {
-		t.Fatalf("%d deliveries, want 4 × (1 + 2 retries)", got)
+	// The first change gets the full round of retries; once the manager
+	// is known to be down, each later Create or Delete tries just once.
+	if got := ctr.notifies.Load(); got != 3+1+1+1 {
+		t.Fatalf("%d deliveries, want 1 + 2 retries, then one try per operation", got)
 	}
 	err := c.Flush(ctx)
 	ne, ok := errors.AsType[*NotifyError](err)
@@ -873,4 +875,91 @@ func TestPendingRetryKeepsLearnedClaim(t *testing.T) {
 		t.Fatalf("stats %+v: the retry over-consumed again", st)
 	}
 	checkConsistent(t, c, vm, ctr)
+}
+
+// While a manager is down, churn must not grow its outbox: a create and a
+// delete it was never offered cancel out, and what it does get once it is
+// back describes exactly the workloads that still run.
+func TestOutboxCoalescesWhileManagerDown(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	ctr := newScripted(t, MemConfig{Kind: Container})
+	var down atomic.Bool
+	down.Store(true)
+	ctr.notifyErr = func(int, Change) error {
+		if down.Load() {
+			return ErrInjected
+		}
+		return nil
+	}
+	c, _ := New(Config{NotifyRetries: 1, NotifyBackoff: 1}, vm, ctr)
+	addNodes(t, c, 4, small)
+	for _, id := range []string{"keep-1", "keep-2"} {
+		if _, err := c.Create(ctx, vmReq(id, 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maxQ := 0
+	for i := range 3000 {
+		id := fmt.Sprint("churn-", i)
+		if _, err := c.Create(ctx, vmReq(id, 500, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Delete(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		ob := c.outboxes[1]
+		ob.mu.Lock()
+		maxQ = max(maxQ, len(ob.q))
+		ob.mu.Unlock()
+	}
+	if st := c.Stats(); st.Outbox != 2 {
+		t.Fatalf("outbox holds %d changes after churn, want the 2 live creates", st.Outbox)
+	}
+	if maxQ > 200 {
+		t.Fatalf("outbox grew to %d entries while holding at most 4 live ones", maxQ)
+	}
+	down.Store(false)
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := ctr.Foreign()
+	if len(got) != 2 || got[0].ID != "keep-1" || got[1].ID != "keep-2" {
+		t.Fatalf("container manager sees %+v", got)
+	}
+	checkConsistent(t, c, vm, ctr.MemBackend)
+}
+
+// A change that was offered to the manager (it may have applied it before
+// the call failed) is never cancelled: its delete is delivered too.
+func TestOutboxNeverCancelsAnOfferedChange(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	ctr := newScripted(t, MemConfig{Kind: Container})
+	var down atomic.Bool
+	down.Store(true)
+	ctr.notifyErr = func(_ int, ch Change) error {
+		if down.Load() {
+			// Applied, but the acknowledgement is lost.
+			_ = ctr.MemBackend.ResourceChanged(context.Background(), ch)
+			return ErrInjected
+		}
+		return nil
+	}
+	c, _ := New(Config{NotifyRetries: 1, NotifyBackoff: 1}, vm, ctr)
+	addNodes(t, c, 1, small)
+	if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(false)
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ctr.Foreign(); len(got) != 0 {
+		t.Fatalf("container manager still sees %+v", got)
+	}
+	checkConsistent(t, c, vm, ctr.MemBackend)
 }

@@ -298,8 +298,11 @@ func (o ChangeOp) String() string {
 }
 
 // Change tells one manager what another manager did on a shared node.
-// Seq increases by one for every committed change of one coordinator, so a
-// receiver can discard duplicates delivered by retries.
+// Seq increases with every committed change of one coordinator and changes
+// reach each manager in Seq order, so a receiver can discard duplicates
+// delivered by retries (a Seq at or below the last one applied). Seq may
+// skip values: a create and a delete that were both still waiting for an
+// unreachable manager cancel out and neither is sent.
 type Change struct {
 	Seq        uint64
 	Op         ChangeOp

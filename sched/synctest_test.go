@@ -3,6 +3,7 @@ package sched
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -280,4 +281,62 @@ func TestSynctestLateBackendOutcomes(t *testing.T) {
 			})
 		})
 	}
+}
+
+// hung is a manager whose ResourceChanged never answers before its context ends.
+type hung struct{ *MemBackend }
+
+func (h hung) ResourceChanged(ctx context.Context, _ Change) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Once a manager has failed a full round of retries, Create and Delete try
+// it once instead of a full round, so a hung manager costs the other one
+// NotifyTimeout per operation, not (1 + NotifyRetries) × NotifyTimeout.
+func TestSynctestHungManagerCostsOneTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		vm, _ := NewMemBackend(MemConfig{Kind: VM})
+		mem, _ := NewMemBackend(MemConfig{Kind: Container})
+		c, _ := New(Config{NotifyRetries: 2, NotifyBackoff: 10 * time.Millisecond, NotifyTimeout: time.Second}, vm, hung{mem})
+		addNodes(t, c, 1, small)
+		for i, want := range []time.Duration{3*time.Second + 30*time.Millisecond, time.Second, time.Second} {
+			start := time.Now()
+			if _, err := c.Create(ctx, vmReq(fmt.Sprint("vm", i), 1000, gib)); err != nil {
+				t.Fatal(err)
+			}
+			if got := time.Since(start); got != want {
+				t.Fatalf("create %d took %v, want %v", i, got, want)
+			}
+		}
+		// An explicit Flush still makes the full round.
+		start := time.Now()
+		if err := c.Flush(ctx); !errors.Is(err, ErrNotifyFailed) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Flush = %v", err)
+		}
+		if got := time.Since(start); got != 3*time.Second+30*time.Millisecond {
+			t.Fatalf("Flush took %v", got)
+		}
+		if st := c.Stats(); st.Outbox != 3 || st.NotifyFailures != 4 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+func TestSynctestNotifyBackoffCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		vm, _ := NewMemBackend(MemConfig{Kind: VM})
+		ctr := newScripted(t, MemConfig{Kind: Container})
+		ctr.notifyErr = func(int, Change) error { return ErrInjected }
+		c, _ := New(Config{NotifyRetries: 3, NotifyBackoff: 40 * time.Second}, vm, ctr)
+		addNodes(t, c, 1, small)
+		start := time.Now()
+		if _, err := c.Create(context.Background(), vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := time.Since(start), 40*time.Second+2*maxNotifyBackoff; got != want {
+			t.Fatalf("retries took %v, want %v (doubling capped at %v)", got, want, maxNotifyBackoff)
+		}
+	})
 }
