@@ -153,6 +153,13 @@ func (c Command) String() string {
 // form, a short Le after an extended Lc and every length that does not
 // match the input size, with errors wrapping ErrTruncated or ErrLength.
 //
+// The extended form is accepted where the short one would fit (ISO/IEC
+// 7816-4 allows it); Command does not record the form, so MarshalBinary of
+// the result may be shorter than b. Protocols that MAC the encoded length
+// fields must use the received bytes (see scp03.CardSession.UnwrapRaw).
+// The class byte is not checked: FF, invalid in ISO/IEC 7816-4, is what
+// PC/SC readers use for their own pseudo-APDUs.
+//
 // ParseCommand does not allocate: the returned Data aliases b (nil when
 // Nc = 0).
 func ParseCommand(b []byte) (Command, error) {
