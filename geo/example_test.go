@@ -72,7 +72,7 @@ func ExampleMonitor_Check() {
 		fmt.Printf("%-9s %5.1f km  %s %.2f\n", v.Status, v.DistanceM/1000, s.Reasons[0].Code, s.Confidence)
 	}
 	// Output:
-	// not-moved   0.0 km  geo.near 0.80
-	// suspect    27.3 km  geo.outside 0.35
-	// moved      27.3 km  geo.moved 0.05
+	// not-moved   0.0 km  geo.near 0.98
+	// suspect    27.3 km  geo.outside 0.39
+	// moved      27.3 km  geo.moved 0.09
 }

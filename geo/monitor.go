@@ -159,40 +159,47 @@ type Verdict struct {
 	Outside bool
 	// OutsideCount of the last WindowCount located reports were outside.
 	OutsideCount, WindowCount int
+	// FixLogOdds is the natural-log odds, from this fix alone, that the
+	// terminal is at its site rather than moved (see MonitorConfig); it is
+	// non-increasing in DistanceM and bounded by ±MaxFixLogOdds.
+	FixLogOdds float64
+	// Confidence is the calibrated probability that the terminal is at its
+	// site, combining the FixLogOdds of the last WindowCount located
+	// reports (see Monitor.Check). Signal reports it.
+	Confidence float64
 	// Detail says why the status is unknown, if it is.
 	Detail string
 }
 
-// Signal converts v into a risk.Signal with Source "geo". The confidences
-// are fixed operating points, not fitted probabilities: moved 0.05,
-// suspect 0.35, unknown 0.5, coarse-but-consistent 0.8, at site 0.95
-// (multiply by your own calibration if you have labelled data).
+// Signal converts v into a risk.Signal with Source "geo" and Confidence
+// v.Confidence (0.5, "no evidence", when Status is StatusUnknown or the
+// Confidence is not a probability). The first reason's code follows the
+// status: geo.moved, geo.outside, geo.at_site or geo.near, geo.unknown;
+// geo.area is added for a location-area fix.
 func (v Verdict) Signal() risk.Signal {
-	s := risk.Signal{Source: SignalSource}
+	s := risk.Signal{Source: SignalSource, Confidence: v.Confidence}
+	if v.Status == StatusUnknown || !(v.Confidence >= 0 && v.Confidence <= 1) {
+		s.Confidence = 0.5
+	}
 	km := func(m float64) float64 { return m / 1000 }
 	switch v.Status {
 	case StatusMoved:
-		s.Confidence = 0.05
 		s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonMoved, Detail: fmt.Sprintf(
 			"terminal %.1f km from the registered site (fix ±%.1f km, allowed %.1f km); %d of last %d fixes outside",
 			km(v.DistanceM), km(v.AccuracyM), km(v.Site.RadiusM), v.OutsideCount, v.WindowCount)})
 	case StatusSuspect:
-		s.Confidence = 0.35
 		s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonOutside, Detail: fmt.Sprintf(
 			"fix %.1f km from the site clears the allowed circle by %.1f km; %d of last %d fixes outside",
 			km(v.DistanceM), km(v.MarginM), v.OutsideCount, v.WindowCount)})
 	case StatusNotMoved:
 		if v.DistanceM+v.AccuracyM <= v.Site.RadiusM {
-			s.Confidence = 0.95
 			s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonAtSite, Detail: fmt.Sprintf(
 				"fix within the allowed %.1f km of the site", km(v.Site.RadiusM))})
 		} else {
-			s.Confidence = 0.8
 			s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonNear, Detail: fmt.Sprintf(
 				"fix %.1f km from the site is consistent with it (±%.1f km)", km(v.DistanceM), km(v.AccuracyM))})
 		}
 	default:
-		s.Confidence = 0.5
 		s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonUnknown, Detail: v.Detail})
 	}
 	if v.Status != StatusUnknown && v.Position.Method == MethodArea {
@@ -217,17 +224,40 @@ type MonitorConfig struct {
 	// StateTTL forgets a terminal's history after this long without a
 	// located report (default 7 days).
 	StateTTL time.Duration
+	// MovedRadiusM is the scale of the "moved" hypothesis behind
+	// Verdict.Confidence: a moved terminal is taken to be anywhere within
+	// RadiusM + MovedRadiusM of the site (default 10 km, the same-city
+	// resale or cash-out move the monitor is for). Larger values make a
+	// fix near the site stronger evidence of honesty.
+	MovedRadiusM float64
+	// MinConfidence floors Verdict.Confidence at MinConfidence and caps it
+	// at 1 − MinConfidence, the rate at which the cell data itself is wrong
+	// (default 0.02; must be in (0, 0.5)).
+	MinConfidence float64
 }
 
-// DefaultMonitorConfig returns threshold 0, 3 of 5, 100 000 terminals, 7 days.
+// DefaultMonitorConfig returns threshold 0, 3 of 5, 100 000 terminals, 7
+// days, a 10 km moved scale and confidences within [0.02, 0.98].
 func DefaultMonitorConfig() MonitorConfig {
-	return MonitorConfig{N: 3, M: 5, MaxTerminals: 100000, StateTTL: 7 * 24 * time.Hour}
+	return MonitorConfig{N: 3, M: 5, MaxTerminals: 100000, StateTTL: 7 * 24 * time.Hour,
+		MovedRadiusM: 10000, MinConfidence: 0.02}
 }
 
 func (c MonitorConfig) withDefaults() MonitorConfig {
 	d := DefaultMonitorConfig()
-	if c.N == 0 && c.M == 0 {
+	switch {
+	case c.N == 0 && c.M == 0:
 		c.N, c.M = d.N, d.M
+	case c.M == 0: // "alert on N": a window of at least N
+		c.M = max(c.N, d.M)
+	case c.N == 0: // a window of M: alert on the default N, or all of M
+		c.N = min(d.N, c.M)
+	}
+	if c.MovedRadiusM == 0 {
+		c.MovedRadiusM = d.MovedRadiusM
+	}
+	if c.MinConfidence == 0 {
+		c.MinConfidence = d.MinConfidence
 	}
 	if c.MaxTerminals == 0 {
 		c.MaxTerminals = d.MaxTerminals
@@ -250,6 +280,10 @@ func (c MonitorConfig) Validate() error {
 		return fmt.Errorf("geo: MaxTerminals %d < 1", c.MaxTerminals)
 	case c.StateTTL < 0:
 		return fmt.Errorf("geo: negative StateTTL %v", c.StateTTL)
+	case !(c.MovedRadiusM > 0) || math.IsInf(c.MovedRadiusM, 0):
+		return fmt.Errorf("geo: MovedRadiusM %v not a positive distance", c.MovedRadiusM)
+	case !(c.MinConfidence > 0 && c.MinConfidence < 0.5):
+		return fmt.Errorf("geo: MinConfidence %v outside (0, 0.5)", c.MinConfidence)
 	}
 	return nil
 }
@@ -269,8 +303,10 @@ type Monitor struct {
 type termState struct {
 	terminal string
 	merchant string
-	bits     uint64 // 1 = outside, bit 0 newest
-	n        int    // outcomes in the window (≤ M)
+	bits     uint64    // 1 = outside, bit 0 newest
+	n        int       // outcomes in the window (≤ M)
+	odds     []float32 // ring of the window's FixLogOdds, len M
+	head     int       // next slot of odds
 	last     time.Time
 }
 
@@ -306,6 +342,18 @@ func (m *Monitor) Terminals() int {
 // Errors: ErrInvalidReport, the SiteStore's error (ErrSiteNotFound), the
 // locator's bad-input errors, and ctx.Err(); the Verdict then has
 // StatusUnknown.
+//
+// Verdict.Confidence is the probability that the terminal is at its site.
+// Each located fix gives log-odds (FixLogOdds) of "uniformly within the
+// allowed radius" against "uniformly within RadiusM + MovedRadiusM", with
+// the fix error a circular normal of σ = AccuracyM/Sigma95 (see
+// ProbWithin); a coarse fix near the site therefore still favours the
+// merchant, and a precise fix far away condemns it. The fixes of the
+// hysteresis window are averaged, not summed (fixes of a terminal that has
+// not moved are strongly correlated, so n of them are not n independent
+// witnesses), and the mean log-odds L give
+// Confidence = ε + (1 − 2ε)/(1 + e^{−L}) with ε = MinConfidence. It is
+// monotone: a fix farther from the site never raises it.
 func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v := Verdict{TerminalID: r.TerminalID, MerchantID: r.MerchantID}
 	switch {
@@ -340,8 +388,12 @@ func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v.AccuracyM = pos.AccuracyM
 	v.MarginM = v.DistanceM - v.AccuracyM - site.RadiusM
 	v.Outside = v.MarginM > m.cfg.ThresholdM
+	v.FixLogOdds = fixLogOdds(v.DistanceM, v.AccuracyM, site.RadiusM, m.cfg.MovedRadiusM)
 
-	v.OutsideCount, v.WindowCount = m.record(r, v.Outside)
+	var meanOdds float64
+	v.OutsideCount, v.WindowCount, meanOdds = m.record(r, v.Outside, v.FixLogOdds)
+	eps := m.cfg.MinConfidence
+	v.Confidence = eps + (1-2*eps)*logistic(meanOdds)
 	switch {
 	case v.OutsideCount >= m.cfg.N:
 		v.Status = StatusMoved
@@ -362,9 +414,9 @@ func (m *Monitor) Score(ctx context.Context, r Report) (risk.Signal, error) {
 	return v.Signal(), nil
 }
 
-// record appends an outcome to the terminal's window and returns
-// (outside count, window length).
-func (m *Monitor) record(r Report, outside bool) (int, int) {
+// record appends an outcome to the terminal's window and returns the
+// outside count, the window length and the window's mean log-odds.
+func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var st *termState
@@ -372,10 +424,10 @@ func (m *Monitor) record(r Report, outside bool) (int, int) {
 		st = e.Value.(*termState)
 		m.lru.MoveToFront(e)
 		if st.merchant != r.MerchantID || r.At.Sub(st.last) > m.cfg.StateTTL {
-			*st = termState{terminal: r.TerminalID, merchant: r.MerchantID}
+			*st = termState{terminal: r.TerminalID, merchant: r.MerchantID, odds: st.odds}
 		}
 	} else {
-		st = &termState{terminal: r.TerminalID, merchant: r.MerchantID}
+		st = &termState{terminal: r.TerminalID, merchant: r.MerchantID, odds: make([]float32, m.cfg.M)}
 		m.state[r.TerminalID] = m.lru.PushFront(st)
 		for m.lru.Len() > m.cfg.MaxTerminals {
 			old := m.lru.Back()
@@ -393,8 +445,14 @@ func (m *Monitor) record(r Report, outside bool) (int, int) {
 	}
 	st.bits &= mask
 	st.n = min(st.n+1, m.cfg.M)
+	st.odds[st.head] = float32(logOdds)
+	st.head = (st.head + 1) % len(st.odds)
+	var sum float64
+	for i := range st.n {
+		sum += float64(st.odds[(st.head-1-i+2*len(st.odds))%len(st.odds)])
+	}
 	if r.At.After(st.last) {
 		st.last = r.At
 	}
-	return bits.OnesCount64(st.bits), st.n
+	return bits.OnesCount64(st.bits), st.n, sum / float64(st.n)
 }

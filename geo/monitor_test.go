@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -255,20 +256,23 @@ func TestMonitorConcurrent(t *testing.T) {
 
 func TestVerdictSignal(t *testing.T) {
 	site := Site{Location: berlin, RadiusM: 500}
+	nan := math.NaN()
 	tests := []struct {
 		v    Verdict
 		code string
 		conf float64
 	}{
-		{Verdict{Status: StatusMoved, Site: site}, ReasonMoved, 0.05},
-		{Verdict{Status: StatusSuspect, Site: site}, ReasonOutside, 0.35},
-		{Verdict{Status: StatusNotMoved, Site: site, DistanceM: 100, AccuracyM: 150}, ReasonAtSite, 0.95},
-		{Verdict{Status: StatusNotMoved, Site: site, DistanceM: 800, AccuracyM: 3000}, ReasonNear, 0.8},
-		{Verdict{}, ReasonUnknown, 0.5},
+		{Verdict{Status: StatusMoved, Site: site, Confidence: 0.04}, ReasonMoved, 0.04},
+		{Verdict{Status: StatusSuspect, Site: site, Confidence: 0.3}, ReasonOutside, 0.3},
+		{Verdict{Status: StatusNotMoved, Site: site, DistanceM: 100, AccuracyM: 150, Confidence: 0.97}, ReasonAtSite, 0.97},
+		{Verdict{Status: StatusNotMoved, Site: site, DistanceM: 800, AccuracyM: 3000, Confidence: 0.9}, ReasonNear, 0.9},
+		{Verdict{Status: StatusNotMoved, Site: site, Confidence: nan}, ReasonAtSite, 0.5},
+		{Verdict{Status: StatusMoved, Site: site, Confidence: 1.5}, ReasonMoved, 0.5},
+		{Verdict{Confidence: 0.01}, ReasonUnknown, 0.5},
 	}
 	for _, tt := range tests {
 		s := tt.v.Signal()
-		if s.Source != SignalSource || s.Confidence != tt.conf || s.Reasons[0].Code != tt.code {
+		if s.Source != SignalSource || s.Confidence != tt.conf || s.Reasons[0].Code != tt.code || s.Validate() != nil {
 			t.Errorf("%v: %+v", tt.v.Status, s)
 		}
 	}

@@ -1,0 +1,227 @@
+package geo
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+// besselI0 is the power series I₀(x) = Σ (x²/4)ᵏ/(k!)², independent of the
+// polynomial approximation under test.
+func besselI0(x float64) float64 {
+	q := x * x / 4
+	sum, term := 1.0, 1.0
+	for k := 1; k < 200; k++ {
+		term *= q / float64(k*k)
+		sum += term
+		if term < 1e-17*sum {
+			break
+		}
+	}
+	return sum
+}
+
+func TestI0e(t *testing.T) {
+	// I₀(1) = 1.2660658777520082 (Abramowitz & Stegun, Table 9.8).
+	if got := i0e(1) * math.E; math.Abs(got-1.2660658777520082) > 3e-7 {
+		t.Errorf("I0(1) = %v", got)
+	}
+	for _, x := range []float64{0, 0.1, 1, 3.7, 3.8, 5, 10, 20, 30} {
+		want := besselI0(x) * math.Exp(-x)
+		if got := i0e(x); math.Abs(got-want) > 2e-7*want {
+			t.Errorf("i0e(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
+
+// TestProbWithinKnownValues checks the Rice CDF against closed forms:
+//   - a fix at the centre: P = 1 − exp(−ρ²/2σ²) (Rayleigh);
+//   - Marcum's identity Q₁(a, a) = ½[1 + e^{−a²} I₀(a²)], so P = ½[1 − e^{−a²} I₀(a²)]
+//     when the fix lies on the circle (Marcum 1960; e.g. Nuttall, NUSC TR 4297, 1972);
+//   - the symmetry Q₁(a, b) + Q₁(b, a) = 1 + e^{−(a²+b²)/2} I₀(ab).
+func TestProbWithinKnownValues(t *testing.T) {
+	const tol = 2e-6
+	acc := 1000.0
+	sigma := acc / Sigma95
+	// The defining property of the 95 % radius.
+	if got := ProbWithin(0, acc, acc); math.Abs(got-0.95) > tol {
+		t.Errorf("P(within accuracy | fix at centre) = %v, want 0.95", got)
+	}
+	for _, rho := range []float64{1, 100, 500, 2000, 5000} {
+		want := 1 - math.Exp(-rho*rho/(2*sigma*sigma))
+		if got := ProbWithin(0, rho, acc); math.Abs(got-want) > tol {
+			t.Errorf("Rayleigh ρ=%v: %v, want %v", rho, got, want)
+		}
+	}
+	// Q₁(1, 1) = 0.7328798, so P = 0.2671202.
+	if got := ProbWithin(sigma, sigma, acc); math.Abs(got-0.2671202) > tol {
+		t.Errorf("1 − Q1(1,1) = %v, want 0.2671202", got)
+	}
+	for _, a := range []float64{0.3, 1, 2, 3.5, 4} {
+		want := (1 - math.Exp(-a*a)*besselI0(a*a)) / 2
+		if got := ProbWithin(a*sigma, a*sigma, acc); math.Abs(got-want) > tol {
+			t.Errorf("on the circle a=%v: %v, want %v", a, got, want)
+		}
+	}
+	for _, ab := range [][2]float64{{0.5, 2}, {1, 3}, {2.5, 4}, {0.1, 0.2}} {
+		a, b := ab[0], ab[1]
+		want := 1 - math.Exp(-(a*a+b*b)/2)*besselI0(a*b)
+		got := ProbWithin(a*sigma, b*sigma, acc) + ProbWithin(b*sigma, a*sigma, acc)
+		if math.Abs(got-want) > 2*tol {
+			t.Errorf("symmetry a=%v b=%v: %v, want %v", a, b, got, want)
+		}
+	}
+	// Far inside and far outside.
+	if got := ProbWithin(0, 1e6, acc); got != 1 {
+		t.Errorf("huge disc: %v", got)
+	}
+	if got := ProbWithin(1e7, 100, acc); got != 0 {
+		t.Errorf("far outside: %v", got)
+	}
+	// Special cases.
+	for _, c := range []struct{ d, r, a, want float64 }{
+		{10, 0, 100, 0}, {10, 20, 0, 1}, {30, 20, 0, 0}, {-5, 20, 0, 1},
+		{10, math.Inf(1), 100, 1}, {10, 100, math.Inf(1), 0},
+	} {
+		if got := ProbWithin(c.d, c.r, c.a); got != c.want {
+			t.Errorf("ProbWithin(%v, %v, %v) = %v, want %v", c.d, c.r, c.a, got, c.want)
+		}
+	}
+	if !math.IsNaN(ProbWithin(math.NaN(), 1, 1)) {
+		t.Error("NaN distance gave a number")
+	}
+}
+
+// TestFixLogOddsMonotone: for every accuracy and radius, moving the fix
+// away from the site never raises the log-odds, they stay within
+// ±MaxFixLogOdds, and they cross zero near the alert boundary
+// distance − accuracy − radius = 0.
+func TestFixLogOddsMonotone(t *testing.T) {
+	for _, acc := range []float64{50, 150, 300, 1200, 3000, 35000} {
+		for _, r := range []float64{0, 50, 200, 1000, 5000} {
+			prev := math.Inf(1)
+			for d := 0.0; d <= 200000; d += math.Max(5, d/50) {
+				l := fixLogOdds(d, acc, r, 10000)
+				if math.IsNaN(l) || math.Abs(l) > MaxFixLogOdds {
+					t.Fatalf("acc %v r %v d %v: log-odds %v", acc, r, d, l)
+				}
+				if l > prev+1e-6 { // quadrature noise where the odds are flat
+					t.Fatalf("acc %v r %v: log-odds rise from %v to %v at d=%v", acc, r, prev, l, d)
+				}
+				prev = l
+			}
+			if prev > -5 { // even a 35 km GSM fix 200 km away is ~300 : 1 against
+				t.Errorf("acc %v r %v: 200 km away gives %v", acc, r, prev)
+			}
+		}
+	}
+	// Precise fixes well inside favour the site strongly; the alert
+	// boundary sits near even odds for LTE and GSM-class fixes.
+	if l := fixLogOdds(0, 150, 200, 10000); l != MaxFixLogOdds {
+		t.Errorf("precise fix at the site: %v", l)
+	}
+	for _, c := range []struct{ acc, r float64 }{{300, 200}, {3000, 200}, {1200, 500}} {
+		d := c.acc + c.r // margin 0
+		if l := fixLogOdds(d, c.acc, c.r, 10000); math.Abs(l) > 3 {
+			t.Errorf("acc %v r %v: log-odds at margin 0 = %v, want near 0", c.acc, c.r, l)
+		}
+		if l := fixLogOdds(d+2*c.acc, c.acc, c.r, 10000); l > -3 {
+			t.Errorf("acc %v r %v: log-odds two accuracies outside = %v", c.acc, c.r, l)
+		}
+	}
+	if l := fixLogOdds(10, 0, 200, 10000); l != 0 {
+		t.Errorf("no accuracy: %v", l)
+	}
+}
+
+func TestMonitorConfidence(t *testing.T) {
+	w := newMonitorWorld(t)
+	ctx := context.Background()
+
+	// Honest terminals with coarse GSM fixes never fall below even odds.
+	m, _ := w.monitor(t, MonitorConfig{})
+	worst := 1.0
+	for term := range 40 {
+		for k := range 6 {
+			p := dest(w.site.Location, w.rng.Float64()*360, w.site.RadiusM*w.rng.Float64())
+			v, err := m.Check(ctx, Report{TerminalID: fmt.Sprint("h", term), MerchantID: "m1",
+				At: w.t0.Add(time.Duration(k) * time.Minute), Cells: nearestCells(w.gsm, p, 1+k%2)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst = math.Min(worst, v.Confidence)
+		}
+	}
+	if worst <= 0.5 {
+		t.Errorf("honest coarse GSM terminal got confidence %v", worst)
+	}
+
+	// A terminal moved 30 km loses confidence report by report and ends at
+	// the floor; each step is monotone.
+	m, _ = w.monitor(t, MonitorConfig{N: 3, M: 5})
+	near := nearestCells(w.lte, w.site.Location, 3)
+	far := nearestCells(w.lte, dest(w.site.Location, 75, 30000), 3)
+	var confs []float64
+	for k, cells := range [][]CellObservation{near, near, near, far, far, far, far, far} {
+		v, err := m.Check(ctx, Report{TerminalID: "mv", MerchantID: "m1", At: w.t0.Add(time.Duration(k) * time.Hour), Cells: cells})
+		if err != nil {
+			t.Fatal(err)
+		}
+		confs = append(confs, v.Confidence)
+		if got := v.Signal().Confidence; got != v.Confidence {
+			t.Errorf("signal confidence %v != verdict %v", got, v.Confidence)
+		}
+	}
+	if confs[2] < 0.9 {
+		t.Errorf("at the site: %v", confs)
+	}
+	for k := 3; k < len(confs); k++ {
+		if confs[k] >= confs[k-1] && confs[k-1] > 0.0201 {
+			t.Errorf("confidence did not fall at report %d: %v", k, confs)
+		}
+	}
+	if last := confs[len(confs)-1]; math.Abs(last-0.02) > 1e-3 {
+		t.Errorf("moved terminal ends at %v, want the 0.02 floor", last)
+	}
+
+	// For the same history, a farther fix never gives a higher confidence.
+	prev := 1.0
+	for i, d := range []float64{0, 1000, 3000, 10000, 30000} {
+		m, _ := w.monitor(t, MonitorConfig{})
+		for k := range 2 {
+			if _, err := m.Check(ctx, Report{TerminalID: "x", MerchantID: "m1", At: w.t0.Add(time.Duration(k) * time.Minute), Cells: near}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := m.Check(ctx, Report{TerminalID: "x", MerchantID: "m1", At: w.t0.Add(time.Hour), Cells: nearestCells(w.lte, dest(w.site.Location, 30, d), 3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && v.DistanceM > 0 && v.Confidence > prev {
+			t.Errorf("d=%v: confidence %v above %v for a nearer fix", d, v.Confidence, prev)
+		}
+		prev = v.Confidence
+	}
+
+	for _, cfg := range []MonitorConfig{{MovedRadiusM: -1}, {MovedRadiusM: math.Inf(1)}, {MinConfidence: 0.5}, {MinConfidence: -0.1}, {MinConfidence: math.NaN()}} {
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("config %+v accepted", cfg)
+		}
+	}
+	// Partial hysteresis settings fill in the other half.
+	for _, c := range []struct{ in, want [2]int }{{[2]int{2, 0}, [2]int{2, 5}}, {[2]int{7, 0}, [2]int{7, 7}}, {[2]int{0, 2}, [2]int{2, 2}}, {[2]int{0, 9}, [2]int{3, 9}}} {
+		got := MonitorConfig{N: c.in[0], M: c.in[1]}.withDefaults()
+		if got.N != c.want[0] || got.M != c.want[1] || got.Validate() != nil {
+			t.Errorf("N,M %v → %d,%d, want %v", c.in, got.N, got.M, c.want)
+		}
+	}
+}
+
+func BenchmarkFixLogOdds(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		sink += fixLogOdds(3200, 3000, 200, 10000)
+	}
+}
