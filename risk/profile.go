@@ -46,6 +46,17 @@ type Profile struct {
 	Neighbors []ProfileNeighbor
 }
 
+// Clone returns a deep copy of p (nil for nil), which the caller may
+// modify freely.
+func (p *Profile) Clone() *Profile {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Neighbors = slices.Clone(p.Neighbors)
+	return &c
+}
+
 // NewProfile validates and returns a profile holding a sorted copy of
 // neighbors. Errors wrap ErrProfile.
 func NewProfile(terminalID string, updated time.Time, weight float64, neighbors []ProfileNeighbor) (*Profile, error) {

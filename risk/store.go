@@ -11,16 +11,26 @@ import (
 // Implementations must be safe for concurrent use, and both methods must
 // return an error wrapping ctx.Err() when ctx is already done. The package
 // risktest checks an implementation against this contract.
+//
+// A store owns what it holds: the profile Profile returns, the one fn
+// receives and the one fn returns are not aliased by the store afterwards,
+// so a caller modifying any of them cannot change what is stored (a store
+// that serialises profiles gets this for free; an in-memory one copies).
 type ProfileStore interface {
 	// Profile returns the profile of terminalID, or an error wrapping
-	// ErrNoProfile when there is none. The returned profile may be shared
-	// and must not be modified.
+	// ErrNoProfile when there is none.
 	Profile(ctx context.Context, terminalID string) (*Profile, error)
 	// Update atomically replaces the profile of terminalID by the result
-	// of fn, which receives the current profile (nil when none) and must
-	// not modify it. If fn fails, nothing is stored and Update returns
-	// fn's error. A nil result deletes the profile.
+	// of fn, which receives the current profile (nil when none). If fn
+	// fails, nothing is stored and Update returns fn's error. A nil result
+	// deletes the profile.
 	Update(ctx context.Context, terminalID string, fn func(current *Profile) (*Profile, error)) error
+}
+
+// profileViewer is implemented by stores of this package that can lend the
+// scorer an immutable, already validated profile without copying it.
+type profileViewer interface {
+	viewProfile(ctx context.Context, terminalID string) (*Profile, error)
 }
 
 // MemoryStore is an in-memory ProfileStore. It is correct, safe for
@@ -37,9 +47,20 @@ var _ ProfileStore = (*MemoryStore)(nil)
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
-// Profile implements ProfileStore. It does not allocate when the profile
-// exists.
+// Profile implements ProfileStore: it returns a copy of the stored profile
+// that the caller owns.
 func (s *MemoryStore) Profile(ctx context.Context, terminalID string) (*Profile, error) {
+	p, err := s.viewProfile(ctx, terminalID)
+	if err != nil {
+		return nil, err
+	}
+	return p.Clone(), nil
+}
+
+// viewProfile returns the stored profile itself. Stored profiles are private
+// copies that are never modified (Update replaces them), so the scorer may
+// read one without holding the lock and without copying.
+func (s *MemoryStore) viewProfile(ctx context.Context, terminalID string) (*Profile, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -53,15 +74,16 @@ func (s *MemoryStore) Profile(ctx context.Context, terminalID string) (*Profile,
 }
 
 // Update implements ProfileStore. fn runs under the store's write lock, so
-// it must not call back into s. The stored profile is validated and must
-// belong to terminalID.
+// it must not call back into s; it receives a copy of the stored profile.
+// The result is validated, must belong to terminalID, and is copied before
+// it is stored.
 func (s *MemoryStore) Update(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next, err := fn(s.profiles[terminalID])
+	next, err := fn(s.profiles[terminalID].Clone())
 	if err != nil {
 		return err
 	}
@@ -78,12 +100,12 @@ func (s *MemoryStore) Update(ctx context.Context, terminalID string, fn func(*Pr
 	if s.profiles == nil {
 		s.profiles = make(map[string]*Profile)
 	}
-	s.profiles[terminalID] = next
+	s.profiles[terminalID] = next.Clone()
 	return nil
 }
 
-// Put stores p under p.TerminalID, replacing any profile there; use it to
-// load preconfigured or persisted profiles. p must not be modified later.
+// Put stores a copy of p under p.TerminalID, replacing any profile there;
+// use it to load preconfigured or persisted profiles.
 func (s *MemoryStore) Put(ctx context.Context, p *Profile) error {
 	if p == nil {
 		return fmt.Errorf("%w: nil", ErrProfile)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/payedge/payedge/risk"
 )
 
@@ -24,8 +26,9 @@ func TestMemoryStore(t *testing.T) {
 	if err := st.Put(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.Profile(ctx, "T"); err != nil || got != p {
-		t.Fatalf("Profile = %p, %v", got, err)
+	got, err := st.Profile(ctx, "T")
+	if err != nil || got == p || got.TerminalID != "T" || got.Weight != 1 {
+		t.Fatalf("Profile = %p %+v, %v; want a copy of %p", got, got, err, p)
 	}
 	boom := errors.New("boom")
 	if err := st.Update(ctx, "T", func(*risk.Profile) (*risk.Profile, error) { return nil, boom }); !errors.Is(err, boom) {
@@ -51,6 +54,48 @@ func TestMemoryStore(t *testing.T) {
 	cancel()
 	if err := st.Put(cctx, p); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled Put: %v", err)
+	}
+}
+
+// The store owns its profiles: neither the profile given to Put, nor the
+// one Profile returns, nor the one Update's fn receives aliases the stored
+// one.
+func TestMemoryStoreNoAliasing(t *testing.T) {
+	ctx := context.Background()
+	at := time.Unix(1e9, 0)
+	p, err := risk.PreconfiguredProfile("T", at, []risk.Neighbor{
+		{ID: "00:11:22:33:44:01", Kind: risk.KindWiFi, RSSI: -50},
+		{ID: "00:11:22:33:44:02", Kind: risk.KindWiFi, RSSI: -60},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p.Clone()
+	st := risk.NewMemoryStore()
+	if err := st.Put(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Neighbors[0].Frequency, p.Weight = 0, 99 // caller scribbles on what it stored
+	got, err := st.Profile(ctx, "T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("Put aliased the caller's profile (-want +got):\n%s", diff)
+	}
+	got.Neighbors[1].MeanRSSI = -1 // caller scribbles on what it read
+	if err := st.Update(ctx, "T", func(cur *risk.Profile) (*risk.Profile, error) {
+		cur.Neighbors[0].MeanRSSI = -2 // fn scribbles on current, then fails
+		return nil, errors.New("no")
+	}); err == nil {
+		t.Fatal("failing fn stored")
+	}
+	again, err := st.Profile(ctx, "T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, again); diff != "" {
+		t.Fatalf("stored profile changed through an alias (-want +got):\n%s", diff)
 	}
 }
 

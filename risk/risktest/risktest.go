@@ -198,6 +198,43 @@ var checks = []check{
 		}
 		return nil
 	}},
+	{"OwnsProfiles", func(ctx context.Context, s risk.ProfileStore) error {
+		mine, err := learn(nil, "T", t0)
+		if err != nil {
+			return err
+		}
+		want := mine.Clone()
+		if err := s.Update(ctx, "T", func(*risk.Profile) (*risk.Profile, error) { return mine, nil }); err != nil {
+			return err
+		}
+		mine.Weight, mine.Neighbors[0].Frequency = 99, 0
+		got, err := s.Profile(ctx, "T")
+		if err != nil {
+			return err
+		}
+		if err := sameProfile(want, got); err != nil {
+			return fmt.Errorf("changing the profile fn returned changed the stored one: %w", err)
+		}
+		got.Weight, got.Neighbors[0].MeanRSSI = 98, -1
+		boom := errors.New("risktest: refused")
+		err = s.Update(ctx, "T", func(cur *risk.Profile) (*risk.Profile, error) {
+			if cur != nil && len(cur.Neighbors) > 0 {
+				cur.Weight, cur.Neighbors[0].MeanRSSI = 97, -2
+			}
+			return nil, boom
+		})
+		if !errors.Is(err, boom) {
+			return fmt.Errorf("method Update with failing fn: err = %v, want the fn's error", err)
+		}
+		again, err := s.Profile(ctx, "T")
+		if err != nil {
+			return err
+		}
+		if err := sameProfile(want, again); err != nil {
+			return fmt.Errorf("changing a profile the store handed out changed the stored one: %w", err)
+		}
+		return nil
+	}},
 	{"DoneContext", func(ctx context.Context, s risk.ProfileStore) error {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()

@@ -49,6 +49,31 @@ func (s *racyStore) Update(_ context.Context, id string, fn func(*risk.Profile) 
 	return nil
 }
 
+// aliasStore is correct except that it hands out and keeps the very
+// profiles it is given; ignoreStore passes fn no current profile.
+type aliasStore struct{ racyStore }
+
+type ignoreStore struct{ racyStore }
+
+func (s *ignoreStore) Update(ctx context.Context, id string, fn func(*risk.Profile) (*risk.Profile, error)) error {
+	return s.racyStore.Update(ctx, id, func(*risk.Profile) (*risk.Profile, error) { return fn(nil) })
+}
+
+func TestCheckCatchesEachBrokenClause(t *testing.T) {
+	for _, tc := range []struct {
+		clause string
+		store  func() risk.ProfileStore
+	}{
+		{"OwnsProfiles", func() risk.ProfileStore { return &aliasStore{racyStore{m: map[string]*risk.Profile{}}} }},
+		{"UpdateSeesCurrent", func() risk.ProfileStore { return &ignoreStore{racyStore{m: map[string]*risk.Profile{}}} }},
+	} {
+		err := risktest.CheckProfileStore(context.Background(), func() (risk.ProfileStore, error) { return tc.store(), nil })
+		if err == nil || !strings.Contains(err.Error(), tc.clause+":") {
+			t.Errorf("store broken in %s passed: %v", tc.clause, err)
+		}
+	}
+}
+
 func TestCheckCatchesBrokenStore(t *testing.T) {
 	err := risktest.CheckProfileStore(context.Background(), func() (risk.ProfileStore, error) {
 		return &racyStore{m: map[string]*risk.Profile{}}, nil
