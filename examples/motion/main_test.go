@@ -3,17 +3,38 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
 func TestRunSmall(t *testing.T) {
 	var out bytes.Buffer
 	dir := t.TempDir()
-	cfg := config{Seed: 2, Subjects: 6, Windows: 2, Folds: 3, Fresh: 3, Gyroless: 0.2, OutDir: dir, WritePlots: true}
+	// A tiny recording in the WISDM raw layout: two users, two activities.
+	var csv strings.Builder
+	for u := 1; u <= 2; u++ {
+		for _, act := range []string{"Jogging", "Standing"} {
+			for i := range 120 { // 6 s at 20 Hz
+				x := float64(i) / 20
+				z := 9.81 + 0.05*math.Sin(float64(u)*x)
+				if act == "Jogging" {
+					z = 9.81 + 4*math.Sin(2*math.Pi*2.7*x)
+				}
+				fmt.Fprintf(&csv, "%d,%s,%d,0.1,0.2,%.4f;\n", u, act, int64(1e9+x*1e9), z)
+			}
+		}
+	}
+	wisdm := filepath.Join(dir, "wisdm.txt")
+	if err := os.WriteFile(wisdm, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{Seed: 2, Subjects: 6, Windows: 2, Folds: 3, Fresh: 3, Gyroless: 0.2, WISDM: wisdm, WISDMRate: 20, OutDir: dir, WritePlots: true}
 	if err := run(context.Background(), cfg, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +45,10 @@ func TestRunSmall(t *testing.T) {
 	if acc, _ := strconv.ParseFloat(m[1], 64); acc < 0.8 {
 		t.Errorf("leave-subjects-out accuracy %.3f:\n%s", acc, out.String())
 	}
-	for _, f := range []string{"spectrum.png", "signals_walking.png"} {
+	if !strings.Contains(out.String(), "wisdm.txt: 480 rows") {
+		t.Errorf("WISDM file not read:\n%s", out.String())
+	}
+	for _, f := range []string{"spectrum.png", "signals_walking.png", "reliability.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
