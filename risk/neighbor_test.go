@@ -368,10 +368,36 @@ func TestLearnDecay(t *testing.T) {
 	if len(r.Neighbors) != 1 {
 		t.Errorf("b not pruned: %+v", r.Neighbors)
 	}
-	// Out-of-order observation: no decay, Updated unchanged.
+	// Out-of-order observation one half-life late: no decay, Updated
+	// unchanged, and it counts e = 0.5, as if learned in order:
+	// W = 1.5 + 0.5 = 2; f_a = 1.5/2; f_b = (0.5 + 0.5)/2; mean_b = −70
+	// with RSSI weight 0.5 + 0.5.
 	old, err := q.Learn(obs(t0, b), cfg)
-	if err != nil || !old.Updated.Equal(q.Updated) || math.Abs(old.Weight-2.5) > 1e-12 {
-		t.Errorf("out of order: %+v %v", old, err)
+	if err != nil || !old.Updated.Equal(q.Updated) || math.Abs(old.Weight-2) > 1e-12 {
+		t.Fatalf("out of order: %+v %v", old, err)
+	}
+	wantOld := []risk.ProfileNeighbor{
+		{Addr: 0x0a, Kind: risk.KindWiFi, Frequency: 0.75, MeanRSSI: -85.0 / 1.5, RSSIWeight: 1.5},
+		{Addr: 0x0b, Kind: risk.KindWiFi, Frequency: 0.5, MeanRSSI: -70, RSSIWeight: 1},
+	}
+	if diff := cmp.Diff(wantOld, old.Neighbors, approx); diff != "" {
+		t.Errorf("out of order (-want +got):\n%s", diff)
+	}
+	// A replay flood of one stale scan a year late barely moves the profile.
+	flood := q
+	for range 100 {
+		if flood, err = flood.Learn(obs(t0.Add(-365*24*time.Hour), b), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if math.Abs(flood.Weight-q.Weight) > 1e-9 || math.Abs(flood.Neighbors[1].Frequency-q.Neighbors[1].Frequency) > 1e-9 {
+		t.Errorf("stale replays moved the profile: weight %v → %v", q.Weight, flood.Weight)
+	}
+	// A profile from a host's store that breaks the invariants is refused,
+	// not merged into garbage.
+	unsorted := &risk.Profile{TerminalID: "T", Weight: 1, Neighbors: []risk.ProfileNeighbor{q.Neighbors[1], q.Neighbors[0]}}
+	if _, err := unsorted.Learn(obs(t0, a), cfg); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("unsorted profile: %v", err)
 	}
 	// Wrong terminal.
 	if _, err := q.Learn(risk.NeighborObservation{TerminalID: "U", At: t0, Seen: nil}, cfg); !errors.Is(err, risk.ErrObservation) {

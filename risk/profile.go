@@ -203,9 +203,13 @@ func (c LearnConfig) withDefaults() LearnConfig {
 
 // Learn returns a new profile that also reflects obs; p may be nil for a
 // terminal seen for the first time. With d = 2^(−Δt/HalfLife) for the time
-// Δt since p.Updated (1 when obs is not newer), the decayed observation count
-// becomes W' = d·W + 1, each neighbour's frequency f' = (d·W·f + seen)/W',
-// and its mean RSSI the d-weighted running mean. p is not modified.
+// Δt since p.Updated, the decayed observation count becomes W' = d·W + 1,
+// each neighbour's frequency f' = (d·W·f + seen)/W', and its mean RSSI the
+// d-weighted running mean. An observation older than p.Updated (Δt < 0)
+// does not decay the profile but counts only e = 2^(Δt/HalfLife) in place
+// of 1, as if it had been learned in order, so late or replayed scans
+// cannot outweigh fresh ones. p is validated (errors wrap ErrProfile) and
+// not modified.
 //
 // Volatile identifiers are not added: rotating Bluetooth private addresses
 // never, and a locally administered address only when it looks like a
@@ -223,8 +227,15 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 	if err := obs.validateHeader(); err != nil {
 		return nil, err
 	}
-	if p != nil && p.TerminalID != obs.TerminalID {
-		return nil, fmt.Errorf("%w: observation of terminal %q applied to profile of %q", ErrObservation, obs.TerminalID, p.TerminalID)
+	if p != nil {
+		// p may come from a host's store: the merge below relies on its
+		// invariants (sorted, no duplicates, values in range).
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		if p.TerminalID != obs.TerminalID {
+			return nil, fmt.Errorf("%w: observation of terminal %q applied to profile of %q", ErrObservation, obs.TerminalID, p.TerminalID)
+		}
 	}
 	scan := make([]seen, 0, len(obs.Seen))
 	for i := range obs.Seen {
@@ -257,21 +268,24 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 	var old []ProfileNeighbor
 	var weight float64
 	updated := obs.At
-	d := 1.0
+	// d decays the profile to the newer of the two times; e is the weight of
+	// the observation at that time (1 unless it arrives late).
+	d, e := 1.0, 1.0
 	if p != nil {
 		old, weight = p.Neighbors, p.Weight
 		if dt := obs.At.Sub(p.Updated); dt > 0 {
 			d = math.Exp2(-float64(dt) / float64(cfg.HalfLife))
 		} else {
 			updated = p.Updated
+			e = math.Exp2(float64(dt) / float64(cfg.HalfLife))
 		}
 	}
-	w := d*weight + 1
+	w := d*weight + e
 	out := make([]ProfileNeighbor, 0, len(old)+len(scan))
 	step := func(n ProfileNeighbor, rssi float64, wasSeen bool) {
 		x := 0.0
 		if wasSeen {
-			x = 1
+			x = e
 		}
 		if n.Pinned {
 			n.Frequency = 1
@@ -279,9 +293,9 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 			n.Frequency = math.Min(1, (d*weight*n.Frequency+x)/w)
 		}
 		n.RSSIWeight *= d
-		if wasSeen && rssi != 0 {
-			n.MeanRSSI = (n.MeanRSSI*n.RSSIWeight + rssi) / (n.RSSIWeight + 1)
-			n.RSSIWeight++
+		if wasSeen && rssi != 0 && e > 0 {
+			n.MeanRSSI = (n.MeanRSSI*n.RSSIWeight + e*rssi) / (n.RSSIWeight + e)
+			n.RSSIWeight += e
 		}
 		if n.Pinned || n.Frequency*w >= cfg.MinSightings {
 			out = append(out, n)
