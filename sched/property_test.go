@@ -131,6 +131,44 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 						errs <- err
 						return
 					}
+				case x < 5 && g == 0:
+					// Remove a node; if it was idle, add it back at once
+					// (its slot may be reused by the re-added node).
+					name := fmt.Sprintf("node-%03d", rng.IntN(nodes))
+					var spec Node
+					for _, n := range c.Nodes() {
+						if n.Node.Name == name {
+							spec = n.Node
+						}
+					}
+					switch err := c.RemoveNode(name); {
+					case err == nil:
+						if err := c.AddNode(ctx, spec); err != nil {
+							errs <- fmt.Errorf("re-add %s: %w", name, err)
+							return
+						}
+					case errors.Is(err, ErrNodeBusy), errors.Is(err, ErrUnknownNode):
+					default:
+						errs <- err
+						return
+					}
+				case x < 12:
+					// Shared IDs: goroutines race to create and delete the
+					// same workloads.
+					id := fmt.Sprintf("shared-%d", rng.IntN(16))
+					if rng.IntN(2) == 0 {
+						_, err := c.Create(ctx, randomRequest(rng, id))
+						if err != nil && !expectedCreateError(err) && !errors.Is(err, ErrDuplicateID) {
+							errs <- fmt.Errorf("create %s: %w", id, err)
+							return
+						}
+					} else {
+						err := c.Delete(ctx, id)
+						if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrBackend) {
+							errs <- fmt.Errorf("delete %s: %w", id, err)
+							return
+						}
+					}
 				case x < 60 || len(live) == 0:
 					r := randomRequest(rng, fmt.Sprintf("g%d-%d", g, i))
 					_, err := c.Create(ctx, r)
