@@ -228,8 +228,8 @@ func (p Policy) Decide(conf float64, tx Transaction) (Decision, error) {
 //  1. amount ≥ Limits.Transaction (when set) → Decline;
 //  2. conf < DeclineBelow → Decline;
 //  3. CardholderVerified → Approve;
-//  4. amount > NoPIN.MaxAmount, cumulative cap or consecutive cap exceeded →
-//     RequirePIN;
+//  4. NoPIN.MaxAmount zero or below amount, cumulative cap or consecutive
+//     cap exceeded → RequirePIN;
 //  5. amount ≥ Limits.CVMRequired: conf ≥ PasswordlessConfidence →
 //     ApproveNoPIN, else RequirePIN;
 //  6. conf ≥ NoPINConfidence → ApproveNoPIN, else RequirePIN.
@@ -267,7 +267,7 @@ func (p Policy) Evaluate(conf float64, tx Transaction) (Outcome, error) {
 		return decide(Decline, CodeLowConfidence, "fused confidence below the decline threshold")
 	case tx.CardholderVerified:
 		return decide(Approve, CodeApproved, "cardholder already verified")
-	case amt > p.NoPIN.MaxAmount:
+	case p.NoPIN.MaxAmount == 0 || amt > p.NoPIN.MaxAmount:
 		return decide(RequirePIN, CodeOverNoPINAmount, "amount above the no-PIN per-transaction cap")
 	case p.NoPIN.MaxCumulative > 0 && tx.NoPINCumulative.Minor > p.NoPIN.MaxCumulative-amt:
 		return decide(RequirePIN, CodeCumulativeCap, "cumulative no-PIN amount would exceed its cap")

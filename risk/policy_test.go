@@ -295,3 +295,15 @@ func TestPolicyStream(t *testing.T) {
 		t.Errorf("max streak %d, max cumulative %d", maxCons, maxCum)
 	}
 }
+
+// NoPIN.MaxAmount zero forbids no-PIN payments outright, even of nothing.
+func TestPolicyNoPINForbidden(t *testing.T) {
+	p := risk.PSD2Policy()
+	p.NoPIN.MaxAmount = 0
+	for _, amt := range []int64{0, 1, 10_00} {
+		o, err := p.Evaluate(1, risk.Transaction{Amount: eur(amt)})
+		if err != nil || o.Decision != risk.RequirePIN || o.Reason.Code != risk.CodeOverNoPINAmount {
+			t.Errorf("amount %d: %+v, %v; want RequirePIN", amt, o, err)
+		}
+	}
+}
