@@ -28,8 +28,8 @@ func DefaultPlausibility() map[string]float64 {
 }
 
 // Assessor turns a window of motion samples into a risk.Signal. It
-// implements risk.Scorer[[]Sample] and is safe for concurrent use once
-// configured (do not change its fields while it is in use).
+// implements risk.Scorer[[]Sample] and is safe for concurrent use. Its
+// fields are read once, on the first call; later changes have no effect.
 //
 // The Signal's Confidence is Σ_c P(c | window)·Plausibility[c]: the
 // classifier's calibrated class probabilities weighted by how plausible a
@@ -61,6 +61,7 @@ type Assessor struct {
 	err   error
 	model *Model
 	cfg   Config
+	plaus []float64 // per model class
 	pool  sync.Pool
 }
 
@@ -92,6 +93,18 @@ func (a *Assessor) init() {
 			a.err = fmt.Errorf("%w: %s %v not in [0, 1]", ErrConfig, name, p)
 			return
 		}
+	}
+	plaus := a.Plausibility
+	if plaus == nil {
+		plaus = DefaultPlausibility()
+	}
+	unknown := a.orDefault(a.UnknownPlausibility, 0.5)
+	for _, l := range a.model.labels {
+		p, ok := plaus[l]
+		if !ok {
+			p = unknown
+		}
+		a.plaus = append(a.plaus, p)
 	}
 	a.pool.New = func() any {
 		e, _ := NewExtractor(a.cfg) // cfg validated above
@@ -156,17 +169,8 @@ func (a *Assessor) signal(f *Features) risk.Signal {
 	var probs [MaxClasses]float64
 	labels := a.model.labels
 	best := a.model.ClassifyInto(f, probs[:])
-	plaus := a.Plausibility
-	if plaus == nil {
-		plaus = DefaultPlausibility()
-	}
-	unknown := a.orDefault(a.UnknownPlausibility, 0.5)
 	var conf float64
-	for c, l := range labels {
-		p, ok := plaus[l]
-		if !ok {
-			p = unknown
-		}
+	for c, p := range a.plaus {
 		conf += probs[c] * p
 	}
 	thr := a.orDefault(a.ReasonThreshold, 0.5)
