@@ -157,7 +157,7 @@ func (s *CardSession) InitializeUpdate(cmd apdu.Command) (apdu.Response, error) 
 		return apdu.Response{SW: apdu.SWCLANotSupported}, fmt.Errorf("%w: %w", ErrInitializeUpdate, err)
 	}
 	if kv := s.keys.KeyVersion(); cmd.P1 != 0 && kv != 0 && cmd.P1 != kv {
-		return apdu.Response{SW: apdu.SWReferencedDataNotFound}, fmt.Errorf("%w: %w: %02X", ErrInitializeUpdate, errKeyVersion, cmd.P1)
+		return apdu.Response{SW: apdu.SWReferencedDataNotFound}, fmt.Errorf("%w: %w: %02X", ErrInitializeUpdate, ErrKeyVersion, cmd.P1)
 	}
 	if cmd.P2 != 0 {
 		return apdu.Response{SW: apdu.SWIncorrectP1P2}, fmt.Errorf("%w: P2 %02X", ErrInitializeUpdate, cmd.P2)

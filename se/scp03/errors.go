@@ -72,7 +72,7 @@ func StatusFor(err error) uint16 {
 		return 0x6300
 	case errors.Is(err, ErrMAC), errors.Is(err, ErrNotSecured), errors.Is(err, ErrPadding):
 		return apdu.SWSecurityStatusNotSatisfied
-	case errors.Is(err, errKeyVersion):
+	case errors.Is(err, ErrKeyVersion):
 		return apdu.SWReferencedDataNotFound
 	case errors.Is(err, ErrInitializeUpdate), errors.Is(err, ErrExternalAuthenticate), errors.Is(err, ErrChallenge), errors.Is(err, ErrTooLong),
 		errors.Is(err, apdu.ErrTruncated), errors.Is(err, apdu.ErrLength):
@@ -85,6 +85,7 @@ func StatusFor(err error) uint16 {
 	return apdu.SWUnknown
 }
 
-// errKeyVersion is wrapped (together with ErrInitializeUpdate) when the
-// requested key version is not available.
-var errKeyVersion = errors.New("scp03: key version not found")
+// ErrKeyVersion is wrapped together with ErrInitializeUpdate when the card
+// does not hold the requested key version, or the host finds the card
+// answering with another key version than its KeyProvider's.
+var ErrKeyVersion = errors.New("scp03: key version not found")

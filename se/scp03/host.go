@@ -119,7 +119,7 @@ func NewHostSession(keys KeyProvider, hostChallenge, initializeUpdateResponse []
 	info.CardChallenge = append([]byte(nil), info.CardChallenge...)
 	info.CardCryptogram = append([]byte(nil), info.CardCryptogram...)
 	if kv := keys.KeyVersion(); kv != 0 && kv != info.KeyVersion {
-		return nil, fmt.Errorf("%w: card answered with key version %02X, want %02X", ErrInitializeUpdate, info.KeyVersion, kv)
+		return nil, fmt.Errorf("%w: %w: card answered with key version %02X, want %02X", ErrInitializeUpdate, ErrKeyVersion, info.KeyVersion, kv)
 	}
 	if level.Has(LevelRMAC) && info.Param&ParamRMAC == 0 {
 		return nil, fmt.Errorf("%w: card (i=%02X) does not support R-MAC", ErrSecurityLevel, info.Param)

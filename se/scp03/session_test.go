@@ -262,7 +262,7 @@ func TestHostRejectsBadInitializeUpdate(t *testing.T) {
 		{"one byte long", keys, hc, append(append([]byte(nil), good...), 0), LevelCMAC, ErrInitializeUpdate},
 		{"not SCP03", keys, hc, mod(func(b []byte) []byte { b[11] = 0x02; return b }), LevelCMAC, ErrInitializeUpdate},
 		{"S16 flag without S16 lengths", keys, hc, mod(func(b []byte) []byte { b[12] |= ParamS16; return b }), LevelCMAC, ErrInitializeUpdate},
-		{"wrong key version", testKeys(16, 0x31), hc, good, LevelCMAC, ErrInitializeUpdate},
+		{"wrong key version", testKeys(16, 0x31), hc, good, LevelCMAC, ErrKeyVersion},
 		{"bad card cryptogram", keys, hc, mod(func(b []byte) []byte { b[len(b)-1] ^= 1; return b }), LevelCMAC, ErrCardCryptogram},
 		{"card challenge altered", keys, hc, mod(func(b []byte) []byte { b[13] ^= 1; return b }), LevelCMAC, ErrCardCryptogram},
 		{"wrong static keys", testKeys(16, 0x30).with(func(k *StaticKeys) { k.MAC[0] ^= 1 }), hc, good, LevelCMAC, ErrCardCryptogram},
@@ -553,6 +553,9 @@ func TestCardHandshakeErrors(t *testing.T) {
 				t.Fatalf("SW %04X err %v, want %04X", r.SW, err, tt.sw)
 			}
 		})
+	}
+	if _, err := newCard().InitializeUpdate(tests[0].cmd); !errors.Is(err, ErrKeyVersion) || StatusFor(err) != 0x6A88 {
+		t.Fatalf("unknown key version: %v", err)
 	}
 	t.Run("EXTERNAL AUTHENTICATE without INITIALIZE UPDATE", func(t *testing.T) {
 		r, err := newCard().ExternalAuthenticate(apdu.Command{CLA: 0x84, INS: 0x82, Data: make([]byte, 16)})
