@@ -366,7 +366,7 @@ func TestTransmitBounds(t *testing.T) {
 	if _, err := Transmit(ctx, short, Command{INS: 0xB0}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
-	if _, err := (Transmitter{}).Transmit(context.Background(), Command{}); err == nil {
+	if _, err := (Transmitter{}).Transmit(context.Background(), Command{}); !errors.Is(err, ErrNoTransport) {
 		t.Fatal("nil Tx accepted")
 	}
 	final := func(context.Context, []byte) ([]byte, error) { return []byte{0x6A, 0x82}, nil }

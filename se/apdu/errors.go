@@ -19,4 +19,6 @@ var (
 	ErrClass = errors.New("apdu: invalid class byte")
 	// ErrChainTooLong reports a 61xx/6Cxx exchange that exceeded its bound.
 	ErrChainTooLong = errors.New("apdu: response chain too long")
+	// ErrNoTransport reports a Transmitter without a TransmitFunc.
+	ErrNoTransport = errors.New("apdu: Transmitter.Tx is nil")
 )

@@ -52,7 +52,7 @@ func Transmit(ctx context.Context, tx TransmitFunc, cmd Command) (Response, erro
 // Response.SW or call Response.Err.
 func (t Transmitter) Transmit(ctx context.Context, cmd Command) (Response, error) {
 	if t.Tx == nil {
-		return Response{}, fmt.Errorf("apdu: Transmitter.Tx is nil")
+		return Response{}, ErrNoTransport
 	}
 	maxChain := t.MaxChain
 	if maxChain <= 0 {

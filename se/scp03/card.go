@@ -2,7 +2,6 @@ package scp03
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -84,10 +83,10 @@ func NewCardSession(keys KeyProvider, opts CardOptions) (*CardSession, error) {
 	}
 	if opts.PseudoRandomChallenge {
 		if len(opts.AID) < 5 || len(opts.AID) > 16 {
-			return nil, fmt.Errorf("scp03: pseudo-random challenge needs a 5–16 byte AID, got %d bytes", len(opts.AID))
+			return nil, fmt.Errorf("%w: pseudo-random challenge needs a 5–16 byte AID, got %d bytes", ErrOptions, len(opts.AID))
 		}
 	} else if opts.Rand == nil {
-		return nil, errors.New("scp03: CardOptions.Rand is required for random card challenges")
+		return nil, fmt.Errorf("%w: CardOptions.Rand is required for random card challenges", ErrOptions)
 	}
 	if opts.SequenceCounter > MaxSequenceCounter {
 		return nil, fmt.Errorf("%w: %d", ErrSequenceCounter, opts.SequenceCounter)

@@ -57,6 +57,9 @@ var (
 	ErrProtocol = errors.New("scp03: protocol violation")
 	// ErrSequenceCounter reports an exhausted 24-bit sequence counter.
 	ErrSequenceCounter = errors.New("scp03: sequence counter exhausted")
+	// ErrOptions reports an unusable configuration: a missing random
+	// source, or a pseudo-random card challenge without a 5–16 byte AID.
+	ErrOptions = errors.New("scp03: invalid options")
 )
 
 // StatusFor returns the status word a card should answer with for an error

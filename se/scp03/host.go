@@ -3,7 +3,6 @@ package scp03
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -428,7 +427,7 @@ func (h *HostSession) stateErr() error {
 // through apdu.Transmit, so 61xx and 6Cxx are followed.
 func Open(ctx context.Context, tx apdu.TransmitFunc, keys KeyProvider, level SecurityLevel, opts Options, rand io.Reader) (*HostSession, error) {
 	if rand == nil {
-		return nil, errors.New("scp03: Open needs a random source")
+		return nil, fmt.Errorf("%w: Open needs a random source", ErrOptions)
 	}
 	if keys == nil {
 		return nil, fmt.Errorf("%w: nil KeyProvider", ErrKeyLength)

@@ -621,10 +621,10 @@ func TestCardHandshakeErrors(t *testing.T) {
 
 func TestCardOptionsAndCounter(t *testing.T) {
 	keys := testKeys(16, 0x30)
-	if _, err := NewCardSession(keys, CardOptions{}); err == nil {
+	if _, err := NewCardSession(keys, CardOptions{}); !errors.Is(err, ErrOptions) {
 		t.Fatal("no Rand and no pseudo-random challenge accepted")
 	}
-	if _, err := NewCardSession(keys, CardOptions{PseudoRandomChallenge: true, AID: []byte{1, 2}}); err == nil {
+	if _, err := NewCardSession(keys, CardOptions{PseudoRandomChallenge: true, AID: []byte{1, 2}}); !errors.Is(err, ErrOptions) {
 		t.Fatal("2-byte AID accepted")
 	}
 	if _, err := NewCardSession(keys, CardOptions{Rand: newDetRand(1), Supported: 0x31}); !errors.Is(err, ErrSecurityLevel) {
@@ -705,7 +705,7 @@ func TestOpenOverTransport(t *testing.T) {
 	if _, err := Open(context.Background(), tx, testKeys(24, 0x31).with(func(k *StaticKeys) { k.MAC[3] ^= 1 }), LevelAll, Options{S16: true}, newDetRand(9)); !errors.Is(err, ErrCardCryptogram) {
 		t.Fatalf("wrong keys: %v", err)
 	}
-	if _, err := Open(context.Background(), tx, keys, LevelAll, Options{}, nil); err == nil {
+	if _, err := Open(context.Background(), tx, keys, LevelAll, Options{}, nil); !errors.Is(err, ErrOptions) {
 		t.Fatal("nil rand accepted")
 	}
 	if _, err := Open(context.Background(), tx, nil, LevelAll, Options{}, newDetRand(1)); !errors.Is(err, ErrKeyLength) {
