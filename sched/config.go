@@ -89,15 +89,27 @@ type Config struct {
 	// OnNotifyError, if set, is called when a change could not be
 	// delivered after the retries. It must not call back into the Coordinator.
 	OnNotifyError func(*NotifyError)
-	// Rand picks the sampling start; nil means a fixed-seed PCG. Calls are
-	// serialised by the Coordinator.
+	// Rand picks the sampling start; nil means a fixed-seed PCG of the
+	// Coordinator's own. Calls are serialised by the Coordinator, so a
+	// source must not be shared between Coordinators.
 	Rand rand.Source
 	// Now stamps changes; nil means time.Now.
 	Now func() time.Time
 }
 
-// Validate reports whether the configuration is usable.
-func (c *Config) Validate() error {
+// DefaultConfig returns the configuration the zero Config stands for, with
+// every default spelled out (Rand and Now stay nil: each Coordinator gets
+// its own source and the wall clock). New(DefaultConfig(), …) and
+// New(Config{}, …) behave the same.
+func DefaultConfig() Config {
+	c := Config{}.withDefaults()
+	c.Rand, c.Now = nil, nil
+	return c
+}
+
+// Validate reports whether the configuration is usable; errors wrap
+// ErrInvalidConfig. New calls it.
+func (c Config) Validate() error {
 	if err := c.DefaultRatios.validate(); err != nil {
 		return err
 	}

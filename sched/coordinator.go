@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-// ErrOverConsumed: a backend consumed more than the chosen node can hold;
-// the workload was undone and placed again with the larger claim.
-var ErrOverConsumed = errors.New("sched: backend consumed more than the node can hold")
-
 type wlState uint8
 
 const (
@@ -1125,6 +1121,16 @@ type NodeVerdict struct {
 	Filter string  // the first filter that rejected the node; "" if feasible
 	Reason string  // human-readable detail of the rejection
 	Score  float64 // the weighted score, for feasible nodes
+}
+
+// String renders the verdict as one line, for example
+// "n3: rejected by resources (cpu: needs 3000m, 2000m free)" or
+// "n1: feasible, score 0.412".
+func (v NodeVerdict) String() string {
+	if v.Filter == "" {
+		return fmt.Sprintf("%s: feasible, score %.3f", v.Node, v.Score)
+	}
+	return fmt.Sprintf("%s: rejected by %s (%s)", v.Node, v.Filter, v.Reason)
 }
 
 // Explain runs every filter on every node for r without placing it and

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -360,7 +361,7 @@ func TestExplainFilters(t *testing.T) {
 		reasons[v.Node] = v.Reason
 	}
 	for node, frag := range map[string]string{"b-zone": `"zone" is "z2"`, "c-nolabel": `"zone" missing`,
-		"d-taint": "hsm=yes:NoSchedule", "e-small": "needs cpu=2000m", "g-anti": `"switch" has 1`} {
+		"d-taint": "hsm=yes:NoSchedule", "e-small": "cpu: needs 2000m, 1000m free; memory: needs 4GiB, 1GiB free", "g-anti": `"switch" has 1`} {
 		if !strings.Contains(reasons[node], frag) {
 			t.Errorf("%s reason %q lacks %q", node, reasons[node], frag)
 		}
@@ -962,4 +963,51 @@ func TestOutboxNeverCancelsAnOfferedChange(t *testing.T) {
 		t.Fatalf("container manager still sees %+v", got)
 	}
 	checkConsistent(t, c, vm, ctr.MemBackend)
+}
+
+func TestResourcesString(t *testing.T) {
+	for _, tt := range []struct {
+		r    Resources
+		want string
+	}{
+		{Resources{}, "cpu=0m mem=0 disk=0 gpu=0"},
+		{Resources{MilliCPU: 4000, MemoryBytes: 8 * gib, DiskBytes: 1 << 40, GPUs: 2}, "cpu=4000m mem=8GiB disk=1TiB gpu=2"},
+		{Resources{MilliCPU: 1, MemoryBytes: 1536 << 20, DiskBytes: 1 << 50}, "cpu=1m mem=1536MiB disk=1PiB gpu=0"},
+		{Resources{MilliCPU: 250, MemoryBytes: 1000, DiskBytes: 3 << 10}, "cpu=250m mem=1000B disk=3KiB gpu=0"},
+		{Resources{MemoryBytes: -(2 << 30)}, "cpu=0m mem=-2GiB disk=0 gpu=0"},
+	} {
+		if got := tt.r.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	d := DefaultConfig()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Config{}).Validate(); err != nil {
+		t.Fatalf("zero Config: %v", err)
+	}
+	if d.MaxAttempts != 3 || d.MaxConflicts != 8 || d.SampleMin != 2 || d.Weights != (Weights{BestFit: 1, Taint: 1}) ||
+		d.BackendTimeout != 30*time.Second || d.NotifyRetries != 3 || d.Rand != nil || d.Now != nil {
+		t.Fatalf("DefaultConfig() = %+v", d)
+	}
+	// Two coordinators from one DefaultConfig do not share a random source.
+	vb, _ := NewVMBackend(MemConfig{})
+	var srcs []any
+	for range 2 {
+		c, err := New(d, vb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.cfg.Rand == nil || c.cfg.Now == nil {
+			t.Fatal("defaults not applied")
+		}
+		srcs = append(srcs, c.cfg.Rand)
+	}
+	if srcs[0] == srcs[1] {
+		t.Fatal("two coordinators share one random source")
+	}
 }

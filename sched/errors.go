@@ -43,6 +43,9 @@ var (
 	// ErrBadAllocation: a backend returned an allocation that does not
 	// describe the placement (wrong ID, node or kind, bad quantities).
 	ErrBadAllocation = errors.New("sched: backend returned a bad allocation")
+	// ErrOverConsumed: a backend consumed more than the chosen node can
+	// hold; the workload was undone and placed again with the larger claim.
+	ErrOverConsumed = errors.New("sched: backend consumed more than the node can hold")
 	// ErrNotifyFailed: a change could not be delivered to a manager; it
 	// stays in the outbox and is retried.
 	ErrNotifyFailed = errors.New("sched: notification failed")
@@ -97,7 +100,10 @@ type PlacementError struct {
 	ID       string
 	Rejected map[string]int // filter name → number of nodes it rejected
 	Attempts []AttemptError
-	Err      error // ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend, ErrBackendTimeout, ErrBadAllocation
+	// Err is ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend,
+	// ErrBackendTimeout, ErrBadAllocation, ErrOverConsumed, or the
+	// caller's ctx.Err().
+	Err error
 }
 
 // Error formats the error with its detail.

@@ -39,11 +39,7 @@ func Example() {
 	why, _ := c.Explain(sched.Request{ID: "probe", Kind: sched.Container,
 		Resources: sched.Resources{MilliCPU: 3000, MemoryBytes: 2 << 30}})
 	for _, v := range why {
-		if v.Filter == "" {
-			fmt.Printf("%s: feasible\n", v.Node)
-		} else {
-			fmt.Printf("%s: %s (%s)\n", v.Node, v.Filter, v.Reason)
-		}
+		fmt.Println(v)
 	}
 
 	_, err = c.Create(ctx, sched.Request{ID: "switch-1", Kind: sched.VM, Resources: req.Resources})
@@ -51,8 +47,8 @@ func Example() {
 	// Output:
 	// switch-1 on n1, claimed 8192 MiB, allocated 8448 MiB
 	// container manager knows about 1 VM
-	// n1: feasible
-	// n2: taints (taint hsm=true:NoSchedule not tolerated)
-	// n3: resources (needs cpu=3000m mem=2147483648B disk=0B gpu=0, free cpu=2000m mem=4294967296B disk=0B gpu=0)
+	// n1: feasible, score 0.391
+	// n2: rejected by taints (taint hsm=true:NoSchedule not tolerated)
+	// n3: rejected by resources (cpu: needs 3000m, 2000m free)
 	// true
 }

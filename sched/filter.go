@@ -3,6 +3,7 @@ package sched
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Filter names, as reported by Explain and PlacementError.Rejected, in the
@@ -142,7 +143,7 @@ func explainReason(code int, n *nodeState, r *Request, claim Resources, groupTot
 			}
 		}
 	case rejResources:
-		return fmt.Sprintf("needs %v, free %v", claim, n.free())
+		return shortfall(claim, n.free())
 	case rejNUMA:
 		return fmt.Sprintf("no NUMA cell of %d holds cpu=%dm mem=%dB", len(n.spec.NUMA), claim.MilliCPU, claim.MemoryBytes)
 	case rejAntiAffinity:
@@ -159,6 +160,25 @@ func explainReason(code int, n *nodeState, r *Request, claim Resources, groupTot
 		}
 	}
 	return ""
+}
+
+// shortfall names each resource claim needs more of than free offers, for
+// example "cpu: needs 3000m, 2000m free; memory: needs 8GiB, 4GiB free".
+func shortfall(claim, free Resources) string {
+	var parts []string
+	if claim.MilliCPU > free.MilliCPU {
+		parts = append(parts, fmt.Sprintf("cpu: needs %dm, %dm free", claim.MilliCPU, max(free.MilliCPU, 0)))
+	}
+	if claim.MemoryBytes > free.MemoryBytes {
+		parts = append(parts, fmt.Sprintf("memory: needs %s, %s free", formatBytes(claim.MemoryBytes), formatBytes(max(free.MemoryBytes, 0))))
+	}
+	if claim.DiskBytes > free.DiskBytes {
+		parts = append(parts, fmt.Sprintf("disk: needs %s, %s free", formatBytes(claim.DiskBytes), formatBytes(max(free.DiskBytes, 0))))
+	}
+	if claim.GPUs > free.GPUs {
+		parts = append(parts, fmt.Sprintf("gpu: needs %d, %d free", claim.GPUs, max(free.GPUs, 0)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // pow10Table holds 10^(i/pow10Steps) for i in [0, pow10Steps]; score

@@ -60,9 +60,27 @@ func (r Resources) Max(o Resources) Resources {
 // IsZero reports whether every quantity is zero.
 func (r Resources) IsZero() bool { return r == Resources{} }
 
-// String formats r compactly, for errors and explanations.
+// String formats r compactly for errors and explanations, for example
+// "cpu=4000m mem=8GiB disk=0 gpu=0". Byte counts use the largest binary
+// unit that divides them exactly, so the text stays exact.
 func (r Resources) String() string {
-	return fmt.Sprintf("cpu=%dm mem=%dB disk=%dB gpu=%d", r.MilliCPU, r.MemoryBytes, r.DiskBytes, r.GPUs)
+	return fmt.Sprintf("cpu=%dm mem=%s disk=%s gpu=%d", r.MilliCPU, formatBytes(r.MemoryBytes), formatBytes(r.DiskBytes), r.GPUs)
+}
+
+// formatBytes renders n in the largest of KiB … PiB that divides it, or in
+// bytes.
+func formatBytes(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	units := []string{"PiB", "TiB", "GiB", "MiB", "KiB"}
+	for i, u := range units {
+		shift := uint(10 * (len(units) - i))
+		if n%(1<<shift) == 0 {
+			return fmt.Sprintf("%d%s", n>>shift, u)
+		}
+	}
+	return fmt.Sprintf("%dB", n)
 }
 
 // validQuantities reports which quantity, if any, is negative or above MaxQuantity.
