@@ -64,6 +64,8 @@
 //	w, err := host.Wrap(apdu.Command{CLA: 0x80, INS: 0xCA, P1: 0x00, P2: 0x66, Ne: 256})
 //	r, err := apdu.Transmit(ctx, reader.Transmit, w)
 //	plain, err := host.Unwrap(r)            // ErrMAC: tampered; the session is now dead
+//	// or, serialised against other goroutines, in one call:
+//	plain, err = host.Transmit(ctx, reader.Transmit, cmd)
 //
 // On the card side, NewCardSession answers InitializeUpdate and
 // ExternalAuthenticate, then UnwrapRaw (or Unwrap) each command and

@@ -83,9 +83,10 @@ func InitializeUpdate(keyVersion byte, hostChallenge []byte, channel int) (apdu.
 //
 // Commands and responses must alternate in order (Wrap, send, Unwrap): the
 // R-MAC of a response is chained to the C-MAC of the command before it.
-// A HostSession is safe for concurrent use, but concurrent callers must
-// still serialise their exchanges.
+// A HostSession is safe for concurrent use; Transmit serialises whole
+// exchanges, callers of Wrap and Unwrap must serialise theirs.
 type HostSession struct {
+	xmu     sync.Mutex // serialises whole exchanges in Transmit; taken before mu
 	mu      sync.Mutex
 	core    core
 	state   state
@@ -395,6 +396,27 @@ func (c *core) unwrapResponse(resp apdu.Response) (apdu.Response, error) {
 		body = nil
 	}
 	return apdu.Response{Data: body, SW: resp.SW}, nil
+}
+
+// Transmit runs one protected exchange: it wraps cmd, sends it with
+// apdu.Transmit over tx (following 61xx; GET RESPONSE is not wrapped) and
+// unwraps the response. Concurrent Transmit calls on one session are
+// serialised, so their commands and responses cannot interleave. A
+// non-9000 final status word is not an error: inspect Response.SW. Errors
+// are those of Wrap, of the transport and of Unwrap (ErrMAC terminates the
+// session). The returned Data is owned by the caller.
+func (h *HostSession) Transmit(ctx context.Context, tx apdu.TransmitFunc, cmd apdu.Command) (apdu.Response, error) {
+	h.xmu.Lock()
+	defer h.xmu.Unlock()
+	w, err := h.Wrap(cmd)
+	if err != nil {
+		return apdu.Response{}, err
+	}
+	r, err := apdu.Transmit(ctx, tx, w)
+	if err != nil {
+		return apdu.Response{}, err
+	}
+	return h.Unwrap(r)
 }
 
 // Close ends the session and zeroes the session keys, the MAC chaining

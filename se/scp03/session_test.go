@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/payedge/payedge/se/apdu"
@@ -817,6 +819,56 @@ func TestMisc(t *testing.T) {
 	m.Zero()
 	if tag := m.MAC([]byte("x")); tag != [16]byte{} {
 		t.Fatal("zeroed CMAC still computes tags")
+	}
+}
+
+// TestConcurrentTransmit shares one host session between goroutines:
+// Transmit serialises the exchanges, so every one verifies.
+func TestConcurrentTransmit(t *testing.T) {
+	keys := testKeys(16, 0x30)
+	card, err := NewCardSession(keys, CardOptions{Rand: newDetRand(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cardMu sync.Mutex // the card itself answers one APDU at a time
+	inner := cardTransport(card, func(c apdu.Command) apdu.Response {
+		return apdu.Response{Data: append([]byte("ok:"), c.Data...), SW: 0x9000}
+	})
+	tx := func(ctx context.Context, b []byte) ([]byte, error) {
+		runtime.Gosched() // a real transport blocks: let other exchanges start
+		cardMu.Lock()
+		defer cardMu.Unlock()
+		return inner(ctx, b)
+	}
+	h, err := Open(context.Background(), tx, keys, LevelAll, Options{}, newDetRand(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*25)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				data := []byte{byte(g), byte(i)}
+				r, err := h.Transmit(context.Background(), tx, apdu.Command{CLA: 0x80, INS: 0xCA, Data: data, Ne: 256})
+				if err == nil && (r.SW != 0x9000 || !bytes.Equal(r.Data, append([]byte("ok:"), data...))) {
+					err = fmt.Errorf("goroutine %d exchange %d: %v", g, i, r)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if _, err := h.Transmit(context.Background(), tx, apdu.Command{CLA: 0x84}); !errors.Is(err, ErrNotSecured) {
+		t.Fatalf("Transmit of an SM class: %v", err)
 	}
 }
 
