@@ -724,9 +724,16 @@ func (c *Coordinator) checkRequest(r *Request) error {
 // ErrUnknownKind, ErrNoBackend, ErrDuplicateID) for bad input, and
 // *PlacementError (ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend,
 // ErrBackendTimeout, ErrBadAllocation, ErrOverConsumed, or ctx.Err() when
-// ctx ended) when no placement could be made; then nothing remains claimed, except in the rare case a
-// rejected allocation could not be undone, where the workload is kept in
-// the ledger as it really is and must be deleted with Delete.
+// ctx ended) when no placement could be made. Then nothing remains
+// claimed, with two exceptions: ErrQueued, where the request waits in the
+// pending queue (Delete cancels it), and ErrUndoFailed, where a rejected
+// allocation could not be undone, so the workload is kept in the ledger as
+// it really is and must be removed with Delete.
+//
+// A create cut short by the backend timeout or by ctx is undone with a
+// backend Delete, in case the backend created the workload and only the
+// answer was lost.
+//
 // A notification that cannot be delivered does not fail Create: it stays
 // in the outbox (see Flush and Config.OnNotifyError).
 func (c *Coordinator) Create(ctx context.Context, req Request) (Placement, error) {
@@ -939,7 +946,7 @@ func (c *Coordinator) adopt(ctx context.Context, w *workload, p Placement, actua
 	c.mu.Unlock()
 	_ = c.flush(ctx, true)
 	c.st.failed.Add(1)
-	attempts = append(attempts, AttemptError{Node: p.Node, Err: fmt.Errorf("%w; undo failed, workload kept in the ledger until Delete: %w", err, uerr)})
+	attempts = append(attempts, AttemptError{Node: p.Node, Err: fmt.Errorf("%w; %w: %w", err, ErrUndoFailed, uerr)})
 	return Placement{}, &PlacementError{ID: w.req.ID, Attempts: attempts, Err: ErrBackend}
 }
 

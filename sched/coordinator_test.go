@@ -638,7 +638,7 @@ func TestUndoFailureKeepsLedgerExact(t *testing.T) {
 	c, _ := New(Config{}, vm, ctr)
 	_ = c.AddNode(ctx, Node{Name: "tight", Capacity: Resources{MilliCPU: 4000, MemoryBytes: 8 * gib}})
 	_, err := c.Create(ctx, vmReq("vm", 4000, 8*gib))
-	if !errors.Is(err, ErrBackend) || !strings.Contains(err.Error(), "undo failed") {
+	if !errors.Is(err, ErrBackend) || !errors.Is(err, ErrUndoFailed) || !errors.Is(err, ErrOverConsumed) || !errors.Is(err, ErrInjected) {
 		t.Fatalf("err = %v", err)
 	}
 	// The workload exists, so the ledger records it as it is.

@@ -46,6 +46,11 @@ var (
 	// ErrOverConsumed: a backend consumed more than the chosen node can
 	// hold; the workload was undone and placed again with the larger claim.
 	ErrOverConsumed = errors.New("sched: backend consumed more than the node can hold")
+	// ErrUndoFailed: the coordinator could not undo a backend Create it
+	// had to reject (timed out, over capacity, malformed). The workload
+	// is kept in the ledger as the backend reported it, the other manager
+	// is told, and the caller must Delete the ID to remove it.
+	ErrUndoFailed = errors.New("sched: undo failed, workload kept in the ledger until Delete")
 	// ErrNotifyFailed: a change could not be delivered to a manager; it
 	// stays in the outbox and is retried.
 	ErrNotifyFailed = errors.New("sched: notification failed")
