@@ -15,7 +15,11 @@ var defaultModel []byte
 // (riding in a vehicle). It was trained by `go generate` on the simulator in
 // package motion/sim (recipe: sim.TrainDefault) at the default Config
 // (50 Hz, 0.3 Hz gravity cutoff); its accuracy on freshly generated subjects
-// is checked by the package tests.
+// is checked by the package tests. Regenerating it reproduces
+// default_model.bin bit for bit on amd64 (the tests check this): training
+// and simulation avoid math.Exp, whose amd64 result depends on whether the
+// CPU has FMA. Other architectures may fuse multiply-adds and differ in the
+// last bits.
 func DefaultModel() (*Model, error) {
 	m := new(Model)
 	if err := m.UnmarshalBinary(defaultModel); err != nil {

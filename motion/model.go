@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/payedge/payedge/motion/internal/detmath"
 )
 
 // Errors from training, classification and model (de)serialisation.
@@ -270,7 +272,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 			}
 			var sum float64
 			for c := 0; c < k; c++ {
-				p[c] = math.Exp(p[c] - mx)
+				p[c] = detmath.Exp(p[c] - mx)
 				sum += p[c]
 			}
 			loss += math.Log(sum) + mx - (math.Log(p[y[i]]) + mx)

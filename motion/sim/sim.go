@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/payedge/payedge/motion"
+	"github.com/payedge/payedge/motion/internal/detmath"
 )
 
 // The payment classes.
@@ -109,7 +110,7 @@ func (r ringing) at(t float64) (v, dv float64) {
 	}
 	x := t - r.t0
 	w := 2 * math.Pi * r.f
-	e := r.a * math.Exp(-x/r.tau)
+	e := r.a * detmath.Exp(-x/r.tau)
 	s, c := math.Sincos(w * x)
 	return e * s, e * (w*c - s/r.tau)
 }
