@@ -10,7 +10,9 @@
 //     C. F. F. Karney, "Algorithms for geodesics", J. Geodesy 87, 43–55
 //     (2013), doi:10.1007/s00190-012-0578-z. Unlike Vincenty's formulae it
 //     converges for nearly antipodal points; it is tested against
-//     GeographicLib's published test set GeodTest.dat.
+//     GeographicLib's published test set GeodTest.dat. GeodesicInverse adds
+//     the azimuths and GeodesicDirect solves the direct problem (Karney
+//     2013, §3) on the same ellipsoid.
 //   - Cells: CellID and its ranges follow 3GPP TS 23.003 (MCC, MNC,
 //     LAC/TAC, 16/28/28/36-bit cell identities for GSM/UMTS/LTE/NR);
 //     timing-advance steps follow TS 45.010 (GSM) and TS 36.213 (LTE).
@@ -24,9 +26,15 @@
 //     SiteStore. A report is "outside" only when the fix's whole 95 %
 //     circle clears the allowed radius (distance − accuracy − radius >
 //     threshold), so coarse fixes never accuse honest merchants, and an
-//     alert needs N of the last M reports outside. Verdict.Signal turns the
-//     result into a risk.Signal with reasons such as geo.moved and
-//     geo.unknown; Monitor also implements risk.Scorer[Report].
+//     alert needs N of the last M reports outside. Verdict.Confidence is
+//     a calibrated probability that the terminal is at its site: the fix
+//     is a circular normal with σ = accuracy/2.4477, the chance that the
+//     terminal lies in a disc is the Rice CDF 1 − Q₁ (Marcum's Q-function,
+//     see ProbWithin), and "at the site" is weighed against "moved within
+//     MovedRadiusM" and averaged over the hysteresis window.
+//     Verdict.Signal turns the result into a risk.Signal with reasons
+//     such as geo.moved and geo.unknown; Monitor also implements
+//     risk.Scorer[Report].
 //
 // # Quick start
 //

@@ -1,6 +1,9 @@
 package geo
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // WGS84 ellipsoid (NIMA TR8350.2).
 const (
@@ -62,23 +65,84 @@ const (
 // starting guess for nearly antipodal points, so it converges for every pair
 // (unlike Vincenty's formulae). The error is a few nanometres, far below the
 // 1 mm requirement. It returns NaN if either point is invalid and does not
-// allocate.
+// allocate. GeodesicInverse also returns the azimuths.
 func Geodesic(a, b LatLng) float64 {
 	if !a.valid() || !b.valid() {
 		return math.NaN()
 	}
-	lat1, lat2 := a.Lat, b.Lat
-	lon12 := math.Abs(b.Lng - a.Lng) // symmetric: use |Δλ| reduced to [0, 180]
-	if lon12 > 180 {
-		lon12 = 360 - lon12
+	s12, _, _, _, _ := inverse(a, b)
+	return s12
+}
+
+// GeodesicInverse solves the inverse geodesic problem on the WGS84
+// ellipsoid (Karney 2013): the length s12M in metres of the shortest
+// geodesic from a to b, its azimuth azi1Deg at a and its forward azimuth
+// azi2Deg at b, both in degrees clockwise from north in (−180, 180].
+// Where the shortest path is not unique (coincident or exactly antipodal
+// points, a pole) the azimuths are those of one of the shortest paths.
+// It returns an error wrapping ErrInvalidLatLng if either point is
+// invalid, and does not allocate.
+func GeodesicInverse(a, b LatLng) (s12M, azi1Deg, azi2Deg float64, err error) {
+	if err := a.Validate(); err != nil {
+		return 0, 0, 0, err
 	}
-	// Canonical configuration: |lat1| ≥ |lat2| and lat1 ≤ 0.
+	if err := b.Validate(); err != nil {
+		return 0, 0, 0, err
+	}
+	s12, salp1, calp1, salp2, calp2 := inverse(a, b)
+	return s12, atan2d(salp1, calp1), atan2d(salp2, calp2), nil
+}
+
+// atan2d returns atan2(y, x) in degrees, in (−180, 180].
+func atan2d(y, x float64) float64 {
+	if y == 0 {
+		y = 0 // −0 would give −180 for x < 0
+	}
+	return math.Atan2(y, x) / deg
+}
+
+// inverse solves the inverse problem for valid points and returns the
+// length and the sines and cosines of both azimuths (Karney 2013, §4–5).
+func inverse(a, b LatLng) (s12, salp1, calp1, salp2, calp2 float64) {
+	lat1, lat2 := a.Lat, b.Lat
+	lon12s := b.Lng - a.Lng // in [−360, 360]; reduce to [−180, 180]
+	if lon12s > 180 {
+		lon12s -= 360
+	} else if lon12s < -180 {
+		lon12s += 360
+	}
+	// Canonical configuration: λ12 ≥ 0, |lat1| ≥ |lat2| and lat1 ≤ 0; the
+	// signs undo it for the azimuths at the end.
+	lonsign := 1.0
+	if math.Signbit(lon12s) {
+		lonsign = -1
+	}
+	lon12 := math.Abs(lon12s)
+	swapp := 1.0
 	if math.Abs(lat1) < math.Abs(lat2) {
+		swapp, lonsign = -1, -lonsign
 		lat1, lat2 = lat2, lat1
 	}
+	latsign := 1.0
 	if lat1 > 0 {
+		latsign = -1
 		lat1, lat2 = -lat1, -lat2
 	}
+	s12, salp1, calp1, salp2, calp2 = inverseCanonical(lat1, lat2, lon12)
+	if swapp < 0 {
+		salp1, salp2 = salp2, salp1
+		calp1, calp2 = calp2, calp1
+	}
+	salp1 *= swapp * lonsign
+	calp1 *= swapp * latsign
+	salp2 *= swapp * lonsign
+	calp2 *= swapp * latsign
+	return s12, salp1, calp1, salp2, calp2
+}
+
+// inverseCanonical solves the inverse problem for lat1 ≤ 0,
+// |lat2| ≤ |lat1| and 0 ≤ lon12 ≤ 180 (degrees).
+func inverseCanonical(lat1, lat2, lon12 float64) (s12, salp1, calp1, salp2, calp2 float64) {
 	sameAbs := math.Abs(lat1) == math.Abs(lat2)
 
 	sbet1, cbet1 := reducedLat(lat1)
@@ -99,27 +163,29 @@ func Geodesic(a, b LatLng) float64 {
 	// Meridional geodesics (and a start at the pole).
 	if lat1 == -90 || slam12 == 0 {
 		// α1 = λ12 (0 or 180°), α2 = 0.
+		salp1, calp1, salp2, calp2 = slam12, clam12, 0, 1
 		ssig1, csig1 := sbet1, clam12*cbet1
 		ssig2, csig2 := sbet2, cbet2
 		sig12 := math.Atan2(math.Max(0, csig1*ssig2-ssig1*csig2), csig1*csig2+ssig1*ssig2)
 		s12b, m12b := lengths(wgsN, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, true)
 		if sig12 < 1 || m12b >= 0 {
 			if sig12 < 3*gTiny {
-				return 0
+				return 0, salp1, calp1, salp2, calp2
 			}
-			return wgsB * s12b
+			return wgsB * s12b, salp1, calp1, salp2, calp2
 		}
 		// Otherwise the meridian is not the shortest path: fall through.
 	}
 
 	// Equatorial geodesics (β1 = β2 = 0) shorter than (1 − f)π.
 	if sbet1 == 0 && lam12 <= (1-wgs84F)*math.Pi {
-		return wgs84A * lam12
+		return wgs84A * lam12, 1, 0, 1, 0
 	}
 
-	sig12, salp1, calp1, dnm := inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12)
+	sig12, dnm := 0.0, 0.0
+	sig12, salp1, calp1, salp2, calp2, dnm = inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12)
 	if sig12 >= 0 { // short line solved on the auxiliary sphere
-		return sig12 * wgsB * dnm
+		return sig12 * wgsB * dnm, salp1, calp1, salp2, calp2
 	}
 
 	// Newton's method on α1 with a bracketing bisection fallback.
@@ -129,7 +195,7 @@ func Geodesic(a, b LatLng) float64 {
 	tripn, tripb := false, false
 	for numit := 0; numit < gMaxIt2; numit++ {
 		var v, dv float64
-		v, sig12, ssig1, csig1, ssig2, csig2, eps, dv, s12b = lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2,
+		v, salp2, calp2, sig12, ssig1, csig1, ssig2, csig2, eps, dv, s12b = lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2,
 			salp1, calp1, slam12, clam12, numit < gMaxIt1)
 		tol := gTol0
 		if tripn {
@@ -166,7 +232,7 @@ func Geodesic(a, b LatLng) float64 {
 	if s12b < 0 { // the last evaluation did not compute the length
 		s12b, _ = lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, false)
 	}
-	return wgsB * s12b
+	return wgsB * s12b, salp1, calp1, salp2, calp2
 }
 
 // reducedLat returns sin β, cos β of the reduced latitude, tan β = (1−f) tan φ.
@@ -306,7 +372,7 @@ func lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2 float64, wantM boo
 // inverseStart returns a starting guess for α1; for short lines it solves
 // the problem outright and returns sig12 ≥ 0 with the scale dnm
 // (Karney 2013, §5 and eqs. 55–64 for the astroid guess).
-func inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12 float64) (sig12, salp1, calp1, dnm float64) {
+func inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12 float64) (sig12, salp1, calp1, salp2, calp2, dnm float64) {
 	sig12 = -1
 	sbet12 := sbet2*cbet1 - cbet2*sbet1
 	cbet12 := cbet2*cbet1 + sbet2*sbet1
@@ -331,6 +397,13 @@ func inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12 fl
 	switch {
 	case shortline && ssig12 < gEtol2:
 		sig12 = math.Atan2(ssig12, csig12)
+		salp2 = cbet1 * somg12
+		if comg12 >= 0 {
+			calp2 = sbet12 - cbet1*sbet2*somg12*somg12/(1+comg12)
+		} else {
+			calp2 = sbet12 - cbet1*sbet2*(1-comg12)
+		}
+		salp2, calp2 = norm2(salp2, calp2)
 	case math.Abs(wgsN) > 0.1 || csig12 >= 0 || ssig12 >= 6*math.Abs(wgsN)*math.Pi*cbet1*cbet1:
 		// The spherical guess is good enough.
 	default:
@@ -359,7 +432,7 @@ func inverseStart(sbet1, cbet1, dn1, sbet2, cbet2, dn2, lam12, slam12, clam12 fl
 	} else {
 		salp1, calp1 = 1, 0
 	}
-	return sig12, salp1, calp1, dnm
+	return sig12, salp1, calp1, salp2, calp2, dnm
 }
 
 // astroid returns the positive root k of
@@ -403,9 +476,9 @@ func astroid(x, y float64) float64 {
 }
 
 // lambda12 solves the "hybrid" problem for azimuth α1 and returns
-// v = λ12(α1) − λ12 together with the arc and, when diffp, dλ12/dα1 and
+// v = λ12(α1) − λ12 together with α2, the arc and, when diffp, dλ12/dα1 and
 // s12/b (s12b is −1 when not computed) (Karney 2013, §5, eqs. 5, 8, 46).
-func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam120 float64, diffp bool) (v, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12, s12b float64) {
+func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam120 float64, diffp bool) (v, salp2, calp2, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12, s12b float64) {
 	if sbet1 == 0 && calp1 == 0 {
 		calp1 = -gTiny // break the degeneracy of equatorial lines
 	}
@@ -417,7 +490,12 @@ func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam1
 	comg1 := csig1
 	ssig1, csig1 = norm2(ssig1, csig1)
 
-	var calp2 float64
+	// tan α0 = cos σ2 tan α2 (Clairaut).
+	if cbet2 != cbet1 {
+		salp2 = salp0 / cbet2
+	} else {
+		salp2 = salp1
+	}
 	if cbet2 != cbet1 || math.Abs(sbet2) != -sbet1 {
 		var t float64
 		if cbet1 < -sbet1 {
@@ -458,5 +536,87 @@ func lambda12(sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam120, clam1
 			dlam12 = m12b * wgsF1 / (calp2 * cbet2)
 		}
 	}
-	return v, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12, s12b
+	return v, salp2, calp2, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12, s12b
+}
+
+// c1p fills the C′1l coefficients of the inverse series σ = τ + Σ C′1l sin 2lτ
+// (Karney 2013, eq. 21).
+func c1p(eps float64, c *[6]float64) {
+	e2 := eps * eps
+	d := eps
+	c[0] = d * (205*e2*e2 - 432*e2 + 768) / 1536
+	d *= eps
+	c[1] = d * (4005*e2*e2 - 4736*e2 + 3840) / 12288
+	d *= eps
+	c[2] = d * (116 - 225*e2) / 384
+	d *= eps
+	c[3] = d * (2695 - 7173*e2) / 7680
+	d *= eps
+	c[4] = d * 3467 / 7680
+	d *= eps
+	c[5] = d * 38081 / 61440
+}
+
+// GeodesicDirect solves the direct geodesic problem on the WGS84 ellipsoid
+// (Karney 2013, §3): starting at p with azimuth azi1Deg (degrees clockwise
+// from north) and travelling s12M metres along the geodesic (negative goes
+// backwards), it returns the end point, longitude reduced to [−180, 180],
+// and the forward azimuth azi2Deg there, in (−180, 180]. The error is a
+// few nanometres for |s12M| up to the half circumference. It returns an
+// error wrapping ErrInvalidLatLng if p is invalid or azi1Deg or s12M is not
+// finite, and does not allocate. Destination is the spherical
+// approximation.
+func GeodesicDirect(p LatLng, azi1Deg, s12M float64) (q LatLng, azi2Deg float64, err error) {
+	if err := p.Validate(); err != nil {
+		return LatLng{}, 0, err
+	}
+	if math.IsNaN(azi1Deg) || math.IsInf(azi1Deg, 0) || math.IsNaN(s12M) || math.IsInf(s12M, 0) {
+		return LatLng{}, 0, fmt.Errorf("%w: azimuth %v / distance %v not finite", ErrInvalidLatLng, azi1Deg, s12M)
+	}
+	salp1, calp1 := sincosd(azi1Deg)
+	sbet1, cbet1 := reducedLat(p.Lat)
+	salp0 := salp1 * cbet1 // α0 in [0, π/2 − |β1|]
+	calp0 := math.Hypot(calp1, salp1*sbet1)
+	ssig1, somg1 := sbet1, salp0*sbet1
+	csig1 := 1.0
+	if sbet1 != 0 || calp1 != 0 {
+		csig1 = cbet1 * calp1
+	}
+	comg1 := csig1
+	ssig1, csig1 = norm2(ssig1, csig1)
+
+	k2 := calp0 * calp0 * wgsEp2
+	eps := k2 / (2*(1+math.Sqrt(1+k2)) + k2)
+	am1 := a1m1(eps)
+	var ca, cp [6]float64
+	c1(eps, &ca)
+	c1p(eps, &cp)
+	b11 := sinSeries(ssig1, csig1, ca[:])
+	sb, cb := math.Sincos(b11)
+	stau1, ctau1 := ssig1*cb+csig1*sb, csig1*cb-ssig1*sb // τ1 = σ1 + B11
+
+	// Distance to arc: τ12 = s12/(b·A1), then σ from τ by the inverse series.
+	tau12 := s12M / (wgsB * (1 + am1))
+	st, ct := math.Sincos(tau12)
+	b12 := -sinSeries(stau1*ct+ctau1*st, ctau1*ct-stau1*st, cp[:])
+	sig12 := tau12 - (b12 - b11)
+	ssig12, csig12 := math.Sincos(sig12)
+	ssig2 := ssig1*csig12 + csig1*ssig12
+	csig2 := csig1*csig12 - ssig1*ssig12
+
+	sbet2 := calp0 * ssig2
+	cbet2 := math.Hypot(salp0, calp0*csig2)
+	if cbet2 == 0 { // salp0 = 0 and csig2 = 0: break the degeneracy
+		cbet2, csig2 = gTiny, gTiny
+	}
+	salp2, calp2 := salp0, calp0*csig2
+	somg2, comg2 := salp0*ssig2, csig2
+	omg12 := math.Atan2(somg2*comg1-comg2*somg1, comg2*comg1+somg2*somg1)
+	var cc [5]float64
+	c3(eps, &cc)
+	lam12 := omg12 - wgs84F*salp0*a3(eps)*(sig12+(sinSeries(ssig2, csig2, cc[:])-sinSeries(ssig1, csig1, cc[:])))
+
+	q.Lat = math.Atan2(sbet2, wgsF1*cbet2) / deg
+	q.Lng = normLng(normLng(p.Lng) + normLng(lam12/deg))
+	return q, atan2d(salp2, calp2), nil
 }

@@ -71,8 +71,10 @@ func centralAngle(a, b LatLng) float64 {
 }
 
 // Bearing returns the initial great-circle bearing from a to b in degrees
-// clockwise from true north, in [0, 360). It returns 0 when a and b coincide
-// and NaN if either point is invalid.
+// clockwise from true north, in [0, 360), on the sphere of radius
+// EarthRadiusM (within a few tenths of a degree of the ellipsoid; use
+// GeodesicInverse for the WGS84 azimuth). It returns 0 when a and b
+// coincide and NaN if either point is invalid.
 func Bearing(a, b LatLng) float64 {
 	if !a.valid() || !b.valid() {
 		return math.NaN()
@@ -97,8 +99,9 @@ func Bearing(a, b LatLng) float64 {
 // Destination returns the point reached by travelling distanceM metres from p
 // along the great circle that starts with the given bearing (degrees clockwise
 // from north), on a sphere of radius EarthRadiusM. Longitude is normalised to
-// [-180, 180]. It returns an error wrapping ErrInvalidLatLng if p is invalid
-// or bearing/distance are not finite.
+// [-180, 180]. It is off by up to 0.56 % of the distance from the WGS84
+// answer, which GeodesicDirect gives. It returns an error wrapping
+// ErrInvalidLatLng if p is invalid or bearing/distance are not finite.
 func Destination(p LatLng, bearingDeg, distanceM float64) (LatLng, error) {
 	if err := p.Validate(); err != nil {
 		return LatLng{}, err
