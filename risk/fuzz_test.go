@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,6 +97,9 @@ func wrapsSentinel(err error) bool {
 func FuzzNeighborObservation(f *testing.F) {
 	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:02 1 -60 0\n4a:00:00:00:00:01 3 -70 1")
 	f.Add("T1", "")
+	f.Add("0", "") // a terminal without profile
+	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -50 0\n00:11:22:33:44:55 1 -80 0") // one clone, repeated
+	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:03 2 -30 0")
 	f.Add("", "aa:bb:cc:dd:ee:01 1 -50 0")
 	f.Add("T1", "zz 1 -50 0")
 	f.Add("T1", "aa:bb:cc:dd:ee:01 7 NaN 0")
@@ -149,6 +153,45 @@ func FuzzNeighborObservation(f *testing.F) {
 		if !(sig.Confidence >= 0 && sig.Confidence <= 1) || len(sig.Reasons) == 0 {
 			t.Fatalf("signal %+v", sig)
 		}
+		if err := obs.Validate(); err != nil {
+			t.Fatalf("Score accepted what Validate rejects: %v", err)
+		}
+		// At most one known neighbour seen: capped, and never no-PIN at
+		// any amount (the cloned-BSSID property).
+		keys := map[string]bool{}
+		dup := false
+		for _, n := range obs.Seen {
+			a, _ := risk.NormalizeAddr(n.ID)
+			k := n.Kind.String() + a
+			dup = dup || keys[k]
+			keys[k] = true
+		}
+		known := 0
+		for _, k := range []string{"wifiaa:bb:cc:dd:ee:01", "wifiaa:bb:cc:dd:ee:02", "bluetoothaa:bb:cc:dd:ee:03"} {
+			if keys[k] {
+				known++
+			}
+		}
+		if known < 2 && obs.TerminalID == "T1" {
+			if sig.Confidence > sc.Config().FewKnownCap || !hasCode(sig, risk.CodeNeighborsFewKnown) && len(obs.Seen) > 0 && !hasCode(sig, risk.CodeNeighborsRandomizedOnly) {
+				t.Fatalf("%d known neighbours scored %+v", known, sig)
+			}
+			for _, amt := range []int64{0, 1_00, 50_00, 100_00} {
+				if d, err := risk.PSD2Policy().Decide(risk.Fuse(0.5, sig), risk.Transaction{Amount: eur(amt)}); err != nil || d == risk.ApproveNoPIN {
+					t.Fatalf("%d known neighbours reached %v (%v) at %d", known, d, err, amt)
+				}
+			}
+		}
+		// Without duplicate reports the order of the scan does not matter.
+		if !dup {
+			rev := obs
+			rev.Seen = slices.Clone(obs.Seen)
+			slices.Reverse(rev.Seen)
+			sig2, err := sc.Score(ctx, rev)
+			if err != nil || math.Abs(sig2.Confidence-sig.Confidence) > 1e-9 {
+				t.Fatalf("reversed scan scored %v (%v), forward %v", sig2.Confidence, err, sig.Confidence)
+			}
+		}
 		if err := sc.Learn(ctx, obs); err != nil {
 			t.Fatalf("Learn rejected what Score accepted: %v", err)
 		}
@@ -181,15 +224,45 @@ func FuzzFusePolicy(f *testing.F) {
 		} else if err != nil && !errors.Is(err, risk.ErrConfidence) {
 			t.Fatal(err)
 		}
-		o, err := risk.PSD2Policy().Evaluate(p, risk.Transaction{Amount: eur(amt), NoPINCumulative: eur(cum), NoPINConsecutive: n})
+		// Fusion is symmetric in signal order and monotone in each
+		// confidence (weights are non-negative).
+		if q := fu.Fuse(prior, sigs[1], sigs[0]); !math.IsNaN(p) && math.Abs(q-p) > 1e-12 {
+			t.Fatalf("order changed fusion: %v vs %v", p, q)
+		}
+		if !math.IsNaN(p) && !math.IsNaN(c1) {
+			up := []risk.Signal{{Source: "a", Confidence: c1 + (1-c1)/2}, sigs[1]}
+			if q := fu.Fuse(prior, up...); q < p-1e-12 {
+				t.Fatalf("raising a confidence lowered fusion: %v → %v", p, q)
+			}
+		}
+		pol := risk.PSD2Policy()
+		tx := risk.Transaction{Amount: eur(amt), NoPINCumulative: eur(cum), NoPINConsecutive: n}
+		o, err := pol.Evaluate(p, tx)
 		if err != nil {
 			if !wrapsSentinel(err) {
 				t.Fatalf("unwrapped error %v", err)
+			}
+			if o.Decision != risk.Decline {
+				t.Fatalf("error %v with decision %v, want the fail-closed Decline", err, o.Decision)
 			}
 			return
 		}
 		if o.Decision > risk.Approve || o.Reason.Code == "" {
 			t.Fatalf("outcome %+v", o)
+		}
+		// Monotone: more confidence never stricter; a larger amount,
+		// cumulative or streak never more permissive.
+		if o2, err := pol.Evaluate(p+(1-p)/2, tx); err != nil || o2.Decision < o.Decision {
+			t.Fatalf("higher confidence: %v → %v (%v)", o.Decision, o2.Decision, err)
+		}
+		bigger := []risk.Transaction{tx, tx, tx}
+		bigger[0].Amount.Minor = amt + (math.MaxInt64-amt)/2
+		bigger[1].NoPINCumulative.Minor = cum + (math.MaxInt64-cum)/2
+		bigger[2].NoPINConsecutive = n + (math.MaxInt-n)/2
+		for i, t2 := range bigger {
+			if o2, err := pol.Evaluate(p, t2); err != nil || o2.Decision > o.Decision {
+				t.Fatalf("larger input %d: %v → %v (%v)", i, o.Decision, o2.Decision, err)
+			}
 		}
 	})
 }
