@@ -97,7 +97,7 @@ func wrapsSentinel(err error) bool {
 func FuzzNeighborObservation(f *testing.F) {
 	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:02 1 -60 0\n4a:00:00:00:00:01 3 -70 1")
 	f.Add("T1", "")
-	f.Add("0", "") // a terminal without profile
+	f.Add("0", "")                                                                                                            // a terminal without profile
 	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -50 0\n00:11:22:33:44:55 1 -80 0") // one clone, repeated
 	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:03 2 -30 0")
 	f.Add("", "aa:bb:cc:dd:ee:01 1 -50 0")
