@@ -41,7 +41,12 @@ type NeighborConfig struct {
 	// expected in every scan (default 0.5). Pinned neighbours always are.
 	MinFrequency float64
 	// MinObservations is the decayed observation count a learned profile
-	// needs before its neighbours are expected (default 3).
+	// needs before its neighbours are expected (default 3); until then a
+	// profile without pinned neighbours scores like no profile
+	// (NoProfileConfidence). The count settles at 1/(1 − 2^(−Δ/HalfLife))
+	// for scans every Δ, so a terminal must be scanned (learned) at least
+	// every 0.58 half-lives to reach 3: scan idle terminals periodically,
+	// or lower MinObservations or lengthen Learn.HalfLife.
 	MinObservations float64
 	// RSSISigma is the RSSI difference in dB at which similarity falls to
 	// 2/3 (default 6 dB).
@@ -175,7 +180,8 @@ func (c NeighborConfig) Validate() error {
 //	confidence = Floor + (Ceiling − Floor)·q
 //
 // capped at FewKnownCap while fewer than MinExpected expected neighbours
-// are matched.
+// are matched. A learned profile younger than MinObservations that expects
+// nothing yet scores NoProfileConfidence.
 type NeighborScorer struct {
 	store ProfileStore
 	cfg   NeighborConfig
@@ -500,6 +506,13 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 		}
 	}
 	sc.Confidence = cfg.Floor + (cfg.Ceiling-cfg.Floor)*q
+	if sc.Expected == 0 && p.Weight < cfg.MinObservations {
+		// A learned profile too young to expect anything is no evidence
+		// either way: score it as if there were no profile, so that
+		// learning never leaves a terminal worse off than not learning.
+		sc.Confidence, sc.flags = cfg.NoProfileConfidence, flagThinProfile|flagFewKnown
+		return
+	}
 	capped := false
 	if sc.Expected < cfg.MinExpected {
 		sc.flags |= flagThinProfile

@@ -118,6 +118,44 @@ func TestNeighborScenarios(t *testing.T) {
 	}
 }
 
+// A freshly learned profile is no evidence yet: it scores like no profile,
+// never below it, and only a mature profile can rise above it.
+func TestNeighborYoungProfile(t *testing.T) {
+	ctx := context.Background()
+	s := newShop(31, 12)
+	st := risk.NewMemoryStore()
+	sc := newScorer(t, st)
+	cfg := sc.Config()
+	at := time.Unix(1e9, 0) // one instant: no decay, Weight counts scans
+	obs := func() risk.NeighborObservation {
+		return risk.NeighborObservation{TerminalID: "T1", At: at, Seen: s.scan(0.9, 3, 1)}
+	}
+	none, err := sc.Evaluate(ctx, obs())
+	if err != nil || none.Confidence != cfg.NoProfileConfidence {
+		t.Fatalf("no profile: %+v %v", none, err)
+	}
+	for i := 1; float64(i) < cfg.MinObservations; i++ {
+		if err := sc.Learn(ctx, obs()); err != nil {
+			t.Fatal(err)
+		}
+		young, err := sc.Evaluate(ctx, obs())
+		if err != nil || young.Confidence != cfg.NoProfileConfidence || !young.Has(risk.CodeNeighborsThinProfile) || young.Has(risk.CodeNeighborsMatch) {
+			t.Fatalf("after %d scans: %+v %v", i, young, err)
+		}
+		moved, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: elsewhere(s.rng, 10)})
+		if err != nil || moved.Confidence > cfg.NoProfileConfidence {
+			t.Fatalf("after %d scans, elsewhere: %+v %v", i, moved, err)
+		}
+	}
+	if err := sc.Learn(ctx, obs()); err != nil {
+		t.Fatal(err)
+	}
+	mature, err := sc.Evaluate(ctx, obs())
+	if err != nil || mature.Confidence <= cfg.NoProfileConfidence || !mature.Has(risk.CodeNeighborsMatch) {
+		t.Fatalf("mature: %+v %v", mature, err)
+	}
+}
+
 // Several identifiers replayed by one radio arrive at one strength.
 func TestNeighborUniformClones(t *testing.T) {
 	ctx := context.Background()
