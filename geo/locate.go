@@ -27,11 +27,12 @@ type member struct {
 // cannot drag the fix. When no cluster holds a strict majority of the
 // known cells the fix is ambiguous and its accuracy is widened to cover
 // every known cell's coverage circle.
+// Cell ranges are capped at DBConfig.MaxAccuracyM of their radio class.
 // The fix is the weighted centroid of the winning cluster (on the unit
-// sphere, safe across the antimeridian). Its 95 % accuracy is the larger of
-// the 95th-percentile distance of the member cells from the fix and the
-// members' weighted mean range shrunk by √(members), clamped to the radio
-// class of the finest member (DBConfig.MinAccuracyM/MaxAccuracyM).
+// sphere, safe across the antimeridian). Its 95 % accuracy is the largest
+// of the 95th-percentile distance of the member cells from the fix, the
+// members' weighted mean range shrunk by √(members), and the
+// DBConfig.MinAccuracyM of the finest member's radio class.
 // If no cell is known but a LAC/TAC is, the area's centroid is returned
 // with the area's 95 % radius (at least AreaMinAccuracyM) and MethodArea.
 //
@@ -58,7 +59,10 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		m.p = db.pos(j)
 		m.x, m.y, m.z = unitVec(m.p)
 		m.radio = o.CellID.Radio
-		m.r = db.rangeOf(j, m.radio)
+		// A cell's range is capped at its class's MaxAccuracyM: bogus
+		// ranges (OpenCelliD has cells "covering" 1000 km) would otherwise
+		// join any outlier to the cluster and drag the fix with it.
+		m.r = math.Min(db.rangeOf(j, m.radio), db.cfg.MaxAccuracyM[m.radio])
 		m.w = db.weight(o, uint32(db.cells[j].samples))
 		m.root = int8(n)
 		n++
@@ -128,8 +132,9 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 	rank := int(math.Ceil(0.95*float64(k))) - 1
 	spread := ds[max(rank, 0)]
 	cover := rsum / wsum / math.Sqrt(float64(k))
-	acc := math.Max(spread, cover)
-	acc = math.Max(db.cfg.MinAccuracyM[finest], math.Min(db.cfg.MaxAccuracyM[finest], acc))
+	// The spread is measured, so it is never clamped down: a cluster of a
+	// GSM and an LTE cell 30 km apart is not located to LTE's 20 km.
+	acc := math.Max(spread, math.Max(cover, db.cfg.MinAccuracyM[finest]))
 	if k < n && 2*k <= n {
 		// No strict majority agrees: the fix is ambiguous, so its circle
 		// must cover every located cell's coverage, outliers included.

@@ -130,7 +130,8 @@ func TestLocateCoverage(t *testing.T) {
 	}
 	frac := float64(covered) / float64(total)
 	t.Logf("95 %% circle covers the truth in %.1f %% of %d fixes", 100*frac, total)
-	if frac < 0.9 {
+	// Measured 96.7 %; 93 % is five binomial standard deviations below 97 %.
+	if frac < 0.93 {
 		t.Errorf("95 %% circle covers truth in only %.1f %% of fixes", 100*frac)
 	}
 }
@@ -220,6 +221,22 @@ func TestLocateOutlierAndAmbiguity(t *testing.T) {
 	}
 	if d := Haversine(p.LatLng, berlin); d > 300 || p.Outliers != 1 || p.Cells != 3 || p.AccuracyM > 2000 {
 		t.Errorf("outlier not rejected: %+v (%.0f m from Berlin)", p, d)
+	}
+	// An outlier with a bogus coverage range (OpenCelliD has such rows)
+	// must not join the cluster through its range and drag the fix.
+	bogus := CellID{LTE, 262, 1, 9, 5}
+	db2 := mustDB(t, []CellRecord{
+		{ID: ids[0], Location: dest(berlin, 0, 500), RangeM: 1000, Samples: 5},
+		{ID: ids[1], Location: dest(berlin, 120, 500), RangeM: 1000, Samples: 5},
+		{ID: ids[2], Location: dest(berlin, 240, 500), RangeM: 1000, Samples: 5},
+		{ID: bogus, Location: dest(berlin, 90, 60000), RangeM: 2000000, Samples: 1000},
+	})
+	p, err = db2.Locate(ctx, []CellObservation{{CellID: bogus, SignalDBm: -50}, {CellID: ids[0], SignalDBm: -105}, {CellID: ids[1], SignalDBm: -105}, {CellID: ids[2], SignalDBm: -105}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Haversine(p.LatLng, berlin); d > 300 || p.Outliers != 1 || p.AccuracyM > 2000 {
+		t.Errorf("outlier with a 2000 km range dragged the fix: %+v (%.0f m from Berlin)", p, d)
 	}
 	// One against one: ambiguous, so the 95 % circle covers both cells.
 	p, err = db.Locate(ctx, []CellObservation{{CellID: ids[3], SignalDBm: -60}, {CellID: ids[0], SignalDBm: -100}})
