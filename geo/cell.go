@@ -28,6 +28,16 @@ var (
 	// ErrCellNotFound is returned by a CellLocator when none of the
 	// observed cells (nor their location areas) is known.
 	ErrCellNotFound = errors.New("geo: cell not found")
+	// ErrInvalidConfig reports an inconsistent DBConfig, LoadOptions or
+	// MonitorConfig, or a Monitor built without NewMonitor.
+	ErrInvalidConfig = errors.New("geo: invalid configuration")
+	// ErrInvalidRecord reports a CellRecord NewCellDB cannot store.
+	ErrInvalidRecord = errors.New("geo: invalid cell record")
+	// ErrTooManyCells reports a table beyond CellDB's 2³¹-cell limit.
+	ErrTooManyCells = errors.New("geo: too many cells")
+	// ErrInvalidPosition reports a CellLocator that broke its contract by
+	// returning an invalid LatLng or a non-positive or non-finite accuracy.
+	ErrInvalidPosition = errors.New("geo: locator returned an invalid position")
 )
 
 // MaxObservations bounds the observations one Locate call accepts; a

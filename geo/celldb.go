@@ -44,23 +44,24 @@ func DefaultDBConfig() DBConfig {
 	}
 }
 
-// Validate reports an inconsistent configuration.
+// Validate reports an inconsistent configuration with an error wrapping
+// ErrInvalidConfig. Zero fields are valid (they take the defaults).
 func (c DBConfig) Validate() error {
 	c = c.withDefaults()
 	if !(c.PathLossExponent >= 1 && c.PathLossExponent <= 10) {
-		return fmt.Errorf("geo: PathLossExponent %v outside [1, 10]", c.PathLossExponent)
+		return fmt.Errorf("%w: PathLossExponent %v outside [1, 10]", ErrInvalidConfig, c.PathLossExponent)
 	}
 	if c.MaxAge < 0 {
-		return fmt.Errorf("geo: negative MaxAge %v", c.MaxAge)
+		return fmt.Errorf("%w: negative MaxAge %v", ErrInvalidConfig, c.MaxAge)
 	}
 	for r := GSM; r <= NR; r++ {
 		lo, hi, d := c.MinAccuracyM[r], c.MaxAccuracyM[r], c.DefaultRangeM[r]
 		if !(lo > 0 && hi >= lo && !math.IsInf(hi, 0)) || !(d > 0 && !math.IsInf(d, 0)) {
-			return fmt.Errorf("geo: %v accuracy clamp [%v, %v] / default range %v invalid", r, lo, hi, d)
+			return fmt.Errorf("%w: %v accuracy clamp [%v, %v] / default range %v", ErrInvalidConfig, r, lo, hi, d)
 		}
 	}
 	if !(c.AreaMinAccuracyM > 0 && !math.IsInf(c.AreaMinAccuracyM, 0)) {
-		return fmt.Errorf("geo: AreaMinAccuracyM %v invalid", c.AreaMinAccuracyM)
+		return fmt.Errorf("%w: AreaMinAccuracyM %v", ErrInvalidConfig, c.AreaMinAccuracyM)
 	}
 	return nil
 }
@@ -267,18 +268,18 @@ func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
 		return nil, err
 	}
 	if len(recs) >= math.MaxUint32/2 {
-		return nil, fmt.Errorf("geo: %d cells exceed the table limit", len(recs))
+		return nil, fmt.Errorf("%w: %d records", ErrTooManyCells, len(recs))
 	}
 	b := &builder{ents: make([]cellRec, 0, len(recs))}
 	for i := range recs {
 		if err := recs[i].ID.Validate(); err != nil {
-			return nil, fmt.Errorf("geo: record %d: %w", i, err)
+			return nil, fmt.Errorf("%w %d: %w", ErrInvalidRecord, i, err)
 		}
 		if err := recs[i].Location.Validate(); err != nil {
-			return nil, fmt.Errorf("geo: record %d: %w", i, err)
+			return nil, fmt.Errorf("%w %d: %w", ErrInvalidRecord, i, err)
 		}
 		if !(recs[i].RangeM >= 0) || math.IsInf(recs[i].RangeM, 0) {
-			return nil, fmt.Errorf("geo: record %d: invalid range %v", i, recs[i].RangeM)
+			return nil, fmt.Errorf("%w %d: range %v", ErrInvalidRecord, i, recs[i].RangeM)
 		}
 		b.add(&recs[i])
 	}
@@ -451,7 +452,7 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 		maxLine = 1024
 	}
 	if maxLine > 1<<20 {
-		return nil, st, fmt.Errorf("geo: MaxLineBytes %d above 1 MiB", maxLine)
+		return nil, st, fmt.Errorf("%w: MaxLineBytes %d above 1 MiB", ErrInvalidConfig, maxLine)
 	}
 	every := opts.ProgressEvery
 	if every <= 0 {
@@ -526,7 +527,7 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 			break
 		}
 		if len(b.ents) >= math.MaxUint32/2 {
-			return nil, st, &LineError{Line: st.Lines, Err: errors.New("geo: too many cells")}
+			return nil, st, &LineError{Line: st.Lines, Err: ErrTooManyCells}
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -101,7 +101,8 @@ var (
 // ParseCellRow parses one CSV line (without its line terminator; a trailing
 // '\r' is ignored). It returns ErrHeader for the header line, an error
 // wrapping ErrUnknownRadio for a radio word other than GSM, UMTS, LTE, NR or
-// CDMA, and a *RowError for any other malformed row. It does not allocate
+// CDMA, and a *RowError for any other malformed row (an empty radio field
+// is a missing key, SkipBadKey, not an unknown word). It does not allocate
 // unless a number needs the slow float path.
 func ParseCellRow(line []byte) (CellRecord, error) {
 	var rec CellRecord
@@ -131,6 +132,8 @@ func ParseCellRow(line []byte) (CellRecord, error) {
 	r, ok := parseRadio(f[0])
 	if !ok {
 		switch {
+		case len(f[0]) == 0:
+			return rec, rowErrKey[0] // a missing key, not an unknown word
 		case eqFold(f[0], "CDMA"):
 			return rec, rowErrCDMA
 		case eqFold(f[0], "RADIO"):

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"math"
 	"io"
 	"strconv"
 	"strings"
@@ -80,6 +81,7 @@ func TestParseCellRowBad(t *testing.T) {
 		{"GSM,262,2,801,1795,0,13.27,52.52,5716,9,2,1,1,0", SkipBadField, "changeable"},
 		{"GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,x", SkipBadField, "averageSignal"},
 		{"CDMA,310,4,7,8,0,13.27,52.52,5716,9,1,1,1,0", SkipUnsupportedRadio, "radio"},
+		{",262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0", SkipBadKey, "radio"},
 	}
 	for _, tt := range tests {
 		_, err := ParseCellRow([]byte(tt.line))
@@ -224,11 +226,14 @@ func TestLoadCSVCancel(t *testing.T) {
 }
 
 func TestLoadOptionsBad(t *testing.T) {
-	if _, _, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{MaxLineBytes: 1 << 30}); err == nil {
-		t.Error("huge MaxLineBytes accepted")
+	if _, _, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{MaxLineBytes: 1 << 30}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("huge MaxLineBytes: %v", err)
 	}
-	if _, _, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{Config: DBConfig{PathLossExponent: -1}}); err == nil {
-		t.Error("bad config accepted")
+	for _, c := range []DBConfig{{PathLossExponent: -1}, {MaxAge: -1}, {AreaMinAccuracyM: math.NaN()},
+		{MinAccuracyM: [5]float64{1: 900}, MaxAccuracyM: [5]float64{1: 800}}, {DefaultRangeM: [5]float64{3: math.Inf(1)}}} {
+		if _, _, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{Config: c}); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("config %+v: %v", c, err)
+		}
 	}
 	db, st, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{})
 	if err != nil || db.Len() != 0 || st.Lines != 0 {

@@ -151,8 +151,11 @@ func TestNewCellDBBad(t *testing.T) {
 	if _, err := NewCellDB([]CellRecord{{ID: CellID{LTE, 262, 1, 1, 1}, Location: LatLng{math.NaN(), 0}}}, DBConfig{}); !errors.Is(err, ErrInvalidLatLng) {
 		t.Errorf("bad location: %v", err)
 	}
-	if _, err := NewCellDB([]CellRecord{{ID: CellID{LTE, 262, 1, 1, 1}, Location: berlin, RangeM: math.Inf(1)}}, DBConfig{}); err == nil {
-		t.Error("bad range accepted")
+	if _, err := NewCellDB([]CellRecord{{ID: CellID{LTE, 262, 1, 1, 1}, Location: berlin, RangeM: math.Inf(1)}}, DBConfig{}); !errors.Is(err, ErrInvalidRecord) {
+		t.Errorf("bad range: %v", err)
+	}
+	if _, err := NewCellDB(nil, DBConfig{PathLossExponent: 11}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("bad config: %v", err)
 	}
 }
 

@@ -39,6 +39,11 @@ var (
 // MaxIDBytes bounds terminal and merchant identifiers.
 const MaxIDBytes = 256
 
+// MaxSiteRadiusM bounds a site's allowed radius and
+// MonitorConfig.MovedRadiusM: half the equator, 20 037 508 m, beyond which
+// every point on Earth is inside.
+const MaxSiteRadiusM = 20037508
+
 // Site is where a merchant's terminals are allowed to be: a registered
 // location and an allowed radius in metres.
 type Site struct {
@@ -46,12 +51,13 @@ type Site struct {
 	RadiusM  float64
 }
 
-// Validate checks the location and that the radius is finite and ≥ 0.
+// Validate checks the location and that the radius is in
+// [0, MaxSiteRadiusM].
 func (s Site) Validate() error {
 	if err := s.Location.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSite, err)
 	}
-	if !(s.RadiusM >= 0) || math.IsInf(s.RadiusM, 0) {
+	if !(s.RadiusM >= 0 && s.RadiusM <= MaxSiteRadiusM) {
 		return fmt.Errorf("%w: radius %v", ErrInvalidSite, s.RadiusM)
 	}
 	return nil
@@ -64,7 +70,8 @@ type SiteStore interface {
 	Site(ctx context.Context, merchantID string) (Site, error)
 }
 
-// MemorySiteStore is an in-memory SiteStore, safe for concurrent use.
+// MemorySiteStore is an in-memory SiteStore, safe for concurrent use. The
+// zero value is an empty store.
 type MemorySiteStore struct {
 	mu    sync.RWMutex
 	sites map[string]Site
@@ -86,6 +93,9 @@ func (s *MemorySiteStore) Put(merchantID string, site Site) error {
 		return err
 	}
 	s.mu.Lock()
+	if s.sites == nil {
+		s.sites = make(map[string]Site)
+	}
 	s.sites[merchantID] = site
 	s.mu.Unlock()
 	return nil
@@ -268,28 +278,30 @@ func (c MonitorConfig) withDefaults() MonitorConfig {
 	return c
 }
 
-// Validate reports an inconsistent configuration.
+// Validate reports an inconsistent configuration with an error wrapping
+// ErrInvalidConfig. Zero fields are valid (they take the defaults).
 func (c MonitorConfig) Validate() error {
 	c = c.withDefaults()
 	switch {
 	case math.IsNaN(c.ThresholdM) || math.IsInf(c.ThresholdM, 0):
-		return fmt.Errorf("geo: ThresholdM %v not finite", c.ThresholdM)
+		return fmt.Errorf("%w: ThresholdM %v not finite", ErrInvalidConfig, c.ThresholdM)
 	case c.N < 1 || c.M < c.N || c.M > 64:
-		return fmt.Errorf("geo: need 1 ≤ N ≤ M ≤ 64, got N=%d M=%d", c.N, c.M)
+		return fmt.Errorf("%w: need 1 ≤ N ≤ M ≤ 64, got N=%d M=%d", ErrInvalidConfig, c.N, c.M)
 	case c.MaxTerminals < 1:
-		return fmt.Errorf("geo: MaxTerminals %d < 1", c.MaxTerminals)
+		return fmt.Errorf("%w: MaxTerminals %d < 1", ErrInvalidConfig, c.MaxTerminals)
 	case c.StateTTL < 0:
-		return fmt.Errorf("geo: negative StateTTL %v", c.StateTTL)
-	case !(c.MovedRadiusM > 0) || math.IsInf(c.MovedRadiusM, 0):
-		return fmt.Errorf("geo: MovedRadiusM %v not a positive distance", c.MovedRadiusM)
+		return fmt.Errorf("%w: negative StateTTL %v", ErrInvalidConfig, c.StateTTL)
+	case !(c.MovedRadiusM > 0 && c.MovedRadiusM <= MaxSiteRadiusM):
+		return fmt.Errorf("%w: MovedRadiusM %v outside (0, %v]", ErrInvalidConfig, c.MovedRadiusM, MaxSiteRadiusM)
 	case !(c.MinConfidence > 0 && c.MinConfidence < 0.5):
-		return fmt.Errorf("geo: MinConfidence %v outside (0, 0.5)", c.MinConfidence)
+		return fmt.Errorf("%w: MinConfidence %v outside (0, 0.5)", ErrInvalidConfig, c.MinConfidence)
 	}
 	return nil
 }
 
 // Monitor detects "machine moving": terminals used away from the merchant
-// they are registered to. It is safe for concurrent use.
+// they are registered to. Make it with NewMonitor (a zero Monitor returns
+// ErrInvalidConfig from Check). It is safe for concurrent use.
 type Monitor struct {
 	loc   CellLocator
 	sites SiteStore
@@ -316,7 +328,7 @@ var _ risk.Scorer[Report] = (*Monitor)(nil)
 // sites.
 func NewMonitor(loc CellLocator, sites SiteStore, cfg MonitorConfig) (*Monitor, error) {
 	if loc == nil || sites == nil {
-		return nil, errors.New("geo: NewMonitor needs a CellLocator and a SiteStore")
+		return nil, fmt.Errorf("%w: NewMonitor needs a CellLocator and a SiteStore", ErrInvalidConfig)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -339,8 +351,9 @@ func (m *Monitor) Terminals() int {
 // (distance − accuracy − radius > ThresholdM), so a coarse fix never
 // accuses an honest merchant. A report whose cells are unknown or missing
 // gives StatusUnknown with a nil error and leaves the history unchanged.
-// Errors: ErrInvalidReport, the SiteStore's error (ErrSiteNotFound), the
-// locator's bad-input errors, and ctx.Err(); the Verdict then has
+// Errors: ErrInvalidReport, the SiteStore's error (ErrSiteNotFound),
+// ErrInvalidSite, the locator's bad-input errors, ErrInvalidPosition when
+// the locator breaks its contract, and ctx.Err(); the Verdict then has
 // StatusUnknown.
 //
 // Verdict.Confidence is the probability that the terminal is at its site.
@@ -356,6 +369,9 @@ func (m *Monitor) Terminals() int {
 // monotone: a fix farther from the site never raises it.
 func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v := Verdict{TerminalID: r.TerminalID, MerchantID: r.MerchantID}
+	if m.loc == nil || m.sites == nil || m.state == nil {
+		return v, fmt.Errorf("%w: Monitor not made by NewMonitor", ErrInvalidConfig)
+	}
 	switch {
 	case r.TerminalID == "" || len(r.TerminalID) > MaxIDBytes:
 		return v, fmt.Errorf("%w: terminal id length %d", ErrInvalidReport, len(r.TerminalID))
@@ -382,6 +398,10 @@ func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 		return v, nil
 	case err != nil:
 		return v, err
+	case !pos.LatLng.valid() || !(pos.AccuracyM > 0) || math.IsInf(pos.AccuracyM, 0):
+		// A broken locator must not turn into "not moved" through NaN
+		// distances that compare false.
+		return v, fmt.Errorf("%w: %v ±%v", ErrInvalidPosition, pos.LatLng, pos.AccuracyM)
 	}
 	v.Position = pos
 	v.DistanceM = Geodesic(pos.LatLng, site.Location)

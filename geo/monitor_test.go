@@ -181,13 +181,53 @@ func TestMonitorUnknownAndErrors(t *testing.T) {
 	if _, err := sites.Site(ctx, "m1"); !errors.Is(err, ErrSiteNotFound) {
 		t.Errorf("deleted site: %v", err)
 	}
-	for _, cfg := range []MonitorConfig{{N: 3, M: 2}, {N: 1, M: 65}, {MaxTerminals: -1}, {StateTTL: -1}} {
-		if _, err := NewMonitor(w.db, sites, cfg); err == nil {
-			t.Errorf("config %+v accepted", cfg)
+	for _, cfg := range []MonitorConfig{{N: 3, M: 2}, {N: 1, M: 65}, {MaxTerminals: -1}, {StateTTL: -1}, {ThresholdM: math.NaN()}} {
+		if _, err := NewMonitor(w.db, sites, cfg); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("config %+v: %v", cfg, err)
 		}
 	}
-	if _, err := NewMonitor(nil, sites, MonitorConfig{}); err == nil {
-		t.Error("nil locator accepted")
+	if _, err := NewMonitor(nil, sites, MonitorConfig{}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("nil locator: %v", err)
+	}
+	if err := sites.Put("huge", Site{Location: berlin, RadiusM: 1e300}); !errors.Is(err, ErrInvalidSite) {
+		t.Errorf("absurd radius: %v", err)
+	}
+	// A zero Monitor is an error, not a nil-map panic.
+	var zero Monitor
+	if _, err := zero.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: at, Cells: dup}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("zero Monitor: %v", err)
+	}
+}
+
+// brokenLocator breaks the CellLocator contract.
+type brokenLocator Position
+
+func (b brokenLocator) Locate(context.Context, []CellObservation) (Position, error) {
+	return Position(b), nil
+}
+
+func TestMonitorRejectsBrokenLocator(t *testing.T) {
+	var sites MemorySiteStore // the zero value is usable
+	if err := sites.Put("m1", Site{Location: berlin, RadiusM: 100}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	obs := []CellObservation{{CellID: CellID{LTE, 262, 1, 1, 1}}}
+	for _, p := range []Position{
+		{LatLng: LatLng{math.NaN(), 0}, AccuracyM: 100},
+		{LatLng: LatLng{0, 200}, AccuracyM: 100},
+		{LatLng: berlin, AccuracyM: 0},
+		{LatLng: berlin, AccuracyM: math.NaN()},
+		{LatLng: berlin, AccuracyM: math.Inf(1)},
+	} {
+		m, err := NewMonitor(brokenLocator(p), &sites, MonitorConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: time.Unix(1, 0), Cells: obs})
+		if !errors.Is(err, ErrInvalidPosition) || v.Status != StatusUnknown {
+			t.Errorf("position %+v: %v %v", p, v.Status, err)
+		}
 	}
 }
 
