@@ -96,12 +96,29 @@ func TestAssessorInsufficientAndCorrupt(t *testing.T) {
 func TestAssessorPlausibilityConfig(t *testing.T) {
 	ctx := context.Background()
 	w := simWindow(t, sim.Vehicle, 4)
-	strict := &motion.Assessor{Plausibility: map[string]float64{"vehicle": 0.01, "counter": 1, "handheld": 1, "walking": 1}}
-	lenient := &motion.Assessor{Plausibility: map[string]float64{"vehicle": 0.9, "counter": 1, "handheld": 1, "walking": 1}}
-	s1, err1 := strict.Score(ctx, w)
-	s2, err2 := lenient.Score(ctx, w)
-	if err1 != nil || err2 != nil || !(s1.Confidence < 0.2 && s2.Confidence > 0.85) {
-		t.Fatalf("strict %.3f lenient %.3f (%v %v)", s1.Confidence, s2.Confidence, err1, err2)
+	m, err := motion.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := motion.Extract(w, motion.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, probs := m.Classify(f)
+	strictP := map[string]float64{"vehicle": 0.01, "counter": 1, "handheld": 1, "walking": 0.5}
+	lenientP := map[string]float64{"vehicle": 0.9, "counter": 1, "handheld": 1, "walking": 0.5}
+	var wantStrict, wantLenient float64
+	for l, p := range probs {
+		wantStrict += p * strictP[l]
+		wantLenient += p * lenientP[l]
+	}
+	s1, err1 := (&motion.Assessor{Plausibility: strictP}).Score(ctx, w)
+	s2, err2 := (&motion.Assessor{Plausibility: lenientP}).Score(ctx, w)
+	if err1 != nil || err2 != nil || math.Abs(s1.Confidence-wantStrict) > 1e-12 || math.Abs(s2.Confidence-wantLenient) > 1e-12 {
+		t.Fatalf("strict %.4f (want %.4f) lenient %.4f (want %.4f) %v %v", s1.Confidence, wantStrict, s2.Confidence, wantLenient, err1, err2)
+	}
+	if probs["vehicle"] > 0.01 && !(s1.Confidence < s2.Confidence) {
+		t.Fatalf("stricter vehicle plausibility did not lower confidence: %.4f vs %.4f", s1.Confidence, s2.Confidence)
 	}
 	// Classes missing from the map use UnknownPlausibility.
 	partial := &motion.Assessor{Plausibility: map[string]float64{}, UnknownPlausibility: 0.3}

@@ -31,11 +31,11 @@ func TestDefaultModelAccuracyOnFreshSubjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := motion.Evaluate(m, freshSubjects(t, 30, 5, 12345))
+	ev, err := motion.Evaluate(m, freshSubjects(t, 24, 4, 12345))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("default model on 30 fresh subjects:\n%s", ev)
+	t.Logf("default model on 24 fresh subjects:\n%s", ev)
 	if ev.Accuracy < 0.95 {
 		t.Errorf("accuracy %.4f < 0.95", ev.Accuracy)
 	}

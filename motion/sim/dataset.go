@@ -97,8 +97,8 @@ func Examples(ws []Window, cfg motion.Config) ([]motion.Example, error) {
 const (
 	DefaultSeed1           = 0x7061796564676531 // "payedge1"
 	DefaultSeed2           = 5                  // issue number of the motion package
-	DefaultSubjects        = 40
-	DefaultWindowsPerClass = 8
+	DefaultSubjects        = 32
+	DefaultWindowsPerClass = 6
 )
 
 // DefaultTrainingSet is the data set motion's default model is trained on.
