@@ -123,7 +123,8 @@ func sigmoid(x float64) float64 {
 }
 
 // Fuse is the configured form of the package-level Fuse. It does not
-// allocate.
+// allocate. A source of weight 0 is skipped entirely, so its confidence —
+// even NaN — does not affect the result (Explain still rejects a NaN).
 func (f *Fuser) Fuse(prior float64, signals ...Signal) float64 {
 	lp := logit(f.clamp(prior))
 	sum := lp

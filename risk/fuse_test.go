@@ -220,3 +220,19 @@ func TestFuseMonotoneInPriorSingleSignal(t *testing.T) {
 		}
 	}
 }
+
+// A zero-weight source is ignored by Fuse even when its confidence is NaN;
+// Explain still reports the NaN.
+func TestFuseZeroWeightIgnoresNaN(t *testing.T) {
+	f, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"off": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f.Fuse(0.5, risk.Signal{Source: "on", Confidence: 0.8})
+	if got := f.Fuse(0.5, risk.Signal{Source: "on", Confidence: 0.8}, risk.Signal{Source: "off", Confidence: math.NaN()}); got != want {
+		t.Errorf("zero-weight NaN changed fusion: %v, want %v", got, want)
+	}
+	if _, err := f.Explain(0.5, risk.Signal{Source: "off", Confidence: math.NaN()}); !errors.Is(err, risk.ErrConfidence) {
+		t.Errorf("Explain: %v", err)
+	}
+}

@@ -218,7 +218,8 @@ func (c LearnConfig) withDefaults() LearnConfig {
 // the last nibble — how multi-SSID access points commonly derive them);
 // other locally administered addresses are randomised phones. Neighbours
 // already in the profile (learned or pinned) are updated whatever their
-// class.
+// class, except rotating private addresses, which a scan never matches
+// (a pinned one keeps Frequency 1 and its surveyed RSSI).
 func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
