@@ -515,6 +515,29 @@ func TestLearnBounded(t *testing.T) {
 	}
 }
 
+// A site survey larger than MaxNeighbors keeps every pinned neighbour.
+func TestLearnKeepsPinnedBeyondMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	t0 := time.Unix(1e9, 0)
+	p, err := risk.PreconfiguredProfile("T", t0, elsewhere(rng, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := p.Learn(risk.NeighborObservation{TerminalID: "T", At: t0.Add(time.Hour), Seen: elsewhere(rng, 10)}, risk.LearnConfig{MaxNeighbors: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := 0
+	for _, n := range q.Neighbors {
+		if n.Pinned {
+			pinned++
+		}
+	}
+	if pinned != len(p.Neighbors) || len(q.Neighbors) != pinned || q.Validate() != nil {
+		t.Errorf("%d of %d pinned kept, %d in all", pinned, len(p.Neighbors), len(q.Neighbors))
+	}
+}
+
 func TestProfileValidate(t *testing.T) {
 	good := risk.ProfileNeighbor{Addr: 5, Kind: risk.KindWiFi, Frequency: 0.5}
 	for i, ns := range [][]risk.ProfileNeighbor{

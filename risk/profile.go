@@ -171,6 +171,7 @@ type LearnConfig struct {
 	MinSightings float64
 	// MaxNeighbors bounds the profile; the least frequent unpinned
 	// neighbours go first (default 256, at most MaxProfileNeighbors).
+	// Pinned neighbours are kept even beyond it.
 	MaxNeighbors int
 }
 
@@ -322,7 +323,20 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 			j++
 		}
 	}
-	if len(out) > cfg.MaxNeighbors {
+	// Pinned neighbours are never pruned, even beyond MaxNeighbors (there
+	// are at most MaxProfileNeighbors of them: p was validated and new
+	// neighbours are never pinned).
+	limit := cfg.MaxNeighbors
+	if len(out) > limit {
+		pinned := 0
+		for i := range out {
+			if out[i].Pinned {
+				pinned++
+			}
+		}
+		limit = max(limit, pinned)
+	}
+	if len(out) > limit {
 		slices.SortStableFunc(out, func(a, b ProfileNeighbor) int {
 			if a.Pinned != b.Pinned {
 				if a.Pinned {
@@ -332,7 +346,7 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 			}
 			return cmp.Compare(b.Frequency, a.Frequency)
 		})
-		out = out[:cfg.MaxNeighbors]
+		out = out[:limit]
 		slices.SortFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
 	}
 	return &Profile{TerminalID: obs.TerminalID, Updated: updated, Weight: w, Neighbors: out}, nil
