@@ -31,7 +31,9 @@ type workload struct {
 	res   Resources // what the ledger counts on node
 	claim Resources // what to claim: the request, or more once a backend consumed more
 	seq   uint64    // pending order
-	pidx  int       // index in Coordinator.pending
+	// createdSeq is the Seq of the Created change announcing the workload.
+	createdSeq uint64
+	pidx       int // index in Coordinator.pending
 }
 
 // Coordinator places VM and container workloads on one pool of nodes and
@@ -53,6 +55,7 @@ type Coordinator struct {
 
 	mu         sync.RWMutex
 	nodes      []*nodeState // by slot; nil marks a free slot
+	hot        []slotHot    // by slot: what the full scan reads, without chasing nodes
 	byName     map[string]*nodeState
 	freeSlots  []int
 	index      fitIndex
@@ -163,8 +166,10 @@ func (c *Coordinator) AddNode(ctx context.Context, n Node) error {
 	} else {
 		ns.slot = len(c.nodes)
 		c.nodes = append(c.nodes, ns)
+		c.hot = append(c.hot, slotHot{})
 		c.index = c.index.grow(len(c.nodes))
 	}
+	c.hot[ns.slot] = slotHot{invCPU: ns.invCPU, invMem: ns.invMem, plain: ns.plain, prefer: ns.prefer}
 	c.byName[n.Name] = ns
 	for k, v := range ns.spec.Labels {
 		key := k + "\x00" + v
@@ -205,6 +210,7 @@ func (c *Coordinator) RemoveNode(name string) error {
 		}
 	}
 	c.nodes[ns.slot] = nil
+	c.hot[ns.slot] = slotHot{}
 	c.index.set(ns.slot, blocked)
 	c.freeSlots = append(c.freeSlots, ns.slot)
 	return nil
@@ -491,18 +497,33 @@ func (c *Coordinator) forceCorrect(w *workload, actual Resources) {
 }
 
 // commitChange records a committed change in every other manager's outbox.
+// A Deleted names the Seq of the workload's Created so that an outbox still
+// holding that Created, never offered, can drop both.
 func (c *Coordinator) commitChange(op ChangeOp, id string, w *workload) {
 	c.seq++
 	ch := Change{Seq: c.seq, Op: op, Time: c.cfg.Now(),
 		Allocation: Allocation{ID: id, Kind: w.req.Kind, Node: w.node.spec.Name, NUMACell: w.cell, Resources: w.res}}
+	var cancels uint64
+	if op == Created {
+		w.createdSeq = c.seq
+	} else {
+		cancels = w.createdSeq
+	}
 	for _, ob := range c.outboxes {
 		if ob.kind != w.req.Kind {
-			ob.push(ch)
+			ob.push(ch, cancels)
 		}
 	}
 }
 
 // ---- decisions ----
+
+// slotHot is the part of a node the full scan reads for every slot, kept
+// densely beside the fit index leaves.
+type slotHot struct {
+	invCPU, invMem float64
+	plain, prefer  bool
+}
 
 type candidate struct {
 	n     *nodeState
@@ -642,20 +663,30 @@ func (c *Coordinator) scan(r *Request, claim Resources, exclude []*nodeState, to
 	// The fit index leaves hold every slot's free capacity (blocked for
 	// empty and draining slots) densely, so the resource filter runs
 	// without touching the node records.
+	// The per-slot score inputs sit in c.hot for the same reason.
 	leaves := c.index.mx[c.index.size : c.index.size+len(c.nodes)]
+	hot := c.hot[:len(leaves)]
+	w := &c.cfg.Weights
 	for i := range leaves {
 		free := &leaves[i]
 		if !claim.Fits(*free) {
 			continue
 		}
-		n := c.nodes[i]
-		if !(plain && n.plain) && filterNode(n, r, claim, c.groupTotal) != passed {
+		h := &hot[i]
+		if !(plain && h.plain) && filterNode(c.nodes[i], r, claim, c.groupTotal) != passed {
 			continue
 		}
-		if len(exclude) > 0 && isExcluded(n, exclude) {
+		if len(exclude) > 0 && isExcluded(c.nodes[i], exclude) {
 			continue
 		}
-		top = rank(top, k, candidate{n, scoreFree(n, *free, r, claim, &c.cfg.Weights)})
+		s := fitScore(h.invCPU, h.invMem, *free, claim, w)
+		if h.prefer && w.Taint != 0 && !tolerated(c.nodes[i].spec.Taints, r.Tolerations, TaintPreferNoSchedule) {
+			s -= w.Taint
+		}
+		if len(top) == k && s <= top[k-1].score {
+			continue // would not enter the ranking
+		}
+		top = rank(top, k, candidate{c.nodes[i], s})
 	}
 	return top
 }
@@ -1184,39 +1215,29 @@ type outbox struct {
 	mu         sync.Mutex
 	q          []Change // Seq-sorted; Op 0 marks a cancelled entry
 	head       int
-	live       int               // entries in q[head:] not cancelled
-	dead       int               // cancelled entries in q[head:]
-	created    map[string]uint64 // ID → Seq of its queued, not yet delivered Created
+	live       int // entries in q[head:] not cancelled
+	dead       int // cancelled entries in q[head:]
 	delivering bool
 	stuck      bool // the head failed a full round of retries
 }
 
-func (o *outbox) push(ch Change) {
+// push appends ch. A Deleted whose Created (Seq cancels) still waits
+// behind the head, never offered, removes it instead and is not queued.
+func (o *outbox) push(ch Change, cancels uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	id := ch.Allocation.ID
-	if ch.Op == Deleted {
-		if seq, ok := o.created[id]; ok {
-			rest := o.q[o.head+1:]
-			i, found := slices.BinarySearchFunc(rest, seq, func(c Change, s uint64) int { return cmpSeq(c.Seq, s) })
-			if found {
-				// Never offered: the create and the delete cancel out.
-				rest[i] = Change{Seq: seq}
-				delete(o.created, id)
-				o.live--
-				o.dead++
-				if o.dead >= 64 && o.dead > o.live {
-					o.compact()
-				}
-				return
+	if ch.Op == Deleted && cancels != 0 && o.head < len(o.q) {
+		rest := o.q[o.head+1:]
+		i, found := slices.BinarySearchFunc(rest, cancels, func(c Change, s uint64) int { return cmpSeq(c.Seq, s) })
+		if found && rest[i].Op == Created && rest[i].Allocation.ID == ch.Allocation.ID {
+			rest[i] = Change{Seq: cancels}
+			o.live--
+			o.dead++
+			if o.dead >= 64 && o.dead > o.live {
+				o.compact()
 			}
+			return
 		}
-	}
-	if ch.Op == Created {
-		if o.created == nil {
-			o.created = make(map[string]uint64)
-		}
-		o.created[id] = ch.Seq
 	}
 	o.q = append(o.q, ch)
 	o.live++
@@ -1311,9 +1332,6 @@ func (c *Coordinator) drain(ctx context.Context, ob *outbox, inline bool) error 
 			return ne
 		}
 		ob.stuck = false
-		if ch.Op == Created && ob.created[ch.Allocation.ID] == ch.Seq {
-			delete(ob.created, ch.Allocation.ID)
-		}
 		ob.q[ob.head] = Change{}
 		ob.head++
 		ob.live--

@@ -213,15 +213,21 @@ func score(n *nodeState, r *Request, claim Resources, w *Weights) float64 {
 }
 
 func scoreFree(n *nodeState, free Resources, r *Request, claim Resources, w *Weights) float64 {
-	fc := float64(free.MilliCPU-claim.MilliCPU) * n.invCPU
-	fm := float64(free.MemoryBytes-claim.MemoryBytes) * n.invMem
-	bin := (20 - pow10(fc) - pow10(fm)) / 18
-	bin = min(max(bin, 0), 1)
-	s := w.BestFit*bin + w.Spread*(1-bin)
+	s := fitScore(n.invCPU, n.invMem, free, claim, w)
 	if n.prefer && w.Taint != 0 && !tolerated(n.spec.Taints, r.Tolerations, TaintPreferNoSchedule) {
 		s -= w.Taint
 	}
 	return s
+}
+
+// fitScore is the weighted best-fit and spread part of the score, from the
+// node's free capacity and the inverses of its allocatable CPU and memory.
+func fitScore(invCPU, invMem float64, free, claim Resources, w *Weights) float64 {
+	fc := float64(free.MilliCPU-claim.MilliCPU) * invCPU
+	fm := float64(free.MemoryBytes-claim.MemoryBytes) * invMem
+	bin := (20 - pow10(fc) - pow10(fm)) / 18
+	bin = min(max(bin, 0), 1)
+	return w.BestFit*bin + w.Spread*(1-bin)
 }
 
 // plainRequest reports whether only the draining and resource filters can
