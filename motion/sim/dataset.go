@@ -97,7 +97,7 @@ func Examples(ws []Window, cfg motion.Config) ([]motion.Example, error) {
 const (
 	DefaultSeed1           = 0x7061796564676531 // "payedge1"
 	DefaultSeed2           = 5                  // issue number of the motion package
-	DefaultSubjects        = 32
+	DefaultSubjects        = 48
 	DefaultWindowsPerClass = 6
 )
 
