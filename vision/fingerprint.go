@@ -47,18 +47,40 @@ func Extract(img image.Image) (*Fingerprint, error) {
 	if b.Dx() < 32 || b.Dy() < 32 {
 		return nil, fmt.Errorf("%w: %d×%d, minimum side 32", ErrTooSmall, b.Dx(), b.Dy())
 	}
-	work := working(img, DefaultWorkSide)
-	return extractWorking(work), nil
+	if m, ok := img.(*image.YCbCr); ok {
+		return extractYCbCr(m), nil
+	}
+	return extractWorking(working(img, DefaultWorkSide)), nil
 }
 
 func extractWorking(work *image.RGBA) *Fingerprint {
-	w, h := work.Rect.Dx(), work.Rect.Dy()
-	fp := &Fingerprint{Width: w, Height: h}
-	l := lumaPlane(work)
+	return extractFrom(grayOf(work), colourLayout(work))
+}
+
+// extractYCbCr fingerprints a YCbCr image (what image/jpeg returns) without
+// building an RGB image: the luma is the box-downscaled Y plane and the
+// colour layout is taken from the Y, Cb and Cr planes directly.
+func extractYCbCr(m *image.YCbCr) *Fingerprint {
+	b := m.Rect
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := fitSize(sw, sh, DefaultWorkSide)
+	l := gray8{w: dw, h: dh, p: make([]uint8, dw*dh)}
+	resizeChannels(l.p, m.Y, m.YOffset(b.Min.X, b.Min.Y), m.YStride, sw, sh, 1, dw, dh)
+	cw, ch := chromaSize(m.SubsampleRatio, b)
+	coff := m.COffset(b.Min.X, b.Min.Y)
+	grid := [3][8][8]float64{
+		cellMeans(l.p, dw, dw, dh, 0),
+		cellMeans(m.Cb[coff:], m.CStride, cw, ch, 128),
+		cellMeans(m.Cr[coff:], m.CStride, cw, ch, 128),
+	}
+	return extractFrom(l, layoutFromGrid(&grid))
+}
+
+func extractFrom(l gray8, layout [12]int8) *Fingerprint {
+	fp := &Fingerprint{Width: l.w, Height: l.h, Layout: layout}
 	fp.features = detectORB(l, defaultORB)
-	fp.Layout = colourLayout(work)
 	var d dct16
-	fp.PDQQuality = pdqFromLuma(l, &d) // last use of l: PDQ filters it in place
+	fp.PDQQuality = pdqFromRows(l.w, l.h, lumaSource{u8: func(y int) []uint8 { return l.p[y*l.w : (y+1)*l.w] }}, &d)
 	for k := range fp.PDQ {
 		t := d.transform(Dihedral(k))
 		fp.PDQ[k] = t.hash()
@@ -71,30 +93,87 @@ var zigzag8 = [6][2]int{{0, 0}, {0, 1}, {1, 0}, {2, 0}, {1, 1}, {0, 2}}
 
 func colourLayout(m *image.RGBA) [12]int8 {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
-	var grid [3][8][8]float64
+	// Mean R, G, B per cell from integer sums; Y, Cb, Cr are linear in
+	// R, G, B, so converting the means equals averaging the conversions.
+	var sums [8][8][3]uint64
 	var cnt [8][8]float64
+	bound := cellBounds(w)
 	for y := 0; y < h; y++ {
 		gy := y * 8 / h
-		row := m.Pix[y*m.Stride:]
-		for x := 0; x < w; x++ {
-			gx := x * 8 / w
-			r, g, b := float64(row[4*x]), float64(row[4*x+1]), float64(row[4*x+2])
-			grid[0][gy][gx] += lumaR*r + lumaG*g + lumaB*b
-			grid[1][gy][gx] += -0.168736*r - 0.331264*g + 0.5*b
-			grid[2][gy][gx] += 0.5*r - 0.418688*g - 0.081312*b
-			cnt[gy][gx]++
+		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+		for gx := range 8 {
+			var r, g, b uint64
+			for x := bound[gx]; x < bound[gx+1]; x++ {
+				r += uint64(row[4*x])
+				g += uint64(row[4*x+1])
+				b += uint64(row[4*x+2])
+				cnt[gy][gx]++
+			}
+			sums[gy][gx][0] += r
+			sums[gy][gx][1] += g
+			sums[gy][gx][2] += b
 		}
 	}
+	var grid [3][8][8]float64
+	for i := range 8 {
+		for j := range 8 {
+			if cnt[i][j] == 0 {
+				continue
+			}
+			r := float64(sums[i][j][0]) / cnt[i][j]
+			g := float64(sums[i][j][1]) / cnt[i][j]
+			b := float64(sums[i][j][2]) / cnt[i][j]
+			grid[0][i][j] = lumaR*r + lumaG*g + lumaB*b
+			grid[1][i][j] = -0.168736*r - 0.331264*g + 0.5*b
+			grid[2][i][j] = 0.5*r - 0.418688*g - 0.081312*b
+		}
+	}
+	return layoutFromGrid(&grid)
+}
+
+// cellMeans returns the mean of an 8-bit plane (w×h at p with stride)
+// over each cell of an 8×8 grid, minus offset.
+func cellMeans(p []uint8, stride, w, h int, offset float64) (g [8][8]float64) {
+	var sums [8][8]uint64
+	var cnt [8][8]uint64
+	bound := cellBounds(w)
+	for y := range h {
+		gy := y * 8 / h
+		row := p[y*stride : y*stride+w]
+		for gx := range 8 {
+			var s uint32
+			for _, v := range row[bound[gx]:bound[gx+1]] {
+				s += uint32(v)
+			}
+			sums[gy][gx] += uint64(s)
+			cnt[gy][gx] += uint64(bound[gx+1] - bound[gx])
+		}
+	}
+	for i := range 8 {
+		for j := range 8 {
+			if cnt[i][j] > 0 {
+				g[i][j] = float64(sums[i][j])/float64(cnt[i][j]) - offset
+			}
+		}
+	}
+	return g
+}
+
+// cellBounds returns the first column of each of 8 cells across w columns
+// (x belongs to cell x*8/w), with bound[8] = w.
+func cellBounds(w int) (b [9]int) {
+	for g := range 9 {
+		b[g] = min((g*w+7)/8, w)
+	}
+	return b
+}
+
+// layoutFromGrid turns 8×8 cell means of Y (0..255) and Cb, Cr (centred on
+// 0) into the colour layout descriptor.
+func layoutFromGrid(grid *[3][8][8]float64) [12]int8 {
 	var out [12]int8
 	k := 0
 	for c := range 3 {
-		for i := range 8 {
-			for j := range 8 {
-				if cnt[i][j] > 0 {
-					grid[c][i][j] /= cnt[i][j]
-				}
-			}
-		}
 		n := 6
 		if c > 0 {
 			n = 3

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"testing"
 
@@ -183,4 +184,21 @@ func FuzzFingerprintUnmarshal(f *testing.F) {
 			t.Fatalf("similarity %v", s)
 		}
 	})
+}
+
+// TestExtractYCbCrPathAgrees checks that the YCbCr fast path (no RGB
+// image) and the generic RGBA path fingerprint the same photo alike.
+func TestExtractYCbCrPathAgrees(t *testing.T) {
+	ref, _, _ := reshotPair(t, 17)
+	ycc, ok := ref.(*image.YCbCr)
+	if !ok {
+		t.Fatalf("generator returned %T, want *image.YCbCr", ref)
+	}
+	rgba := image.NewRGBA(ycc.Rect)
+	draw.Draw(rgba, rgba.Rect, ycc, ycc.Rect.Min, draw.Src)
+	a, b := mustExtract(t, ycc), mustExtract(t, rgba)
+	e := a.Compare(b)
+	if e.Score < 0.95 || e.PDQDistance > 16 || e.LayoutDistance > 6 {
+		t.Errorf("paths disagree: %+v, layouts %v vs %v", e, a.Layout, b.Layout)
+	}
 }

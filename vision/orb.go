@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"image"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -12,7 +13,7 @@ import (
 // (Rosten & Drummond, ECCV 2006) on a small image pyramid, ranked by the
 // Harris measure (Harris & Stephens 1988), oriented by the intensity
 // centroid (Rosin 1999), described by BRIEF-256 binary tests (Calonder et
-// al., ECCV 2010) steered by that orientation on a smoothed image.
+// al., ECCV 2010) steered by that orientation on a smoothed image (5×5 box means from an integral image, as ORB does).
 
 // feature is one keypoint with its descriptor. X and Y are in the pixel
 // coordinates of the working image (pyramid level 0).
@@ -84,85 +85,58 @@ type gray8 struct {
 	p    []uint8
 }
 
-func toGray8(l plane) gray8 {
-	g := gray8{w: l.w, h: l.h, p: make([]uint8, len(l.p))}
-	for i, v := range l.p {
-		g.p[i] = clamp8(v)
+// grayOf returns the 8-bit Rec. 601 luma of an opaque RGBA image, in
+// integer arithmetic.
+func grayOf(m *image.RGBA) gray8 {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	g := gray8{w: w, h: h, p: make([]uint8, w*h)}
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+		out := g.p[y*w : (y+1)*w]
+		for x := range out {
+			r, gg, b := uint32(row[4*x]), uint32(row[4*x+1]), uint32(row[4*x+2])
+			out[x] = uint8((19595*r + 38470*gg + 7471*b + 1<<15) >> 16)
+		}
 	}
 	return g
 }
 
-// resizePlane box-resamples a float plane.
-func resizePlane(src plane, dw, dh int) plane {
-	xs := boxSpans(src.w, dw)
-	ys := boxSpans(src.h, dh)
-	tmp := make([]float32, dw*src.h)
-	for y := 0; y < src.h; y++ {
-		row := src.p[y*src.w : (y+1)*src.w]
-		t := tmp[y*dw : (y+1)*dw]
-		for x, sp := range xs {
-			var a float32
-			for k, wt := range sp.w {
-				a += wt * row[sp.start+k]
-			}
-			t[x] = a
-		}
-	}
-	out := newPlane(dw, dh)
-	for y, sp := range ys {
-		o := out.p[y*dw : (y+1)*dw]
-		for k, wt := range sp.w {
-			t := tmp[(sp.start+k)*dw : (sp.start+k+1)*dw]
-			for x, v := range t {
-				o[x] += wt * v
-			}
-		}
-	}
+// resizeGray box-resamples g to dw×dh.
+func resizeGray(g gray8, dw, dh int) gray8 {
+	out := gray8{w: dw, h: dh, p: make([]uint8, dw*dh)}
+	resizeChannels(out.p, g.p, 0, g.w, g.w, g.h, 1, dw, dh)
 	return out
 }
 
-// boxSmooth5 returns g smoothed by a 5×5 box, the smoothing ORB applies
-// before its binary tests. Borders (2 pixels) are copied unsmoothed: no
-// descriptor samples there.
-func boxSmooth5(g gray8) gray8 {
-	w, h := g.w, g.h
-	out := gray8{w: w, h: h, p: make([]uint8, w*h)}
-	copy(out.p, g.p)
-	if w < 5 || h < 5 {
-		return out
-	}
-	// Horizontal 5-sums, then vertical running sums over rows.
-	hs := make([]uint16, w*h)
-	for y := range h {
-		row := g.p[y*w : (y+1)*w]
-		hr := hs[y*w : (y+1)*w]
-		s := uint16(row[0]) + uint16(row[1]) + uint16(row[2]) + uint16(row[3]) + uint16(row[4])
-		hr[2] = s
-		for x := 3; x < w-2; x++ {
-			s += uint16(row[x+2]) - uint16(row[x-3])
-			hr[x] = s
+// integral is a summed-area table with a zero first row and column:
+// sum of g over [x0, x1) × [y0, y1) is
+// s[y1*(w+1)+x1] − s[y0*(w+1)+x1] − s[y1*(w+1)+x0] + s[y0*(w+1)+x0].
+type integral struct {
+	w int // g's width; the table is (w+1) wide
+	s []int32
+}
+
+func newIntegral(g gray8) integral {
+	w1 := g.w + 1
+	s := make([]int32, w1*(g.h+1))
+	for y := range g.h {
+		var run int32
+		prev := s[y*w1 : (y+1)*w1]
+		cur := s[(y+1)*w1 : (y+2)*w1]
+		for x, v := range g.p[y*g.w : (y+1)*g.w] {
+			run += int32(v)
+			cur[x+1] = prev[x+1] + run
 		}
 	}
-	col := make([]uint32, w)
-	for y := range 5 {
-		for x, v := range hs[y*w : (y+1)*w] {
-			col[x] += uint32(v)
-		}
-	}
-	for y := 2; y < h-2; y++ {
-		if y > 2 {
-			add := hs[(y+2)*w : (y+3)*w]
-			sub := hs[(y-3)*w : (y-2)*w]
-			for x := range col {
-				col[x] += uint32(add[x]) - uint32(sub[x])
-			}
-		}
-		o := out.p[y*w : (y+1)*w]
-		for x := 2; x < w-2; x++ {
-			o[x] = uint8((col[x] + 12) / 25)
-		}
-	}
-	return out
+	return integral{w: g.w, s: s}
+}
+
+// box5 returns the sum of the 5×5 box centred on (x, y); callers keep it
+// inside the image.
+func (t *integral) box5(x, y int) int32 {
+	w1 := t.w + 1
+	x0, x1, y0, y1 := x-2, x+3, y-2, y+3
+	return t.s[y1*w1+x1] - t.s[y0*w1+x1] - t.s[y1*w1+x0] + t.s[y0*w1+x0]
 }
 
 type corner struct {
@@ -308,25 +282,24 @@ func centroidAngle(g gray8, x, y int) float32 {
 	return float32(math.Atan2(float64(m01), float64(m10)))
 }
 
-// brief computes the steered BRIEF-256 descriptor at (x, y) on the smoothed image.
-func brief(s gray8, x, y int, angle float32) [4]uint64 {
+// brief computes the steered BRIEF-256 descriptor at (x, y): each test
+// compares two 5×5 box means (ORB's smoothing, from the integral image) at
+// the pattern points rotated by the keypoint's angle.
+func brief(t *integral, x, y int, angle float32) [4]uint64 {
 	b := int(math.Round(float64(angle) / (2 * math.Pi) * angleBins))
 	b = ((b % angleBins) + angleBins) % angleBins
 	pat := &briefPattern[b]
-	c := y*s.w + x
 	var d [4]uint64
 	for i, q := range pat {
-		a := s.p[c+int(q[1])*s.w+int(q[0])]
-		bb := s.p[c+int(q[3])*s.w+int(q[2])]
-		if a < bb {
+		if t.box5(x+int(q[0]), y+int(q[1])) < t.box5(x+int(q[2]), y+int(q[3])) {
 			d[i>>6] |= 1 << (i & 63)
 		}
 	}
 	return d
 }
 
-// detectORB extracts up to cfg.nFeatures ORB features from a luma plane.
-func detectORB(l plane, cfg orbConfig) []feature {
+// detectORB extracts up to cfg.nFeatures ORB features from a luma image.
+func detectORB(l gray8, cfg orbConfig) []feature {
 	// Per-level quotas form a geometric series, as in ORB.
 	f := 1 / cfg.scale / cfg.scale
 	quota := make([]int, cfg.levels)
@@ -350,9 +323,9 @@ func detectORB(l plane, cfg orbConfig) []feature {
 				break
 			}
 			// Each level is box-resampled from the previous one.
-			cur = resizePlane(cur, dw, dh)
+			cur = resizeGray(cur, dw, dh)
 		}
-		g := toGray8(cur)
+		g := cur
 		cs := fast9(g, cfg.fastThresh, edgeBorder, scratch)
 		if len(cs) == 0 {
 			continue
@@ -361,14 +334,14 @@ func detectORB(l plane, cfg orbConfig) []feature {
 			cs[i].score = harris(g, cs[i].x, cs[i].y)
 		}
 		cs = spreadTop(cs, quota[lv], g.w, g.h)
-		sm := boxSmooth5(g)
+		ii := newIntegral(g)
 		sx := float32(l.w) / float32(g.w)
 		sy := float32(l.h) / float32(g.h)
 		for _, c := range cs {
 			a := centroidAngle(g, c.x, c.y)
 			out = append(out, feature{
 				x: (float32(c.x)+0.5)*sx - 0.5, y: (float32(c.y)+0.5)*sy - 0.5,
-				level: uint8(lv), angle: a, desc: brief(sm, c.x, c.y, a),
+				level: uint8(lv), angle: a, desc: brief(&ii, c.x, c.y, a),
 			})
 		}
 	}

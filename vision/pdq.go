@@ -128,79 +128,197 @@ func pdqDCT(img image.Image, d *dct16) (int, bool) {
 	if b.Dx() < minHashableSide || b.Dy() < minHashableSide {
 		return 0, false
 	}
-	return pdqFromLuma(lumaPlane(img), d), true
+	return pdqFromRows(b.Dx(), b.Dy(), lumaRows(img), d), true
 }
 
-// pdqFromLuma runs PDQ on a luma plane (which it overwrites).
-func pdqFromLuma(l plane, d *dct16) int {
+// lumaSource delivers a luma image row by row: as 8-bit rows when u8 is
+// set (the rows may be longer than the width), else through f32.
+type lumaSource struct {
+	u8  func(y int) []uint8
+	f32 func(y int, buf []float32)
+}
+
+// pdqFromRows runs PDQ on a w×h luma image delivered row by row.
+func pdqFromRows(w, h int, src lumaSource, d *dct16) int {
 	var a [64][64]float32
-	if l.w == 64 && l.h == 64 {
+	if w == 64 && h == 64 {
 		for i := range 64 {
-			copy(a[i][:], l.p[i*64:(i+1)*64])
+			if src.u8 != nil {
+				for x, v := range src.u8(i)[:64] {
+					a[i][x] = float32(v)
+				}
+			} else {
+				src.f32(i, a[i][:])
+			}
 		}
 	} else {
-		jaroszDecimate(l, &a)
+		jaroszDecimate(w, h, src, &a)
 	}
 	q := pdqQuality(&a)
 	dct64To16(&a, d)
 	return q
 }
 
-// jaroszDecimate applies the reference's X,Y,X,Y box-filter passes and
-// samples the 64×64 cell centres into a, overwriting l. The first two passes
-// run over the whole plane; the last two are evaluated only where the
-// decimation reads them (64 columns of the needed rows, then 64×64 points),
-// which gives the same values as filtering everything.
-func jaroszDecimate(l plane, a *[64][64]float32) {
-	w, h := l.w, l.h
+// lumaRows returns the Rec. 601 luma rows of img. JFIF defines Y with the
+// same weights, so a YCbCr image's Y plane is used directly.
+func lumaRows(img image.Image) lumaSource {
+	b := img.Bounds()
+	w := b.Dx()
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return lumaSource{u8: func(y int) []uint8 { return m.Y[m.YOffset(b.Min.X, b.Min.Y+y):] }}
+	case *image.Gray:
+		return lumaSource{u8: func(y int) []uint8 { return m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):] }}
+	case *image.RGBA:
+		return lumaSource{f32: func(y int, buf []float32) {
+			lumaInterleaved(buf, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y+y), w, 1)
+		}}
+	case *image.NRGBA:
+		return lumaSource{f32: func(y int, buf []float32) {
+			lumaInterleaved(buf, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y+y), w, 1)
+		}}
+	}
+	return lumaSource{f32: func(y int, buf []float32) {
+		for x := range buf[:w] {
+			r, g, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			buf[x] = (lumaR*float32(r) + lumaG*float32(g) + lumaB*float32(bb)) / 257
+		}
+	}}
+}
+
+// jaroszDecimate computes the reference's X,Y,X,Y box-filter passes and
+// samples the 64×64 cell centres into a. Each pass is evaluated only where
+// a later stage reads it — the first (horizontal) pass at the columns
+// inside the windows of the 64 sample columns, the second (vertical) pass
+// there and at the rows inside the windows of the 64 sample rows, the last
+// two at the samples — which yields the values of filtering everything at
+// a fraction of the cost. Window sums come from prefix sums and sliding
+// sums in float64.
+func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 	wr := min(jaroszWindow(w, 64), w)
 	wc := min(jaroszWindow(h, 64), h)
-	tmp := make([]float32, len(l.p))
-	boxRows(l.p, tmp, w, h, wr)
-	boxCols(tmp, l.p, w, h, wc)
 	var sc, sr [64]int
 	for k := range 64 {
 		sc[k] = int((float64(k) + 0.5) * float64(w) / 64)
 		sr[k] = int((float64(k) + 0.5) * float64(h) / 64)
 	}
-	// Rows needed by the last (vertical) pass.
-	need := make([]bool, h)
-	for _, r := range sr {
-		lo, hi := boxWindow(r, h, wc)
-		for y := lo; y <= hi; y++ {
-			need[y] = true
-		}
+	// Needed columns (of passes 1-2) and rows (of passes 2-3), as sorted
+	// lists with each position's compact index.
+	cols, cpos := neededSet(w, wr, sc[:])
+	rows, rpos := neededSet(h, wc, sr[:])
+	nc := len(cols)
+
+	// Pass 1: horizontal box at the needed columns, every row, from row
+	// prefix sums (exact integers for 8-bit sources).
+	lo1 := make([]int, nc)
+	hi1 := make([]int, nc)
+	inv1 := make([]float64, nc)
+	for c, x := range cols {
+		lo, hi := boxWindow(x, w, wr)
+		lo1[c], hi1[c], inv1[c] = lo, hi+1, 1/float64(hi-lo+1)
 	}
-	// Third pass (horizontal) at the 64 sample columns of the needed rows.
-	var clo, chi [64]int
-	for k, c := range sc {
-		clo[k], chi[k] = boxWindow(c, w, wr)
-	}
-	r2 := make([]float32, h*64)
-	for y := range h {
-		if !need[y] {
-			continue
-		}
-		row := l.p[y*w : (y+1)*w]
-		for k := range 64 {
-			var s float32
-			for _, v := range row[clo[k] : chi[k]+1] {
-				s += v
+	r1 := make([]float32, h*nc)
+	if src.u8 != nil {
+		pre := make([]int32, w+1)
+		for y := range h {
+			var s int32
+			for x, v := range src.u8(y)[:w] {
+				s += int32(v)
+				pre[x+1] = s
 			}
-			r2[y*64+k] = s / float32(chi[k]-clo[k]+1)
+			out := r1[y*nc : (y+1)*nc]
+			for c := range out {
+				out[c] = float32(float64(pre[hi1[c]]-pre[lo1[c]]) * inv1[c])
+			}
+		}
+	} else {
+		buf := make([]float32, w)
+		pre := make([]float64, w+1)
+		for y := range h {
+			src.f32(y, buf)
+			var s float64
+			for x, v := range buf {
+				s += float64(v)
+				pre[x+1] = s
+			}
+			out := r1[y*nc : (y+1)*nc]
+			for c := range out {
+				out[c] = float32((pre[hi1[c]] - pre[lo1[c]]) * inv1[c])
+			}
 		}
 	}
-	// Fourth pass (vertical) at the 64×64 sample points.
-	for i, r := range sr {
-		lo, hi := boxWindow(r, h, wc)
+	// Pass 2: vertical box at the needed rows, sliding the window down.
+	c1 := make([]float32, len(rows)*nc)
+	sum := make([]float64, nc)
+	wlo, whi := 0, -1 // current window [wlo, whi]
+	for r, y := range rows {
+		lo, hi := boxWindow(y, h, wc)
+		for whi < hi {
+			whi++
+			for c, v := range r1[whi*nc : (whi+1)*nc] {
+				sum[c] += float64(v)
+			}
+		}
+		for wlo < lo {
+			for c, v := range r1[wlo*nc : (wlo+1)*nc] {
+				sum[c] -= float64(v)
+			}
+			wlo++
+		}
+		inv := 1 / float64(hi-lo+1)
+		out := c1[r*nc : (r+1)*nc]
+		for c := range out {
+			out[c] = float32(sum[c] * inv)
+		}
+	}
+	// Pass 3: horizontal box at the 64 sample columns of the needed rows.
+	r2 := make([]float32, len(rows)*64)
+	for r := range rows {
+		in := c1[r*nc : (r+1)*nc]
 		for k := range 64 {
-			var s float32
+			lo, hi := boxWindow(sc[k], w, wr)
+			var s float64
+			for _, v := range in[cpos[lo] : cpos[hi]+1] {
+				s += float64(v)
+			}
+			r2[r*64+k] = float32(s / float64(hi-lo+1))
+		}
+	}
+	// Pass 4: vertical box at the 64×64 samples.
+	for i := range 64 {
+		lo, hi := boxWindow(sr[i], h, wc)
+		for k := range 64 {
+			var s float64
 			for y := lo; y <= hi; y++ {
-				s += r2[y*64+k]
+				s += float64(r2[rpos[y]*64+k])
 			}
-			a[i][k] = s / float32(hi-lo+1)
+			a[i][k] = float32(s / float64(hi-lo+1))
 		}
 	}
+}
+
+// neededSet returns the sorted positions of [0, n) inside the box windows
+// (width full) of the given samples, and for each position its index in
+// that list (−1 when not needed).
+func neededSet(n, full int, samples []int) ([]int, []int) {
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = -1
+	}
+	for _, s := range samples {
+		lo, hi := boxWindow(s, n, full)
+		for x := lo; x <= hi; x++ {
+			pos[x] = 0
+		}
+	}
+	var list []int
+	for x, p := range pos {
+		if p == 0 {
+			pos[x] = len(list)
+			list = append(list, x)
+		}
+	}
+	return list, pos
 }
 
 // boxWindow returns the inclusive input range box1D averages for output o.
@@ -212,110 +330,6 @@ func boxWindow(o, n, full int) (int, int) {
 // jaroszWindow is ceil(old / (2*new)): two passes of this window give a tent
 // filter about one output cell wide (Jarosz, "Fast Image Convolutions", 2001).
 func jaroszWindow(old, new int) int { return (old + 2*new - 1) / (2 * new) }
-
-// box1D is PDQ's one-dimensional box filter: a window of size full centred
-// on each sample (the extra sample of an even window on the right), shrunk
-// at the ends, the sum divided by the number of samples in the window.
-func box1D(in, out []float32, n, stride, full int) {
-	half := (full + 2) / 2
-	var sum float32
-	cnt := 0
-	ri, li, oi := 0, 0, 0
-	for range half - 1 {
-		sum += in[ri]
-		cnt++
-		ri += stride
-	}
-	for range full - half + 1 {
-		sum += in[ri]
-		cnt++
-		out[oi] = sum / float32(cnt)
-		ri += stride
-		oi += stride
-	}
-	for range n - full {
-		sum += in[ri]
-		sum -= in[li]
-		out[oi] = sum / float32(cnt)
-		li += stride
-		ri += stride
-		oi += stride
-	}
-	for range half - 1 {
-		sum -= in[li]
-		cnt--
-		out[oi] = sum / float32(cnt)
-		li += stride
-		oi += stride
-	}
-}
-
-func boxRows(in, out []float32, w, h, full int) {
-	if full > w {
-		full = w
-	}
-	for y := 0; y < h; y++ {
-		box1D(in[y*w:(y+1)*w], out[y*w:(y+1)*w], w, 1, full)
-	}
-}
-
-// boxCols is box1D down every column, computed row by row with a vector of
-// running sums so memory is read sequentially.
-func boxCols(in, out []float32, w, h, full int) {
-	if full > h {
-		full = h
-	}
-	half := (full + 2) / 2
-	sum := make([]float32, w)
-	cnt := 0
-	ri, li, oi := 0, 0, 0
-	add := func(r int) {
-		row := in[r*w : (r+1)*w]
-		for x, v := range row {
-			sum[x] += v
-		}
-	}
-	sub := func(r int) {
-		row := in[r*w : (r+1)*w]
-		for x, v := range row {
-			sum[x] -= v
-		}
-	}
-	emit := func(r int) {
-		row := out[r*w : (r+1)*w]
-		c := 1 / float32(cnt)
-		for x := range row {
-			row[x] = sum[x] * c
-		}
-	}
-	for range half - 1 {
-		add(ri)
-		cnt++
-		ri++
-	}
-	for range full - half + 1 {
-		add(ri)
-		cnt++
-		emit(oi)
-		ri++
-		oi++
-	}
-	for range h - full {
-		add(ri)
-		sub(li)
-		emit(oi)
-		li++
-		ri++
-		oi++
-	}
-	for range half - 1 {
-		sub(li)
-		cnt--
-		emit(oi)
-		li++
-		oi++
-	}
-}
 
 // pdqQuality is the reference image-domain quality heuristic: the sum of
 // quantised absolute differences between neighbours of the 64×64

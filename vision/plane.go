@@ -115,6 +115,14 @@ func boxSpans(n, m int) []span {
 // whole rows, so the costly full-resolution pass is a contiguous
 // multiply-add over each source row.
 func resizeChannels(dst []uint8, src []uint8, off, stride, sw, sh, ch, dw, dh int) {
+	if f := sw / dw; f > 1 && f <= 16 && sw == f*dw && sh == f*dh {
+		resizeInteger(dst, src, off, stride, ch, dw, dh, f)
+		return
+	}
+	if ch == 1 {
+		resizeFixed(dst, src, off, stride, sw, sh, dw, dh)
+		return
+	}
 	xs := boxSpans(sw, dw)
 	ys := boxSpans(sh, dh)
 	rowLen := sw * ch
@@ -149,6 +157,75 @@ func resizeChannels(dst []uint8, src []uint8, off, stride, sw, sh, ch, dw, dh in
 					s += wt * acc[base+k*ch]
 				}
 				drow[x*ch+c] = clamp8(s)
+			}
+		}
+	}
+}
+
+// resizeFixed is resizeChannels for one channel in 12-bit fixed point:
+// weights are rounded to multiples of 1/4096 (so each output is within one
+// grey level of the exact box mean) and summed in int32.
+func resizeFixed(dst []uint8, src []uint8, off, stride, sw, sh, dw, dh int) {
+	const one = 1 << 12
+	fix := func(sp []span) ([]int, [][]int32) {
+		starts := make([]int, len(sp))
+		ws := make([][]int32, len(sp))
+		for i, s := range sp {
+			starts[i] = s.start
+			ws[i] = make([]int32, len(s.w))
+			for k, v := range s.w {
+				ws[i][k] = int32(v*one + 0.5)
+			}
+		}
+		return starts, ws
+	}
+	xst, xw := fix(boxSpans(sw, dw))
+	yst, yw := fix(boxSpans(sh, dh))
+	acc := make([]int32, sw)
+	for y := range dh {
+		clear(acc)
+		for k, wt := range yw[y] {
+			r := off + (yst[y]+k)*stride
+			for i, v := range src[r : r+sw] {
+				acc[i] += wt * int32(v)
+			}
+		}
+		drow := dst[y*dw : (y+1)*dw]
+		for x := range drow {
+			var s int64
+			seg := acc[xst[x] : xst[x]+len(xw[x])]
+			for k, wt := range xw[x] {
+				s += int64(wt) * int64(seg[k])
+			}
+			v := (s + one*one/2) / (one * one)
+			drow[x] = uint8(min(max(v, 0), 255))
+		}
+	}
+}
+
+// resizeInteger is resizeChannels for an exact integer factor f: each
+// output sample is the rounded mean of an f×f block, summed in integers.
+func resizeInteger(dst []uint8, src []uint8, off, stride, ch, dw, dh, f int) {
+	rowLen := dw * f * ch
+	acc := make([]uint32, rowLen)
+	n := uint32(f * f)
+	for y := range dh {
+		clear(acc)
+		for k := range f {
+			r := off + (y*f+k)*stride
+			for i, v := range src[r : r+rowLen] {
+				acc[i] += uint32(v)
+			}
+		}
+		drow := dst[y*dw*ch : (y+1)*dw*ch]
+		for x := range dw {
+			for c := range ch {
+				var s uint32
+				base := x*f*ch + c
+				for k := range f {
+					s += acc[base+k*ch]
+				}
+				drow[x*ch+c] = uint8((s + n/2) / n)
 			}
 		}
 	}

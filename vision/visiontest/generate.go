@@ -213,8 +213,8 @@ func edit(r *rand.Rand, f Family, orig *canvas) (image.Image, error) {
 		cw, chh := k*w, k*h
 		x0, y0 := (w-cw)/2, (h-chh)/2
 		if f == CropOffCentre {
-			x0, y0 = r.Float64()*(w-cw), r.Float64()*(h-chh)
-			// Push towards a corner so it is clearly off-centre.
+			y0 = r.Float64() * (h - chh)
+			// Push towards a side so it is clearly off-centre.
 			if r.IntN(2) == 0 {
 				x0 = (w - cw) * (0.85 + 0.15*r.Float64())
 			} else {
