@@ -1096,7 +1096,10 @@ func (c *Coordinator) pendingOrder() []*workload {
 // returns how many were placed. The coordinator calls it itself whenever
 // capacity appears (Delete, AddNode, ResumeNode); each outcome goes to
 // Config.OnPending. If another goroutine is already retrying, it asks that
-// one to make another pass and returns 0.
+// one to make another pass and returns 0. A retrier makes at most four
+// passes, so under sustained churn a capacity signal can be left for the
+// next event; a host that wants queued requests retried even when the
+// cluster goes quiet calls RetryPending periodically (and Flush).
 func (c *Coordinator) RetryPending(ctx context.Context) int {
 	placed := 0
 	// At most four passes, so a caller of Delete is not kept retrying

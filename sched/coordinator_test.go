@@ -166,6 +166,7 @@ func TestBadInput(t *testing.T) {
 		{"long id", vmReq(long, 100, gib), ErrInvalidRequest, "ID"},
 		{"duplicate id", vmReq("dup", 100, gib), ErrDuplicateID, "ID"},
 		{"too many labels", Request{ID: "a", Kind: VM, Resources: Resources{MilliCPU: 1, MemoryBytes: 1}, Labels: many}, ErrInvalidRequest, "Labels"},
+		{"NUL in selector", Request{ID: "a", Kind: VM, Resources: Resources{MilliCPU: 1, MemoryBytes: 1}, NodeSelector: map[string]string{"a\x00b": "c"}}, ErrInvalidRequest, "NodeSelector"},
 		{"empty group", Request{ID: "a", Kind: VM, Resources: Resources{MilliCPU: 1, MemoryBytes: 1}, AntiAffinityGroups: []string{""}}, ErrInvalidRequest, "Groups"},
 		{"bad toleration", Request{ID: "a", Kind: VM, Resources: Resources{MilliCPU: 1, MemoryBytes: 1}, Tolerations: []Toleration{{Effect: 7}}}, ErrInvalidRequest, "Tolerations"},
 	}
@@ -228,6 +229,7 @@ func TestNodeEvents(t *testing.T) {
 		{Name: "a", Capacity: Resources{MilliCPU: -1, MemoryBytes: 1}},
 		{Name: "a", Capacity: small, Class: "nope"},
 		{Name: "a", Capacity: small, Taints: []Taint{{Key: "k"}}},
+		{Name: "a", Capacity: small, Labels: map[string]string{"zone": "z\x00"}},
 		{Name: "a", Capacity: small, NUMA: []NUMACell{{MilliCPU: 9000, MemoryBytes: 1}}},
 		{Name: "a", Capacity: small, NUMA: []NUMACell{{MilliCPU: 0, MemoryBytes: 1}}},
 	}

@@ -243,7 +243,8 @@ func checkLabels(m map[string]string) bool {
 		return false
 	}
 	for k, v := range m {
-		if badString(k, MaxLabelLen) || len(v) > MaxLabelLen {
+		// NUL separates key and value in the label index.
+		if badString(k, MaxLabelLen) || len(v) > MaxLabelLen || strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
 			return false
 		}
 	}
