@@ -128,3 +128,40 @@ func TestStaleBestFallsBackToNextRanked(t *testing.T) {
 	}
 	checkConsistent(t, c, vm.MemBackend, ctr)
 }
+
+// A queued request whose retry loses its node to a concurrent commit goes
+// back to the queue ahead of later arrivals, even if they filled the queue
+// in the meantime.
+func TestPendingRetryLosingRaceKeepsItsPlace(t *testing.T) {
+	ctx := context.Background()
+	c, vm, ctr := newTestCoordinator(t, Config{MaxPending: 1}, MemConfig{}, MemConfig{})
+	addNodes(t, c, 1, Resources{MilliCPU: 2000, MemoryBytes: 4 * gib})
+	if _, err := c.Create(ctx, vmReq("big", 2000, 4*gib)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, ctrReq("first", 1000, gib)); !errors.Is(err, ErrQueued) {
+		t.Fatal(err)
+	}
+	armed, inside := true, false
+	c.afterDecide = func([]candidate) {
+		if !armed || inside {
+			return
+		}
+		armed, inside = false, true
+		defer func() { inside = false }()
+		if _, err := c.Create(ctx, ctrReq("thief", 2000, 4*gib)); err != nil {
+			t.Errorf("thief: %v", err)
+		}
+		if _, err := c.Create(ctx, ctrReq("later", 1000, gib)); !errors.Is(err, ErrQueued) {
+			t.Errorf("later arrival: %v", err)
+		}
+	}
+	if err := c.Delete(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Pending()
+	if len(got) != 2 || got[0].ID != "first" || got[1].ID != "later" {
+		t.Fatalf("pending %+v, want first then later", got)
+	}
+	checkConsistent(t, c, vm, ctr)
+}

@@ -932,7 +932,10 @@ func (c *Coordinator) unplaceable(w *workload, claim Resources, exclude []*nodeS
 	c.mu.RUnlock()
 	c.mu.Lock()
 	perr := &PlacementError{ID: w.req.ID, Rejected: rej, Attempts: attempts, Err: ErrNoCapacity}
-	if c.cfg.MaxPending > 0 && len(c.pending) < c.cfg.MaxPending && len(exclude) == 0 {
+	// A request that was queued before keeps its place even if new
+	// arrivals filled the queue while it was being retried (at most one
+	// retrier runs, so the queue exceeds MaxPending by at most one).
+	if c.cfg.MaxPending > 0 && (len(c.pending) < c.cfg.MaxPending || w.seq != 0) && len(exclude) == 0 {
 		c.enqueue(w)
 		perr.Err = ErrQueued
 	} else {
