@@ -7,6 +7,7 @@
 // is an error wrapping risk.ErrNoProfile; Update passes the current profile
 // (nil when none) to its function, stores the result atomically, stores
 // nothing when the function fails, deletes on a nil result, and loses no
-// update under concurrent writers; a done context is an error wrapping
-// ctx.Err().
+// update under concurrent writers; the store owns what it holds (changing a
+// profile it handed out, or one fn received or returned, does not change the
+// stored one); a done context is an error wrapping ctx.Err().
 package risktest
