@@ -81,12 +81,12 @@ type Config struct {
 	Rate float64
 	// MinDuration is the shortest acceptable window. Default 2 s.
 	MinDuration time.Duration
-	// MaxDuration is the longest acceptable window. Default 30 s.
+	// MaxDuration is the longest acceptable window, at most 24 h. Default 30 s.
 	MaxDuration time.Duration
 	// MaxSamples bounds the number of input samples. Default 8192.
 	MaxSamples int
-	// MaxGap is the longest acceptable interval between consecutive samples.
-	// Default 5 analysis periods (100 ms at 50 Hz).
+	// MaxGap is the longest acceptable interval between consecutive samples,
+	// at most MaxDuration. Default 5 analysis periods (100 ms at 50 Hz).
 	MaxGap time.Duration
 	// MaxAccel is the largest acceptable accelerometer component in m/s².
 	// Default 16 g, the widest range of common MEMS accelerometers.
@@ -149,16 +149,16 @@ func (c Config) Validate() error {
 	switch {
 	case !(d.Rate > 0) || d.Rate > 10000:
 		return bad("Rate %v Hz not in (0, 10000]", d.Rate)
-	case d.MinDuration < 0 || d.MaxDuration <= 0 || d.MinDuration > d.MaxDuration:
-		return bad("durations min %v max %v", d.MinDuration, d.MaxDuration)
+	case d.MinDuration < 0 || d.MaxDuration <= 0 || d.MinDuration > d.MaxDuration || d.MaxDuration > 24*time.Hour:
+		return bad("durations min %v max %v (max ≤ 24 h)", d.MinDuration, d.MaxDuration)
 	case d.MaxDuration.Seconds()*d.Rate+1 > maxAnalysisSamples:
 		return bad("MaxDuration×Rate exceeds %d analysis samples", maxAnalysisSamples)
 	case d.MinDuration.Seconds()*d.Rate < 4:
 		return bad("MinDuration×Rate gives fewer than 4 analysis samples")
 	case d.MaxSamples < 2 || d.MaxSamples > 1<<20:
 		return bad("MaxSamples %d not in [2, 2^20]", d.MaxSamples)
-	case d.MaxGap <= 0:
-		return bad("MaxGap %v", d.MaxGap)
+	case d.MaxGap <= 0 || d.MaxGap > d.MaxDuration:
+		return bad("MaxGap %v not in (0, MaxDuration]", d.MaxGap)
 	case !(d.MaxAccel > 0) || math.IsInf(d.MaxAccel, 0):
 		return bad("MaxAccel %v", d.MaxAccel)
 	case !(d.MaxGyro > 0) || math.IsInf(d.MaxGyro, 0):
@@ -223,23 +223,26 @@ func validateWindow(s []Sample, c Config) (WindowInfo, error) {
 		}
 	}
 	for i := 1; i < len(s); i++ {
-		d := s[i].T - s[i-1].T
 		switch {
-		case d < 0:
+		case s[i].T < s[i-1].T:
 			return info, &WindowError{Err: ErrNonMonotonic, Index: i, Detail: fmt.Sprintf("%v after %v", s[i].T, s[i-1].T)}
-		case d == 0:
+		case s[i].T == s[i-1].T:
 			return info, &WindowError{Err: ErrDuplicate, Index: i, Detail: s[i].T.String()}
-		case d > c.MaxGap:
-			return info, &WindowError{Err: ErrGap, Index: i, Detail: fmt.Sprintf("%v > %v", d, c.MaxGap)}
 		}
-		info.MaxInterval = max(info.MaxInterval, d)
+		// d < 0 only when the difference overflows: a gap of centuries.
+		if d := s[i].T - s[i-1].T; d < 0 || d > c.MaxGap {
+			return info, &WindowError{Err: ErrGap, Index: i, Detail: fmt.Sprintf("%v after %v", s[i].T, s[i-1].T)}
+		} else if d > info.MaxInterval {
+			info.MaxInterval = d
+		}
+		// The span so far is ≤ MaxDuration + MaxGap ≤ 48 h: no overflow.
+		if span := s[i].T - s[0].T; span > c.MaxDuration {
+			return info, &WindowError{Err: ErrTooLong, Index: -1, Detail: fmt.Sprintf("more than %v", c.MaxDuration)}
+		}
 	}
 	info.Duration = s[len(s)-1].T - s[0].T
 	if info.Duration < c.MinDuration {
 		return info, &WindowError{Err: ErrTooShort, Index: -1, Detail: fmt.Sprintf("%v < %v", info.Duration, c.MinDuration)}
-	}
-	if info.Duration > c.MaxDuration {
-		return info, &WindowError{Err: ErrTooLong, Index: -1, Detail: fmt.Sprintf("%v > %v", info.Duration, c.MaxDuration)}
 	}
 	n := float64(len(s) - 1)
 	mean := info.Duration.Seconds() / n
@@ -297,7 +300,7 @@ func Resample(dst, samples []Sample, rate float64) ([]Sample, error) {
 		return dst[:0], fmt.Errorf("%w: rate %v", ErrConfig, rate)
 	}
 	d := samples[len(samples)-1].T - samples[0].T
-	if d.Seconds()*rate+1 > maxAnalysisSamples {
+	if d < 0 || d.Seconds()*rate+1 > maxAnalysisSamples { // d < 0: the span overflows
 		return dst[:0], fmt.Errorf("%w: %v at %v Hz exceeds %d samples", ErrConfig, d, rate, maxAnalysisSamples)
 	}
 	m := resampledLen(d, rate)

@@ -39,6 +39,8 @@ func TestValidateWindowDefects(t *testing.T) {
 		}), Config{}, ErrGap, 70},
 		{"too short", regular(50, 50), Config{}, ErrTooShort, -1},
 		{"too long", regular(2000, 50), Config{}, ErrTooLong, -1},
+		{"overflowing gap", []Sample{{T: math.MaxInt64 - 5}, {T: math.MinInt64 + 5}}, Config{}, ErrNonMonotonic, 1},
+		{"overflowing span", []Sample{{T: math.MinInt64}, {T: math.MaxInt64}}, Config{}, ErrGap, 1},
 		{"too many", regular(300, 50), Config{MaxSamples: 200}, ErrTooManySamples, -1},
 		{"rate too low", regular(60, 20), Config{MaxGap: time.Second}, ErrRateTooLow, -1},
 	} {
@@ -100,6 +102,7 @@ func TestConfigValidate(t *testing.T) {
 		{Rate: -1}, {Rate: math.NaN()}, {Rate: 1e6}, {MinDuration: 5 * time.Second, MaxDuration: time.Second},
 		{MaxDuration: time.Hour}, {MinDuration: time.Millisecond}, {MaxSamples: 1}, {MaxGap: -1},
 		{MaxAccel: math.Inf(1)}, {MaxGyro: -3}, {MinRateRatio: 2}, {GravityCutoff: 30},
+		{MaxGap: time.Minute}, {Rate: 0.01, MaxDuration: 48 * time.Hour, MinDuration: time.Hour},
 	} {
 		if err := c.Validate(); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: %v, want ErrConfig", c, err)
@@ -149,8 +152,9 @@ func TestResampleLinearExact(t *testing.T) {
 	if _, err := Resample(nil, s[:2], 0); !errors.Is(err, ErrConfig) {
 		t.Fatal(err)
 	}
-	big := []Sample{{T: 0}, {T: time.Hour}}
-	if _, err := Resample(nil, big, 50); !errors.Is(err, ErrConfig) {
-		t.Fatal(err)
+	for _, big := range [][]Sample{{{T: 0}, {T: time.Hour}}, {{T: -9e18}, {T: 9e18}}, {{T: math.MinInt64}, {T: math.MaxInt64}}} {
+		if _, err := Resample(nil, big, 50); !errors.Is(err, ErrConfig) {
+			t.Fatalf("%v: %v", big, err)
+		}
 	}
 }
