@@ -56,6 +56,17 @@
 // recorded as they are. The ledger therefore always equals the sum of live
 // allocations, which Audit checks.
 //
+// # Notifications
+//
+// Every committed change is queued for the other manager in a per-manager
+// outbox, in commit order, and delivered with retries and doubling backoff
+// before Create or Delete returns; a change a manager will not take stays
+// queued (Flush retries it, Config.OnNotifyError hears about it) and blocks
+// the changes behind it, so a manager never sees a delete before its create.
+// While a manager is unreachable the outbox stays bounded: a create and a
+// delete it was never offered cancel out. Receivers drop duplicates by
+// Change.Seq.
+//
 // # Quick start
 //
 //	vms, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.VM, OverheadFraction: 0.05})
