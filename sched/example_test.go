@@ -52,3 +52,35 @@ func Example() {
 	// n3: rejected by resources (cpu: needs 3000m, 2000m free)
 	// true
 }
+
+// Create's errors say what went wrong in a form a caller can branch on:
+// errors.Is for the kind of failure, *PlacementError for the detail.
+func ExampleCoordinator_Create_errors() {
+	ctx := context.Background()
+	vms, _ := sched.NewVMBackend(sched.MemConfig{})
+	ctrs, _ := sched.NewContainerBackend(sched.MemConfig{})
+	c, _ := sched.New(sched.Config{MaxPending: 1}, vms, ctrs)
+	_ = c.AddNode(ctx, sched.Node{Name: "n1", Capacity: sched.Resources{MilliCPU: 4000, MemoryBytes: 8 << 30}})
+
+	_, err := c.Create(ctx, sched.Request{ID: "bad", Kind: sched.VM, Resources: sched.Resources{MilliCPU: -1, MemoryBytes: 1}})
+	if re, ok := errors.AsType[*sched.RequestError](err); ok {
+		fmt.Println("bad input in", re.Field, errors.Is(err, sched.ErrInvalidResources))
+	}
+
+	big := sched.Resources{MilliCPU: 4000, MemoryBytes: 8 << 30}
+	_, _ = c.Create(ctx, sched.Request{ID: "db", Kind: sched.VM, Resources: big})
+	_, err = c.Create(ctx, sched.Request{ID: "batch", Kind: sched.Container, Resources: big})
+	if pe, ok := errors.AsType[*sched.PlacementError](err); ok {
+		fmt.Println("queued:", errors.Is(err, sched.ErrQueued), "rejected by resources on", pe.Rejected[sched.FilterResources], "node(s)")
+	}
+
+	// Deleting the VM frees the node; the queued container is placed.
+	_ = c.Delete(ctx, "db")
+	for _, a := range c.Allocations() {
+		fmt.Println(a.ID, "runs on", a.Node)
+	}
+	// Output:
+	// bad input in Resources.MilliCPU true
+	// queued: true rejected by resources on 1 node(s)
+	// batch runs on n1
+}
