@@ -28,12 +28,16 @@ type SchedulerBackend interface {
 	// it return an error wrapping ctx.Err().
 	Create(ctx context.Context, p Placement) (Allocation, error)
 	// Delete stops the workload and frees its resources. Deleting an
-	// unknown ID returns an error wrapping ErrNotFound.
+	// unknown ID returns an error wrapping ErrNotFound. Delete honours ctx
+	// like Create; on error the workload must still run.
 	Delete(ctx context.Context, id string) error
 	// ResourceChanged tells the backend what another manager did on a
 	// shared node. It must be idempotent: the same change may arrive
 	// again after a retry. Deleting an unknown ID is not an error. A
 	// change about the backend's own kind is rejected with ErrInvalidChange.
+	// It must return once ctx is done: the coordinator delivers changes
+	// from inside Create and Delete and bounds each call with
+	// Config.NotifyTimeout.
 	ResourceChanged(ctx context.Context, c Change) error
 }
 
