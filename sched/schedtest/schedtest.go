@@ -31,6 +31,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) sched.SchedulerBackend) {
 		{"DeleteTwice", testDeleteTwice},
 		{"ReuseIDAfterDelete", testReuse},
 		{"CancelledContext", testCancelled},
+		{"DeleteCancelledContext", testDeleteCancelled},
 		{"ResourceChangedIdempotent", testResourceChanged},
 		{"ResourceChangedRejectsOwnKind", testOwnKindChange},
 		{"Concurrent", testConcurrent},
@@ -157,6 +158,24 @@ func testCancelled(t *testing.T, b sched.SchedulerBackend) {
 	}
 	if err := b.Delete(context.Background(), p.Request.ID); !errors.Is(err, sched.ErrNotFound) {
 		t.Fatalf("failed Create left an allocation behind (Delete: %v)", err)
+	}
+}
+
+// testDeleteCancelled: a Delete with a cancelled context either happens
+// (a second Delete finds nothing) or fails and leaves the workload running
+// (a second Delete removes it) — never fails after removing it.
+func testDeleteCancelled(t *testing.T, b sched.SchedulerBackend) {
+	p := placement(b, "delcancel-1")
+	mustCreate(t, b, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	first := b.Delete(ctx, p.Request.ID)
+	second := b.Delete(context.Background(), p.Request.ID)
+	switch {
+	case first == nil && !errors.Is(second, sched.ErrNotFound):
+		t.Fatalf("Delete with a cancelled context succeeded, but a second Delete says %v, want ErrNotFound", second)
+	case first != nil && second != nil:
+		t.Fatalf("Delete with a cancelled context failed (%v) and the workload is gone or stuck (second Delete: %v)", first, second)
 	}
 }
 

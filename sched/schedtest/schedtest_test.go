@@ -30,15 +30,16 @@ func TestMemBackendConforms(t *testing.T) {
 	}
 }
 
-// leaky violates the contract: Delete of an unknown ID succeeds and a
-// failed (cancelled) Create leaves its allocation behind.
+// leaky violates the contract: Delete of an unknown ID succeeds, a
+// cancelled Delete removes the workload but reports failure, and a failed
+// (cancelled) Create leaves its allocation behind.
 type leaky struct{ *sched.MemBackend }
 
 func (l leaky) Delete(ctx context.Context, id string) error {
-	if err := l.MemBackend.Delete(ctx, id); err != nil && !errors.Is(err, sched.ErrNotFound) {
+	if err := l.MemBackend.Delete(context.WithoutCancel(ctx), id); err != nil && !errors.Is(err, sched.ErrNotFound) {
 		return err
 	}
-	return nil
+	return ctx.Err()
 }
 
 func (l leaky) Create(ctx context.Context, p sched.Placement) (sched.Allocation, error) {
@@ -71,7 +72,8 @@ func TestRunDetectsBrokenBackend(t *testing.T) {
 	if err == nil {
 		t.Fatalf("the suite passed a backend that breaks the contract:\n%s", out)
 	}
-	for _, want := range []string{"--- FAIL: TestBrokenBackendHelper/DeleteUnknown", "--- FAIL: TestBrokenBackendHelper/CancelledContext"} {
+	for _, want := range []string{"--- FAIL: TestBrokenBackendHelper/DeleteUnknown", "--- FAIL: TestBrokenBackendHelper/CancelledContext",
+		"--- FAIL: TestBrokenBackendHelper/DeleteCancelledContext"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
