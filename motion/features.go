@@ -353,6 +353,16 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 
 	for s := range numSignals {
 		o := signalOffset(s)
+		isGyro := s == sigGyroMag || s == sigGyroX || s == sigGyroY || s == sigGyroZ
+		if isGyro && !info.HasGyro {
+			// An all-zero signal: every feature is 0.
+			end := o + numTimeStats
+			if s < numSpectral {
+				end = o + perSignal
+			}
+			clear(f[o:end])
+			continue
+		}
 		if s < numSpectral {
 			e.signalFeatures(f[o:o+perSignal], e.sig[s])
 		} else {

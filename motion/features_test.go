@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -133,6 +134,11 @@ func TestFeaturesConstantTilt(t *testing.T) {
 		near(t, &f, "acc_mag.dom_freq", 0, 0)
 		near(t, &f, "acc_mag.entropy", 0, 0)
 		near(t, &f, "acc_mag.ac_peak", 0, 0)
+		for i, n := range f.Names() {
+			if strings.HasPrefix(n, "gyro_") && f[i] != 0 {
+				t.Errorf("%s = %v without a gyroscope", n, f[i])
+			}
+		}
 	}
 }
 
