@@ -77,9 +77,9 @@ func ExampleNeighborScorer() {
 	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 	// The acquirer surveyed the shop: three access points and a beacon.
 	shop := []risk.Neighbor{
-		{ID: "00:1A:2B:00:00:01", Kind: risk.KindWiFi, RSSI: -48},
-		{ID: "00:1A:2B:00:00:02", Kind: risk.KindWiFi, RSSI: -63},
-		{ID: "00-1a-2b-00-00-03", Kind: risk.KindWiFi, RSSI: -77},
+		{ID: "00:1A:2B:00:10:01", Kind: risk.KindWiFi, RSSI: -48},
+		{ID: "00:1A:2B:00:20:01", Kind: risk.KindWiFi, RSSI: -63},
+		{ID: "00-1a-2b-00-30-01", Kind: risk.KindWiFi, RSSI: -77},
 		{ID: "c4:00:00:00:00:09", Kind: risk.KindBLE, Random: true, RSSI: -70},
 	}
 	profile, err := risk.PreconfiguredProfile("term-42", at, shop)
@@ -96,13 +96,13 @@ func ExampleNeighborScorer() {
 	}
 	scans := map[string][]risk.Neighbor{
 		"at the shop": {
-			{ID: "001a2b000001", Kind: risk.KindWiFi, RSSI: -50},
-			{ID: "001a.2b00.0002", Kind: risk.KindWiFi, RSSI: -61},
-			{ID: "00:1a:2b:00:00:03", Kind: risk.KindWiFi, RSSI: -80},
+			{ID: "001a2b001001", Kind: risk.KindWiFi, RSSI: -50},
+			{ID: "001a.2b00.2001", Kind: risk.KindWiFi, RSSI: -61},
+			{ID: "00:1a:2b:00:30:01", Kind: risk.KindWiFi, RSSI: -80},
 			{ID: "da:11:22:33:44:55", Kind: risk.KindWiFi, RSSI: -55}, // a passing phone
 		},
 		"one cloned BSSID": {
-			{ID: "00:1a:2b:00:00:01", Kind: risk.KindWiFi, RSSI: -40},
+			{ID: "00:1a:2b:00:10:01", Kind: risk.KindWiFi, RSSI: -40},
 			{ID: "10:99:88:77:66:55", Kind: risk.KindWiFi, RSSI: -70},
 		},
 	}

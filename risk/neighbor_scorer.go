@@ -28,9 +28,14 @@ const (
 // NeighborConfig tunes the neighbour scorer. The zero value selects the
 // defaults shown; every field must be non-negative.
 type NeighborConfig struct {
-	// MinExpected is how many expected neighbours must be matched before
-	// the scan is trusted (default 2, so one cloned BSSID cannot pass).
-	// Below it the confidence is capped at FewKnownCap.
+	// MinExpected is how many distinct expected devices must be matched
+	// before the scan is trusted (default 2, so one cloned access point
+	// cannot pass). Below it the confidence is capped at FewKnownCap. A
+	// device is a universal address or a BLE static random address;
+	// addresses that differ only in the last hex digit (the BSSIDs of one
+	// multi-SSID or dual-band access point) are one device, and locally
+	// administered addresses (secondary BSSIDs, randomised clients) are none
+	// — an attacker cloning one access point clones all its BSSIDs.
 	MinExpected int
 	// FullRecall is the weighted share of expected neighbours that counts as
 	// a complete match (default 0.8): radio scans routinely miss a few
@@ -76,8 +81,9 @@ type NeighborConfig struct {
 	// Floor and Ceiling bound the confidence of a scored scan (defaults
 	// 0.02 and 0.97).
 	Floor, Ceiling float64
-	// FewKnownCap caps the confidence when fewer than MinExpected expected
-	// neighbours were matched or the profile expects fewer (default 0.2).
+	// FewKnownCap caps the confidence when fewer than MinExpected distinct
+	// expected devices were matched or the profile expects fewer (default
+	// 0.2).
 	FewKnownCap float64
 	// EmptyConfidence is returned for an empty scan or one of randomised
 	// addresses only (default 0.1).
@@ -179,8 +185,8 @@ func (c NeighborConfig) Validate() error {
 //	q = min(1, r/FullRecall) · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
 //	confidence = Floor + (Ceiling − Floor)·q
 //
-// capped at FewKnownCap while fewer than MinExpected expected neighbours
-// are matched. A learned profile younger than MinObservations that expects
+// capped at FewKnownCap while fewer than MinExpected distinct expected
+// devices are matched. A learned profile younger than MinObservations that expects
 // nothing yet scores NoProfileConfidence.
 type NeighborScorer struct {
 	store ProfileStore
@@ -235,12 +241,16 @@ var neighborReasons = [...]Reason{
 // NeighborScore is the numeric evidence behind a neighbour Signal.
 type NeighborScore struct {
 	Confidence float64
-	Scanned    int     // neighbours in the scan
-	Randomized int     // of which locally administered or private
-	Expected   int     // neighbours the profile expects
-	Matched    int     // expected neighbours seen
-	Unknown    int     // stable neighbours seen that the profile lacks
-	Recall     float64 // weighted share of expected neighbours seen
+	Scanned    int // neighbours in the scan
+	Randomized int // of which locally administered or private
+	Expected   int // neighbours the profile expects
+	Matched    int // expected neighbours seen
+	// ExpectedDevices and MatchedDevices count the distinct devices among
+	// Expected and Matched (see NeighborConfig.MinExpected); the cap
+	// applies while either is below MinExpected.
+	ExpectedDevices, MatchedDevices int
+	Unknown                         int     // stable neighbours seen that the profile lacks
+	Recall                          float64 // weighted share of expected neighbours seen
 	// UnknownShare is the weighted share of seen stable neighbours the
 	// profile lacks.
 	UnknownShare float64
@@ -418,17 +428,29 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 		}
 	}
 
+	// Devices: same-group keys are contiguous in the sorted profile, so
+	// remembering the last group counted is enough.
+	const noGroup = ^uint64(0)
+	lastExp, lastMatch := noGroup, noGroup
 	var expW, matchW, seenW, unknownW float64
 	var rssiW, simSum, shiftSum float64
 	var obsSum, obsSq, meanSum, meanSq float64
 	for j := range p.Neighbors {
 		pn := &p.Neighbors[j]
 		w := s.expected(p, pn)
+		k := pn.key()
+		g, device := noGroup, pn.Class == ClassUniversal || pn.Class == ClassStaticRandom
+		if device {
+			g = k &^ 0xf
+		}
 		if w > 0 {
 			expW += w
 			sc.Expected++
+			if device && g != lastExp {
+				sc.ExpectedDevices++
+				lastExp = g
+			}
 		}
-		k := pn.key()
 		for h := hash(k); table[h].idx != 0; h = (h + 1) & mask {
 			sl := &table[h]
 			if sl.key != k {
@@ -441,6 +463,10 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 			n := &scan[sl.idx-1]
 			sc.Matched++
 			matchW += w
+			if device && g != lastMatch {
+				sc.MatchedDevices++
+				lastMatch = g
+			}
 			if n.rssi != 0 && pn.RSSIWeight > 0 {
 				delta := n.rssi - pn.MeanRSSI
 				z := delta / cfg.RSSISigma
@@ -514,11 +540,11 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 		return
 	}
 	capped := false
-	if sc.Expected < cfg.MinExpected {
+	if sc.ExpectedDevices < cfg.MinExpected {
 		sc.flags |= flagThinProfile
 		capped = true
 	}
-	if sc.Matched < cfg.MinExpected {
+	if sc.MatchedDevices < cfg.MinExpected {
 		sc.flags |= flagFewKnown
 		capped = true
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,53 @@ func TestClonedSingleBSSIDNeverNoPIN(t *testing.T) {
 			if d, err := pol.Decide(conf, tx); err != nil || d == risk.ApproveNoPIN {
 				t.Fatalf("clone reached %v (%v) with %+v", d, err, sig)
 			}
+		}
+	}
+}
+
+// One physical access point advertises several BSSIDs: a dual-band pair
+// differing in the last hex digit and a locally administered secondary.
+// Cloning all of them is still one cloned device and stays capped; a
+// second, separate device lifts the cap.
+func TestClonedMultiBSSIDAccessPoint(t *testing.T) {
+	ctx := context.Background()
+	at := time.Unix(1e9, 0)
+	ap := []risk.Neighbor{
+		{ID: "00:21:9b:00:10:50", Kind: risk.KindWiFi, RSSI: -50}, // 2.4 GHz
+		{ID: "00:21:9b:00:10:58", Kind: risk.KindWiFi, RSSI: -55}, // 5 GHz, same AP
+		{ID: "02:21:9b:00:10:50", Kind: risk.KindWiFi, RSSI: -50}, // guest SSID, same AP
+	}
+	other := risk.Neighbor{ID: "00:33:44:00:20:10", Kind: risk.KindWiFi, RSSI: -70}
+	for _, tc := range []struct {
+		name    string
+		learned []risk.Neighbor
+		scan    []risk.Neighbor
+		capped  bool
+	}{
+		{"one-AP shop, all its BSSIDs cloned", ap, ap, true},
+		{"two-AP shop, one AP's BSSIDs cloned", append(slices.Clone(ap), other), ap, true},
+		{"two-AP shop, genuine", append(slices.Clone(ap), other), append(slices.Clone(ap), other), false},
+	} {
+		st := risk.NewMemoryStore()
+		sc := newScorer(t, st)
+		for range 5 {
+			if err := sc.Learn(ctx, risk.NeighborObservation{TerminalID: "T", At: at, Seen: tc.learned}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T", At: at, Seen: tc.scan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Matched != len(tc.scan) {
+			t.Fatalf("%s: matched %d of %d (is the secondary learned?): %+v", tc.name, ev.Matched, len(tc.scan), ev)
+		}
+		capped := ev.Has(risk.CodeNeighborsFewKnown)
+		if capped != tc.capped || capped && ev.Confidence > sc.Config().FewKnownCap {
+			t.Errorf("%s: capped %v, want %v: %+v", tc.name, capped, tc.capped, ev)
+		}
+		if d, err := risk.PSD2Policy().Decide(risk.Fuse(0.5, risk.Signal{Confidence: ev.Confidence}), risk.Transaction{Amount: eur(10_00)}); tc.capped && (err != nil || d == risk.ApproveNoPIN) {
+			t.Errorf("%s: cloned AP reached %v (%v)", tc.name, d, err)
 		}
 	}
 }
