@@ -95,21 +95,21 @@ func wrapsSentinel(err error) bool {
 // panic; results stay in range; errors wrap sentinels; learned profiles
 // stay valid.
 func FuzzNeighborObservation(f *testing.F) {
-	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:02 1 -60 0\n4a:00:00:00:00:01 3 -70 1")
+	f.Add("T1", "aa:bb:cc:dd:10:01 1 -50 0\naa:bb:cc:dd:20:01 1 -60 0\n4a:00:00:00:00:01 3 -70 1")
 	f.Add("T1", "")
 	f.Add("0", "")                                                                                                            // a terminal without profile
-	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -50 0\n00:11:22:33:44:55 1 -80 0") // one clone, repeated
-	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:03 2 -30 0")
-	f.Add("", "aa:bb:cc:dd:ee:01 1 -50 0")
+	f.Add("T1", "aa:bb:cc:dd:10:01 1 -50 0\naa:bb:cc:dd:10:01 1 -50 0\naa:bb:cc:dd:10:01 1 -50 0\n00:11:22:33:44:55 1 -80 0") // one clone, repeated
+	f.Add("T1", "aa:bb:cc:dd:10:01 1 -50 0\naa:bb:cc:dd:30:01 2 -30 0")
+	f.Add("", "aa:bb:cc:dd:10:01 1 -50 0")
 	f.Add("T1", "zz 1 -50 0")
-	f.Add("T1", "aa:bb:cc:dd:ee:01 7 NaN 0")
-	f.Add("T1", "aa:bb:cc:dd:ee:01 1 -50 0\naa:bb:cc:dd:ee:01 1 -40 0")
+	f.Add("T1", "aa:bb:cc:dd:10:01 7 NaN 0")
+	f.Add("T1", "aa:bb:cc:dd:10:01 1 -50 0\naa:bb:cc:dd:10:01 1 -40 0")
 	ctx := context.Background()
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	base, err := risk.PreconfiguredProfile("T1", at, []risk.Neighbor{
-		{ID: "aa:bb:cc:dd:ee:01", Kind: risk.KindWiFi, RSSI: -50},
-		{ID: "aa:bb:cc:dd:ee:02", Kind: risk.KindWiFi, RSSI: -60},
-		{ID: "aa:bb:cc:dd:ee:03", Kind: risk.KindBluetooth},
+		{ID: "aa:bb:cc:dd:10:01", Kind: risk.KindWiFi, RSSI: -50},
+		{ID: "aa:bb:cc:dd:20:01", Kind: risk.KindWiFi, RSSI: -60},
+		{ID: "aa:bb:cc:dd:30:01", Kind: risk.KindBluetooth},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -156,8 +156,8 @@ func FuzzNeighborObservation(f *testing.F) {
 		if err := obs.Validate(); err != nil {
 			t.Fatalf("Score accepted what Validate rejects: %v", err)
 		}
-		// At most one known neighbour seen: capped, and never no-PIN at
-		// any amount (the cloned-BSSID property).
+		// At most one known neighbour (each a separate device) seen: capped,
+		// and never no-PIN at any amount (the cloned-BSSID property).
 		keys := map[string]bool{}
 		dup := false
 		for _, n := range obs.Seen {
@@ -167,7 +167,7 @@ func FuzzNeighborObservation(f *testing.F) {
 			keys[k] = true
 		}
 		known := 0
-		for _, k := range []string{"wifiaa:bb:cc:dd:ee:01", "wifiaa:bb:cc:dd:ee:02", "bluetoothaa:bb:cc:dd:ee:03"} {
+		for _, k := range []string{"wifiaa:bb:cc:dd:10:01", "wifiaa:bb:cc:dd:20:01", "bluetoothaa:bb:cc:dd:30:01"} {
 			if keys[k] {
 				known++
 			}
