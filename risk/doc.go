@@ -32,7 +32,7 @@
 //	sig, _ := scorer.Score(ctx, obs)        // at payment time
 //	conf := risk.Fuse(0.5, sig, visionSig)  // plus other evidence
 //	d, err := risk.PSD2Policy().Decide(conf, risk.Transaction{
-//		Amount: risk.Amount{Minor: 80_00, Currency: "EUR"},
+//		Amount: risk.Amount{Minor: 42_00, Currency: "EUR"},
 //	})
 //
 // # Standards and sources
@@ -51,7 +51,8 @@
 //   - Commission Delegated Regulation (EU) 2018/389 (PSD2 RTS on strong
 //     customer authentication), Art. 11 contactless payments at point of
 //     sale: no SCA for single payments ≤ EUR 50 while the cumulative amount
-//     since the last SCA stays ≤ EUR 150 or the count ≤ 5. See [PSD2Policy].
+//     since the last SCA stays ≤ EUR 150 or the count ≤ 5 ([PSD2Policy]
+//     enforces both, and allows no passwordless band above EUR 50).
 //   - UnionPay QuickPass small-amount no-PIN/no-signature service: a
 //     per-payment no-PIN limit (CNY 1,000 at the time of writing) with
 //     issuer-configured cumulative caps. See [QuickPassPolicy].

@@ -50,25 +50,36 @@ func ExampleFuser_Explain() {
 
 func ExamplePolicy() {
 	p := risk.PSD2Policy()
-	tx := risk.Transaction{
-		Amount:           risk.Amount{Minor: 80_00, Currency: "EUR"}, // EUR 80.00
-		NoPINCumulative:  risk.Amount{Minor: 30_00, Currency: "EUR"},
-		NoPINConsecutive: 1,
-	}
-	for _, conf := range []float64{0.95, 0.5, 0.005} {
-		o, err := p.Evaluate(conf, tx)
+	eur := func(minor int64) risk.Amount { return risk.Amount{Minor: minor, Currency: "EUR"} }
+	for _, c := range []struct {
+		conf float64
+		tx   risk.Transaction
+	}{
+		{0.95, risk.Transaction{Amount: eur(42_00), NoPINCumulative: eur(30_00), NoPINConsecutive: 1}},
+		{0.2, risk.Transaction{Amount: eur(42_00), NoPINCumulative: eur(30_00), NoPINConsecutive: 1}},
+		{0.95, risk.Transaction{Amount: eur(42_00), NoPINCumulative: eur(120_00), NoPINConsecutive: 3}},
+		{0.95, risk.Transaction{Amount: eur(80_00)}}, // above Art. 11(a)
+		{0.005, risk.Transaction{Amount: eur(5_00)}},
+	} {
+		o, err := p.Evaluate(c.conf, c.tx)
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("%.3f %-12v %s\n", conf, o.Decision, o.Reason.Code)
+		fmt.Printf("%v at %.3f: %-12v %s\n", c.tx.Amount, c.conf, o.Decision, o.Reason.Code)
 	}
+	// QuickPass has a passwordless band above its CVM-required limit.
+	o, _ := risk.QuickPassPolicy().Evaluate(0.95, risk.Transaction{Amount: risk.Amount{Minor: 1500_00, Currency: "CNY"}})
+	fmt.Println(o.Decision, o.Reason.Code)
 	// A currency mismatch is an error, never a guess.
 	_, err := p.Decide(0.95, risk.Transaction{Amount: risk.Amount{Minor: 80_00, Currency: "USD"}})
 	fmt.Println(err)
 	// Output:
-	// 0.950 ApproveNoPIN policy.passwordless
-	// 0.500 RequirePIN   policy.cvm_required
-	// 0.005 Decline      policy.low_confidence
+	// 42.00 EUR at 0.950: ApproveNoPIN policy.no_pin
+	// 42.00 EUR at 0.200: RequirePIN   policy.no_pin_untrusted
+	// 42.00 EUR at 0.950: RequirePIN   policy.cumulative_cap
+	// 80.00 EUR at 0.950: RequirePIN   policy.over_no_pin_amount
+	// 5.00 EUR at 0.005: Decline      policy.low_confidence
+	// ApproveNoPIN policy.passwordless
 	// risk: currency mismatch: amount in USD, policy in EUR
 }
 

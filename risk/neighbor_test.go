@@ -57,8 +57,11 @@ func TestNeighborScenarios(t *testing.T) {
 		}
 		return sig
 	}
+	// PSD2 with readers whose CVM limit (EUR 25) is below the Art. 11 cap:
+	// EUR 45 is in the passwordless band.
 	pol := risk.PSD2Policy()
-	passwordless := risk.Transaction{Amount: eur(80_00)}
+	pol.Limits.CVMRequired = 25_00
+	passwordless := risk.Transaction{Amount: eur(45_00)}
 
 	ev, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: s.scan(1, 0, 0)})
 	if err != nil || !ev.Has(risk.CodeNeighborsMatch) || ev.Has(risk.CodeNeighborsFewKnown) || ev.Has("nope") ||

@@ -64,15 +64,18 @@ type ReaderLimits struct {
 }
 
 // NoPINCaps bound how much may be spent without cardholder verification
-// since the last verification, as PSD2 RTS Art. 11 (single ≤ EUR 50,
-// cumulative ≤ EUR 150 or ≤ 5 consecutive) and UnionPay QuickPass small-amount
-// no-PIN/no-signature programmes do. Caps count the current transaction:
-// a payment passes when cumulative+amount ≤ MaxCumulative and
-// consecutive+1 ≤ MaxConsecutive. Every configured cap is enforced.
+// since the last verification, as PSD2 RTS Art. 11 (single ≤ EUR 50, and
+// cumulative ≤ EUR 150 or ≤ 5 consecutive) and UnionPay QuickPass
+// small-amount no-PIN/no-signature programmes do. Caps count the current
+// transaction: a payment passes when amount ≤ MaxAmount, cumulative+amount ≤
+// MaxCumulative and consecutive+1 ≤ MaxConsecutive. Every configured cap is
+// enforced (both, where a regulation asks for either).
 type NoPINCaps struct {
 	// MaxAmount is the largest single amount that may skip the PIN,
-	// in minor units. It may exceed ReaderLimits.CVMRequired: that band is
-	// the passwordless extension. Zero forbids no-PIN payments.
+	// in minor units. It may reach or exceed ReaderLimits.CVMRequired: that
+	// band is the passwordless extension, where the scheme and regulation
+	// allow one (PSD2 Art. 11 does not above EUR 50). Zero forbids no-PIN
+	// payments.
 	MaxAmount int64
 	// MaxCumulative caps the running no-PIN total including this payment.
 	// Zero means no cumulative cap.
@@ -104,15 +107,34 @@ type Policy struct {
 }
 
 // PSD2Policy returns a policy for EUR modelled on Commission Delegated
-// Regulation (EU) 2018/389 Art. 11: no-PIN up to EUR 50 a payment, EUR 150
-// cumulative, 5 consecutive; the passwordless band lets a trusted terminal
-// environment skip the PIN up to EUR 100. Reader limits: floor EUR 0 (always
-// online), CVM required from EUR 50.01, contactless up to EUR 500.
+// Regulation (EU) 2018/389 (the PSD2 RTS on strong customer authentication),
+// Art. 11, contactless payments at the point of sale. Art. 11 lets the payer's
+// PSP skip SCA when (a) the payment is at most EUR 50 and (b) the cumulative
+// amount of contactless payments since the last SCA does not exceed EUR 150
+// or (c) there have been at most five consecutive ones since then.
+//
+// The preset applies (a) as NoPIN.MaxAmount = EUR 50.00 and enforces BOTH
+// (b) and (c) — MaxCumulative EUR 150.00 and MaxConsecutive 5 — the stricter
+// combination many issuers run; a PSP relying on one option only sets the
+// other to zero. Caps count the current payment (cumulative + amount ≤
+// EUR 150), which is never more permissive than the regulation's "previous
+// transactions" wording. Stricter is always allowed: a PSP may apply SCA
+// whenever it likes, never less often.
+//
+// Art. 11 has no exemption above EUR 50, so the preset has no passwordless
+// band: the Reader CVM Required Limit is EUR 50.01 (as in most euro
+// markets) and no amount at or above it can skip the PIN, whatever the
+// confidence. The environment still decides below it: a confidence under
+// NoPINConfidence steps up to the PIN within the caps. A host whose readers
+// use a lower CVM limit (Limits.CVMRequired, for example EUR 25.00) gets a
+// passwordless band up to EUR 50.00 governed by PasswordlessConfidence.
+// Other reader limits: floor EUR 0 (always online), contactless up to
+// EUR 500.
 func PSD2Policy() Policy {
 	return Policy{
 		Currency:               "EUR",
 		Limits:                 ReaderLimits{Floor: 0, CVMRequired: 50_01, Transaction: 500_00},
-		NoPIN:                  NoPINCaps{MaxAmount: 100_00, MaxCumulative: 150_00, MaxConsecutive: 5},
+		NoPIN:                  NoPINCaps{MaxAmount: 50_00, MaxCumulative: 150_00, MaxConsecutive: 5},
 		DeclineBelow:           0.01,
 		NoPINConfidence:        0.3,
 		PasswordlessConfidence: 0.75,
@@ -124,6 +146,8 @@ func PSD2Policy() Policy {
 // small-amount no-PIN/no-signature: no PIN up to CNY 1,000 a payment, and a
 // cumulative daily no-PIN cap of CNY 3,000 as issuers commonly configure.
 // The passwordless band extends no-PIN to CNY 2,000 for trusted terminals.
+// The cumulative cap is per day: the host resets NoPINCumulative at the
+// issuer's day boundary as well as after a verified payment.
 func QuickPassPolicy() Policy {
 	return Policy{
 		Currency:               "CNY",

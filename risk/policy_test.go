@@ -23,11 +23,13 @@ func TestPolicyDecide(t *testing.T) {
 		{"small trusted", 0.9, risk.Transaction{Amount: eur(12_50)}, risk.ApproveNoPIN, risk.CodeNoPIN},
 		{"small neutral", 0.3, risk.Transaction{Amount: eur(12_50)}, risk.ApproveNoPIN, risk.CodeNoPIN},
 		{"small untrusted", 0.2, risk.Transaction{Amount: eur(12_50)}, risk.RequirePIN, risk.CodeNoPINUntrusted},
-		{"EUR 50.00 is below CVM limit", 0.5, risk.Transaction{Amount: eur(50_00)}, risk.ApproveNoPIN, risk.CodeNoPIN},
-		{"EUR 50.01 needs passwordless trust", 0.5, risk.Transaction{Amount: eur(50_01)}, risk.RequirePIN, risk.CodeCVMRequiredLimit},
-		{"passwordless band trusted", 0.9, risk.Transaction{Amount: eur(80_00)}, risk.ApproveNoPIN, risk.CodePasswordless},
-		{"passwordless at threshold", 0.75, risk.Transaction{Amount: eur(100_00)}, risk.ApproveNoPIN, risk.CodePasswordless},
-		{"over passwordless cap", 0.99, risk.Transaction{Amount: eur(100_01)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
+		// Art. 11(a): EUR 50 a payment, with no passwordless band above.
+		{"EUR 50.00 is within Art. 11(a)", 0.5, risk.Transaction{Amount: eur(50_00)}, risk.ApproveNoPIN, risk.CodeNoPIN},
+		{"EUR 50.01 needs SCA however trusted", 1, risk.Transaction{Amount: eur(50_01)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
+		{"EUR 80 needs SCA however trusted", 0.99, risk.Transaction{Amount: eur(80_00)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
+		// Art. 11(b) and (c), both enforced, counting this payment.
+		{"last cent of EUR 150 cumulative", 0.9, risk.Transaction{Amount: eur(50_00), NoPINCumulative: eur(100_00), NoPINConsecutive: 2}, risk.ApproveNoPIN, risk.CodeNoPIN},
+		{"one cent over EUR 150 cumulative", 0.9, risk.Transaction{Amount: eur(50_00), NoPINCumulative: eur(100_01), NoPINConsecutive: 2}, risk.RequirePIN, risk.CodeCumulativeCap},
 		{"cumulative cap reached", 0.9, risk.Transaction{Amount: eur(20_00), NoPINCumulative: eur(130_01)}, risk.RequirePIN, risk.CodeCumulativeCap},
 		{"cumulative cap exactly", 0.9, risk.Transaction{Amount: eur(20_00), NoPINCumulative: eur(130_00)}, risk.ApproveNoPIN, risk.CodeNoPIN},
 		{"fifth consecutive ok", 0.9, risk.Transaction{Amount: eur(5_00), NoPINConsecutive: 4}, risk.ApproveNoPIN, risk.CodeNoPIN},
@@ -36,6 +38,7 @@ func TestPolicyDecide(t *testing.T) {
 		{"verified but hopeless", 0.005, risk.Transaction{Amount: eur(10_00), CardholderVerified: true}, risk.Decline, risk.CodeLowConfidence},
 		{"transaction limit", 0.99, risk.Transaction{Amount: eur(500_00), CardholderVerified: true}, risk.Decline, risk.CodeOverTransaction},
 		{"just under transaction limit", 0.99, risk.Transaction{Amount: eur(499_99)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
+		{"just under transaction limit verified", 0.5, risk.Transaction{Amount: eur(499_99), CardholderVerified: true}, risk.Approve, risk.CodeApproved},
 		{"hopeless", 0.001, risk.Transaction{Amount: eur(1_00)}, risk.Decline, risk.CodeLowConfidence},
 		{"zero amount", 0.9, risk.Transaction{Amount: eur(0)}, risk.ApproveNoPIN, risk.CodeNoPIN},
 	}
@@ -56,6 +59,30 @@ func TestPolicyDecide(t *testing.T) {
 				t.Errorf("Decide = %v, %v", d, err)
 			}
 		})
+	}
+}
+
+// With readers whose CVM-required limit is below the Art. 11 cap, the band
+// between them is passwordless: no PIN only with PasswordlessConfidence.
+func TestPolicyPasswordlessBand(t *testing.T) {
+	p := risk.PSD2Policy()
+	p.Limits.CVMRequired = 25_00
+	for _, tc := range []struct {
+		amt  int64
+		conf float64
+		want risk.Decision
+		code string
+	}{
+		{24_99, 0.3, risk.ApproveNoPIN, risk.CodeNoPIN},
+		{25_00, 0.74, risk.RequirePIN, risk.CodeCVMRequiredLimit},
+		{25_00, 0.75, risk.ApproveNoPIN, risk.CodePasswordless},
+		{50_00, 0.9, risk.ApproveNoPIN, risk.CodePasswordless},
+		{50_01, 0.99, risk.RequirePIN, risk.CodeOverNoPINAmount},
+	} {
+		o, err := p.Evaluate(tc.conf, risk.Transaction{Amount: eur(tc.amt)})
+		if err != nil || o.Decision != tc.want || o.Reason.Code != tc.code {
+			t.Errorf("%d at %v: %v (%s) %v; want %v (%s)", tc.amt, tc.conf, o.Decision, o.Reason.Code, err, tc.want, tc.code)
+		}
 	}
 }
 
