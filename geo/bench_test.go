@@ -153,3 +153,29 @@ func BenchmarkParseCellRow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLocate3Of1MCold spreads the queries over 16 384 areas of the
+// 1 M-cell table, so most lookups miss the CPU caches as on a busy switch
+// (BenchmarkLocate3Of1M reuses 64 queries that stay cached).
+func BenchmarkLocate3Of1MCold(b *testing.B) {
+	db, _ := bench1M(b)
+	rng := rand.New(rand.NewPCG(3, 5))
+	qs := make([][]CellObservation, 1<<14)
+	for i := range qs {
+		j := 400*rng.IntN(db.Len()/400) + rng.IntN(397)
+		qs[i] = make([]CellObservation, 3)
+		for k := range qs[i] {
+			rec := &db.cells[j+k]
+			qs[i][k] = CellObservation{CellID: CellID{Radio(rec.key >> 36), uint16(rec.key >> 26 & 1023), uint16(rec.key >> 16 & 1023), uint32(rec.key & 0xffff), rec.cell}, SignalDBm: -75 - 12*k}
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := db.Locate(ctx, qs[i&(1<<14-1)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
