@@ -273,3 +273,34 @@ func TestRadixSortStable(t *testing.T) {
 		}
 	}
 }
+
+// touching must agree with the exact test "central angle·R ≤ r₁ + r₂"
+// everywhere except within a micrometre of the boundary.
+func TestTouchingMatchesAngle(t *testing.T) {
+	rng := newTestRand(31)
+	mk := func(p LatLng, r float64) member {
+		m := member{p: p, r: r}
+		m.x, m.y, m.z = unitVec(p)
+		return m
+	}
+	for i := range 20000 {
+		p := LatLng{Lat: rng.Float64()*170 - 85, Lng: rng.Float64()*360 - 180}
+		r1, r2 := rng.Float64()*40000, rng.Float64()*40000
+		if i%10 == 0 {
+			r1 *= 1000 // past the Taylor branch, up to half the globe
+		}
+		d := (r1 + r2) * (0.9 + 0.2*rng.Float64())
+		q, err := Destination(p, rng.Float64()*360, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := mk(p, r1), mk(q, r2)
+		exact := EarthRadiusM * vecAngle(&a, b.x, b.y, b.z)
+		if math.Abs(exact-(r1+r2)) < 1e-6 {
+			continue
+		}
+		if got, want := touching(&a, &b), exact <= r1+r2; got != want {
+			t.Fatalf("touching(%v r=%v, %v r=%v) = %v; distance %v", p, r1, q, r2, got, exact)
+		}
+	}
+}
