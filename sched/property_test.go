@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -110,6 +111,7 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 	propertyCluster(t, c, nodes)
 
 	ctx := context.Background()
+	baseline := runtime.NumGoroutine()
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
 	for g := range goroutines {
@@ -220,6 +222,11 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 		t.Error("no pending request was placed when capacity appeared")
 	}
 	checkConsistent(t, c, vm, ctr)
+	// The coordinator starts no goroutines of its own: none may outlive
+	// the calls that ran.
+	if n := runtime.NumGoroutine(); n > baseline {
+		t.Errorf("%d goroutines after the run, %d before", n, baseline)
+	}
 }
 
 func expectedCreateError(err error) bool {
