@@ -288,6 +288,7 @@ func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
 
 func (b *builder) build(cfg DBConfig) *CellDB {
 	ents := radixSort(b.ents, make([]cellRec, len(b.ents)))
+	b.ents = nil // the sort's other buffer is garbage from here on
 	// Deduplicate: keep the most-sampled (then latest) entry of each key.
 	out := ents[:0]
 	for _, e := range ents {
@@ -301,15 +302,21 @@ func (b *builder) build(cfg DBConfig) *CellDB {
 		out = append(out, e)
 	}
 	n := len(out)
-	db := &CellDB{cfg: cfg, cells: make([]cellRec, n)}
-	copy(db.cells, out)
+	db := &CellDB{cfg: cfg, cells: out}
+	if n < cap(out)-cap(out)/8 {
+		// Many duplicates: copy to a right-sized table so they do not
+		// hold memory for the table's lifetime. Otherwise the sorted
+		// buffer is kept, which saves a third of the peak memory of a
+		// world-sized load.
+		db.cells = make([]cellRec, n)
+		copy(db.cells, out)
+	}
 	nAreas := 0
 	for i, e := range out {
 		if i == 0 || e.key != out[i-1].key {
 			nAreas++
 		}
 	}
-	b.ents = nil
 	// Hash index at load factor 2/3: 6 bytes a cell.
 	size := 0
 	if n > 0 {
