@@ -1023,7 +1023,10 @@ func (c *Coordinator) compensate(ctx context.Context, b SchedulerBackend, id str
 // Errors: ErrNotFound for an unknown ID, ErrInProgress while it is being
 // created or deleted, *BackendError if the backend failed (the workload
 // stays live and keeps its resources). A backend answering ErrNotFound
-// means the workload is already gone; the ledger is cleaned up.
+// means the workload is already gone; the ledger is cleaned up. So after a
+// Delete cut short by its timeout or ctx — the backend may have deleted
+// the workload and only the answer was lost — calling Delete again
+// reconciles the ledger either way.
 func (c *Coordinator) Delete(ctx context.Context, id string) error {
 	c.mu.Lock()
 	w := c.work[id]
