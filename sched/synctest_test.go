@@ -340,3 +340,44 @@ func TestSynctestNotifyBackoffCapped(t *testing.T) {
 		}
 	})
 }
+
+// lostDelete deletes after its latency, ignoring ctx, and then reports the
+// context's error: the workload is gone but the answer is lost.
+type lostDelete struct {
+	*MemBackend
+	latency time.Duration
+}
+
+func (l lostDelete) Delete(ctx context.Context, id string) error {
+	time.Sleep(l.latency)
+	if err := l.MemBackend.Delete(context.WithoutCancel(ctx), id); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func TestSynctestDeleteLostAnswerReconciles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		mem, _ := NewMemBackend(MemConfig{Kind: VM})
+		ctr, _ := NewMemBackend(MemConfig{Kind: Container})
+		c, _ := New(Config{BackendTimeout: time.Second}, lostDelete{mem, 2 * time.Second}, ctr)
+		addNodes(t, c, 1, small)
+		if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Delete(ctx, "a"); !errors.Is(err, ErrBackendTimeout) {
+			t.Fatalf("first delete: %v", err)
+		}
+		if len(c.Allocations()) != 1 || len(mem.Allocations()) != 0 {
+			t.Fatal("expected the ledger to still hold the workload the backend dropped")
+		}
+		if err := c.Delete(ctx, "a"); err != nil {
+			t.Fatalf("second delete: %v", err)
+		}
+		if len(ctr.Foreign()) != 0 {
+			t.Fatalf("container manager still sees %+v", ctr.Foreign())
+		}
+		checkConsistent(t, c, mem, ctr)
+	})
+}
