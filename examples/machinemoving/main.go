@@ -2,8 +2,9 @@
 // mobile POS terminals on a synthetic cell map (written and re-read in the
 // OpenCelliD CSV format), a few of them moved away from their merchants.
 // Every terminal reports the cells it hears; geo.Monitor raises alerts. The
-// program prints the alerts' precision and recall and plots the per-report
-// "distance − accuracy" of honest and moved terminals.
+// program prints the alerts' precision and recall, how well the geo
+// risk.Signal's calibrated confidence separates honest from moved
+// terminals, and plots the per-report "distance − accuracy" of both.
 //
 //	go run ./examples/machinemoving -terminals 400 -moved 0.08 -out out
 package main
@@ -196,7 +197,9 @@ type terminal struct {
 	gsmOnly    bool
 	alerted    bool
 	firstAlert int
-	heardBad   bool // heard a cell the database mislocates
+	heardBad   bool    // heard a cell the database mislocates
+	confidence float64 // geo risk.Signal confidence after its last located report
+	located    bool
 }
 
 func run(ctx context.Context, cfg config, w io.Writer) error {
@@ -287,6 +290,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			for _, o := range obs {
 				t.heardBad = t.heardBad || world.bad[o.CellID]
 			}
+			t.confidence, t.located = v.Signal().Confidence, true
 			if v.Status == geo.StatusMoved && !t.alerted {
 				t.alerted, t.firstAlert = true, k+1
 			}
@@ -332,6 +336,27 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	fmt.Fprintf(w, "distance − accuracy: honest median %.2f km, max %.2f km; moved median %.2f km\n",
 		median(honestM), slices.Max(append([]float64{math.Inf(-1)}, honestM...)), median(movedM))
 
+	// The risk.Signal a checkout would fuse: P(at the site) from the fixes
+	// of the hysteresis window, at even prior odds.
+	var confHonest, confMoved []float64
+	for _, t := range fleet {
+		switch {
+		case !t.located:
+		case t.moved:
+			confMoved = append(confMoved, t.confidence)
+		default:
+			confHonest = append(confHonest, t.confidence)
+		}
+	}
+	below := 0
+	for _, c := range confHonest {
+		if c < 0.5 {
+			below++
+		}
+	}
+	fmt.Fprintf(w, "geo signal confidence after the last report: honest median %.3f (%d of %d below 0.5), moved median %.3f; ROC AUC %.3f\n",
+		median(confHonest), below, len(confHonest), median(confMoved), auc(confHonest, confMoved))
+
 	if cfg.WritePlots {
 		path, err := plotMargins(cfg.OutDir, honestM, movedM)
 		if err != nil {
@@ -340,6 +365,26 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		fmt.Fprintf(w, "plot: %s\n", path)
 	}
 	return nil
+}
+
+// auc is the probability that a random honest terminal has a higher
+// confidence than a random moved one (ties count half).
+func auc(honest, moved []float64) float64 {
+	if len(honest) == 0 || len(moved) == 0 {
+		return math.NaN()
+	}
+	var wins float64
+	for _, h := range honest {
+		for _, m := range moved {
+			switch {
+			case h > m:
+				wins++
+			case h == m:
+				wins += 0.5
+			}
+		}
+	}
+	return wins / float64(len(honest)*len(moved))
 }
 
 func ratio(a, b int) float64 {

@@ -23,6 +23,16 @@ func TestRunSmall(t *testing.T) {
 	if p < 0.7 || r < 0.7 {
 		t.Errorf("precision %.2f recall %.2f:\n%s", p, r, out.String())
 	}
+	m = regexp.MustCompile(`honest median ([0-9.]+) .* moved median ([0-9.]+); ROC AUC ([0-9.]+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no confidence summary in output:\n%s", out.String())
+	}
+	ch, _ := strconv.ParseFloat(m[1], 64)
+	cm, _ := strconv.ParseFloat(m[2], 64)
+	a, _ := strconv.ParseFloat(m[3], 64)
+	if ch < 0.8 || cm > 0.2 || a < 0.9 {
+		t.Errorf("confidence honest %.3f moved %.3f AUC %.3f:\n%s", ch, cm, a, out.String())
+	}
 	if !bytes.Contains(out.Bytes(), []byte("plot: ")) {
 		t.Errorf("no plot written:\n%s", out.String())
 	}
