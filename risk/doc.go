@@ -28,7 +28,7 @@
 //
 //	store := risk.NewMemoryStore()
 //	scorer, _ := risk.NewNeighborScorer(store, risk.NeighborConfig{})
-//	_ = scorer.Learn(ctx, obs)              // every scan while at the shop
+//	_ = scorer.Learn(ctx, obs)              // scans the host trusts (see Learn)
 //	sig, _ := scorer.Score(ctx, obs)        // at payment time
 //	conf := risk.Fuse(0.5, sig, visionSig)  // plus other evidence
 //	d, err := risk.PSD2Policy().Decide(conf, risk.Transaction{

@@ -236,3 +236,28 @@ func TestFuseZeroWeightIgnoresNaN(t *testing.T) {
 		t.Errorf("Explain: %v", err)
 	}
 }
+
+// Contributions of equal influence keep argument order.
+func TestExplainTiesKeepOrder(t *testing.T) {
+	f, _ := risk.NewFuser(risk.FuseConfig{})
+	r, err := f.Explain(0.5,
+		risk.Signal{Source: "up", Confidence: 0.8},
+		risk.Signal{Source: "none", Confidence: 0.5},
+		risk.Signal{Source: "down", Confidence: 0.1},
+		risk.Signal{Source: "up2", Confidence: 0.8},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range r.Contributions {
+		got = append(got, c.Source)
+	}
+	if want := []string{"down", "up", "up2", "none"}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+	// logit = 2·ln 4 − ln 9 → 16/25.
+	if !near(r.Confidence, 16.0/25, 1e-12) {
+		t.Errorf("confidence %v, want 0.64", r.Confidence)
+	}
+}

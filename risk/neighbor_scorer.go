@@ -568,6 +568,12 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 // Learn folds obs into the terminal's stored profile (creating it on first
 // sight) with the configured LearnConfig. Errors wrap ErrObservation /
 // *NeighborError for bad input and ErrStore for store failures.
+//
+// Learn only from scans the host trusts — periodic scans of a terminal known
+// to be in place, scans whose Score matched, or scans of payments completed
+// with cardholder verification. Learning a relocated or spoofed scan teaches
+// the profile the attacker's neighbourhood; exponential decay forgets it
+// again only over several half-lives.
 func (s *NeighborScorer) Learn(ctx context.Context, obs NeighborObservation) error {
 	if err := obs.validateHeader(); err != nil {
 		return err
