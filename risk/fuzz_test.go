@@ -1,6 +1,7 @@
 package risk_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -295,7 +296,20 @@ func FuzzObservationJSON(f *testing.F) {
 		}
 		var obs risk.NeighborObservation
 		if err := json.Unmarshal(data, &obs); err != nil {
+			if _, derr := risk.DecodeObservation(bytes.NewReader(data)); !errors.Is(derr, risk.ErrObservation) {
+				t.Fatalf("DecodeObservation of bad JSON: %v", derr)
+			}
 			return
+		}
+		dobs, derr := risk.DecodeObservation(bytes.NewReader(data))
+		if derr != nil && !wrapsSentinel(derr) {
+			t.Fatalf("DecodeObservation: unwrapped error %v", derr)
+		}
+		if (derr == nil) != (obs.Validate() == nil) && !errors.Is(derr, risk.ErrObservation) {
+			t.Fatalf("DecodeObservation %v disagrees with Validate %v", derr, obs.Validate())
+		}
+		if derr == nil && (dobs.TerminalID != obs.TerminalID || !dobs.At.Equal(obs.At) || len(dobs.Seen) != len(obs.Seen)) {
+			t.Fatalf("DecodeObservation %+v, json.Unmarshal %+v", dobs, obs)
 		}
 		sig, err := sc.Score(ctx, obs)
 		if err != nil {

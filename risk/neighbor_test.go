@@ -680,3 +680,27 @@ func TestLearnSkipsRandomisedKeepsSecondaryBSSIDs(t *testing.T) {
 		t.Errorf("learned (-want +got):\n%s", diff)
 	}
 }
+
+func TestDecodeObservation(t *testing.T) {
+	good := `{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"AA-BB-CC-DD-EE-01","kind":"wifi","rssi":-50},{"id":"c0:00:00:00:00:09","kind":"ble","random":true}]}`
+	obs, err := risk.DecodeObservation(strings.NewReader(good))
+	if err != nil || obs.TerminalID != "T1" || len(obs.Seen) != 2 || obs.Seen[1].Kind != risk.KindBLE || !obs.Seen[1].Random || obs.Seen[0].RSSI != -50 {
+		t.Fatalf("%+v %v", obs, err)
+	}
+	huge := `{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[` + strings.Repeat(`{"id":"aa:bb:cc:dd:ee:01","kind":"wifi"},`, 4000) + `]}`
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{good + ` {}`, risk.ErrObservation},
+		{`{"terminal_id":`, risk.ErrObservation},
+		{huge, risk.ErrObservation},
+		{`{"terminal_id":"T1","seen":[]}`, risk.ErrObservation},
+		{`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"aa:bb:cc:dd:ee:0g","kind":"wifi"}]}`, risk.ErrIdentifier},
+		{`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"aa:bb:cc:dd:ee:01","kind":"zigbee"}]}`, risk.ErrObservation},
+	} {
+		if _, err := risk.DecodeObservation(strings.NewReader(tc.in)); !errors.Is(err, tc.want) {
+			t.Errorf("%.60q: %v, want %v", tc.in, err, tc.want)
+		}
+	}
+}
