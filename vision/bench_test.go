@@ -94,3 +94,24 @@ func BenchmarkSimilarity(b *testing.B) {
 		fa.Similarity(fb)
 	}
 }
+
+// BenchmarkSimilarityUnrelated compares photos of two different scenes:
+// few consistent matches, so RANSAC runs its full iteration budget.
+func BenchmarkSimilarityUnrelated(b *testing.B) {
+	s, err := visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 640, Height: 480}, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fa, err := vision.Extract(s.Refs[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	fb, err := vision.Extract(s.Queries[1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		fa.Similarity(fb)
+	}
+}

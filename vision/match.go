@@ -2,6 +2,7 @@ package vision
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
@@ -34,11 +35,18 @@ func matchFeatures(fa, fb []feature) []match {
 	for j := range fromB {
 		fromB[j] = nn{j: -1, d1: 257, d2: 257}
 	}
+	// Contiguous copies of b's descriptors keep the inner loop in cache.
+	db := make([][4]uint64, len(fb))
+	for j := range fb {
+		db[j] = fb[j].desc
+	}
 	for i := range fa {
-		da := &fa[i].desc
+		da := fa[i].desc
 		b1, b2, bj := int16(257), int16(257), int32(-1)
-		for j := range fb {
-			d := int16(hamming(da, &fb[j].desc))
+		for j := range db {
+			dj := &db[j]
+			d := int16(bits.OnesCount64(da[0]^dj[0]) + bits.OnesCount64(da[1]^dj[1]) +
+				bits.OnesCount64(da[2]^dj[2]) + bits.OnesCount64(da[3]^dj[3]))
 			if d < b1 {
 				b2, b1, bj = b1, d, int32(j)
 			} else if d < b2 {

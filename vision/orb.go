@@ -392,8 +392,3 @@ func spreadTop(cs []corner, n, w, h int) []corner {
 	}
 	return kept
 }
-
-func hamming(a, b *[4]uint64) int {
-	return bits.OnesCount64(a[0]^b[0]) + bits.OnesCount64(a[1]^b[1]) +
-		bits.OnesCount64(a[2]^b[2]) + bits.OnesCount64(a[3]^b[3])
-}

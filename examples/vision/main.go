@@ -22,6 +22,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -93,6 +94,10 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	opt := visiontest.Options{Width: cfg.Width, Height: cfg.Height}
 	if cfg.Fit {
+		if cfg.Families == "" {
+			// The calibration is fitted without the stress-test family.
+			fams = slices.DeleteFunc(fams, func(f visiontest.Family) bool { return f == visiontest.ReshotHard })
+		}
 		return fit(ctx, fams, cfg.N, opt, w)
 	}
 	if cfg.Out != "" {

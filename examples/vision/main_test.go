@@ -12,7 +12,7 @@ import (
 func TestRunSmall(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	cfg := config{N: 3, Width: 160, Height: 120, Seed: 5, Out: dir, Families: "reshot,jpeg"}
+	cfg := config{N: 2, Width: 128, Height: 96, Seed: 5, Out: dir, Families: "reshot,jpeg"}
 	if err := run(context.Background(), cfg, &out); err != nil {
 		t.Fatal(err)
 	}

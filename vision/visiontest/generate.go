@@ -16,6 +16,7 @@ type Family string
 // scene; the others are a frontal photo and an edited copy of it.
 const (
 	Reshot        Family = "reshot"
+	ReshotHard    Family = "reshot_hard"
 	CropCentre    Family = "crop_centre"
 	CropOffCentre Family = "crop_offcentre"
 	Rotate        Family = "rotate"
@@ -26,7 +27,7 @@ const (
 
 // Families lists every family in report order.
 func Families() []Family {
-	return []Family{Reshot, CropCentre, CropOffCentre, Rotate, Scale, Brightness, JPEGFamily}
+	return []Family{Reshot, ReshotHard, CropCentre, CropOffCentre, Rotate, Scale, Brightness, JPEGFamily}
 }
 
 // Photometric reports whether f changes only pixel values, not geometry.
@@ -45,6 +46,10 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// Re-shot pairs are two independent photos of one scene; ReshotHard widens
+// the viewpoint change (coverage 40–90 %, shift ±20 %, rotation ±20°,
+// perspective ±12 %) and the clutter (up to five occluders).
 
 // Set holds n reference photos and n query photos of one family:
 // Queries[i] shows the same place as Refs[i] and a different place from
@@ -75,9 +80,10 @@ func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 		// Canvas 2× the photo so views can move around it.
 		sc := newScene(r, 2*opt.Width, 2*opt.Height)
 		var err error
-		if f == Reshot {
-			a := shoot(r, sc, opt, randomView(r, sc, opt))
-			b := shoot(r, sc, opt, randomView(r, sc, opt))
+		if f == Reshot || f == ReshotHard {
+			hard := f == ReshotHard
+			a := shoot(r, sc, opt, randomView(r, sc, opt, hard), hard)
+			b := shoot(r, sc, opt, randomView(r, sc, opt, hard), hard)
 			if s.Refs[i], err = jpegRoundTrip(a, 70+r.IntN(23)); err != nil {
 				return Set{}, err
 			}
@@ -109,20 +115,24 @@ func familySalt(f Family) uint64 {
 
 // randomView picks a camera pose: a quad on the canvas covering 55–85 % of
 // its width, shifted up to 12 % from the centre, rotated up to ±10°, each
-// corner jittered by up to 7 % for perspective.
-func randomView(r *rand.Rand, c *canvas, opt Options) [9]float64 {
+// corner jittered by up to 7 % for perspective (wider ranges when hard).
+func randomView(r *rand.Rand, c *canvas, opt Options, hard bool) [9]float64 {
 	cw, ch := float64(c.w), float64(c.h)
-	size := (0.55 + 0.3*r.Float64()) * cw
+	lo, span, shift, rot, persp := 0.55, 0.3, 0.12, 10.0, 0.07
+	if hard {
+		lo, span, shift, rot, persp = 0.4, 0.5, 0.2, 20, 0.12
+	}
+	size := (lo + span*r.Float64()) * cw
 	hw, hh := size/2, size/2*float64(opt.Height)/float64(opt.Width)
-	cx := cw/2 + (r.Float64()*2-1)*0.12*cw
-	cy := ch/2 + (r.Float64()*2-1)*0.12*ch
-	th := (r.Float64()*2 - 1) * 10 * math.Pi / 180
+	cx := cw/2 + (r.Float64()*2-1)*shift*cw
+	cy := ch/2 + (r.Float64()*2-1)*shift*ch
+	th := (r.Float64()*2 - 1) * rot * math.Pi / 180
 	co, si := math.Cos(th), math.Sin(th)
 	corners := [4][2]float64{{-hw, -hh}, {hw, -hh}, {hw, hh}, {-hw, hh}}
 	var q [4][2]float64
 	for k, p := range corners {
-		jx := (r.Float64()*2 - 1) * 0.07 * size
-		jy := (r.Float64()*2 - 1) * 0.07 * size
+		jx := (r.Float64()*2 - 1) * persp * size
+		jy := (r.Float64()*2 - 1) * persp * size
 		q[k] = [2]float64{cx + co*p[0] - si*p[1] + jx, cy + si*p[0] + co*p[1] + jy}
 	}
 	return homographyFromQuad(float64(opt.Width), float64(opt.Height), q)
@@ -132,9 +142,13 @@ func randomView(r *rand.Rand, c *canvas, opt Options) [9]float64 {
 // gain 0.45–1.4, gamma 0.75–1.3, colour cast ±10 %, an illumination ramp of
 // up to ±25 %, up to three occluding objects (clutter, people), a box blur of
 // radius 0–2 and Gaussian sensor noise of σ 0–6 grey levels.
-func shoot(r *rand.Rand, sc *canvas, opt Options, h [9]float64) *image.RGBA {
+func shoot(r *rand.Rand, sc *canvas, opt Options, h [9]float64, hard bool) *image.RGBA {
 	v := sc.warp(h, opt.Width, opt.Height)
-	for range r.IntN(4) {
+	occluders := 4
+	if hard {
+		occluders = 6
+	}
+	for range r.IntN(occluders) {
 		ow := opt.Width/10 + r.IntN(opt.Width/5)
 		oh := opt.Height/6 + r.IntN(opt.Height/3)
 		ox, oy := r.IntN(opt.Width-ow), r.IntN(opt.Height-oh)

@@ -1,0 +1,86 @@
+package visiontest
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMetricsKnownAnswers(t *testing.T) {
+	sc := Scores{Positive: []float64{0.9, 0.8, 0.4}, Negative: []float64{0.1, 0.5, 0.4, 0.3}}
+	// Pairs (p > n) + ½(p = n): 0.9 beats 4, 0.8 beats 4, 0.4 beats 2 and ties 1.
+	if got, want := AUC(sc), (4+4+2+0.5)/12.0; math.Abs(got-want) > 1e-12 {
+		t.Errorf("AUC = %v, want %v", got, want)
+	}
+	// At FPR 0 the threshold is the top negative 0.5: two of three positives exceed it.
+	if got := TPRAt(sc, 0.1); math.Abs(got-2.0/3) > 1e-12 {
+		t.Errorf("TPR@10%% = %v", got)
+	}
+	// At FPR 25 % one negative may pass: the threshold is 0.4; 0.4 does not exceed it.
+	if got := TPRAt(sc, 0.25); math.Abs(got-2.0/3) > 1e-12 {
+		t.Errorf("TPR@25%% = %v", got)
+	}
+	if got := TPRAt(sc, 0.5); got != 1 {
+		t.Errorf("TPR@50%% = %v", got)
+	}
+	want := [][2]float64{{0, 0}, {0, 1.0 / 3}, {0, 2.0 / 3}, {0.25, 2.0 / 3}, {0.5, 1}, {0.75, 1}, {1, 1}}
+	if diff := cmp.Diff(want, ROC(sc)); diff != "" {
+		t.Errorf("ROC (-want +got):\n%s", diff)
+	}
+	if !math.IsNaN(AUC(Scores{})) || !math.IsNaN(TPRAt(Scores{}, 0.01)) {
+		t.Error("empty scores should give NaN")
+	}
+}
+
+func TestPHash64(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			g.SetGray(x, y, color.Gray{uint8(x * 4)})
+		}
+	}
+	h := PHash64(g)
+	// A left-to-right ramp has energy only in the horizontal frequencies
+	// (row u = 0 of the 8×8 block), with odd ones negative: above the median
+	// are the DC term and nothing in rows u ≥ 1 except ties at zero.
+	if h>>63 != 1 {
+		t.Errorf("DC bit not set: %016x", h)
+	}
+	if h&(1<<(63-1)) != 0 {
+		t.Errorf("first horizontal cosine of an increasing ramp is negative, bit set: %016x", h)
+	}
+	if PHash64(g) != h {
+		t.Error("not deterministic")
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	a, err := Generate(Rotate, 2, Options{Width: 96, Height: 72}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Generate(Rotate, 2, Options{Width: 96, Height: 72}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Refs) != 2 || len(a.Queries) != 2 || a.Family != Rotate {
+		t.Fatalf("set shape %d/%d %s", len(a.Refs), len(a.Queries), a.Family)
+	}
+	for i := range a.Refs {
+		if PHash64(a.Refs[i]) != PHash64(b.Refs[i]) || PHash64(a.Queries[i]) != PHash64(b.Queries[i]) {
+			t.Error("same seed rendered different photos")
+		}
+	}
+	if _, err := Generate("nope", 1, Options{}, 1); err == nil {
+		t.Error("unknown family accepted")
+	}
+	if _, err := Generate(Reshot, 1, Options{Width: 10, Height: 10}, 1); err == nil {
+		t.Error("10×10 accepted")
+	}
+	if !Brightness.Photometric() || Reshot.Photometric() {
+		t.Error("Photometric")
+	}
+}
