@@ -1,7 +1,6 @@
 package risk
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,13 +25,10 @@ func DecodeObservation(r io.Reader) (NeighborObservation, error) {
 	if len(b) > MaxObservationJSON {
 		return NeighborObservation{}, fmt.Errorf("%w: JSON longer than %d bytes", ErrObservation, MaxObservationJSON)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
 	var obs NeighborObservation
-	if err := dec.Decode(&obs); err != nil {
+	// Unmarshal, unlike a Decoder, rejects anything after the value.
+	if err := json.Unmarshal(b, &obs); err != nil {
 		return NeighborObservation{}, fmt.Errorf("%w: %w", ErrObservation, err)
-	}
-	if dec.More() {
-		return NeighborObservation{}, fmt.Errorf("%w: trailing data after the observation", ErrObservation)
 	}
 	if err := obs.Validate(); err != nil {
 		return NeighborObservation{}, err

@@ -704,3 +704,14 @@ func TestDecodeObservation(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeObservationTrailing(t *testing.T) {
+	for _, in := range []string{`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z"} }`, `{"terminal_id":"T1","at":"2026-01-01T01:00:00Z"} ]`, `{"terminal_id":"T1","at":"2026-01-01T01:00:00Z"}{}`} {
+		if _, err := risk.DecodeObservation(strings.NewReader(in)); !errors.Is(err, risk.ErrObservation) {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	if _, err := risk.DecodeObservation(strings.NewReader(" {\"terminal_id\":\"T1\",\"at\":\"2026-01-01T01:00:00Z\"}\n")); err != nil {
+		t.Errorf("surrounding space: %v", err)
+	}
+}
