@@ -88,3 +88,41 @@ func FuzzLoadCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGeodesic: for any pair of valid points the inverse solution is
+// finite, symmetric, no longer than half the meridian, and following its
+// azimuth for its length with GeodesicDirect lands on the second point.
+func FuzzGeodesic(f *testing.F) {
+	for _, s := range [][4]float64{
+		{-30, 0, 29.9, 179.8}, {0, 0, 0.5, 179.5}, {0, 0, 0, 180}, {-90, 0, 90, 0},
+		{1e-300, 0, -1e-300, 179.9999}, {89.999999, -180, -89.9999999, 180}, {5e-324, 0, 0, 90},
+		{45, 10, 45.0000001, 10.0000001}, {0, -179.9, 0, 179.9}, {-0.0, 0, 0, -0.0},
+		{23.225828498891, 0, -23.225828498891, 179.44518683104154539},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, lat1, lon1, lat2, lon2 float64) {
+		a, b := LatLng{lat1, lon1}, LatLng{lat2, lon2}
+		if !a.valid() || !b.valid() {
+			if !math.IsNaN(Geodesic(a, b)) {
+				t.Fatalf("invalid %v %v gave a distance", a, b)
+			}
+			return
+		}
+		s12, azi1, azi2, err := GeodesicInverse(a, b)
+		if err != nil || math.IsNaN(s12) || s12 < 0 || s12 > 20003931.4587 || math.IsNaN(azi1) || math.IsNaN(azi2) {
+			t.Fatalf("GeodesicInverse(%v, %v) = %v, %v, %v, %v", a, b, s12, azi1, azi2, err)
+		}
+		if r := Geodesic(b, a); math.Abs(r-s12) > 1e-6 {
+			t.Fatalf("asymmetric: %v vs %v", s12, r)
+		}
+		q, _, err := GeodesicDirect(a, azi1, s12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Compare on the ground: 1 mm, well above the nanometre error.
+		if d := Haversine(q, b); d > 1e-3 {
+			t.Fatalf("GeodesicDirect(%v, %v, %v) = %v, %v m from %v", a, azi1, s12, q, d, b)
+		}
+	})
+}

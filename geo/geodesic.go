@@ -104,13 +104,14 @@ func atan2d(y, x float64) float64 {
 // inverse solves the inverse problem for valid points and returns the
 // length and the sines and cosines of both azimuths (Karney 2013, §4–5).
 func inverse(a, b LatLng) (s12, salp1, calp1, salp2, calp2 float64) {
-	lat1, lat2 := a.Lat, b.Lat
+	lat1, lat2 := angRound(a.Lat), angRound(b.Lat)
 	lon12s := b.Lng - a.Lng // in [−360, 360]; reduce to [−180, 180]
 	if lon12s > 180 {
 		lon12s -= 360
 	} else if lon12s < -180 {
 		lon12s += 360
 	}
+	lon12s = angRound(lon12s)
 	// Canonical configuration: λ12 ≥ 0, |lat1| ≥ |lat2| and lat1 ≤ 0; the
 	// signs undo it for the azimuths at the end.
 	lonsign := 1.0
@@ -233,6 +234,19 @@ func inverseCanonical(lat1, lat2, lon12 float64) (s12, salp1, calp1, salp2, calp
 		s12b, _ = lengths(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2, false)
 	}
 	return wgsB * s12b, salp1, calp1, salp2, calp2
+}
+
+// angRound rounds angles (degrees) below about 1e-18 to zero, keeping the
+// rest exact to 1/16 ulp at 1/16°, so that underflow in the reduced
+// latitude or azimuth cannot reach the solvers (Karney's AngRound; without
+// it a latitude of 1e-301° made the inverse return NaN).
+func angRound(x float64) float64 {
+	const z = 1.0 / 16
+	y := math.Abs(x)
+	if y < z {
+		y = z - (z - y)
+	}
+	return math.Copysign(y, x)
 }
 
 // reducedLat returns sin β, cos β of the reduced latitude, tan β = (1−f) tan φ.
@@ -573,8 +587,8 @@ func GeodesicDirect(p LatLng, azi1Deg, s12M float64) (q LatLng, azi2Deg float64,
 	if math.IsNaN(azi1Deg) || math.IsInf(azi1Deg, 0) || math.IsNaN(s12M) || math.IsInf(s12M, 0) {
 		return LatLng{}, 0, fmt.Errorf("%w: azimuth %v / distance %v not finite", ErrInvalidLatLng, azi1Deg, s12M)
 	}
-	salp1, calp1 := sincosd(azi1Deg)
-	sbet1, cbet1 := reducedLat(p.Lat)
+	salp1, calp1 := sincosd(angRound(azi1Deg))
+	sbet1, cbet1 := reducedLat(angRound(p.Lat))
 	salp0 := salp1 * cbet1 // α0 in [0, π/2 − |β1|]
 	calp0 := math.Hypot(calp1, salp1*sbet1)
 	ssig1, somg1 := sbet1, salp0*sbet1
