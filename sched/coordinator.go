@@ -795,7 +795,18 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		exclude  []*nodeState
 		buf      [8]candidate
 		lastErr  error
+		// freed is set when this placement gave back capacity it had
+		// claimed (a failed attempt, or an allocation below the claim).
+		// Requests queued while the claim was held may fit now, so they
+		// are retried: capacity that appears this way is a capacity event
+		// like a Delete.
+		freed bool
 	)
+	defer func() {
+		if freed && c.npending.Load() > 0 {
+			c.RetryPending(ctx)
+		}
+	}()
 	conflicts := 0
 	for attempt := 0; attempt < c.cfg.MaxAttempts; {
 		if err := ctx.Err(); err != nil {
@@ -864,6 +875,7 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 			c.mu.Lock()
 			c.release(w)
 			c.mu.Unlock()
+			freed = true
 			lastErr = err
 			attempts = append(attempts, AttemptError{Node: p.Node, Err: err})
 			exclude = append(exclude, chosen)
@@ -881,6 +893,7 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 			c.mu.Lock()
 			c.release(w)
 			c.mu.Unlock()
+			freed = true
 			lastErr = oerr
 			attempts = append(attempts, AttemptError{Node: p.Node, Err: oerr})
 			claim = claim.Max(alloc.Resources)
@@ -890,6 +903,7 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		w.state = stLive
 		c.commitChange(Created, id, w)
 		c.mu.Unlock()
+		freed = !claim.Fits(alloc.Resources) // some quantity came in under the claim
 		c.st.placed.Add(1)
 		_ = c.flush(ctx, true)
 		p.Allocated = alloc.Resources

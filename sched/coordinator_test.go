@@ -1013,3 +1013,75 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatal("two coordinators share one random source")
 	}
 }
+
+// gated holds every Create until released, then fails it or lets the
+// MemBackend run it.
+type gated struct {
+	*MemBackend
+	started, release chan struct{}
+	fail             bool
+}
+
+func (g *gated) Create(ctx context.Context, p Placement) (Allocation, error) {
+	close(g.started)
+	<-g.release
+	if g.fail {
+		return Allocation{}, ErrInjected
+	}
+	return g.MemBackend.Create(ctx, p)
+}
+
+// Capacity given back by a placement — a failed attempt's claim, or an
+// allocation below its claim — is a capacity event: requests queued while
+// the claim was held are retried at once, not at the next Delete.
+func TestReleasedClaimRetriesPending(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		fail    bool
+		consume Resources
+	}{
+		{"failed create", true, Resources{}},
+		{"allocation below claim", false, Resources{MilliCPU: 1000, MemoryBytes: 2 * gib}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			var placed []string
+			var mu sync.Mutex
+			cfg := Config{MaxAttempts: 1, MaxPending: 4, OnPending: func(p Placement, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					placed = append(placed, p.Request.ID)
+				}
+			}}
+			mc := MemConfig{Kind: VM}
+			if !tt.consume.IsZero() {
+				mc.Consume = func(Placement) Resources { return tt.consume }
+			}
+			mem, _ := NewMemBackend(mc)
+			vm := &gated{MemBackend: mem, started: make(chan struct{}), release: make(chan struct{}), fail: tt.fail}
+			ctr, _ := NewMemBackend(MemConfig{Kind: Container})
+			c, _ := New(cfg, vm, ctr)
+			addNodes(t, c, 1, Resources{MilliCPU: 2000, MemoryBytes: 4 * gib})
+			done := make(chan error)
+			go func() {
+				_, err := c.Create(ctx, vmReq("holder", 2000, 4*gib))
+				done <- err
+			}()
+			<-vm.started
+			if _, err := c.Create(ctx, ctrReq("waiter", 1000, gib)); !errors.Is(err, ErrQueued) {
+				t.Fatalf("waiter: %v", err)
+			}
+			close(vm.release)
+			if err := <-done; (err != nil) != tt.fail {
+				t.Fatalf("holder: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(placed) != 1 || placed[0] != "waiter" || len(c.Pending()) != 0 {
+				t.Fatalf("placed %v, pending %v: the freed capacity was not offered to the queue", placed, c.Pending())
+			}
+			checkConsistent(t, c, mem, ctr)
+		})
+	}
+}
