@@ -389,6 +389,14 @@ func (nanStore) Profile(context.Context, string) (*risk.Profile, error) {
 		{Addr: 3, Kind: risk.KindWiFi, Frequency: math.NaN()}, {Addr: 9, Kind: risk.KindWiFi, Frequency: 1}}}, nil
 }
 
+// wrongStore returns a valid profile of another terminal.
+type wrongStore struct{ failingStore }
+
+func (wrongStore) Profile(context.Context, string) (*risk.Profile, error) {
+	return &risk.Profile{TerminalID: "U", Weight: 5, Neighbors: []risk.ProfileNeighbor{
+		{Addr: 3, Kind: risk.KindWiFi, Frequency: 1}, {Addr: 9, Kind: risk.KindWiFi, Frequency: 1}}}, nil
+}
+
 func TestNeighborStoreErrors(t *testing.T) {
 	ctx := context.Background()
 	obs := risk.NeighborObservation{TerminalID: "T", At: time.Unix(1e9, 0), Seen: []risk.Neighbor{{ID: "00:11:22:33:44:55", Kind: risk.KindWiFi}}}
@@ -405,6 +413,9 @@ func TestNeighborStoreErrors(t *testing.T) {
 	}
 	if _, err := newScorer(t, nanStore{}).Score(ctx, obs); !errors.Is(err, risk.ErrProfile) {
 		t.Errorf("NaN profile: %v", err)
+	}
+	if _, err := newScorer(t, wrongStore{}).Score(ctx, obs); !errors.Is(err, risk.ErrProfile) {
+		t.Errorf("another terminal's profile: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
