@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 
@@ -73,9 +74,10 @@ func obs(ids ...geo.CellID) []geo.CellObservation {
 
 // Run checks the CellLocator contract: bad input is an error, never a
 // panic; unknown cells give geo.ErrCellNotFound; a done context is
-// honoured; fixes are valid positions whose 95 % circle covers the cells
-// they rest on; a far outlier cell does not drag a fix; and Locate is safe
-// for concurrent use (run the suite with -race).
+// honoured; the observations are not modified; fixes are valid positions
+// whose 95 % circle covers the cells they rest on; a far outlier cell does
+// not drag a fix; and Locate is safe for concurrent use (run the suite with
+// -race).
 func Run(t *testing.T, newLocator NewLocator) {
 	t.Helper()
 	cells := Cells()
@@ -86,6 +88,12 @@ func Run(t *testing.T, newLocator NewLocator) {
 		t.Helper()
 		var p geo.Position
 		var err error
+		before := slices.Clone(o)
+		defer func() {
+			if !slices.Equal(before, o) {
+				t.Errorf("Locate modified its argument: %v, was %v", o, before)
+			}
+		}()
 		func() {
 			defer func() {
 				if r := recover(); r != nil {

@@ -66,3 +66,41 @@ func TestSuiteCatchesViolations(t *testing.T) {
 		}
 	}
 }
+
+// mutating is a correct CellDB that scribbles on its caller's slice.
+type mutating struct{ db *geo.CellDB }
+
+func (m mutating) Locate(ctx context.Context, obs []geo.CellObservation) (geo.Position, error) {
+	p, err := m.db.Locate(ctx, obs)
+	for i := range obs {
+		obs[i].SignalDBm = -1
+	}
+	return p, err
+}
+
+// TestMutatingLocatorRun is run in a child process by TestSuiteCatchesMutation.
+func TestMutatingLocatorRun(t *testing.T) {
+	if os.Getenv("GEOTEST_CHILD") != "2" {
+		t.Skip("run only as a child of TestSuiteCatchesMutation")
+	}
+	geotest.Run(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
+		recs := make([]geo.CellRecord, len(cells))
+		for i, c := range cells {
+			recs[i] = geo.CellRecord{ID: c.ID, Location: c.Location, RangeM: c.RangeM, Samples: c.Samples}
+		}
+		db, err := geo.NewCellDB(recs, geo.DBConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mutating{db}
+	})
+}
+
+func TestSuiteCatchesMutation(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMutatingLocatorRun$", "-test.v")
+	cmd.Env = append(os.Environ(), "GEOTEST_CHILD=2")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Locate modified its argument") {
+		t.Fatalf("the suite passed a locator that modifies its argument:\n%s", out)
+	}
+}
