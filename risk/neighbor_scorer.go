@@ -579,11 +579,17 @@ func (s *NeighborScorer) Learn(ctx context.Context, obs NeighborObservation) err
 		return err
 	}
 	var learnErr error
-	err := s.store.Update(ctx, obs.TerminalID, func(p *Profile) (*Profile, error) {
+	fn := func(p *Profile) (*Profile, error) {
 		next, err := p.Learn(obs, s.cfg.Learn)
 		learnErr = err
 		return next, err
-	})
+	}
+	var err error
+	if u, ok := s.store.(profileUpdater); ok {
+		err = u.updateOwned(ctx, obs.TerminalID, fn)
+	} else {
+		err = s.store.Update(ctx, obs.TerminalID, fn)
+	}
 	switch {
 	case learnErr != nil:
 		return learnErr

@@ -33,6 +33,14 @@ type profileViewer interface {
 	viewProfile(ctx context.Context, terminalID string) (*Profile, error)
 }
 
+// profileUpdater is implemented by stores of this package whose Update can
+// skip its defensive copies for a caller that neither modifies the current
+// profile nor keeps the new one (NeighborScorer.Learn: Profile.Learn builds a
+// fresh profile).
+type profileUpdater interface {
+	updateOwned(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error)) error
+}
+
 // MemoryStore is an in-memory ProfileStore. It is correct, safe for
 // concurrent use and fast, but not persistent: use it in tests, single-node
 // deployments and as the model for a host's own store. The zero value is an
@@ -78,12 +86,27 @@ func (s *MemoryStore) viewProfile(ctx context.Context, terminalID string) (*Prof
 // The result is validated, must belong to terminalID, and is copied before
 // it is stored.
 func (s *MemoryStore) Update(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error)) error {
+	return s.update(ctx, terminalID, fn, true)
+}
+
+// updateOwned is Update for this package's own callers, which neither
+// modify the profile fn receives nor keep the one fn returns: it skips both
+// copies.
+func (s *MemoryStore) updateOwned(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error)) error {
+	return s.update(ctx, terminalID, fn, false)
+}
+
+func (s *MemoryStore) update(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error), copies bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next, err := fn(s.profiles[terminalID].Clone())
+	cur := s.profiles[terminalID]
+	if copies {
+		cur = cur.Clone()
+	}
+	next, err := fn(cur)
 	if err != nil {
 		return err
 	}
@@ -100,7 +123,10 @@ func (s *MemoryStore) Update(ctx context.Context, terminalID string, fn func(*Pr
 	if s.profiles == nil {
 		s.profiles = make(map[string]*Profile)
 	}
-	s.profiles[terminalID] = next.Clone()
+	if copies {
+		next = next.Clone()
+	}
+	s.profiles[terminalID] = next
 	return nil
 }
 
