@@ -48,7 +48,8 @@ type NeighborConfig struct {
 	// MinObservations is the decayed observation count a learned profile
 	// needs before its neighbours are expected (default 3); until then a
 	// profile without pinned neighbours scores like no profile
-	// (NoProfileConfidence). The count settles at 1/(1 − 2^(−Δ/HalfLife))
+	// (NoProfileConfidence), less UnknownPenalty for stable neighbours it
+	// has never seen. The count settles at 1/(1 − 2^(−Δ/HalfLife))
 	// for scans every Δ, so a terminal must be scanned (learned) at least
 	// every 0.58 half-lives to reach 3: scan idle terminals periodically,
 	// or lower MinObservations or lengthen Learn.HalfLife.
@@ -187,7 +188,7 @@ func (c NeighborConfig) Validate() error {
 //
 // capped at FewKnownCap while fewer than MinExpected distinct expected
 // devices are matched. A learned profile younger than MinObservations that expects
-// nothing yet scores NoProfileConfidence.
+// nothing yet scores NoProfileConfidence·(1 − UnknownPenalty·u).
 type NeighborScorer struct {
 	store ProfileStore
 	cfg   NeighborConfig
@@ -533,10 +534,15 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 	}
 	sc.Confidence = cfg.Floor + (cfg.Ceiling-cfg.Floor)*q
 	if sc.Expected == 0 && p.Weight < cfg.MinObservations {
-		// A learned profile too young to expect anything is no evidence
-		// either way: score it as if there were no profile, so that
-		// learning never leaves a terminal worse off than not learning.
-		sc.Confidence, sc.flags = cfg.NoProfileConfidence, flagThinProfile|flagFewKnown
+		// A learned profile too young to expect anything cannot vouch for
+		// a scan, so it scores like no profile — learning never leaves a
+		// genuine terminal worse off than not learning — but it can count
+		// against one: stable neighbours it has never seen lower the score.
+		sc.Confidence = cfg.NoProfileConfidence * (1 - cfg.UnknownPenalty*sc.UnknownShare)
+		sc.flags = flagThinProfile | flagFewKnown
+		if sc.UnknownShare > 0.5 {
+			sc.flags |= flagUnknown
+		}
 		return
 	}
 	capped := false

@@ -147,7 +147,7 @@ func TestNeighborYoungProfile(t *testing.T) {
 			t.Fatalf("after %d scans: %+v %v", i, young, err)
 		}
 		moved, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: elsewhere(s.rng, 10)})
-		if err != nil || moved.Confidence > cfg.NoProfileConfidence {
+		if err != nil || moved.Confidence > cfg.NoProfileConfidence*(1-cfg.UnknownPenalty)+1e-12 || !moved.Has(risk.CodeNeighborsUnknown) {
 			t.Fatalf("after %d scans, elsewhere: %+v %v", i, moved, err)
 		}
 	}
