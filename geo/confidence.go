@@ -63,6 +63,12 @@ func ProbWithin(distanceM, radiusM, accuracyM float64) float64 {
 // outside the disc). Only the window where the integrand is above ~e^{-16}
 // of its peak is integrated.
 func logRiceCDF(u, v float64) float64 {
+	if v-u > 9 {
+		// Q₁(u, v) ≤ exp(−(v−u)²/2) < 3e-18 for v > u (Simon & Alouini,
+		// Digital Communication over Fading Channels, 2nd ed., §4.2), below
+		// half an ulp of 1: the disc holds all the mass in float64.
+		return 0
+	}
 	peak := math.Min(u, v) // the Gaussian factor is largest here within [0, v]
 	e0 := -(peak - u) * (peak - u) / 2
 	gap := u - peak // > 0 only when the fix lies outside the disc

@@ -225,3 +225,32 @@ func BenchmarkFixLogOdds(b *testing.B) {
 		sink += fixLogOdds(3200, 3000, 200, 10000)
 	}
 }
+
+// The v − u > 9 shortcut is seamless: just inside and just outside it
+// the probability is 1 to float64 precision.
+func TestProbWithinShortcutSeamless(t *testing.T) {
+	sigma := 1000 / Sigma95
+	for _, gap := range []float64{8.5, 8.99, 9.01} {
+		if p := ProbWithin(2000, 2000+gap*sigma, 1000); math.Abs(p-1) > 1e-15 {
+			t.Errorf("gap %vσ: %v", gap, p)
+		}
+	}
+	if p := ProbWithin(2000, 2000+6*sigma, 1000); p > 1 || p < 1-1e-8 {
+		t.Errorf("gap 6σ: %v, want 1 − O(1e-9)", p)
+	}
+}
+
+func BenchmarkMonitorCheck(b *testing.B) {
+	w := newMonitorWorld(b)
+	m, _ := w.monitor(b, MonitorConfig{})
+	near := nearestCells(w.lte, w.site.Location, 3)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(time.Duration(i) * time.Minute), Cells: near}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
