@@ -48,8 +48,8 @@ type NeighborConfig struct {
 	// MinObservations is the decayed observation count a learned profile
 	// needs before its neighbours are expected (default 3); until then a
 	// profile without pinned neighbours scores like no profile
-	// (NoProfileConfidence), less UnknownPenalty for stable neighbours it
-	// has never seen. The count settles at 1/(1 − 2^(−Δ/HalfLife))
+	// (NoProfileConfidence), less UnknownPenalty when a scan shares no
+	// neighbour with it. The count settles at 1/(1 − 2^(−Δ/HalfLife))
 	// for scans every Δ, so a terminal must be scanned (learned) at least
 	// every 0.58 half-lives to reach 3: scan idle terminals periodically,
 	// or lower MinObservations or lengthen Learn.HalfLife.
@@ -188,7 +188,8 @@ func (c NeighborConfig) Validate() error {
 //
 // capped at FewKnownCap while fewer than MinExpected distinct expected
 // devices are matched. A learned profile younger than MinObservations that expects
-// nothing yet scores NoProfileConfidence·(1 − UnknownPenalty·u).
+// nothing yet scores NoProfileConfidence, less UnknownPenalty when the scan
+// shares no neighbour with it.
 type NeighborScorer struct {
 	store ProfileStore
 	cfg   NeighborConfig
@@ -433,6 +434,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 	// remembering the last group counted is enough.
 	const noGroup = ^uint64(0)
 	lastExp, lastMatch := noGroup, noGroup
+	known := 0 // scanned neighbours the profile knows, expected or not
 	var expW, matchW, seenW, unknownW float64
 	var rssiW, simSum, shiftSum float64
 	var obsSum, obsSq, meanSum, meanSq float64
@@ -492,6 +494,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 		switch {
 		case sl.matched:
 			seenW += cw
+			known++
 		case n.class != ClassLocal:
 			// An unknown locally administered address is most likely a
 			// passing phone: it says nothing about the place.
@@ -537,10 +540,11 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 		// A learned profile too young to expect anything cannot vouch for
 		// a scan, so it scores like no profile — learning never leaves a
 		// genuine terminal worse off than not learning — but it can count
-		// against one: stable neighbours it has never seen lower the score.
-		sc.Confidence = cfg.NoProfileConfidence * (1 - cfg.UnknownPenalty*sc.UnknownShare)
-		sc.flags = flagThinProfile | flagFewKnown
-		if sc.UnknownShare > 0.5 {
+		// against one: a scan sharing no neighbour with it scores lower.
+		sc.Confidence, sc.flags = cfg.NoProfileConfidence, flagThinProfile|flagFewKnown
+		if known == 0 && sc.Unknown > 0 {
+			// Not one neighbour it has seen before: another place.
+			sc.Confidence *= 1 - cfg.UnknownPenalty
 			sc.flags |= flagUnknown
 		}
 		return
