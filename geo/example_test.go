@@ -76,3 +76,40 @@ func ExampleMonitor_Check() {
 	// suspect    27.3 km  geo.outside 0.39
 	// moved      27.3 km  geo.moved 0.09
 }
+
+func ExampleGeodesicInverse() {
+	// JFK to Paris CDG on the WGS84 ellipsoid, then back out along the
+	// initial azimuth with the direct solution.
+	jfk := geo.LatLng{Lat: 40.6413, Lng: -73.7781}
+	cdg := geo.LatLng{Lat: 49.0097, Lng: 2.5479}
+	s12, azi1, azi2, err := geo.GeodesicInverse(jfk, cdg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%.3f km, leaving at %.4f°, arriving at %.4f°\n", s12/1000, azi1, azi2)
+	end, _, err := geo.GeodesicDirect(jfk, azi1, s12)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("direct lands on", end)
+	// Output:
+	// 5849.151 km, leaving at 53.5110°, arriving at 111.6267°
+	// direct lands on 49.009700,2.547900
+}
+
+func ExampleProbWithin() {
+	// A shop with a 200 m allowed radius; a coarse GSM fix (95 % radius
+	// 3 km) 1 km away, and sharp LTE fixes (300 m) 100 m and 400 m away.
+	fmt.Printf("GSM 1 km:  P(within 200 m) = %.4f\n", geo.ProbWithin(1000, 200, 3000))
+	fmt.Printf("LTE 100 m: P(within 200 m) = %.4f\n", geo.ProbWithin(100, 200, 300))
+	fmt.Printf("LTE 400 m: P(within 200 m) = %.4f\n", geo.ProbWithin(400, 200, 300))
+	// The 95 % radius means what it says.
+	fmt.Printf("P(within the accuracy of a fix at the centre) = %.4f\n", geo.ProbWithin(0, 3000, 3000))
+	// Output:
+	// GSM 1 km:  P(within 200 m) = 0.0095
+	// LTE 100 m: P(within 200 m) = 0.6254
+	// LTE 400 m: P(within 200 m) = 0.0320
+	// P(within the accuracy of a fix at the centre) = 0.9500
+}
