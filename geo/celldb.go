@@ -431,6 +431,16 @@ type LoadOptions struct {
 	Config DBConfig
 }
 
+// Validate reports options LoadCSV would reject, with an error wrapping
+// ErrInvalidConfig: MaxLineBytes above 1 MiB or an invalid Config. Zero and
+// negative MaxLineBytes, ProgressEvery and SizeHint take the defaults.
+func (o LoadOptions) Validate() error {
+	if o.MaxLineBytes > 1<<20 {
+		return fmt.Errorf("%w: MaxLineBytes %d above 1 MiB", ErrInvalidConfig, o.MaxLineBytes)
+	}
+	return o.Config.Validate()
+}
+
 // LineError is a fatal CSV error at a line.
 type LineError struct {
 	Line int // 1-based
@@ -451,15 +461,12 @@ func (e *LineError) Unwrap() error { return e.Err }
 // even when an error is returned.
 func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadStats, error) {
 	var st LoadStats
-	if err := opts.Config.Validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, st, err
 	}
 	maxLine := opts.MaxLineBytes
 	if maxLine <= 0 {
 		maxLine = 1024
-	}
-	if maxLine > 1<<20 {
-		return nil, st, fmt.Errorf("%w: MaxLineBytes %d above 1 MiB", ErrInvalidConfig, maxLine)
 	}
 	every := opts.ProgressEvery
 	if every <= 0 {
