@@ -354,7 +354,7 @@ func (db *CellDB) buildAreas(nAreas int) {
 			p := db.pos(i)
 			cx, cy, cz := unitVec(p)
 			x, y, z = x+cx, y+cy, z+cz
-			rsum += db.rangeOf(i, radio)
+			rsum += math.Min(db.rangeOf(i, radio), db.cfg.MaxAccuracyM[radio]) // bogus ranges capped as in Locate
 		}
 		c := fromVec(x, y, z)
 		// Mean squared chord to the mean direction, in one pass:
