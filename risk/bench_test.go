@@ -54,8 +54,11 @@ func BenchmarkExplain5(b *testing.B) {
 }
 
 func BenchmarkPolicyDecide(b *testing.B) {
+	// Readers with a EUR 25 CVM limit: EUR 42 walks every rule down to the
+	// passwordless band.
 	p := risk.PSD2Policy()
-	tx := risk.Transaction{Amount: eur(80_00), NoPINCumulative: eur(40_00), NoPINConsecutive: 2}
+	p.Limits.CVMRequired = 25_00
+	tx := risk.Transaction{Amount: eur(42_00), NoPINCumulative: eur(40_00), NoPINConsecutive: 2}
 	b.ReportAllocs()
 	for b.Loop() {
 		d, err := p.Decide(0.9, tx)
