@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -21,6 +22,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/payedge/payedge/geo"
+	"github.com/payedge/payedge/motion"
 	"github.com/payedge/payedge/risk"
 )
 
@@ -35,8 +38,15 @@ type config struct {
 type scene struct {
 	Name string
 	Tx   risk.Transaction
+	// Where the terminal really is and how it moves (the story's truth,
+	// from which the evidence inputs below are rendered).
+	AtShop bool
+	Moving string // motion class: counter, handheld, walking, vehicle
 	// Inputs of the evidence sources.
-	Scan []risk.Neighbor // what the terminal's radios saw
+	Scan   []risk.Neighbor       // what the terminal's radios saw
+	Photo  image.Image           // the terminal's photo of its surroundings
+	Window []motion.Sample       // 2.56 s of accelerometer and gyroscope data
+	Cells  []geo.CellObservation // the serving and neighbouring cells
 	// Signals collected from every evidence source, in source order.
 	Signals []risk.Signal
 }
@@ -106,8 +116,12 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		func(ctx context.Context, sc *scene) (risk.Signal, error) {
 			return scorer.Score(ctx, risk.NeighborObservation{TerminalID: terminal, At: now, Seen: sc.Scan})
 		},
-		// vision, motion, geo: append here.
 	}
+	more, err := otherEvidence(ctx, cfg.Seed, now, scenes)
+	if err != nil {
+		return err
+	}
+	sources = append(sources, more...)
 	policy := risk.PSD2Policy()
 	fmt.Fprintf(w, "Policy PSD2: no PIN below %v with confidence ≥ %.2f; passwordless up to %v with confidence ≥ %.2f; caps %v / %d in a row.\n\n",
 		eur(policy.Limits.CVMRequired), policy.NoPINConfidence, eur(policy.NoPIN.MaxAmount),
@@ -166,11 +180,11 @@ func story(rng *rand.Rand, shop *place) []scene {
 	clone.RSSI = -35
 	spoof := append(elsewhere.scan(rng, 0.9, 3, 2), clone)
 	return []scene{
-		{Name: "coffee at the shop", Tx: risk.Transaction{Amount: eur(4_50)}, Scan: shop.scan(rng, 0.85, 3, 2)},
-		{Name: "groceries at the shop", Tx: risk.Transaction{Amount: eur(82_40), NoPINCumulative: eur(4_50), NoPINConsecutive: 1}, Scan: shop.scan(rng, 0.85, 3, 3)},
-		{Name: "sixth no-PIN in a row", Tx: risk.Transaction{Amount: eur(9_90), NoPINCumulative: eur(60_00), NoPINConsecutive: 5}, Scan: shop.scan(rng, 0.85, 3, 1)},
-		{Name: "relocated terminal", Tx: risk.Transaction{Amount: eur(82_40)}, Scan: elsewhere.scan(rng, 0.9, 3, 3)},
-		{Name: "cloned-BSSID spoof", Tx: risk.Transaction{Amount: eur(82_40)}, Scan: spoof},
+		{Name: "coffee at the shop", Tx: risk.Transaction{Amount: eur(4_50)}, AtShop: true, Moving: "counter", Scan: shop.scan(rng, 0.85, 3, 2)},
+		{Name: "groceries at the shop", Tx: risk.Transaction{Amount: eur(38_20), NoPINCumulative: eur(4_50), NoPINConsecutive: 1}, AtShop: true, Moving: "handheld", Scan: shop.scan(rng, 0.85, 3, 3)},
+		{Name: "sixth no-PIN in a row", Tx: risk.Transaction{Amount: eur(9_90), NoPINCumulative: eur(60_00), NoPINConsecutive: 5}, AtShop: true, Moving: "counter", Scan: shop.scan(rng, 0.85, 3, 1)},
+		{Name: "relocated terminal", Tx: risk.Transaction{Amount: eur(24_90)}, Moving: "handheld", Scan: elsewhere.scan(rng, 0.9, 3, 3)},
+		{Name: "cloned-BSSID spoof", Tx: risk.Transaction{Amount: eur(24_90)}, Moving: "vehicle", Scan: spoof},
 	}
 }
 
