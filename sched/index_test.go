@@ -2,6 +2,7 @@ package sched
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -88,6 +89,63 @@ func TestSampledDecisionIsComplete(t *testing.T) {
 			continue
 		}
 		if _, err := c.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDenseScanMatchesIndexWalk: from any start and for any limit, the
+// dense scan decide uses for large samples ranks exactly what the fit index
+// walk ranks.
+func TestDenseScanMatchesIndexWalk(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(8, 8))
+	c, _, _ := newTestCoordinator(t, Config{MaxAttempts: 4}, MemConfig{}, MemConfig{})
+	for i := range 150 {
+		n := Node{Name: fmt.Sprint("n", i), Capacity: Resources{MilliCPU: 8000, MemoryBytes: 32 * gib, DiskBytes: 500 * gib}}
+		if i%6 == 1 {
+			n.Taints = []Taint{{Key: "legacy", Effect: TaintPreferNoSchedule}}
+		}
+		if i%6 == 2 {
+			n.Taints = []Taint{{Key: "hsm", Effect: TaintNoSchedule}}
+		}
+		if err := c.AddNode(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 12 {
+		_, _ = c.DrainNode(fmt.Sprint("n", 11*i))
+		_ = c.RemoveNode(fmt.Sprint("n", 11*i+5))
+	}
+	for i := 0; ; i++ {
+		r := workloadMix(rng, fmt.Sprint("w", i))
+		if rng.IntN(3) == 0 {
+			r.AntiAffinityGroups = []string{fmt.Sprint("a", rng.IntN(4))}
+		}
+		var b1, b2 [8]candidate
+		c.mu.RLock()
+		var exclude []*nodeState
+		if n := c.nodes[rng.IntN(len(c.nodes))]; n != nil && rng.IntN(2) == 0 {
+			exclude = []*nodeState{n}
+		}
+		start, limit := rng.IntN(c.index.size), 1+rng.IntN(200)
+		walk := c.walkFrom(&r, r.Resources, exclude, b1[:0], start, limit)
+		dense := c.scanFrom(&r, r.Resources, exclude, b2[:0], start, limit)
+		c.mu.RUnlock()
+		if len(walk) != len(dense) {
+			t.Fatalf("request %d start %d limit %d: walk ranked %d, dense %d", i, start, limit, len(walk), len(dense))
+		}
+		for j := range walk {
+			if walk[j] != dense[j] {
+				t.Fatalf("request %d start %d limit %d rank %d: walk %s, dense %s", i, start, limit, j, walk[j].n.spec.Name, dense[j].n.spec.Name)
+			}
+		}
+		if _, err := c.Create(ctx, r); errors.Is(err, ErrNoCapacity) && r.AntiAffinityGroups == nil {
+			if i < 200 {
+				t.Fatalf("cluster full after %d requests", i)
+			}
+			return
+		} else if err != nil && !errors.Is(err, ErrNoCapacity) {
 			t.Fatal(err)
 		}
 	}
