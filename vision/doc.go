@@ -9,7 +9,8 @@
 // light, other clutter — not an edited copy of the onboarding picture, so
 // global perceptual hashes alone do not recognise it. The package combines:
 //
-//   - Decode: safe decoding of JPEG, PNG and GIF. The header is read first
+//   - Decode (and DecodeInfo, which also reports format, size and
+//     orientation): safe decoding of JPEG, PNG and GIF. The header is read first
 //     (image.DecodeConfig semantics) and images over a pixel budget are
 //     refused before any pixel is decoded; the JPEG EXIF orientation (Exif
 //     2.32 / CIPA DC-008 tag 0x0112) is applied; the image is downscaled once
@@ -34,7 +35,18 @@
 //     vision.unknown_scene and vision.scene_match.
 //
 // Package visiontest holds the evaluation harness: a seeded generator of
-// re-shot pairs and classic edits, a 64-bit DCT pHash baseline and ROC metrics.
+// re-shot pairs and classic edits, a 64-bit DCT pHash baseline, ROC metrics
+// and a SceneStore conformance suite. examples/vision runs it and plots ROC
+// curves.
+//
+// # Limits
+//
+// The PDQ implementation follows the published reference step by step (a
+// test transcribes the algorithm description and compares); its hashes of
+// Meta's sample images were not compared here, as those images are not
+// available offline. Images other than *image.YCbCr, *image.Gray,
+// *image.RGBA and *image.NRGBA are converted to RGBA at full size before
+// downscaling; Decode bounds that size.
 //
 // # Quick start
 //

@@ -4,8 +4,13 @@
 // lighting, clutter, blur, sensor noise and JPEG compression), the classic
 // image edits (crops, rotations, scaling, brightness, JPEG), a 64-bit DCT
 // pHash baseline (Zauner, "Implementation and Benchmarking of Perceptual
-// Image Hash Functions", 2010), and ROC metrics (area under the curve by the
-// Mann–Whitney statistic, true-positive rate at a fixed false-positive rate).
+// Image Hash Functions", 2010), ROC metrics (area under the curve by the
+// Mann–Whitney statistic, true-positive rate at a fixed false-positive rate),
+// and TestSceneStore, a conformance suite for vision.SceneStore
+// implementations (in the manner of testing/fstest.TestFS).
+//
+// The reshot family is the everyday case; reshot_hard widens the viewpoint
+// change and clutter until matching starts to fail, as a stress test.
 //
 // Every generator takes an explicit seed, so each run renders the same
 // images. It is meant for tests, benchmarks and calibration, not for
