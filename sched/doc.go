@@ -37,7 +37,8 @@
 // ⌈log₂ N⌉ as Nomad's ranking iterator limit (SampleLog2, the default) or
 // kube-scheduler's adaptive percentageOfNodesToScore (SampleAdaptive);
 // SampleFull scores every node and is the exact baseline the benchmarks
-// compare bin-packing quality against. Requests that can only go to a few
+// compare bin-packing quality against. Full scans and large samples read
+// the index leaves and per-node score inputs as dense arrays instead. Requests that can only go to a few
 // nodes — members of an affinity group that already runs somewhere, or a
 // NodeSelector label carried by at most a quarter of the nodes — are
 // decided over that small set instead, from a per-group and a per-label

@@ -287,11 +287,11 @@ type Placement struct {
 // including overhead (a VM's hypervisor memory, for example), which may
 // exceed the request.
 type Allocation struct {
-	ID        string
-	Kind      Kind
-	Node      string
-	NUMACell  int
-	Resources Resources
+	ID        string    // the workload's Request.ID
+	Kind      Kind      // which manager runs it
+	Node      string    // the node it runs on
+	NUMACell  int       // the pinned NUMA cell, or -1
+	Resources Resources // what it actually consumes, overhead included
 }
 
 // ChangeOp says what happened to an allocation.
@@ -322,8 +322,8 @@ func (o ChangeOp) String() string {
 // skip values: a create and a delete that were both still waiting for an
 // unreachable manager cancel out and neither is sent.
 type Change struct {
-	Seq        uint64
-	Op         ChangeOp
-	Allocation Allocation
-	Time       time.Time
+	Seq        uint64     // commit order, see above
+	Op         ChangeOp   // Created or Deleted
+	Allocation Allocation // the allocation as the ledger records it
+	Time       time.Time  // when the change was committed (Config.Now)
 }
