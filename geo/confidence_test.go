@@ -254,3 +254,52 @@ func BenchmarkMonitorCheck(b *testing.B) {
 		i++
 	}
 }
+
+// TestFixLogOddsCalibrated simulates the model the log-odds assume — half
+// the terminals uniformly within the allowed radius, half moved uniformly
+// within radius + MovedRadiusM, fixes scattered by a circular normal with
+// σ = accuracy/Sigma95 — and checks calibration: among fixes given
+// probability ≈ p of being at the site, a share ≈ p really is.
+func TestFixLogOddsCalibrated(t *testing.T) {
+	rng := newTestRand(77)
+	const moved = 10000.0
+	for _, c := range []struct{ acc, r float64 }{{300, 200}, {3000, 200}, {1200, 1000}} {
+		sigma := c.acc / Sigma95
+		const bins = 10
+		var n, honest, sumP [bins]float64
+		for range 20000 {
+			isHonest := rng.IntN(2) == 0
+			rad := c.r
+			if !isHonest {
+				rad = c.r + moved
+			}
+			// Uniform in the disc, then the fix error.
+			rho, th := rad*math.Sqrt(rng.Float64()), 2*math.Pi*rng.Float64()
+			x := rho*math.Cos(th) + sigma*rng.NormFloat64()
+			y := rho*math.Sin(th) + sigma*rng.NormFloat64()
+			p := logistic(fixLogOdds(math.Hypot(x, y), c.acc, c.r, moved))
+			b := min(int(p*bins), bins-1)
+			n[b]++
+			sumP[b] += p
+			if isHonest {
+				honest[b]++
+			}
+		}
+		checked := 0
+		for b := range bins {
+			if n[b] < 200 {
+				continue
+			}
+			checked++
+			got, want := honest[b]/n[b], sumP[b]/n[b]
+			tol := 3*math.Sqrt(want*(1-want)/n[b]) + 0.01 // 3σ sampling noise
+			t.Logf("acc %v r %v: scored %.3f, honest %.3f (%v fixes)", c.acc, c.r, want, got, n[b])
+			if math.Abs(got-want) > tol {
+				t.Errorf("acc %v r %v: fixes scored %.3f on average are honest %.3f of the time (%v fixes)", c.acc, c.r, want, got, n[b])
+			}
+		}
+		if checked < 2 {
+			t.Errorf("acc %v r %v: only %d populated bins", c.acc, c.r, checked)
+		}
+	}
+}
