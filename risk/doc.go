@@ -70,12 +70,14 @@
 // Profiles keep, per neighbour, an exponentially decayed frequency of
 // presence and mean RSSI ([Profile.Learn]). The score weights stable
 // infrastructure over volatile identifiers, needs at least
-// [NeighborConfig].MinExpected expected neighbours before it trusts a match
-// (one cloned BSSID cannot pass), compares RSSI where both sides have it and
+// [NeighborConfig].MinExpected distinct expected devices before it trusts a
+// match (one cloned access point, with all its BSSIDs, cannot pass), compares
+// RSSI where both sides have it and
 // penalises known identifiers that arrive at implausibly uniform strengths
 // (one radio replaying clones). Reason codes such as neighbors.few_known,
 // neighbors.randomized_only and neighbors.rssi_shift say what drove it.
 //
+// [DecodeObservation] reads a terminal's JSON report with a size bound.
 // Hosts keep profiles in their own [ProfileStore] (Redis, SQL, …) and check
 // it against the contract with package risk/risktest; [MemoryStore] is the
 // in-memory reference.
