@@ -185,6 +185,23 @@ func TestMonitorConfidence(t *testing.T) {
 	if last := confs[len(confs)-1]; math.Abs(last-0.02) > 1e-3 {
 		t.Errorf("moved terminal ends at %v, want the 0.02 floor", last)
 	}
+	// Suppressing cell data does not bring a moved terminal back to 0.5;
+	// a terminal without history does get the neutral 0.5.
+	unknownCells := []CellObservation{{CellID: CellID{LTE, 999, 9, 9, 9}}}
+	for _, tc := range []struct {
+		term  string
+		cells []CellObservation
+		want  float64
+	}{{"mv", unknownCells, confs[len(confs)-1]}, {"mv", nil, confs[len(confs)-1]}, {"fresh", unknownCells, 0.5}} {
+		v, err := m.Check(ctx, Report{TerminalID: tc.term, MerchantID: "m1", At: w.t0.Add(9 * time.Hour), Cells: tc.cells})
+		s := v.Signal()
+		if err != nil || v.Status != StatusUnknown || math.Abs(s.Confidence-tc.want) > 1e-12 || s.Reasons[0].Code != ReasonUnknown {
+			t.Errorf("%s unknown report: %+v %+v %v", tc.term, v, s, err)
+		}
+	}
+	if v, _ := m.Check(ctx, Report{TerminalID: "mv", MerchantID: "m1", At: w.t0.Add(10 * time.Hour), Cells: far}); v.WindowCount != 5 || v.OutsideCount != 5 {
+		t.Errorf("unknown reports changed the history: %+v", v)
+	}
 
 	// For the same history, a farther fix never gives a higher confidence.
 	prev := 1.0

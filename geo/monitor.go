@@ -167,7 +167,8 @@ type Verdict struct {
 	// 95 % circle clears the allowed circle. Outside is MarginM > threshold.
 	MarginM float64
 	Outside bool
-	// OutsideCount of the last WindowCount located reports were outside.
+	// OutsideCount of the last WindowCount located reports were outside
+	// (for StatusUnknown: of the terminal's history, which is unchanged).
 	OutsideCount, WindowCount int
 	// FixLogOdds is the natural-log odds, from this fix alone, that the
 	// terminal is at its site rather than moved (see MonitorConfig); it is
@@ -182,13 +183,14 @@ type Verdict struct {
 }
 
 // Signal converts v into a risk.Signal with Source "geo" and Confidence
-// v.Confidence (0.5, "no evidence", when Status is StatusUnknown or the
-// Confidence is not a probability). The first reason's code follows the
+// v.Confidence; that is 0.5, "no evidence", when the Confidence is not a
+// probability or when Status is StatusUnknown and the terminal has no
+// history (WindowCount 0). The first reason's code follows the
 // status: geo.moved, geo.outside, geo.at_site or geo.near, geo.unknown;
 // geo.area is added for a location-area fix.
 func (v Verdict) Signal() risk.Signal {
 	s := risk.Signal{Source: SignalSource, Confidence: v.Confidence}
-	if v.Status == StatusUnknown || !(v.Confidence >= 0 && v.Confidence <= 1) {
+	if (v.Status == StatusUnknown && v.WindowCount == 0) || !(v.Confidence >= 0 && v.Confidence <= 1) {
 		s.Confidence = 0.5
 	}
 	km := func(m float64) float64 { return m / 1000 }
@@ -210,7 +212,11 @@ func (v Verdict) Signal() risk.Signal {
 				"fix %.1f km from the site is consistent with it (±%.1f km)", km(v.DistanceM), km(v.AccuracyM))})
 		}
 	default:
-		s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonUnknown, Detail: v.Detail})
+		d := v.Detail
+		if v.WindowCount > 0 {
+			d += fmt.Sprintf("; %d of the last %d fixes were outside", v.OutsideCount, v.WindowCount)
+		}
+		s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonUnknown, Detail: d})
 	}
 	if v.Status != StatusUnknown && v.Position.Method == MethodArea {
 		s.Reasons = append(s.Reasons, risk.Reason{Code: ReasonArea, Detail: "located from the LAC/TAC only"})
@@ -350,7 +356,9 @@ func (m *Monitor) Terminals() int {
 // outside the allowed circle by more than ThresholdM
 // (distance − accuracy − radius > ThresholdM), so a coarse fix never
 // accuses an honest merchant. A report whose cells are unknown or missing
-// gives StatusUnknown with a nil error and leaves the history unchanged.
+// gives StatusUnknown with a nil error and leaves the history unchanged;
+// its Confidence, OutsideCount and WindowCount come from the terminal's
+// live history, so suppressing cell data does not reset suspicion.
 // Errors: ErrInvalidReport, the SiteStore's error (ErrSiteNotFound),
 // ErrInvalidSite, the locator's bad-input errors, ErrInvalidPosition when
 // the locator breaks its contract, and ctx.Err(); the Verdict then has
@@ -392,9 +400,11 @@ func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	switch {
 	case errors.Is(err, ErrCellNotFound):
 		v.Detail = "none of the reported cells is known"
+		m.unknown(&v, r)
 		return v, nil
 	case errors.Is(err, ErrNoObservations):
 		v.Detail = "no cells reported"
+		m.unknown(&v, r)
 		return v, nil
 	case err != nil:
 		return v, err
@@ -434,6 +444,35 @@ func (m *Monitor) Score(ctx context.Context, r Report) (risk.Signal, error) {
 	return v.Signal(), nil
 }
 
+// unknown fills an unlocated verdict from the terminal's live window, if
+// any, without changing it: a terminal that has been seen far away does
+// not regain a neutral 0.5 by reporting cells nobody knows (or none).
+func (m *Monitor) unknown(v *Verdict, r Report) {
+	v.Confidence = 0.5
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.state[r.TerminalID]
+	if !ok {
+		return
+	}
+	st := e.Value.(*termState)
+	if st.merchant != r.MerchantID || r.At.Sub(st.last) > m.cfg.StateTTL || st.n == 0 {
+		return
+	}
+	v.OutsideCount, v.WindowCount = bits.OnesCount64(st.bits), st.n
+	eps := m.cfg.MinConfidence
+	v.Confidence = eps + (1-2*eps)*logistic(st.meanOdds())
+}
+
+// meanOdds is the mean log-odds of the window.
+func (st *termState) meanOdds() float64 {
+	var sum float64
+	for i := range st.n {
+		sum += float64(st.odds[(st.head-1-i+2*len(st.odds))%len(st.odds)])
+	}
+	return sum / float64(st.n)
+}
+
 // record appends an outcome to the terminal's window and returns the
 // outside count, the window length and the window's mean log-odds.
 func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, float64) {
@@ -467,12 +506,8 @@ func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, flo
 	st.n = min(st.n+1, m.cfg.M)
 	st.odds[st.head] = float32(logOdds)
 	st.head = (st.head + 1) % len(st.odds)
-	var sum float64
-	for i := range st.n {
-		sum += float64(st.odds[(st.head-1-i+2*len(st.odds))%len(st.odds)])
-	}
 	if r.At.After(st.last) {
 		st.last = r.At
 	}
-	return bits.OnesCount64(st.bits), st.n, sum / float64(st.n)
+	return bits.OnesCount64(st.bits), st.n, st.meanOdds()
 }
