@@ -59,6 +59,8 @@ func (r SkipReason) String() string {
 }
 
 // RowError is returned by ParseCellRow for a row the loader skips and counts.
+// To keep the skip path allocation-free the returned values are shared:
+// read them, never modify them.
 type RowError struct {
 	Reason SkipReason
 	Field  string // offending column, if any
