@@ -115,6 +115,13 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 		groupNodes: make(map[string]map[*nodeState]struct{}),
 		labelNodes: make(map[string][]int),
 	}
+	// Seq continues from the creation time in nanoseconds, so the changes
+	// of a coordinator that replaces an earlier one (a restart against
+	// long-lived managers) rank above its predecessor's and are not
+	// discarded as duplicates by receivers that compare Seq.
+	if t := cfg.Now().UnixNano(); t > 0 {
+		c.seq = uint64(t)
+	}
 	for _, b := range backends {
 		if b == nil {
 			return nil, fmt.Errorf("%w: nil backend", ErrInvalidConfig)

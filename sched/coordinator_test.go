@@ -788,7 +788,7 @@ func TestNotificationOutbox(t *testing.T) {
 	}
 	err := c.Flush(ctx)
 	ne, ok := errors.AsType[*NotifyError](err)
-	if !ok || !errors.Is(err, ErrNotifyFailed) || ne.Target != Container || ne.Change.Seq != 1 || ne.Change.Op != Created {
+	if !ok || !errors.Is(err, ErrNotifyFailed) || ne.Target != Container || ne.Change.Allocation.ID != "vm0" || ne.Change.Op != Created {
 		t.Fatalf("Flush = %v", err)
 	}
 	down.Store(false)
@@ -1083,5 +1083,31 @@ func TestReleasedClaimRetriesPending(t *testing.T) {
 			}
 			checkConsistent(t, c, mem, ctr)
 		})
+	}
+}
+
+// A coordinator that replaces another against the same long-lived managers
+// (a restart) must not have its changes discarded as replays.
+func TestReplacementCoordinatorIsHeard(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewVMBackend(MemConfig{})
+	ctr, _ := NewContainerBackend(MemConfig{})
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	first, _ := New(Config{Now: now}, vm, ctr)
+	addNodes(t, first, 1, small)
+	for i := range 5 {
+		if _, err := first.Create(ctx, vmReq(fmt.Sprint("old", i), 100, gib)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(time.Second)
+	second, _ := New(Config{Now: now}, vm, ctr)
+	addNodes(t, second, 1, small)
+	if _, err := second.Create(ctx, vmReq("new", 100, gib)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ctr.Foreign(); len(got) != 6 {
+		t.Fatalf("container manager knows %d VMs, want 6: the replacement's change was dropped", len(got))
 	}
 }

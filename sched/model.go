@@ -316,7 +316,9 @@ func (o ChangeOp) String() string {
 }
 
 // Change tells one manager what another manager did on a shared node.
-// Seq increases with every committed change of one coordinator and changes
+// Seq increases with every committed change of one coordinator, starting
+// above the coordinator's creation time in Unix nanoseconds so that a
+// replacement coordinator continues above its predecessor, and changes
 // reach each manager in Seq order, so a receiver can discard duplicates
 // delivered by retries (a Seq at or below the last one applied). Seq may
 // skip values: a create and a delete that were both still waiting for an
