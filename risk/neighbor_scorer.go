@@ -315,11 +315,21 @@ func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) 
 	if err := obs.validateHeader(); err != nil {
 		return NeighborScore{}, err
 	}
-	var buf [64]seen
-	scan := buf[:0]
-	if len(obs.Seen) > len(buf) {
-		scan = make([]seen, 0, len(obs.Seen))
+	// Hash the scan into a table at most half full as it is parsed: O(scan
+	// + profile) matching without sorting. Duplicate reports keep the first
+	// reading; rotating private addresses carry no weight and stay out.
+	var tbuf [128]slot
+	size := 16
+	for size < 2*len(obs.Seen) {
+		size <<= 1
 	}
+	var table []slot
+	if size <= len(tbuf) {
+		table = tbuf[:size]
+	} else {
+		table = make([]slot, size)
+	}
+	t := scanTable{slots: table, mask: uint64(size - 1), shift: uint(64 - bits.TrailingZeros(uint(size)))}
 	sc := NeighborScore{Scanned: len(obs.Seen)}
 	for i := range obs.Seen {
 		n, err := obs.Seen[i].parse(i)
@@ -329,7 +339,22 @@ func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) 
 		if n.class == ClassLocal || n.class == ClassPrivate {
 			sc.Randomized++
 		}
-		scan = append(scan, n)
+		if s.classWeight(n.class) == 0 {
+			continue
+		}
+		for h := t.hash(n.key); ; h = (h + 1) & t.mask {
+			sl := &t.slots[h]
+			if !sl.used {
+				*sl = slot{key: n.key, rssi: n.rssi, class: n.class, used: true}
+				if n.class != ClassLocal {
+					t.stable++
+				}
+				break
+			}
+			if sl.key == n.key {
+				break
+			}
+		}
 	}
 	var p *Profile
 	var err error
@@ -359,7 +384,7 @@ func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) 
 			return NeighborScore{}, fmt.Errorf("%w: store returned the profile of %q for %q", ErrProfile, truncate(p.TerminalID, 64), truncate(obs.TerminalID, 64))
 		}
 	}
-	s.score(&sc, p, scan)
+	s.score(&sc, p, &t)
 	return sc, nil
 }
 
@@ -387,49 +412,25 @@ func (s *NeighborScorer) expected(p *Profile, n *ProfileNeighbor) float64 {
 // slot is one entry of the open-addressing table of scanned neighbours.
 type slot struct {
 	key     uint64
-	idx     int32 // index into the scan + 1; 0 marks an empty slot
+	rssi    float64
+	class   AddrClass
+	used    bool
 	matched bool
 }
 
-func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
-	cfg := &s.cfg
-	// Hash the scan into a table at most half full: O(scan + profile)
-	// matching without sorting. Duplicate reports keep the first reading.
-	var tbuf [128]slot
-	size := 16
-	for size < 2*len(scan) {
-		size <<= 1
-	}
-	var table []slot
-	if size <= len(tbuf) {
-		table = tbuf[:size]
-	} else {
-		table = make([]slot, size)
-	}
-	mask := uint64(size - 1)
-	shift := uint(64 - bits.TrailingZeros(uint(size)))
-	hash := func(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> shift }
-	stable := 0
-	for i := range scan {
-		n := &scan[i]
-		if s.classWeight(n.class) == 0 {
-			continue
-		}
-		for h := hash(n.key); ; h = (h + 1) & mask {
-			sl := &table[h]
-			if sl.idx == 0 {
-				sl.key, sl.idx = n.key, int32(i+1)
-				if n.class != ClassLocal {
-					stable++
-				}
-				break
-			}
-			if sl.key == n.key {
-				break
-			}
-		}
-	}
+// scanTable is a scan hashed by key (Fibonacci hashing, linear probing).
+type scanTable struct {
+	slots  []slot
+	mask   uint64
+	shift  uint
+	stable int // distinct stable (not locally administered) neighbours
+}
 
+func (t *scanTable) hash(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> t.shift }
+
+func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, t *scanTable) {
+	cfg := &s.cfg
+	table, mask := t.slots, t.mask
 	// Devices: same-group keys are contiguous in the sorted profile, so
 	// remembering the last group counted is enough.
 	const noGroup = ^uint64(0)
@@ -454,7 +455,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 				lastExp = g
 			}
 		}
-		for h := hash(k); table[h].idx != 0; h = (h + 1) & mask {
+		for h := t.hash(k); table[h].used; h = (h + 1) & mask {
 			sl := &table[h]
 			if sl.key != k {
 				continue
@@ -463,7 +464,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 			if w == 0 {
 				break // known but not (yet) expected: neither for nor against
 			}
-			n := &scan[sl.idx-1]
+			n := sl
 			sc.Matched++
 			matchW += w
 			if device && g != lastMatch {
@@ -485,14 +486,14 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 			break
 		}
 	}
-	for _, sl := range table {
-		if sl.idx == 0 {
+	for i := range table {
+		n := &table[i]
+		if !n.used {
 			continue
 		}
-		n := &scan[sl.idx-1]
 		cw := s.classWeight(n.class)
 		switch {
-		case sl.matched:
+		case n.matched:
 			seenW += cw
 			known++
 		case n.class != ClassLocal:
@@ -505,10 +506,10 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, scan []seen) {
 	}
 
 	switch {
-	case len(scan) == 0:
+	case sc.Scanned == 0:
 		sc.Confidence, sc.flags = cfg.EmptyConfidence, flagEmpty
 		return
-	case stable == 0 && sc.Matched == 0:
+	case t.stable == 0 && sc.Matched == 0:
 		sc.Confidence, sc.flags = cfg.EmptyConfidence, flagRandomizedOnly
 		return
 	}
