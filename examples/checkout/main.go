@@ -122,7 +122,15 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		return err
 	}
 	sources = append(sources, more...)
+	// The shop's readers ask for a PIN from EUR 25 (their CVM-required
+	// limit); between that and the PSD2 Art. 11 cap of EUR 50 the payment may
+	// still skip the PIN when the environment evidence is strong: that is the
+	// passwordless band.
 	policy := risk.PSD2Policy()
+	policy.Limits.CVMRequired = 25_00
+	if err := policy.Validate(); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "Policy PSD2: no PIN below %v with confidence ≥ %.2f; passwordless up to %v with confidence ≥ %.2f; caps %v / %d in a row.\n\n",
 		eur(policy.Limits.CVMRequired), policy.NoPINConfidence, eur(policy.NoPIN.MaxAmount),
 		policy.PasswordlessConfidence, eur(policy.NoPIN.MaxCumulative), policy.NoPIN.MaxConsecutive)
