@@ -285,7 +285,7 @@ const ransacThresh = 0.012
 // visiontest.Generate except the reshot_hard stress test (16 scenes each,
 // 480×360, seed 1: 112 positive and 1680 negative pairs); run
 // `go run ./examples/vision -fit -n 16` to repeat the fit.
-var calib = struct{ b0, bIn, bPDQ, bLay float64 }{b0: -5.261, bIn: 2.987, bPDQ: -0.283, bLay: -0.453}
+var calib = struct{ b0, bIn, bPDQ, bLay float64 }{b0: -5.917, bIn: 3.012, bPDQ: -0.168, bLay: -0.145}
 
 func calibrate(e Evidence) float64 {
 	in := float64(max(e.Inliers-4, 0))

@@ -32,7 +32,7 @@ type orbConfig struct {
 	fastThresh int     // FAST intensity threshold (0..255)
 }
 
-var defaultORB = orbConfig{nFeatures: 500, levels: 4, scale: 1.3, fastThresh: 16}
+var defaultORB = orbConfig{nFeatures: 500, levels: 5, scale: 1.3, fastThresh: 16}
 
 const (
 	patchRadius = 15 // orientation patch radius (31×31 patch)

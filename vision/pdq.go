@@ -217,16 +217,16 @@ func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 		lo, hi := boxWindow(x, w, wr)
 		lo1[c], hi1[c], inv1[c] = lo, hi+1, 1/float64(hi-lo+1)
 	}
-	r1 := make([]float32, h*nc)
+	// rowBox computes pass 1 for row y into out.
+	var rowBox func(y int, out []float32)
 	if src.u8 != nil {
 		pre := make([]int32, w+1)
-		for y := range h {
+		rowBox = func(y int, out []float32) {
 			var s int32
 			for x, v := range src.u8(y)[:w] {
 				s += int32(v)
 				pre[x+1] = s
 			}
-			out := r1[y*nc : (y+1)*nc]
 			for c := range out {
 				out[c] = float32(float64(pre[hi1[c]]-pre[lo1[c]]) * inv1[c])
 			}
@@ -234,47 +234,53 @@ func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 	} else {
 		buf := make([]float32, w)
 		pre := make([]float64, w+1)
-		for y := range h {
+		rowBox = func(y int, out []float32) {
 			src.f32(y, buf)
 			var s float64
 			for x, v := range buf {
 				s += float64(v)
 				pre[x+1] = s
 			}
-			out := r1[y*nc : (y+1)*nc]
 			for c := range out {
 				out[c] = float32((pre[hi1[c]] - pre[lo1[c]]) * inv1[c])
 			}
 		}
 	}
-	// Pass 2: vertical box at the needed rows, sliding the window down.
-	c1 := make([]float32, len(rows)*nc)
+	// Pass 2: vertical box at the needed rows, sliding a window of pass-1
+	// rows down the image; rows outside every window are never computed,
+	// and only the rows of the current window are kept (a ring of wc rows).
+	ring := make([]float32, wc*nc)
+	slot := func(y int) []float32 { k := y % wc; return ring[k*nc : (k+1)*nc] }
+	c1 := make([]float32, nc) // pass-2 output of the current needed row
+	r2 := make([]float32, len(rows)*64)
 	sum := make([]float64, nc)
 	wlo, whi := 0, -1 // current window [wlo, whi]
 	for r, y := range rows {
 		lo, hi := boxWindow(y, h, wc)
-		for whi < hi {
-			whi++
-			for c, v := range r1[whi*nc : (whi+1)*nc] {
-				sum[c] += float64(v)
-			}
-		}
-		for wlo < lo {
-			for c, v := range r1[wlo*nc : (wlo+1)*nc] {
+		for wlo < lo && wlo <= whi {
+			for c, v := range slot(wlo) {
 				sum[c] -= float64(v)
 			}
 			wlo++
 		}
-		inv := 1 / float64(hi-lo+1)
-		out := c1[r*nc : (r+1)*nc]
-		for c := range out {
-			out[c] = float32(sum[c] * inv)
+		if wlo > whi { // empty window: restart exactly at lo
+			clear(sum)
+			wlo, whi = lo, lo-1
 		}
-	}
-	// Pass 3: horizontal box at the 64 sample columns of the needed rows.
-	r2 := make([]float32, len(rows)*64)
-	for r := range rows {
-		in := c1[r*nc : (r+1)*nc]
+		for whi < hi {
+			whi++
+			row := slot(whi)
+			rowBox(whi, row)
+			for c, v := range row {
+				sum[c] += float64(v)
+			}
+		}
+		inv := 1 / float64(hi-lo+1)
+		for c := range c1 {
+			c1[c] = float32(sum[c] * inv)
+		}
+		// Pass 3: horizontal box at the 64 sample columns of this row.
+		in := c1
 		for k := range 64 {
 			lo, hi := boxWindow(sc[k], w, wr)
 			var s float64
