@@ -295,7 +295,10 @@ func TestExtractorZeroAllocs(t *testing.T) {
 	}
 }
 
-func TestQuartilesMatchSorting(t *testing.T) {
+// TestOrderStatisticsMatchSorting checks the IQR and MAD that the bucket
+// partition and the MAD candidate filter produce against sorting, on
+// distributions that stress them: ties, skew, outliers, two values, a constant.
+func TestOrderStatisticsMatchSorting(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	q7 := func(s []float64, q float64) float64 {
 		h := float64(len(s)-1) * q
@@ -305,19 +308,45 @@ func TestQuartilesMatchSorting(t *testing.T) {
 		}
 		return s[l]
 	}
-	for n := 1; n < 300; n++ {
-		a := make([]float64, n)
-		for i := range a {
-			a[i] = math.Round(r.NormFloat64() * 4) // ties on purpose
-		}
-		s := slices.Clone(a)
-		slices.Sort(s)
-		q1, med, q3 := quartiles(slices.Clone(a))
-		if q1 != q7(s, 0.25) || med != q7(s, 0.5) || q3 != q7(s, 0.75) {
-			t.Fatalf("n=%d: quartiles %v %v %v, want %v %v %v", n, q1, med, q3, q7(s, 0.25), q7(s, 0.5), q7(s, 0.75))
-		}
-		if got := quantileSelect(slices.Clone(a), 0.9); got != q7(s, 0.9) {
-			t.Fatalf("n=%d: q0.9 %v want %v", n, got, q7(s, 0.9))
+	gens := map[string]func(i int) float64{
+		"ties":     func(int) float64 { return math.Round(r.NormFloat64() * 4) },
+		"normal":   func(int) float64 { return 9.8 + r.NormFloat64() },
+		"skewed":   func(int) float64 { return r.ExpFloat64() * r.ExpFloat64() },
+		"outlier":  func(i int) float64 { return r.Float64() + float64(i%37/36)*1e6 },
+		"twovalue": func(i int) float64 { return float64(i % 2) },
+		"constant": func(int) float64 { return 3 },
+		"tiny":     func(int) float64 { return 1 + 1e-300*r.Float64() },
+	}
+	e, err := NewExtractor(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, numTimeStats)
+	for name, gen := range gens {
+		for n := 2; n < 300; n += 1 + n/20 {
+			e.size(n)
+			e.scratch = make([]float64, n)
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = gen(i)
+			}
+			s := slices.Sorted(slices.Values(x))
+			med := q7(s, 0.5)
+			dev := make([]float64, n)
+			for i, v := range x {
+				dev[i] = math.Abs(v - med)
+			}
+			slices.Sort(dev)
+			e.signalFeatures(out, x)
+			if iqr := q7(s, 0.75) - q7(s, 0.25); out[stIQR] != iqr {
+				t.Fatalf("%s n=%d: IQR %v, want %v", name, n, out[stIQR], iqr)
+			}
+			if mad := q7(dev, 0.5); out[stMAD] != mad {
+				t.Fatalf("%s n=%d: MAD %v, want %v", name, n, out[stMAD], mad)
+			}
+			if got := quantileSelect(slices.Clone(x), 0.9); got != q7(s, 0.9) {
+				t.Fatalf("%s n=%d: q0.9 %v want %v", name, n, got, q7(s, 0.9))
+			}
 		}
 	}
 }
