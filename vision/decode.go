@@ -146,8 +146,14 @@ func DecodeInfo(r io.Reader, lim Limits) (*Decoded, error) {
 	if err != nil {
 		return nil, corrupt(format, err)
 	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+	// A GIF's first frame may cover only part of its logical screen; no
+	// format may decode to more than its header declared.
+	b := img.Bounds()
+	if b.Dx() > cfg.Width || b.Dy() > cfg.Height || (format != GIF && (b.Dx() != cfg.Width || b.Dy() != cfg.Height)) {
 		return nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrCorrupt, format, b, cfg.Width, cfg.Height)
+	}
+	if b.Dx() < lim.MinSide || b.Dy() < lim.MinSide {
+		return nil, fmt.Errorf("%w: %s frame is %d×%d, minimum side %d", ErrTooSmall, format, b.Dx(), b.Dy(), lim.MinSide)
 	}
 	out := &Decoded{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
 	work := working(img, lim.WorkSide)

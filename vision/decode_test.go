@@ -150,6 +150,16 @@ func TestDecodeFormats(t *testing.T) {
 			t.Errorf("%s: got %s %v", c.name, d.Format, d.Image.Rect)
 		}
 	}
+	// A GIF whose first frame covers part of its logical screen.
+	frame := image.NewPaletted(image.Rect(10, 10, 60, 70), palette.Plan9)
+	var gb bytes.Buffer
+	if err := gif.EncodeAll(&gb, &gif.GIF{Image: []*image.Paletted{frame}, Delay: []int{0},
+		Config: image.Config{ColorModel: color.Palette(palette.Plan9), Width: 100, Height: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := vision.DecodeInfo(bytes.NewReader(gb.Bytes()), vision.Limits{}); err != nil || d.Image.Rect.Dx() != 50 || d.Image.Rect.Dy() != 60 {
+		t.Errorf("partial-frame gif: %v %v", d, err)
+	}
 	// The box downscale preserves the quadrant colours.
 	img, err := vision.Decode(bytes.NewReader(encPNG(t, q)), vision.Limits{})
 	if err != nil {
