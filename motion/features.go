@@ -221,6 +221,8 @@ type Extractor struct {
 	bins           []uint8           // each sample's fine histogram bin
 	cand           []float64         // MAD candidates
 	cum            [histBins + 1]int // a[cum[b]:cum[b+1]] hold fine bin b
+	gBlock         []int32           // block left of each sample (gravity interpolation)
+	gFrac          []float64         // its interpolation weight
 	bandOf         []uint8           // spectral band of each FFT bin
 	lagMin, lagMax int
 	info           WindowInfo
@@ -288,6 +290,7 @@ func (e *Extractor) size(m int) {
 	// decimated rate.
 	md := (m + e.dec - 1) / e.dec
 	e.pad = int(math.Ceil(e.cfg.Rate / float64(e.dec) / (math.Pi * e.cfg.GravityCutoff)))
+	e.gBlock, e.gFrac = gravityInterp(m, e.dec)
 	for i := range e.ext {
 		e.ext[i] = make([]float64, md+2*min(md-1, e.pad))
 	}
@@ -432,7 +435,27 @@ func (e *Extractor) gravity() {
 		}
 		return
 	}
-	// Block j's mean sits at sample c_j = j·d + (len_j − 1)/2.
+	x0, y0, z0 := ext[0][p:p+md], ext[1][p:p+md], ext[2][p:p+md]
+	gx, gy, gz := e.grav[0][:n], e.grav[1][:n], e.grav[2][:n]
+	blk, frac := e.gBlock[:n], e.gFrac[:n]
+	for i := range n {
+		j, u := int(blk[i]), frac[i]
+		gx[i] = x0[j] + u*(x0[j+1]-x0[j])
+		gy[i] = y0[j] + u*(y0[j+1]-y0[j])
+		gz[i] = z0[j] + u*(z0[j+1]-z0[j])
+	}
+}
+
+// gravityInterp returns, for each of n samples, the block j whose mean (of d
+// samples) lies at or left of it, and the linear interpolation weight
+// between the means of blocks j and j+1. Block j's mean sits at sample
+// c_j = j·d + (len_j − 1)/2; the first and last blocks extrapolate.
+func gravityInterp(n, d int) ([]int32, []float64) {
+	md := (n + d - 1) / d
+	blk, frac := make([]int32, n), make([]float64, n)
+	if md < 2 {
+		return blk, frac // gravity handles a single block itself
+	}
 	center := func(j int) float64 {
 		return float64(j*d) + float64(min((j+1)*d, n)-j*d-1)/2
 	}
@@ -443,12 +466,10 @@ func (e *Extractor) gravity() {
 			j++
 		}
 		c0, c1 := center(j), center(j+1)
-		u := (fi - c0) / (c1 - c0)
-		for k := range 3 {
-			g := ext[k][p+j:]
-			e.grav[k][i] = g[0] + u*(g[1]-g[0])
-		}
+		blk[i] = int32(j)
+		frac[i] = (fi - c0) / (c1 - c0)
 	}
+	return blk, frac
 }
 
 // endLevels fits least-squares lines to the first and the last third of b
