@@ -1,6 +1,7 @@
 package motion
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -347,6 +348,35 @@ func TestOrderStatisticsMatchSorting(t *testing.T) {
 			if got := quantileSelect(slices.Clone(x), 0.9); got != q7(s, 0.9) {
 				t.Fatalf("%s n=%d: q0.9 %v want %v", name, n, got, q7(s, 0.9))
 			}
+		}
+	}
+}
+
+// TestExtremeValuesGiveFiniteFeatures drives every signal to the largest
+// magnitudes a valid Config admits, alternating in sign at the highest rate:
+// every feature must stay finite, and a looser limit must be rejected.
+func TestExtremeValuesGiveFiniteFeatures(t *testing.T) {
+	const big = 1e6
+	cfg := Config{MaxAccel: big, MaxGyro: big, Rate: 10000, MinDuration: time.Second,
+		MaxDuration: 1500 * time.Millisecond, MaxGap: time.Millisecond, MaxSamples: 16000}
+	s := regular(12000, 10000)
+	for i := range s {
+		sg := float64(1 - 2*(i%2))
+		s[i].Accel = [3]float64{big * sg, -big * sg, big}
+		s[i].Gyro = [3]float64{big, -big * sg, big * sg}
+	}
+	f, err := Extract(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range f {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("%s = %v", featureNames[j], v)
+		}
+	}
+	for _, c := range []Config{{MaxAccel: 1e7}, {MaxGyro: math.MaxFloat64}, {MaxAccel: math.Inf(1)}} {
+		if err := c.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: Validate = %v, want ErrConfig", c, err)
 		}
 	}
 }

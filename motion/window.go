@@ -89,10 +89,11 @@ type Config struct {
 	// at most MaxDuration. Default 5 analysis periods (100 ms at 50 Hz).
 	MaxGap time.Duration
 	// MaxAccel is the largest acceptable accelerometer component in m/s².
-	// Default 16 g, the widest range of common MEMS accelerometers.
+	// Default 16 g, the widest range of common MEMS accelerometers; at most
+	// 1e6.
 	MaxAccel float64
 	// MaxGyro is the largest acceptable gyroscope component in rad/s.
-	// Default 2000 °/s ≈ 34.9 rad/s.
+	// Default 2000 °/s ≈ 34.9 rad/s; at most 1e6.
 	MaxGyro float64
 	// MinRateRatio is the lowest acceptable ratio of the estimated input rate
 	// to Rate; below it interpolation would invent data. Default 0.75.
@@ -136,6 +137,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// maxSensorValue bounds MaxAccel and MaxGyro: far beyond any inertial
+// sensor (1e6 m/s² ≈ 10⁵ g), and small enough that fourth powers of jerk
+// and deviations stay finite, so every feature of an accepted window is
+// finite.
+const maxSensorValue = 1e6
+
 // maxAnalysisSamples bounds the resampled window length (and so the memory
 // an Extractor holds).
 const maxAnalysisSamples = 1 << 14
@@ -159,10 +166,10 @@ func (c Config) Validate() error {
 		return bad("MaxSamples %d not in [2, 2^20]", d.MaxSamples)
 	case d.MaxGap <= 0 || d.MaxGap > d.MaxDuration:
 		return bad("MaxGap %v not in (0, MaxDuration]", d.MaxGap)
-	case !(d.MaxAccel > 0) || math.IsInf(d.MaxAccel, 0):
-		return bad("MaxAccel %v", d.MaxAccel)
-	case !(d.MaxGyro > 0) || math.IsInf(d.MaxGyro, 0):
-		return bad("MaxGyro %v", d.MaxGyro)
+	case !(d.MaxAccel > 0) || d.MaxAccel > maxSensorValue:
+		return bad("MaxAccel %v not in (0, %g]", d.MaxAccel, maxSensorValue)
+	case !(d.MaxGyro > 0) || d.MaxGyro > maxSensorValue:
+		return bad("MaxGyro %v not in (0, %g]", d.MaxGyro, maxSensorValue)
 	case !(d.MinRateRatio > 0) || d.MinRateRatio > 1:
 		return bad("MinRateRatio %v not in (0, 1]", d.MinRateRatio)
 	case !(d.GravityCutoff > 0) || d.GravityCutoff >= d.Rate/2:
