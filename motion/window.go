@@ -323,7 +323,10 @@ func resampleInto(dst, s []Sample, rate float64) {
 	step := float64(time.Second) / rate
 	j := 0
 	for k := range dst {
-		t := t0 + time.Duration(math.Round(float64(k)*step))
+		t := t0
+		if k > 0 { // k·step is NaN for k = 0 and a subnormal rate
+			t += time.Duration(math.Round(float64(k) * step))
+		}
 		if t > s[len(s)-1].T {
 			t = s[len(s)-1].T
 		}

@@ -158,3 +158,18 @@ func TestResampleLinearExact(t *testing.T) {
 		}
 	}
 }
+
+// TestResampleTinyRate: a rate so low that the grid step overflows still
+// yields the first sample's time, not a wrapped-around one.
+func TestResampleTinyRate(t *testing.T) {
+	s := regular(120, 50)
+	for _, r := range []float64{5e-324, 1e-310, 1e-20} {
+		out, err := Resample(nil, s, r)
+		if err != nil {
+			t.Fatalf("rate %g: %v", r, err)
+		}
+		if len(out) != 1 || out[0] != s[0] {
+			t.Fatalf("rate %g: %d samples, first %+v, want the first input sample", r, len(out), out[0])
+		}
+	}
+}
