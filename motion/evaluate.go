@@ -9,9 +9,14 @@ import (
 	"strings"
 )
 
-// ErrUnknownLabel reports an evaluation example whose label the model does
-// not know.
-var ErrUnknownLabel = errors.New("motion: label unknown to the model")
+var (
+	// ErrUnknownLabel reports an evaluation example whose label the model
+	// does not know.
+	ErrUnknownLabel = errors.New("motion: label unknown to the model")
+	// ErrTooFewSubjects reports a subject split that cannot hold out a
+	// subject and keep one for training (or fill every fold).
+	ErrTooFewSubjects = errors.New("motion: too few subjects to split")
+)
 
 // ClassMetrics are one class's one-vs-rest scores.
 type ClassMetrics struct {
@@ -259,11 +264,15 @@ func LeaveSubjectsOut(examples []Example, testSubjects []string) (train, test []
 
 // SplitBySubject holds out a random testFraction (in (0, 1)) of the
 // subjects, at least one, and at least one subject remains for training. The
-// subjects are shuffled with rng, so the split is reproducible.
+// subjects are shuffled with rng (which must not be nil), so the split is
+// reproducible. Fewer than two subjects is an ErrTooFewSubjects error.
 func SplitBySubject(examples []Example, testFraction float64, rng *rand.Rand) (train, test []Example, err error) {
+	if rng == nil {
+		return nil, nil, fmt.Errorf("%w: nil rng", ErrConfig)
+	}
 	subj := Subjects(examples)
 	if len(subj) < 2 {
-		return nil, nil, fmt.Errorf("motion: splitting by subject needs at least 2 subjects, have %d", len(subj))
+		return nil, nil, fmt.Errorf("%w: need at least 2, have %d", ErrTooFewSubjects, len(subj))
 	}
 	if !(testFraction > 0 && testFraction < 1) {
 		return nil, nil, fmt.Errorf("%w: test fraction %v not in (0, 1)", ErrConfig, testFraction)
@@ -277,11 +286,20 @@ func SplitBySubject(examples []Example, testFraction float64, rng *rand.Rand) (t
 // SubjectFolds partitions the subjects into k folds for leave-subjects-out
 // cross-validation (fold i tests on the subjects of fold i and trains on the
 // rest). Subjects are dealt round-robin in first-seen order after a shuffle
-// with rng.
+// with rng (which must not be nil). k must be at least 2 (ErrConfig) and at
+// most the number of subjects (an error wrapping ErrConfig and
+// ErrTooFewSubjects).
 func SubjectFolds(examples []Example, k int, rng *rand.Rand) ([][]string, error) {
+	if rng == nil {
+		return nil, fmt.Errorf("%w: nil rng", ErrConfig)
+	}
 	subj := Subjects(examples)
-	if k < 2 || k > len(subj) {
-		return nil, fmt.Errorf("%w: %d folds for %d subjects", ErrConfig, k, len(subj))
+	if k < 2 {
+		return nil, fmt.Errorf("%w: %d folds", ErrConfig, k)
+	}
+	if k > len(subj) {
+		// Both: callers that checked for ErrConfig keep working.
+		return nil, fmt.Errorf("%w: %w: %d folds for %d subjects", ErrConfig, ErrTooFewSubjects, k, len(subj))
 	}
 	rng.Shuffle(len(subj), func(i, j int) { subj[i], subj[j] = subj[j], subj[i] })
 	folds := make([][]string, k)

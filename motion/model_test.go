@@ -219,7 +219,16 @@ func TestEvaluateAndSplits(t *testing.T) {
 	if _, err := SubjectFolds(ex, 6, rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Fatal("6 folds of 5 subjects accepted")
 	}
-	if _, _, err := SplitBySubject(ex[:1], 0.5, rand.New(rand.NewPCG(1, 1))); err == nil {
+	if _, err := SubjectFolds(ex, 6, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrTooFewSubjects) || !errors.Is(err, ErrConfig) {
+		t.Errorf("6 folds: %v, want ErrTooFewSubjects and ErrConfig", err)
+	}
+	if _, err := SubjectFolds(ex, 3, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("nil rng: %v, want ErrConfig", err)
+	}
+	if _, _, err := SplitBySubject(ex, 0.5, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("nil rng: %v, want ErrConfig", err)
+	}
+	if _, _, err := SplitBySubject(ex[:1], 0.5, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrTooFewSubjects) {
 		t.Fatal("split of one subject accepted")
 	}
 	if _, _, err := SplitBySubject(ex, 1, rand.New(rand.NewPCG(1, 1))); err == nil {
