@@ -64,9 +64,10 @@ type RawCSV struct {
 //
 //	user,activity,timestamp,x,y,z
 //
-// with accelerations in m/s² and an optional trailing ';' (WISDM v1.1 ends
-// every line with one). Blank lines are skipped, and so is a first non-blank
-// line whose timestamp field is not a number (a header). Consecutive rows of the same
+// with accelerations in m/s². A ';' ends a record as a newline does: WISDM
+// v1.1 ends every line with one and joins a few records on one line with it.
+// Blank records are skipped, and so is a first non-blank record whose
+// timestamp field is not a number (a header). Consecutive rows of the same
 // user and activity form a Recording; a timestamp that does not increase
 // starts a new one (WISDM restarts its clock between sessions). All sizes are
 // bounded by cfg.
@@ -89,34 +90,45 @@ func ReadRawCSV(r io.Reader, cfg CSVConfig) (*RawCSV, error) {
 	first := true // no non-blank line seen yet: it may be a header
 	for sc.Scan() {
 		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		b = bytes.TrimSpace(bytes.TrimSuffix(b, []byte(";")))
-		if len(b) == 0 {
-			continue
-		}
-		s, user, act, err := parseRawRow(b, &fields, cfg.TimeUnit)
-		header := first && errors.Is(err, errHeader)
-		first = false
-		if err != nil {
-			if header {
+		// ';' ends a record. WISDM v1.1 ends every line with one, and a few of
+		// its lines hold two records ("…,1.76;21,Jogging,…"), which a
+		// line-per-record reader mistakes for an 11-field row.
+		rest := sc.Bytes()
+		for len(rest) > 0 {
+			b := rest
+			if i := bytes.IndexByte(rest, ';'); i >= 0 {
+				b, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			b = bytes.TrimSpace(b)
+			if len(b) == 0 {
 				continue
 			}
-			if cfg.SkipMalformed {
-				out.Skipped++
-				continue
+			s, user, act, err := parseRawRow(b, &fields, cfg.TimeUnit)
+			header := first && errors.Is(err, errHeader)
+			first = false
+			if err != nil {
+				if header {
+					continue
+				}
+				if cfg.SkipMalformed {
+					out.Skipped++
+					continue
+				}
+				return nil, &CSVError{Line: line, Msg: err.Error()}
 			}
-			return nil, &CSVError{Line: line, Msg: err.Error()}
+			if out.Rows == cfg.MaxRows {
+				return nil, &CSVError{Line: line, Msg: fmt.Sprintf("more than %d rows", cfg.MaxRows)}
+			}
+			out.Rows++
+			if cur == nil || string(user) != cur.Subject || string(act) != cur.Activity ||
+				s.T <= cur.Samples[len(cur.Samples)-1].T {
+				out.Recordings = append(out.Recordings, Recording{Subject: string(user), Activity: string(act)})
+				cur = &out.Recordings[len(out.Recordings)-1]
+			}
+			cur.Samples = append(cur.Samples, s)
 		}
-		if out.Rows == cfg.MaxRows {
-			return nil, &CSVError{Line: line, Msg: fmt.Sprintf("more than %d rows", cfg.MaxRows)}
-		}
-		out.Rows++
-		if cur == nil || string(user) != cur.Subject || string(act) != cur.Activity ||
-			s.T <= cur.Samples[len(cur.Samples)-1].T {
-			out.Recordings = append(out.Recordings, Recording{Subject: string(user), Activity: string(act)})
-			cur = &out.Recordings[len(out.Recordings)-1]
-		}
-		cur.Samples = append(cur.Samples, s)
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {

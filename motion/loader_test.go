@@ -20,14 +20,14 @@ func TestReadRawCSVSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw.Rows != 9 || raw.Skipped != 0 {
+	if raw.Rows != 11 || raw.Skipped != 0 {
 		t.Fatalf("rows %d skipped %d", raw.Rows, raw.Skipped)
 	}
 	type rec struct {
 		subj, act string
 		n         int
 	}
-	want := []rec{{"7", "Walking", 4}, {"7", "Standing", 2}, {"12", "Standing", 2}, {"12", "Standing", 1}}
+	want := []rec{{"7", "Walking", 4}, {"7", "Standing", 2}, {"12", "Standing", 2}, {"12", "Standing", 3}}
 	if len(raw.Recordings) != len(want) {
 		t.Fatalf("%d recordings", len(raw.Recordings))
 	}
@@ -43,6 +43,10 @@ func TestReadRawCSVSample(t *testing.T) {
 	}
 	if s := raw.Recordings[2].Samples[1]; s.T != 2150*time.Millisecond || s.Accel[2] != 0.30 {
 		t.Fatalf("spaces not trimmed: %+v", s)
+	}
+	// The last line joins two records with ';', as some WISDM v1.1 lines do.
+	if s := raw.Recordings[3].Samples[2]; s.T != 2250*time.Millisecond || s.Accel != [3]float64{0.12, 9.81, 0.30} {
+		t.Fatalf("second record of a joined line: %+v", s)
 	}
 }
 
@@ -64,6 +68,8 @@ func TestReadRawCSVErrors(t *testing.T) {
 		{"long activity", "1," + strings.Repeat("a", 65) + ",100,1,2,3\n", CSVConfig{}, 1},
 		{"long line", "1,Walking,100,1,2," + strings.Repeat("3", 100) + "\n", CSVConfig{MaxLineBytes: 64}, 1},
 		{"too many rows", "1,W,1,1,2,3\n1,W,2,1,2,3\n1,W,3,1,2,3\n", CSVConfig{MaxRows: 2}, 3},
+		{"bad second record of a joined line", "1,W,1,1,2,3\n1,W,2,1,2,3;1,W,3,1,2;\n", CSVConfig{}, 2},
+		{"too many joined rows", "1,W,1,1,2,3;1,W,2,1,2,3;1,W,3,1,2,3;\n", CSVConfig{MaxRows: 2}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ReadRawCSV(strings.NewReader(tc.in), tc.cfg)
