@@ -361,6 +361,7 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 	}
 	e.sig[sigJerkMag][0] = e.sig[sigJerkMag][min(1, m-1)]
 
+	var accMean, accVar float64
 	for s := range numSignals {
 		o := signalOffset(s)
 		isGyro := s == sigGyroMag || s == sigGyroX || s == sigGyroY || s == sigGyroZ
@@ -373,13 +374,16 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 			clear(f[o:end])
 			continue
 		}
+		end := o + numTimeStats
 		if s < numSpectral {
-			e.signalFeatures(f[o:o+perSignal], e.sig[s])
-		} else {
-			e.signalFeatures(f[o:o+numTimeStats], e.sig[s])
+			end = o + perSignal
+		}
+		mean, variance := e.signalFeatures(f[o:end], e.sig[s])
+		if s == sigAccMag {
+			accMean, accVar = mean, variance
 		}
 	}
-	f[fACPeak], f[fACPeriod] = e.autocorrPeak(e.sig[sigAccMag])
+	f[fACPeak], f[fACPeriod] = e.autocorrPeak(e.sig[sigAccMag], accMean, accVar)
 	e.tiltFeatures(f)
 	if info.HasGyro {
 		f[fHasGyro] = 1
@@ -558,7 +562,9 @@ const (
 // windowed copy for the FFT and the fine histogram; the bucket partition.
 // The order statistics come from the partition, the MAD from the values
 // whose distance to the median lies between the two half-IQRs (see mad).
-func (e *Extractor) signalFeatures(out, x []float64) {
+//
+// It returns x's mean and (population) variance.
+func (e *Extractor) signalFeatures(out, x []float64) (mean, variance float64) {
 	n := len(x)
 	fn := float64(n)
 	spectral := len(out) >= perSignal
@@ -574,7 +580,7 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 			hi = v
 		}
 	}
-	mean := sum / fn
+	mean = sum / fn
 	// The fine bin is ⌊(v−lo)·10/(hi−lo)·4⌋: the factor 4 is exact, so the
 	// coarse bin ⌊fine/4⌋ equals ⌊(v−lo)·10/(hi−lo)⌋ exactly. A zero or
 	// subnormal range gives scale +Inf and u NaN (or +Inf): the last bin,
@@ -613,6 +619,7 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 	m2 /= fn
 	m3 /= fn
 	m4 /= fn
+	variance = m2
 	std := math.Sqrt(m2)
 	out[stMean] = mean
 	out[stStd] = std
@@ -650,7 +657,7 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 	out[stMAD] = e.mad(x, med, q1, q3)
 
 	if !spectral {
-		return
+		return mean, variance
 	}
 	// Spectrum of the Hann-windowed, mean-removed signal.
 	spec := e.fft.Coefficients(e.spec, w)
@@ -659,7 +666,7 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 	}
 	out[stDomFreq], out[stSpecEntropy] = 0, 0
 	if flat || len(spec) < 2 {
-		return
+		return mean, variance
 	}
 	df := e.cfg.Rate / fn
 	// Power per bin into w (reusing the buffer), per band, total, Σp² and
@@ -681,7 +688,7 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 		}
 	}
 	if !(total > 0) {
-		return
+		return mean, variance
 	}
 	for b, v := range bands {
 		out[stBand0+b] = v / total
@@ -702,6 +709,7 @@ func (e *Extractor) signalFeatures(out, x []float64) {
 		}
 	}
 	out[stDomFreq] = pos2 * df
+	return mean, variance
 }
 
 // histEntropy is the Shannon entropy of the entropyBins-bin histogram whose
@@ -804,20 +812,13 @@ func (e *Extractor) mad(x []float64, med, q1, q3 float64) float64 {
 // autocorrPeak returns the largest local maximum of the normalised
 // autocorrelation of x (mean removed, unbiased per-lag normalisation) for lags
 // in [0.25 s, 1 s], and that lag in seconds; (0, 0) when there is none.
-func (e *Extractor) autocorrPeak(x []float64) (peak, period float64) {
+// mean and v0 are x's mean and variance.
+func (e *Extractor) autocorrPeak(x []float64, mean, v0 float64) (peak, period float64) {
 	n := len(x)
 	d := e.scratch[:n]
-	var mean float64
-	for _, v := range x {
-		mean += v
-	}
-	mean /= float64(n)
-	var v0 float64
 	for i, v := range x {
 		d[i] = v - mean
-		v0 += d[i] * d[i]
 	}
-	v0 /= float64(n)
 	if !(v0 > 1e-24) {
 		return 0, 0
 	}
