@@ -91,6 +91,7 @@ func TestExtractBadInput(t *testing.T) {
 	}).SubImage(image.Rect(50, 40, 350, 260))
 	for name, m := range map[string]image.Image{
 		"blank": image.NewRGBA(image.Rect(0, 0, 64, 64)), "gray": image.NewGray(image.Rect(0, 0, 50, 70)),
+		"sliver": image.NewGray(image.Rect(0, 0, 32, 20000)), "ycbcr sliver": image.NewYCbCr(image.Rect(0, 0, 9000, 33), image.YCbCrSubsampleRatio420),
 		"cmyk": cmyk, "paletted": pal, "subimage": sub,
 	} {
 		fp, err := vision.Extract(m)

@@ -111,6 +111,9 @@ func TestQualityGates(t *testing.T) {
 	if q := vision.Quality(grey); !q.Covered || q.Dark {
 		t.Errorf("grey frame: %+v", q)
 	}
+	if q := vision.Quality(image.NewGray(image.Rect(0, 0, 32, 20000))); !q.Covered {
+		t.Errorf("blank sliver: %+v", q)
+	}
 	if q := vision.Quality(nil); q.OK() || len(q.Reasons()) != 3 {
 		t.Errorf("nil image: %+v", q)
 	}
