@@ -65,6 +65,13 @@ func TestProbWithinKnownValues(t *testing.T) {
 			t.Errorf("on the circle a=%v: %v, want %v", a, got, want)
 		}
 	}
+	// A fix 20σ out on a circle 20σ wide: the widest quadrature window.
+	// I₀(400)e^{−400} from the asymptotic series 1/√(2πx)·(1 + 1/8x + 9/128x²).
+	x := 400.0
+	i0e400 := (1 + 1/(8*x) + 9/(128*x*x)) / math.Sqrt(2*math.Pi*x)
+	if got, want := ProbWithin(20*sigma, 20*sigma, acc), (1-i0e400)/2; math.Abs(got-want) > tol {
+		t.Errorf("on a wide circle: %v, want %v", got, want)
+	}
 	for _, ab := range [][2]float64{{0.5, 2}, {1, 3}, {2.5, 4}, {0.1, 0.2}} {
 		a, b := ab[0], ab[1]
 		want := 1 - math.Exp(-(a*a+b*b)/2)*besselI0(a*b)
