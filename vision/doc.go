@@ -42,9 +42,12 @@
 // # Limits
 //
 // The PDQ implementation follows the published reference step by step (a
-// test transcribes the algorithm description and compares); its hashes of
-// Meta's sample images were not compared here, as those images are not
-// available offline. Images other than *image.YCbCr, *image.Gray,
+// test transcribes the algorithm description and compares), and its
+// dihedral table reproduces Meta's published hashes of the transformed
+// "bridge" photos from the original's hash. Meta's sample images themselves
+// were not available offline, so the image-level known-answer test
+// (TestPDQMetaReference) runs only when they are copied into
+// testdata/meta. Images other than *image.YCbCr, *image.Gray,
 // *image.RGBA and *image.NRGBA are converted to RGBA at full size before
 // downscaling; Decode bounds that size.
 //
