@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 )
@@ -209,7 +210,6 @@ type Extractor struct {
 	m              int // analysis length the buffers are sized for
 	fft            *fourier.FFT
 	hann           []float64
-	res            []Sample
 	sig            [numSignals][]float64
 	grav           [3][]float64
 	ext            [3][]float64 // decimated, odd-extended accelerometer axes
@@ -278,7 +278,6 @@ func (e *Extractor) size(m int) {
 		// Periodic Hann window (Harris 1978).
 		e.hann[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(m))
 	}
-	e.res = make([]Sample, m)
 	for i := range e.sig {
 		e.sig[i] = make([]float64, m)
 	}
@@ -332,31 +331,22 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 	if cap(e.scratch) < m {
 		e.scratch = make([]float64, m)
 	}
-	resampleInto(e.res, samples, e.cfg.Rate)
+	e.resampleSignals(samples)
 	rate := e.cfg.Rate
 
 	// Gravity separation and derived signals.
-	for i := range e.res {
-		a, g := &e.res[i].Accel, &e.res[i].Gyro
-		e.sig[sigBodyX][i], e.sig[sigBodyY][i], e.sig[sigBodyZ][i] = a[0], a[1], a[2]
-		e.sig[sigGyroX][i], e.sig[sigGyroY][i], e.sig[sigGyroZ][i] = g[0], g[1], g[2]
-	}
 	e.gravity()
-	for k := 0; k < 3; k++ {
-		body, grav := e.sig[sigBodyX+k], e.grav[k]
-		for i := range body {
-			body[i] -= grav[i]
-		}
-	}
-	bx, by, bz := e.sig[sigBodyX], e.sig[sigBodyY], e.sig[sigBodyZ]
-	for i := range e.res {
-		a, g := &e.res[i].Accel, &e.res[i].Gyro
-		e.sig[sigAccMag][i] = math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2])
-		e.sig[sigBodyMag][i] = math.Sqrt(bx[i]*bx[i] + by[i]*by[i] + bz[i]*bz[i])
-		e.sig[sigGyroMag][i] = math.Sqrt(g[0]*g[0] + g[1]*g[1] + g[2]*g[2])
+	bx, by, bz := e.sig[sigBodyX][:m], e.sig[sigBodyY][:m], e.sig[sigBodyZ][:m]
+	gx, gy, gz := e.grav[0][:m], e.grav[1][:m], e.grav[2][:m]
+	bodyMag, jerkMag := e.sig[sigBodyMag][:m], e.sig[sigJerkMag][:m]
+	for i := range bx {
+		bx[i] -= gx[i]
+		by[i] -= gy[i]
+		bz[i] -= gz[i]
+		bodyMag[i] = math.Sqrt(bx[i]*bx[i] + by[i]*by[i] + bz[i]*bz[i])
 		if i > 0 {
 			jx, jy, jz := bx[i]-bx[i-1], by[i]-by[i-1], bz[i]-bz[i-1]
-			e.sig[sigJerkMag][i] = rate * math.Sqrt(jx*jx+jy*jy+jz*jz)
+			jerkMag[i] = rate * math.Sqrt(jx*jx+jy*jy+jz*jz)
 		}
 	}
 	e.sig[sigJerkMag][0] = e.sig[sigJerkMag][min(1, m-1)]
@@ -391,6 +381,46 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 		f[fHasGyro] = 0
 	}
 	return nil
+}
+
+// resampleSignals interpolates s linearly onto the analysis grid (as
+// resampleInto) straight into the signal arrays: the accelerometer axes
+// into the body signals (gravity is removed later), the gyroscope axes, and
+// both magnitudes.
+func (e *Extractor) resampleSignals(s []Sample) {
+	ax, ay, az := e.sig[sigBodyX], e.sig[sigBodyY], e.sig[sigBodyZ]
+	gx, gy, gz := e.sig[sigGyroX], e.sig[sigGyroY], e.sig[sigGyroZ]
+	am, gm := e.sig[sigAccMag], e.sig[sigGyroMag]
+	m := e.m
+	ax, ay, az, gx, gy, gz, am, gm = ax[:m], ay[:m], az[:m], gx[:m], gy[:m], gz[:m], am[:m], gm[:m]
+	t0, last := s[0].T, s[len(s)-1].T
+	step := float64(time.Second) / e.cfg.Rate
+	j := 0
+	for k := range ax {
+		t := t0
+		if k > 0 {
+			t += time.Duration(math.Round(float64(k) * step))
+		}
+		if t > last {
+			t = last
+		}
+		for j < len(s)-2 && s[j+1].T < t {
+			j++
+		}
+		a, b := &s[j], &s[j+1]
+		u := float64(t-a.T) / float64(b.T-a.T)
+		u = min(max(u, 0), 1)
+		x := a.Accel[0] + u*(b.Accel[0]-a.Accel[0])
+		y := a.Accel[1] + u*(b.Accel[1]-a.Accel[1])
+		z := a.Accel[2] + u*(b.Accel[2]-a.Accel[2])
+		ax[k], ay[k], az[k] = x, y, z
+		am[k] = math.Sqrt(x*x + y*y + z*z)
+		x = a.Gyro[0] + u*(b.Gyro[0]-a.Gyro[0])
+		y = a.Gyro[1] + u*(b.Gyro[1]-a.Gyro[1])
+		z = a.Gyro[2] + u*(b.Gyro[2]-a.Gyro[2])
+		gx[k], gy[k], gz[k] = x, y, z
+		gm[k] = math.Sqrt(x*x + y*y + z*z)
+	}
 }
 
 // gravity estimates the gravity component of the three accelerometer axes
