@@ -97,6 +97,15 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 			return gait.Score(ctx, sc.Window)
 		},
 		func(ctx context.Context, sc *scene) (risk.Signal, error) {
+			// The monitor's N-of-M hysteresis: one far fix does not condemn
+			// a terminal, the reports it uploaded before the payment count too.
+			for i := range sc.Heartbeats {
+				hb := geo.Report{TerminalID: terminal, MerchantID: merchant,
+					At: at.Add(-time.Duration(sc.Heartbeats-i) * 10 * time.Minute), Cells: sc.Cells}
+				if _, err := monitor.Check(ctx, hb); err != nil {
+					return risk.Signal{}, err
+				}
+			}
 			return monitor.Score(ctx, geo.Report{TerminalID: terminal, MerchantID: merchant, At: at, Cells: sc.Cells})
 		},
 	}, nil

@@ -42,6 +42,9 @@ type scene struct {
 	// from which the evidence inputs below are rendered).
 	AtShop bool
 	Moving string // motion class: counter, handheld, walking, vehicle
+	// Heartbeats is how many cell reports the terminal uploaded from
+	// where it is before this payment (terminals report periodically).
+	Heartbeats int
 	// Inputs of the evidence sources.
 	Scan   []risk.Neighbor       // what the terminal's radios saw
 	Photo  image.Image           // the terminal's photo of its surroundings
@@ -191,7 +194,7 @@ func story(rng *rand.Rand, shop *place) []scene {
 		{Name: "coffee at the shop", Tx: risk.Transaction{Amount: eur(4_50)}, AtShop: true, Moving: "counter", Scan: shop.scan(rng, 0.85, 3, 2)},
 		{Name: "groceries at the shop", Tx: risk.Transaction{Amount: eur(38_20), NoPINCumulative: eur(4_50), NoPINConsecutive: 1}, AtShop: true, Moving: "handheld", Scan: shop.scan(rng, 0.85, 3, 3)},
 		{Name: "sixth no-PIN in a row", Tx: risk.Transaction{Amount: eur(9_90), NoPINCumulative: eur(60_00), NoPINConsecutive: 5}, AtShop: true, Moving: "counter", Scan: shop.scan(rng, 0.85, 3, 1)},
-		{Name: "relocated terminal", Tx: risk.Transaction{Amount: eur(24_90)}, Moving: "handheld", Scan: elsewhere.scan(rng, 0.9, 3, 3)},
+		{Name: "relocated terminal", Tx: risk.Transaction{Amount: eur(24_90)}, Moving: "handheld", Heartbeats: 1, Scan: elsewhere.scan(rng, 0.9, 3, 3)},
 		{Name: "cloned-BSSID spoof", Tx: risk.Transaction{Amount: eur(24_90)}, Moving: "vehicle", Scan: spoof},
 	}
 }
