@@ -2,9 +2,11 @@ package motion_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/payedge/payedge/motion"
@@ -81,4 +83,45 @@ func ExampleTrain() {
 	fmt.Printf("%v: accuracy %.2f on %d windows of %d unseen subjects\n",
 		m.Labels(), ev.Accuracy, ev.N, len(motion.Subjects(test)))
 	// Output: [counter walking]: accuracy 1.00 on 16 windows of 2 unseen subjects
+}
+
+// Defective windows are errors naming the defect and the sample, matchable
+// with errors.Is (the sentinel) and errors.As (the position).
+func ExampleValidateWindow() {
+	var w []motion.Sample
+	for i := range 150 {
+		t := time.Duration(i) * 20 * time.Millisecond
+		if i >= 100 {
+			t += 300 * time.Millisecond // the sensor stalled
+		}
+		w = append(w, motion.Sample{T: t, Accel: [3]float64{0, 0, motion.StandardGravity}})
+	}
+	_, err := motion.ValidateWindow(w, motion.Config{})
+	var we *motion.WindowError
+	if errors.As(err, &we) {
+		fmt.Println(errors.Is(err, motion.ErrGap), we.Index, motion.IsInsufficient(err))
+	}
+	fmt.Println(err)
+	// Output:
+	// true 100 true
+	// motion: gap between samples at sample 100 (2.3s after 1.98s)
+}
+
+// Reading the WISDM raw layout: a ';' ends each record, and a change of user
+// or activity, or a clock restart, starts a new recording.
+func ExampleReadRawCSV() {
+	const in = `33,Jogging,49105962326000,-0.6946377,12.680544,0.50395286;
+33,Jogging,49106062271000,5.012288,11.264028,0.95342433;
+33,Jogging,49106112167000,4.903325,10.882658,-0.08172209;33,Walking,49106262416000,-0.61291564,18.496431,3.0237172;
+`
+	raw, err := motion.ReadRawCSV(strings.NewReader(in), motion.CSVConfig{})
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range raw.Recordings {
+		fmt.Printf("user %s %s: %d samples from %v\n", r.Subject, r.Activity, len(r.Samples), r.Samples[0].T)
+	}
+	// Output:
+	// user 33 Jogging: 3 samples from 13h38m25.962326s
+	// user 33 Walking: 1 samples from 13h38m26.262416s
 }
