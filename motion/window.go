@@ -51,7 +51,10 @@ type WindowError struct {
 
 // Error names the defect and the sample.
 func (e *WindowError) Error() string {
-	s := e.Err.Error()
+	s := "motion: defective window"
+	if e.Err != nil {
+		s = e.Err.Error()
+	}
 	if e.Index >= 0 {
 		s += fmt.Sprintf(" at sample %d", e.Index)
 	}

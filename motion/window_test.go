@@ -173,3 +173,10 @@ func TestResampleTinyRate(t *testing.T) {
 		}
 	}
 }
+
+// A WindowError built without a sentinel still prints (no nil dereference).
+func TestWindowErrorZero(t *testing.T) {
+	if got := (&WindowError{Index: 3}).Error(); got != "motion: defective window at sample 3" {
+		t.Fatalf("got %q", got)
+	}
+}
