@@ -108,7 +108,8 @@ func (a *Assessor) Score(ctx context.Context, s Scene) (risk.Signal, error) {
 // quality gates add vision.dark, vision.blurred or vision.covered and, when
 // nothing matched, cap the confidence at Unusable. A merchant without
 // references gets NoReference and vision.unknown_scene. A nil or tiny image
-// yields a low-confidence signal with vision.covered, not an error; errors
+// (or one over MaxImagePixels) yields a low-confidence signal with
+// vision.covered, not an error; errors
 // come only from the context, the store, or a missing store.
 func (a *Assessor) Assess(ctx context.Context, merchantID string, img image.Image) (risk.Signal, error) {
 	if a == nil || a.Store == nil {
@@ -121,10 +122,10 @@ func (a *Assessor) Assess(ctx context.Context, merchantID string, img image.Imag
 	sig := risk.Signal{Source: Source}
 	bound := func(c float64) float64 { return min(max(c, cfg.Floor), cfg.Ceiling) }
 
-	if img == nil || img.Bounds().Dx() < 32 || img.Bounds().Dy() < 32 {
+	if img == nil || img.Bounds().Dx() < 32 || img.Bounds().Dy() < 32 || oversized(img.Bounds()) {
 		detail := "no image"
 		if img != nil {
-			detail = fmt.Sprintf("image %dx%d below 32 px", img.Bounds().Dx(), img.Bounds().Dy())
+			detail = fmt.Sprintf("image %dx%d: sides below 32 px or more than %d pixels", img.Bounds().Dx(), img.Bounds().Dy(), MaxImagePixels)
 		}
 		sig.Confidence = bound(min(cfg.Unusable, cfg.NoReference))
 		sig.Reasons = []risk.Reason{{Code: ReasonCovered, Detail: detail}}

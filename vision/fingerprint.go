@@ -38,7 +38,8 @@ func (f *Fingerprint) NumFeatures() int { return len(f.features) }
 
 // Extract computes the Fingerprint of img at the working size (longer side at
 // most DefaultWorkSide pixels, box-downscaled once). It returns ErrNilImage
-// for a nil image and ErrTooSmall when a side is under 32 pixels.
+// for a nil image, ErrTooSmall when a side is under 32 pixels and
+// ErrTooLarge above MaxImagePixels.
 func Extract(img image.Image) (*Fingerprint, error) {
 	if img == nil {
 		return nil, ErrNilImage
@@ -46,6 +47,9 @@ func Extract(img image.Image) (*Fingerprint, error) {
 	b := img.Bounds()
 	if b.Dx() < 32 || b.Dy() < 32 {
 		return nil, fmt.Errorf("%w: %d×%d, minimum side 32", ErrTooSmall, b.Dx(), b.Dy())
+	}
+	if oversized(b) {
+		return nil, fmt.Errorf("%w: %d×%d image, more than %d pixels", ErrTooLarge, b.Dx(), b.Dy(), MaxImagePixels)
 	}
 	if m, ok := img.(*image.YCbCr); ok {
 		return extractYCbCr(m), nil

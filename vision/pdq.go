@@ -90,8 +90,8 @@ const minHashableSide = 5
 // ceil(side/128), decimation to 64×64 at cell centres, the 16×16 block of DCT
 // coefficients 1..16 in each axis, and a threshold at the median. Quality is
 // the reference gradient-sum heuristic; hashes of quality below about 50 are
-// unreliable. A nil image or one with a side below 5 pixels hashes to the zero
-// Hash with quality 0.
+// unreliable. A nil image, one with a side below 5 pixels or one with more
+// than MaxImagePixels pixels hashes to the zero Hash with quality 0.
 func PDQ(img image.Image) (Hash, int) {
 	var d dct16
 	q, ok := pdqDCT(img, &d)
@@ -125,7 +125,7 @@ func pdqDCT(img image.Image, d *dct16) (int, bool) {
 		return 0, false
 	}
 	b := img.Bounds()
-	if b.Dx() < minHashableSide || b.Dy() < minHashableSide {
+	if b.Dx() < minHashableSide || b.Dy() < minHashableSide || oversized(b) {
 		return 0, false
 	}
 	return pdqFromRows(b.Dx(), b.Dy(), lumaRows(img), d), true
@@ -179,10 +179,7 @@ func lumaRows(img image.Image) lumaSource {
 		}}
 	}
 	return lumaSource{f32: func(y int, buf []float32) {
-		for x := range buf[:w] {
-			r, g, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			buf[x] = (lumaR*float32(r) + lumaG*float32(g) + lumaB*float32(bb)) / 257
-		}
+		lumaGeneric(buf[:w], img, b.Min.Y+y)
 	}}
 }
 

@@ -3,7 +3,6 @@ package vision
 import (
 	"image"
 	"image/color"
-	"image/draw"
 )
 
 // plane is a single-channel float32 image, row-major, values 0..255.
@@ -51,13 +50,93 @@ func lumaPlane(img image.Image) plane {
 	case *image.NRGBA:
 		lumaInterleaved(out.p, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), w, h)
 	default:
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				r, g, bb, _ := img.At(x, y).RGBA()
-				out.p[i] = (lumaR*float32(r) + lumaG*float32(g) + lumaB*float32(bb)) / 257
-				i++
+		for y := range h {
+			lumaGeneric(out.p[y*w:(y+1)*w], img, b.Min.Y+y)
+		}
+	}
+	return out
+}
+
+// MaxImagePixels bounds the width×height of an image.Image given to
+// Extract, PDQ, PDQDihedral, Quality and Assessor.Assess. It guards against
+// virtual images (such as image.Uniform, whose bounds span ±10⁹) and other
+// images far larger than any camera produces, which would otherwise cost
+// time or memory per pixel; 2²⁷ pixels (134 MP) exceeds every phone camera.
+// Encoded images are bounded before decoding by Limits instead.
+const MaxImagePixels = 1 << 27
+
+// oversized reports whether r has more than MaxImagePixels pixels.
+func oversized(r image.Rectangle) bool {
+	w, h := int64(r.Dx()), int64(r.Dy())
+	return w > 0 && h > 0 && w*h > MaxImagePixels
+}
+
+// rgb8 returns the 8-bit premultiplied red, green and blue of c, treating a
+// nil colour (what an image.Paletted with an empty palette returns) as black.
+func rgb8(c color.Color) (r, g, b uint8) {
+	if c == nil {
+		return 0, 0, 0
+	}
+	r32, g32, b32, _ := c.RGBA()
+	return uint8(r32 >> 8), uint8(g32 >> 8), uint8(b32 >> 8)
+}
+
+// paletteRGB returns the opaque-over-black RGB of every palette index; an
+// index beyond the palette (which image.Paletted.At would panic on) is black.
+func paletteRGB(p color.Palette) (t [256][3]uint8) {
+	for i, c := range p[:min(len(p), 256)] {
+		t[i][0], t[i][1], t[i][2] = rgb8(c)
+	}
+	return t
+}
+
+// lumaGeneric writes the Rec. 601 luma of row y of img into dst (one value
+// per column), without calling At on types that can panic in it.
+func lumaGeneric(dst []float32, img image.Image, y int) {
+	b := img.Bounds()
+	if m, ok := img.(*image.Paletted); ok {
+		t := paletteRGB(m.Palette)
+		row := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range dst {
+			c := &t[row[x]]
+			dst[x] = lumaR*float32(c[0]) + lumaG*float32(c[1]) + lumaB*float32(c[2])
+		}
+		return
+	}
+	for x := range dst {
+		c := img.At(b.Min.X+x, y)
+		if c == nil {
+			dst[x] = 0
+			continue
+		}
+		r, g, bb, _ := c.RGBA()
+		dst[x] = (lumaR*float32(r) + lumaG*float32(g) + lumaB*float32(bb)) / 257
+	}
+}
+
+// toRGBA copies img into a new *image.RGBA with origin (0, 0). Unlike
+// draw.Draw it tolerates nil colours and out-of-palette indices.
+func toRGBA(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	var t [256][3]uint8
+	pal, isPal := img.(*image.Paletted)
+	if isPal {
+		t = paletteRGB(pal.Palette)
+	}
+	for y := range b.Dy() {
+		row := out.Pix[y*out.Stride : y*out.Stride+4*b.Dx()]
+		if isPal {
+			src := pal.Pix[pal.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range b.Dx() {
+				c := &t[src[x]]
+				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c[0], c[1], c[2], 255
 			}
+			continue
+		}
+		for x := range b.Dx() {
+			row[4*x], row[4*x+1], row[4*x+2] = rgb8(img.At(b.Min.X+x, b.Min.Y+y))
+			row[4*x+3] = 255
 		}
 	}
 	return out
@@ -293,8 +372,7 @@ func working(img image.Image, maxSide int) *image.RGBA {
 	case *image.NRGBA:
 		resizeChannels(out.Pix, m.Pix, m.PixOffset(b.Min.X, b.Min.Y), m.Stride, sw, sh, 4, dw, dh)
 	default:
-		full := image.NewRGBA(image.Rect(0, 0, sw, sh))
-		draw.Draw(full, full.Bounds(), img, b.Min, draw.Src)
+		full := toRGBA(img)
 		resizeChannels(out.Pix, full.Pix, 0, full.Stride, sw, sh, 4, dw, dh)
 	}
 	// Composite any transparency over black and make the result opaque, so

@@ -47,10 +47,10 @@ const (
 )
 
 // Quality measures brightness, contrast, sharpness and flatness of img and
-// applies the gates. A nil or empty image reports everything zero and all
-// gates failed.
+// applies the gates. A nil image, one with a side under 3 pixels or one over
+// MaxImagePixels reports everything zero and all gates failed.
 func Quality(img image.Image) QualityReport {
-	if img == nil || img.Bounds().Dx() < 3 || img.Bounds().Dy() < 3 {
+	if img == nil || img.Bounds().Dx() < 3 || img.Bounds().Dy() < 3 || oversized(img.Bounds()) {
 		return QualityReport{Dark: true, Blurred: true, Covered: true, Flatness: 1}
 	}
 	return qualityOfLuma(lumaPlane(working(img, QualitySide)))

@@ -1,0 +1,104 @@
+package vision_test
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"testing"
+
+	"github.com/payedge/payedge/vision"
+)
+
+// TestDegenerateImages runs every entry point on images a hostile or broken
+// terminal could send: slivers, single pixels, constant frames, colour models
+// without fast paths, and virtual images with enormous bounds. Nothing may
+// panic, hang, allocate per virtual pixel or produce NaN.
+func TestDegenerateImages(t *testing.T) {
+	ctx := context.Background()
+	filled := func(r image.Rectangle, v uint8) *image.Gray {
+		m := image.NewGray(r)
+		for i := range m.Pix {
+			m.Pix[i] = v
+		}
+		return m
+	}
+	// Indices beyond the palette make image.Paletted.At panic.
+	shortPalette := image.NewPaletted(image.Rect(0, 0, 64, 64), color.Palette{color.White, color.Black})
+	for i := range shortPalette.Pix {
+		shortPalette.Pix[i] = uint8(i * 13)
+	}
+	imgs := map[string]image.Image{
+		"1x1":            image.NewRGBA(image.Rect(0, 0, 1, 1)),
+		"1xN":            image.NewGray(image.Rect(0, 0, 1, 4000)),
+		"Nx1":            image.NewYCbCr(image.Rect(0, 0, 4000, 1), image.YCbCrSubsampleRatio420),
+		"2x2 offset":     image.NewNRGBA(image.Rect(-7, 3, -5, 5)),
+		"32x32 black":    filled(image.Rect(0, 0, 32, 32), 0),
+		"white":          filled(image.Rect(0, 0, 200, 150), 255),
+		"black offset":   filled(image.Rect(-100, -100, 100, 50), 0),
+		"empty rect":     image.NewRGBA(image.Rectangle{}),
+		"cmyk":           image.NewCMYK(image.Rect(0, 0, 64, 64)),
+		"gray16":         image.NewGray16(image.Rect(0, 0, 48, 40)),
+		"alpha":          image.NewAlpha(image.Rect(0, 0, 40, 40)),
+		"paletted empty": image.NewPaletted(image.Rect(0, 0, 40, 40), nil),
+		"paletted short": shortPalette,
+		"uniform":        image.NewUniform(color.Gray{128}), // bounds ±1e9
+		"huge virtual":   virtualImage{image.Rect(0, 0, 200_000, 200_000)},
+	}
+	for name, m := range map[string]image.Image{"uniform": imgs["uniform"], "huge virtual": imgs["huge virtual"]} {
+		if _, err := vision.Extract(m); !errors.Is(err, vision.ErrTooLarge) {
+			t.Errorf("%s: Extract error %v, want ErrTooLarge", name, err)
+		}
+		if h, q := vision.PDQ(m); q != 0 || h != (vision.Hash{}) {
+			t.Errorf("%s: PDQ %v quality %d", name, h, q)
+		}
+	}
+	store := vision.NewMemoryStore()
+	ref := image.NewGray(image.Rect(0, 0, 96, 96))
+	for i := range ref.Pix {
+		ref.Pix[i] = uint8((i * 37) ^ (i / 96 * 53))
+	}
+	if err := store.Add(ctx, "m", mustExtract(t, ref)); err != nil {
+		t.Fatal(err)
+	}
+	a := &vision.Assessor{Store: store}
+	for name, m := range imgs {
+		q := vision.Quality(m)
+		for _, v := range []float64{q.Brightness, q.Contrast, q.Sharpness, q.Flatness} {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				t.Errorf("%s: quality %+v", name, q)
+			}
+		}
+		if _, pq := vision.PDQ(m); pq < 0 || pq > 100 {
+			t.Errorf("%s: PDQ quality %d", name, pq)
+		}
+		vision.PDQDihedral(m)
+		if fp, err := vision.Extract(m); err == nil {
+			for _, s := range []float64{fp.Similarity(fp), fp.Similarity(nil), mustExtract(t, ref).Similarity(fp)} {
+				if !(s >= 0 && s <= 1) {
+					t.Errorf("%s: similarity %v", name, s)
+				}
+			}
+			if _, err := fp.MarshalBinary(); err != nil {
+				t.Errorf("%s: marshal: %v", name, err)
+			}
+		}
+		sig, err := a.Assess(ctx, "m", m)
+		if err != nil {
+			t.Errorf("%s: assess: %v", name, err)
+			continue
+		}
+		if !(sig.Confidence >= 0 && sig.Confidence <= 1) || len(sig.Reasons) == 0 {
+			t.Errorf("%s: signal %+v", name, sig)
+		}
+	}
+}
+
+// virtualImage computes its pixels on demand: its bounds can be far larger
+// than any buffer.
+type virtualImage struct{ r image.Rectangle }
+
+func (v virtualImage) ColorModel() color.Model { return color.GrayModel }
+func (v virtualImage) Bounds() image.Rectangle { return v.r }
+func (v virtualImage) At(x, y int) color.Color { return color.Gray{uint8(x ^ y)} }
