@@ -95,7 +95,8 @@ func Decode(r io.Reader, lim Limits) (image.Image, error) {
 // MaxBytes, sniffs the format from its magic number, checks the dimensions
 // declared by the header against MaxPixels, MaxSide and MinSide before
 // decoding any pixel (so a decompression bomb is refused without
-// allocating), decodes, downscales once with a box filter to WorkSide, and
+// allocating), refuses JPEGs with more than 64 scans (each scan is a pass
+// over the image, so many tiny progressive scans are a CPU bomb), decodes, downscales once with a box filter to WorkSide, and
 // applies the JPEG EXIF orientation (tag 0x0112, CIPA DC-008 / Exif 2.32).
 //
 // Errors wrap ErrTooLarge, ErrTooSmall, ErrUnsupportedFormat or ErrCorrupt,
@@ -133,6 +134,11 @@ func DecodeInfo(r io.Reader, lim Limits) (*Decoded, error) {
 	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {
 		return nil, fmt.Errorf("%w: %s is %d×%d, minimum side %d",
 			ErrTooSmall, format, cfg.Width, cfg.Height, lim.MinSide)
+	}
+	if format == JPEG {
+		if n := jpegScans(data); n > maxJPEGScans {
+			return nil, fmt.Errorf("%w: jpeg has %d scans, at most %d accepted", ErrTooLarge, n, maxJPEGScans)
+		}
 	}
 	var img image.Image
 	switch format {
@@ -187,6 +193,29 @@ func sniff(b []byte) (Format, error) {
 	}
 	n := min(len(b), 8)
 	return "", fmt.Errorf("%w: unrecognised magic % x", ErrUnsupportedFormat, b[:n])
+}
+
+// maxJPEGScans bounds the start-of-scan markers of a JPEG. Each scan costs
+// a pass over every block of its components, and a progressive scan can be
+// a few bytes long (end-of-band runs), so without a bound a file within
+// MaxBytes could demand thousands of full passes. Encoders emit 1-3 scans
+// for baseline and about 10 for progressive JPEG (libjpeg's default script).
+const maxJPEGScans = 64
+
+// jpegScans counts the SOS markers (FF DA) in a JPEG. Entropy-coded data
+// stuffs every FF byte as FF 00, so the only other FF DA pairs can sit
+// inside marker segments (an Exif thumbnail, say), which over-counts by a
+// few at most.
+func jpegScans(b []byte) int {
+	n := 0
+	for i := 0; ; {
+		k := bytes.Index(b[i:], []byte{0xFF, 0xDA})
+		if k < 0 {
+			return n
+		}
+		n++
+		i += k + 2
+	}
 }
 
 // jpegOrientation returns the EXIF Orientation tag (1..8) of a JPEG, or 0

@@ -233,6 +233,17 @@ func TestDecodeBadInput(t *testing.T) {
 			t.Errorf("%s: error %v, want %v", c.name, err, c.want)
 		}
 	}
+	// A JPEG repeating its scan 100 times (a CPU bomb: every scan is a pass
+	// over the whole image) is refused before decoding.
+	sos := bytes.Index(j, []byte{0xFF, 0xDA})
+	manyScans := bytes.Clone(j[:sos])
+	for range 100 {
+		manyScans = append(manyScans, j[sos:len(j)-2]...)
+	}
+	manyScans = append(manyScans, 0xFF, 0xD9)
+	if _, err := vision.Decode(bytes.NewReader(manyScans), vision.Limits{}); !errors.Is(err, vision.ErrTooLarge) {
+		t.Errorf("100 scans: %v", err)
+	}
 	// Reader errors pass through.
 	_, err := vision.Decode(io.MultiReader(bytes.NewReader(j[:10]), errReader{}), vision.Limits{})
 	if !errors.Is(err, errBoom) {
