@@ -129,8 +129,12 @@ func (m *Model) transform(z *[NumFeatures]float64, f *Features) {
 // ClassifyInto writes the class probabilities, in Labels order, into probs
 // (which must have len ≥ the number of classes) and returns the index of the
 // most probable class. It does not allocate. Non-finite feature values are
-// replaced by the training mean. It panics if probs is too short.
+// replaced by the training mean. It panics if probs is too short. An
+// untrained (nil or zero) Model writes nothing and returns -1.
 func (m *Model) ClassifyInto(f *Features, probs []float64) int {
+	if m == nil || len(m.labels) == 0 {
+		return -1
+	}
 	var z [NumFeatures]float64
 	m.transform(&z, f)
 	k := len(m.labels)

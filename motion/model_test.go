@@ -345,3 +345,20 @@ func TestSlog1p(t *testing.T) {
 		}
 	}
 }
+
+// An untrained model classifies nothing instead of panicking.
+func TestUntrainedModelClassify(t *testing.T) {
+	var f Features
+	probs := make([]float64, MaxClasses)
+	for _, m := range []*Model{nil, {}} {
+		if got := m.ClassifyInto(&f, probs); got != -1 {
+			t.Errorf("ClassifyInto = %d, want -1", got)
+		}
+		if l, p := m.Classify(f); l != "" || p != nil {
+			t.Errorf("Classify = %q, %v", l, p)
+		}
+		if _, err := m.MarshalBinary(); !errors.Is(err, ErrNotTrained) {
+			t.Errorf("MarshalBinary: %v", err)
+		}
+	}
+}
