@@ -9,7 +9,6 @@ import (
 
 	"github.com/payedge/payedge/risk"
 	"github.com/payedge/payedge/vision"
-	"github.com/payedge/payedge/vision/visiontest"
 )
 
 func codes(s risk.Signal) map[string]bool {
@@ -28,11 +27,13 @@ func (failingStore) References(context.Context, string) ([]*vision.Fingerprint, 
 func (failingStore) Add(context.Context, string, *vision.Fingerprint) error { return errBoom }
 
 func TestAssessor(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	set, err := visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 480, Height: 360}, 31)
+	set, err := sharedReshot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	fr, _, _ := reshotFingerprints(t)
 	store := vision.NewMemoryStore()
 	a, err := vision.NewAssessor(store, vision.AssessorConfig{})
 	if err != nil {
@@ -46,7 +47,7 @@ func TestAssessor(t *testing.T) {
 	if sig.Source != "vision" || sig.Confidence != 0.5 || !codes(sig)[vision.ReasonUnknownScene] {
 		t.Errorf("empty store: %+v", sig)
 	}
-	if err := store.Add(ctx, "m1", mustExtract(t, set.Refs[0])); err != nil {
+	if err := store.Add(ctx, "m1", fr); err != nil {
 		t.Fatal(err)
 	}
 	// Same place, new shot.
@@ -107,13 +108,14 @@ func TestAssessor(t *testing.T) {
 }
 
 func TestMemoryStoreConcurrent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := &vision.MemoryStore{MaxReferences: 3}
-	set, err := visiontest.Generate(visiontest.Reshot, 1, visiontest.Options{Width: 320, Height: 240}, 41)
+	set, err := sharedReshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := mustExtract(t, set.Refs[0])
+	fp, _, _ := reshotFingerprints(t)
 	a := &vision.Assessor{Store: store}
 	var wg sync.WaitGroup
 	for i := range 4 {

@@ -117,6 +117,7 @@ func jpegWithSize(t testing.TB, j []byte, w, h uint16) []byte {
 }
 
 func TestDecodeFormats(t *testing.T) {
+	t.Parallel()
 	q := quadrants(800, 400)
 	gray := image.NewGray(image.Rect(0, 0, 64, 48))
 	for i := range gray.Pix {
@@ -171,6 +172,7 @@ func TestDecodeFormats(t *testing.T) {
 }
 
 func TestDecodeOrientation(t *testing.T) {
+	t.Parallel()
 	j := encJPEG(t, quadrants(80, 40))
 	// Where the red (top-left stored) quadrant must appear when displayed,
 	// for each EXIF orientation (Exif 2.32 §4.6.5.1.1).
@@ -208,6 +210,7 @@ func TestDecodeOrientation(t *testing.T) {
 }
 
 func TestDecodeBadInput(t *testing.T) {
+	t.Parallel()
 	j := encJPEG(t, quadrants(64, 64))
 	cases := []struct {
 		name string

@@ -16,6 +16,7 @@ import (
 // without fast paths, and virtual images with enormous bounds. Nothing may
 // panic, hang, allocate per virtual pixel or produce NaN.
 func TestDegenerateImages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	filled := func(r image.Rectangle, v uint8) *image.Gray {
 		m := image.NewGray(r)

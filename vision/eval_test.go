@@ -11,6 +11,7 @@ import (
 // families, and keep photometric edits at TPR ≥ 0.99 at 1 % FPR.
 // examples/vision runs the same harness at a larger size and plots ROC curves.
 func TestEvaluation(t *testing.T) {
+	t.Parallel()
 	n := 10
 	opt := visiontest.Options{Width: 320, Height: 240}
 	families := []visiontest.Family{visiontest.Reshot, visiontest.CropOffCentre, visiontest.Rotate, visiontest.Brightness, visiontest.JPEGFamily}

@@ -7,19 +7,54 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/payedge/payedge/vision"
 	"github.com/payedge/payedge/vision/visiontest"
 )
 
-func reshotPair(t testing.TB, seed uint64) (image.Image, image.Image, image.Image) {
+// sharedReshot renders, once per test binary, two shops photographed twice
+// each (400×300, seed 5): most tests share it, which keeps the package
+// fast under -race, where rendering dominates.
+var sharedReshot = sync.OnceValues(func() (visiontest.Set, error) {
+	return visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 400, Height: 300}, 5)
+})
+
+// reshotPair returns a reference photo, a re-shot of the same shop and a
+// photo of another shop, from sharedReshot.
+func reshotPair(t testing.TB) (ref, same, other image.Image) {
 	t.Helper()
-	s, err := visiontest.Generate(visiontest.Reshot, 2, visiontest.Options{Width: 400, Height: 300}, seed)
+	s, err := sharedReshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s.Refs[0], s.Queries[0], s.Queries[1]
+}
+
+// sharedFingerprints are the fingerprints of reshotPair's photos, extracted
+// once; they are immutable, so tests may share them.
+var sharedFingerprints = sync.OnceValues(func() ([3]*vision.Fingerprint, error) {
+	var out [3]*vision.Fingerprint
+	s, err := sharedReshot()
+	if err != nil {
+		return out, err
+	}
+	for i, m := range []image.Image{s.Refs[0], s.Queries[0], s.Queries[1]} {
+		if out[i], err = vision.Extract(m); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+})
+
+func reshotFingerprints(t testing.TB) (ref, same, other *vision.Fingerprint) {
+	t.Helper()
+	fps, err := sharedFingerprints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fps[0], fps[1], fps[2]
 }
 
 func mustExtract(t testing.TB, m image.Image) *vision.Fingerprint {
@@ -32,8 +67,8 @@ func mustExtract(t testing.TB, m image.Image) *vision.Fingerprint {
 }
 
 func TestSimilarityReshot(t *testing.T) {
-	ref, same, other := reshotPair(t, 5)
-	fr, fs, fo := mustExtract(t, ref), mustExtract(t, same), mustExtract(t, other)
+	t.Parallel()
+	fr, fs, fo := reshotFingerprints(t)
 	if n := fr.NumFeatures(); n < 200 {
 		t.Errorf("only %d features on a textured photo", n)
 	}
@@ -68,6 +103,7 @@ func TestSimilarityReshot(t *testing.T) {
 }
 
 func TestExtractBadInput(t *testing.T) {
+	t.Parallel()
 	if _, err := vision.Extract(nil); !errors.Is(err, vision.ErrNilImage) {
 		t.Errorf("nil: %v", err)
 	}
@@ -85,7 +121,7 @@ func TestExtractBadInput(t *testing.T) {
 	for i := range pal.Pix {
 		pal.Pix[i] = uint8((i / 7) % 2)
 	}
-	ref, _, _ := reshotPair(t, 9)
+	ref, _, _ := reshotPair(t)
 	sub := ref.(interface {
 		SubImage(image.Rectangle) image.Image
 	}).SubImage(image.Rect(50, 40, 350, 260))
@@ -104,14 +140,15 @@ func TestExtractBadInput(t *testing.T) {
 		}
 	}
 	// A sub-image matches its parent photo.
-	if s := mustExtract(t, ref).Similarity(mustExtract(t, sub)); s < 0.9 {
+	fr, _, _ := reshotFingerprints(t)
+	if s := fr.Similarity(mustExtract(t, sub)); s < 0.9 {
 		t.Errorf("crop of the photo scored %.3f", s)
 	}
 }
 
 func TestFingerprintBinaryRoundTrip(t *testing.T) {
-	ref, same, _ := reshotPair(t, 13)
-	fr, fs := mustExtract(t, ref), mustExtract(t, same)
+	t.Parallel()
+	fr, fs, _ := reshotFingerprints(t)
 	data, err := fr.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +227,8 @@ func FuzzFingerprintUnmarshal(f *testing.F) {
 // TestExtractYCbCrPathAgrees checks that the YCbCr fast path (no RGB
 // image) and the generic RGBA path fingerprint the same photo alike.
 func TestExtractYCbCrPathAgrees(t *testing.T) {
-	ref, _, _ := reshotPair(t, 17)
+	t.Parallel()
+	ref, _, _ := reshotPair(t)
 	ycc, ok := ref.(*image.YCbCr)
 	if !ok {
 		t.Fatalf("generator returned %T, want *image.YCbCr", ref)

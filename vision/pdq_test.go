@@ -160,6 +160,7 @@ func toGray(m image.Image) *image.Gray {
 // (sparse last two filter passes, float32) against refPDQ on sizes that
 // exercise odd windows, non-square images and the 64×64 shortcut.
 func TestPDQMatchesAlgorithmDescription(t *testing.T) {
+	t.Parallel()
 	for _, sz := range [][2]int{{64, 64}, {50, 70}, {5, 300}, {97, 203}, {333, 251}} {
 		big := toGray(testPhoto(t, uint64(sz[0]), max(sz[0], 64), max(sz[1], 48)))
 		g := big.SubImage(image.Rect(0, 0, sz[0], sz[1])).(*image.Gray)
@@ -208,6 +209,7 @@ func dihedral(m image.Image, k vision.Dihedral) *image.RGBA {
 }
 
 func TestPDQDihedralMatchesTransformedImages(t *testing.T) {
+	t.Parallel()
 	// At 320×320 the filter window (3) is odd and the decimation grid
 	// (every 5th pixel from 2) is mirror-symmetric, so the derived hashes
 	// must match the hashes of the transformed pixels almost exactly.
@@ -241,6 +243,7 @@ func testDihedral(t *testing.T, img image.Image, tol int) {
 }
 
 func TestPDQEditsAndEdgeCases(t *testing.T) {
+	t.Parallel()
 	a := testPhoto(t, 21, 320, 240)
 	b := testPhoto(t, 22, 320, 240)
 	ha, qa := vision.PDQ(a)

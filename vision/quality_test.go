@@ -58,6 +58,7 @@ func blur(m *image.RGBA, r int) *image.RGBA {
 }
 
 func TestQualityGates(t *testing.T) {
+	t.Parallel()
 	n := 4
 	if raceEnabled {
 		n = 2
