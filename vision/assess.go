@@ -41,16 +41,17 @@ func DefaultAssessorConfig() AssessorConfig {
 	return AssessorConfig{MatchThreshold: 0.5, NoReference: 0.5, Unusable: 0.3, Floor: 0.02, Ceiling: 0.98}
 }
 
-// Validate reports a configuration with values outside [0,1] or Floor above Ceiling.
+// Validate reports a configuration with values outside [0,1] (or NaN) or
+// Floor above Ceiling, with an error wrapping ErrConfig.
 func (c AssessorConfig) Validate() error {
 	c = c.withDefaults()
 	for _, v := range []float64{c.MatchThreshold, c.NoReference, c.Unusable, c.Floor, c.Ceiling} {
 		if !(v >= 0 && v <= 1) {
-			return fmt.Errorf("vision: assessor config value %v outside [0,1]", v)
+			return fmt.Errorf("%w: value %v outside [0,1]", ErrConfig, v)
 		}
 	}
 	if c.Floor > c.Ceiling {
-		return fmt.Errorf("vision: assessor floor %v above ceiling %v", c.Floor, c.Ceiling)
+		return fmt.Errorf("%w: floor %v above ceiling %v", ErrConfig, c.Floor, c.Ceiling)
 	}
 	return nil
 }
@@ -116,6 +117,9 @@ func (a *Assessor) Assess(ctx context.Context, merchantID string, img image.Imag
 		return risk.Signal{}, ErrNoStore
 	}
 	if err := ctx.Err(); err != nil {
+		return risk.Signal{}, err
+	}
+	if err := a.Config.Validate(); err != nil {
 		return risk.Signal{}, err
 	}
 	cfg := a.Config.withDefaults()

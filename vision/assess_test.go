@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
 	"sync"
 	"testing"
 
@@ -99,11 +100,18 @@ func TestAssessor(t *testing.T) {
 	if _, err := vision.NewAssessor(nil, vision.AssessorConfig{}); !errors.Is(err, vision.ErrNoStore) {
 		t.Errorf("NewAssessor(nil): %v", err)
 	}
-	if _, err := vision.NewAssessor(store, vision.AssessorConfig{Floor: 0.9, Ceiling: 0.1}); err == nil {
-		t.Error("floor above ceiling accepted")
+	if _, err := vision.NewAssessor(store, vision.AssessorConfig{Floor: 0.9, Ceiling: 0.1}); !errors.Is(err, vision.ErrConfig) {
+		t.Errorf("floor above ceiling: %v", err)
 	}
-	if _, err := vision.NewAssessor(store, vision.AssessorConfig{MatchThreshold: 2}); err == nil {
-		t.Error("threshold 2 accepted")
+	if _, err := vision.NewAssessor(store, vision.AssessorConfig{MatchThreshold: 2}); !errors.Is(err, vision.ErrConfig) {
+		t.Errorf("threshold 2: %v", err)
+	}
+	if _, err := vision.NewAssessor(store, vision.AssessorConfig{Unusable: math.NaN()}); !errors.Is(err, vision.ErrConfig) {
+		t.Errorf("NaN: %v", err)
+	}
+	// An Assessor built as a literal is validated on use.
+	if _, err := (&vision.Assessor{Store: store, Config: vision.AssessorConfig{Ceiling: -1}}).Assess(ctx, "m1", set.Queries[0]); !errors.Is(err, vision.ErrConfig) {
+		t.Errorf("literal with bad config: %v", err)
 	}
 }
 
@@ -134,8 +142,8 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 	if err := store.Add(ctx, "m", fp); !errors.Is(err, vision.ErrStoreFull) {
 		t.Errorf("over limit: %v", err)
 	}
-	if err := store.Add(ctx, "m2", nil); err == nil {
-		t.Error("nil fingerprint accepted")
+	if err := store.Add(ctx, "m2", nil); !errors.Is(err, vision.ErrBadFingerprint) {
+		t.Errorf("nil fingerprint: %v", err)
 	}
 	if refs, err := store.References(ctx, "unknown"); err != nil || len(refs) != 0 {
 		t.Errorf("unknown merchant: %v %v", refs, err)

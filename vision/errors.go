@@ -17,8 +17,11 @@ var (
 	ErrNilImage = errors.New("vision: nil image")
 	// ErrBadHash reports a malformed hexadecimal PDQ hash.
 	ErrBadHash = errors.New("vision: malformed hash")
-	// ErrBadFingerprint reports malformed or oversized serialised fingerprint data.
+	// ErrBadFingerprint reports malformed or oversized serialised fingerprint
+	// data, or a nil fingerprint where one is required.
 	ErrBadFingerprint = errors.New("vision: malformed fingerprint")
+	// ErrConfig reports an AssessorConfig value out of range.
+	ErrConfig = errors.New("vision: invalid assessor config")
 	// ErrNoStore reports an Assessor used without a SceneStore.
 	ErrNoStore = errors.New("vision: assessor has no scene store")
 	// ErrStoreFull reports a merchant that already has the maximum number of references.

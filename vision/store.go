@@ -50,13 +50,14 @@ func (s *MemoryStore) References(ctx context.Context, merchantID string) ([]*Fin
 	return slices.Clone(s.refs[merchantID]), nil
 }
 
-// Add implements SceneStore. A nil fingerprint is rejected.
+// Add implements SceneStore. A nil fingerprint is rejected with
+// ErrBadFingerprint.
 func (s *MemoryStore) Add(ctx context.Context, merchantID string, fp *Fingerprint) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if fp == nil {
-		return fmt.Errorf("vision: add reference for %q: nil fingerprint", merchantID)
+		return fmt.Errorf("%w: nil reference for %q", ErrBadFingerprint, merchantID)
 	}
 	limit := s.MaxReferences
 	if limit <= 0 {

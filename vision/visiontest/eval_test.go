@@ -74,6 +74,9 @@ func TestGenerate(t *testing.T) {
 			t.Error("same seed rendered different photos")
 		}
 	}
+	if _, err := Generate(Reshot, -1, Options{}, 1); err == nil {
+		t.Error("n = -1 accepted")
+	}
 	if _, err := Generate("nope", 1, Options{}, 1); err == nil {
 		t.Error("unknown family accepted")
 	}

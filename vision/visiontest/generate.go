@@ -60,10 +60,13 @@ type Set struct {
 	Queries []image.Image
 }
 
-// Generate renders a Set of n scenes for family f. The same (f, n, opt,
-// seed) always yields the same images.
+// Generate renders a Set of n scenes (0 ≤ n ≤ 10 000) for family f. The
+// same (f, n, opt, seed) always yields the same images.
 func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 	opt = opt.withDefaults()
+	if n < 0 || n > 10_000 {
+		return Set{}, fmt.Errorf("visiontest: %d scenes outside 0 .. 10000", n)
+	}
 	if opt.Width < 64 || opt.Height < 48 || opt.Width > 8192 || opt.Height > 8192 {
 		return Set{}, fmt.Errorf("visiontest: photo size %d×%d outside 64×48 .. 8192×8192", opt.Width, opt.Height)
 	}
