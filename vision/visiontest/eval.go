@@ -108,8 +108,15 @@ type Scores struct {
 	Negative []float64 // Compare(Refs[i], Queries[j]) for all i ≠ j
 }
 
-// Score prepares every photo of s once and compares all pairs.
+// Score prepares every photo of s once and compares all pairs. It returns
+// an error when Refs and Queries differ in length or m is incomplete.
 func Score(s Set, m Method) (Scores, error) {
+	if len(s.Refs) != len(s.Queries) {
+		return Scores{}, fmt.Errorf("visiontest: set has %d references and %d queries", len(s.Refs), len(s.Queries))
+	}
+	if m.Prepare == nil || m.Compare == nil {
+		return Scores{}, fmt.Errorf("visiontest: method %q lacks Prepare or Compare", m.Name)
+	}
 	refs := make([]any, len(s.Refs))
 	qs := make([]any, len(s.Queries))
 	for i := range s.Refs {

@@ -83,6 +83,12 @@ func TestGenerate(t *testing.T) {
 	if _, err := Generate(Reshot, 1, Options{Width: 10, Height: 10}, 1); err == nil {
 		t.Error("10×10 accepted")
 	}
+	if _, err := Score(Set{Refs: a.Refs, Queries: a.Queries[:1]}, PDQMethod()); err == nil {
+		t.Error("unequal refs and queries accepted")
+	}
+	if _, err := Score(a, Method{Name: "empty"}); err == nil {
+		t.Error("method without functions accepted")
+	}
 	if !Brightness.Photometric() || Reshot.Photometric() {
 		t.Error("Photometric")
 	}
