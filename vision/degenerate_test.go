@@ -103,3 +103,40 @@ type virtualImage struct{ r image.Rectangle }
 func (v virtualImage) ColorModel() color.Model { return color.GrayModel }
 func (v virtualImage) Bounds() image.Rectangle { return v.r }
 func (v virtualImage) At(x, y int) color.Color { return color.Gray{uint8(x ^ y)} }
+
+// TestTranslucentComposite checks that straight-alpha (NRGBA) and
+// premultiplied (RGBA) forms of the same translucent picture are treated
+// alike, composited over black: a fully transparent frame hiding a picture
+// in its colour channels is a blank frame, not that picture.
+func TestTranslucentComposite(t *testing.T) {
+	t.Parallel()
+	ref := image.NewNRGBA(image.Rect(0, 0, 96, 96))
+	for i := 0; i < len(ref.Pix); i += 4 {
+		v := uint8((i/4*37)^(i/4/96*53)) & 0xF0
+		ref.Pix[i], ref.Pix[i+1], ref.Pix[i+2], ref.Pix[i+3] = v, 255-v, v/2, 0
+	}
+	if q := vision.Quality(ref); !q.Covered || !q.Dark {
+		t.Errorf("transparent frame: %+v", q)
+	}
+	if h, _ := vision.PDQ(ref); h != (vision.Hash{}) {
+		// All-black luma thresholds at the median: no bit exceeds it.
+		t.Errorf("transparent frame hashed to %v", h)
+	}
+	// Half transparency: the NRGBA and its premultiplied RGBA copy agree.
+	pre := image.NewRGBA(ref.Rect)
+	for i := 0; i < len(ref.Pix); i += 4 {
+		ref.Pix[i+3] = 128
+		c := ref.NRGBAAt(i/4%96, i/4/96)
+		r, g, b, a := c.RGBA()
+		pre.Pix[i], pre.Pix[i+1], pre.Pix[i+2], pre.Pix[i+3] = uint8(r>>8), uint8(g>>8), uint8(b>>8), uint8(a>>8)
+	}
+	hn, _ := vision.PDQ(ref)
+	hp, _ := vision.PDQ(pre)
+	if d := hn.Distance(hp); d > 4 {
+		t.Errorf("NRGBA vs RGBA PDQ distance %d", d)
+	}
+	qn, qp := vision.Quality(ref), vision.Quality(pre)
+	if math.Abs(qn.Brightness-qp.Brightness) > 0.01 {
+		t.Errorf("brightness NRGBA %.3f vs RGBA %.3f", qn.Brightness, qp.Brightness)
+	}
+}

@@ -174,9 +174,13 @@ func lumaRows(img image.Image) lumaSource {
 			lumaInterleaved(buf, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y+y), w, 1)
 		}}
 	case *image.NRGBA:
-		return lumaSource{f32: func(y int, buf []float32) {
-			lumaInterleaved(buf, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y+y), w, 1)
-		}}
+		// Straight alpha goes through the generic path, which composites
+		// over black.
+		if m.Opaque() {
+			return lumaSource{f32: func(y int, buf []float32) {
+				lumaInterleaved(buf, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y+y), w, 1)
+			}}
+		}
 	}
 	return lumaSource{f32: func(y int, buf []float32) {
 		lumaGeneric(buf[:w], img, b.Min.Y+y)

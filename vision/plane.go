@@ -48,7 +48,15 @@ func lumaPlane(img image.Image) plane {
 	case *image.RGBA:
 		lumaInterleaved(out.p, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), w, h)
 	case *image.NRGBA:
-		lumaInterleaved(out.p, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), w, h)
+		if m.Opaque() {
+			lumaInterleaved(out.p, m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), w, h)
+			break
+		}
+		// Straight alpha: composite over black, as At's premultiplied
+		// colours do.
+		for y := range h {
+			lumaGeneric(out.p[y*w:(y+1)*w], img, b.Min.Y+y)
+		}
 	default:
 		for y := range h {
 			lumaGeneric(out.p[y*w:(y+1)*w], img, b.Min.Y+y)
@@ -370,13 +378,20 @@ func working(img image.Image, maxSide int) *image.RGBA {
 	case *image.RGBA:
 		resizeChannels(out.Pix, m.Pix, m.PixOffset(b.Min.X, b.Min.Y), m.Stride, sw, sh, 4, dw, dh)
 	case *image.NRGBA:
-		resizeChannels(out.Pix, m.Pix, m.PixOffset(b.Min.X, b.Min.Y), m.Stride, sw, sh, 4, dw, dh)
+		if m.Opaque() {
+			resizeChannels(out.Pix, m.Pix, m.PixOffset(b.Min.X, b.Min.Y), m.Stride, sw, sh, 4, dw, dh)
+			break
+		}
+		// Straight alpha must be premultiplied to composite over black.
+		full := toRGBA(img)
+		resizeChannels(out.Pix, full.Pix, 0, full.Stride, sw, sh, 4, dw, dh)
 	default:
 		full := toRGBA(img)
 		resizeChannels(out.Pix, full.Pix, 0, full.Stride, sw, sh, 4, dw, dh)
 	}
-	// Composite any transparency over black and make the result opaque, so
-	// later stages can read R, G, B directly.
+	// Every path above holds premultiplied colour (transparency composited
+	// over black); make the result opaque, so later stages can read R, G, B
+	// directly.
 	for i := 3; i < len(out.Pix); i += 4 {
 		out.Pix[i] = 255
 	}
