@@ -47,9 +47,14 @@
 // "bridge" photos from the original's hash. Meta's sample images themselves
 // were not available offline, so the image-level known-answer test
 // (TestPDQMetaReference) runs only when they are copied into
-// testdata/meta. Images other than *image.YCbCr, *image.Gray,
-// *image.RGBA and *image.NRGBA are converted to RGBA at full size before
-// downscaling; Decode bounds that size.
+// testdata/meta.
+//
+// Images other than *image.YCbCr, *image.Gray, *image.RGBA and opaque
+// *image.NRGBA are converted to RGBA at full size before downscaling, with
+// transparency composited over black. Decode bounds the size of what it
+// decodes (Limits: encoded bytes, header pixels and sides, JPEG scans); the
+// functions that take an image.Image refuse more than MaxImagePixels, so a
+// virtual image such as image.Uniform costs nothing.
 //
 // # Quick start
 //
