@@ -289,11 +289,16 @@ const ransacThresh = 0.012
 // visiontest.Generate except the reshot_hard stress test (16 scenes each,
 // 480×360, seed 1: 112 positive and 1680 negative pairs); run
 // `go run ./examples/vision -fit -n 16` to repeat the fit.
-var calib = struct{ b0, bIn, bPDQ, bLay float64 }{b0: -5.917, bIn: 3.012, bPDQ: -0.168, bLay: -0.145}
+const (
+	calibB0  = -5.917
+	calibIn  = 3.012
+	calibPDQ = -0.168
+	calibLay = -0.145
+)
 
 func calibrate(e Evidence) float64 {
 	in := float64(max(e.Inliers-4, 0))
-	z := calib.b0 + calib.bIn*math.Log1p(in) + calib.bPDQ*float64(e.PDQDistance-128)/64 + calib.bLay*e.LayoutDistance/100
+	z := calibB0 + calibIn*math.Log1p(in) + calibPDQ*float64(e.PDQDistance-128)/64 + calibLay*e.LayoutDistance/100
 	return 1 / (1 + math.Exp(-z))
 }
 
