@@ -2,6 +2,7 @@ package vision
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -99,7 +100,9 @@ func Decode(r io.Reader, lim Limits) (image.Image, error) {
 // MaxBytes, sniffs the format from its magic number, checks the dimensions
 // declared by the header against MaxPixels, MaxSide and MinSide before
 // decoding any pixel (so a decompression bomb is refused without
-// allocating), refuses JPEGs with more than 64 scans (each scan is a pass
+// allocating), refuses files too short to hold the pixels their header
+// declares (so a tiny header cannot make the decoder allocate), refuses
+// JPEGs with more than 64 scans (each scan is a pass
 // over the image, so many tiny progressive scans are a CPU bomb), decodes, downscales once with a box filter to WorkSide, and
 // applies the JPEG EXIF orientation (tag 0x0112, CIPA DC-008 / Exif 2.32).
 //
@@ -138,6 +141,9 @@ func DecodeInfo(r io.Reader, lim Limits) (*Decoded, error) {
 	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {
 		return nil, fmt.Errorf("%w: %s is %d×%d, minimum side %d",
 			ErrTooSmall, format, cfg.Width, cfg.Height, lim.MinSide)
+	}
+	if err := plausibleSize(format, data, cfg); err != nil {
+		return nil, err
 	}
 	if format == JPEG {
 		if n := jpegScans(data); n > maxJPEGScans {
@@ -197,6 +203,69 @@ func sniff(b []byte) (Format, error) {
 	}
 	n := min(len(b), 8)
 	return "", fmt.Errorf("%w: unrecognised magic % x", ErrUnsupportedFormat, b[:n])
+}
+
+// plausibleSize refuses a file too short to hold the pixels its header
+// declares, before the decoder allocates them: otherwise a 60-byte PNG or
+// JPEG header could make every request allocate up to MaxPixels worth of
+// memory. The bounds are the formats' best possible compression: DEFLATE
+// (RFC 1951) emits at most 258 bytes per 2-bit-or-longer code pair, under
+// 1032:1 over a stream, and every 8×8 luma block of a JPEG scan needs at
+// least one Huffman code (ITU-T T.81 F.1.2), a bit per 64 pixels.
+func plausibleSize(f Format, data []byte, cfg image.Config) error {
+	px := int64(cfg.Width) * int64(cfg.Height)
+	switch f {
+	case JPEG:
+		blocks := int64((cfg.Width+7)/8) * int64((cfg.Height+7)/8)
+		if int64(len(data))*8 < blocks {
+			return fmt.Errorf("%w: truncated jpeg: %d bytes cannot code %d×%d pixels", ErrCorrupt, len(data), cfg.Width, cfg.Height)
+		}
+	case PNG:
+		raw, idat := pngRawSize(data)
+		if raw > 0 && idat*1032 < raw {
+			return fmt.Errorf("%w: truncated png: %d compressed bytes cannot inflate to the %d bytes of %d pixels", ErrCorrupt, idat, raw, px)
+		}
+	}
+	return nil
+}
+
+// pngRawSize returns the size of the filtered, uncompressed pixel stream a
+// non-interlaced PNG of its IHDR needs (a lower bound for interlaced ones)
+// and the total length of its IDAT chunks; raw is 0 when the header is not
+// understood, leaving the decoder to report it.
+func pngRawSize(b []byte) (raw, idat int64) {
+	const sigLen = 8
+	if len(b) < sigLen+8+13 || string(b[sigLen+4:sigLen+8]) != "IHDR" {
+		return 0, 0
+	}
+	h := b[sigLen+8:]
+	w, ht := int64(binary.BigEndian.Uint32(h[0:])), int64(binary.BigEndian.Uint32(h[4:]))
+	depth := int64(h[8])
+	channels := map[byte]int64{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[h[9]]
+	if channels == 0 || depth == 0 || w <= 0 || ht <= 0 || w > 1<<24 || ht > 1<<24 {
+		return 0, 0
+	}
+	raw = ht * (1 + (w*channels*depth+7)/8)
+	for i := sigLen; i+8 <= len(b); {
+		n := int64(binary.BigEndian.Uint32(b[i:]))
+		typ := string(b[i+4 : i+8])
+		if typ == "IDAT" {
+			idat += n
+		}
+		if typ == "IEND" {
+			break
+		}
+		next := int64(i) + 12 + n
+		if next > int64(len(b)) {
+			// The last chunk is cut short: count only the bytes present.
+			if typ == "IDAT" {
+				idat -= next - int64(len(b))
+			}
+			break
+		}
+		i = int(next)
+	}
+	return raw, max(idat, 0)
 }
 
 // maxJPEGScans bounds the start-of-scan markers of a JPEG. Each scan costs

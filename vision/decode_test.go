@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/payedge/payedge/vision"
@@ -294,4 +295,43 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("orientation %d", d.Orientation)
 		}
 	})
+}
+
+// TestDecodeHeaderBombAllocates checks that a tiny file whose header
+// declares a large image (within the pixel budget) is refused before the
+// decoder allocates that image. It runs serially so that no other test's
+// allocations are counted.
+func TestDecodeHeaderBombAllocates(t *testing.T) {
+	j := encJPEG(t, quadrants(64, 64))
+	// A 7000×7000 PNG header with a 20-byte IDAT, and the 64×64 JPEG's
+	// scan under a 7000×7000 frame header: 49 M pixels, within the default
+	// budget, and far too little data for them.
+	idat := []byte("IDAT\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01")
+	bombPNG := binary.BigEndian.AppendUint32(pngHeader(7000, 7000), uint32(len(idat)-4))
+	bombPNG = append(bombPNG, idat...)
+	bombPNG = binary.BigEndian.AppendUint32(bombPNG, crc32.ChecksumIEEE(idat))
+	for name, data := range map[string][]byte{
+		"png": bombPNG, "jpeg": jpegWithSize(t, j, 7000, 7000),
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := vision.Decode(bytes.NewReader(data), vision.Limits{})
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, vision.ErrCorrupt) {
+			t.Errorf("%s: error %v, want ErrCorrupt", name, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+			t.Errorf("%s: %d-byte file made Decode allocate %d bytes", name, len(data), n)
+		}
+	}
+	// The most compressible real images still decode: a black 2048×2048
+	// PNG deflates close to DEFLATE's 1032:1 limit.
+	black := encPNG(t, image.NewGray(image.Rect(0, 0, 2048, 2048)))
+	if _, err := vision.Decode(bytes.NewReader(black), vision.Limits{}); err != nil {
+		t.Errorf("black 2048×2048 png (%d bytes): %v", len(black), err)
+	}
+	blackJPEG := encJPEG(t, image.NewGray(image.Rect(0, 0, 2048, 2048)))
+	if _, err := vision.Decode(bytes.NewReader(blackJPEG), vision.Limits{}); err != nil {
+		t.Errorf("black 2048×2048 jpeg (%d bytes): %v", len(blackJPEG), err)
+	}
 }
