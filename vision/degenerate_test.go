@@ -140,3 +140,57 @@ func TestTranslucentComposite(t *testing.T) {
 		t.Errorf("brightness NRGBA %.3f vs RGBA %.3f", qn.Brightness, qp.Brightness)
 	}
 }
+
+// FuzzExtract fingerprints arbitrary small grey and colour images (sides 32
+// to 95, so the pyramid's coarsest levels are smaller than the feature
+// border): Extract must succeed, scores stay in [0,1], Quality is NaN-free
+// and the fingerprint survives a binary round trip.
+func FuzzExtract(f *testing.F) {
+	f.Add(uint8(0), uint8(0), false, []byte{0})
+	f.Add(uint8(63), uint8(1), true, []byte{0, 255, 17, 200, 3, 99, 250})
+	f.Add(uint8(20), uint8(40), false, []byte("a textured little picture with some corners in it"))
+	f.Fuzz(func(t *testing.T, w, h uint8, colour bool, pix []byte) {
+		if len(pix) == 0 {
+			return
+		}
+		r := image.Rect(0, 0, 32+int(w%64), 32+int(h%64))
+		var m image.Image
+		if colour {
+			c := image.NewRGBA(r)
+			for i := range c.Pix {
+				c.Pix[i] = pix[i%len(pix)] ^ uint8(i/len(pix))
+			}
+			m = c
+		} else {
+			g := image.NewGray(r)
+			for i := range g.Pix {
+				g.Pix[i] = pix[i%len(pix)] ^ uint8(i/len(pix))
+			}
+			m = g
+		}
+		fp, err := vision.Extract(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fp.Similarity(fp); !(s >= 0 && s <= 1) {
+			t.Fatalf("self-similarity %v", s)
+		}
+		q := vision.Quality(m)
+		for _, v := range []float64{q.Brightness, q.Contrast, q.Sharpness, q.Flatness} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("quality %+v", q)
+			}
+		}
+		data, err := fp.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back vision.Fingerprint
+		if err := back.UnmarshalBinary(data); err != nil {
+			t.Fatalf("round trip: %v", err)
+		}
+		if back.Similarity(fp) != fp.Similarity(fp) {
+			t.Fatal("round trip changed the score")
+		}
+	})
+}
