@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 )
 
 // Limits bounds what Decode accepts and sets the working size. The zero
@@ -106,11 +107,14 @@ func Decode(r io.Reader, lim Limits) (image.Image, error) {
 // over the image, so many tiny progressive scans are a CPU bomb), decodes, downscales once with a box filter to WorkSide, and
 // applies the JPEG EXIF orientation (tag 0x0112, CIPA DC-008 / Exif 2.32).
 //
-// Errors wrap ErrTooLarge, ErrTooSmall, ErrUnsupportedFormat or ErrCorrupt,
-// or are the reader's own error.
+// Errors wrap ErrTooLarge, ErrTooSmall, ErrUnsupportedFormat, ErrCorrupt
+// or (for a nil reader) ErrNilImage, or wrap the reader's own error.
 func DecodeInfo(r io.Reader, lim Limits) (*Decoded, error) {
 	lim = lim.withDefaults()
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrNilImage)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, min(lim.MaxBytes, math.MaxInt64-1)+1))
 	if err != nil {
 		return nil, fmt.Errorf("vision: reading image: %w", err)
 	}

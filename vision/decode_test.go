@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"runtime"
 	"testing"
 
@@ -247,6 +248,13 @@ func TestDecodeBadInput(t *testing.T) {
 	manyScans = append(manyScans, 0xFF, 0xD9)
 	if _, err := vision.Decode(bytes.NewReader(manyScans), vision.Limits{}); !errors.Is(err, vision.ErrTooLarge) {
 		t.Errorf("100 scans: %v", err)
+	}
+	if _, err := vision.Decode(nil, vision.Limits{}); !errors.Is(err, vision.ErrNilImage) {
+		t.Errorf("nil reader: %v", err)
+	}
+	// The largest byte limit does not overflow into "read nothing".
+	if _, err := vision.Decode(bytes.NewReader(j), vision.Limits{MaxBytes: math.MaxInt64}); err != nil {
+		t.Errorf("MaxBytes = MaxInt64: %v", err)
 	}
 	// Reader errors pass through.
 	_, err := vision.Decode(io.MultiReader(bytes.NewReader(j[:10]), errReader{}), vision.Limits{})
