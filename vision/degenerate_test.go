@@ -194,3 +194,48 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// TestYCbCrSubImages runs every chroma subsampling with odd-origin
+// sub-images through the YCbCr fast paths, which index the planes directly:
+// no index may run out of its plane, and the luma they hash must be the Y
+// plane itself (compared with a Gray copy of it).
+func TestYCbCrSubImages(t *testing.T) {
+	t.Parallel()
+	ratios := []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410}
+	for _, ratio := range ratios {
+		m := image.NewYCbCr(image.Rect(-3, -5, 181, 143), ratio)
+		for i := range m.Y {
+			m.Y[i] = uint8((i * 7) ^ (i / 184 * 13))
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*3), uint8(255-i*5)
+		}
+		for _, r := range []image.Rectangle{m.Rect, image.Rect(-3, -5, 40, 40), image.Rect(1, 3, 178, 140), image.Rect(-2, -1, 34, 143)} {
+			sub := m.SubImage(r).(*image.YCbCr)
+			fp, err := vision.Extract(sub)
+			if err != nil {
+				t.Fatalf("%v %v: %v", ratio, r, err)
+			}
+			y := image.NewGray(r)
+			for yy := r.Min.Y; yy < r.Max.Y; yy++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					y.Pix[y.PixOffset(x, yy)] = sub.Y[sub.YOffset(x, yy)]
+				}
+			}
+			hy, _ := vision.PDQ(y)
+			if h, _ := vision.PDQ(sub); h != hy {
+				t.Errorf("%v %v: PDQ of YCbCr differs from PDQ of its Y plane", ratio, r)
+			}
+			if fp.PDQ[vision.Original] != hy {
+				t.Errorf("%v %v: Extract's PDQ differs from PDQ of the Y plane", ratio, r)
+			}
+			if s := fp.Similarity(mustExtract(t, sub)); s < 0.99 && fp.NumFeatures() > 20 {
+				t.Errorf("%v %v: not deterministic: %v", ratio, r, s)
+			}
+			if q := vision.Quality(sub); math.IsNaN(q.Sharpness) {
+				t.Errorf("%v %v: quality %+v", ratio, r, q)
+			}
+		}
+	}
+}
