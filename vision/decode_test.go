@@ -343,3 +343,27 @@ func TestDecodeHeaderBombAllocates(t *testing.T) {
 		t.Errorf("black 2048×2048 jpeg (%d bytes): %v", len(blackJPEG), err)
 	}
 }
+
+// TestDecodeIgnoresRegisteredFormats checks that Decode does not dispatch
+// through image.RegisterFormat: a format registered elsewhere in the
+// process whose DecodeConfig lies (1×1) while Decode would allocate a huge
+// image is refused by magic number, and nothing is decoded.
+func TestDecodeIgnoresRegisteredFormats(t *testing.T) {
+	t.Parallel()
+	decoded := false
+	image.RegisterFormat("vision-test-liar", "LIAR",
+		func(io.Reader) (image.Image, error) {
+			decoded = true
+			return image.NewRGBA(image.Rect(0, 0, 1, 1)), nil
+		},
+		func(io.Reader) (image.Config, error) { return image.Config{Width: 1, Height: 1}, nil })
+	if _, format, err := image.DecodeConfig(bytes.NewReader([]byte("LIAR...."))); err != nil || format != "vision-test-liar" {
+		t.Fatalf("registration: %q %v", format, err)
+	}
+	if _, err := vision.Decode(bytes.NewReader([]byte("LIAR...."+string(make([]byte, 100)))), vision.Limits{}); !errors.Is(err, vision.ErrUnsupportedFormat) {
+		t.Errorf("registered format: %v, want ErrUnsupportedFormat", err)
+	}
+	if decoded {
+		t.Error("Decode dispatched to a registered decoder")
+	}
+}
