@@ -22,8 +22,8 @@ type Limits struct {
 	// before any pixel is decoded (default 50 000 000). Peak memory of a
 	// decode is a few bytes per pixel (about 3 for baseline JPEG, 4 for
 	// 8-bit PNG, 8 for 16-bit PNG) and up to 16 for progressive JPEG,
-	// whose coefficients are held until the last scan, plus 4 for types
-	// without a fast path: size it for the number of concurrent decodes.
+	// whose coefficients are held until the last scan: size it for the
+	// number of concurrent decodes.
 	MaxPixels int64
 	// MaxSide bounds each declared side (default 20 000).
 	MaxSide int

@@ -332,6 +332,23 @@ func TestDecodeHeaderBombAllocates(t *testing.T) {
 			t.Errorf("%s: %d-byte file made Decode allocate %d bytes", name, len(data), n)
 		}
 	}
+	// A paletted GIF is resampled row by row: decoding a 2000×2000 frame
+	// allocates the 4 MB frame, not also a 16 MB RGBA copy of it.
+	pal := image.NewPaletted(image.Rect(0, 0, 2000, 2000), palette.Plan9)
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8(i / 2000 % 200)
+	}
+	gifData := encGIF(t, pal)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	d, err := vision.DecodeInfo(bytes.NewReader(gifData), vision.Limits{})
+	runtime.ReadMemStats(&after)
+	if err != nil || d.Image.Rect.Dx() != 640 {
+		t.Fatalf("gif: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 10<<20 {
+		t.Errorf("2000×2000 gif: Decode allocated %d bytes", n)
+	}
 	// The most compressible real images still decode: a black 2048×2048
 	// PNG deflates close to DEFLATE's 1032:1 limit.
 	black := encPNG(t, image.NewGray(image.Rect(0, 0, 2048, 2048)))

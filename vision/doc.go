@@ -50,8 +50,8 @@
 // testdata/meta.
 //
 // Images other than *image.YCbCr, *image.Gray, *image.RGBA and opaque
-// *image.NRGBA are converted to RGBA at full size before downscaling, with
-// transparency composited over black. Decode bounds the size of what it
+// *image.NRGBA are converted to RGBA one row at a time while downscaling,
+// with transparency composited over black. Decode bounds the size of what it
 // decodes (Limits: encoded bytes, header pixels and sides, JPEG scans); the
 // functions that take an image.Image refuse more than MaxImagePixels, so a
 // virtual image such as image.Uniform costs nothing.

@@ -122,32 +122,59 @@ func lumaGeneric(dst []float32, img image.Image, y int) {
 	}
 }
 
-// toRGBA copies img into a new *image.RGBA with origin (0, 0). Unlike
-// draw.Draw it tolerates nil colours and out-of-palette indices.
-func toRGBA(img image.Image) *image.RGBA {
+// rgbaRows returns a function writing row y (0-based within the bounds) of
+// img into buf as opaque premultiplied RGBA, 4 bytes per pixel: colours are
+// composited over black. Unlike draw.Draw it tolerates nil colours and
+// out-of-palette indices.
+func rgbaRows(img image.Image) func(y int, buf []uint8) {
 	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	var t [256][3]uint8
-	pal, isPal := img.(*image.Paletted)
-	if isPal {
-		t = paletteRGB(pal.Palette)
-	}
-	for y := range b.Dy() {
-		row := out.Pix[y*out.Stride : y*out.Stride+4*b.Dx()]
-		if isPal {
+	if pal, ok := img.(*image.Paletted); ok {
+		t := paletteRGB(pal.Palette)
+		return func(y int, buf []uint8) {
 			src := pal.Pix[pal.PixOffset(b.Min.X, b.Min.Y+y):]
 			for x := range b.Dx() {
 				c := &t[src[x]]
-				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c[0], c[1], c[2], 255
+				buf[4*x], buf[4*x+1], buf[4*x+2], buf[4*x+3] = c[0], c[1], c[2], 255
 			}
-			continue
-		}
-		for x := range b.Dx() {
-			row[4*x], row[4*x+1], row[4*x+2] = rgb8(img.At(b.Min.X+x, b.Min.Y+y))
-			row[4*x+3] = 255
 		}
 	}
-	return out
+	return func(y int, buf []uint8) {
+		for x := range b.Dx() {
+			buf[4*x], buf[4*x+1], buf[4*x+2] = rgb8(img.At(b.Min.X+x, b.Min.Y+y))
+			buf[4*x+3] = 255
+		}
+	}
+}
+
+// resizeRows box-resamples a sw×sh RGBA source delivered row by row into
+// dst (dw×dh, 4 bytes per pixel), holding one source row at a time, so
+// images without a fast path are never copied at full size.
+func resizeRows(dst []uint8, row func(y int, buf []uint8), sw, sh, dw, dh int) {
+	const ch = 4
+	xs := boxSpans(sw, dw)
+	ys := boxSpans(sh, dh)
+	buf := make([]uint8, sw*ch)
+	acc := make([]float32, sw*ch)
+	for y, sp := range ys {
+		clear(acc)
+		for k, wt := range sp.w {
+			row(sp.start+k, buf)
+			for i, v := range buf {
+				acc[i] += wt * float32(v)
+			}
+		}
+		drow := dst[y*dw*ch : (y+1)*dw*ch]
+		for x, sp := range xs {
+			for c := range ch {
+				var s float32
+				base := sp.start*ch + c
+				for k, wt := range sp.w {
+					s += wt * acc[base+k*ch]
+				}
+				drow[x*ch+c] = clamp8(s)
+			}
+		}
+	}
 }
 
 func lumaInterleaved(dst []float32, pix []uint8, stride, off, w, h int) {
@@ -345,8 +372,9 @@ func fitSize(w, h, maxSide int) (int, int) {
 
 // working returns img as an opaque *image.RGBA whose longer side is at most
 // maxSide, downscaled once with a box (area-average) filter. Fast paths
-// resample the planes of *image.YCbCr, *image.RGBA, *image.NRGBA and
-// *image.Gray directly; other types are converted first.
+// resample the planes of *image.YCbCr, *image.RGBA, opaque *image.NRGBA and
+// *image.Gray directly; other types are converted row by row as they are
+// resampled.
 func working(img image.Image, maxSide int) *image.RGBA {
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
@@ -383,11 +411,9 @@ func working(img image.Image, maxSide int) *image.RGBA {
 			break
 		}
 		// Straight alpha must be premultiplied to composite over black.
-		full := toRGBA(img)
-		resizeChannels(out.Pix, full.Pix, 0, full.Stride, sw, sh, 4, dw, dh)
+		resizeRows(out.Pix, rgbaRows(img), sw, sh, dw, dh)
 	default:
-		full := toRGBA(img)
-		resizeChannels(out.Pix, full.Pix, 0, full.Stride, sw, sh, 4, dw, dh)
+		resizeRows(out.Pix, rgbaRows(img), sw, sh, dw, dh)
 	}
 	// Every path above holds premultiplied colour (transparency composited
 	// over black); make the result opaque, so later stages can read R, G, B
