@@ -203,6 +203,30 @@ func TestDecodeOrientation(t *testing.T) {
 			}
 		}
 	}
+	// Hostile Exif structures are ignored: an IFD offset past the end or at
+	// 2³²−1, an entry count of 65535 with one entry present, the wrong
+	// type for Orientation, and an out-of-range value.
+	good := withExif(j, 6, true)
+	tiffAt := bytes.Index(good, []byte("MM\x00\x2a")) // TIFF header
+	for name, patch := range map[string]func(b []byte){
+		"ifd offset past end":      func(b []byte) { binary.BigEndian.PutUint32(b[tiffAt+4:], 60000) },
+		"ifd offset max":           func(b []byte) { binary.BigEndian.PutUint32(b[tiffAt+4:], 0xFFFFFFFF) },
+		"ifd offset inside header": func(b []byte) { binary.BigEndian.PutUint32(b[tiffAt+4:], 2) },
+		"huge entry count": func(b []byte) {
+			binary.BigEndian.PutUint16(b[tiffAt+8:], 0xFFFF)
+			b[tiffAt+10] = 0x01
+			b[tiffAt+11] = 0x13
+		},
+		"long type": func(b []byte) { binary.BigEndian.PutUint16(b[tiffAt+12:], 4) },
+		"value 9":   func(b []byte) { binary.BigEndian.PutUint16(b[tiffAt+18:], 9) },
+	} {
+		b := bytes.Clone(good)
+		patch(b)
+		d, err := vision.DecodeInfo(bytes.NewReader(b), vision.Limits{})
+		if err != nil || d.Orientation != 1 {
+			t.Errorf("%s: %v, orientation %v", name, err, d)
+		}
+	}
 	// A corrupt Exif block is ignored, not fatal.
 	bad := withExif(j, 6, false)
 	bad[12] = 'X' // break the TIFF byte-order mark
