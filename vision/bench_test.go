@@ -2,8 +2,11 @@ package vision_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"image"
 	"image/jpeg"
+	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -110,6 +113,42 @@ func BenchmarkSimilarityUnrelated(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
+	for b.Loop() {
+		fa.Similarity(fb)
+	}
+}
+
+// maxFingerprint decodes a fingerprint with MaxFeatures random features
+// spread over a 640×480 frame: the largest UnmarshalBinary accepts.
+func maxFingerprint(b *testing.B, seed uint64) *vision.Fingerprint {
+	r := rand.New(rand.NewPCG(seed, 2))
+	data := make([]byte, vision.FingerprintHeaderSize)
+	copy(data, "PEVF\x01")
+	p := vision.FingerprintHeaderSize - 6
+	binary.BigEndian.PutUint16(data[p:], 640)
+	binary.BigEndian.PutUint16(data[p+2:], 480)
+	binary.BigEndian.PutUint16(data[p+4:], vision.MaxFeatures)
+	for range vision.MaxFeatures {
+		data = binary.BigEndian.AppendUint32(data, math.Float32bits(float32(r.IntN(640))))
+		data = binary.BigEndian.AppendUint32(data, math.Float32bits(float32(r.IntN(480))))
+		data = append(data, 0)
+		data = binary.BigEndian.AppendUint32(data, math.Float32bits(float32(r.Float64()*6-3)))
+		for range 4 {
+			data = binary.BigEndian.AppendUint64(data, r.Uint64())
+		}
+	}
+	var f vision.Fingerprint
+	if err := f.UnmarshalBinary(data); err != nil {
+		b.Fatal(err)
+	}
+	return &f
+}
+
+// BenchmarkSimilarityMaxFeatures is the worst case for stored data: two
+// fingerprints with MaxFeatures features each.
+func BenchmarkSimilarityMaxFeatures(b *testing.B) {
+	fa, fb := maxFingerprint(b, 1), maxFingerprint(b, 2)
 	b.ReportAllocs()
 	for b.Loop() {
 		fa.Similarity(fb)

@@ -76,3 +76,11 @@ func TestDihedralTableAgainstMetaHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractWithinMaxFeatures ties the detector's budget to the
+// serialisation bound: every extracted fingerprint must marshal.
+func TestExtractWithinMaxFeatures(t *testing.T) {
+	if defaultORB.nFeatures > MaxFeatures {
+		t.Fatalf("detector keeps %d features, MaxFeatures is %d", defaultORB.nFeatures, MaxFeatures)
+	}
+}
