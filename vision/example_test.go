@@ -3,8 +3,10 @@ package vision_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/jpeg"
+	"strings"
 
 	"github.com/payedge/payedge/vision"
 	"github.com/payedge/payedge/vision/visiontest"
@@ -51,4 +53,20 @@ func ExamplePDQ() {
 	// quality ≥ 50: true
 	// re-encoded within 31 bits: true
 	// other shop beyond 63 bits: true
+}
+
+// Decode refuses hostile input with errors that name the cause: here an
+// unknown format and a PNG header declaring 100 000 × 100 000 pixels, which
+// is refused before any pixel is decoded.
+func ExampleDecode() {
+	_, err := vision.Decode(strings.NewReader("BM: a bitmap"), vision.Limits{})
+	fmt.Println(errors.Is(err, vision.ErrUnsupportedFormat))
+
+	_, err = vision.Decode(bytes.NewReader(pngHeader(100_000, 100_000)), vision.Limits{})
+	fmt.Println(errors.Is(err, vision.ErrTooLarge))
+	fmt.Println(err)
+	// Output:
+	// true
+	// true
+	// vision: image too large: png header declares 100000×100000 (limits: 50000000 pixels, 20000 per side)
 }
