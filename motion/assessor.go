@@ -118,7 +118,10 @@ func (a *Assessor) init() {
 // infinite values, magnitudes beyond the sensor range, timestamps going
 // backwards or repeated, too many samples) yields an error wrapping the
 // Err… sentinel, which the host should treat as tampering or a faulty
-// terminal. ctx is checked before work starts.
+// terminal. An Assessor whose fields are invalid (a plausibility or
+// threshold outside [0, 1], bad Window limits) fails every call with an
+// error wrapping ErrConfig. ctx is checked before work starts, and a done
+// ctx returns ctx.Err().
 func (a *Assessor) Score(ctx context.Context, samples []Sample) (risk.Signal, error) {
 	if err := ctx.Err(); err != nil {
 		return risk.Signal{}, err

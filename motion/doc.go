@@ -82,5 +82,5 @@
 //	if err != nil {
 //		// corrupt window: NaN, > 16 g, timestamps backwards …
 //	}
-//	fused := risk.Fuse(prior, sig, otherSignals...)
+//	fused := risk.Fuse(prior, sig, visionSig, geoSig) // or append(…)... for a slice
 package motion

@@ -164,7 +164,10 @@ func (g Generator) duration() float64 {
 	return g.Duration.Seconds()
 }
 
-// Window generates one window of class for subject s.
+// Window generates one window of class for subject s, drawing every random
+// number from rng (so the same rng state gives the same window). Its only
+// error is an unknown class: one not among Classes(). Window does not
+// modify s; rng must not be shared with other goroutines during the call.
 func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sample, error) {
 	u := func(a, b float64) float64 { return a + (b-a)*rng.Float64() }
 	dur := g.duration()
