@@ -399,10 +399,10 @@ func fromVec(x, y, z float64) LatLng {
 
 // LoadStats counts what a CSV load did.
 type LoadStats struct {
-	Lines   int // lines read, including header and blank lines
-	Rows    int // data rows (lines that are neither header nor blank)
-	Kept    int // distinct cells in the table
-	Header  bool
+	Lines   int                 // lines read, including header and blank lines
+	Rows    int                 // data rows (lines that are neither header nor blank)
+	Kept    int                 // distinct cells in the table
+	Header  bool                // the first data line was a header (not counted in Rows)
 	Skipped [NumSkipReasons]int // rows skipped, by SkipReason
 }
 
@@ -423,7 +423,7 @@ type LoadOptions struct {
 	// Progress, if set, is called from the loading goroutine every
 	// ProgressEvery lines (default 1<<20) and once at the end.
 	Progress      func(LoadStats)
-	ProgressEvery int
+	ProgressEvery int // lines between Progress calls; default 1<<20
 	// SizeHint, if positive, is the expected number of rows; the loader
 	// preallocates for up to 64 M rows to avoid regrowing its buffer.
 	SizeHint int
@@ -457,8 +457,11 @@ func (e *LineError) Unwrap() error { return e.Err }
 // CRLF line ends; decompress gzip exports with compress/gzip first) and
 // builds a CellDB. Malformed rows are skipped and counted in LoadStats; a
 // row with an unknown radio word aborts the load with a *LineError wrapping
-// ErrUnknownRadio; a done ctx aborts it with ctx.Err(). The stats are valid
-// even when an error is returned.
+// ErrUnknownRadio; a done ctx aborts it with ctx.Err(). Other errors: invalid
+// opts (ErrInvalidConfig, see LoadOptions.Validate), a read error from r
+// (a *LineError wrapping it) and a table past the cell limit (a *LineError
+// wrapping ErrTooManyCells). The stats are valid even when an error is
+// returned. The returned CellDB is safe for concurrent use.
 func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadStats, error) {
 	var st LoadStats
 	if err := opts.Validate(); err != nil {

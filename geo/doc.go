@@ -39,7 +39,7 @@
 // # Quick start
 //
 //	db, stats, err := geo.LoadCSV(ctx, gzipReader, geo.LoadOptions{})
-//	if err != nil { ... }                    // stats.Skipped counts bad rows
+//	if err != nil { ... }                    // stats.SkippedTotal() counts bad rows
 //	sites := geo.NewMemorySiteStore()
 //	_ = sites.Put("merchant-1", geo.Site{Location: geo.LatLng{Lat: 52.52, Lng: 13.40}, RadiusM: 300})
 //	mon, _ := geo.NewMonitor(db, sites, geo.MonitorConfig{})

@@ -52,7 +52,7 @@ type Site struct {
 }
 
 // Validate checks the location and that the radius is in
-// [0, MaxSiteRadiusM].
+// [0, MaxSiteRadiusM] metres; the error wraps ErrInvalidSite.
 func (s Site) Validate() error {
 	if err := s.Location.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSite, err)
@@ -84,7 +84,9 @@ func NewMemorySiteStore() *MemorySiteStore {
 	return &MemorySiteStore{sites: make(map[string]Site)}
 }
 
-// Put registers or replaces a merchant's site.
+// Put registers or replaces a merchant's site. It returns an error wrapping
+// ErrInvalidSite for an empty or over-long (MaxIDBytes) merchant ID or an
+// invalid site.
 func (s *MemorySiteStore) Put(merchantID string, site Site) error {
 	if merchantID == "" || len(merchantID) > MaxIDBytes {
 		return fmt.Errorf("%w: merchant id length %d", ErrInvalidSite, len(merchantID))
@@ -124,10 +126,10 @@ func (s *MemorySiteStore) Site(ctx context.Context, merchantID string) (Site, er
 
 // Report is what a terminal uploads with a transaction.
 type Report struct {
-	TerminalID string
-	MerchantID string
-	At         time.Time
-	Cells      []CellObservation
+	TerminalID string            // required, at most MaxIDBytes
+	MerchantID string            // required, at most MaxIDBytes; names the Site
+	At         time.Time         // when the cells were heard; required, drives StateTTL
+	Cells      []CellObservation // the cells heard; none gives StatusUnknown
 }
 
 // Status is the monitor's conclusion about a terminal.
@@ -331,7 +333,8 @@ type termState struct {
 var _ risk.Scorer[Report] = (*Monitor)(nil)
 
 // NewMonitor returns a Monitor locating with loc and looking sites up in
-// sites.
+// sites. It returns an error wrapping ErrInvalidConfig when loc or sites is
+// nil or cfg is invalid (see MonitorConfig.Validate).
 func NewMonitor(loc CellLocator, sites SiteStore, cfg MonitorConfig) (*Monitor, error) {
 	if loc == nil || sites == nil {
 		return nil, fmt.Errorf("%w: NewMonitor needs a CellLocator and a SiteStore", ErrInvalidConfig)

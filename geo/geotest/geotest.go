@@ -19,9 +19,9 @@ import (
 // Cell is one cell the suite asks the implementation under test to know.
 type Cell struct {
 	ID       geo.CellID
-	Location geo.LatLng
-	RangeM   float64 // coverage radius, metres
-	Samples  int
+	Location geo.LatLng // estimated cell position (the CSV's lat/lon)
+	RangeM   float64    // coverage radius, metres
+	Samples  int        // measurements behind the estimate (the CSV's samples)
 }
 
 // NewLocator returns the implementation under test, loaded with exactly
