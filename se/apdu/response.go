@@ -72,8 +72,12 @@ func (r Response) String() string {
 }
 
 // StatusError is a status word other than 9000 returned as an error.
+// Match a specific word with errors.As and compare SW:
+//
+//	var se *apdu.StatusError
+//	if errors.As(err, &se) && se.SW == apdu.SWFileNotFound { … }
 type StatusError struct {
-	SW uint16
+	SW uint16 // SW1 in the high byte, SW2 in the low byte
 }
 
 // Error returns the status word in hex with its ISO/IEC 7816-4 meaning.

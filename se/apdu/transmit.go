@@ -47,9 +47,12 @@ func Transmit(ctx context.Context, tx TransmitFunc, cmd Command) (Response, erro
 // Transmit sends cmd and follows 61xx and 6Cxx until the card answers with
 // another status word. The returned Data is a fresh copy owned by the
 // caller. Errors from the transport are returned unchanged (wrapped with
-// context); a malformed response is an error wrapping ErrTruncated or
-// ErrLength. A non-9000 final status word is not an error: inspect
-// Response.SW or call Response.Err.
+// context); a malformed response, or response data beyond MaxResponse, is
+// an error wrapping ErrTruncated or ErrLength. Other errors: ErrNoTransport
+// (nil Tx), ErrClass for a class byte without a channel coding (FF, 20–3F),
+// ErrLength for a command that cannot be encoded, ErrChainTooLong, and
+// ctx.Err() when ctx is done before an exchange. A non-9000 final status
+// word is not an error: inspect Response.SW or call Response.Err.
 func (t Transmitter) Transmit(ctx context.Context, cmd Command) (Response, error) {
 	if t.Tx == nil {
 		return Response{}, ErrNoTransport
