@@ -188,144 +188,168 @@ func lumaRows(img image.Image) lumaSource {
 }
 
 // jaroszDecimate computes the reference's X,Y,X,Y box-filter passes and
-// samples the 64×64 cell centres into a. Each pass is evaluated only where
-// a later stage reads it — the first (horizontal) pass at the columns
-// inside the windows of the 64 sample columns, the second (vertical) pass
-// there and at the rows inside the windows of the 64 sample rows, the last
-// two at the samples — which yields the values of filtering everything at
-// a fraction of the cost. Window sums come from prefix sums and sliding
-// sums in float64.
+// samples the 64×64 cell centres into a. The passes are linear and
+// separable, so they commute: both horizontal passes together weight the
+// row around each sample column by a fixed kernel (a tent, the convolution
+// of two boxes, renormalised where a window is clipped at the border), and
+// both vertical passes likewise weight the rows around each sample row.
+// Each needed row is therefore reduced to its 64 horizontal samples by
+// short dot products, and each such row is folded straight into the sample
+// rows whose vertical kernel covers it; rows outside every kernel are never
+// read. For 8-bit sources the dot products of unclipped kernels run on
+// integer tent counts (exact), scaled once at the end; clipped kernels and
+// float sources use float64 weights. Results differ from filtering the
+// whole image pass by pass only by float rounding.
 func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 	wr := min(jaroszWindow(w, 64), w)
 	wc := min(jaroszWindow(h, 64), h)
-	var sc, sr [64]int
+	var kx, ky [64]kernel
+	var tx, ty []float64 // backing storage of the clipped kernels' weights
+	// Integer tent sums stay below 255·wr² < 2³² for every window up to
+	// 4096 (rows up to about 524 000 pixels); wider rows use floats.
+	var cx []uint32
+	if wr <= 4096 {
+		cx = tentCounts(wr)
+	}
 	for k := range 64 {
-		sc[k] = int((float64(k) + 0.5) * float64(w) / 64)
-		sr[k] = int((float64(k) + 0.5) * float64(h) / 64)
+		kx[k], tx = makeKernel(w, wr, int((float64(k)+0.5)*float64(w)/64), cx, tx)
+		ky[k], ty = makeKernel(h, wc, int((float64(k)+0.5)*float64(h)/64), nil, ty)
 	}
-	// Needed columns (of passes 1-2) and rows (of passes 2-3), as sorted
-	// lists with each position's compact index.
-	cols, cpos := neededSet(w, wr, sc[:])
-	rows, rpos := neededSet(h, wc, sr[:])
-	nc := len(cols)
-
-	// Pass 1: horizontal box at the needed columns, every row, from row
-	// prefix sums (exact integers for 8-bit sources).
-	lo1 := make([]int, nc)
-	hi1 := make([]int, nc)
-	inv1 := make([]float64, nc)
-	for c, x := range cols {
-		lo, hi := boxWindow(x, w, wr)
-		lo1[c], hi1[c], inv1[c] = lo, hi+1, 1/float64(hi-lo+1)
+	var acc [64][64]float64
+	var row [64]float64
+	var buf []float32
+	if src.u8 == nil {
+		buf = make([]float32, w)
 	}
-	// rowBox computes pass 1 for row y into out.
-	var rowBox func(y int, out []float32)
-	if src.u8 != nil {
-		pre := make([]int32, w+1)
-		rowBox = func(y int, out []float32) {
-			var s int32
-			for x, v := range src.u8(y)[:w] {
-				s += int32(v)
-				pre[x+1] = s
-			}
-			for c := range out {
-				out[c] = float32(float64(pre[hi1[c]]-pre[lo1[c]]) * inv1[c])
-			}
+	first := 0 // first sample row whose kernel may still cover y
+	for y := ky[0].start; y < h && first < 64; y++ {
+		for first < 64 && ky[first].start+len(ky[first].w) <= y {
+			first++
 		}
-	} else {
-		buf := make([]float32, w)
-		pre := make([]float64, w+1)
-		rowBox = func(y int, out []float32) {
+		if first == 64 || y < ky[first].start {
+			continue
+		}
+		if src.u8 != nil {
+			rowSamplesU8(src.u8(y)[:w], &kx, cx, &row)
+		} else {
 			src.f32(y, buf)
-			var s float64
-			for x, v := range buf {
-				s += float64(v)
-				pre[x+1] = s
-			}
-			for c := range out {
-				out[c] = float32((pre[hi1[c]] - pre[lo1[c]]) * inv1[c])
+			rowSamplesF32(buf, &kx, &row)
+		}
+		for i := first; i < 64 && ky[i].start <= y; i++ {
+			wy := ky[i].w[y-ky[i].start]
+			ai := &acc[i]
+			for k, v := range row {
+				ai[k] += wy * v
 			}
 		}
 	}
-	// Pass 2: vertical box at the needed rows, sliding a window of pass-1
-	// rows down the image; rows outside every window are never computed,
-	// and only the rows of the current window are kept (a ring of wc rows).
-	ring := make([]float32, wc*nc)
-	slot := func(y int) []float32 { k := y % wc; return ring[k*nc : (k+1)*nc] }
-	c1 := make([]float32, nc) // pass-2 output of the current needed row
-	r2 := make([]float32, len(rows)*64)
-	sum := make([]float64, nc)
-	wlo, whi := 0, -1 // current window [wlo, whi]
-	for r, y := range rows {
-		lo, hi := boxWindow(y, h, wc)
-		for wlo < lo && wlo <= whi {
-			for c, v := range slot(wlo) {
-				sum[c] -= float64(v)
-			}
-			wlo++
-		}
-		if wlo > whi { // empty window: restart exactly at lo
-			clear(sum)
-			wlo, whi = lo, lo-1
-		}
-		for whi < hi {
-			whi++
-			row := slot(whi)
-			rowBox(whi, row)
-			for c, v := range row {
-				sum[c] += float64(v)
-			}
-		}
-		inv := 1 / float64(hi-lo+1)
-		for c := range c1 {
-			c1[c] = float32(sum[c] * inv)
-		}
-		// Pass 3: horizontal box at the 64 sample columns of this row.
-		in := c1
-		for k := range 64 {
-			lo, hi := boxWindow(sc[k], w, wr)
-			var s float64
-			for _, v := range in[cpos[lo] : cpos[hi]+1] {
-				s += float64(v)
-			}
-			r2[r*64+k] = float32(s / float64(hi-lo+1))
-		}
-	}
-	// Pass 4: vertical box at the 64×64 samples.
 	for i := range 64 {
-		lo, hi := boxWindow(sr[i], h, wc)
 		for k := range 64 {
-			var s float64
-			for y := lo; y <= hi; y++ {
-				s += float64(r2[rpos[y]*64+k])
-			}
-			a[i][k] = float32(s / float64(hi-lo+1))
+			a[i][k] = float32(acc[i][k] * kx[k].scale)
 		}
 	}
 }
 
-// neededSet returns the sorted positions of [0, n) inside the box windows
-// (width full) of the given samples, and for each position its index in
-// that list (−1 when not needed).
-func neededSet(n, full int, samples []int) ([]int, []int) {
-	pos := make([]int, n)
-	for i := range pos {
-		pos[i] = -1
+// kernel is the combined weight of two box passes for one output sample:
+// input start+t has weight w[t]·scale. When integer is set the kernel is
+// unclipped, w holds the tent counts, and the dot product may be taken on
+// integers before scaling.
+type kernel struct {
+	start   int
+	w       []float64
+	scale   float64
+	integer bool
+}
+
+// tentCounts returns the weights 1, 2, …, full, …, 2, 1 of two unclipped
+// boxes of width full, as integers.
+func tentCounts(full int) []uint32 {
+	c := make([]uint32, 2*full-1)
+	for t := range c {
+		c[t] = uint32(min(t+1, 2*full-1-t))
 	}
-	for _, s := range samples {
-		lo, hi := boxWindow(s, n, full)
-		for x := lo; x <= hi; x++ {
-			pos[x] = 0
+	return c
+}
+
+// makeKernel returns the combined kernel of two box1D passes of width full
+// over n samples, evaluated at output s, taking weight storage from pool
+// (returned, possibly regrown). counts, when non-nil, is tentCounts(full),
+// shared by every unclipped kernel.
+func makeKernel(n, full, s int, counts []uint32, pool []float64) (kernel, []float64) {
+	lo2, hi2 := boxWindow(s, n, full)
+	start, _ := boxWindow(lo2, n, full)
+	_, end := boxWindow(hi2, n, full)
+	size := end - start + 1
+	if len(pool) < size {
+		pool = make([]float64, max(size, 64*size))
+	}
+	wt := pool[:size:size]
+	pool = pool[size:]
+	clear(wt)
+	n2 := hi2 - lo2 + 1
+	unclipped := n2 == full
+	for x := lo2; x <= hi2; x++ {
+		lo1, hi1 := boxWindow(x, n, full)
+		n1 := hi1 - lo1 + 1
+		unclipped = unclipped && n1 == full
+		for y := lo1; y <= hi1; y++ {
+			wt[y-start] += 1 / (float64(n1) * float64(n2))
 		}
 	}
-	var list []int
-	for x, p := range pos {
-		if p == 0 {
-			pos[x] = len(list)
-			list = append(list, x)
+	k := kernel{start: start, w: wt, scale: 1}
+	if unclipped && counts != nil && size == len(counts) {
+		// Exactly the tent: the counts divided by full².
+		k.integer = true
+		k.scale = 1 / (float64(full) * float64(full))
+		for t, c := range counts {
+			wt[t] = float64(c)
 		}
 	}
-	return list, pos
+	return k, pool
+}
+
+// rowSamplesU8 applies the 64 horizontal kernels to an 8-bit row. Unclipped
+// kernels use the integer tent counts (the result is scaled later by the
+// kernel's scale); clipped ones their float weights.
+func rowSamplesU8(px []uint8, kx *[64]kernel, counts []uint32, out *[64]float64) {
+	for k := range kx {
+		kr := &kx[k]
+		if !kr.integer {
+			var s float64
+			for t, v := range px[kr.start : kr.start+len(kr.w)] {
+				s += kr.w[t] * float64(v)
+			}
+			out[k] = s
+			continue
+		}
+		p := px[kr.start : kr.start+len(counts)]
+		c := counts[:len(p)]
+		var s0, s1, s2, s3 uint32
+		t := 0
+		for ; t+4 <= len(p); t += 4 {
+			s0 += c[t] * uint32(p[t])
+			s1 += c[t+1] * uint32(p[t+1])
+			s2 += c[t+2] * uint32(p[t+2])
+			s3 += c[t+3] * uint32(p[t+3])
+		}
+		for ; t < len(p); t++ {
+			s0 += c[t] * uint32(p[t])
+		}
+		out[k] = float64(uint64(s0) + uint64(s1) + uint64(s2) + uint64(s3))
+	}
+}
+
+// rowSamplesF32 applies the 64 horizontal kernels to a float row; the
+// integer kernels' weights are their counts, scaled later.
+func rowSamplesF32(px []float32, kx *[64]kernel, out *[64]float64) {
+	for k := range kx {
+		kr := &kx[k]
+		var s float64
+		for t, v := range px[kr.start : kr.start+len(kr.w)] {
+			s += kr.w[t] * float64(v)
+		}
+		out[k] = s
+	}
 }
 
 // boxWindow returns the inclusive input range box1D averages for output o.
