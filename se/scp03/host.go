@@ -14,13 +14,13 @@ import (
 // InitializeUpdateInfo is the parsed response to INITIALIZE UPDATE
 // (Amendment D §7.1.1.6, Table 7-3).
 type InitializeUpdateInfo struct {
-	KeyDiversificationData [10]byte
-	KeyVersion             byte
-	SCPIdentifier          byte // always 03
-	Param                  byte // the "i" parameter: ParamS16, ParamPseudoRandom, ParamRMAC, ParamRENC
-	CardChallenge          []byte
-	CardCryptogram         []byte
-	SequenceCounter        uint32 // present (and non-zero) only with ParamPseudoRandom
+	KeyDiversificationData [10]byte // card-specific data for the host's key derivation
+	KeyVersion             byte     // key version number of the key set the card used
+	SCPIdentifier          byte     // always 03
+	Param                  byte     // the "i" parameter: ParamS16, ParamPseudoRandom, ParamRMAC, ParamRENC
+	CardChallenge          []byte   // 8 bytes (S8) or 16 (S16)
+	CardCryptogram         []byte   // 8 bytes (S8) or 16 (S16)
+	SequenceCounter        uint32   // present (and non-zero) only with ParamPseudoRandom
 }
 
 // S16 reports whether the card runs in S16 mode.
@@ -104,6 +104,12 @@ type HostSession struct {
 // mode, 16 in S16 mode (the mode is the card's, from the "i" parameter).
 // The key version in the response must equal keys.KeyVersion() unless that
 // is 0.
+//
+// Other errors: ErrKeyLength (nil or unusable keys, or the KeyProvider's
+// Derive error), ErrSecurityLevel (an undefined level, or R-MAC/R-ENC the
+// card does not offer), ErrInitializeUpdate (a malformed response; with
+// ErrKeyVersion for a key version mismatch), ErrChallenge, and
+// apdu.ErrChannel for an opts.Channel outside 0–19.
 func NewHostSession(keys KeyProvider, hostChallenge, initializeUpdateResponse []byte, level SecurityLevel, opts Options) (*HostSession, error) {
 	if keys == nil {
 		return nil, fmt.Errorf("%w: nil KeyProvider", ErrKeyLength)
@@ -444,9 +450,19 @@ func (h *HostSession) stateErr() error {
 }
 
 // Open runs the whole host handshake over tx: it draws a host challenge
-// (16 bytes if opts.S16, else 8) from rand, sends INITIALIZE UPDATE for keys.KeyVersion(), starts a
-// HostSession, sends EXTERNAL AUTHENTICATE and confirms it. Exchanges go
-// through apdu.Transmit, so 61xx and 6Cxx are followed.
+// (16 bytes if opts.S16, else 8) from rand, sends INITIALIZE UPDATE for
+// keys.KeyVersion(), starts a HostSession, sends EXTERNAL AUTHENTICATE and
+// confirms it. Exchanges go through apdu.Transmit, so 61xx and 6Cxx are
+// followed.
+//
+// Errors: ErrOptions for a nil rand, ErrKeyLength for nil or bad keys, the
+// error of rand or of the transport (and ctx.Err()), ErrInitializeUpdate
+// together with the card's *apdu.StatusError when the card refuses
+// INITIALIZE UPDATE (6A88: it lacks the key version), the errors of
+// NewHostSession (ErrCardCryptogram: wrong keys or not the card;
+// ErrInitializeUpdate, ErrChallenge, ErrSecurityLevel) and of Authenticated
+// (ErrExternalAuthenticate with the card's status word). No session is
+// returned on error.
 func Open(ctx context.Context, tx apdu.TransmitFunc, keys KeyProvider, level SecurityLevel, opts Options, rand io.Reader) (*HostSession, error) {
 	if rand == nil {
 		return nil, fmt.Errorf("%w: Open needs a random source", ErrOptions)

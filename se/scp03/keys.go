@@ -57,8 +57,8 @@ type KeyProvider interface {
 //
 // Its methods do not modify it and are safe for concurrent use.
 type StaticKeys struct {
-	KVN           byte
-	ENC, MAC, DEK []byte
+	KVN           byte   // key version number (P1 of INITIALIZE UPDATE; 0 lets the card choose)
+	ENC, MAC, DEK []byte // static AES keys of 16, 24 or 32 bytes each; DEK may be empty
 }
 
 var _ KeyProvider = StaticKeys{}
