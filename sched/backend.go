@@ -87,7 +87,10 @@ type MemBackend struct {
 
 var _ SchedulerBackend = (*MemBackend)(nil)
 
-// NewMemBackend returns a reference backend for cfg.
+// NewMemBackend returns a reference backend for cfg. It returns an error
+// wrapping ErrUnknownKind for a missing or unknown Kind and ErrInvalidConfig
+// for a failure rate outside [0, 1], an OverheadFraction outside [0, 10],
+// an invalid Overhead or a negative Latency.
 func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 	if !cfg.Kind.Valid() {
 		return nil, fmt.Errorf("%w: backend kind %v", ErrUnknownKind, cfg.Kind)

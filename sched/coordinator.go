@@ -99,7 +99,9 @@ type Stats struct {
 }
 
 // New returns a Coordinator over the given backends (at most one per kind)
-// with no nodes; add them with AddNode.
+// with no nodes; add them with AddNode. It returns an error wrapping
+// ErrInvalidConfig for an invalid cfg, a nil backend or two backends of one
+// kind, and ErrUnknownKind for a backend whose Kind is not VM or Container.
 func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -141,7 +143,10 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 
 // ---- nodes ----
 
-// AddNode adds a schedulable node and retries pending requests.
+// AddNode adds a schedulable node and retries pending requests. It returns
+// a *NodeError wrapping ErrInvalidNode for a malformed node (name, class,
+// capacity, labels, taints or NUMA cells out of bounds, or a class missing
+// from Config.Classes) and ErrDuplicateNode for a name already in use.
 func (c *Coordinator) AddNode(ctx context.Context, n Node) error {
 	if err := validateNode(&n); err != nil {
 		return err
@@ -225,7 +230,8 @@ func (c *Coordinator) RemoveNode(name string) error {
 }
 
 // DrainNode stops new placements on a node; running workloads stay until
-// deleted. It returns the IDs of the workloads still on the node.
+// deleted. It returns the IDs of the workloads still on the node, or a
+// *NodeError wrapping ErrUnknownNode.
 func (c *Coordinator) DrainNode(name string) ([]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -248,7 +254,8 @@ func (c *Coordinator) DrainNode(name string) ([]string, error) {
 }
 
 // ResumeNode makes a drained node schedulable again and retries pending
-// requests.
+// requests. It returns a *NodeError wrapping ErrUnknownNode for an unknown
+// name.
 func (c *Coordinator) ResumeNode(ctx context.Context, name string) error {
 	c.mu.Lock()
 	ns, ok := c.byName[name]
