@@ -66,6 +66,38 @@ func refPDQ(g *image.Gray) (vision.Hash, int) {
 	for i := range a {
 		a[i] = float64(g.GrayAt(g.Rect.Min.X+i%w, g.Rect.Min.Y+i/w).Y)
 	}
+	return refPDQLuma(w, h, a)
+}
+
+// refLuma returns the Rec. 601 luma of img pixel by pixel, as PDQ defines
+// it: the Y plane of a YCbCr image (JFIF's Y uses the same weights), the
+// grey level of a Gray image, and 0.299 R + 0.587 G + 0.114 B of the
+// premultiplied colour (composited over black) otherwise.
+func refLuma(img image.Image) (int, int, []float64) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	a := make([]float64, w*h)
+	for y := range h {
+		for x := range w {
+			px, py := b.Min.X+x, b.Min.Y+y
+			var v float64
+			switch m := img.(type) {
+			case *image.YCbCr:
+				v = float64(m.Y[m.YOffset(px, py)])
+			case *image.Gray:
+				v = float64(m.GrayAt(px, py).Y)
+			default:
+				r, g, bb, _ := m.At(px, py).RGBA()
+				v = (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bb)) / 257
+			}
+			a[y*w+x] = v
+		}
+	}
+	return w, h, a
+}
+
+// refPDQLuma is refPDQ on a w×h luma array (row-major); it overwrites a.
+func refPDQLuma(w, h int, a []float64) (vision.Hash, int) {
 	box := func(n, full int, get func(int) float64) []float64 {
 		half := (full + 2) / 2
 		out := make([]float64, n)
@@ -168,6 +200,89 @@ func TestPDQMatchesAlgorithmDescription(t *testing.T) {
 		got, q := vision.PDQ(g)
 		if d := got.Distance(want); d > 2 || q != wq {
 			t.Errorf("%v: distance to reference steps %d (quality %d, want %d)\n got %s\nwant %s", sz, d, q, wq, got, want)
+		}
+	}
+}
+
+// TestPDQFastPathAgreesWithSlow checks the fast luma extraction and
+// decimation against refLuma + refPDQLuma on every image type with a fast
+// path and the generic one, at odd sizes (clipped filter windows at both
+// borders), with non-zero origins and as sub-images of larger images.
+func TestPDQFastPathAgreesWithSlow(t *testing.T) {
+	t.Parallel()
+	photo := testPhoto(t, 11, 640, 480)
+	pb := photo.Bounds()
+	// fill sets every pixel of m (a draw.Image) from the photo, offset so
+	// different images see different content.
+	fill := func(m interface {
+		image.Image
+		Set(x, y int, c color.Color)
+	}, dx, dy int) {
+		b := m.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				m.Set(x, y, photo.At(pb.Min.X+(x-b.Min.X+dx)%pb.Dx(), pb.Min.Y+(y-b.Min.Y+dy)%pb.Dy()))
+			}
+		}
+	}
+	ycbcr := func(r image.Rectangle, ss image.YCbCrSubsampleRatio) *image.YCbCr {
+		m := image.NewYCbCr(r, ss)
+		b := m.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				c := color.YCbCrModel.Convert(photo.At(pb.Min.X+(x-b.Min.X)%pb.Dx(), pb.Min.Y+(y-b.Min.Y)%pb.Dy())).(color.YCbCr)
+				m.Y[m.YOffset(x, y)] = c.Y
+				m.Cb[m.COffset(x, y)] = c.Cb
+				m.Cr[m.COffset(x, y)] = c.Cr
+			}
+		}
+		return m
+	}
+	translucent := func(r image.Rectangle) *image.NRGBA {
+		m := image.NewNRGBA(r)
+		fill(m, 5, 9)
+		for i := 3; i < len(m.Pix); i += 4 {
+			m.Pix[i] = uint8(100 + i%150)
+		}
+		return m
+	}
+	gray := image.NewGray(image.Rect(-20, 30, 500, 431))
+	fill(gray, 230, 170)
+	rgba := image.NewRGBA(image.Rect(0, 0, 613, 389))
+	fill(rgba, 17, 3)
+	cases := []struct {
+		name string
+		img  image.Image
+	}{
+		{"ycbcr420", ycbcr(image.Rect(0, 0, 641, 359), image.YCbCrSubsampleRatio420)},
+		{"ycbcr420-origin", ycbcr(image.Rect(13, 7, 13+517, 7+271), image.YCbCrSubsampleRatio420)},
+		{"ycbcr444", ycbcr(image.Rect(0, 0, 257, 383), image.YCbCrSubsampleRatio444)},
+		{"ycbcr420-sub", ycbcr(image.Rect(0, 0, 640, 480), image.YCbCrSubsampleRatio420).SubImage(image.Rect(33, 21, 33+401, 21+263))},
+		{"ycbcr-jpeg", photo},
+		{"gray-origin", gray},
+		{"gray-sub", gray.SubImage(image.Rect(-7, 41, -7+129, 41+67))},
+		{"gray-thin", gray.SubImage(image.Rect(0, 100, 5, 400))},
+		{"rgba", rgba},
+		{"rgba-sub", rgba.SubImage(image.Rect(101, 55, 101+333, 55+251))},
+		{"nrgba-opaque", func() image.Image { m := image.NewNRGBA(image.Rect(3, 4, 3+211, 4+197)); fill(m, 300, 220); return m }()},
+		{"nrgba-translucent", translucent(image.Rect(-5, -5, 300, 170))},
+		{"rgba64-generic", func() image.Image { m := image.NewRGBA64(image.Rect(0, 0, 199, 131)); fill(m, 250, 200); return m }()},
+	}
+	for _, c := range cases {
+		got, q := vision.PDQ(c.img)
+		want, wq := refPDQLuma(refLuma(c.img))
+		d := got.Distance(want)
+		t.Logf("%s %v: %d bits, quality %d (slow %d)", c.name, c.img.Bounds().Size(), d, q, wq)
+		if wq < 50 {
+			t.Errorf("%s: test image too flat (slow quality %d) to compare hashes", c.name, wq)
+		}
+		if d > 2 || q < wq-1 || q > wq+1 {
+			t.Errorf("%s: fast path %d bits from the slow implementation (want ≤ 2), quality %d vs %d\n got %s\nwant %s", c.name, d, q, wq, got, want)
+		}
+		// The dihedral entry point shares the DCT: its Original must be
+		// the same hash.
+		if hs, dq := vision.PDQDihedral(c.img); hs[vision.Original] != got || dq != q {
+			t.Errorf("%s: PDQDihedral Original %s (quality %d), PDQ %s (quality %d)", c.name, hs[vision.Original], dq, got, q)
 		}
 	}
 }
