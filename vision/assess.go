@@ -14,8 +14,8 @@ const Source = "vision"
 // Scene is the input of Assessor.Score: a merchant and the photo its
 // terminal took of its surroundings.
 type Scene struct {
-	MerchantID string
-	Image      image.Image
+	MerchantID string      // whose references to compare with
+	Image      image.Image // the photo, e.g. from Decode; nil scores as covered
 }
 
 // AssessorConfig tunes an Assessor. The zero value is usable: zero fields
@@ -80,13 +80,15 @@ func (c AssessorConfig) withDefaults() AssessorConfig {
 // quality gates, then the best Similarity against the merchant's reference
 // scenes. It is safe for concurrent use if its Store is.
 type Assessor struct {
-	Store  SceneStore
-	Config AssessorConfig
+	Store  SceneStore     // the merchants' references; required
+	Config AssessorConfig // validated on every call; zero fields take defaults
 }
 
 var _ risk.Scorer[Scene] = (*Assessor)(nil)
 
 // NewAssessor returns an Assessor over store with cfg, after validating cfg.
+// It returns ErrNoStore for a nil store and an error wrapping ErrConfig for
+// an invalid cfg.
 func NewAssessor(store SceneStore, cfg AssessorConfig) (*Assessor, error) {
 	if store == nil {
 		return nil, ErrNoStore
@@ -109,9 +111,11 @@ func (a *Assessor) Score(ctx context.Context, s Scene) (risk.Signal, error) {
 // quality gates add vision.dark, vision.blurred or vision.covered and, when
 // nothing matched, cap the confidence at Unusable. A merchant without
 // references gets NoReference and vision.unknown_scene. A nil or tiny image
-// (or one over MaxImagePixels) yields a low-confidence signal with
-// vision.covered, not an error; errors
-// come only from the context, the store, or a missing store.
+// (a side under 32 pixels, or more than MaxImagePixels pixels) yields a
+// low-confidence signal with vision.covered, not an error. Errors come only
+// from the context (ctx.Err()), the store (wrapped), a missing store
+// (ErrNoStore) or an invalid Config in an Assessor not made by NewAssessor
+// (ErrConfig).
 func (a *Assessor) Assess(ctx context.Context, merchantID string, img image.Image) (risk.Signal, error) {
 	if a == nil || a.Store == nil {
 		return risk.Signal{}, ErrNoStore

@@ -321,7 +321,14 @@ const (
 	fpMaxSide     = 1 << 15
 )
 
-// MarshalBinary encodes f in the versioned binary format above.
+// MarshalBinary encodes f in a versioned big-endian binary format: magic
+// "PEVF", version 1, the eight 32-byte PDQ hashes, PDQ quality (1 byte),
+// the 12 colour-layout bytes, width and height (uint16 each), the feature
+// count n (uint16) and n features of 45 bytes each (x, y as float32,
+// pyramid level as 1 byte, angle as float32, 32-byte ORB descriptor). Hosts store the result in their own SceneStore
+// and read it back with UnmarshalBinary. It returns an error wrapping
+// ErrBadFingerprint for a nil f, more than MaxFeatures features or a side of
+// 2¹⁵ pixels or more.
 func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 	if f == nil {
 		return nil, fmt.Errorf("%w: nil fingerprint", ErrBadFingerprint)

@@ -25,7 +25,8 @@ type SceneStore interface {
 // The zero value is ready to use with a limit of DefaultMaxReferences.
 type MemoryStore struct {
 	// MaxReferences bounds the references kept per merchant (0 means
-	// DefaultMaxReferences); Add returns ErrStoreFull beyond it.
+	// DefaultMaxReferences); Add returns ErrStoreFull beyond it. Set it
+	// before the store is shared: it is read without the lock.
 	MaxReferences int
 
 	mu   sync.RWMutex
@@ -40,7 +41,8 @@ var _ SceneStore = (*MemoryStore)(nil)
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
-// References implements SceneStore.
+// References implements SceneStore. It returns a fresh slice (the
+// fingerprints themselves are shared and immutable), or ctx.Err().
 func (s *MemoryStore) References(ctx context.Context, merchantID string) ([]*Fingerprint, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -51,7 +53,9 @@ func (s *MemoryStore) References(ctx context.Context, merchantID string) ([]*Fin
 }
 
 // Add implements SceneStore. A nil fingerprint is rejected with
-// ErrBadFingerprint.
+// ErrBadFingerprint, a merchant already holding MaxReferences references
+// with ErrStoreFull, and a done ctx with ctx.Err(). The store keeps fp
+// itself, not a copy (Fingerprints are immutable).
 func (s *MemoryStore) Add(ctx context.Context, merchantID string, fp *Fingerprint) error {
 	if err := ctx.Err(); err != nil {
 		return err
