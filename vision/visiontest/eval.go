@@ -14,9 +14,9 @@ import (
 // Method is a way of scoring whether two photos show the same place: Prepare
 // summarises one photo, Compare scores two summaries (higher = more alike).
 type Method struct {
-	Name    string
-	Prepare func(image.Image) (any, error)
-	Compare func(a, b any) float64
+	Name    string                         // label used in Result and reports
+	Prepare func(image.Image) (any, error) // required; called once per photo
+	Compare func(a, b any) float64         // required; a and b come from Prepare
 }
 
 // SimilarityMethod scores with vision.Extract and Fingerprint.Similarity.
@@ -109,7 +109,8 @@ type Scores struct {
 }
 
 // Score prepares every photo of s once and compares all pairs. It returns
-// an error when Refs and Queries differ in length or m is incomplete.
+// an error when Refs and Queries differ in length, m is incomplete, or
+// m.Prepare fails (wrapped, naming the photo).
 func Score(s Set, m Method) (Scores, error) {
 	if len(s.Refs) != len(s.Queries) {
 		return Scores{}, fmt.Errorf("visiontest: set has %d references and %d queries", len(s.Refs), len(s.Queries))
@@ -144,7 +145,8 @@ func Score(s Set, m Method) (Scores, error) {
 
 // AUC is the area under the ROC curve: the probability that a random
 // positive scores above a random negative, ties counting one half
-// (the Mann–Whitney U statistic divided by n₊n₋).
+// (the Mann–Whitney U statistic divided by n₊n₋). It is NaN when there are
+// no positive or no negative scores.
 func AUC(sc Scores) float64 {
 	if len(sc.Positive) == 0 || len(sc.Negative) == 0 {
 		return math.NaN()
@@ -165,7 +167,8 @@ func AUC(sc Scores) float64 {
 
 // TPRAt returns the true-positive rate at the strictest threshold whose
 // false-positive rate does not exceed fpr: positives must score strictly
-// above the ⌊fpr·n₋⌋+1-th highest negative.
+// above the ⌊fpr·n₋⌋+1-th highest negative. It is NaN when there are no
+// positive or no negative scores; fpr must be in [0, 1].
 func TPRAt(sc Scores, fpr float64) float64 {
 	if len(sc.Positive) == 0 || len(sc.Negative) == 0 {
 		return math.NaN()
@@ -229,15 +232,16 @@ func ROC(sc Scores) [][2]float64 {
 
 // Result summarises one method on one family.
 type Result struct {
-	Family Family
-	Method string
-	AUC    float64
+	Family Family  // the Set's family
+	Method string  // the Method's Name
+	AUC    float64 // area under the ROC curve, see AUC
 	TPR1   float64 // TPR at 1 % FPR
 	TPR01  float64 // TPR at 0.1 % FPR
-	Scores Scores
+	Scores Scores  // the raw scores behind the summary
 }
 
-// Evaluate scores s with m and computes the summary.
+// Evaluate scores s with m and computes the summary. Its errors are those of
+// Score.
 func Evaluate(s Set, m Method) (Result, error) {
 	sc, err := Score(s, m)
 	if err != nil {

@@ -55,9 +55,9 @@ func (o Options) withDefaults() Options {
 // Queries[i] shows the same place as Refs[i] and a different place from
 // every Refs[j], j ≠ i. So a set yields n positive and n(n−1) negative pairs.
 type Set struct {
-	Family  Family
-	Refs    []image.Image
-	Queries []image.Image
+	Family  Family        // how the queries were made
+	Refs    []image.Image // reference (onboarding) photos, one per scene
+	Queries []image.Image // query photos; Queries[i] shows Refs[i]'s scene
 }
 
 // Generate renders a Set of n scenes (0 ≤ n ≤ 10 000) for family f. The
