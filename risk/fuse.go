@@ -140,10 +140,10 @@ func (f *Fuser) Fuse(prior float64, signals ...Signal) float64 {
 
 // Contribution is one signal's share of a fusion.
 type Contribution struct {
-	Source     string
+	Source     string  // the signal's Source
 	Confidence float64 // as given
 	Clamped    float64 // after clamping to [ε, 1−ε]
-	Weight     float64
+	Weight     float64 // the source's fusion weight w
 	// LogLR is the signed change this signal made to the fused log-odds,
 	// w·(logit(clamped) − logit(prior)). Positive moves towards genuine.
 	LogLR   float64

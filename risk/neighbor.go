@@ -83,7 +83,8 @@ const MaxScan = 1024
 // Neighbor is one nearby device in a terminal's radio scan.
 type Neighbor struct {
 	// ID is the MAC address in any form ParseAddr accepts.
-	ID   string       `json:"id"`
+	ID string `json:"id"`
+	// Kind is the radio: WiFi (ID is a BSSID), Bluetooth classic or BLE.
 	Kind NeighborKind `json:"kind"`
 	// RSSI is the received signal strength in dBm, in [MinRSSI, MaxRSSI);
 	// 0 means the scanner did not report it.
@@ -101,9 +102,9 @@ type Neighbor struct {
 // from a clock the host trusts (the server's receipt time, or a terminal
 // clock it has checked), not from the scan payload alone.
 type NeighborObservation struct {
-	TerminalID string     `json:"terminal_id"`
-	At         time.Time  `json:"at"`
-	Seen       []Neighbor `json:"seen"`
+	TerminalID string     `json:"terminal_id"` // required, at most 256 bytes
+	At         time.Time  `json:"at"`          // when the scan was taken; required
+	Seen       []Neighbor `json:"seen"`        // at most MaxScan neighbours
 }
 
 // Validate checks every field. Errors wrap ErrObservation or, for a bad

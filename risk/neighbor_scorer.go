@@ -197,7 +197,9 @@ type NeighborScorer struct {
 
 var _ Scorer[NeighborObservation] = (*NeighborScorer)(nil)
 
-// NewNeighborScorer returns a scorer reading profiles from store.
+// NewNeighborScorer returns a scorer reading profiles from store. A nil
+// store or an invalid cfg (see NeighborConfig.Validate) is an error wrapping
+// ErrConfig. The zero NeighborConfig takes every default.
 func NewNeighborScorer(store ProfileStore, cfg NeighborConfig) (*NeighborScorer, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil ProfileStore", ErrConfig)
@@ -242,11 +244,11 @@ var neighborReasons = [...]Reason{
 
 // NeighborScore is the numeric evidence behind a neighbour Signal.
 type NeighborScore struct {
-	Confidence float64
-	Scanned    int // neighbours in the scan
-	Randomized int // of which locally administered or private
-	Expected   int // neighbours the profile expects
-	Matched    int // expected neighbours seen
+	Confidence float64 // the Signal's Confidence, in [0, 1]
+	Scanned    int     // neighbours in the scan
+	Randomized int     // of which locally administered or private
+	Expected   int     // neighbours the profile expects
+	Matched    int     // expected neighbours seen
 	// ExpectedDevices and MatchedDevices count the distinct devices among
 	// Expected and Matched (see NeighborConfig.MinExpected); the cap
 	// applies while either is below MinExpected.

@@ -77,7 +77,8 @@ type NoPINCaps struct {
 	// allow one (PSD2 Art. 11 does not above EUR 50). Zero forbids no-PIN
 	// payments.
 	MaxAmount int64
-	// MaxCumulative caps the running no-PIN total including this payment.
+	// MaxCumulative caps the running no-PIN total including this payment,
+	// in minor units.
 	// Zero means no cumulative cap.
 	MaxCumulative int64
 	// MaxConsecutive caps the number of consecutive no-PIN payments
@@ -90,9 +91,9 @@ type NoPINCaps struct {
 // allocate on success. The zero Policy names no currency and is invalid:
 // start from PSD2Policy or QuickPassPolicy, or fill every field.
 type Policy struct {
-	Currency string // ISO 4217 code of every limit and amount
-	Limits   ReaderLimits
-	NoPIN    NoPINCaps
+	Currency string       // ISO 4217 code of every limit and amount
+	Limits   ReaderLimits // the EMV reader limits, in minor units of Currency
+	NoPIN    NoPINCaps    // the no-PIN amount and cumulative/consecutive caps
 	// DeclineBelow: a fused confidence below it declines the payment.
 	DeclineBelow float64
 	// NoPINConfidence is the least confidence for a no-PIN payment below
@@ -191,7 +192,7 @@ const (
 
 // Outcome is a Decision with its explanation.
 type Outcome struct {
-	Decision Decision
+	Decision Decision // what to do with the payment
 	// Online is true when the payment must be authorised online: the amount
 	// is above the reader floor limit, or the confidence is below
 	// Policy.OnlineBelow.

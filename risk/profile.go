@@ -13,9 +13,9 @@ const MaxProfileNeighbors = 4096
 
 // ProfileNeighbor is what a terminal knows about one neighbour.
 type ProfileNeighbor struct {
-	Addr  Addr
-	Kind  NeighborKind
-	Class AddrClass
+	Addr  Addr         // the neighbour's MAC address
+	Kind  NeighborKind // the radio it was heard on
+	Class AddrClass    // its stability class (see Classify)
 	// Frequency is the exponentially decayed share of observations in
 	// which the neighbour was seen, in [0, 1].
 	Frequency float64
@@ -36,6 +36,7 @@ func (n ProfileNeighbor) key() uint64 { return makeKey(n.Kind, n.Addr) }
 // receiver, so a *Profile obtained from a ProfileStore may be shared between
 // goroutines but must not be modified.
 type Profile struct {
+	// TerminalID is the terminal the profile belongs to (1 to 256 bytes).
 	TerminalID string
 	// Updated is the time of the newest observation learned.
 	Updated time.Time
@@ -70,6 +71,10 @@ func NewProfile(terminalID string, updated time.Time, weight float64, neighbors 
 
 // PreconfiguredProfile builds the profile an acquirer knows from a site
 // survey: every neighbour Pinned, with its RSSI (when given) as the mean.
+// A neighbour listed twice is kept once (which listing is unspecified). A
+// malformed identifier, kind or RSSI, or an invalid terminal ID, time or
+// neighbour count (as NeighborObservation.Validate), is an error wrapping
+// ErrProfile.
 func PreconfiguredProfile(terminalID string, at time.Time, neighbors []Neighbor) (*Profile, error) {
 	obs := NeighborObservation{TerminalID: terminalID, At: at, Seen: neighbors}
 	if err := obs.validateHeader(); err != nil {

@@ -131,7 +131,9 @@ func (s *MemoryStore) update(ctx context.Context, terminalID string, fn func(*Pr
 }
 
 // Put stores a copy of p under p.TerminalID, replacing any profile there;
-// use it to load preconfigured or persisted profiles.
+// use it to load preconfigured or persisted profiles. A nil or invalid p is
+// an error wrapping ErrProfile (see Profile.Validate); a done ctx returns
+// ctx.Err().
 func (s *MemoryStore) Put(ctx context.Context, p *Profile) error {
 	if p == nil {
 		return fmt.Errorf("%w: nil", ErrProfile)
