@@ -272,11 +272,11 @@ func (c *Coordinator) ResumeNode(ctx context.Context, name string) error {
 
 // NodeStatus is one node as the ledger sees it.
 type NodeStatus struct {
-	Node        Node
+	Node        Node      // the node as added
 	Allocatable Resources // Capacity × allocation ratios
 	Used        Resources // claims and live allocations
-	Workloads   int
-	Draining    bool
+	Workloads   int       // live, placing and deleting workloads
+	Draining    bool      // DrainNode was called and ResumeNode not since
 }
 
 // Nodes returns every node, sorted by name.
@@ -1223,7 +1223,7 @@ func (c *Coordinator) retryPass(ctx context.Context) int {
 
 // NodeVerdict says what the pipeline thinks of one node for a request.
 type NodeVerdict struct {
-	Node   string
+	Node   string  // the node's name
 	Filter string  // the first filter that rejected the node; "" if feasible
 	Reason string  // human-readable detail of the rejection
 	Score  float64 // the weighted score, for feasible nodes

@@ -74,9 +74,9 @@ var (
 
 // RequestError reports a bad request: which request, which field, and why.
 type RequestError struct {
-	ID    string
-	Field string
-	Err   error // ErrInvalidRequest, ErrInvalidResources, ErrUnknownKind, ErrNoBackend, ErrDuplicateID
+	ID    string // the Request.ID as given
+	Field string // the offending field, e.g. "Resources"
+	Err   error  // ErrInvalidRequest, ErrInvalidResources, ErrUnknownKind, ErrNoBackend, ErrDuplicateID
 }
 
 // Error formats the error with its detail.
@@ -94,8 +94,8 @@ func (e *RequestError) Is(target error) bool {
 
 // AttemptError is one failed backend attempt of a placement.
 type AttemptError struct {
-	Node string
-	Err  error
+	Node string // the node tried
+	Err  error  // usually a *BackendError; wraps ErrUndoFailed if the undo failed too
 }
 
 // PlacementError reports why a request could not be placed: how many nodes
@@ -107,7 +107,9 @@ type PlacementError struct {
 	Attempts []AttemptError
 	// Err is ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend,
 	// ErrBackendTimeout, ErrBadAllocation, ErrOverConsumed, or the
-	// caller's ctx.Err().
+	// caller's ctx.Err(). errors.Is on the PlacementError also searches
+	// the attempts' errors (so it finds ErrUndoFailed), and ErrQueued also
+	// matches ErrNoCapacity.
 	Err error
 }
 
@@ -145,11 +147,11 @@ func (e *PlacementError) Unwrap() []error {
 
 // BackendError is a failed call to a backend.
 type BackendError struct {
-	Kind Kind
+	Kind Kind   // the backend's kind
 	Op   string // "create" or "delete"
-	ID   string
-	Node string
-	Err  error
+	ID   string // the workload
+	Node string // the node of the workload
+	Err  error  // the backend's error (ErrBackendTimeout-wrapped on timeout)
 }
 
 // Error formats the error with its detail.
@@ -166,9 +168,9 @@ func (e *BackendError) Is(target error) bool { return target == ErrBackend }
 // NotifyError is a change that could not be delivered to a manager after
 // the configured retries. The change stays in the outbox.
 type NotifyError struct {
-	Target Kind
-	Change Change
-	Err    error
+	Target Kind   // the manager that would not take the change
+	Change Change // the undelivered change
+	Err    error  // the last delivery error
 }
 
 // Error formats the error with its detail.
@@ -184,9 +186,9 @@ func (e *NotifyError) Is(target error) bool { return target == ErrNotifyFailed }
 
 // NodeError reports a bad node operation.
 type NodeError struct {
-	Node      string
-	Workloads int // live or in-flight workloads, for ErrNodeBusy
-	Err       error
+	Node      string // the node name as given
+	Workloads int    // live or in-flight workloads, for ErrNodeBusy
+	Err       error  // ErrInvalidNode, ErrDuplicateNode, ErrUnknownNode or ErrNodeBusy
 }
 
 // Error formats the error with its detail.

@@ -157,19 +157,19 @@ func (e TaintEffect) String() string {
 // Taint repels requests that do not carry a matching Toleration, with the
 // semantics of Kubernetes taints.
 type Taint struct {
-	Key    string
-	Value  string
-	Effect TaintEffect
+	Key    string      // required
+	Value  string      // may be empty
+	Effect TaintEffect // TaintNoSchedule or TaintPreferNoSchedule
 }
 
 // Toleration lets a request onto nodes with a matching taint. With Exists
 // set the value is ignored; an empty Key with Exists tolerates every taint;
 // a zero Effect matches every effect.
 type Toleration struct {
-	Key    string
-	Value  string
-	Exists bool
-	Effect TaintEffect
+	Key    string      // the taint key; empty with Exists matches every key
+	Value  string      // the taint value, compared unless Exists
+	Exists bool        // match any value of Key
+	Effect TaintEffect // the effect matched; zero matches every effect
 }
 
 // Tolerates reports whether t matches taint.
@@ -191,8 +191,8 @@ func (t Toleration) Tolerates(taint Taint) bool {
 // Cells are never over-committed (pinned work is dedicated, as Nova's
 // hw:cpu_policy=dedicated).
 type NUMACell struct {
-	MilliCPU    int64
-	MemoryBytes int64
+	MilliCPU    int64 // thousandths of a core local to the cell
+	MemoryBytes int64 // bytes of memory local to the cell
 }
 
 // Node is one physical server shared by the VM and container managers.
