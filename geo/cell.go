@@ -127,7 +127,7 @@ func (r Radio) MaxCell() uint64 {
 // mobile country code, mobile network code, location/tracking area code and
 // cell identity.
 type CellID struct {
-	Radio Radio
+	Radio Radio  // GSM, UMTS, LTE or NR
 	MCC   uint16 // 1–999
 	MNC   uint16 // 0–999
 	Area  uint32 // LAC (GSM, UMTS) or TAC (LTE, NR): 1–65533
@@ -191,7 +191,7 @@ func taStepM(r Radio) (step float64, maxSteps int) {
 // CellObservation is one cell heard by a terminal. Only CellID is required;
 // the optional fields are "not reported" at their zero values.
 type CellObservation struct {
-	CellID CellID
+	CellID CellID // the cell heard; required
 	// SignalDBm is the received signal strength (RSSI/RSCP/RSRP) in dBm,
 	// −150 to −20; 0 means not reported.
 	SignalDBm int
@@ -245,8 +245,8 @@ func (m LocateMethod) String() string {
 // around LatLng that contains the true position with about 95 % probability.
 type Position struct {
 	LatLng
-	AccuracyM float64
-	Method    LocateMethod
+	AccuracyM float64      // 95 % radius in metres, finite and > 0
+	Method    LocateMethod // how the fix was computed
 	// Cells is the number of observed cells the fix rests on; Outliers the
 	// number of known cells rejected as inconsistent with them.
 	Cells, Outliers int

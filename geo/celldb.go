@@ -443,8 +443,8 @@ func (o LoadOptions) Validate() error {
 
 // LineError is a fatal CSV error at a line.
 type LineError struct {
-	Line int // 1-based
-	Err  error
+	Line int   // 1-based
+	Err  error // the cause: ErrUnknownRadio, ErrTooManyCells or a read error
 }
 
 // Error implements error.

@@ -17,9 +17,9 @@ import (
 // (OpenCelliD "Cell towers database" description, https://wiki.opencellid.org/wiki/Menu_map_view#database,
 // and the MLS "Cell ID export" documentation).
 type CellRecord struct {
-	ID       CellID
-	Unit     int // PSC (UMTS) / PCI (LTE, NR); −1 when empty
-	Location LatLng
+	ID       CellID // radio, MCC, MNC, area and cell columns
+	Unit     int    // PSC (UMTS) / PCI (LTE, NR); −1 when empty
+	Location LatLng // the lat/lon columns: the estimated cell position
 	// RangeM is the estimated coverage radius in metres (0 = unknown).
 	RangeM float64
 	// Samples is the number of measurements behind the estimate.
@@ -62,8 +62,8 @@ func (r SkipReason) String() string {
 // To keep the skip path allocation-free the returned values are shared:
 // read them, never modify them.
 type RowError struct {
-	Reason SkipReason
-	Field  string // offending column, if any
+	Reason SkipReason // why the row is skipped (the LoadStats.Skipped index)
+	Field  string     // offending column, if any
 }
 
 // Error implements error.

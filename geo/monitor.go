@@ -47,8 +47,8 @@ const MaxSiteRadiusM = 20037508
 // Site is where a merchant's terminals are allowed to be: a registered
 // location and an allowed radius in metres.
 type Site struct {
-	Location LatLng
-	RadiusM  float64
+	Location LatLng  // the registered location
+	RadiusM  float64 // allowed radius in metres, 0 to MaxSiteRadiusM
 }
 
 // Validate checks the location and that the radius is in
@@ -155,20 +155,22 @@ func (s Status) String() string {
 
 // Verdict is the result of Monitor.Check.
 type Verdict struct {
-	Status     Status
-	TerminalID string
-	MerchantID string
+	Status     Status // the N-of-M outcome, or StatusUnknown
+	TerminalID string // from the Report
+	MerchantID string // from the Report
 	// Position is the located fix (zero when Status is StatusUnknown).
 	Position Position
-	Site     Site
-	// DistanceM is the ellipsoidal distance from the fix to the site.
+	Site     Site // the merchant's site from the SiteStore
+	// DistanceM is the ellipsoidal (WGS84) distance in metres from the fix
+	// to the site.
 	DistanceM float64
-	// AccuracyM is the fix's 95 % radius.
+	// AccuracyM is the fix's 95 % radius in metres.
 	AccuracyM float64
-	// MarginM = DistanceM − AccuracyM − Site.RadiusM: by how much the fix's
-	// 95 % circle clears the allowed circle. Outside is MarginM > threshold.
+	// MarginM = DistanceM − AccuracyM − Site.RadiusM, in metres: by how much
+	// the fix's 95 % circle clears the allowed circle. Outside is MarginM >
+	// MonitorConfig.ThresholdM.
 	MarginM float64
-	Outside bool
+	Outside bool // this report alone counts as outside
 	// OutsideCount of the last WindowCount located reports were outside
 	// (for StatusUnknown: of the terminal's history, which is unchanged).
 	OutsideCount, WindowCount int
