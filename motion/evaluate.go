@@ -20,11 +20,11 @@ var (
 
 // ClassMetrics are one class's one-vs-rest scores.
 type ClassMetrics struct {
-	Label     string
+	Label     string  // the class
 	Precision float64 // TP / (TP + FP); 0 when nothing was predicted as Label
 	Recall    float64 // TP / (TP + FN); 0 when there is no example of Label
-	F1        float64
-	Support   int // examples whose true label is Label
+	F1        float64 // harmonic mean of Precision and Recall; 0 when both are 0
+	Support   int     // examples whose true label is Label
 }
 
 // Evaluation summarises a model's performance on held-out examples.
@@ -34,8 +34,8 @@ type Evaluation struct {
 	// Confusion[i][j] counts examples of true class Labels[i] predicted as
 	// Labels[j].
 	Confusion [][]int
-	Accuracy  float64
-	PerClass  []ClassMetrics
+	Accuracy  float64        // fraction of examples classified correctly
+	PerClass  []ClassMetrics // one per label, in Labels order
 	// MacroF1 is the unweighted mean of the per-class F1 scores.
 	MacroF1 float64
 	// LogLoss is the mean negative log-probability of the true class
@@ -57,10 +57,10 @@ type Evaluation struct {
 // (Confidence) and the fraction of them classified correctly (Accuracy).
 // A calibrated model has Accuracy ≈ Confidence in every bin.
 type ReliabilityBin struct {
-	Lo, Hi     float64
-	N          int
-	Confidence float64
-	Accuracy   float64
+	Lo, Hi     float64 // the bin's probability range [Lo, Hi)
+	N          int     // examples in the bin
+	Confidence float64 // their mean top-class probability
+	Accuracy   float64 // the fraction of them classified correctly
 }
 
 // ECEBins is the number of confidence bins Evaluate uses for ECE.

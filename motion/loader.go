@@ -17,8 +17,8 @@ var ErrCSV = errors.New("motion: malformed raw CSV")
 
 // CSVError locates a defect in raw CSV input.
 type CSVError struct {
-	Line int // 1-based
-	Msg  string
+	Line int    // 1-based
+	Msg  string // what is wrong with the line
 }
 
 // Error names the line and the defect.
@@ -54,9 +54,9 @@ type Recording struct {
 
 // RawCSV is the result of ReadRawCSV.
 type RawCSV struct {
-	Recordings []Recording
-	Rows       int // data rows accepted
-	Skipped    int // malformed rows skipped (SkipMalformed only)
+	Recordings []Recording // runs of rows with one user and activity and rising time
+	Rows       int         // data rows accepted
+	Skipped    int         // malformed rows skipped (SkipMalformed only)
 }
 
 // ReadRawCSV reads the raw accelerometer layout used by WISDM and by
@@ -211,7 +211,7 @@ func (rec *Recording) Windows(d, hop time.Duration) ([][]Sample, error) {
 // Skipped counts the windows RecordingExamples left out and keeps the first
 // reason for diagnosis.
 type Skipped struct {
-	N     int
+	N     int   // windows left out
 	First error // nil when N == 0
 }
 

@@ -34,7 +34,7 @@ const (
 
 // Example is one labelled window for training or evaluation.
 type Example struct {
-	Features Features
+	Features Features // the window's features (Extract)
 	// Label is the class, any non-empty string of at most MaxLabelLen bytes.
 	Label string
 	// Subject identifies the person (or device) that produced the window;
