@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"image"
@@ -204,16 +205,24 @@ func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 	wr := min(jaroszWindow(w, 64), w)
 	wc := min(jaroszWindow(h, 64), h)
 	var kx, ky [64]kernel
-	var tx, ty []float64 // backing storage of the clipped kernels' weights
 	// Integer tent sums stay below 255·wr² < 2³² for every window up to
 	// 4096 (rows up to about 524 000 pixels); wider rows use floats.
 	var cx []uint32
 	if wr <= 4096 {
 		cx = tentCounts(wr)
 	}
+	tx := tentWeights(wr, cx != nil)
+	var pool []float64 // backing storage of the clipped kernels' weights
 	for k := range 64 {
-		kx[k], tx = makeKernel(w, wr, int((float64(k)+0.5)*float64(w)/64), cx, tx)
-		ky[k], ty = makeKernel(h, wc, int((float64(k)+0.5)*float64(h)/64), nil, ty)
+		kx[k], pool = makeKernel(w, wr, int((float64(k)+0.5)*float64(w)/64), tx, cx != nil, pool)
+	}
+	if src.u8 != nil && wc <= maxPackedWindow {
+		decimateColumnsFirst(w, h, wc, src.u8, &kx, a)
+		return
+	}
+	ty := tentWeights(wc, false)
+	for i := range 64 {
+		ky[i], pool = makeKernel(h, wc, int((float64(i)+0.5)*float64(h)/64), ty, false, pool)
 	}
 	var acc [64][64]float64
 	var row [64]float64
@@ -250,6 +259,93 @@ func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 	}
 }
 
+// maxPackedWindow is the largest vertical window for which a whole
+// vertical tent sum of 8-bit pixels, at most 255·window², fits a 16-bit
+// lane (images up to 2048 rows).
+const maxPackedWindow = 16
+
+// decimateColumnsFirst is jaroszDecimate for 8-bit rows of at most 2048
+// rows: both vertical passes first, then both horizontal ones. For each
+// sample row, the rows under its vertical kernel are summed with their
+// integer tent counts four columns to a uint64 (16-bit lanes, even and odd
+// bytes of each 8-byte word apart), then the 64 horizontal kernels are
+// applied to that one row of column sums. Clipped vertical kernels (at the
+// top and bottom) are summed in float64 instead.
+func decimateColumnsFirst(w, h, wc int, row func(int) []uint8, kx *[64]kernel, a *[64][64]float32) {
+	var ky [64]kernel
+	var pool []float64
+	ty := tentWeights(wc, true)
+	for i := range 64 {
+		ky[i], pool = makeKernel(h, wc, int((float64(i)+0.5)*float64(h)/64), ty, true, pool)
+	}
+	const lanes = 0x00ff00ff00ff00ff
+	nw := w / 8
+	even := make([]uint64, nw)
+	odd := make([]uint64, nw)
+	col := make([]float64, w)
+	for i := range 64 {
+		kr := &ky[i]
+		if kr.integer {
+			clear(even)
+			clear(odd)
+			var tail [8]uint32
+			// Two rows per sweep halve the accumulator traffic.
+			t := 0
+			for ; t+2 <= len(kr.w); t += 2 {
+				c, c2 := uint64(kr.w[t]), uint64(kr.w[t+1])
+				px, px2 := row(kr.start + t)[:w], row(kr.start + t + 1)[:w]
+				for j := range nw {
+					x := binary.LittleEndian.Uint64(px[8*j : 8*j+8])
+					x2 := binary.LittleEndian.Uint64(px2[8*j : 8*j+8])
+					even[j] += c*(x&lanes) + c2*(x2&lanes)
+					odd[j] += c*(x>>8&lanes) + c2*(x2>>8&lanes)
+				}
+				for x := 8 * nw; x < w; x++ {
+					tail[x-8*nw] += uint32(c)*uint32(px[x]) + uint32(c2)*uint32(px2[x])
+				}
+			}
+			if t < len(kr.w) {
+				c := uint64(kr.w[t])
+				px := row(kr.start + t)[:w]
+				for j := range nw {
+					x := binary.LittleEndian.Uint64(px[8*j : 8*j+8])
+					even[j] += c * (x & lanes)
+					odd[j] += c * (x >> 8 & lanes)
+				}
+				for x := 8 * nw; x < w; x++ {
+					tail[x-8*nw] += uint32(c) * uint32(px[x])
+				}
+			}
+			for j := range nw {
+				e, o := even[j], odd[j]
+				d := col[8*j : 8*j+8]
+				d[0], d[1] = float64(e&0xffff), float64(o&0xffff)
+				d[2], d[3] = float64(e>>16&0xffff), float64(o>>16&0xffff)
+				d[4], d[5] = float64(e>>32&0xffff), float64(o>>32&0xffff)
+				d[6], d[7] = float64(e>>48), float64(o>>48)
+			}
+			for x := 8 * nw; x < w; x++ {
+				col[x] = float64(tail[x-8*nw])
+			}
+		} else {
+			clear(col)
+			for t, wv := range kr.w {
+				for x, v := range row(kr.start + t)[:w] {
+					col[x] += wv * float64(v)
+				}
+			}
+		}
+		for k := range kx {
+			kk := &kx[k]
+			var s float64
+			for t, v := range col[kk.start : kk.start+len(kk.w)] {
+				s += kk.w[t] * v
+			}
+			a[i][k] = float32(s * kk.scale * kr.scale)
+		}
+	}
+}
+
 // kernel is the combined weight of two box passes for one output sample:
 // input start+t has weight w[t]·scale. When integer is set the kernel is
 // unclipped, w holds the tent counts, and the dot product may be taken on
@@ -271,41 +367,53 @@ func tentCounts(full int) []uint32 {
 	return c
 }
 
+// tentWeights returns the weights of an unclipped kernel of two boxes of
+// width full: the tent counts, divided by full² unless integer is set.
+func tentWeights(full int, integer bool) []float64 {
+	inv := 1 / (float64(full) * float64(full))
+	if integer {
+		inv = 1
+	}
+	t := make([]float64, 2*full-1)
+	for i := range t {
+		t[i] = float64(min(i+1, len(t)-i)) * inv
+	}
+	return t
+}
+
 // makeKernel returns the combined kernel of two box1D passes of width full
-// over n samples, evaluated at output s, taking weight storage from pool
-// (returned, possibly regrown). counts, when non-nil, is tentCounts(full),
-// shared by every unclipped kernel.
-func makeKernel(n, full, s int, counts []uint32, pool []float64) (kernel, []float64) {
+// over n samples, evaluated at output s. An unclipped kernel shares tent
+// (tentWeights(full, integer)); a clipped one takes its weights from pool,
+// which is returned, possibly regrown.
+func makeKernel(n, full, s int, tent []float64, integer bool, pool []float64) (kernel, []float64) {
 	lo2, hi2 := boxWindow(s, n, full)
 	start, _ := boxWindow(lo2, n, full)
 	_, end := boxWindow(hi2, n, full)
 	size := end - start + 1
+	// Windows are clipped only at the ends, so the kernel is the plain
+	// tent when its outer windows have their full width.
+	if hi2-lo2+1 == full && size == len(tent) {
+		k := kernel{start: start, w: tent, scale: 1}
+		if integer {
+			k.integer, k.scale = true, 1/(float64(full)*float64(full))
+		}
+		return k, pool
+	}
 	if len(pool) < size {
-		pool = make([]float64, max(size, 64*size))
+		pool = make([]float64, max(size, 4*size))
 	}
 	wt := pool[:size:size]
 	pool = pool[size:]
 	clear(wt)
 	n2 := hi2 - lo2 + 1
-	unclipped := n2 == full
 	for x := lo2; x <= hi2; x++ {
 		lo1, hi1 := boxWindow(x, n, full)
-		n1 := hi1 - lo1 + 1
-		unclipped = unclipped && n1 == full
+		v := 1 / (float64(hi1-lo1+1) * float64(n2))
 		for y := lo1; y <= hi1; y++ {
-			wt[y-start] += 1 / (float64(n1) * float64(n2))
+			wt[y-start] += v
 		}
 	}
-	k := kernel{start: start, w: wt, scale: 1}
-	if unclipped && counts != nil && size == len(counts) {
-		// Exactly the tent: the counts divided by full².
-		k.integer = true
-		k.scale = 1 / (float64(full) * float64(full))
-		for t, c := range counts {
-			wt[t] = float64(c)
-		}
-	}
-	return k, pool
+	return kernel{start: start, w: wt, scale: 1}, pool
 }
 
 // rowSamplesU8 applies the 64 horizontal kernels to an 8-bit row. Unclipped
@@ -322,19 +430,21 @@ func rowSamplesU8(px []uint8, kx *[64]kernel, counts []uint32, out *[64]float64)
 			out[k] = s
 			continue
 		}
+		// The tent is symmetric: pair input t with input L-1-t.
 		p := px[kr.start : kr.start+len(counts)]
 		c := counts[:len(p)]
+		m := len(p) / 2
+		q := p[len(p)-m:]
 		var s0, s1, s2, s3 uint32
 		t := 0
-		for ; t+4 <= len(p); t += 4 {
-			s0 += c[t] * uint32(p[t])
-			s1 += c[t+1] * uint32(p[t+1])
-			s2 += c[t+2] * uint32(p[t+2])
-			s3 += c[t+3] * uint32(p[t+3])
+		for ; t+2 <= m; t += 2 {
+			s0 += c[t] * (uint32(p[t]) + uint32(q[m-1-t]))
+			s1 += c[t+1] * (uint32(p[t+1]) + uint32(q[m-2-t]))
 		}
-		for ; t < len(p); t++ {
-			s0 += c[t] * uint32(p[t])
+		for ; t < m; t++ {
+			s2 += c[t] * (uint32(p[t]) + uint32(q[m-1-t]))
 		}
+		s3 = c[m] * uint32(p[m])
 		out[k] = float64(uint64(s0) + uint64(s1) + uint64(s2) + uint64(s3))
 	}
 }

@@ -189,7 +189,7 @@ func toGray(m image.Image) *image.Gray {
 }
 
 // TestPDQMatchesAlgorithmDescription checks the optimised implementation
-// (sparse last two filter passes, float32) against refPDQ on sizes that
+// (combined filter kernels, sampled outputs only) against refPDQ on sizes that
 // exercise odd windows, non-square images and the 64×64 shortcut.
 func TestPDQMatchesAlgorithmDescription(t *testing.T) {
 	t.Parallel()
@@ -262,6 +262,9 @@ func TestPDQFastPathAgreesWithSlow(t *testing.T) {
 		{"gray-origin", gray},
 		{"gray-sub", gray.SubImage(image.Rect(-7, 41, -7+129, 41+67))},
 		{"gray-thin", gray.SubImage(image.Rect(0, 100, 5, 400))},
+		// Over 2048 rows the vertical window exceeds 16 and 8-bit rows
+		// take the rows-first path instead of packed column sums.
+		{"gray-tall", func() image.Image { m := image.NewGray(image.Rect(0, 0, 61, 2113)); fill(m, 200, 0); return m }()},
 		{"rgba", rgba},
 		{"rgba-sub", rgba.SubImage(image.Rect(101, 55, 101+333, 55+251))},
 		{"nrgba-opaque", func() image.Image { m := image.NewNRGBA(image.Rect(3, 4, 3+211, 4+197)); fill(m, 300, 220); return m }()},
