@@ -65,7 +65,11 @@ type CardSession struct {
 }
 
 // NewCardSession returns a card-side session holding keys, waiting for
-// INITIALIZE UPDATE.
+// INITIALIZE UPDATE. Errors: ErrKeyLength for nil keys or a key length other
+// than 16, 24 or 32 bytes, ErrSecurityLevel for an undefined
+// opts.Supported, ErrOptions for a pseudo-random challenge without a 5–16
+// byte AID or a random one without opts.Rand, and ErrSequenceCounter when
+// opts.SequenceCounter exceeds MaxSequenceCounter.
 func NewCardSession(keys KeyProvider, opts CardOptions) (*CardSession, error) {
 	if keys == nil {
 		return nil, fmt.Errorf("%w: nil KeyProvider", ErrKeyLength)
