@@ -65,6 +65,33 @@ func BenchmarkPDQ1080p(b *testing.B) {
 	}
 }
 
+// BenchmarkPDQDihedral1080p computes the eight dihedral hashes of the
+// decoded photo (one DCT, eight thresholds).
+func BenchmarkPDQDihedral1080p(b *testing.B) {
+	_, img := benchPhoto()
+	b.ReportAllocs()
+	for b.Loop() {
+		vision.PDQDihedral(img)
+	}
+}
+
+// BenchmarkPDQ1080pRGBA hashes the photo as an *image.RGBA, whose luma is
+// computed per row in float32 (the path of PNG and working-size images).
+func BenchmarkPDQ1080pRGBA(b *testing.B) {
+	_, img := benchPhoto()
+	bb := img.Bounds()
+	m := image.NewRGBA(bb)
+	for y := bb.Min.Y; y < bb.Max.Y; y++ {
+		for x := bb.Min.X; x < bb.Max.X; x++ {
+			m.Set(x, y, img.At(x, y))
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		vision.PDQ(m)
+	}
+}
+
 // BenchmarkDecode1080p runs the safe decoder (header check, decode,
 // downscale, orientation) on the JPEG bytes.
 func BenchmarkDecode1080p(b *testing.B) {
