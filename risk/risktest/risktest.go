@@ -268,8 +268,8 @@ func TestProfileStore(t *testing.T, newStore func(t *testing.T) risk.ProfileStor
 
 // CheckProfileStore runs every contract check, each against a fresh, empty
 // store from newStore, and returns the failures joined, or nil; an error from
-// newStore stops the run and is returned wrapped. The checks write and
-// delete profiles under the terminal IDs "T", "A", "B" and "absent", so at
+// newStore stops the run and is returned wrapped. The checks read, write
+// and delete profiles under the terminal IDs "T", "A", "B" and "absent", so at
 // start-up give it an isolated namespace (a scratch key prefix or schema),
 // never the live store.
 func CheckProfileStore(ctx context.Context, newStore func() (risk.ProfileStore, error)) error {
