@@ -35,3 +35,22 @@ func ExampleGenerator_Window() {
 	// walking: 153 samples, classified walking
 	// vehicle: 153 samples, classified vehicle
 }
+
+// A small labelled data set and its features, ready for motion.Train or
+// motion.CrossValidate: the recipe behind motion's default model, in
+// miniature (DefaultTrainingSet is the full one).
+func ExampleDataset() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ws, err := sim.Dataset(sim.DatasetConfig{Subjects: 6, WindowsPerClass: 2}, rng)
+	if err != nil {
+		panic(err)
+	}
+	ex, err := sim.Examples(ws, motion.Config{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d windows of %d subjects; first: subject %s, %s\n",
+		len(ws), len(motion.Subjects(ex)), ws[0].Subject, ws[0].Label)
+	// Output:
+	// 48 windows of 6 subjects; first: subject s0000, counter
+}
