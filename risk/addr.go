@@ -122,7 +122,8 @@ func (a *Addr) UnmarshalText(b []byte) error {
 }
 
 // NormalizeAddr returns the canonical text form of a MAC address written in
-// any form ParseAddr accepts.
+// any form ParseAddr accepts. Errors are ParseAddr's (wrapping
+// ErrIdentifier).
 func NormalizeAddr(s string) (string, error) {
 	a, err := ParseAddr(s)
 	if err != nil {

@@ -17,7 +17,10 @@ type Amount struct {
 	Currency string // ISO 4217 alphabetic code, upper case, e.g. "EUR"
 }
 
-// NewAmount returns a validated Amount.
+// NewAmount returns a validated Amount of minor units (cents, fen, …) of
+// currency. A negative amount is an error wrapping ErrAmount, a currency
+// CurrencyExponent does not know (codes are upper case) one wrapping
+// ErrCurrency.
 func NewAmount(minor int64, currency string) (Amount, error) {
 	a := Amount{Minor: minor, Currency: currency}
 	if err := a.Validate(); err != nil {
@@ -30,7 +33,7 @@ func NewAmount(minor int64, currency string) (Amount, error) {
 func (a Amount) IsZero() bool { return a.Minor == 0 && a.Currency == "" }
 
 // Validate reports whether a is non-negative in a known currency. The zero
-// Amount is valid.
+// Amount is valid. Errors wrap ErrAmount or ErrCurrency.
 func (a Amount) Validate() error {
 	if a.IsZero() {
 		return nil

@@ -32,7 +32,9 @@ type FuseConfig struct {
 	Epsilon float64
 }
 
-// Validate reports whether c is usable.
+// Validate reports whether c is usable: an Epsilon outside [1e-15, 0.5)
+// is an error wrapping ErrConfig, a weight outside [0, MaxWeight] (or NaN)
+// one wrapping ErrWeight.
 func (c FuseConfig) Validate() error {
 	if c.Epsilon != 0 && !(c.Epsilon >= 1e-15 && c.Epsilon < 0.5) {
 		return fmt.Errorf("%w: FuseConfig.Epsilon %v not in [1e-15, 0.5)", ErrConfig, c.Epsilon)
@@ -59,6 +61,7 @@ type Fuser struct {
 }
 
 // NewFuser validates cfg and returns a Fuser. The weight map is copied.
+// Its errors are those of FuseConfig.Validate.
 func NewFuser(cfg FuseConfig) (*Fuser, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -130,7 +130,8 @@ func (c NeighborConfig) withDefaults() NeighborConfig {
 	return c
 }
 
-// Validate reports whether c (after defaults) is usable.
+// Validate reports whether c (after defaults) is usable; errors wrap
+// ErrConfig.
 func (c NeighborConfig) Validate() error {
 	if c.MinExpected < 0 {
 		return fmt.Errorf("%w: NeighborConfig.MinExpected %d is negative", ErrConfig, c.MinExpected)
@@ -312,7 +313,8 @@ func (s *NeighborScorer) Score(ctx context.Context, obs NeighborObservation) (Si
 }
 
 // Evaluate scores obs like Score but returns the numbers behind the
-// signal. It does not allocate for scans of up to 64 neighbours.
+// signal. It does not allocate for scans of up to 64 neighbours. Its errors
+// are those of Score.
 func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
 	if err := obs.validateHeader(); err != nil {
 		return NeighborScore{}, err

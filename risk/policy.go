@@ -201,7 +201,8 @@ type Outcome struct {
 	Reason Reason
 }
 
-// Validate reports whether p is consistent.
+// Validate reports whether p is consistent; errors wrap ErrPolicy (and
+// ErrCurrency for an unknown currency).
 func (p Policy) Validate() error {
 	if _, ok := CurrencyExponent(p.Currency); !ok {
 		return fmt.Errorf("%w: currency %q: %w", ErrPolicy, truncate(p.Currency, 8), ErrCurrency)

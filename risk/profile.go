@@ -180,7 +180,7 @@ type LearnConfig struct {
 	MaxNeighbors int
 }
 
-// Validate reports whether c is usable.
+// Validate reports whether c is usable; errors wrap ErrConfig.
 func (c LearnConfig) Validate() error {
 	if c.HalfLife < 0 {
 		return fmt.Errorf("%w: LearnConfig.HalfLife %v is negative", ErrConfig, c.HalfLife)
