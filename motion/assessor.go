@@ -147,12 +147,15 @@ func (a *Assessor) Score(ctx context.Context, samples []Sample) (risk.Signal, er
 	return a.signal(&f), nil
 }
 
-// Assess is Score under a name that reads well at call sites.
+// Assess is Score under a name that reads well at call sites; same result,
+// same errors.
 func (a *Assessor) Assess(ctx context.Context, samples []Sample) (risk.Signal, error) {
 	return a.Score(ctx, samples)
 }
 
-// ScoreFeatures turns already extracted features into a Signal.
+// ScoreFeatures turns already extracted features into a Signal. Its only
+// errors are an invalid Assessor (ErrConfig, as for Score) and a failure to
+// load the default model.
 func (a *Assessor) ScoreFeatures(f Features) (risk.Signal, error) {
 	a.once.Do(a.init)
 	if a.err != nil {

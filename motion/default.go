@@ -19,7 +19,8 @@ var defaultModel []byte
 // default_model.bin bit for bit on amd64 (the tests check this): training
 // and simulation avoid math.Exp, whose amd64 result depends on whether the
 // CPU has FMA. Other architectures may fuse multiply-adds and differ in the
-// last bits.
+// last bits. It returns a fresh Model on every call; an error (wrapping
+// ErrModel) would mean the embedded encoding is corrupt.
 func DefaultModel() (*Model, error) {
 	m := new(Model)
 	if err := m.UnmarshalBinary(defaultModel); err != nil {

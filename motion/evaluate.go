@@ -66,7 +66,9 @@ type ReliabilityBin struct {
 // ECEBins is the number of confidence bins Evaluate uses for ECE.
 const ECEBins = 10
 
-// Evaluate classifies every example and compares with its label.
+// Evaluate classifies every example and compares with its label. It returns
+// ErrNotTrained for a nil or untrained model, ErrNoExamples for none, and an
+// error wrapping ErrUnknownLabel for an example whose label the model lacks.
 func Evaluate(m *Model, examples []Example) (Evaluation, error) {
 	if m == nil || len(m.labels) < 2 {
 		return Evaluation{}, ErrNotTrained
@@ -92,6 +94,8 @@ func Evaluate(m *Model, examples []Example) (Evaluation, error) {
 // is trained with cfg on all folds but one and classifies the held-out
 // fold's windows, and the Evaluation pools every held-out prediction. Every
 // window is thus classified by a model that never saw its subject.
+// Errors are those of SubjectFolds (ErrTooFewSubjects, ErrConfig) and of
+// Train, wrapped with the held-out fold.
 func CrossValidate(examples []Example, k int, cfg TrainConfig, rng *rand.Rand) (Evaluation, error) {
 	folds, err := SubjectFolds(examples, k, rng)
 	if err != nil {

@@ -191,7 +191,8 @@ func (f *Features) String() string {
 
 // Extract validates a window, resamples it to cfg.Rate and computes its
 // features. It allocates its working memory; to extract many windows without
-// allocating, reuse an Extractor.
+// allocating, reuse an Extractor. An invalid cfg is an error wrapping
+// ErrConfig; a bad window is a *WindowError as from Extractor.Extract.
 func Extract(samples []Sample, cfg Config) (Features, error) {
 	e, err := NewExtractor(cfg)
 	if err != nil {
@@ -228,7 +229,8 @@ type Extractor struct {
 	info           WindowInfo
 }
 
-// NewExtractor returns an Extractor for cfg (zero fields take defaults).
+// NewExtractor returns an Extractor for cfg (zero fields take defaults). An
+// invalid cfg is an error wrapping ErrConfig (see Config.Validate).
 func NewExtractor(cfg Config) (*Extractor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -71,6 +71,10 @@ type RawCSV struct {
 // user and activity form a Recording; a timestamp that does not increase
 // starts a new one (WISDM restarts its clock between sessions). All sizes are
 // bounded by cfg.
+//
+// A malformed row (unless cfg.SkipMalformed), more than cfg.MaxRows rows or
+// a line longer than cfg.MaxLineBytes is a *CSVError wrapping ErrCSV; an
+// error reading r is returned as it is.
 func ReadRawCSV(r io.Reader, cfg CSVConfig) (*RawCSV, error) {
 	if cfg.TimeUnit <= 0 {
 		cfg.TimeUnit = time.Nanosecond
@@ -181,7 +185,8 @@ func parseRawRow(b []byte, f *[6][]byte, unit time.Duration) (Sample, []byte, []
 // Windows cuts rec into consecutive windows of length d, starting a new one
 // every hop (hop = d for non-overlapping windows, d/2 for the 50 % overlap
 // of UCI-HAR). Windows are sub-slices of rec.Samples (no copying); a final
-// window shorter than d is dropped.
+// window shorter than d is dropped. A d or hop that is not positive is an
+// error wrapping ErrConfig.
 func (rec *Recording) Windows(d, hop time.Duration) ([][]Sample, error) {
 	if d <= 0 || hop <= 0 {
 		return nil, fmt.Errorf("%w: window %v, hop %v", ErrConfig, d, hop)

@@ -179,6 +179,9 @@ func (m *Model) Classify(f Features) (label string, probs map[string]float64) {
 // most MaxLabelLen bytes; at least two distinct labels and at most MaxClasses
 // are required. Features must be finite. Training is deterministic: the same
 // examples in the same order give a bit-identical model on a given platform.
+// Errors: ErrNoExamples, ErrLabel (a bad label), ErrOneClass,
+// ErrTooManyClasses, ErrBadFeatures (a non-finite feature) and ErrConfig (if
+// cfg.Features is invalid).
 func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	if len(examples) == 0 {
 		return nil, ErrNoExamples
@@ -451,7 +454,10 @@ const (
 	modelVersion = 1
 )
 
-// MarshalBinary encodes the model.
+// MarshalBinary encodes the model in a versioned little-endian format
+// (magic "PEMOTION") that UnmarshalBinary reads back. It returns
+// ErrNotTrained for a nil or untrained model and an error wrapping ErrModel
+// when a parameter is outside its encodable range.
 func (m *Model) MarshalBinary() ([]byte, error) {
 	if m == nil || len(m.labels) < 2 {
 		return nil, ErrNotTrained

@@ -150,7 +150,8 @@ const maxSensorValue = 1e6
 // an Extractor holds).
 const maxAnalysisSamples = 1 << 14
 
-// Validate reports whether the configuration (after defaults) is coherent.
+// Validate reports whether the configuration (after defaults) is coherent;
+// errors wrap ErrConfig.
 func (c Config) Validate() error {
 	d := c.withDefaults()
 	bad := func(f string, a ...any) error {
