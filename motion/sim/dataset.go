@@ -35,7 +35,10 @@ type DatasetConfig struct {
 }
 
 // Dataset generates cfg.Subjects subjects and, for each, WindowsPerClass
-// windows of every class, in subject, class, window order.
+// windows of every class, in subject, class, window order. It fails for
+// Subjects or WindowsPerClass out of range and for a class in cfg.Classes
+// that Generator.Window does not know. The errors are plain (this package
+// has no sentinels): they are programming errors, not data errors.
 func Dataset(cfg DatasetConfig, rng *rand.Rand) ([]Window, error) {
 	if cfg.Subjects == 0 {
 		cfg.Subjects = 20
@@ -74,7 +77,9 @@ func Dataset(cfg DatasetConfig, rng *rand.Rand) ([]Window, error) {
 }
 
 // Examples extracts the features of every window with one reused
-// motion.Extractor.
+// motion.Extractor. An invalid cfg is an error wrapping motion.ErrConfig; a
+// window the extractor rejects is its *motion.WindowError, wrapped with the
+// window's index, subject and label.
 func Examples(ws []Window, cfg motion.Config) ([]motion.Example, error) {
 	e, err := motion.NewExtractor(cfg)
 	if err != nil {
