@@ -61,7 +61,9 @@ type Set struct {
 }
 
 // Generate renders a Set of n scenes (0 ≤ n ≤ 10 000) for family f. The
-// same (f, n, opt, seed) always yields the same images.
+// same (f, n, opt, seed) always yields the same images. It fails for n or
+// opt out of range and for an unknown family. Memory grows with
+// n × Width × Height (the set holds 2n RGBA photos): keep sets small.
 func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 	opt = opt.withDefaults()
 	if n < 0 || n > 10_000 {
