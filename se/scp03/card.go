@@ -384,7 +384,9 @@ func (c *core) unwrapCommand(cmd apdu.Command, lc []byte) (apdu.Command, error) 
 // R-ENCRYPTION (ICV from the counter with its most significant byte 80) and
 // the R-MAC over chaining value ‖ data ‖ SW is appended. With R-MAC the
 // returned Data is newly allocated; below it resp is returned unchanged.
-// AppendWrap does the same without allocating.
+// AppendWrap does the same without allocating. Errors: ErrState or
+// ErrSessionClosed when no channel is open, ErrTooLong when padding and
+// R-MAC would overflow a response APDU.
 func (s *CardSession) Wrap(resp apdu.Response) (apdu.Response, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

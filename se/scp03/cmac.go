@@ -33,7 +33,8 @@ type CMAC struct {
 var _ hash.Hash = (*CMAC)(nil)
 
 // NewCMAC returns an AES-CMAC keyed with key, which must be 16, 24 or 32
-// bytes (AES-128, AES-192, AES-256).
+// bytes (AES-128, AES-192, AES-256); other lengths are an error wrapping
+// ErrKeyLength.
 func NewCMAC(key []byte) (*CMAC, error) {
 	switch len(key) {
 	case 16, 24, 32:

@@ -31,7 +31,7 @@ func (i InitializeUpdateInfo) S16() bool { return i.Param&ParamS16 != 0 }
 // card challenge (8 or 16), card cryptogram (8 or 16) and, with a
 // pseudo-random challenge, the sequence counter (3). Lengths must match the
 // mode and option the "i" parameter announces exactly. CardChallenge and
-// CardCryptogram alias b.
+// CardCryptogram alias b. Errors wrap ErrInitializeUpdate.
 func ParseInitializeUpdateResponse(b []byte) (InitializeUpdateInfo, error) {
 	var info InitializeUpdateInfo
 	if len(b) < 13 {
@@ -64,7 +64,9 @@ func ParseInitializeUpdateResponse(b []byte) (InitializeUpdateInfo, error) {
 
 // InitializeUpdate builds the INITIALIZE UPDATE command (CLA 80 on the
 // given channel, INS 50, P1 = key version, P2 = 00, Le = 00) for an 8- or
-// 16-byte host challenge. Key version 0 lets the card choose.
+// 16-byte host challenge. Key version 0 lets the card choose. Another
+// challenge length is an error wrapping ErrChallenge, a channel outside
+// 0–19 one wrapping apdu.ErrChannel.
 func InitializeUpdate(keyVersion byte, hostChallenge []byte, channel int) (apdu.Command, error) {
 	if len(hostChallenge) != 8 && len(hostChallenge) != 16 {
 		return apdu.Command{}, fmt.Errorf("%w: host challenge of %d bytes", ErrChallenge, len(hostChallenge))
@@ -230,6 +232,13 @@ func (h *HostSession) Authenticated(resp apdu.Response) error {
 // At a level with C-MAC the returned Data is newly allocated (one
 // allocation); at level 00 cmd is returned unchanged. cmd is never
 // modified. AppendWrap does the same without allocating.
+//
+// Errors: ErrState before Authenticated succeeded, ErrSessionClosed after
+// Close or a fatal failure, apdu.ErrLength for a command that cannot be
+// encoded, ErrNotSecured if cmd.CLA already indicates secure messaging,
+// apdu.ErrChannel for a command on another channel than the session's, and
+// ErrTooLong when padding and C-MAC would overflow the extended form. A
+// failed Wrap does not advance the session.
 func (h *HostSession) Wrap(cmd apdu.Command) (apdu.Command, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -24,8 +24,8 @@ const MaxDeriveBits = 255 * 128
 //	label (11 bytes 00 ‖ constant) ‖ 00 ‖ L (2 bytes, bits) ‖ i (1 byte) ‖ context
 //
 // for i = 1, 2, … until bits of output are produced. key is the AES key (16,
-// 24 or 32 bytes); bits must be a positive multiple of 8 not above
-// MaxDeriveBits.
+// 24 or 32 bytes, else an error wrapping ErrKeyLength); bits must be a
+// positive multiple of 8 not above MaxDeriveBits (else ErrDeriveLength).
 func DeriveKey(key []byte, constant byte, context []byte, bits int) ([]byte, error) {
 	if bits <= 0 || bits%8 != 0 || bits > MaxDeriveBits {
 		return nil, fmt.Errorf("%w: %d output bits", ErrDeriveLength, bits)

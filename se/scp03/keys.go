@@ -64,7 +64,7 @@ type StaticKeys struct {
 var _ KeyProvider = StaticKeys{}
 
 // Validate reports whether ENC, MAC and DEK are AES keys of one length.
-// DEK may be empty.
+// DEK may be empty. Errors wrap ErrKeyLength.
 func (k StaticKeys) Validate() error {
 	n := len(k.ENC)
 	switch n {

@@ -24,7 +24,7 @@ const (
 )
 
 // Validate reports whether l is one of the levels Amendment D defines: 00,
-// 01, 03, 11, 13, 33.
+// 01, 03, 11, 13, 33. Other values are an error wrapping ErrSecurityLevel.
 func (l SecurityLevel) Validate() error {
 	switch l {
 	case 0x00, 0x01, 0x03, 0x11, 0x13, 0x33:
