@@ -120,7 +120,8 @@ func furtherSMAsFirst(prop byte) byte {
 }
 
 // OnChannel returns a copy of c with its class byte recoded for logical
-// channel ch; see WithChannel.
+// channel ch; see WithChannel for the coding and its errors (ErrChannel,
+// ErrClass).
 func (c Command) OnChannel(ch int) (Command, error) {
 	cla, err := WithChannel(c.CLA, ch)
 	if err != nil {

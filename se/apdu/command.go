@@ -109,7 +109,9 @@ func (c Command) AppendLc(b []byte) []byte {
 
 // AppendBinary appends the encoded command to b, in the short form whenever
 // Nc ≤ 255 and Ne ≤ 256 and in the extended form otherwise. It allocates
-// only if b lacks capacity.
+// only if b lacks capacity. A command that Validate rejects (Nc above MaxNc,
+// Ne negative or above MaxNe) is an error wrapping ErrLength, and b is
+// returned unchanged.
 func (c Command) AppendBinary(b []byte) ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return b, err
@@ -130,7 +132,8 @@ func (c Command) AppendBinary(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalBinary encodes the command; see AppendBinary.
+// MarshalBinary encodes the command; see AppendBinary for the forms and
+// the error.
 func (c Command) MarshalBinary() ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -51,7 +51,9 @@ func (r Response) Err() error {
 	return &StatusError{SW: r.SW}
 }
 
-// AppendBinary appends the encoded response (data, SW1, SW2) to b.
+// AppendBinary appends the encoded response (data, SW1, SW2) to b. Data
+// longer than MaxNe is an error wrapping ErrLength, and b is returned
+// unchanged.
 func (r Response) AppendBinary(b []byte) ([]byte, error) {
 	if len(r.Data) > MaxNe {
 		return b, fmt.Errorf("%w: response data of %d bytes exceeds %d", ErrLength, len(r.Data), MaxNe)
