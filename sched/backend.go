@@ -121,14 +121,15 @@ func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 	}, nil
 }
 
-// NewVMBackend returns a reference VM manager: NewMemBackend with Kind VM.
+// NewVMBackend returns a reference VM manager: NewMemBackend with Kind VM
+// (same errors).
 func NewVMBackend(cfg MemConfig) (*MemBackend, error) {
 	cfg.Kind = VM
 	return NewMemBackend(cfg)
 }
 
 // NewContainerBackend returns a reference container manager: NewMemBackend
-// with Kind Container.
+// with Kind Container (same errors).
 func NewContainerBackend(cfg MemConfig) (*MemBackend, error) {
 	cfg.Kind = Container
 	return NewMemBackend(cfg)
@@ -221,7 +222,10 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 }
 
 // ResourceChanged records another manager's change. Changes with a Seq at
-// or below the highest one applied are acknowledged and ignored.
+// or below the highest one applied are acknowledged and ignored. Errors:
+// ctx.Err(), an error wrapping ErrInvalidChange for a malformed change (or
+// one about the backend's own kind), and ErrInjected when NotifyFailureRate
+// fires.
 func (m *MemBackend) ResourceChanged(ctx context.Context, c Change) error {
 	if err := ctx.Err(); err != nil {
 		return err

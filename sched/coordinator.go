@@ -328,7 +328,9 @@ func (c *Coordinator) Stats() Stats {
 
 // Audit recomputes every node's usage from the workload records and
 // checks it against the ledger, the capacity limits and the fit index. It
-// returns nil when the ledger is exact.
+// returns nil when the ledger is exact, and otherwise a plain error (no
+// sentinel: it means a bug in the coordinator) naming the first node or
+// workload whose accounting is wrong.
 func (c *Coordinator) Audit() error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
