@@ -201,7 +201,9 @@ type CellObservation struct {
 	TimingAdvance TimingAdvance
 }
 
-// Validate checks the CellID and every reported optional field.
+// Validate checks the CellID and every reported optional field. Errors
+// wrap ErrInvalidCellID or ErrUnknownRadio (the CellID) or
+// ErrInvalidObservation (signal, age or timing advance out of range).
 func (o CellObservation) Validate() error {
 	if err := o.CellID.Validate(); err != nil {
 		return err

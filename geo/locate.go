@@ -36,7 +36,9 @@ type member struct {
 // If no cell is known but a LAC/TAC is, the area's centroid is returned
 // with the area's 95 % radius (at least AreaMinAccuracyM) and MethodArea.
 //
-// Locate does not allocate on success and is safe for concurrent use.
+// Locate does not allocate on success and is safe for concurrent use. Its
+// errors are those of the CellLocator contract (ErrNoObservations, the
+// bad-input sentinels, ErrCellNotFound, ctx.Err()).
 func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, error) {
 	if err := ctx.Err(); err != nil {
 		return Position{}, err
