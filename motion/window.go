@@ -17,7 +17,8 @@ const StandardGravity = 9.80665
 // the accelerometer's specific force in m/s² in the device frame, gravity
 // included, as Android's TYPE_ACCELEROMETER and iOS's CMAccelerometerData×g
 // report it. Gyro is the angular rate in rad/s in the device frame; a device
-// without a gyroscope leaves it zero (see Features.HasGyro).
+// without a gyroscope leaves it zero (see WindowInfo.HasGyro and the
+// has_gyro feature).
 type Sample struct {
 	T     time.Duration
 	Accel [3]float64
