@@ -238,8 +238,9 @@ type MonitorConfig struct {
 	// N and M: alert when at least N of the last M located reports of a
 	// terminal are outside (default 3 of 5; 1 ≤ N ≤ M ≤ 64).
 	N, M int
-	// MaxTerminals bounds the per-terminal state; the least recently
-	// seen terminal is forgotten first (default 100 000).
+	// MaxTerminals bounds the state: the number of (terminal, merchant)
+	// histories held; the least recently seen is forgotten first
+	// (default 100 000).
 	MaxTerminals int
 	// StateTTL forgets a terminal's history after this long without a
 	// located report (default 7 days).
@@ -318,18 +319,23 @@ type Monitor struct {
 	cfg   MonitorConfig
 
 	mu    sync.Mutex
-	state map[string]*list.Element // terminal → *termState in lru
-	lru   *list.List               // front = most recently seen
+	state map[stateKey]*list.Element // (terminal, merchant) → *termState in lru
+	lru   *list.List                 // front = most recently seen
 }
 
+// stateKey names one history: a terminal's reports against one merchant.
+// Keying by the pair (not the terminal alone) means a terminal whose
+// uploads alternate between merchant IDs cannot wipe its history by
+// switching: each merchant's window keeps its own suspicion.
+type stateKey struct{ terminal, merchant string }
+
 type termState struct {
-	terminal string
-	merchant string
-	bits     uint64    // 1 = outside, bit 0 newest
-	n        int       // outcomes in the window (≤ M)
-	odds     []float32 // ring of the window's FixLogOdds, len M
-	head     int       // next slot of odds
-	last     time.Time
+	key  stateKey
+	bits uint64    // 1 = outside, bit 0 newest
+	n    int       // outcomes in the window (≤ M)
+	odds []float32 // ring of the window's FixLogOdds, len M
+	head int       // next slot of odds
+	last time.Time
 }
 
 var _ risk.Scorer[Report] = (*Monitor)(nil)
@@ -344,10 +350,11 @@ func NewMonitor(loc CellLocator, sites SiteStore, cfg MonitorConfig) (*Monitor, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Monitor{loc: loc, sites: sites, cfg: cfg.withDefaults(), state: make(map[string]*list.Element), lru: list.New()}, nil
+	return &Monitor{loc: loc, sites: sites, cfg: cfg.withDefaults(), state: make(map[stateKey]*list.Element), lru: list.New()}, nil
 }
 
-// Terminals returns how many terminals' histories are held.
+// Terminals returns how many histories are held: one per (terminal,
+// merchant) pair seen within StateTTL, at most MaxTerminals.
 func (m *Monitor) Terminals() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -456,12 +463,12 @@ func (m *Monitor) unknown(v *Verdict, r Report) {
 	v.Confidence = 0.5
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.state[r.TerminalID]
+	e, ok := m.state[stateKey{r.TerminalID, r.MerchantID}]
 	if !ok {
 		return
 	}
 	st := e.Value.(*termState)
-	if st.merchant != r.MerchantID || r.At.Sub(st.last) > m.cfg.StateTTL || st.n == 0 {
+	if r.At.Sub(st.last) > m.cfg.StateTTL || st.n == 0 {
 		return
 	}
 	v.OutsideCount, v.WindowCount = bits.OnesCount64(st.bits), st.n
@@ -484,18 +491,19 @@ func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, flo
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var st *termState
-	if e, ok := m.state[r.TerminalID]; ok {
+	k := stateKey{r.TerminalID, r.MerchantID}
+	if e, ok := m.state[k]; ok {
 		st = e.Value.(*termState)
 		m.lru.MoveToFront(e)
-		if st.merchant != r.MerchantID || r.At.Sub(st.last) > m.cfg.StateTTL {
-			*st = termState{terminal: r.TerminalID, merchant: r.MerchantID, odds: st.odds}
+		if r.At.Sub(st.last) > m.cfg.StateTTL {
+			*st = termState{key: k, odds: st.odds}
 		}
 	} else {
-		st = &termState{terminal: r.TerminalID, merchant: r.MerchantID, odds: make([]float32, m.cfg.M)}
-		m.state[r.TerminalID] = m.lru.PushFront(st)
+		st = &termState{key: k, odds: make([]float32, m.cfg.M)}
+		m.state[k] = m.lru.PushFront(st)
 		for m.lru.Len() > m.cfg.MaxTerminals {
 			old := m.lru.Back()
-			delete(m.state, old.Value.(*termState).terminal)
+			delete(m.state, old.Value.(*termState).key)
 			m.lru.Remove(old)
 		}
 	}

@@ -263,12 +263,17 @@ func TestMonitorStateBoundedAndReset(t *testing.T) {
 	if v := check("t99", "m1", w.t0.Add(3*time.Hour)); v.Status != StatusSuspect || v.WindowCount != 1 {
 		t.Errorf("after TTL: %+v", v)
 	}
-	// Re-registration to another merchant resets too.
+	// Another merchant ID starts its own history ...
 	if err := sites.Put("m2", w.site); err != nil {
 		t.Fatal(err)
 	}
 	if v := check("t99", "m2", w.t0.Add(3*time.Hour+time.Minute)); v.WindowCount != 1 {
 		t.Errorf("after merchant change: %+v", v)
+	}
+	// ... and switching back does not wipe the first one: a terminal that
+	// alternates merchant IDs cannot launder its suspicion.
+	if v := check("t99", "m1", w.t0.Add(3*time.Hour+2*time.Minute)); v.WindowCount != 2 || v.Status != StatusMoved {
+		t.Errorf("after switching back: %+v", v)
 	}
 }
 
