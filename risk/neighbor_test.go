@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -724,5 +725,34 @@ func TestDecodeObservationTrailing(t *testing.T) {
 	}
 	if _, err := risk.DecodeObservation(strings.NewReader(" {\"terminal_id\":\"T1\",\"at\":\"2026-01-01T01:00:00Z\"}\n")); err != nil {
 		t.Errorf("surrounding space: %v", err)
+	}
+}
+
+func TestPreconfiguredProfileFirstDuplicateWins(t *testing.T) {
+	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	// 30 access points, each listed twice with different RSSI, in an
+	// order that makes an unstable sort (pdqsort above 12 elements)
+	// reorder equal keys.
+	var list []risk.Neighbor
+	for round, rssi := range []float64{-50, -80} {
+		for i := range 30 {
+			j := i
+			if round == 1 {
+				j = 29 - i
+			}
+			list = append(list, risk.Neighbor{ID: fmt.Sprintf("00:1a:2b:00:00:%02x", j+1), Kind: risk.KindWiFi, RSSI: rssi})
+		}
+	}
+	p, err := risk.PreconfiguredProfile("term-1", at, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Neighbors) != 30 {
+		t.Fatalf("kept %d neighbours, want 30", len(p.Neighbors))
+	}
+	for _, n := range p.Neighbors {
+		if n.MeanRSSI != -50 {
+			t.Errorf("%v kept RSSI %v, want the first listing's -50", n.Addr, n.MeanRSSI)
+		}
 	}
 }

@@ -71,7 +71,7 @@ func NewProfile(terminalID string, updated time.Time, weight float64, neighbors 
 
 // PreconfiguredProfile builds the profile an acquirer knows from a site
 // survey: every neighbour Pinned, with its RSSI (when given) as the mean.
-// A neighbour listed twice is kept once (which listing is unspecified). A
+// A neighbour listed twice is kept once: the first listing wins. A
 // malformed identifier, kind or RSSI, or an invalid terminal ID, time or
 // neighbour count (as NeighborObservation.Validate), is an error wrapping
 // ErrProfile.
@@ -92,7 +92,8 @@ func PreconfiguredProfile(terminalID string, at time.Time, neighbors []Neighbor)
 		}
 		out = append(out, pn)
 	}
-	slices.SortFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
+	// Stable, so that of duplicate listings the first one given is kept.
+	slices.SortStableFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
 	out = slices.CompactFunc(out, func(a, b ProfileNeighbor) bool { return a.key() == b.key() })
 	return NewProfile(terminalID, at, 0, out)
 }
@@ -342,7 +343,7 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 		limit = max(limit, pinned)
 	}
 	if len(out) > limit {
-		slices.SortStableFunc(out, func(a, b ProfileNeighbor) int {
+		slices.SortFunc(out, func(a, b ProfileNeighbor) int {
 			if a.Pinned != b.Pinned {
 				if a.Pinned {
 					return -1
@@ -352,7 +353,7 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 			return cmp.Compare(b.Frequency, a.Frequency)
 		})
 		out = out[:limit]
-		slices.SortFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
+		slices.SortStableFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
 	}
 	return &Profile{TerminalID: obs.TerminalID, Updated: updated, Weight: w, Neighbors: out}, nil
 }

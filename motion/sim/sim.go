@@ -151,9 +151,14 @@ type scene struct {
 	r0      [3][3]float64
 }
 
+// MaxDuration bounds Generator.Duration, so a window stays a few thousand
+// samples at most.
+const MaxDuration = 10 * time.Minute
+
 // Generator produces windows. The zero value is usable.
 type Generator struct {
-	// Duration of each window; default 2.56 s (128 samples at 50 Hz).
+	// Duration of each window; default 2.56 s (128 samples at 50 Hz); at
+	// most MaxDuration.
 	Duration time.Duration
 }
 
@@ -166,9 +171,13 @@ func (g Generator) duration() float64 {
 
 // Window generates one window of class for subject s, drawing every random
 // number from rng (so the same rng state gives the same window). Its only
-// error is an unknown class: one not among Classes(). Window does not
+// errors are an unknown class (one not among Classes()) and a Duration
+// above MaxDuration. Window does not
 // modify s; rng must not be shared with other goroutines during the call.
 func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sample, error) {
+	if g.Duration > MaxDuration {
+		return nil, fmt.Errorf("sim: window duration %v above %v", g.Duration, MaxDuration)
+	}
 	u := func(a, b float64) float64 { return a + (b-a)*rng.Float64() }
 	dur := g.duration()
 	var sc scene

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/payedge/payedge/motion"
 )
@@ -99,5 +100,16 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := Examples(nil, motion.Config{Rate: -1}); err == nil {
 		t.Fatal("bad config accepted")
+	}
+}
+
+func TestWindowDurationBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := NewSubject("s", 0, rng)
+	if _, err := (Generator{Duration: MaxDuration + 1}).Window(&s, Counter, rng); err == nil {
+		t.Fatal("a window longer than MaxDuration was generated")
+	}
+	if _, err := (Generator{Duration: 3 * time.Second}).Window(&s, Counter, rng); err != nil {
+		t.Fatal(err)
 	}
 }

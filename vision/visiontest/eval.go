@@ -168,9 +168,9 @@ func AUC(sc Scores) float64 {
 // TPRAt returns the true-positive rate at the strictest threshold whose
 // false-positive rate does not exceed fpr: positives must score strictly
 // above the ⌊fpr·n₋⌋+1-th highest negative. It is NaN when there are no
-// positive or no negative scores; fpr must be in [0, 1].
+// positive or no negative scores, or when fpr is not in [0, 1].
 func TPRAt(sc Scores, fpr float64) float64 {
-	if len(sc.Positive) == 0 || len(sc.Negative) == 0 {
+	if len(sc.Positive) == 0 || len(sc.Negative) == 0 || !(fpr >= 0 && fpr <= 1) {
 		return math.NaN()
 	}
 	neg := slices.Clone(sc.Negative)

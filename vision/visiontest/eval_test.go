@@ -93,3 +93,21 @@ func TestGenerate(t *testing.T) {
 		t.Error("Photometric")
 	}
 }
+
+func TestTPRAtOutOfRangeFPR(t *testing.T) {
+	sc := Scores{Positive: []float64{0.9, 0.8}, Negative: []float64{0.1, 0.2, 0.3}}
+	for _, fpr := range []float64{-0.1, 1.5, math.NaN(), math.Inf(-1)} {
+		if got := TPRAt(sc, fpr); !math.IsNaN(got) {
+			t.Errorf("TPRAt(fpr=%v) = %v, want NaN", fpr, got)
+		}
+	}
+	if got := TPRAt(sc, 0); got != 1 {
+		t.Errorf("TPRAt(fpr=0) = %v, want 1", got)
+	}
+}
+
+func TestGenerateBoundsTotalPixels(t *testing.T) {
+	if _, err := Generate(Reshot, 10_000, Options{Width: 8192, Height: 8192}, 1); err == nil {
+		t.Fatal("a 10 000-scene 8192×8192 set was accepted")
+	}
+}

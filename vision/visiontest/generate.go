@@ -60,10 +60,15 @@ type Set struct {
 	Queries []image.Image // query photos; Queries[i] shows Refs[i]'s scene
 }
 
+// maxSetPixels bounds n × Width × Height in Generate: 2²⁸ pixels, for
+// example 1 000 scenes at 640×420, about 2 GiB of RGBA photos.
+const maxSetPixels = 1 << 28
+
 // Generate renders a Set of n scenes (0 ≤ n ≤ 10 000) for family f. The
 // same (f, n, opt, seed) always yields the same images. It fails for n or
 // opt out of range and for an unknown family. Memory grows with
-// n × Width × Height (the set holds 2n RGBA photos): keep sets small.
+// n × Width × Height (the set holds 2n RGBA photos), which must not exceed
+// 2²⁸ pixels: keep sets small.
 func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 	opt = opt.withDefaults()
 	if n < 0 || n > 10_000 {
@@ -71,6 +76,11 @@ func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 	}
 	if opt.Width < 64 || opt.Height < 48 || opt.Width > 8192 || opt.Height > 8192 {
 		return Set{}, fmt.Errorf("visiontest: photo size %d×%d outside 64×48 .. 8192×8192", opt.Width, opt.Height)
+	}
+	// Each scene holds two photos and renders on a canvas four times their
+	// size; bound the total so a caller cannot ask for terabytes.
+	if px := int64(n) * int64(opt.Width) * int64(opt.Height); px > maxSetPixels {
+		return Set{}, fmt.Errorf("visiontest: %d scenes of %d×%d exceed %d pixels in all", n, opt.Width, opt.Height, int64(maxSetPixels))
 	}
 	known := false
 	for _, g := range Families() {
