@@ -6,11 +6,13 @@
 //
 // # Overview
 //
-// Evidence packages (vision, motion, geo, …) return a [Signal]: a calibrated
-// probability that the payment environment is genuine plus [Reason] codes.
-// [Fuse] combines signals by summing log-likelihood ratios around a prior,
+// Evidence packages (vision, motion, geo, …) return a [Signal]: a
+// probability that the payment environment is genuine, calibrated at a
+// neutral 50/50 reference (0.5 = no evidence; c/(1−c) is the evidence's
+// likelihood ratio), plus [Reason] codes. [Fuse] combines signals by
+// summing log-likelihood ratios onto the host's prior,
 //
-//	logit(P) = logit(prior) + Σ wᵢ·(logit(cᵢ) − logit(prior)),
+//	logit(P) = logit(prior) + Σ wᵢ·logit(cᵢ),
 //
 // with confidences clamped to [ε, 1−ε] so no single signal forces
 // certainty; a [Fuser] adds per-source weights for correlated sources and
@@ -37,10 +39,11 @@
 //
 // # Standards and sources
 //
-//   - Naive-Bayes evidence fusion in log-odds form: each confidence is read as
-//     the posterior that signal alone gives from the prior, so its
-//     log-likelihood ratio is logit(cᵢ) − logit(prior) (Good, "Probability
-//     and the Weighing of Evidence", 1950; any text on naive Bayes).
+//   - Naive-Bayes evidence fusion in log-odds form: each confidence is the
+//     posterior that evidence alone gives from even odds, so its
+//     log-likelihood ratio is logit(cᵢ), added to logit(prior) (Good,
+//     "Probability and the Weighing of Evidence", 1950; any text on naive
+//     Bayes).
 //   - EMV Contactless Specifications for Payment Systems, Book A
 //     (Architecture and General Requirements) and Book B (Entry Point):
 //     Reader Contactless Floor Limit (above it: online), Reader CVM Required

@@ -50,11 +50,16 @@ func (c FuseConfig) Validate() error {
 // Fuser fuses signals by naive-Bayes log-likelihood-ratio summation around a
 // prior:
 //
-//	logit(P) = logit(prior) + Σ wᵢ·(logit(cᵢ) − logit(prior))
+//	logit(P) = logit(prior) + Σ wᵢ·logit(cᵢ)
 //
-// where cᵢ is signal i's Confidence (clamped to [ε, 1−ε]) read as the
-// posterior that signal alone would give from the same prior, and wᵢ is its
-// source weight. A Fuser is immutable and safe for concurrent use.
+// where cᵢ is signal i's Confidence (clamped to [ε, 1−ε]) and wᵢ its source
+// weight. Every Confidence is calibrated at a neutral 50/50 reference (see
+// Signal): it is the posterior that evidence alone gives from even odds, so
+// logit(cᵢ) is the evidence's log-likelihood ratio, whatever the prior. A
+// 0.5 signal, like a missing one, changes nothing at any prior, and the
+// result rises with the prior. The prior is the host's base rate of genuine
+// payments in this context. A Fuser is immutable and safe for concurrent
+// use.
 type Fuser struct {
 	weights map[string]float64
 	eps     float64
@@ -129,14 +134,13 @@ func sigmoid(x float64) float64 {
 // allocate. A source of weight 0 is skipped entirely, so its confidence —
 // even NaN — does not affect the result (Explain still rejects a NaN).
 func (f *Fuser) Fuse(prior float64, signals ...Signal) float64 {
-	lp := logit(f.clamp(prior))
-	sum := lp
+	sum := logit(f.clamp(prior))
 	for i := range signals {
 		w := f.Weight(signals[i].Source)
 		if w == 0 {
 			continue
 		}
-		sum += w * (logit(f.clamp(signals[i].Confidence)) - lp)
+		sum += w * logit(f.clamp(signals[i].Confidence))
 	}
 	return sigmoid(sum)
 }
@@ -148,7 +152,8 @@ type Contribution struct {
 	Clamped    float64 // after clamping to [ε, 1−ε]
 	Weight     float64 // the source's fusion weight w
 	// LogLR is the signed change this signal made to the fused log-odds,
-	// w·(logit(clamped) − logit(prior)). Positive moves towards genuine.
+	// w·logit(clamped): its weighted log-likelihood ratio. Positive moves
+	// towards genuine; a 0.5 signal contributes 0.
 	LogLR   float64
 	Reasons []Reason // the signal's own reasons
 }
@@ -190,7 +195,7 @@ func (f *Fuser) Explain(prior float64, signals ...Signal) (Fusion, error) {
 		}
 		c := Contribution{Source: s.Source, Confidence: s.Confidence, Clamped: f.clamp(s.Confidence), Weight: f.Weight(s.Source), Reasons: s.Reasons}
 		if c.Weight != 0 {
-			c.LogLR = c.Weight * (logit(c.Clamped) - lp)
+			c.LogLR = c.Weight * logit(c.Clamped)
 		}
 		sum += c.LogLR
 		res.Contributions = append(res.Contributions, c)

@@ -24,13 +24,18 @@ func TestFuseKnownAnswers(t *testing.T) {
 	}{
 		{"no signals returns prior", 0.7, nil, 0.7},
 		{"one signal at even prior returns it", 0.5, []risk.Signal{sig("a", 0.9)}, 0.9},
-		{"one signal returns it at any prior", 0.2, []risk.Signal{sig("a", 0.65)}, 0.65},
+		// prior 0.2 (logit −ln 4); a 0.8 signal (LR 4) adds +ln 4 → even odds.
+		{"one signal adds its log-LR to the prior", 0.2, []risk.Signal{sig("a", 0.8)}, 0.5},
+		{"a 0.5 signal leaves the prior", 0.2, []risk.Signal{sig("a", 0.5)}, 0.2},
 		// logit = 2·ln 9 → 81/82.
 		{"two independent 0.9 at 0.5", 0.5, []risk.Signal{sig("a", 0.9), sig("b", 0.9)}, 81.0 / 82.0},
 		// Opposite evidence of equal strength cancels.
 		{"cancel", 0.5, []risk.Signal{sig("a", 0.8), sig("b", 0.2)}, 0.5},
-		// prior 0.2 (logit −ln 4); a = 0.5 adds +ln 4; b = 0.5 adds +ln 4 → logit ln 4 → 0.8.
-		{"neutral-looking signals move a low prior", 0.2, []risk.Signal{sig("a", 0.5), sig("b", 0.5)}, 0.8},
+		// Issue 17: under the old reading (each cᵢ a posterior at the
+		// prior) two neutral signals moved a 0.2 prior to 0.8.
+		{"neutral signals leave a low prior", 0.2, []risk.Signal{sig("a", 0.5), sig("b", 0.5)}, 0.2},
+		// prior 0.99 (LR 99) and a 0.98 signal (LR 49): odds 4851 → 4851/4852.
+		{"strong evidence at a high prior", 0.99, []risk.Signal{sig("a", 0.98), sig("b", 0.5)}, 4851.0 / 4852.0},
 		{"clamped certainty", 0.5, []risk.Signal{sig("a", 1)}, 1 - risk.DefaultEpsilon},
 		{"clamped impossibility", 0.5, []risk.Signal{sig("a", 0)}, risk.DefaultEpsilon},
 		{"out of range clamps", 0.5, []risk.Signal{sig("a", 7)}, 1 - risk.DefaultEpsilon},
@@ -191,10 +196,10 @@ func TestFuseProperties(t *testing.T) {
 		if got := fuse(prior, perm...); !near(got, base, 1e-12) {
 			t.Fatalf("order matters: %v vs %v", got, base)
 		}
-		// Identity: removing a signal equals fusing without it; a signal
-		// equal to the prior is no evidence.
+		// Identity: removing a signal equals fusing without it; a 0.5
+		// signal is no evidence.
 		without := slices.Delete(slices.Clone(sigs), i, i+1)
-		with := append(slices.Clone(without), risk.Signal{Source: "x", Confidence: prior})
+		with := append(slices.Clone(without), risk.Signal{Source: "x", Confidence: 0.5})
 		if a, b := fuse(prior, without...), fuse(prior, with...); !near(a, b, 1e-12) {
 			t.Fatalf("a signal at the prior moved result %v→%v", a, b)
 		}
@@ -205,19 +210,43 @@ func TestFuseProperties(t *testing.T) {
 	}
 }
 
-// With total weight ≤ 1 the result is also monotone in the prior; with more
-// weight the prior is "explained away" by design (each confidence is read as
-// a posterior from that prior).
-func TestFuseMonotoneInPriorSingleSignal(t *testing.T) {
+// The fusion contract of DESIGN.md ("The shared verdict"), at any prior
+// and any weights: adding a 0.5 signal never changes the result, and the
+// result never falls when the prior rises. Both failed on the old reading
+// of confidences as posteriors at the prior.
+func TestFuseNeutralSignalAndPriorMonotone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	for range 500 {
-		s := risk.Signal{Confidence: rng.Float64()}
-		p1 := rng.Float64()
-		p2 := p1 + (1-p1)*rng.Float64()
-		f, _ := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"": rng.Float64()}})
-		if a, b := f.Fuse(p1, s), f.Fuse(p2, s); b < a-1e-12 {
-			t.Fatalf("prior %v→%v lowered %v→%v", p1, p2, a, b)
+	f, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"vision": 0.5, "geo": 3, "motion": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	priors := []float64{0, 1e-9, 0.01, 0.2, 0.5, 0.9, 0.99, 1 - 1e-9, 1}
+	for iter := range 3000 {
+		fuse := risk.Fuse
+		if iter%2 == 1 {
+			fuse = f.Fuse
 		}
+		sigs := randSignals(rng, rng.IntN(6))
+		prior := rng.Float64()
+		if iter%3 == 0 {
+			prior = priors[rng.IntN(len(priors))]
+		}
+		base := fuse(prior, sigs...)
+		for _, src := range []string{"vision", "geo", "neighbors", "new"} {
+			with := append(slices.Clone(sigs), risk.Signal{Source: src, Confidence: 0.5})
+			rng.Shuffle(len(with), func(a, b int) { with[a], with[b] = with[b], with[a] })
+			if got := fuse(prior, with...); !near(got, base, 1e-12) {
+				t.Fatalf("prior %v: adding a 0.5 %s signal moved %v → %v (signals %v)", prior, src, base, got, sigs)
+			}
+		}
+		higher := prior + (1-prior)*rng.Float64()
+		if got := fuse(higher, sigs...); got < base-1e-12 {
+			t.Fatalf("prior %v → %v lowered the result %v → %v (signals %v)", prior, higher, base, got, sigs)
+		}
+	}
+	// The case issue 17 measured: 0.331 under the old reading.
+	if got := risk.Fuse(0.99, risk.Signal{Confidence: 0.98}, risk.Signal{Confidence: 0.5}); !(got > 0.99) {
+		t.Errorf("Fuse(0.99, 0.98, 0.5) = %v, want > 0.99", got)
 	}
 }
 

@@ -16,9 +16,14 @@ type Reason struct {
 
 // Signal is one piece of evidence about a payment environment.
 //
-// Confidence is the calibrated probability, in [0, 1], that the payment
-// environment is genuine. Source names the producer (for example "vision")
-// and is the key for per-source fusion weights.
+// Confidence, in [0, 1], is calibrated at a neutral 50/50 reference: it is
+// the probability that the payment environment is genuine that this
+// evidence alone would give starting from even odds, so it carries the
+// evidence's likelihood ratio LR = c/(1−c). 0.5 means "no evidence either
+// way"; a scorer that cannot judge returns 0.5 with a reason. The host's
+// base rate enters once, as the prior of Fuse, never inside a Signal.
+// Source names the producer (for example "vision") and is the key for
+// per-source fusion weights.
 type Signal struct {
 	Source     string
 	Confidence float64

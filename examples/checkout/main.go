@@ -31,7 +31,11 @@ import (
 type config struct {
 	Seed  uint64  // seed of the synthetic neighbourhoods
 	Days  int     // days of scans learned before the story starts
-	Prior float64 // prior probability that a payment environment is genuine
+	// Prior is the host's base rate of genuine payment environments at
+	// this terminal: each signal's log-likelihood ratio is added to its
+	// log-odds (risk.Fuse), so a higher prior needs stronger evidence
+	// against the environment to refuse it, never more evidence for it.
+	Prior float64
 }
 
 // scene is one payment in the story.
@@ -61,7 +65,7 @@ func main() {
 	var cfg config
 	flag.Uint64Var(&cfg.Seed, "seed", 7, "seed of the synthetic neighbourhoods")
 	flag.IntVar(&cfg.Days, "days", 14, "days of scans the terminal learns before the story")
-	flag.Float64Var(&cfg.Prior, "prior", 0.5, "prior probability that a payment environment is genuine")
+	flag.Float64Var(&cfg.Prior, "prior", 0.5, "base rate of genuine payment environments at this terminal (the fusion prior; signals add their evidence to it)")
 	flag.Parse()
 	if err := run(context.Background(), cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "checkout:", err)
