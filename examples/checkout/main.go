@@ -29,8 +29,8 @@ import (
 
 // config holds the command-line settings.
 type config struct {
-	Seed  uint64  // seed of the synthetic neighbourhoods
-	Days  int     // days of scans learned before the story starts
+	Seed uint64 // seed of the synthetic neighbourhoods
+	Days int    // days of scans learned before the story starts
 	// Prior is the host's base rate of genuine payment environments at
 	// this terminal: each signal's log-likelihood ratio is added to its
 	// log-odds (risk.Fuse), so a higher prior needs stronger evidence
