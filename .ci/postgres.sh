@@ -3,6 +3,8 @@
 #
 #   eval "$(.ci/postgres.sh start)"   # prints export PAYEDGE_TEST_DATABASE_URL=… and PAYEDGE_PG_DIR=…
 #   .ci/postgres.sh stop              # stops the cluster in $PAYEDGE_PG_DIR and removes it
+#   .ci/postgres.sh halt | resume     # stops / restarts the server, keeping its data
+#                                     # (pgstore's restart test uses these)
 #
 # Needs initdb/pg_ctl (PostgreSQL 13+). Where they are missing and we are root,
 # Debian's postgresql package is installed. initdb refuses to run as root, so as
@@ -50,9 +52,9 @@ start() {
 		|| { cat "$dir/initdb.log" >&2; log "initdb failed"; exit 1; }
 	local port ok=""
 	for port in $(shuf -i 20000-60000 -n 8); do
-		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >&2; then
-			ok=$port; break
+		local opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200"
+		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >&2; then
+			ok=$port; echo "$opts" >"$dir/opts"; break
 		fi
 		log "port $port failed; trying another"
 	done
@@ -71,8 +73,22 @@ stop() {
 	rm -rf "$dir"
 }
 
+halt() {
+	local dir=${PAYEDGE_PG_DIR:?PAYEDGE_PG_DIR not set} bin=${PAYEDGE_PG_BIN:-}
+	[ -n "$bin" ] || bin=$(find_bin)
+	as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2
+}
+
+resume() {
+	local dir=${PAYEDGE_PG_DIR:?PAYEDGE_PG_DIR not set} bin=${PAYEDGE_PG_BIN:-}
+	[ -n "$bin" ] || bin=$(find_bin)
+	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/opts")" start >&2
+}
+
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
-*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+halt) halt ;;
+resume) resume ;;
+*) echo "usage: $0 start|stop|halt|resume" >&2; exit 2 ;;
 esac
