@@ -41,6 +41,24 @@ type SchedulerBackend interface {
 	ResourceChanged(ctx context.Context, c Change) error
 }
 
+// WorkloadLister is an optional capability of a SchedulerBackend, found by
+// type assertion (as database/sql/driver's optional interfaces are): it
+// lists the workloads the manager actually runs, with what each really
+// consumes. The Coordinator needs it for Recover and Reconcile; backends
+// without it keep working for everything else.
+//
+// ListWorkloads returns every workload of the backend's kind that runs, in
+// any order, each once, with the allocation's ID, Kind, Node, NUMACell and
+// actual Resources. It must be linearizable with Create and Delete: a
+// workload whose Create returned successfully before ListWorkloads was
+// called is listed unless a Delete of it returned nil before the call; a
+// workload whose Delete returned nil before the call is not listed. It
+// honours ctx like Create and must be safe for concurrent use with every
+// other method.
+type WorkloadLister interface {
+	ListWorkloads(ctx context.Context) ([]Allocation, error)
+}
+
 // MemConfig configures a MemBackend.
 type MemConfig struct {
 	// Kind is the kind the backend runs; required.
@@ -69,12 +87,44 @@ type MemConfig struct {
 	Rand rand.Source
 }
 
+// Validate reports whether the configuration is usable apart from Kind,
+// which NewVMBackend and NewContainerBackend fill in (so the zero MemConfig
+// is usable with them): errors wrap ErrInvalidConfig for a failure rate
+// outside [0, 1], an OverheadFraction outside [0, 10], an invalid Overhead
+// or a negative Latency, and ErrUnknownKind for a Kind that is set but is
+// neither VM nor Container. The zero value is the recommended setting for
+// tests (no overhead, no latency, no failures), so there is no Default.
+func (cfg MemConfig) Validate() error {
+	if cfg.Kind != 0 && !cfg.Kind.Valid() {
+		return fmt.Errorf("%w: backend kind %v", ErrUnknownKind, cfg.Kind)
+	}
+	for _, p := range []float64{cfg.FailureRate, cfg.NotifyFailureRate} {
+		if !(p >= 0 && p <= 1) {
+			return fmt.Errorf("%w: failure rate %v outside [0, 1]", ErrInvalidConfig, p)
+		}
+	}
+	if !(cfg.OverheadFraction >= 0 && cfg.OverheadFraction <= 10) {
+		return fmt.Errorf("%w: overhead fraction %v outside [0, 10]", ErrInvalidConfig, cfg.OverheadFraction)
+	}
+	if f := cfg.Overhead.badQuantity(); f != "" {
+		return fmt.Errorf("%w: overhead %s", ErrInvalidConfig, f)
+	}
+	if cfg.Latency < 0 {
+		return fmt.Errorf("%w: negative latency", ErrInvalidConfig)
+	}
+	return nil
+}
+
 // MemBackend is an in-memory reference SchedulerBackend: it records the
 // allocations it made and the other managers' changes it was told about,
 // with configurable overhead, latency and failure injection. It is correct
 // and safe for concurrent use, and it is what the tests, benchmarks and
 // examples run against; a real host plugs in its hypervisor or container
 // runtime instead.
+//
+// Make one with NewMemBackend. The zero MemBackend runs nothing: Create,
+// Delete and ResourceChanged return ErrNotInitialized, Kind returns 0 and
+// the listing methods return empty results.
 type MemBackend struct {
 	cfg MemConfig
 
@@ -85,7 +135,10 @@ type MemBackend struct {
 	lastSeq uint64
 }
 
-var _ SchedulerBackend = (*MemBackend)(nil)
+var (
+	_ SchedulerBackend = (*MemBackend)(nil)
+	_ WorkloadLister   = (*MemBackend)(nil)
+)
 
 // NewMemBackend returns a reference backend for cfg. It returns an error
 // wrapping ErrUnknownKind for a missing or unknown Kind and ErrInvalidConfig
@@ -95,19 +148,8 @@ func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 	if !cfg.Kind.Valid() {
 		return nil, fmt.Errorf("%w: backend kind %v", ErrUnknownKind, cfg.Kind)
 	}
-	for _, p := range []float64{cfg.FailureRate, cfg.NotifyFailureRate} {
-		if !(p >= 0 && p <= 1) {
-			return nil, fmt.Errorf("%w: failure rate %v outside [0, 1]", ErrInvalidConfig, p)
-		}
-	}
-	if !(cfg.OverheadFraction >= 0 && cfg.OverheadFraction <= 10) {
-		return nil, fmt.Errorf("%w: overhead fraction %v outside [0, 10]", ErrInvalidConfig, cfg.OverheadFraction)
-	}
-	if f := cfg.Overhead.badQuantity(); f != "" {
-		return nil, fmt.Errorf("%w: overhead %s", ErrInvalidConfig, f)
-	}
-	if cfg.Latency < 0 {
-		return nil, fmt.Errorf("%w: negative latency", ErrInvalidConfig)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	src := cfg.Rand
 	if src == nil {
@@ -136,7 +178,20 @@ func NewContainerBackend(cfg MemConfig) (*MemBackend, error) {
 }
 
 // Kind returns the configured kind.
-func (m *MemBackend) Kind() Kind { return m.cfg.Kind }
+func (m *MemBackend) Kind() Kind {
+	if m == nil {
+		return 0
+	}
+	return m.cfg.Kind
+}
+
+// ready reports ErrNotInitialized for a nil or zero MemBackend.
+func (m *MemBackend) ready() error {
+	if m == nil || m.own == nil {
+		return ErrNotInitialized
+	}
+	return nil
+}
 
 func (m *MemBackend) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
@@ -175,6 +230,9 @@ func (m *MemBackend) consume(p Placement) Resources {
 // Create records the allocation after the configured latency, unless
 // failure injection fires or ctx ends first.
 func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error) {
+	if err := m.ready(); err != nil {
+		return Allocation{}, err
+	}
 	if p.Request.Kind != m.cfg.Kind {
 		return Allocation{}, fmt.Errorf("%w: %s placement sent to %s backend", ErrUnknownKind, p.Request.Kind, m.cfg.Kind)
 	}
@@ -200,6 +258,9 @@ func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error
 // Delete removes the allocation after the configured latency. Unknown
 // IDs fail at once with ErrNotFound.
 func (m *MemBackend) Delete(ctx context.Context, id string) error {
+	if err := m.ready(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	_, ok := m.own[id]
 	m.mu.Unlock()
@@ -227,6 +288,9 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 // one about the backend's own kind), and ErrInjected when NotifyFailureRate
 // fires.
 func (m *MemBackend) ResourceChanged(ctx context.Context, c Change) error {
+	if err := m.ready(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -256,14 +320,33 @@ func (m *MemBackend) ResourceChanged(ctx context.Context, c Change) error {
 
 // Allocations returns the backend's own allocations, sorted by ID.
 func (m *MemBackend) Allocations() []Allocation {
+	if m.ready() != nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return sortedAllocs(m.own)
 }
 
+// ListWorkloads returns the backend's own allocations, sorted by ID; it is
+// the WorkloadLister capability. Errors: ErrNotInitialized for a zero
+// MemBackend, ctx.Err() once ctx is done.
+func (m *MemBackend) ListWorkloads(ctx context.Context) ([]Allocation, error) {
+	if err := m.ready(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return m.Allocations(), nil
+}
+
 // Foreign returns the other managers' allocations as the backend was told
 // about them, sorted by ID.
 func (m *MemBackend) Foreign() []Allocation {
+	if m.ready() != nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return sortedAllocs(m.foreign)
@@ -272,6 +355,9 @@ func (m *MemBackend) Foreign() []Allocation {
 // View returns the backend's picture of each node's usage: its own
 // allocations plus what it was told about the others'.
 func (m *MemBackend) View() map[string]Resources {
+	if m.ready() != nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := make(map[string]Resources)

@@ -42,6 +42,9 @@ func (c *Coordinator) checkRequest(r *Request) error {
 // A notification that cannot be delivered does not fail Create: it stays
 // in the outbox (see Flush and Config.OnNotifyError).
 func (c *Coordinator) Create(ctx context.Context, req Request) (Placement, error) {
+	if err := c.ready(); err != nil {
+		return Placement{}, err
+	}
 	if err := c.checkRequest(&req); err != nil {
 		c.st.failed.Add(1)
 		return Placement{}, err
@@ -291,6 +294,9 @@ func (c *Coordinator) compensate(ctx context.Context, b SchedulerBackend, id str
 // the workload and only the answer was lost — calling Delete again
 // reconciles the ledger either way.
 func (c *Coordinator) Delete(ctx context.Context, id string) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	w := c.work[id]
 	if w == nil {

@@ -48,6 +48,21 @@ type Weights struct {
 	Taint float64
 }
 
+// Validate reports whether every weight is in [0, 1e6]; errors wrap
+// ErrInvalidConfig. The zero Weights stands for DefaultWeights.
+func (w Weights) Validate() error {
+	for _, v := range []float64{w.BestFit, w.Spread, w.Taint} {
+		if !(v >= 0 && v <= 1e6) {
+			return fmt.Errorf("%w: weight %v outside [0, 1e6]", ErrInvalidConfig, v)
+		}
+	}
+	return nil
+}
+
+// DefaultWeights returns the weights the zero Weights stands for: best fit
+// (bin packing) with the PreferNoSchedule penalty.
+func DefaultWeights() Weights { return Weights{BestFit: 1, Taint: 1} }
+
 // Config configures a Coordinator. The zero value is usable.
 type Config struct {
 	// Classes maps a node class to its allocation ratios.
@@ -110,25 +125,22 @@ func DefaultConfig() Config {
 // Validate reports whether the configuration is usable; errors wrap
 // ErrInvalidConfig. New calls it.
 func (c Config) Validate() error {
-	if err := c.DefaultRatios.validate(); err != nil {
+	if err := c.DefaultRatios.Validate(); err != nil {
 		return err
 	}
 	for name, r := range c.Classes {
 		if len(name) > MaxLabelLen {
 			return fmt.Errorf("%w: class name longer than %d bytes", ErrInvalidConfig, MaxLabelLen)
 		}
-		if err := r.validate(); err != nil {
+		if err := r.Validate(); err != nil {
 			return fmt.Errorf("class %q: %w", name, err)
 		}
 	}
 	if c.Sampling > SampleFull {
 		return fmt.Errorf("%w: sampling mode %d", ErrInvalidConfig, c.Sampling)
 	}
-	w := c.Weights
-	for _, v := range []float64{w.BestFit, w.Spread, w.Taint} {
-		if !(v >= 0 && v <= 1e6) {
-			return fmt.Errorf("%w: weight %v outside [0, 1e6]", ErrInvalidConfig, v)
-		}
+	if err := c.Weights.Validate(); err != nil {
+		return err
 	}
 	for _, v := range []int{c.SampleMin, c.MaxAttempts, c.MaxConflicts, c.NotifyRetries, c.CompensateRetries, c.MaxPending} {
 		if v < 0 || v > 1<<20 {
@@ -143,7 +155,7 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config {
 	if c.Weights == (Weights{}) {
-		c.Weights = Weights{BestFit: 1, Taint: 1}
+		c.Weights = DefaultWeights()
 	}
 	if c.SampleMin == 0 {
 		c.SampleMin = 2

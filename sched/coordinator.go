@@ -45,6 +45,10 @@ type workload struct {
 // every filter on the chosen node and claims its resources before the
 // backend is called: a stale decision is never committed, and the number of
 // re-decisions is bounded by Config.MaxConflicts.
+//
+// Make a Coordinator with New. The zero Coordinator (and a nil pointer)
+// holds nothing: its methods that return an error return ErrNotInitialized,
+// the others return empty results; none panics.
 type Coordinator struct {
 	cfg      Config
 	backends [Container + 1]SchedulerBackend
@@ -97,6 +101,15 @@ type Stats struct {
 	Workloads      int   // live, placing and deleting workloads
 }
 
+// ready reports ErrNotInitialized for a nil or zero Coordinator. The fields
+// it reads are set by New before the Coordinator is shared and never change.
+func (c *Coordinator) ready() error {
+	if c == nil || c.byName == nil {
+		return ErrNotInitialized
+	}
+	return nil
+}
+
 // New returns a Coordinator over the given backends (at most one per kind)
 // with no nodes; add them with AddNode. It returns an error wrapping
 // ErrInvalidConfig for an invalid cfg, a nil backend or two backends of one
@@ -142,6 +155,9 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 
 // Stats returns the counters.
 func (c *Coordinator) Stats() Stats {
+	if c.ready() != nil {
+		return Stats{}
+	}
 	s := Stats{
 		Placed: c.st.placed.Load(), Failed: c.st.failed.Load(), Deleted: c.st.deleted.Load(),
 		Conflicts: c.st.conflicts.Load(), Alternates: c.st.alternates.Load(), Corrections: c.st.corrections.Load(),

@@ -81,7 +81,7 @@
 // The package Example runs this end to end.
 //
 // Hosts implement SchedulerBackend for their hypervisor and container
-// runtime and check it with sched/schedtest.Run. MemBackend is the
+// runtime and check it with sched/schedtest.TestSchedulerBackend. MemBackend is the
 // in-memory reference implementation, with configurable overhead, latency
 // and failure injection.
 package sched

@@ -67,6 +67,10 @@ var (
 	ErrNodeBusy = errors.New("sched: node has running workloads")
 	// ErrInvalidConfig: a Config or backend configuration is unusable.
 	ErrInvalidConfig = errors.New("sched: invalid configuration")
+	// ErrNotInitialized: the method was called on a zero Coordinator or
+	// MemBackend (or a nil pointer to one) instead of one made by New or
+	// NewMemBackend.
+	ErrNotInitialized = errors.New("sched: not initialized (use New or NewMemBackend)")
 	// ErrInjected is returned by the reference backends when failure
 	// injection fires.
 	ErrInjected = errors.New("sched: injected failure")
@@ -135,12 +139,17 @@ func (e *PlacementError) Error() string {
 // Unwrap returns the sentinel and every attempt's error, so errors.Is finds
 // both ErrBackend and, say, context.DeadlineExceeded.
 func (e *PlacementError) Unwrap() []error {
-	errs := []error{e.Err}
+	var errs []error
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
 	if errors.Is(e.Err, ErrQueued) {
 		errs = append(errs, ErrNoCapacity)
 	}
 	for _, a := range e.Attempts {
-		errs = append(errs, a.Err)
+		if a.Err != nil {
+			errs = append(errs, a.Err)
+		}
 	}
 	return errs
 }

@@ -29,6 +29,9 @@ func (v NodeVerdict) String() string {
 // returns, sorted by node name, the first filter that rejected each node or
 // its score ("why not this node"). It fails only for a malformed request.
 func (c *Coordinator) Explain(r Request) ([]NodeVerdict, error) {
+	if err := c.ready(); err != nil {
+		return nil, err
+	}
 	if err := validateRequest(&r); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,9 @@ import (
 // Allocations returns every live workload's allocation as the ledger
 // records it, sorted by ID.
 func (c *Coordinator) Allocations() []Allocation {
+	if c.ready() != nil {
+		return nil
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]Allocation, 0, len(c.work))
@@ -30,6 +33,9 @@ func (c *Coordinator) Allocations() []Allocation {
 // sentinel: it means a bug in the coordinator) naming the first node or
 // workload whose accounting is wrong.
 func (c *Coordinator) Audit() error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	used := make(map[*nodeState]Resources)

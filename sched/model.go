@@ -110,7 +110,9 @@ type Ratios struct {
 	GPU    float64
 }
 
-func (q Ratios) validate() error {
+// Validate reports whether every ratio is in [0, MaxRatio] (0 means 1);
+// errors wrap ErrInvalidConfig. The zero Ratios (no over-commit) is valid.
+func (q Ratios) Validate() error {
 	for _, v := range []float64{q.CPU, q.Memory, q.Disk, q.GPU} {
 		if v < 0 || v > MaxRatio || math.IsNaN(v) {
 			return fmt.Errorf("%w: allocation ratio %v outside [0, %d]", ErrInvalidConfig, v, MaxRatio)

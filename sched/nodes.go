@@ -14,6 +14,9 @@ import (
 // capacity, labels, taints or NUMA cells out of bounds, or a class missing
 // from Config.Classes) and ErrDuplicateNode for a name already in use.
 func (c *Coordinator) AddNode(ctx context.Context, n Node) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	if err := validateNode(&n); err != nil {
 		return err
 	}
@@ -66,6 +69,9 @@ func (c *Coordinator) AddNode(ctx context.Context, n Node) error {
 // workload runs or is being placed there (drain it and delete them first),
 // and with ErrUnknownNode for an unknown name.
 func (c *Coordinator) RemoveNode(name string) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ns, ok := c.byName[name]
@@ -99,6 +105,9 @@ func (c *Coordinator) RemoveNode(name string) error {
 // deleted. It returns the IDs of the workloads still on the node, or a
 // *NodeError wrapping ErrUnknownNode.
 func (c *Coordinator) DrainNode(name string) ([]string, error) {
+	if err := c.ready(); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ns, ok := c.byName[name]
@@ -123,6 +132,9 @@ func (c *Coordinator) DrainNode(name string) ([]string, error) {
 // requests. It returns a *NodeError wrapping ErrUnknownNode for an unknown
 // name.
 func (c *Coordinator) ResumeNode(ctx context.Context, name string) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	ns, ok := c.byName[name]
 	if !ok {
@@ -147,6 +159,9 @@ type NodeStatus struct {
 
 // Nodes returns every node, sorted by name.
 func (c *Coordinator) Nodes() []NodeStatus {
+	if c.ready() != nil {
+		return nil
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]NodeStatus, 0, len(c.byName))

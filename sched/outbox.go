@@ -99,6 +99,9 @@ func (o *outbox) compact() {
 // NotifyTimeout. A host that wants delivery to resume without waiting for
 // the next Create or Delete calls Flush periodically.
 func (c *Coordinator) Flush(ctx context.Context) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	return c.flush(ctx, false)
 }
 

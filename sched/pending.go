@@ -33,6 +33,9 @@ func (c *Coordinator) removePending(w *workload) {
 
 // Pending returns the queued requests in the order they will be retried.
 func (c *Coordinator) Pending() []Request {
+	if c.ready() != nil {
+		return nil
+	}
 	c.mu.RLock()
 	list := c.pendingOrder()
 	c.mu.RUnlock()
@@ -63,6 +66,9 @@ func (c *Coordinator) pendingOrder() []*workload {
 // next event; a host that wants queued requests retried even when the
 // cluster goes quiet calls RetryPending periodically (and Flush).
 func (c *Coordinator) RetryPending(ctx context.Context) int {
+	if c.ready() != nil {
+		return 0
+	}
 	placed := 0
 	// At most four passes, so a caller of Delete is not kept retrying
 	// forever under churn; a signal that arrives after the last pass is

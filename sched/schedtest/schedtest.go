@@ -1,7 +1,3 @@
-// Package schedtest checks that a sched.SchedulerBackend honours the
-// contract written on the interface, in the spirit of testing/fstest.TestFS
-// and testing/slogtest.Run: a host that implements a VM or container manager
-// calls Run from its own tests.
 package schedtest
 
 import (
@@ -14,10 +10,20 @@ import (
 	"github.com/payedge/payedge/sched"
 )
 
-// Run checks the backends newBackend returns; it calls newBackend once per
-// subtest and expects a fresh, empty backend that injects no failures and
-// accepts any node name.
+// Run is the old name of TestSchedulerBackend.
+//
+// Deprecated: use TestSchedulerBackend.
 func Run(t *testing.T, newBackend func(t *testing.T) sched.SchedulerBackend) {
+	t.Helper()
+	TestSchedulerBackend(t, newBackend)
+}
+
+// TestSchedulerBackend checks the backends newBackend returns against the
+// sched.SchedulerBackend contract, one subtest per rule; it calls
+// newBackend once per subtest and expects a fresh, empty backend that
+// injects no failures and accepts any node name. Backends that implement
+// the optional sched.WorkloadLister are checked for it too.
+func TestSchedulerBackend(t *testing.T, newBackend func(t *testing.T) sched.SchedulerBackend) {
 	t.Helper()
 	tests := []struct {
 		name string

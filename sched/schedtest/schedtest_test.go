@@ -19,7 +19,7 @@ func TestMemBackendConforms(t *testing.T) {
 		{Kind: sched.Container, Latency: time.Microsecond},
 	} {
 		t.Run(cfg.Kind.String(), func(t *testing.T) {
-			schedtest.Run(t, func(t *testing.T) sched.SchedulerBackend {
+			schedtest.TestSchedulerBackend(t, func(t *testing.T) sched.SchedulerBackend {
 				b, err := sched.NewMemBackend(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -56,7 +56,7 @@ func TestBrokenBackendHelper(t *testing.T) {
 	if os.Getenv("SCHEDTEST_BROKEN") != "1" {
 		t.Skip("helper for TestRunDetectsBrokenBackend")
 	}
-	schedtest.Run(t, func(t *testing.T) sched.SchedulerBackend {
+	schedtest.TestSchedulerBackend(t, func(t *testing.T) sched.SchedulerBackend {
 		b, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
 		return leaky{b}
 	})
