@@ -90,27 +90,41 @@ var defaultFuser = Fuser{eps: DefaultEpsilon}
 // Fuse combines signals around prior with weight 1 for every source and the
 // default clamp (see Fuser). A signal that is absent contributes nothing, and
 // the result does not depend on the order of signals (up to floating-point
-// rounding). Out-of-range values are
-// clamped; if prior or any confidence is NaN, Fuse returns NaN, which
-// Policy.Decide rejects — use Fuser.Explain to obtain a descriptive error
-// instead. Fuse does not allocate.
+// rounding). Confidences 0 and 1 are clamped to [ε, 1−ε].
+//
+// Invalid input is rejected, never clamped: if prior or any confidence is
+// NaN, ±Inf or outside [0, 1], Fuse returns NaN, which Policy.Decide and
+// Policy.Evaluate reject with an error wrapping ErrConfidence (so the
+// payment fails closed). Fuser.Explain rejects exactly the same inputs with
+// a descriptive error. Fuse does not allocate.
 func Fuse(prior float64, signals ...Signal) float64 {
 	return defaultFuser.Fuse(prior, signals...)
 }
 
+// valid reports whether p is a probability: not NaN, not infinite, in [0, 1].
+func valid(p float64) bool { return p >= 0 && p <= 1 } // false for NaN
+
+// fuser returns f, or the default fuser for a nil or zero Fuser, so that
+// the zero value works.
+func (f *Fuser) fuser() *Fuser {
+	if f == nil || f.eps == 0 {
+		return &defaultFuser
+	}
+	return f
+}
+
 // Weight returns the weight f applies to source.
 func (f *Fuser) Weight(source string) float64 {
-	if w, ok := f.weights[source]; ok {
+	if w, ok := f.fuser().weights[source]; ok {
 		return w
 	}
 	return 1
 }
 
 // Epsilon returns the clamp in use.
-func (f *Fuser) Epsilon() float64 { return f.eps }
+func (f *Fuser) Epsilon() float64 { return f.fuser().eps }
 
 func (f *Fuser) clamp(p float64) float64 {
-	// NaN passes through both comparisons unchanged.
 	if p < f.eps {
 		return f.eps
 	}
@@ -130,17 +144,27 @@ func sigmoid(x float64) float64 {
 	return e / (1 + e)
 }
 
-// Fuse is the configured form of the package-level Fuse. It does not
-// allocate. A source of weight 0 is skipped entirely, so its confidence —
-// even NaN — does not affect the result (Explain still rejects a NaN).
+// Fuse is the configured form of the package-level Fuse, with the same
+// handling of invalid input (NaN result). A source of weight 0 is skipped
+// entirely — by Explain too — so its confidence, even an invalid one, does
+// not affect the result. The zero Fuser fuses like the package-level Fuse.
+// Fuse does not allocate.
 func (f *Fuser) Fuse(prior float64, signals ...Signal) float64 {
+	f = f.fuser()
+	if !valid(prior) {
+		return math.NaN()
+	}
 	sum := logit(f.clamp(prior))
 	for i := range signals {
 		w := f.Weight(signals[i].Source)
 		if w == 0 {
 			continue
 		}
-		sum += w * logit(f.clamp(signals[i].Confidence))
+		c := signals[i].Confidence
+		if !valid(c) {
+			return math.NaN()
+		}
+		sum += w * logit(f.clamp(c))
 	}
 	return sigmoid(sum)
 }
@@ -149,7 +173,7 @@ func (f *Fuser) Fuse(prior float64, signals ...Signal) float64 {
 type Contribution struct {
 	Source     string  // the signal's Source
 	Confidence float64 // as given
-	Clamped    float64 // after clamping to [ε, 1−ε]
+	Clamped    float64 // after clamping to [ε, 1−ε] (0 for an ignored invalid one)
 	Weight     float64 // the source's fusion weight w
 	// LogLR is the signed change this signal made to the fused log-odds,
 	// w·logit(clamped): its weighted log-likelihood ratio. Positive moves
@@ -179,23 +203,30 @@ func (r Fusion) Top(n int) []Contribution {
 	return r.Contributions[:n]
 }
 
-// Explain fuses like Fuse but validates its input — a NaN or out-of-range
-// prior or confidence is an error wrapping ErrConfidence (a *SignalError for
-// signals) — and reports how much each signal moved the result.
+// Explain fuses like Fuse and reports how much each signal moved the
+// result. It rejects exactly the inputs for which Fuse returns NaN: a prior
+// that is NaN, ±Inf or outside [0, 1] is an error wrapping ErrConfidence, and
+// such a confidence of a source with non-zero weight is a *SignalError
+// wrapping ErrConfidence. A zero-weight source is listed with LogLR 0
+// whatever its confidence. When Explain succeeds, Fusion.Confidence equals
+// Fuse's result. The zero Fuser works like the default one.
 func (f *Fuser) Explain(prior float64, signals ...Signal) (Fusion, error) {
-	if math.IsNaN(prior) || prior < 0 || prior > 1 {
+	f = f.fuser()
+	if !valid(prior) {
 		return Fusion{}, fmt.Errorf("%w: prior %v", ErrConfidence, prior)
 	}
-	lp := logit(f.clamp(prior))
 	res := Fusion{Prior: prior, Contributions: make([]Contribution, 0, len(signals))}
-	sum := lp
+	sum := logit(f.clamp(prior))
 	for i, s := range signals {
-		if math.IsNaN(s.Confidence) || s.Confidence < 0 || s.Confidence > 1 {
-			return Fusion{}, &SignalError{Index: i, Source: truncate(s.Source, 64), Value: s.Confidence, Err: ErrConfidence}
-		}
-		c := Contribution{Source: s.Source, Confidence: s.Confidence, Clamped: f.clamp(s.Confidence), Weight: f.Weight(s.Source), Reasons: s.Reasons}
+		c := Contribution{Source: s.Source, Confidence: s.Confidence, Weight: f.Weight(s.Source), Reasons: s.Reasons}
 		if c.Weight != 0 {
+			if !valid(s.Confidence) {
+				return Fusion{}, &SignalError{Index: i, Source: truncate(s.Source, 64), Value: s.Confidence, Err: ErrConfidence}
+			}
+			c.Clamped = f.clamp(s.Confidence)
 			c.LogLR = c.Weight * logit(c.Clamped)
+		} else if valid(s.Confidence) {
+			c.Clamped = f.clamp(s.Confidence)
 		}
 		sum += c.LogLR
 		res.Contributions = append(res.Contributions, c)

@@ -38,7 +38,6 @@ func TestFuseKnownAnswers(t *testing.T) {
 		{"strong evidence at a high prior", 0.99, []risk.Signal{sig("a", 0.98), sig("b", 0.5)}, 4851.0 / 4852.0},
 		{"clamped certainty", 0.5, []risk.Signal{sig("a", 1)}, 1 - risk.DefaultEpsilon},
 		{"clamped impossibility", 0.5, []risk.Signal{sig("a", 0)}, risk.DefaultEpsilon},
-		{"out of range clamps", 0.5, []risk.Signal{sig("a", 7)}, 1 - risk.DefaultEpsilon},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,19 +249,68 @@ func TestFuseNeutralSignalAndPriorMonotone(t *testing.T) {
 	}
 }
 
-// A zero-weight source is ignored by Fuse even when its confidence is NaN;
-// Explain still reports the NaN.
-func TestFuseZeroWeightIgnoresNaN(t *testing.T) {
+// A zero-weight source is ignored by Fuse and Explain alike, even when its
+// confidence is invalid.
+func TestFuseZeroWeightIgnoresInvalid(t *testing.T) {
 	f, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"off": 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := f.Fuse(0.5, risk.Signal{Source: "on", Confidence: 0.8})
-	if got := f.Fuse(0.5, risk.Signal{Source: "on", Confidence: 0.8}, risk.Signal{Source: "off", Confidence: math.NaN()}); got != want {
-		t.Errorf("zero-weight NaN changed fusion: %v, want %v", got, want)
+	for _, bad := range []float64{math.NaN(), math.Inf(1), 7} {
+		sigs := []risk.Signal{{Source: "on", Confidence: 0.8}, {Source: "off", Confidence: bad}}
+		if got := f.Fuse(0.5, sigs...); got != want {
+			t.Errorf("zero-weight %v changed fusion: %v, want %v", bad, got, want)
+		}
+		r, err := f.Explain(0.5, sigs...)
+		if err != nil || r.Confidence != want || len(r.Contributions) != 2 || r.Contributions[1].LogLR != 0 {
+			t.Errorf("Explain with zero-weight %v: %+v, %v", bad, r, err)
+		}
 	}
-	if _, err := f.Explain(0.5, risk.Signal{Source: "off", Confidence: math.NaN()}); !errors.Is(err, risk.ErrConfidence) {
-		t.Errorf("Explain: %v", err)
+}
+
+// Issue 20 point 3: a non-finite or out-of-range confidence or prior never
+// raises the result. Fuse and Explain reject the same inputs (NaN from
+// Fuse, a *SignalError from Explain), and the policy turns the NaN into an
+// error and the fail-closed Decline. Old code: Fuse(0.5, +Inf) = 0.999.
+func TestFuseRejectsInvalidConfidence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 3))
+	bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1e-9, -0.5, 1 + 1e-9, 2, 7, math.MaxFloat64, -math.MaxFloat64}
+	f, err := risk.NewFuser(risk.FuseConfig{Weights: map[string]float64{"vision": 0.5, "geo": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zero risk.Fuser
+	pol := risk.PSD2Policy()
+	tx := risk.Transaction{Amount: eur(5_00)}
+	for iter := range 2000 {
+		fu := []*risk.Fuser{f, &zero, nil}[iter%3]
+		sigs := randSignals(rng, rng.IntN(5))
+		i := rng.IntN(len(sigs) + 1)
+		b := bad[rng.IntN(len(bad))]
+		sigs = slices.Insert(sigs, i, risk.Signal{Source: "neighbors", Confidence: b})
+		prior := rng.Float64()
+		for _, p := range []float64{fu.Fuse(prior, sigs...), risk.Fuse(prior, sigs...)} {
+			if !math.IsNaN(p) {
+				t.Fatalf("confidence %v at %d: Fuse = %v, want NaN", b, i, p)
+			}
+		}
+		_, err := fu.Explain(prior, sigs...)
+		se, ok := errors.AsType[*risk.SignalError](err)
+		if !ok || se.Index != i || !errors.Is(err, risk.ErrConfidence) {
+			t.Fatalf("confidence %v at %d: Explain err = %v", b, i, err)
+		}
+		o, err := pol.Evaluate(fu.Fuse(prior, sigs...), tx)
+		if !errors.Is(err, risk.ErrConfidence) || o.Decision != risk.Decline {
+			t.Fatalf("confidence %v: policy %v, %v", b, o.Decision, err)
+		}
+		// An invalid prior likewise.
+		if p := fu.Fuse(b, sigs[:i]...); !math.IsNaN(p) {
+			t.Fatalf("prior %v: Fuse = %v, want NaN", b, p)
+		}
+		if _, err := fu.Explain(b, sigs[:i]...); !errors.Is(err, risk.ErrConfidence) {
+			t.Fatalf("prior %v: Explain err = %v", b, err)
+		}
 	}
 }
 

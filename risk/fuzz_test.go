@@ -220,10 +220,15 @@ func FuzzFusePolicy(f *testing.F) {
 		if !math.IsNaN(p) && !(p >= 0 && p <= 1) {
 			t.Fatalf("fused %v", p)
 		}
-		if r, err := fu.Explain(prior, sigs...); err == nil && !math.IsNaN(r.Confidence) && r.Confidence != p {
-			t.Fatalf("Explain %v != Fuse %v", r.Confidence, p)
-		} else if err != nil && !errors.Is(err, risk.ErrConfidence) {
+		// Fuse and Explain reject the same inputs and agree otherwise.
+		r, err := fu.Explain(prior, sigs...)
+		switch {
+		case (err != nil) != math.IsNaN(p):
+			t.Fatalf("Fuse %v but Explain err %v", p, err)
+		case err != nil && !errors.Is(err, risk.ErrConfidence):
 			t.Fatal(err)
+		case err == nil && r.Confidence != p:
+			t.Fatalf("Explain %v != Fuse %v", r.Confidence, p)
 		}
 		// Fusion is symmetric in signal order and monotone in each
 		// confidence (weights are non-negative).
