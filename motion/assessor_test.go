@@ -43,10 +43,10 @@ func TestAssessorClasses(t *testing.T) {
 		reason    string
 		hasReason bool
 	}{
-		{sim.Counter, 0.9, 1, "", false},
-		{sim.Handheld, 0.9, 1, "", false},
-		{sim.Walking, 0.5, 0.7, motion.ReasonWalking, true},
-		{sim.Vehicle, 0.1, 0.3, motion.ReasonVehicle, true},
+		{sim.Counter, 0.7, 0.81, motion.ReasonCounter, true},
+		{sim.Handheld, 0.7, 0.81, motion.ReasonHandheld, true},
+		{sim.Walking, 0.38, 0.5, motion.ReasonWalking, true},
+		{sim.Vehicle, 0.14, 0.3, motion.ReasonVehicle, true},
 	} {
 		for seed := uint64(1); seed <= 3; seed++ {
 			s, err := scorer.Score(ctx, simWindow(t, tc.class, seed))
@@ -56,7 +56,7 @@ func TestAssessorClasses(t *testing.T) {
 			if s.Source != motion.Source || s.Confidence < tc.lo || s.Confidence > tc.hi {
 				t.Errorf("%s: confidence %.3f not in [%v, %v]", tc.class, s.Confidence, tc.lo, tc.hi)
 			}
-			if c := codes(s); tc.hasReason != slices.Contains(c, tc.reason) || (!tc.hasReason && len(c) > 0) {
+			if c := codes(s); tc.hasReason != slices.Contains(c, tc.reason) {
 				t.Errorf("%s: reasons %v", tc.class, s.Reasons)
 			}
 		}
@@ -64,7 +64,10 @@ func TestAssessorClasses(t *testing.T) {
 }
 
 func TestAssessorInsufficientAndCorrupt(t *testing.T) {
-	a := &motion.Assessor{InsufficientConfidence: 0.4}
+	a, err := motion.NewAssessor(motion.AssessorConfig{InsufficientConfidence: 0.4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	w := simWindow(t, sim.Counter, 9)
 	for name, in := range map[string][]motion.Sample{"empty": nil, "one": w[:1], "short": w[:40]} {
@@ -112,8 +115,8 @@ func TestAssessorPlausibilityConfig(t *testing.T) {
 		wantStrict += p * strictP[l]
 		wantLenient += p * lenientP[l]
 	}
-	s1, err1 := (&motion.Assessor{Plausibility: strictP}).Score(ctx, w)
-	s2, err2 := (&motion.Assessor{Plausibility: lenientP}).Score(ctx, w)
+	s1, err1 := mustAssessor(t, motion.AssessorConfig{Plausibility: strictP}).Score(ctx, w)
+	s2, err2 := mustAssessor(t, motion.AssessorConfig{Plausibility: lenientP}).Score(ctx, w)
 	if err1 != nil || err2 != nil || math.Abs(s1.Confidence-wantStrict) > 1e-12 || math.Abs(s2.Confidence-wantLenient) > 1e-12 {
 		t.Fatalf("strict %.4f (want %.4f) lenient %.4f (want %.4f) %v %v", s1.Confidence, wantStrict, s2.Confidence, wantLenient, err1, err2)
 	}
@@ -121,20 +124,35 @@ func TestAssessorPlausibilityConfig(t *testing.T) {
 		t.Fatalf("stricter vehicle plausibility did not lower confidence: %.4f vs %.4f", s1.Confidence, s2.Confidence)
 	}
 	// Classes missing from the map use UnknownPlausibility.
-	partial := &motion.Assessor{Plausibility: map[string]float64{}, UnknownPlausibility: 0.3}
+	partial := mustAssessor(t, motion.AssessorConfig{Plausibility: map[string]float64{}, UnknownPlausibility: 0.3})
 	if s, _ := partial.Score(ctx, w); math.Abs(s.Confidence-0.3) > 1e-9 {
 		t.Fatalf("unknown plausibility: %.4f", s.Confidence)
 	}
-	for _, a := range []*motion.Assessor{
+	for _, c := range []motion.AssessorConfig{
 		{Plausibility: map[string]float64{"vehicle": 1.5}},
 		{UnknownPlausibility: -1},
 		{ReasonThreshold: math.NaN()},
 		{Window: motion.Config{MaxAccel: -1}},
 	} {
-		if _, err := a.Score(ctx, w); !errors.Is(err, motion.ErrConfig) {
-			t.Errorf("%+v: %v, want ErrConfig", a, err)
+		if err := c.Validate(); !errors.Is(err, motion.ErrConfig) {
+			t.Errorf("%+v: Validate %v, want ErrConfig", c, err)
+		}
+		if a, err := motion.NewAssessor(c, nil); !errors.Is(err, motion.ErrConfig) || a != nil {
+			t.Errorf("%+v: NewAssessor %v, want ErrConfig", c, err)
 		}
 	}
+	if _, err := motion.NewAssessor(motion.AssessorConfig{}, &motion.Model{}); !errors.Is(err, motion.ErrNotTrained) {
+		t.Errorf("untrained model: %v, want ErrNotTrained", err)
+	}
+}
+
+func mustAssessor(t testing.TB, c motion.AssessorConfig) *motion.Assessor {
+	t.Helper()
+	a, err := motion.NewAssessor(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func TestAssessorConcurrent(t *testing.T) {
@@ -163,4 +181,36 @@ func TestAssessorConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestAssessorNeutralCalibration: under the neutral-0.5 contract of
+// risk.Signal, a window too short to judge is exactly 0.5 (no evidence),
+// and any judged window is a mixture of the class confidences, so its
+// likelihood ratio lies between the classes' extremes.
+func TestAssessorNeutralCalibration(t *testing.T) {
+	ctx := context.Background()
+	a := mustAssessor(t, motion.AssessorConfig{})
+	w := simWindow(t, sim.Counter, 3)
+	s, err := a.Score(ctx, w[:20])
+	if err != nil || s.Confidence != 0.5 {
+		t.Fatalf("short window: %+v %v, want exactly 0.5", s, err)
+	}
+	lo, hi := 1.0, 0.0
+	for _, p := range motion.DefaultPlausibility() {
+		lo, hi = min(lo, p), max(hi, p)
+	}
+	if !(lo < 0.5 && hi > 0.5) {
+		t.Fatalf("default plausibilities %v do not straddle the neutral 0.5", motion.DefaultPlausibility())
+	}
+	for seed := uint64(1); seed <= 8; seed++ {
+		for _, class := range sim.Classes() {
+			s, err := a.Score(ctx, simWindow(t, class, seed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Confidence < lo-1e-12 || s.Confidence > hi+1e-12 {
+				t.Errorf("%s seed %d: confidence %v outside [%v, %v]", class, seed, s.Confidence, lo, hi)
+			}
+		}
+	}
 }

@@ -77,10 +77,18 @@
 //
 // # Quick start
 //
-//	a := &motion.Assessor{} // default model and plausibilities
-//	sig, err := a.Score(ctx, samples)
+//	a, err := motion.NewAssessor(motion.AssessorConfig{}, nil) // default model
+//	if err != nil {
+//		// invalid configuration (ErrConfig) or model (ErrNotTrained)
+//	}
+//	sig, err := a.Score(ctx, samples) // sig.Source == motion.Source
 //	if err != nil {
 //		// corrupt window: NaN, > 16 g, timestamps backwards …
 //	}
 //	fused := risk.Fuse(prior, sig, visionSig, geoSig) // or append(…)... for a slice
+//
+// The Signal's Confidence is calibrated at the neutral reference of
+// risk.Signal: each class carries a likelihood ratio (DefaultPlausibility),
+// 0.5 means no evidence, and a window too short or sparse to judge scores
+// 0.5 with reason motion.insufficient_data.
 package motion

@@ -22,7 +22,10 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	var a motion.Assessor // default model and plausibilities
+	a, err := motion.NewAssessor(motion.AssessorConfig{}, nil) // default model and plausibilities
+	if err != nil {
+		panic(err)
+	}
 	sig, err := a.Score(context.Background(), samples)
 	if err != nil {
 		panic(err)
@@ -32,7 +35,7 @@ func Example() {
 		fmt.Println(r.Code)
 	}
 	// Output:
-	// motion confidence 0.6
+	// motion confidence 0.4
 	// motion.walking
 }
 

@@ -21,7 +21,8 @@ func Extract(samples []Sample, cfg Config) (Features, error) {
 
 // Extractor computes Features with reusable buffers: after the first window
 // of a given resampled length it does not allocate. An Extractor is not safe
-// for concurrent use; use one per goroutine (or a sync.Pool).
+// for concurrent use; use one per goroutine (or a sync.Pool). The zero
+// Extractor is usable and stands for NewExtractor(Config{}) (the defaults).
 type Extractor struct {
 	cfg            Config
 	b0, b1, b2     float64 // gravity low-pass (2nd-order Butterworth)
@@ -53,8 +54,14 @@ func NewExtractor(cfg Config) (*Extractor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := cfg.withDefaults()
-	e := &Extractor{cfg: c}
+	e := &Extractor{}
+	e.init(cfg.withDefaults())
+	return e, nil
+}
+
+// init sets up e for the valid, defaults-filled c.
+func (e *Extractor) init(c Config) {
+	e.cfg = c
 	// The gravity filter runs on block means of dec samples, a decimated
 	// rate of at least 50×GravityCutoff (16.7 Hz by default). The block
 	// mean's response has its nulls exactly at the multiples of the
@@ -73,11 +80,22 @@ func NewExtractor(cfg Config) (*Extractor, error) {
 	e.a2 = (1 - math.Sqrt2*k + k*k) * norm
 	e.lagMin = max(1, int(math.Round(0.25*c.Rate)))
 	e.lagMax = int(math.Round(1.0 * c.Rate))
-	return e, nil
+}
+
+// ready initialises a zero Extractor with the default configuration.
+func (e *Extractor) ready() {
+	if e.cfg.Rate == 0 {
+		e.init(DefaultConfig())
+	}
 }
 
 // Config returns the extractor's configuration with defaults filled in.
-func (e *Extractor) Config() Config { return e.cfg }
+func (e *Extractor) Config() Config {
+	if e.cfg.Rate == 0 {
+		return DefaultConfig()
+	}
+	return e.cfg
+}
 
 // Info describes the window most recently passed to Extract (valid after a
 // successful call).
@@ -141,6 +159,7 @@ func (e *Extractor) Extract(samples []Sample) (Features, error) {
 
 // ExtractInto is Extract writing into *f.
 func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
+	e.ready()
 	info, err := validateWindow(samples, e.cfg)
 	e.info = info
 	if err != nil {

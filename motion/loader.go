@@ -30,17 +30,58 @@ func (e *CSVError) Unwrap() error { return ErrCSV }
 // CSVConfig controls ReadRawCSV. The zero value reads the WISDM layout
 // with nanosecond timestamps.
 type CSVConfig struct {
-	// TimeUnit is the unit of the timestamp column; default time.Nanosecond
-	// (WISDM v1.1 and the WISDM 2019 smartphone/smartwatch set). Use
-	// time.Millisecond for exports that count milliseconds.
+	// TimeUnit is the unit of the timestamp column, which holds a whole
+	// number or a decimal fraction of it (31.25 with time.Millisecond;
+	// rounded to the nanosecond). Default time.Nanosecond (WISDM v1.1 and
+	// the WISDM 2019 smartphone/smartwatch set); use time.Millisecond for
+	// exports that count milliseconds.
 	TimeUnit time.Duration
-	// MaxRows bounds the number of data rows; default 1 000 000.
+	// MaxRows bounds the number of data rows; default 1 000 000, at most
+	// 10⁸.
 	MaxRows int
-	// MaxLineBytes bounds one line; default 4096.
+	// MaxLineBytes bounds one line; default 4096, at least 16, at most 1 MiB.
 	MaxLineBytes int
 	// SkipMalformed skips rows that fail to parse instead of failing,
 	// counting them in RawCSV.Skipped (WISDM v1.1 has a few truncated rows).
 	SkipMalformed bool
+}
+
+// Bounds on CSVConfig.
+const (
+	maxCSVRows      = 100_000_000
+	maxCSVLineBytes = 1 << 20
+)
+
+// DefaultCSVConfig returns the configuration the zero CSVConfig stands for.
+func DefaultCSVConfig() CSVConfig { return CSVConfig{}.withDefaults() }
+
+func (c CSVConfig) withDefaults() CSVConfig {
+	if c.TimeUnit == 0 {
+		c.TimeUnit = time.Nanosecond
+	}
+	if c.MaxRows == 0 {
+		c.MaxRows = 1_000_000
+	}
+	if c.MaxLineBytes == 0 {
+		c.MaxLineBytes = 4096
+	}
+	return c
+}
+
+// Validate reports whether the configuration (after defaults) is usable:
+// TimeUnit positive, MaxRows in [1, 10⁸], MaxLineBytes in [16, 1 MiB].
+// Errors wrap ErrConfig.
+func (c CSVConfig) Validate() error {
+	d := c.withDefaults()
+	switch {
+	case d.TimeUnit < 0:
+		return fmt.Errorf("%w: TimeUnit %v is negative", ErrConfig, d.TimeUnit)
+	case d.MaxRows < 1 || d.MaxRows > maxCSVRows:
+		return fmt.Errorf("%w: MaxRows %d not in [1, %d]", ErrConfig, d.MaxRows, maxCSVRows)
+	case d.MaxLineBytes < 16 || d.MaxLineBytes > maxCSVLineBytes:
+		return fmt.Errorf("%w: MaxLineBytes %d not in [16, %d]", ErrConfig, d.MaxLineBytes, maxCSVLineBytes)
+	}
+	return nil
 }
 
 // Recording is a run of consecutive rows with the same user and activity
@@ -76,15 +117,13 @@ type RawCSV struct {
 // a line longer than cfg.MaxLineBytes is a *CSVError wrapping ErrCSV; an
 // error reading r is returned as it is.
 func ReadRawCSV(r io.Reader, cfg CSVConfig) (*RawCSV, error) {
-	if cfg.TimeUnit <= 0 {
-		cfg.TimeUnit = time.Nanosecond
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.MaxRows <= 0 {
-		cfg.MaxRows = 1_000_000
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrConfig)
 	}
-	if cfg.MaxLineBytes <= 0 {
-		cfg.MaxLineBytes = 4096
-	}
+	cfg = cfg.withDefaults()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, min(cfg.MaxLineBytes, 64<<10)), cfg.MaxLineBytes)
 	out := &RawCSV{}
@@ -164,14 +203,11 @@ func parseRawRow(b []byte, f *[6][]byte, unit time.Duration) (Sample, []byte, []
 	if len(f[0]) == 0 || len(f[0]) > MaxLabelLen || len(f[1]) == 0 || len(f[1]) > MaxLabelLen {
 		return s, nil, nil, fmt.Errorf("user and activity must be 1–%d bytes", MaxLabelLen)
 	}
-	ts, err := strconv.ParseInt(string(f[2]), 10, 64)
+	t, err := parseTimestamp(f[2], unit)
 	if err != nil {
-		return s, nil, nil, errHeader
+		return s, nil, nil, err
 	}
-	if ts < 0 || ts > math.MaxInt64/int64(unit) {
-		return s, nil, nil, fmt.Errorf("timestamp %d out of range", ts)
-	}
-	s.T = time.Duration(ts) * unit
+	s.T = t
 	for k := range 3 {
 		v, err := strconv.ParseFloat(string(f[3+k]), 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -180,6 +216,28 @@ func parseRawRow(b []byte, f *[6][]byte, unit time.Duration) (Sample, []byte, []
 		s.Accel[k] = v
 	}
 	return s, f[0], f[1], nil
+}
+
+// parseTimestamp reads a timestamp in units of unit: a whole number, or a
+// decimal fraction (31.25 ms at 32 Hz) rounded to the nanosecond. A field
+// that is not a number is errHeader.
+func parseTimestamp(b []byte, unit time.Duration) (time.Duration, error) {
+	if ts, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		if ts < 0 || ts > math.MaxInt64/int64(unit) {
+			return 0, fmt.Errorf("timestamp %d out of range", ts)
+		}
+		return time.Duration(ts) * unit, nil
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(v) || bytes.ContainsAny(b, "xXpP_") {
+		return 0, errHeader
+	}
+	ns := v * float64(unit)
+	// 2^63 ns is just above MaxInt64; the comparison is exact in float64.
+	if !(ns >= 0 && ns < 1<<63) {
+		return 0, fmt.Errorf("timestamp %s out of range", b)
+	}
+	return time.Duration(math.Round(ns)), nil
 }
 
 // Windows cuts rec into consecutive windows of length d, starting a new one

@@ -183,3 +183,32 @@ func TestRecordingWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadRawCSVFractionalTimestamps: a 32 Hz export counts 31.25 ms
+// steps; the old reader rejected every row after the first as malformed.
+func TestReadRawCSVFractionalTimestamps(t *testing.T) {
+	in := "u1,walk,0,0,0,9.8\nu1,walk,31.25,0,0,9.8\nu1,walk,62.5,0,0,9.8\nu1,walk,93.75,0.1,0,9.8\n"
+	raw, err := ReadRawCSV(strings.NewReader(in), CSVConfig{TimeUnit: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Recordings) != 1 || raw.Rows != 4 {
+		t.Fatalf("%d recordings, %d rows", len(raw.Recordings), raw.Rows)
+	}
+	for i, want := range []time.Duration{0, 31250 * time.Microsecond, 62500 * time.Microsecond, 93750 * time.Microsecond} {
+		if got := raw.Recordings[0].Samples[i].T; got != want {
+			t.Errorf("sample %d: T = %v, want %v", i, got, want)
+		}
+	}
+	for _, bad := range []string{"u1,walk,-0.5,0,0,9.8\n", "u1,walk,1e300,0,0,9.8\n", "u1,walk,0,0,0,9.8\nu1,walk,0x1p3,0,0,9.8\n", "u1,walk,0,0,0,9.8\nu1,walk,NaN,0,0,9.8\n"} {
+		if _, err := ReadRawCSV(strings.NewReader(bad), CSVConfig{TimeUnit: time.Millisecond}); !errors.Is(err, ErrCSV) {
+			t.Errorf("%q: %v, want ErrCSV", bad, err)
+		}
+	}
+	if _, err := ReadRawCSV(nil, CSVConfig{}); !errors.Is(err, ErrConfig) {
+		t.Errorf("nil reader: %v", err)
+	}
+	if _, err := ReadRawCSV(strings.NewReader(in), CSVConfig{MaxRows: -1}); !errors.Is(err, ErrConfig) {
+		t.Errorf("MaxRows -1: %v", err)
+	}
+}

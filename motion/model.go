@@ -97,7 +97,7 @@ func (m *Model) transform(z *[NumFeatures]float64, f *Features) {
 // replaced by the training mean. It panics if probs is too short. An
 // untrained (nil or zero) Model writes nothing and returns -1.
 func (m *Model) ClassifyInto(f *Features, probs []float64) int {
-	if m == nil || len(m.labels) == 0 {
+	if !m.trained() {
 		return -1
 	}
 	var z [NumFeatures]float64
@@ -125,10 +125,15 @@ func (m *Model) ClassifyInto(f *Features, probs []float64) int {
 	return best
 }
 
+// trained reports whether m holds a trained model (Train or
+// UnmarshalBinary); the zero Model does not.
+func (m *Model) trained() bool { return m != nil && len(m.labels) >= 2 }
+
 // Classify returns the most probable label and every label's probability.
-// Ties go to the label listed first in Labels.
+// Ties go to the label listed first in Labels. An untrained (nil or zero)
+// Model returns "" and a nil map; Predict says so with ErrNotTrained.
 func (m *Model) Classify(f Features) (label string, probs map[string]float64) {
-	if m == nil || len(m.labels) == 0 {
+	if !m.trained() {
 		return "", nil
 	}
 	var buf [MaxClasses]float64
@@ -138,6 +143,28 @@ func (m *Model) Classify(f Features) (label string, probs map[string]float64) {
 		probs[l] = buf[c]
 	}
 	return m.labels[best], probs
+}
+
+// Predict is Classify with an error: ErrNotTrained for an untrained (nil or
+// zero) Model, ErrBadFeatures when every feature is non-finite (a sign of
+// a broken pipeline rather than of a window; single non-finite values are
+// replaced by the training mean as in ClassifyInto).
+func (m *Model) Predict(f Features) (label string, probs map[string]float64, err error) {
+	if !m.trained() {
+		return "", nil, ErrNotTrained
+	}
+	finite := false
+	for _, v := range f {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			finite = true
+			break
+		}
+	}
+	if !finite {
+		return "", nil, fmt.Errorf("%w: every feature is NaN or infinite", ErrBadFeatures)
+	}
+	label, probs = m.Classify(f)
+	return label, probs, nil
 }
 
 func checkLabel(l string) error {

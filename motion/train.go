@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	
+
 	"github.com/payedge/payedge/motion/internal/detmath"
 )
 
@@ -22,6 +22,29 @@ type TrainConfig struct {
 	// computed with. Its Rate and GravityCutoff are stored in the model so that
 	// the Assessor extracts features the same way.
 	Features Config
+}
+
+// DefaultTrainConfig returns the configuration the zero TrainConfig stands
+// for.
+func DefaultTrainConfig() TrainConfig { return TrainConfig{}.withDefaults() }
+
+// Validate reports whether the configuration (after defaults) is usable:
+// L2 finite, MaxIterations at most 100 000, Tolerance finite, Features
+// valid. Errors wrap ErrConfig.
+func (c TrainConfig) Validate() error {
+	if err := c.Features.Validate(); err != nil {
+		return err
+	}
+	d := c.withDefaults()
+	switch {
+	case math.IsNaN(d.L2) || math.IsInf(d.L2, 0) || d.L2 > 1e6:
+		return fmt.Errorf("%w: L2 %v not finite or above 1e6", ErrConfig, c.L2)
+	case d.MaxIterations > 100_000:
+		return fmt.Errorf("%w: MaxIterations %d above 100000", ErrConfig, d.MaxIterations)
+	case math.IsInf(d.Tolerance, 0):
+		return fmt.Errorf("%w: Tolerance %v", ErrConfig, c.Tolerance)
+	}
+	return nil
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -51,7 +74,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	if len(examples) == 0 {
 		return nil, ErrNoExamples
 	}
-	if err := cfg.Features.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	c := cfg.withDefaults()

@@ -11,6 +11,17 @@ import (
 // StandardGravity is g₀ in m/s² (CGPM 1901, ISO 80000-3).
 const StandardGravity = 9.80665
 
+// Default analysis geometry: windows are resampled to DefaultRate, and a
+// recording is cut into windows of DefaultWindow every DefaultHop (128
+// samples with 50 % overlap, as UCI-HAR). Config's zero Rate stands for
+// DefaultRate; RecordingExamples and the Assessor's multi-window inputs use
+// DefaultWindow and DefaultHop.
+const (
+	DefaultRate   = 50.0
+	DefaultWindow = 2560 * time.Millisecond
+	DefaultHop    = 1280 * time.Millisecond
+)
+
 // Sample is one reading of a terminal's inertial sensors.
 //
 // T is the time since an arbitrary origin (only differences matter). Accel is
@@ -112,7 +123,7 @@ func DefaultConfig() Config { return Config{}.withDefaults() }
 
 func (c Config) withDefaults() Config {
 	if c.Rate == 0 {
-		c.Rate = 50
+		c.Rate = DefaultRate
 	}
 	if c.MinDuration == 0 {
 		c.MinDuration = 2 * time.Second

@@ -270,6 +270,7 @@ func plotSignals(path, class string, s []motion.Sample) error {
 	p.X.Label.Text = "time (s)"
 	p.Y.Label.Text = "m/s²"
 	p.Legend.Top = true
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for k, name := range []string{"accel x", "accel y", "accel z", "|gyro| ×10"} {
 		pts := make(plotter.XYs, len(s))
 		for i, x := range s {
@@ -280,6 +281,7 @@ func plotSignals(path, class string, s []motion.Sample) error {
 				g := x.Gyro
 				pts[i].Y = 10 * math.Sqrt(g[0]*g[0]+g[1]*g[1]+g[2]*g[2])
 			}
+			lo, hi = min(lo, pts[i].Y), max(hi, pts[i].Y)
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
@@ -289,6 +291,9 @@ func plotSignals(path, class string, s []motion.Sample) error {
 		p.Add(l)
 		p.Legend.Add(name, l)
 	}
+	// Headroom above the data for the legend (four entries, about a third
+	// of the plot's height), so that it never covers a trace.
+	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+0.6*(hi-lo)
 	return p.Save(18*vg.Centimeter, 10*vg.Centimeter, path)
 }
 

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/payedge/payedge/motion"
 )
@@ -34,12 +35,11 @@ type DatasetConfig struct {
 	Generator Generator
 }
 
-// Dataset generates cfg.Subjects subjects and, for each, WindowsPerClass
-// windows of every class, in subject, class, window order. It fails for
-// Subjects or WindowsPerClass out of range and for a class in cfg.Classes
-// that Generator.Window does not know. The errors are plain (this package
-// has no sentinels): they are programming errors, not data errors.
-func Dataset(cfg DatasetConfig, rng *rand.Rand) ([]Window, error) {
+// DefaultDatasetConfig returns the configuration the zero DatasetConfig
+// stands for.
+func DefaultDatasetConfig() DatasetConfig { return DatasetConfig{}.withDefaults() }
+
+func (cfg DatasetConfig) withDefaults() DatasetConfig {
 	if cfg.Subjects == 0 {
 		cfg.Subjects = 20
 	}
@@ -57,9 +57,40 @@ func Dataset(cfg DatasetConfig, rng *rand.Rand) ([]Window, error) {
 	if cfg.Classes == nil {
 		cfg.Classes = Classes()
 	}
-	if cfg.Subjects < 0 || cfg.Subjects > 10000 || cfg.WindowsPerClass < 0 || cfg.WindowsPerClass > 1000 {
-		return nil, fmt.Errorf("sim: %d subjects × %d windows out of range", cfg.Subjects, cfg.WindowsPerClass)
+	return cfg
+}
+
+// Validate reports whether the configuration (after defaults) is usable:
+// Subjects in [1, 10000], WindowsPerClass in [1, 1000], GyroMissing at most
+// 1, every class known to Generator.Window, a valid Generator. Errors wrap
+// ErrConfig.
+func (cfg DatasetConfig) Validate() error {
+	d := cfg.withDefaults()
+	switch {
+	case d.Subjects < 1 || d.Subjects > 10000 || d.WindowsPerClass < 1 || d.WindowsPerClass > 1000:
+		return fmt.Errorf("%w: %d subjects × %d windows out of range", ErrConfig, d.Subjects, d.WindowsPerClass)
+	case !(d.GyroMissing <= 1):
+		return fmt.Errorf("%w: GyroMissing %v above 1", ErrConfig, d.GyroMissing)
 	}
+	for _, c := range d.Classes {
+		if !slices.Contains(allClasses, c) {
+			return fmt.Errorf("%w: unknown class %q", ErrConfig, c)
+		}
+	}
+	return d.Generator.Validate()
+}
+
+// Dataset generates cfg.Subjects subjects and, for each, WindowsPerClass
+// windows of every class, in subject, class, window order. An invalid cfg
+// (see DatasetConfig.Validate) or a nil rng is an error wrapping ErrConfig.
+func Dataset(cfg DatasetConfig, rng *rand.Rand) ([]Window, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("%w: nil rng", ErrConfig)
+	}
+	cfg = cfg.withDefaults()
 	out := make([]Window, 0, cfg.Subjects*cfg.WindowsPerClass*len(cfg.Classes))
 	for i := range cfg.Subjects {
 		s := NewSubject(fmt.Sprintf("%s%04d", cfg.IDPrefix, i), cfg.GyroMissing, rng)

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/payedge/payedge/motion"
@@ -19,7 +21,13 @@ const (
 )
 
 // Classes returns the four payment classes in a fixed order.
-func Classes() []string { return []string{Counter, Handheld, Walking, Vehicle} }
+func Classes() []string { return slices.Clone(allClasses) }
+
+var allClasses = []string{Counter, Handheld, Walking, Vehicle}
+
+// ErrConfig reports an invalid generator or data-set configuration, an
+// unknown class or a missing random source.
+var ErrConfig = errors.New("sim: invalid configuration")
 
 // Subject is one person with one device: the person's gait and tremor and
 // the device's sensor characteristics.
@@ -162,6 +170,15 @@ type Generator struct {
 	Duration time.Duration
 }
 
+// Validate reports whether g is usable: Duration at most MaxDuration
+// (zero or negative means the default). Errors wrap ErrConfig.
+func (g Generator) Validate() error {
+	if g.Duration > MaxDuration {
+		return fmt.Errorf("%w: window duration %v above %v", ErrConfig, g.Duration, MaxDuration)
+	}
+	return nil
+}
+
 func (g Generator) duration() float64 {
 	if g.Duration <= 0 {
 		return 2.56
@@ -171,12 +188,16 @@ func (g Generator) duration() float64 {
 
 // Window generates one window of class for subject s, drawing every random
 // number from rng (so the same rng state gives the same window). Its only
-// errors are an unknown class (one not among Classes()) and a Duration
-// above MaxDuration. Window does not
-// modify s; rng must not be shared with other goroutines during the call.
+// errors, wrapping ErrConfig, are an unknown class (one not among
+// Classes()), a Duration above MaxDuration and a nil s or rng. Window does
+// not modify s; rng must not be shared with other goroutines during the
+// call.
 func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sample, error) {
-	if g.Duration > MaxDuration {
-		return nil, fmt.Errorf("sim: window duration %v above %v", g.Duration, MaxDuration)
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if s == nil || rng == nil {
+		return nil, fmt.Errorf("%w: nil subject or rng", ErrConfig)
 	}
 	u := func(a, b float64) float64 { return a + (b-a)*rng.Float64() }
 	dur := g.duration()
@@ -281,7 +302,7 @@ func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sa
 			}
 		}
 	default:
-		return nil, fmt.Errorf("sim: unknown class %q", class)
+		return nil, fmt.Errorf("%w: unknown class %q", ErrConfig, class)
 	}
 	return sc.sample(s, dur, rng), nil
 }
