@@ -33,6 +33,9 @@ var (
 	// ErrObservation reports an observation that is malformed as a whole
 	// (missing terminal, missing time, too many neighbours).
 	ErrObservation = errors.New("risk: invalid neighbour observation")
+	// ErrDuplicateNeighbor reports a neighbour listed twice in one
+	// observation (same kind and address).
+	ErrDuplicateNeighbor = errors.New("risk: neighbour reported twice in one scan")
 	// ErrNoProfile is returned by a ProfileStore that holds no profile for
 	// the terminal. Scorers treat it as "no evidence", not as a failure.
 	ErrNoProfile = errors.New("risk: no neighbour profile for terminal")

@@ -133,8 +133,8 @@ func ExampleNeighborScorer() {
 		Seen: []risk.Neighbor{{ID: "00:1a:2b:00:00:0g", Kind: risk.KindWiFi}}})
 	fmt.Println(err)
 	// Output:
-	// at the shop      0.93 neighbors.match
-	// one cloned BSSID 0.20 neighbors.few_known neighbors.missing
+	// at the shop      0.99 neighbors.match
+	// one cloned BSSID 0.06 neighbors.few_known neighbors.missing
 	// risk: neighbour 0 "00:1a:2b:00:00:0g": risk: malformed neighbour identifier: not a MAC address
 }
 

@@ -79,7 +79,7 @@ func FuzzParseAddr(f *testing.F) {
 	})
 }
 
-var sentinels = []error{risk.ErrObservation, risk.ErrIdentifier, risk.ErrNeighborKind, risk.ErrRSSI,
+var sentinels = []error{risk.ErrObservation, risk.ErrDuplicateNeighbor, risk.ErrIdentifier, risk.ErrNeighborKind, risk.ErrRSSI,
 	risk.ErrConfidence, risk.ErrAmount, risk.ErrCurrency, risk.ErrCurrencyMismatch, risk.ErrPolicy, risk.ErrProfile}
 
 func wrapsSentinel(err error) bool {
@@ -177,7 +177,7 @@ func FuzzNeighborObservation(f *testing.F) {
 			if sig.Confidence > sc.Config().FewKnownCap || !hasCode(sig, risk.CodeNeighborsFewKnown) && len(obs.Seen) > 0 && !hasCode(sig, risk.CodeNeighborsRandomizedOnly) {
 				t.Fatalf("%d known neighbours scored %+v", known, sig)
 			}
-			for _, amt := range []int64{0, 1_00, 50_00, 100_00} {
+			for _, amt := range []int64{1, 1_00, 50_00, 100_00} {
 				if d, err := risk.PSD2Policy().Decide(risk.Fuse(0.5, sig), risk.Transaction{Amount: eur(amt)}); err != nil || d == risk.ApproveNoPIN {
 					t.Fatalf("%d known neighbours reached %v (%v) at %d", known, d, err, amt)
 				}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // NeighborKind is the radio on which a neighbour was seen.
@@ -80,6 +82,18 @@ const (
 // MaxScan bounds the number of neighbours in one observation.
 const MaxScan = 1024
 
+// MaxTerminalID bounds the length of a terminal ID in bytes.
+const MaxTerminalID = 256
+
+// Observation times must lie in [2000-01-01, 2100-01-01) UTC: a scan dated
+// outside that range is a broken clock or a forgery (a year-9999 scan would
+// otherwise stop a profile from ever learning again). NeighborScorer
+// checks freshness against its clock on top (NeighborConfig.MaxAge).
+const (
+	minObservationUnix = 946_684_800   // 2000-01-01T00:00:00Z
+	maxObservationUnix = 4_102_444_800 // 2100-01-01T00:00:00Z
+)
+
 // Neighbor is one nearby device in a terminal's radio scan.
 type Neighbor struct {
 	// ID is the MAC address in any form ParseAddr accepts.
@@ -102,35 +116,79 @@ type Neighbor struct {
 // from a clock the host trusts (the server's receipt time, or a terminal
 // clock it has checked), not from the scan payload alone.
 type NeighborObservation struct {
-	TerminalID string     `json:"terminal_id"` // required, at most 256 bytes
-	At         time.Time  `json:"at"`          // when the scan was taken; required
-	Seen       []Neighbor `json:"seen"`        // at most MaxScan neighbours
+	// TerminalID is required: 1 to MaxTerminalID bytes of valid UTF-8
+	// without control or format characters (no C0/C1 controls, no
+	// bidirectional overrides), so it can be logged and used as a key.
+	TerminalID string `json:"terminal_id"`
+	// At is when the scan was taken; required, in [2000-01-01, 2100-01-01).
+	At time.Time `json:"at"`
+	// Seen holds at most MaxScan neighbours, each (kind, address) at most
+	// once: a terminal merges repeated reports of one device (for example
+	// several BLE advertising events) into one entry.
+	Seen []Neighbor `json:"seen"`
 }
 
 // Validate checks every field. Errors wrap ErrObservation or, for a bad
 // neighbour, are a *NeighborError naming it (wrapping ErrIdentifier,
-// ErrNeighborKind or ErrRSSI). An empty Seen is valid.
+// ErrNeighborKind, ErrRSSI or ErrDuplicateNeighbor). An empty Seen is
+// valid.
 func (o NeighborObservation) Validate() error {
 	if err := o.validateHeader(); err != nil {
 		return err
 	}
+	first := make(map[uint64]int, len(o.Seen))
 	for i := range o.Seen {
-		if _, err := o.Seen[i].parse(i); err != nil {
+		n, err := o.Seen[i].parse(i)
+		if err != nil {
 			return err
+		}
+		if j, dup := first[n.key]; dup {
+			return duplicateError(&o.Seen[i], i, j)
+		}
+		first[n.key] = i
+	}
+	return nil
+}
+
+func duplicateError(n *Neighbor, i, first int) error {
+	return &NeighborError{Index: i, ID: truncate(n.ID, 64), Err: fmt.Errorf("%w: same %v address as neighbour %d", ErrDuplicateNeighbor, n.Kind, first)}
+}
+
+// validTerminalID reports whether id is 1 to MaxTerminalID bytes of valid
+// UTF-8 without control (Cc) or format (Cf) characters.
+func validTerminalID(id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: empty terminal ID", ErrObservation)
+	}
+	if len(id) > MaxTerminalID {
+		return fmt.Errorf("%w: terminal ID longer than %d bytes", ErrObservation, MaxTerminalID)
+	}
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("%w: terminal ID is not valid UTF-8", ErrObservation)
+	}
+	for i, r := range id {
+		if r < utf8.RuneSelf {
+			if r < 0x20 || r == 0x7f {
+				return fmt.Errorf("%w: terminal ID has control character %U at byte %d", ErrObservation, r, i)
+			}
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%w: terminal ID has control or format character %U at byte %d", ErrObservation, r, i)
 		}
 	}
 	return nil
 }
 
 func (o NeighborObservation) validateHeader() error {
-	if o.TerminalID == "" {
-		return fmt.Errorf("%w: empty terminal ID", ErrObservation)
-	}
-	if len(o.TerminalID) > 256 {
-		return fmt.Errorf("%w: terminal ID longer than 256 bytes", ErrObservation)
+	if err := validTerminalID(o.TerminalID); err != nil {
+		return err
 	}
 	if o.At.IsZero() {
 		return fmt.Errorf("%w: terminal %q: zero time", ErrObservation, o.TerminalID)
+	}
+	if u := o.At.Unix(); u < minObservationUnix || u >= maxObservationUnix {
+		return fmt.Errorf("%w: terminal %q: time %v outside [2000-01-01, 2100-01-01)", ErrObservation, o.TerminalID, o.At.UTC().Format(time.RFC3339))
 	}
 	if len(o.Seen) > MaxScan {
 		return fmt.Errorf("%w: terminal %q: %d neighbours exceeds MaxScan %d", ErrObservation, o.TerminalID, len(o.Seen), MaxScan)
@@ -142,6 +200,7 @@ func (o NeighborObservation) validateHeader() error {
 type seen struct {
 	key   uint64 // kind<<48 | addr, the sort key of profiles
 	rssi  float64
+	index int32 // position in the observation (Learn's duplicate report)
 	class AddrClass
 }
 

@@ -79,8 +79,11 @@ type NeighborConfig struct {
 	// addresses (default 0.5, at most 1). Private (rotating) addresses
 	// always weigh 0.
 	StaticRandomWeight float64
-	// Floor and Ceiling bound the confidence of a scored scan (defaults
-	// 0.02 and 0.97).
+	// Floor and Ceiling are the confidences of the worst (q = 0) and best
+	// (q = 1) scored scan (defaults 0.01 and 0.99, likelihood ratios 1:99
+	// and 99:1); the score is linear in log-odds between them, so that with
+	// the defaults q = 0.5 is exactly neutral (0.5). Floor must lie in
+	// (0, 0.5), Ceiling in (0.5, 1).
 	Floor, Ceiling float64
 	// FewKnownCap caps the confidence when fewer than MinExpected distinct
 	// expected devices were matched or the profile expects fewer (default
@@ -90,10 +93,10 @@ type NeighborConfig struct {
 	// addresses only (default 0.1).
 	EmptyConfidence float64
 	// NoProfileConfidence is returned when the store has no profile for
-	// the terminal (default 0.3, enough for PSD2Policy's low-value no-PIN
-	// but not for the passwordless band). A host that prefers "no evidence"
-	// may drop such a signal instead: a missing signal contributes nothing
-	// to Fuse.
+	// the terminal, and for a learned profile too young to expect anything
+	// (default 0.5: no evidence either way, as DESIGN.md asks of a scorer
+	// that cannot judge — fused, it leaves the host's prior unchanged, which
+	// PSD2Policy does not approve without PIN at an even prior).
 	NoProfileConfidence float64
 	// Learn configures NeighborScorer.Learn.
 	Learn LearnConfig
@@ -121,11 +124,11 @@ func (c NeighborConfig) withDefaults() NeighborConfig {
 	def(&c.UniformPenalty, 0.4)
 	def(&c.LocalWeight, 0.25)
 	def(&c.StaticRandomWeight, 0.5)
-	def(&c.Floor, 0.02)
-	def(&c.Ceiling, 0.97)
+	def(&c.Floor, 0.01)
+	def(&c.Ceiling, 0.99)
 	def(&c.FewKnownCap, 0.2)
 	def(&c.EmptyConfidence, 0.1)
-	def(&c.NoProfileConfidence, 0.3)
+	def(&c.NoProfileConfidence, 0.5)
 	c.Learn = c.Learn.withDefaults()
 	return c
 }
@@ -163,8 +166,8 @@ func (c NeighborConfig) Validate() error {
 			return fmt.Errorf("%w: NeighborConfig.%s %v not in [0, %v]", ErrConfig, f.name, f.v, f.max)
 		}
 	}
-	if d.Floor >= d.Ceiling {
-		return fmt.Errorf("%w: NeighborConfig.Floor %v must be below Ceiling %v", ErrConfig, d.Floor, d.Ceiling)
+	if !(d.Floor > 0 && d.Floor < 0.5 && d.Ceiling > 0.5 && d.Ceiling < 1) {
+		return fmt.Errorf("%w: NeighborConfig.Floor %v must be in (0, 0.5) and Ceiling %v in (0.5, 1)", ErrConfig, d.Floor, d.Ceiling)
 	}
 	return c.Learn.Validate()
 }
@@ -185,7 +188,7 @@ func (c NeighborConfig) Validate() error {
 // profile does not know:
 //
 //	q = min(1, r/FullRecall) · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
-//	confidence = Floor + (Ceiling − Floor)·q
+//	logit(confidence) = logit(Floor) + q·(logit(Ceiling) − logit(Floor))
 //
 // capped at FewKnownCap while fewer than MinExpected distinct expected
 // devices are matched. A learned profile younger than MinObservations that expects
@@ -340,24 +343,25 @@ func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) 
 		if err != nil {
 			return NeighborScore{}, err
 		}
-		if n.class == ClassLocal || n.class == ClassPrivate {
-			sc.Randomized++
-		}
-		if s.classWeight(n.class) == 0 {
-			continue
-		}
+		// Rotating private addresses (and classes configured to weigh 0)
+		// carry no weight: they are kept in the table only to catch
+		// duplicates, and never match.
+		ignore := s.classWeight(n.class) == 0
 		for h := t.hash(n.key); ; h = (h + 1) & t.mask {
 			sl := &t.slots[h]
 			if !sl.used {
-				*sl = slot{key: n.key, rssi: n.rssi, class: n.class, used: true}
-				if n.class != ClassLocal {
+				*sl = slot{key: n.key, rssi: n.rssi, class: n.class, used: true, ignore: ignore, index: int32(i)}
+				if !ignore && n.class != ClassLocal {
 					t.stable++
 				}
 				break
 			}
 			if sl.key == n.key {
-				break
+				return NeighborScore{}, duplicateError(&obs.Seen[i], i, int(sl.index))
 			}
+		}
+		if n.class == ClassLocal || n.class == ClassPrivate {
+			sc.Randomized++
 		}
 	}
 	var p *Profile
@@ -417,9 +421,11 @@ func (s *NeighborScorer) expected(p *Profile, n *ProfileNeighbor) float64 {
 type slot struct {
 	key     uint64
 	rssi    float64
+	index   int32 // position in the observation
 	class   AddrClass
 	used    bool
 	matched bool
+	ignore  bool // weight 0: never matches, never counts
 }
 
 // scanTable is a scan hashed by key (Fibonacci hashing, linear probing).
@@ -464,6 +470,9 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, t *scanTable) {
 			if sl.key != k {
 				continue
 			}
+			if sl.ignore {
+				break
+			}
 			sl.matched = true
 			if w == 0 {
 				break // known but not (yet) expected: neither for nor against
@@ -492,7 +501,7 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, t *scanTable) {
 	}
 	for i := range table {
 		n := &table[i]
-		if !n.used {
+		if !n.used || n.ignore {
 			continue
 		}
 		cw := s.classWeight(n.class)
@@ -540,7 +549,8 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, t *scanTable) {
 			sc.flags |= flagRSSIUniform
 		}
 	}
-	sc.Confidence = cfg.Floor + (cfg.Ceiling-cfg.Floor)*q
+	lf := logit(cfg.Floor)
+	sc.Confidence = sigmoid(lf + q*(logit(cfg.Ceiling)-lf))
 	if sc.Expected == 0 && p.Weight < cfg.MinObservations {
 		// A learned profile too young to expect anything cannot vouch for
 		// a scan, so it scores like no profile — learning never leaves a

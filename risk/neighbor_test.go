@@ -210,9 +210,6 @@ func TestClonedSingleBSSIDNeverNoPIN(t *testing.T) {
 			clone.RSSI = -30 - float64(rng.IntN(80))
 		}
 		seen := []risk.Neighbor{clone}
-		for range rng.IntN(4) {
-			seen = append(seen, clone) // repeated reports of the clone
-		}
 		seen = append(seen, elsewhere(rng, rng.IntN(20))...)
 		for range rng.IntN(10) {
 			seen = append(seen, risk.Neighbor{ID: randomMAC(rng), Kind: risk.KindWiFi, RSSI: -50})
@@ -225,10 +222,15 @@ func TestClonedSingleBSSIDNeverNoPIN(t *testing.T) {
 		if !hasCode(sig, risk.CodeNeighborsFewKnown) {
 			t.Fatalf("clone without few_known: %+v", sig)
 		}
+		// Repeated reports of the clone are a malformed scan.
+		rep := append(slices.Clone(seen), clone)
+		if _, err := sc.Score(context.Background(), risk.NeighborObservation{TerminalID: "T1", At: at, Seen: rep}); !errors.Is(err, risk.ErrDuplicateNeighbor) {
+			t.Fatalf("repeated clone: %v", err)
+		}
 		for _, pol := range pols {
 			// Fused with a neutral prior, as the host would.
 			conf := risk.Fuse(0.5, sig)
-			tx := risk.Transaction{Amount: risk.Amount{Minor: rng.Int64N(pol.NoPIN.MaxAmount + 1), Currency: pol.Currency}}
+			tx := risk.Transaction{Amount: risk.Amount{Minor: 1 + rng.Int64N(pol.NoPIN.MaxAmount), Currency: pol.Currency}}
 			if d, err := pol.Decide(conf, tx); err != nil || d == risk.ApproveNoPIN {
 				t.Fatalf("clone reached %v (%v) with %+v", d, err, sig)
 			}
@@ -331,7 +333,18 @@ func TestNeighborErrors(t *testing.T) {
 		{"too many", risk.NeighborObservation{TerminalID: "T", At: at, Seen: make([]risk.Neighbor, risk.MaxScan+1)}, risk.ErrObservation, -1},
 		{"malformed MAC", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{ok, {ID: "00:11:22:33:44:5G", Kind: risk.KindWiFi}}}, risk.ErrIdentifier, 1},
 		{"multicast BSSID", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: "01:00:5e:00:00:01", Kind: risk.KindWiFi}}}, risk.ErrIdentifier, 0},
-		{"unknown kind", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{ok, ok, {ID: ok.ID}}}, risk.ErrNeighborKind, 2},
+		{"unknown kind", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{ok, {ID: ok.ID}}}, risk.ErrNeighborKind, 1},
+		// Issue 20 point 5: DecodeObservation accepted each of these.
+		{"duplicate", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{ok, {ID: "00:11:22:33:44:66", Kind: risk.KindWiFi}, {ID: "00-11-22-33-44-55", Kind: risk.KindWiFi, RSSI: -70}}}, risk.ErrDuplicateNeighbor, 2},
+		{"1024 copies", risk.NeighborObservation{TerminalID: "T", At: at, Seen: slices.Repeat([]risk.Neighbor{ok}, risk.MaxScan)}, risk.ErrDuplicateNeighbor, 1},
+		{"duplicate private", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: "4a:00:00:00:00:01", Kind: risk.KindBLE, Random: true}, {ID: "4a:00:00:00:00:01", Kind: risk.KindBLE, Random: true}}}, risk.ErrDuplicateNeighbor, 1},
+		{"year 9999", risk.NeighborObservation{TerminalID: "T", At: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, risk.ErrObservation, -1},
+		{"year 1999", risk.NeighborObservation{TerminalID: "T", At: time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC)}, risk.ErrObservation, -1},
+		{"control character", risk.NeighborObservation{TerminalID: "T\n1", At: at}, risk.ErrObservation, -1},
+		{"NUL", risk.NeighborObservation{TerminalID: "T\x001", At: at}, risk.ErrObservation, -1},
+		{"C1 control", risk.NeighborObservation{TerminalID: "T\u00851", At: at}, risk.ErrObservation, -1},
+		{"bidi override", risk.NeighborObservation{TerminalID: "T\u202e1", At: at}, risk.ErrObservation, -1},
+		{"invalid UTF-8", risk.NeighborObservation{TerminalID: "T\xff1", At: at}, risk.ErrObservation, -1},
 		{"kind out of range", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: 9}}}, risk.ErrNeighborKind, 0},
 		{"positive RSSI", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: risk.KindWiFi, RSSI: 3}}}, risk.ErrRSSI, 0},
 		{"NaN RSSI", risk.NeighborObservation{TerminalID: "T", At: at, Seen: []risk.Neighbor{{ID: ok.ID, Kind: risk.KindWiFi, RSSI: math.NaN()}}}, risk.ErrRSSI, 0},
@@ -622,7 +635,7 @@ func TestProfileValidate(t *testing.T) {
 	if _, err := risk.NewProfile("T", time.Time{}, math.NaN(), nil); !errors.Is(err, risk.ErrProfile) {
 		t.Error("NaN weight accepted")
 	}
-	if _, err := risk.PreconfiguredProfile("T", time.Unix(1, 0), []risk.Neighbor{{ID: "x", Kind: risk.KindWiFi}}); !errors.Is(err, risk.ErrIdentifier) || !errors.Is(err, risk.ErrProfile) {
+	if _, err := risk.PreconfiguredProfile("T", time.Unix(1e9, 0), []risk.Neighbor{{ID: "x", Kind: risk.KindWiFi}}); !errors.Is(err, risk.ErrIdentifier) || !errors.Is(err, risk.ErrProfile) {
 		t.Errorf("bad preconfigured: %v", err)
 	}
 }
@@ -753,6 +766,28 @@ func TestPreconfiguredProfileFirstDuplicateWins(t *testing.T) {
 	for _, n := range p.Neighbors {
 		if n.MeanRSSI != -50 {
 			t.Errorf("%v kept RSSI %v, want the first listing's -50", n.Addr, n.MeanRSSI)
+		}
+	}
+}
+
+// Issue 20 point 5: a never-learned terminal is no evidence (0.5), so fused
+// it leaves any prior unchanged, and PSD2Policy does not approve it without
+// PIN at an even prior (it scored exactly the old 0.3 threshold before).
+func TestNeverLearnedIsNeutral(t *testing.T) {
+	s := newShop(8, 12)
+	sc := newScorer(t, risk.NewMemoryStore())
+	sig, err := sc.Score(context.Background(), risk.NeighborObservation{TerminalID: "new", At: s.base, Seen: s.scan(1, 3, 2)})
+	if err != nil || sig.Confidence != 0.5 || !hasCode(sig, risk.CodeNeighborsNoProfile) {
+		t.Fatalf("never learned: %+v, %v", sig, err)
+	}
+	for _, prior := range []float64{0.01, 0.3, 0.5, 0.9, 0.999} {
+		if got := risk.Fuse(prior, sig); !near(got, prior, 1e-12) {
+			t.Errorf("prior %v: fused %v", prior, got)
+		}
+	}
+	for _, amt := range []int64{1, 5_00, 50_00} {
+		if d, err := risk.PSD2Policy().Decide(risk.Fuse(0.5, sig), risk.Transaction{Amount: eur(amt)}); err != nil || d != risk.RequirePIN {
+			t.Errorf("EUR %d minor: %v, %v; want RequirePIN", amt, d, err)
 		}
 	}
 }

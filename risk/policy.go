@@ -109,36 +109,49 @@ type Policy struct {
 
 // PSD2Policy returns a policy for EUR modelled on Commission Delegated
 // Regulation (EU) 2018/389 (the PSD2 RTS on strong customer authentication),
-// Art. 11, contactless payments at the point of sale. Art. 11 lets the payer's
-// PSP skip SCA when (a) the payment is at most EUR 50 and (b) the cumulative
-// amount of contactless payments since the last SCA does not exceed EUR 150
-// or (c) there have been at most five consecutive ones since then.
+// Art. 11, contactless payments at the point of sale. In short: floor limit
+// EUR 0, so every payment is authorised online (Outcome.Online is always
+// true); no PIN up to EUR 50.00 within EUR 150.00 cumulative and 5 in a row;
+// no passwordless band (CVM-required limit EUR 50.01); contactless up to
+// EUR 500; no-PIN only at a fused confidence of at least 0.6.
 //
-// The preset applies (a) as NoPIN.MaxAmount = EUR 50.00 and enforces BOTH
-// (b) and (c) — MaxCumulative EUR 150.00 and MaxConsecutive 5 — the stricter
-// combination many issuers run; a PSP relying on one option only sets the
-// other to zero. Caps count the current payment (cumulative + amount ≤
-// EUR 150), which is never more permissive than the regulation's "previous
-// transactions" wording. Stricter is always allowed: a PSP may apply SCA
-// whenever it likes, never less often.
+// Art. 11 lets the payer's PSP skip SCA when (a) the payment is at most
+// EUR 50 and (b) the cumulative amount of contactless payments since the
+// last SCA does not exceed EUR 150 or (c) there have been at most five
+// consecutive ones since then. The preset applies (a) as NoPIN.MaxAmount =
+// EUR 50.00 and enforces BOTH (b) and (c) — MaxCumulative EUR 150.00 and
+// MaxConsecutive 5 — the stricter combination many issuers run; a PSP
+// relying on one option only sets the other to zero. Caps count the current
+// payment (cumulative + amount ≤ EUR 150), which is never more permissive
+// than the regulation's "previous transactions" wording. Stricter is always
+// allowed: a PSP may apply SCA whenever it likes, never less often.
 //
 // Art. 11 has no exemption above EUR 50, so the preset has no passwordless
 // band: the Reader CVM Required Limit is EUR 50.01 (as in most euro
 // markets) and no amount at or above it can skip the PIN, whatever the
-// confidence. The environment still decides below it: a confidence under
-// NoPINConfidence steps up to the PIN within the caps. A host whose readers
-// use a lower CVM limit (Limits.CVMRequired, for example EUR 25.00) gets a
-// passwordless band up to EUR 50.00 governed by PasswordlessConfidence.
-// Other reader limits: floor EUR 0 (always online), contactless up to
-// EUR 500.
+// confidence. A host whose readers use a lower CVM limit
+// (Limits.CVMRequired, for example EUR 25.00) gets a passwordless band up to
+// EUR 50.00 governed by PasswordlessConfidence.
+//
+// The thresholds are chosen against fused confidences (Fuse; every
+// Signal calibrated at a neutral 0.5): a payment with no evidence either
+// way fuses to the host's prior, so at an even prior it is 0.5 and steps up
+// to the PIN — the environment must favour "genuine" by at least 3:2
+// (NoPINConfidence 0.6) to skip it, and by 9:1 in the passwordless band
+// (PasswordlessConfidence 0.9). In examples/passwordless (60 simulated
+// terminals, neighbour evidence alone at prior 0.5) 0.6 accepts about 95 %
+// of genuine scans and none of the relocated, spoofed, multi-radio clone,
+// look-alike clone or replayed scans; 0.9 accepts about half of the genuine
+// scans, so the passwordless band needs corroborating evidence (vision,
+// geo, motion) as examples/checkout shows. DeclineBelow is 0.01.
 func PSD2Policy() Policy {
 	return Policy{
 		Currency:               "EUR",
 		Limits:                 ReaderLimits{Floor: 0, CVMRequired: 50_01, Transaction: 500_00},
 		NoPIN:                  NoPINCaps{MaxAmount: 50_00, MaxCumulative: 150_00, MaxConsecutive: 5},
 		DeclineBelow:           0.01,
-		NoPINConfidence:        0.3,
-		PasswordlessConfidence: 0.75,
+		NoPINConfidence:        0.6,
+		PasswordlessConfidence: 0.9,
 		OnlineBelow:            0,
 	}
 }
@@ -148,21 +161,26 @@ func PSD2Policy() Policy {
 // cumulative daily no-PIN cap of CNY 3,000 as issuers commonly configure.
 // The passwordless band extends no-PIN to CNY 2,000 for trusted terminals.
 // The cumulative cap is per day: the host resets NoPINCumulative at the
-// issuer's day boundary as well as after a verified payment.
+// issuer's day boundary as well as after a verified payment. Floor limit
+// CNY 0 (always online). The confidence thresholds are PSD2Policy's (0.6
+// for no-PIN, 0.9 for the passwordless band), chosen the same way.
 func QuickPassPolicy() Policy {
 	return Policy{
 		Currency:               "CNY",
 		Limits:                 ReaderLimits{Floor: 0, CVMRequired: 1000_01, Transaction: 0},
 		NoPIN:                  NoPINCaps{MaxAmount: 2000_00, MaxCumulative: 3000_00, MaxConsecutive: 0},
 		DeclineBelow:           0.01,
-		NoPINConfidence:        0.3,
-		PasswordlessConfidence: 0.8,
+		NoPINConfidence:        0.6,
+		PasswordlessConfidence: 0.9,
 	}
 }
 
 // Transaction is the payment a Policy decides on.
 type Transaction struct {
-	Amount Amount // the payment; must be in the policy currency
+	// Amount is the payment, in the policy currency. It must be positive:
+	// a zero-amount authorisation (account verification, transit
+	// pre-authorisation) is not a payment a no-PIN decision applies to.
+	Amount Amount
 	// NoPINCumulative is the total paid without cardholder verification
 	// since the last verification (zero Amount when none).
 	NoPINCumulative Amount
@@ -224,13 +242,17 @@ func (p Policy) Validate() error {
 }
 
 // checkAmount validates a transaction amount against the policy currency.
-// A zero Amount is allowed only where zeroOK.
+// The zero Amount is allowed only where zeroOK; a payment (zeroOK false)
+// must be positive.
 func (p Policy) checkAmount(name string, a Amount, zeroOK bool) error {
 	if a.IsZero() && zeroOK {
 		return nil
 	}
 	if a.Minor < 0 {
 		return fmt.Errorf("%w: %s %d minor units is negative", ErrAmount, name, a.Minor)
+	}
+	if a.Minor == 0 && !zeroOK {
+		return fmt.Errorf("%w: %s is zero: a no-PIN decision needs a positive payment", ErrAmount, name)
 	}
 	if a.Currency != p.Currency {
 		if _, ok := CurrencyExponent(a.Currency); !ok {
@@ -263,7 +285,9 @@ func (p Policy) Decide(conf float64, tx Transaction) (Decision, error) {
 // The decision is monotone: it never becomes more permissive when conf
 // falls or when the amount or counters rise. Errors (invalid policy, NaN or
 // out-of-range conf, negative amount, unknown or mismatched currency) wrap
-// this package's sentinels; Decide never panics.
+// this package's sentinels; Decide never panics. A zero amount is an error
+// wrapping ErrAmount (it was approved without PIN and counted towards the
+// consecutive cap before).
 func (p Policy) Evaluate(conf float64, tx Transaction) (Outcome, error) {
 	if err := p.Validate(); err != nil {
 		return Outcome{}, err
@@ -315,10 +339,14 @@ func (p Policy) Evaluate(conf float64, tx Transaction) (Outcome, error) {
 // cardholder was verified) resets both; RequirePIN and Decline leave them
 // unchanged — the host re-submits a step-up with CardholderVerified set once
 // the PIN is verified, and that Approve resets them. Errors wrap ErrAmount or
-// ErrCurrencyMismatch (for example on overflow).
+// ErrCurrencyMismatch (for example on overflow); a zero or negative amount
+// never counts towards the caps (ErrAmount).
 func (tx Transaction) NextCounters(d Decision) (cumulative Amount, consecutive int, err error) {
 	switch d {
 	case ApproveNoPIN:
+		if tx.Amount.Minor <= 0 {
+			return Amount{}, 0, fmt.Errorf("%w: no-PIN payment of %d minor units", ErrAmount, tx.Amount.Minor)
+		}
 		sum, err := tx.NoPINCumulative.Add(tx.Amount)
 		if err != nil {
 			return Amount{}, 0, err

@@ -21,10 +21,13 @@ func TestPolicyDecide(t *testing.T) {
 		code string
 	}{
 		{"small trusted", 0.9, risk.Transaction{Amount: eur(12_50)}, risk.ApproveNoPIN, risk.CodeNoPIN},
-		{"small neutral", 0.3, risk.Transaction{Amount: eur(12_50)}, risk.ApproveNoPIN, risk.CodeNoPIN},
+		{"small, evidence 3:2 for genuine", 0.6, risk.Transaction{Amount: eur(12_50)}, risk.ApproveNoPIN, risk.CodeNoPIN},
+		// No evidence either way at an even prior (issue 20 point 5: a
+		// never-learned terminal scored exactly the old threshold).
+		{"small, no evidence", 0.5, risk.Transaction{Amount: eur(12_50)}, risk.RequirePIN, risk.CodeNoPINUntrusted},
 		{"small untrusted", 0.2, risk.Transaction{Amount: eur(12_50)}, risk.RequirePIN, risk.CodeNoPINUntrusted},
 		// Art. 11(a): EUR 50 a payment, with no passwordless band above.
-		{"EUR 50.00 is within Art. 11(a)", 0.5, risk.Transaction{Amount: eur(50_00)}, risk.ApproveNoPIN, risk.CodeNoPIN},
+		{"EUR 50.00 is within Art. 11(a)", 0.6, risk.Transaction{Amount: eur(50_00)}, risk.ApproveNoPIN, risk.CodeNoPIN},
 		{"EUR 50.01 needs SCA however trusted", 1, risk.Transaction{Amount: eur(50_01)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
 		{"EUR 80 needs SCA however trusted", 0.99, risk.Transaction{Amount: eur(80_00)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
 		// Art. 11(b) and (c), both enforced, counting this payment.
@@ -40,7 +43,6 @@ func TestPolicyDecide(t *testing.T) {
 		{"just under transaction limit", 0.99, risk.Transaction{Amount: eur(499_99)}, risk.RequirePIN, risk.CodeOverNoPINAmount},
 		{"just under transaction limit verified", 0.5, risk.Transaction{Amount: eur(499_99), CardholderVerified: true}, risk.Approve, risk.CodeApproved},
 		{"hopeless", 0.001, risk.Transaction{Amount: eur(1_00)}, risk.Decline, risk.CodeLowConfidence},
-		{"zero amount", 0.9, risk.Transaction{Amount: eur(0)}, risk.ApproveNoPIN, risk.CodeNoPIN},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,10 +75,10 @@ func TestPolicyPasswordlessBand(t *testing.T) {
 		want risk.Decision
 		code string
 	}{
-		{24_99, 0.3, risk.ApproveNoPIN, risk.CodeNoPIN},
-		{25_00, 0.74, risk.RequirePIN, risk.CodeCVMRequiredLimit},
-		{25_00, 0.75, risk.ApproveNoPIN, risk.CodePasswordless},
-		{50_00, 0.9, risk.ApproveNoPIN, risk.CodePasswordless},
+		{24_99, 0.6, risk.ApproveNoPIN, risk.CodeNoPIN},
+		{25_00, 0.89, risk.RequirePIN, risk.CodeCVMRequiredLimit},
+		{25_00, 0.9, risk.ApproveNoPIN, risk.CodePasswordless},
+		{50_00, 0.95, risk.ApproveNoPIN, risk.CodePasswordless},
 		{50_01, 0.99, risk.RequirePIN, risk.CodeOverNoPINAmount},
 	} {
 		o, err := p.Evaluate(tc.conf, risk.Transaction{Amount: eur(tc.amt)})
@@ -110,8 +112,9 @@ func TestPolicyQuickPass(t *testing.T) {
 		conf     float64
 		want     risk.Decision
 	}{
-		{1000_00, 0, 0.5, risk.ApproveNoPIN},
-		{1000_01, 0, 0.5, risk.RequirePIN},
+		{1000_00, 0, 0.6, risk.ApproveNoPIN},
+		{1000_00, 0, 0.5, risk.RequirePIN},
+		{1000_01, 0, 0.6, risk.RequirePIN},
 		{1500_00, 0, 0.9, risk.ApproveNoPIN},
 		{900_00, 2500_00, 0.9, risk.RequirePIN},
 	} {
@@ -136,7 +139,11 @@ func TestPolicyErrors(t *testing.T) {
 		{"negative confidence", p, -0.1, risk.Transaction{Amount: eur(1)}, risk.ErrConfidence},
 		{"negative amount", p, 0.5, risk.Transaction{Amount: eur(-1)}, risk.ErrAmount},
 		{"missing amount currency", p, 0.5, risk.Transaction{Amount: risk.Amount{Minor: 5}}, risk.ErrCurrency},
-		{"zero amount without currency", p, 0.5, risk.Transaction{}, risk.ErrCurrency},
+		{"zero amount without currency", p, 0.5, risk.Transaction{}, risk.ErrAmount},
+		// Issue 20 point 5: EUR 0.00 was approved without PIN and counted
+		// towards the five-in-a-row cap.
+		{"zero amount", p, 0.99, risk.Transaction{Amount: eur(0)}, risk.ErrAmount},
+		{"zero amount verified", p, 0.99, risk.Transaction{Amount: eur(0), CardholderVerified: true}, risk.ErrAmount},
 		{"unknown currency", p, 0.5, risk.Transaction{Amount: risk.Amount{Minor: 5, Currency: "EUX"}}, risk.ErrCurrency},
 		{"lower-case currency", p, 0.5, risk.Transaction{Amount: risk.Amount{Minor: 5, Currency: "eur"}}, risk.ErrCurrency},
 		{"mismatch", p, 0.5, risk.Transaction{Amount: risk.Amount{Minor: 5, Currency: "USD"}}, risk.ErrCurrencyMismatch},
@@ -144,7 +151,7 @@ func TestPolicyErrors(t *testing.T) {
 		{"negative cumulative", p, 0.5, risk.Transaction{Amount: eur(5), NoPINCumulative: eur(-5)}, risk.ErrAmount},
 		{"negative count", p, 0.5, risk.Transaction{Amount: eur(5), NoPINConsecutive: -1}, risk.ErrAmount},
 		{"zero policy", risk.Policy{}, 0.5, risk.Transaction{Amount: eur(5)}, risk.ErrPolicy},
-		{"thresholds out of order", func() risk.Policy { q := p; q.NoPINConfidence = 0.9; return q }(), 0.5, risk.Transaction{Amount: eur(5)}, risk.ErrPolicy},
+		{"thresholds out of order", func() risk.Policy { q := p; q.NoPINConfidence = 0.95; return q }(), 0.5, risk.Transaction{Amount: eur(5)}, risk.ErrPolicy},
 		{"negative limit", func() risk.Policy { q := p; q.Limits.Floor = -1; return q }(), 0.5, risk.Transaction{Amount: eur(5)}, risk.ErrPolicy},
 		{"NaN threshold", func() risk.Policy { q := p; q.OnlineBelow = math.NaN(); return q }(), 0.5, risk.Transaction{Amount: eur(5)}, risk.ErrPolicy},
 	}
@@ -288,6 +295,10 @@ func TestNextCounters(t *testing.T) {
 	if _, _, err := (risk.Transaction{Amount: eur(1), NoPINCumulative: risk.Amount{Minor: 1, Currency: "USD"}}).NextCounters(risk.ApproveNoPIN); !errors.Is(err, risk.ErrCurrencyMismatch) {
 		t.Errorf("mismatch: %v", err)
 	}
+	// A zero amount never counts towards the caps (issue 20 point 5).
+	if _, _, err := (risk.Transaction{Amount: eur(0), NoPINConsecutive: 4}).NextCounters(risk.ApproveNoPIN); !errors.Is(err, risk.ErrAmount) {
+		t.Errorf("zero amount: %v", err)
+	}
 	if _, _, err := tx.NextCounters(9); !errors.Is(err, risk.ErrPolicy) {
 		t.Errorf("unknown decision: %v", err)
 	}
@@ -323,11 +334,11 @@ func TestPolicyStream(t *testing.T) {
 	}
 }
 
-// NoPIN.MaxAmount zero forbids no-PIN payments outright, even of nothing.
+// NoPIN.MaxAmount zero forbids no-PIN payments outright.
 func TestPolicyNoPINForbidden(t *testing.T) {
 	p := risk.PSD2Policy()
 	p.NoPIN.MaxAmount = 0
-	for _, amt := range []int64{0, 1, 10_00} {
+	for _, amt := range []int64{1, 10_00} {
 		o, err := p.Evaluate(1, risk.Transaction{Amount: eur(amt)})
 		if err != nil || o.Decision != risk.RequirePIN || o.Reason.Code != risk.CodeOverNoPINAmount {
 			t.Errorf("amount %d: %+v, %v; want RequirePIN", amt, o, err)

@@ -251,27 +251,19 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 		if err != nil {
 			return nil, err
 		}
-		if s.class != ClassPrivate {
-			scan = append(scan, s)
-		}
+		s.index = int32(i)
+		scan = append(scan, s)
 	}
 	slices.SortFunc(scan, func(a, b seen) int { return cmp.Compare(a.key, b.key) })
-	derived := derivedBSSIDs(scan)
-	// Keep one reading per neighbour: the strongest measured RSSI.
-	if len(scan) > 1 {
-		k := 0
-		for _, s := range scan[1:] {
-			if s.key != scan[k].key {
-				k++
-				scan[k] = s
-				continue
-			}
-			if s.rssi != 0 && (scan[k].rssi == 0 || s.rssi > scan[k].rssi) {
-				scan[k].rssi = s.rssi
-			}
+	for i := 1; i < len(scan); i++ {
+		if scan[i].key == scan[i-1].key {
+			a, b := int(scan[i-1].index), int(scan[i].index)
+			return nil, duplicateError(&obs.Seen[max(a, b)], max(a, b), min(a, b))
 		}
-		scan = scan[:k+1]
 	}
+	// Rotating private addresses are never learned.
+	scan = slices.DeleteFunc(scan, func(s seen) bool { return s.class == ClassPrivate })
+	derived := derivedBSSIDs(scan)
 
 	var old []ProfileNeighbor
 	var weight float64

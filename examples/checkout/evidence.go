@@ -38,7 +38,7 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 	if err := scenesDB.Add(ctx, merchant, ref); err != nil {
 		return nil, err
 	}
-	eye, err := vision.NewAssessor(scenesDB, vision.AssessorConfig{})
+	eye, err := vision.NewAssessor(vision.Config{}, scenesDB)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 		return nil, err
 	}
 	sites := geo.NewMemorySiteStore()
-	if err := sites.Put(merchant, geo.Site{Location: geo.LatLng{Lat: 52.5200, Lng: 13.4050}, RadiusM: 300}); err != nil {
+	if err := sites.Put(ctx, merchant, geo.Site{Location: geo.LatLng{Lat: 52.5200, Lng: 13.4050}, RadiusM: 300}); err != nil {
 		return nil, err
 	}
 	monitor, err := geo.NewMonitor(cells, sites, geo.MonitorConfig{})

@@ -138,9 +138,14 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err := policy.Validate(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Policy PSD2: no PIN below %v with confidence ≥ %.2f; passwordless up to %v with confidence ≥ %.2f; caps %v / %d in a row.\n\n",
-		eur(policy.Limits.CVMRequired), policy.NoPINConfidence, eur(policy.NoPIN.MaxAmount),
-		policy.PasswordlessConfidence, eur(policy.NoPIN.MaxCumulative), policy.NoPIN.MaxConsecutive)
+	preset := risk.PSD2Policy()
+	fmt.Fprintf(w, "Policy: PSD2Policy() (floor %v: every payment online; CVM-required limit %v, so no passwordless band)\n",
+		eur(preset.Limits.Floor), eur(preset.Limits.CVMRequired))
+	fmt.Fprintf(w, "  with this shop's readers' CVM-required limit lowered to %v (Limits.CVMRequired): no PIN below it at fused confidence ≥ %.2f;\n",
+		eur(policy.Limits.CVMRequired), policy.NoPINConfidence)
+	fmt.Fprintf(w, "  passwordless from %v up to %v at fused confidence ≥ %.2f; caps %v cumulative / %d in a row; prior %.2f.\n\n",
+		eur(policy.Limits.CVMRequired), eur(policy.NoPIN.MaxAmount), policy.PasswordlessConfidence,
+		eur(policy.NoPIN.MaxCumulative), policy.NoPIN.MaxConsecutive, cfg.Prior)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scene\tamount\tsignals\tfused\tdecision\twhy")

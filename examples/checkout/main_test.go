@@ -30,9 +30,15 @@ func decisions(t *testing.T, cfg config) map[string]string {
 	return out
 }
 
+// TestStory checks each scene's decision at an even prior and at a high
+// base rate of genuine payments: under the fusion contract (DESIGN.md) a
+// higher prior never turns the genuine scenes into step-ups (issue 17:
+// -prior 0.99 turned groceries into RequirePIN), and the attacks stay
+// refused because their evidence outweighs it.
 func TestStory(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
-		got := decisions(t, config{Seed: seed, Days: 14, Prior: 0.5})
+		prior := []float64{0.5, 0.99}[seed%2]
+		got := decisions(t, config{Seed: seed, Days: 14, Prior: prior})
 		want := map[string][]string{
 			"coffee at the shop":    {"ApproveNoPIN"},
 			"groceries at the shop": {"ApproveNoPIN"},
@@ -42,7 +48,7 @@ func TestStory(t *testing.T) {
 		}
 		for k, v := range want {
 			if !slices.Contains(v, got[k]) {
-				t.Errorf("seed %d: %s = %s, want one of %v", seed, k, got[k], v)
+				t.Errorf("seed %d, prior %v: %s = %s, want one of %v", seed, prior, k, got[k], v)
 			}
 		}
 	}
