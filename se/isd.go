@@ -1,0 +1,303 @@
+package se
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/payedge/payedge/se/apdu"
+	"github.com/payedge/payedge/se/scp03"
+)
+
+// DefaultISDAID is the AID of the GlobalPlatform issuer security domain.
+var defaultISDAID = []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00}
+
+// DefaultISDAID returns the GlobalPlatform ISD AID A000000151000000.
+func DefaultISDAID() []byte { return slices.Clone(defaultISDAID) }
+
+// Instruction codes and GET DATA tags the ISD answers.
+const (
+	insGetData = 0xCA
+	tagCPLC    = 0x9F7F // GET DATA P1P2: Card Production Life Cycle data
+	tagKeyInfo = 0x00E0 // GET DATA P1P2: key information template
+	maxKeySets = 16
+)
+
+// ISDConfig configures an issuer security domain.
+type ISDConfig struct {
+	// Keys are the SCP03 key sets, at least one; the first answers an
+	// INITIALIZE UPDATE with key version 00. Key versions must differ,
+	// and each set needs a DEK for PUT KEY.
+	Keys []scp03.StaticKeys
+	// Rand supplies card challenges (required).
+	Rand io.Reader
+	// S16 runs the secure channel in S16 mode.
+	S16 bool
+	// Supported is the highest security level accepted; 0 means
+	// scp03.LevelAll.
+	Supported scp03.SecurityLevel
+	// KeyDiversificationData is returned in INITIALIZE UPDATE.
+	KeyDiversificationData [10]byte
+	// CPLC is returned by GET DATA 9F7F.
+	CPLC CPLC
+}
+
+// Validate reports whether the configuration is usable. Errors wrap
+// ErrConfig or scp03.ErrKeyLength.
+func (c ISDConfig) Validate() error {
+	if len(c.Keys) == 0 || len(c.Keys) > maxKeySets {
+		return fmt.Errorf("%w: ISD needs 1–%d key sets, got %d", ErrConfig, maxKeySets, len(c.Keys))
+	}
+	seen := map[byte]bool{}
+	for _, k := range c.Keys {
+		if err := k.Validate(); err != nil {
+			return err
+		}
+		if len(k.DEK) == 0 {
+			return fmt.Errorf("%w: key set %02X has no DEK", ErrConfig, k.KVN)
+		}
+		if k.KVN == 0 || k.KVN == 0xFF || seen[k.KVN] {
+			return fmt.Errorf("%w: key version %02X reserved or repeated", ErrConfig, k.KVN)
+		}
+		seen[k.KVN] = true
+	}
+	if c.Rand == nil {
+		return fmt.Errorf("%w: ISDConfig.Rand is required", ErrConfig)
+	}
+	if c.Supported != 0 {
+		if err := c.Supported.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ISD is an issuer security domain applet: the card side of SCP03 (one
+// secure channel per logical channel), PUT KEY with DEK-encrypted keys and
+// GET DATA for CPLC data (9F7F) and the key information template (00E0).
+// Install it in an element with InstallOptions{Default: true} under
+// DefaultISDAID.
+//
+// Commands: INITIALIZE UPDATE and EXTERNAL AUTHENTICATE open a channel;
+// commands with the secure-messaging class bit are unwrapped and their
+// responses wrapped; GET DATA works with or without a secure channel; PUT
+// KEY requires a secure channel with C-MAC (6982 otherwise) and answers
+// 6A88 for an unknown key version to replace, 6A80 for key data that does
+// not decrypt or verify, 6A84 when no key slot is free. The key sets stay
+// in the ISD (Go memory); PUT KEY replaces the set's keys atomically and
+// zeroes the old ones.
+type ISD struct {
+	ok       bool
+	cfg      ISDConfig
+	keys     []scp03.StaticKeys
+	sessions [apdu.MaxChannel + 1]*scp03.CardSession
+	kvn      [apdu.MaxChannel + 1]byte // key version of each channel's session
+	buf      []byte
+}
+
+var _ Applet = (*ISD)(nil)
+
+// NewISD returns an issuer security domain. The key sets are copied.
+// Errors: those of cfg.Validate.
+func NewISD(cfg ISDConfig) (*ISD, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &ISD{ok: true, cfg: cfg}
+	for _, k := range cfg.Keys {
+		d.keys = append(d.keys, scp03.StaticKeys{KVN: k.KVN, ENC: slices.Clone(k.ENC), MAC: slices.Clone(k.MAC), DEK: slices.Clone(k.DEK)})
+	}
+	d.cfg.Keys = nil
+	return d, nil
+}
+
+// Select accepts the selection with the ISD's FCI.
+func (d *ISD) Select(_ context.Context, s Selection) apdu.Response {
+	if d == nil || !d.ok {
+		return sw(apdu.SWConditionsNotSatisfied)
+	}
+	return apdu.Response{Data: FCI(s.AID), SW: apdu.SWSuccess}
+}
+
+// Deselect ends the secure channel of the channel and zeroes its keys.
+func (d *ISD) Deselect(_ context.Context, ch int) {
+	if d == nil || ch < 0 || ch >= len(d.sessions) {
+		return
+	}
+	if s := d.sessions[ch]; s != nil {
+		_ = s.Close()
+		d.sessions[ch] = nil
+	}
+}
+
+// Process answers one command; see ISD.
+func (d *ISD) Process(ctx context.Context, cmd apdu.Command) apdu.Response {
+	if d == nil || !d.ok {
+		return sw(apdu.SWConditionsNotSatisfied)
+	}
+	ch := ChannelOf(cmd)
+	if ch < 0 {
+		return sw(apdu.SWCLANotSupported)
+	}
+	switch {
+	case cmd.INS == scp03.INSInitializeUpdate && !apdu.SecureMessaging(cmd.CLA):
+		return d.initializeUpdate(ch, cmd)
+	case cmd.INS == scp03.INSExternalAuthenticate:
+		s := d.sessions[ch]
+		if s == nil {
+			return sw(apdu.SWConditionsNotSatisfied)
+		}
+		resp, _ := s.ExternalAuthenticate(cmd)
+		return resp
+	case apdu.SecureMessaging(cmd.CLA):
+		s := d.sessions[ch]
+		if s == nil || !s.Open() {
+			return sw(apdu.SWSecurityStatusNotSatisfied)
+		}
+		// Unwrap decrypts in place: work on a copy, the host owns cmd.Data.
+		d.buf = append(d.buf[:0], cmd.Data...)
+		cmd.Data = d.buf
+		plain, err := s.Unwrap(cmd)
+		if err != nil {
+			return sw(scp03.StatusFor(err))
+		}
+		resp := d.handle(ctx, plain, s)
+		w, err := s.Wrap(resp)
+		if err != nil {
+			return sw(scp03.StatusFor(err))
+		}
+		return w
+	}
+	return d.handle(ctx, cmd, nil)
+}
+
+func (d *ISD) initializeUpdate(ch int, cmd apdu.Command) apdu.Response {
+	var keys *scp03.StaticKeys
+	for i := range d.keys {
+		if cmd.P1 == 0 || d.keys[i].KVN == cmd.P1 {
+			keys = &d.keys[i]
+			break
+		}
+	}
+	if keys == nil {
+		return sw(apdu.SWReferencedDataNotFound)
+	}
+	if old := d.sessions[ch]; old != nil {
+		_ = old.Close()
+		d.sessions[ch] = nil
+	}
+	s, err := scp03.NewCardSession(*keys, scp03.CardOptions{
+		S16: d.cfg.S16, Rand: d.cfg.Rand, Supported: d.cfg.Supported,
+		KeyDiversificationData: d.cfg.KeyDiversificationData,
+	})
+	if err != nil {
+		return sw(apdu.SWUnknown)
+	}
+	resp, err := s.InitializeUpdate(cmd)
+	if err != nil {
+		return resp
+	}
+	d.sessions[ch] = s
+	d.kvn[ch] = keys.KVN
+	return resp
+}
+
+// handle runs a command after secure messaging; s is the open session or
+// nil for a plain command.
+func (d *ISD) handle(_ context.Context, cmd apdu.Command, s *scp03.CardSession) apdu.Response {
+	switch cmd.INS {
+	case insGetData:
+		switch uint16(cmd.P1)<<8 | uint16(cmd.P2) {
+		case tagCPLC:
+			b := d.cfg.CPLC.MarshalBinary()
+			return apdu.Response{Data: b, SW: apdu.SWSuccess}
+		case tagKeyInfo:
+			return apdu.Response{Data: d.keyInfo(), SW: apdu.SWSuccess}
+		}
+		return sw(apdu.SWReferencedDataNotFound)
+	case scp03.INSPutKey:
+		if s == nil || !s.Level().Has(scp03.LevelCMAC) {
+			return sw(apdu.SWSecurityStatusNotSatisfied)
+		}
+		return d.putKey(cmd, d.kvn[ChannelOf(cmd)])
+	}
+	return sw(apdu.SWINSNotSupported)
+}
+
+// putKey replaces (P1 = KVN) or adds (P1 = 00) a key set. The keys are
+// encrypted under the DEK of the key set the session was opened with.
+func (d *ISD) putKey(cmd apdu.Command, kvn byte) apdu.Response {
+	var dek []byte
+	for _, k := range d.keys {
+		if k.KVN == kvn {
+			dek = k.DEK
+		}
+	}
+	if dek == nil {
+		return sw(apdu.SWConditionsNotSatisfied)
+	}
+	req, err := scp03.ParsePutKey(dek, cmd)
+	if err != nil {
+		return sw(apdu.SWWrongData)
+	}
+	newKeys := req.Keys
+	if req.ReplaceKVN == 0 {
+		for _, k := range d.keys {
+			if k.KVN == newKeys.KVN {
+				newKeys.Zero()
+				return sw(apdu.SWWrongData)
+			}
+		}
+		if len(d.keys) >= maxKeySets {
+			newKeys.Zero()
+			return sw(apdu.SWNotEnoughMemory)
+		}
+		d.keys = append(d.keys, newKeys)
+		return apdu.Response{Data: req.PutKeyResponse(), SW: apdu.SWSuccess}
+	}
+	i := slices.IndexFunc(d.keys, func(k scp03.StaticKeys) bool { return k.KVN == req.ReplaceKVN })
+	if i < 0 {
+		newKeys.Zero()
+		return sw(apdu.SWReferencedDataNotFound)
+	}
+	for j, k := range d.keys {
+		if j != i && k.KVN == newKeys.KVN {
+			newKeys.Zero()
+			return sw(apdu.SWWrongData)
+		}
+	}
+	// Open sessions keep their derived session keys; the old static keys
+	// are no longer referenced by d and are wiped. A session's own
+	// KeyProvider copy shares the slices, so wipe only after replacing:
+	// sessions hold StaticKeys by value but derive keys only during
+	// INITIALIZE UPDATE, which is over.
+	old := d.keys[i]
+	d.keys[i] = newKeys
+	old.Zero()
+	return apdu.Response{Data: req.PutKeyResponse(), SW: apdu.SWSuccess}
+}
+
+// keyInfo builds the key information template (GP Card Specification
+// §11.3.3.1): E0 { C0 04 keyID KVN type length }… for each key.
+func (d *ISD) keyInfo() []byte {
+	var body []byte
+	for _, k := range d.keys {
+		for id := byte(1); id <= 3; id++ {
+			body = append(body, 0xC0, 0x04, id, k.KVN, scp03.KeyTypeAES, byte(k.KeyLen()))
+		}
+	}
+	return append([]byte{0xE0, byte(len(body))}, body...)
+}
+
+// KeyVersions returns the key versions the ISD holds, in order.
+func (d *ISD) KeyVersions() []byte {
+	if d == nil || !d.ok {
+		return nil
+	}
+	out := make([]byte, len(d.keys))
+	for i, k := range d.keys {
+		out[i] = k.KVN
+	}
+	return out
+}

@@ -1,0 +1,479 @@
+package se
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/payedge/payedge/se/apdu"
+)
+
+// MemoryConfig configures a Memory element. The zero value is usable.
+type MemoryConfig struct {
+	// MaxChannels is the number of channels including the basic channel,
+	// 1–20 (channels 0 to MaxChannels−1). 0 means 20.
+	MaxChannels int
+	// StorageBytes is the persistent storage given to an applet whose
+	// InstallOptions do not say; 0 means DefaultStorageBytes.
+	StorageBytes int
+	// MaxStorageBytes bounds one applet's storage; 0 means 1 MiB.
+	MaxStorageBytes int
+	// ATR is the Answer To Reset the element reports (ATRProvider); empty
+	// means DefaultATR.
+	ATR []byte
+}
+
+// DefaultStorageBytes is the persistent storage of an applet when nothing
+// else is configured.
+const DefaultStorageBytes = 1024
+
+// DefaultATR is a T=1 Answer To Reset (ISO/IEC 7816-3: TS 3B, T0 with no
+// interface bytes beyond TD1, historical bytes "payedge").
+var defaultATR = []byte{0x3B, 0x87, 0x80, 0x01, 'p', 'a', 'y', 'e', 'd', 'g', 'e', 0x1F}
+
+// DefaultATR returns the ATR of a Memory element without a configured one.
+func DefaultATR() []byte { return slices.Clone(defaultATR) }
+
+// Validate reports whether the configuration is usable; errors wrap
+// ErrConfig.
+func (c MemoryConfig) Validate() error {
+	if c.MaxChannels < 0 || c.MaxChannels > apdu.MaxChannel+1 {
+		return fmt.Errorf("%w: MaxChannels %d outside 1–20", ErrConfig, c.MaxChannels)
+	}
+	if c.StorageBytes < 0 || c.MaxStorageBytes < 0 {
+		return fmt.Errorf("%w: negative storage size", ErrConfig)
+	}
+	if c.MaxStorageBytes > 0 && c.StorageBytes > c.MaxStorageBytes {
+		return fmt.Errorf("%w: StorageBytes %d above MaxStorageBytes %d", ErrConfig, c.StorageBytes, c.MaxStorageBytes)
+	}
+	if len(c.ATR) > 33 {
+		return fmt.Errorf("%w: ATR of %d bytes (at most 33)", ErrConfig, len(c.ATR))
+	}
+	return nil
+}
+
+func (c MemoryConfig) withDefaults() MemoryConfig {
+	if c.MaxChannels == 0 {
+		c.MaxChannels = apdu.MaxChannel + 1
+	}
+	if c.MaxStorageBytes == 0 {
+		c.MaxStorageBytes = 1 << 20
+	}
+	if c.StorageBytes == 0 {
+		c.StorageBytes = min(DefaultStorageBytes, c.MaxStorageBytes)
+	}
+	if len(c.ATR) == 0 {
+		c.ATR = defaultATR
+	}
+	c.ATR = slices.Clone(c.ATR)
+	return c
+}
+
+// InstallOptions are the installation parameters of one applet. The zero
+// value is usable.
+type InstallOptions struct {
+	// StorageBytes is the applet's persistent storage; 0 means the
+	// element's MemoryConfig.StorageBytes.
+	StorageBytes int
+	// Default makes the applet the element's default applet: selected on
+	// the basic channel at once and on every channel opened from it, and
+	// the target of a SELECT without data (GlobalPlatform's implicit
+	// selection). An issuer security domain is usually the default.
+	Default bool
+}
+
+// Memory is the in-memory reference secure element: an applet registry by
+// AID, the basic channel and logical channels opened by MANAGE CHANNEL,
+// per-channel selection state and per-applet persistent storage. It is a
+// real element for tests, simulations and research; its storage lives in
+// process memory, so it protects nothing against the host process.
+//
+// It answers SELECT by DF name (full or partial AID, first or next
+// occurrence) and MANAGE CHANNEL itself and passes every other command to
+// the applet selected on the command's channel. Status words for bad
+// input are listed in the package documentation.
+//
+// Memory is safe for concurrent use: APDUs are processed one at a time, in
+// arrival order. The zero value returns ErrNotInitialized; use NewMemory.
+type Memory struct {
+	mu      sync.Mutex
+	ok      bool
+	closed  bool
+	cfg     MemoryConfig
+	applets []*installed // install order: the order of partial selection
+	def     *installed
+	chans   [apdu.MaxChannel + 1]chanState
+	// newStorage allocates an applet's storage; nil means Go memory.
+	newStorage func(size int) (Storage, func() error, error)
+}
+
+var (
+	_ SecureElement = (*Memory)(nil)
+	_ ATRProvider   = (*Memory)(nil)
+)
+
+type installed struct {
+	aid     []byte
+	applet  Applet
+	storage Storage
+	free    func() error
+	idx     int
+}
+
+type chanState struct {
+	open bool
+	sel  *installed
+}
+
+// NewMemory returns an empty element with the basic channel open. Errors:
+// those of cfg.Validate (ErrConfig).
+func NewMemory(cfg MemoryConfig) (*Memory, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Memory{ok: true, cfg: cfg.withDefaults()}
+	m.chans[0].open = true
+	return m, nil
+}
+
+// Install adds applet a under aid (5–16 bytes) with its own persistent
+// storage. Errors: ErrNotInitialized, ErrClosed, ErrAIDLength,
+// ErrDuplicateAID, ErrConfig for a storage size outside 0–MaxStorageBytes,
+// and, in a virtual SE, ErrAIDNotAllowed or the hypervisor's *MemoryError.
+// An applet installed with Default is selected on the basic channel at
+// once.
+func (m *Memory) Install(aid []byte, a Applet, opts InstallOptions) error {
+	if m == nil || !m.ok {
+		return ErrNotInitialized
+	}
+	if a == nil {
+		return fmt.Errorf("%w: nil applet", ErrConfig)
+	}
+	if len(aid) < MinAIDLen || len(aid) > MaxAIDLen {
+		return fmt.Errorf("%w: %d bytes", ErrAIDLength, len(aid))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	size := opts.StorageBytes
+	if size == 0 {
+		size = m.cfg.StorageBytes
+	}
+	if size < 0 || size > m.cfg.MaxStorageBytes {
+		return fmt.Errorf("%w: storage of %d bytes (at most %d)", ErrConfig, size, m.cfg.MaxStorageBytes)
+	}
+	for _, in := range m.applets {
+		if bytes.Equal(in.aid, aid) {
+			return fmt.Errorf("%w: % X", ErrDuplicateAID, aid)
+		}
+	}
+	in := &installed{aid: slices.Clone(aid), applet: a}
+	if m.newStorage != nil {
+		st, free, err := m.newStorage(size)
+		if err != nil {
+			return err
+		}
+		in.storage, in.free = st, free
+	} else {
+		in.storage = &sliceStorage{b: make([]byte, size)}
+	}
+	in.idx = len(m.applets)
+	m.applets = append(m.applets, in)
+	if opts.Default && m.def == nil {
+		m.def = in
+		if m.chans[0].sel == nil {
+			m.selectOn(context.Background(), 0, in, apdu.Command{})
+		}
+	}
+	return nil
+}
+
+// Uninstall removes the applet aid and frees its storage. Errors:
+// ErrNotInitialized, ErrClosed, ErrAppletNotFound, ErrAppletSelected when
+// it is selected on a channel.
+func (m *Memory) Uninstall(aid []byte) error {
+	if m == nil || !m.ok {
+		return ErrNotInitialized
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	i := slices.IndexFunc(m.applets, func(in *installed) bool { return bytes.Equal(in.aid, aid) })
+	if i < 0 {
+		return fmt.Errorf("%w: % X", ErrAppletNotFound, aid)
+	}
+	in := m.applets[i]
+	for ch := range m.chans {
+		if m.chans[ch].sel == in {
+			return fmt.Errorf("%w: % X on channel %d", ErrAppletSelected, aid, ch)
+		}
+	}
+	if in.free != nil {
+		if err := in.free(); err != nil {
+			return err
+		}
+	}
+	m.applets = slices.Delete(m.applets, i, i+1)
+	for j := i; j < len(m.applets); j++ {
+		m.applets[j].idx = j
+	}
+	if m.def == in {
+		m.def = nil
+	}
+	return nil
+}
+
+// AIDs returns the installed AIDs in install order.
+func (m *Memory) AIDs() [][]byte {
+	if m == nil || !m.ok {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][]byte, len(m.applets))
+	for i, in := range m.applets {
+		out[i] = slices.Clone(in.aid)
+	}
+	return out
+}
+
+// ATR returns the element's Answer To Reset.
+func (m *Memory) ATR() []byte {
+	if m == nil || !m.ok {
+		return nil
+	}
+	return slices.Clone(m.cfg.ATR)
+}
+
+// OpenChannels returns the number of open logical channels (the basic
+// channel not counted).
+func (m *Memory) OpenChannels() int {
+	if m == nil || !m.ok {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.openChannelsLocked()
+}
+
+func (m *Memory) openChannelsLocked() int {
+	n := 0
+	for ch := 1; ch < len(m.chans); ch++ {
+		if m.chans[ch].open {
+			n++
+		}
+	}
+	return n
+}
+
+// Transmit processes one command APDU; see SecureElement. Errors:
+// ErrNotInitialized, ErrClosed and ctx.Err(); every APDU-level problem is
+// a status word. Response data is a fresh copy.
+func (m *Memory) Transmit(ctx context.Context, cmd apdu.Command) (apdu.Response, error) {
+	if m == nil || !m.ok {
+		return apdu.Response{}, ErrNotInitialized
+	}
+	if err := ctx.Err(); err != nil {
+		return apdu.Response{}, err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return apdu.Response{}, ErrClosed
+	}
+	resp := m.dispatch(ctx, cmd)
+	if len(resp.Data) > 0 {
+		resp.Data = bytes.Clone(resp.Data)
+	}
+	m.mu.Unlock()
+	return resp, nil
+}
+
+// OpenLogicalChannel opens a channel and selects aid on it; see
+// SecureElement.
+func (m *Memory) OpenLogicalChannel(ctx context.Context, aid []byte) (Channel, error) {
+	if m == nil || !m.ok {
+		return nil, ErrNotInitialized
+	}
+	return OpenLogicalChannel(ctx, m, aid)
+}
+
+// Close deselects every applet and closes every channel. Later calls of
+// Transmit return ErrClosed. Close is idempotent.
+func (m *Memory) Close() error {
+	if m == nil || !m.ok {
+		return ErrNotInitialized
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeLocked()
+	return nil
+}
+
+func (m *Memory) closeLocked() {
+	if m.closed {
+		return
+	}
+	for ch := range m.chans {
+		m.deselect(context.Background(), ch)
+		m.chans[ch].open = false
+	}
+	m.closed = true
+}
+
+func sw(s uint16) apdu.Response { return apdu.Response{SW: s} }
+
+// dispatch runs one command with m.mu held.
+func (m *Memory) dispatch(ctx context.Context, cmd apdu.Command) apdu.Response {
+	ch, err := apdu.Channel(cmd.CLA)
+	if err != nil {
+		return sw(apdu.SWCLANotSupported)
+	}
+	if ch >= m.cfg.MaxChannels || !m.chans[ch].open {
+		return sw(apdu.SWLogicalChannelNotSupported)
+	}
+	if cmd.CLA&0x80 == 0 && !apdu.SecureMessaging(cmd.CLA) {
+		switch {
+		case cmd.INS == insManageChannel:
+			return m.manageChannel(ctx, ch, cmd)
+		case cmd.INS == insSelect && cmd.P1 == 0x04:
+			return m.selectByName(ctx, ch, cmd)
+		}
+	}
+	sel := m.chans[ch].sel
+	if sel == nil {
+		return sw(apdu.SWConditionsNotSatisfied)
+	}
+	return sel.applet.Process(ctx, cmd)
+}
+
+// manageChannel implements MANAGE CHANNEL (ISO/IEC 7816-4 §11.1.2).
+func (m *Memory) manageChannel(ctx context.Context, ch int, cmd apdu.Command) apdu.Response {
+	if len(cmd.Data) > 0 {
+		return sw(apdu.SWWrongLength)
+	}
+	switch cmd.P1 {
+	case 0x00: // open
+		n := int(cmd.P2)
+		if n == 0 {
+			if cmd.Ne == 0 {
+				return sw(apdu.SWWrongLength)
+			}
+			for c := 1; c < m.cfg.MaxChannels; c++ {
+				if !m.chans[c].open {
+					n = c
+					break
+				}
+			}
+			if n == 0 {
+				return sw(apdu.SWFunctionNotSupported)
+			}
+		} else {
+			if n > apdu.MaxChannel {
+				return sw(apdu.SWIncorrectP1P2)
+			}
+			if n >= m.cfg.MaxChannels {
+				return sw(apdu.SWLogicalChannelNotSupported)
+			}
+			if m.chans[n].open {
+				return sw(apdu.SWConditionsNotSatisfied)
+			}
+		}
+		m.chans[n].open = true
+		// ISO/IEC 7816-4 §5.4.1: a channel opened from the basic channel
+		// starts with the default applet; one opened from another channel
+		// starts with that channel's applet.
+		from := m.def
+		if ch != 0 {
+			from = m.chans[ch].sel
+		}
+		if from != nil {
+			m.selectOn(ctx, n, from, apdu.Command{})
+		}
+		if cmd.P2 == 0 {
+			return apdu.Response{Data: []byte{byte(n)}, SW: apdu.SWSuccess}
+		}
+		return sw(apdu.SWSuccess)
+	case 0x80: // close
+		n := int(cmd.P2)
+		if n == 0 {
+			n = ch
+		}
+		if n == 0 || n > apdu.MaxChannel {
+			return sw(apdu.SWIncorrectP1P2)
+		}
+		if n >= m.cfg.MaxChannels || !m.chans[n].open {
+			return sw(apdu.SWLogicalChannelNotSupported)
+		}
+		m.deselect(ctx, n)
+		m.chans[n].open = false
+		return sw(apdu.SWSuccess)
+	}
+	return sw(apdu.SWIncorrectP1P2)
+}
+
+// selectByName implements SELECT by DF name (ISO/IEC 7816-4 §11.2.2,
+// P1 = 04): P2 b2b1 = 00 first or only occurrence, 10 next occurrence;
+// b4b3 = 00 return FCI, 01 FCP, 10 FMD, 11 no response data.
+func (m *Memory) selectByName(ctx context.Context, ch int, cmd apdu.Command) apdu.Response {
+	if cmd.P2&0xF0 != 0 {
+		return sw(apdu.SWIncorrectP1P2)
+	}
+	occ := cmd.P2 & 0x03
+	if occ != 0x00 && occ != 0x02 {
+		return sw(apdu.SWIncorrectP1P2)
+	}
+	var target *installed
+	switch n := len(cmd.Data); {
+	case n == 0:
+		target = m.def
+	case n < MinAIDLen || n > MaxAIDLen:
+		return sw(apdu.SWWrongLength)
+	default:
+		start := 0
+		if cur := m.chans[ch].sel; occ == 0x02 && cur != nil && bytes.HasPrefix(cur.aid, cmd.Data) {
+			start = cur.idx + 1
+		}
+		for _, in := range m.applets[start:] {
+			if bytes.HasPrefix(in.aid, cmd.Data) {
+				target = in
+				break
+			}
+		}
+	}
+	if target == nil {
+		return sw(apdu.SWFileNotFound)
+	}
+	resp := m.selectOn(ctx, ch, target, cmd)
+	if cmd.P2&0x0C == 0x0C {
+		resp.Data = nil
+	}
+	return resp
+}
+
+// selectOn deselects the channel's applet and selects in.
+func (m *Memory) selectOn(ctx context.Context, ch int, in *installed, cmd apdu.Command) apdu.Response {
+	m.deselect(ctx, ch)
+	resp := in.applet.Select(ctx, Selection{Channel: ch, AID: in.aid, Command: cmd, Storage: in.storage})
+	if !resp.Success() && !apdu.IsWarning(resp.SW) {
+		return apdu.Response{SW: resp.SW}
+	}
+	m.chans[ch].sel = in
+	if len(resp.Data) == 0 {
+		resp.Data = FCI(in.aid)
+	}
+	return resp
+}
+
+func (m *Memory) deselect(ctx context.Context, ch int) {
+	if in := m.chans[ch].sel; in != nil {
+		m.chans[ch].sel = nil
+		in.applet.Deselect(ctx, ch)
+	}
+}

@@ -1,0 +1,239 @@
+package scp03
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+
+	"github.com/payedge/payedge/se/apdu"
+)
+
+// PUT KEY (GlobalPlatform Card Specification v2.3 §11.8 and Amendment D
+// §7.2): a host replaces or adds a key set, each key encrypted under the
+// static DEK of the open secure channel's key set and followed by its key
+// check value.
+//
+// Coding used here (one key data field per key, ENC, MAC, DEK in order):
+//
+//	new KVN ‖ { 88 ‖ L ‖ key length ‖ AES-CBC(DEK, ICV 0, key ‖ 00…) ‖ 03 ‖ KCV }×3
+//
+// where L = 1 + the encrypted length, the key is padded with zero bytes to
+// a multiple of 16 (only AES-192 keys need it; the key length byte says
+// how many bytes are key) and the KCV is the first three bytes of
+// AES-ECB(key, 16 bytes of 01), as Amendment D specifies for AES keys.
+
+const (
+	// INSPutKey is the instruction code of PUT KEY.
+	INSPutKey byte = 0xD8
+	// KeyTypeAES is the GlobalPlatform key type of an AES key.
+	KeyTypeAES byte = 0x88
+	// KCVSize is the length of a key check value.
+	KCVSize = 3
+)
+
+// ErrPutKey reports a malformed PUT KEY command or response: wrong lengths,
+// an unknown key type, a key check value that does not verify, or a
+// response that does not match the keys sent.
+var ErrPutKey = errors.New("scp03: malformed PUT KEY")
+
+// KeyCheckValue returns the key check value of an AES key: the first three
+// bytes of the key's encryption of a block of sixteen 01 bytes. A key that is
+// not 16, 24 or 32 bytes is an error wrapping ErrKeyLength.
+func KeyCheckValue(key []byte) ([KCVSize]byte, error) {
+	var kcv [KCVSize]byte
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return kcv, fmt.Errorf("%w: %d-byte key", ErrKeyLength, len(key))
+	}
+	var blk [16]byte
+	for i := range blk {
+		blk[i] = 0x01
+	}
+	b.Encrypt(blk[:], blk[:])
+	copy(kcv[:], blk[:])
+	return kcv, nil
+}
+
+// EncryptKey encrypts key under dek as PUT KEY carries it: AES-CBC with a
+// zero ICV over the key padded with zero bytes to a multiple of 16. Both
+// must be AES keys (ErrKeyLength otherwise).
+func EncryptKey(dek, key []byte) ([]byte, error) {
+	if !aesLen(key) {
+		return nil, fmt.Errorf("%w: %d-byte key", ErrKeyLength, len(key))
+	}
+	b, err := aes.NewCipher(dek)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %d-byte DEK", ErrKeyLength, len(dek))
+	}
+	out := make([]byte, (len(key)+15)/16*16)
+	copy(out, key)
+	var iv [16]byte
+	cipher.NewCBCEncrypter(b, iv[:]).CryptBlocks(out, out)
+	return out, nil
+}
+
+// DecryptKey reverses EncryptKey: it decrypts enc under dek and returns the
+// first keyLen bytes. The padding must be zero (ErrPutKey otherwise).
+func DecryptKey(dek, enc []byte, keyLen int) ([]byte, error) {
+	if keyLen != 16 && keyLen != 24 && keyLen != 32 {
+		return nil, fmt.Errorf("%w: key length %d", ErrPutKey, keyLen)
+	}
+	if len(enc) != (keyLen+15)/16*16 {
+		return nil, fmt.Errorf("%w: %d encrypted bytes for a %d-byte key", ErrPutKey, len(enc), keyLen)
+	}
+	b, err := aes.NewCipher(dek)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %d-byte DEK", ErrKeyLength, len(dek))
+	}
+	out := make([]byte, len(enc))
+	var iv [16]byte
+	cipher.NewCBCDecrypter(b, iv[:]).CryptBlocks(out, enc)
+	var nz byte
+	for _, c := range out[keyLen:] {
+		nz |= c
+	}
+	if nz != 0 {
+		clear(out)
+		return nil, fmt.Errorf("%w: key padding is not zero", ErrPutKey)
+	}
+	return out[:keyLen], nil
+}
+
+func aesLen(k []byte) bool { return len(k) == 16 || len(k) == 24 || len(k) == 32 }
+
+// PutKey builds the PUT KEY command (CLA 80, INS D8, P1 = replaceKVN or 00
+// to add a key set, P2 = 81: key identifier 1, several keys) that installs
+// keys (ENC, MAC and DEK, all required, of one length) as key version
+// keys.KVN, each encrypted under dek, the static DEK of the secure channel
+// the command will be sent in. Send it wrapped (HostSession.Wrap) at
+// C-MAC level or above. Errors wrap ErrKeyLength or ErrPutKey (KVN 00 or
+// FF).
+func PutKey(dek []byte, replaceKVN byte, keys StaticKeys) (apdu.Command, error) {
+	if err := keys.Validate(); err != nil {
+		return apdu.Command{}, err
+	}
+	if len(keys.DEK) == 0 {
+		return apdu.Command{}, fmt.Errorf("%w: the new key set needs a DEK", ErrKeyLength)
+	}
+	if keys.KVN == 0x00 || keys.KVN == 0xFF {
+		return apdu.Command{}, fmt.Errorf("%w: key version %02X is reserved", ErrPutKey, keys.KVN)
+	}
+	data := []byte{keys.KVN}
+	for _, k := range [][]byte{keys.ENC, keys.MAC, keys.DEK} {
+		enc, err := EncryptKey(dek, k)
+		if err != nil {
+			return apdu.Command{}, err
+		}
+		kcv, _ := KeyCheckValue(k)
+		data = append(data, KeyTypeAES, byte(1+len(enc)), byte(len(k)))
+		data = append(data, enc...)
+		data = append(data, KCVSize)
+		data = append(data, kcv[:]...)
+		clear(enc)
+	}
+	return apdu.Command{CLA: 0x80, INS: INSPutKey, P1: replaceKVN, P2: 0x81, Data: data, Ne: 256}, nil
+}
+
+// PutKeyRequest is a parsed PUT KEY command.
+type PutKeyRequest struct {
+	ReplaceKVN byte       // P1: key version replaced, 00 to add a key set
+	KeyID      byte       // P2 without the "several keys" bit
+	Keys       StaticKeys // the new keys, decrypted; zero them when done
+	KCV        [][KCVSize]byte
+}
+
+// ParsePutKey decodes a PUT KEY command (after Unwrap) carrying a complete
+// SCP03 key set (ENC, MAC, DEK), decrypting each key with dek and checking
+// each key check value in constant time. Errors wrap ErrPutKey (lengths,
+// key types, a KCV mismatch: the DEK differs or the data was altered) or
+// ErrKeyLength (a bad DEK).
+func ParsePutKey(dek []byte, cmd apdu.Command) (PutKeyRequest, error) {
+	req := PutKeyRequest{ReplaceKVN: cmd.P1, KeyID: cmd.P2 & 0x7F}
+	if cmd.INS != INSPutKey {
+		return req, fmt.Errorf("%w: INS %02X", ErrPutKey, cmd.INS)
+	}
+	if !aesLen(dek) {
+		return req, fmt.Errorf("%w: %d-byte DEK", ErrKeyLength, len(dek))
+	}
+	d := cmd.Data
+	if len(d) < 1 {
+		return req, fmt.Errorf("%w: no data", ErrPutKey)
+	}
+	req.Keys.KVN = d[0]
+	if req.Keys.KVN == 0x00 || req.Keys.KVN == 0xFF {
+		return req, fmt.Errorf("%w: key version %02X is reserved", ErrPutKey, req.Keys.KVN)
+	}
+	d = d[1:]
+	var keys [3][]byte
+	fail := func(err error) (PutKeyRequest, error) {
+		for _, k := range keys {
+			clear(k)
+		}
+		return PutKeyRequest{ReplaceKVN: req.ReplaceKVN, KeyID: req.KeyID}, err
+	}
+	for i := range keys {
+		if len(d) < 3 {
+			return fail(fmt.Errorf("%w: key %d truncated", ErrPutKey, i+1))
+		}
+		if d[0] != KeyTypeAES {
+			return fail(fmt.Errorf("%w: key type %02X (want 88, AES)", ErrPutKey, d[0]))
+		}
+		l := int(d[1])
+		if l < 1 || len(d) < 2+l+1 {
+			return fail(fmt.Errorf("%w: key %d length %d", ErrPutKey, i+1, l))
+		}
+		k, err := DecryptKey(dek, d[3:2+l], int(d[2]))
+		if err != nil {
+			return fail(err)
+		}
+		keys[i] = k
+		d = d[2+l:]
+		if d[0] != KCVSize || len(d) < 1+KCVSize {
+			return fail(fmt.Errorf("%w: key %d check value", ErrPutKey, i+1))
+		}
+		want, _ := KeyCheckValue(k)
+		if subtle.ConstantTimeCompare(want[:], d[1:1+KCVSize]) != 1 {
+			return fail(fmt.Errorf("%w: key %d check value does not verify", ErrPutKey, i+1))
+		}
+		req.KCV = append(req.KCV, want)
+		d = d[1+KCVSize:]
+	}
+	if len(d) != 0 {
+		return fail(fmt.Errorf("%w: %d trailing bytes", ErrPutKey, len(d)))
+	}
+	if len(keys[0]) != len(keys[1]) || len(keys[1]) != len(keys[2]) {
+		return fail(fmt.Errorf("%w: keys of different lengths", ErrKeyLength))
+	}
+	req.Keys.ENC, req.Keys.MAC, req.Keys.DEK = keys[0], keys[1], keys[2]
+	return req, nil
+}
+
+// PutKeyResponse returns the response data of a successful PUT KEY: the
+// new key version followed by the key check values.
+func (r PutKeyRequest) PutKeyResponse() []byte {
+	out := []byte{r.Keys.KVN}
+	for _, k := range r.KCV {
+		out = append(out, k[:]...)
+	}
+	return out
+}
+
+// VerifyPutKeyResponse checks the card's answer to PUT KEY against the
+// keys sent: key version and the three key check values (constant-time).
+// A mismatch is an error wrapping ErrPutKey.
+func VerifyPutKeyResponse(keys StaticKeys, data []byte) error {
+	want := []byte{keys.KVN}
+	for _, k := range [][]byte{keys.ENC, keys.MAC, keys.DEK} {
+		kcv, err := KeyCheckValue(k)
+		if err != nil {
+			return err
+		}
+		want = append(want, kcv[:]...)
+	}
+	if subtle.ConstantTimeCompare(want, data) != 1 {
+		return fmt.Errorf("%w: response does not confirm the keys sent", ErrPutKey)
+	}
+	return nil
+}
