@@ -29,8 +29,19 @@ var (
 	// observed cells (nor their location areas) is known.
 	ErrCellNotFound = errors.New("geo: cell not found")
 	// ErrInvalidConfig reports an inconsistent DBConfig, LoadOptions or
-	// MonitorConfig, or a Monitor built without NewMonitor.
+	// MonitorConfig, a nil collaborator, or (together with
+	// ErrNotInitialized) a Monitor built without NewMonitor.
 	ErrInvalidConfig = errors.New("geo: invalid configuration")
+	// ErrNotInitialized is returned by the methods of a zero Monitor
+	// (Assessor), which must be made with NewMonitor or NewAssessor. The
+	// error also matches ErrInvalidConfig.
+	ErrNotInitialized = errors.New("geo: not initialized (use NewMonitor or NewAssessor)")
+	// ErrNilReader is returned by LoadCSV for a nil io.Reader.
+	ErrNilReader = errors.New("geo: nil reader")
+	// ErrNoCells is returned by LoadCSV when the input holds no usable
+	// row (it is empty, only a header, or every row was skipped); the
+	// LoadStats say why.
+	ErrNoCells = errors.New("geo: no usable cell rows")
 	// ErrInvalidRecord reports a CellRecord NewCellDB cannot store.
 	ErrInvalidRecord = errors.New("geo: invalid cell record")
 	// ErrTooManyCells reports a table beyond CellDB's 2³¹-cell limit.

@@ -415,7 +415,8 @@ func (s LoadStats) SkippedTotal() int {
 	return t
 }
 
-// LoadOptions configures LoadCSV. The zero value is usable.
+// LoadOptions configures LoadCSV. The zero value is usable: zero fields
+// take the values of DefaultLoadOptions.
 type LoadOptions struct {
 	// MaxLineBytes bounds a line (default 1024; a real row is ~100 bytes).
 	// Longer lines are skipped as SkipLineTooLong without being buffered.
@@ -429,6 +430,13 @@ type LoadOptions struct {
 	SizeHint int
 	// Config tunes the resulting CellDB.
 	Config DBConfig
+}
+
+// DefaultLoadOptions returns the defaults the zero LoadOptions stands for:
+// lines up to 1024 bytes, Progress every 1<<20 lines (when set), no
+// SizeHint and DefaultDBConfig.
+func DefaultLoadOptions() LoadOptions {
+	return LoadOptions{MaxLineBytes: 1024, ProgressEvery: 1 << 20, Config: DefaultDBConfig()}
 }
 
 // Validate reports options LoadCSV would reject, with an error wrapping
@@ -454,18 +462,25 @@ func (e *LineError) Error() string { return fmt.Sprintf("geo: csv line %d: %v", 
 func (e *LineError) Unwrap() error { return e.Err }
 
 // LoadCSV reads the OpenCelliD / MLS cell CSV from r (header optional, LF or
-// CRLF line ends; decompress gzip exports with compress/gzip first) and
-// builds a CellDB. Malformed rows are skipped and counted in LoadStats; a
-// row with an unknown radio word aborts the load with a *LineError wrapping
-// ErrUnknownRadio; a done ctx aborts it with ctx.Err(). Other errors: invalid
-// opts (ErrInvalidConfig, see LoadOptions.Validate), a read error from r
-// (a *LineError wrapping it) and a table past the cell limit (a *LineError
-// wrapping ErrTooManyCells). The stats are valid even when an error is
-// returned. The returned CellDB is safe for concurrent use.
+// CRLF line ends; decompress gzip exports with compress/gzip first; the
+// created/updated columns are Unix seconds or ISO 8601 dates, see
+// CellRecord) and builds a CellDB. Malformed rows are skipped and counted
+// in LoadStats; a row with an unknown radio word aborts the load with a
+// *LineError wrapping ErrUnknownRadio; a done ctx aborts it with
+// ctx.Err(). When no row is kept (empty input, only a header, or every
+// row skipped) LoadCSV returns ErrNoCells and the stats that say why.
+// Other errors: a nil r (ErrNilReader), invalid opts (ErrInvalidConfig,
+// see LoadOptions.Validate), a read error from r (a *LineError wrapping
+// it) and a table past the cell limit (a *LineError wrapping
+// ErrTooManyCells). The stats are valid even when an error is returned.
+// The returned CellDB is safe for concurrent use.
 func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadStats, error) {
 	var st LoadStats
 	if err := opts.Validate(); err != nil {
 		return nil, st, err
+	}
+	if r == nil {
+		return nil, st, ErrNilReader
 	}
 	maxLine := opts.MaxLineBytes
 	if maxLine <= 0 {
@@ -555,6 +570,9 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 	st.Kept = db.Len()
 	if opts.Progress != nil {
 		opts.Progress(st)
+	}
+	if st.Kept == 0 {
+		return nil, st, fmt.Errorf("%w: %d lines, %d data rows, %d skipped", ErrNoCells, st.Lines, st.Rows, st.SkippedTotal())
 	}
 	return db, st, nil
 }

@@ -27,7 +27,13 @@ type CellRecord struct {
 	// Changeable is true when the position is computed from measurements
 	// rather than taken from the operator.
 	Changeable bool
-	// Created and Updated are the record timestamps (zero when empty).
+	// Created and Updated are the record timestamps (zero when empty), in
+	// UTC. In the CSV they are Unix times in seconds, as OpenCelliD and
+	// MLS export them ("1282569574"); ISO 8601 / RFC 3339 dates as other
+	// tools write them are accepted too: "2010-08-23",
+	// "2010-08-23T13:19:34Z", "2010-08-23 13:19:34", with optional
+	// fractional seconds and a "Z" or ±hh:mm offset (no offset is UTC).
+	// Anything else skips the row as SkipBadField.
 	Created, Updated time.Time
 	// AvgSignalDBm is the average reported signal (0 = unknown).
 	AvgSignalDBm int
@@ -197,11 +203,14 @@ func ParseCellRow(line []byte) (CellRecord, error) {
 	}
 	rec.Changeable = v == 1
 	for k, dst := range [2]*time.Time{&rec.Created, &rec.Updated} {
-		if v, ok = optUint(f[11+k], 1<<40); !ok {
-			return rec, rowErrField[11+k]
+		if v, ok = optUint(f[11+k], 1<<40); ok {
+			if v != 0 {
+				*dst = time.Unix(int64(v), 0).UTC()
+			}
+			continue
 		}
-		if v != 0 {
-			*dst = time.Unix(int64(v), 0).UTC()
+		if *dst, ok = parseISOTime(f[11+k]); !ok {
+			return rec, rowErrField[11+k]
 		}
 	}
 	if s := f[13]; len(s) > 0 {
@@ -322,4 +331,83 @@ func parseFloat(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// parseISOTime parses the ISO 8601 / RFC 3339 forms CellRecord documents:
+// YYYY-MM-DD, optionally followed by 'T' or ' ' and hh:mm[:ss[.fraction]],
+// optionally followed by 'Z' or an offset ±hh:mm / ±hhmm. It returns the
+// time in UTC and does not allocate.
+func parseISOTime(b []byte) (time.Time, bool) {
+	num := func(s []byte) (int, bool) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, len(s) > 0
+	}
+	if len(b) < 10 || len(b) > 40 || b[4] != '-' || b[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := num(b[0:4])
+	mo, ok2 := num(b[5:7])
+	d, ok3 := num(b[8:10])
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	var h, mi, sec, nsec, off int
+	rest := b[10:]
+	if len(rest) > 0 {
+		if rest[0] != 'T' && rest[0] != ' ' || len(rest) < 6 || rest[3] != ':' {
+			return time.Time{}, false
+		}
+		var ok bool
+		if h, ok = num(rest[1:3]); !ok || h > 23 {
+			return time.Time{}, false
+		}
+		if mi, ok = num(rest[4:6]); !ok || mi > 59 {
+			return time.Time{}, false
+		}
+		rest = rest[6:]
+		if len(rest) >= 3 && rest[0] == ':' {
+			if sec, ok = num(rest[1:3]); !ok || sec > 59 {
+				return time.Time{}, false
+			}
+			rest = rest[3:]
+			if len(rest) > 1 && (rest[0] == '.' || rest[0] == ',') {
+				i, scale := 1, 100000000
+				for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+					nsec += int(rest[i]-'0') * scale
+					scale /= 10
+				}
+				if i == 1 {
+					return time.Time{}, false
+				}
+				rest = rest[i:]
+			}
+		}
+		switch {
+		case len(rest) == 0:
+		case len(rest) == 1 && rest[0] == 'Z':
+		case (len(rest) == 6 && rest[3] == ':' || len(rest) == 5) && (rest[0] == '+' || rest[0] == '-'):
+			oh, ok1 := num(rest[1:3])
+			om, ok2 := num(rest[len(rest)-2:])
+			if !ok1 || !ok2 || oh > 23 || om > 59 {
+				return time.Time{}, false
+			}
+			off = oh*3600 + om*60
+			if rest[0] == '-' {
+				off = -off
+			}
+		default:
+			return time.Time{}, false
+		}
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC)
+	if t.Day() != d { // 31 April and the like
+		return time.Time{}, false
+	}
+	return t.Add(-time.Duration(off) * time.Second), true
 }

@@ -235,12 +235,84 @@ func TestLoadOptionsBad(t *testing.T) {
 			t.Errorf("config %+v: %v", c, err)
 		}
 	}
-	db, st, err := LoadCSV(context.Background(), strings.NewReader(""), LoadOptions{})
-	if err != nil || db.Len() != 0 || st.Lines != 0 {
-		t.Errorf("empty input: %v %v", err, st)
-	}
-	if _, err := db.Locate(context.Background(), []CellObservation{{CellID: CellID{GSM, 262, 2, 801, 1}}}); !errors.Is(err, ErrCellNotFound) {
+	var empty CellDB
+	if _, err := empty.Locate(context.Background(), []CellObservation{{CellID: CellID{GSM, 262, 2, 801, 1}}}); !errors.Is(err, ErrCellNotFound) {
 		t.Errorf("empty db locate: %v", err)
+	}
+}
+
+// An input that yields no cell is an error, not an empty table with a nil
+// error (issue 17, point 7); the stats still say what was read.
+func TestLoadCSVNothingKept(t *testing.T) {
+	header := "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+	for _, c := range []struct {
+		name, in string
+		want     LoadStats
+	}{
+		{"empty", "", LoadStats{}},
+		{"blank lines", "\n\r\n", LoadStats{Lines: 2}},
+		{"header only", header, LoadStats{Lines: 1, Header: true}},
+		{"all bad", header + "GSM,262,2,801,3\nGSM,262,2,801,2,0,13.3,952.5,1,1,1,1,1,0\n",
+			LoadStats{Lines: 3, Rows: 2, Header: true, Skipped: [NumSkipReasons]int{SkipFieldCount: 1, SkipBadCoordinates: 1}}},
+	} {
+		db, st, err := LoadCSV(context.Background(), strings.NewReader(c.in), LoadOptions{})
+		if !errors.Is(err, ErrNoCells) || db != nil {
+			t.Errorf("%s: db %v, err %v; want ErrNoCells", c.name, db, err)
+		}
+		if d := cmp.Diff(c.want, st); d != "" {
+			t.Errorf("%s: stats (-want +got)\n%s", c.name, d)
+		}
+	}
+	if _, _, err := LoadCSV(context.Background(), nil, LoadOptions{}); !errors.Is(err, ErrNilReader) {
+		t.Errorf("nil reader: %v", err)
+	}
+}
+
+// The created/updated columns: Unix seconds (the OpenCelliD format) and the
+// ISO 8601 dates other tools write are both read, not skipped (issue 17,
+// point 7); anything else is a counted SkipBadField.
+func TestParseCellRowTimes(t *testing.T) {
+	row := func(created, updated string) []byte {
+		return []byte("GSM,262,2,801,1794,0,13.285512,52.522202,6280,13,1," + created + "," + updated + ",0")
+	}
+	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
+	for _, c := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"1282569574", time.Unix(1282569574, 0).UTC()},
+		{"", time.Time{}},
+		{"0", time.Time{}},
+		{"2010-08-23", utc(2010, 8, 23, 0, 0, 0, 0)},
+		{"2010-08-23T13:19:34Z", utc(2010, 8, 23, 13, 19, 34, 0)},
+		{"2010-08-23 13:19:34", utc(2010, 8, 23, 13, 19, 34, 0)},
+		{"2010-08-23T13:19", utc(2010, 8, 23, 13, 19, 0, 0)},
+		{"2010-08-23T13:19:34.25Z", utc(2010, 8, 23, 13, 19, 34, 250000000)},
+		{"2010-08-23T15:19:34+02:00", utc(2010, 8, 23, 13, 19, 34, 0)},
+		{"2010-08-23T08:49:34-0430", utc(2010, 8, 23, 13, 19, 34, 0)},
+		{"2024-02-29", utc(2024, 2, 29, 0, 0, 0, 0)},
+	} {
+		rec, err := ParseCellRow(row(c.in, c.in))
+		if err != nil || !rec.Created.Equal(c.want) || !rec.Updated.Equal(c.want) || rec.Created.Location() != time.UTC {
+			t.Errorf("%q: created %v updated %v err %v, want %v", c.in, rec.Created, rec.Updated, err, c.want)
+		}
+	}
+	for _, bad := range []string{"2010-8-23", "2010-13-01", "2010-04-31", "2023-02-29", "2010-08-23T25:00", "2010-08-23T13:19:34+2",
+		"2010-08-23X13:19", "23.08.2010", "yesterday", "-5", "2010-08-23T13:19:34.Z", "2010-08-23T13:19:34 UTC"} {
+		_, err := ParseCellRow(row("1282569574", bad))
+		var re *RowError
+		if !errors.As(err, &re) || re.Reason != SkipBadField || re.Field != "updated" {
+			t.Errorf("updated %q: %v, want a SkipBadField row error", bad, err)
+		}
+	}
+	// Through the loader an ISO-dated export keeps its rows.
+	in := "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n" +
+		string(row("2010-08-23T13:19:34Z", "2011-03-15")) + "\n"
+	db, st, err := LoadCSV(context.Background(), strings.NewReader(in), LoadOptions{})
+	if err != nil || db.Len() != 1 || st.SkippedTotal() != 0 {
+		t.Errorf("ISO dates: %v %+v", err, st)
 	}
 }
 

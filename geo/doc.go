@@ -27,25 +27,37 @@
 //     circle clears the allowed radius (distance − accuracy − radius >
 //     threshold), so coarse fixes never accuse honest merchants, and an
 //     alert needs N of the last M reports outside. Verdict.Confidence is
-//     a calibrated probability that the terminal is at its site: the fix
-//     is a circular normal with σ = accuracy/2.4477, the chance that the
-//     terminal lies in a disc is the Rice CDF 1 − Q₁ (Marcum's Q-function,
-//     see ProbWithin), and "at the site" is weighed against "moved within
-//     MovedRadiusM" and averaged over the hysteresis window.
-//     Verdict.Signal turns the result into a risk.Signal with reasons
-//     such as geo.moved and geo.unknown; Monitor also implements
-//     risk.Scorer[Report].
+//     a calibrated probability, from even prior odds, that the terminal
+//     is at its site now: the fix is a circular normal with
+//     σ = accuracy/2.4477, the chance that the terminal lies in a disc is
+//     the Rice CDF 1 − Q₁ (Marcum's Q-function, see ProbWithin), "at the
+//     site" is weighed against "moved within MovedRadiusM", and a
+//     terminal's fixes are combined by a two-state hidden Markov filter
+//     whose history is worth at most ln M of log-odds against the newest
+//     fix.
+//   - Evidence-package shape (shared with risk, vision, motion): Assessor
+//     is Monitor, NewAssessor(Config, CellLocator, SiteStore) makes one,
+//     and (*Assessor).Score is its risk.Scorer[Report] method: a
+//     risk.Signal with Source "geo", a Confidence at the neutral 0.5
+//     reference (0.5 = no usable fix and no history) and reasons
+//     ReasonMoved, ReasonOutside, ReasonAtSite, ReasonNear, ReasonUnknown
+//     and ReasonArea. Check gives the richer Verdict beside it.
+//   - Package geotest holds the conformance suites TestCellLocator and
+//     TestSiteStore.
 //
 // # Quick start
 //
 //	db, stats, err := geo.LoadCSV(ctx, gzipReader, geo.LoadOptions{})
 //	if err != nil { ... }                    // stats.SkippedTotal() counts bad rows
 //	sites := geo.NewMemorySiteStore()
-//	_ = sites.Put("merchant-1", geo.Site{Location: geo.LatLng{Lat: 52.52, Lng: 13.40}, RadiusM: 300})
-//	mon, _ := geo.NewMonitor(db, sites, geo.MonitorConfig{})
-//	v, err := mon.Check(ctx, geo.Report{TerminalID: "T1", MerchantID: "merchant-1",
+//	_ = sites.Put(ctx, "merchant-1", geo.Site{Location: geo.LatLng{Lat: 52.52, Lng: 13.40}, RadiusM: 300})
+//	geoScorer, _ := geo.NewAssessor(geo.DefaultConfig(), db, sites)
+//	signal, err := geoScorer.Score(ctx, geo.Report{TerminalID: "T1", MerchantID: "merchant-1",
 //		At: now, Cells: []geo.CellObservation{{CellID: id, SignalDBm: -85}}})
-//	signal := v.Signal() // risk.Signal{Source: "geo", ...}
+//	// signal is a risk.Signal{Source: geo.Source, ...}; geoScorer.Check gives the Verdict.
+//
+// See ExampleNewAssessor, ExampleMonitor_Check and ExampleLoadCSV for
+// runnable versions.
 //
 // All types are safe for concurrent use unless documented otherwise; no
 // function reads the wall clock (report times are supplied by the caller).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/payedge/payedge/geo"
+	"github.com/payedge/payedge/risk"
 )
 
 func ExampleGeodesic() {
@@ -55,7 +56,7 @@ func ExampleMonitor_Check() {
 		{ID: far, Location: geo.LatLng{Lat: 52.3906, Lng: 13.0645}, RangeM: 800}, // Potsdam, ~27 km
 	}, geo.DBConfig{})
 	sites := geo.NewMemorySiteStore()
-	_ = sites.Put("shop", geo.Site{Location: geo.LatLng{Lat: 52.5201, Lng: 13.4049}, RadiusM: 300})
+	_ = sites.Put(context.Background(), "shop", geo.Site{Location: geo.LatLng{Lat: 52.5201, Lng: 13.4049}, RadiusM: 300})
 	mon, _ := geo.NewMonitor(db, sites, geo.MonitorConfig{N: 2, M: 3})
 
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
@@ -73,8 +74,49 @@ func ExampleMonitor_Check() {
 	}
 	// Output:
 	// not-moved   0.0 km  geo.near 0.98
-	// suspect    27.3 km  geo.outside 0.39
-	// moved      27.3 km  geo.moved 0.09
+	// suspect    27.3 km  geo.outside 0.02
+	// moved      27.3 km  geo.moved 0.02
+}
+
+// The evidence-package shape: NewAssessor(cfg, deps…) and Score, so the
+// geo assessor is a risk.Scorer[geo.Report] a host fuses with the others.
+func ExampleNewAssessor() {
+	ctx := context.Background()
+	shopCell := geo.CellID{Radio: geo.LTE, MCC: 262, MNC: 1, Area: 4711, Cell: 1}
+	db, err := geo.NewCellDB([]geo.CellRecord{
+		{ID: shopCell, Location: geo.LatLng{Lat: 52.5200, Lng: 13.4050}, RangeM: 800},
+	}, geo.DBConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sites := geo.NewMemorySiteStore()
+	if err := sites.Put(ctx, "shop", geo.Site{Location: geo.LatLng{Lat: 52.5201, Lng: 13.4049}, RadiusM: 300}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var scorer risk.Scorer[geo.Report]
+	scorer, err = geo.NewAssessor(geo.DefaultConfig(), db, sites)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i, cells := range [][]geo.CellObservation{
+		{{CellID: shopCell, SignalDBm: -80}},
+		{{CellID: geo.CellID{Radio: geo.LTE, MCC: 999, MNC: 9, Area: 9, Cell: 9}}}, // nobody knows it: no evidence
+	} {
+		terminal := fmt.Sprint("T-", i) // two terminals without history
+		s, err := scorer.Score(ctx, geo.Report{TerminalID: terminal, MerchantID: "shop", At: at, Cells: cells})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s %.2f %s\n", s.Source, s.Confidence, s.Reasons[0].Code)
+	}
+	// Output:
+	// geo 0.98 geo.near
+	// geo 0.50 geo.unknown
 }
 
 func ExampleGeodesicInverse() {

@@ -22,6 +22,8 @@ func FuzzParseCellRow(f *testing.F) {
 		"GSM,262,2,801,1795,0,1e2,52.52,5716,9,1,1,1,0",
 		"GSM,262,2,801,1795,0,NaN,52.52,5716,9,1,1,1,0",
 		"WIMAX,1,1,1,1,1,1,1,1,1,1,1,1,1",
+		"LTE,262,1,40000,1234567,7,13.40,52.51,800,40,1,2010-08-23T13:19:34.5+02:00,2011-03-15,-90",
+		"LTE,262,1,40000,1234567,7,13.40,52.51,800,40,1,2010-02-30,2011-03-15 08:00,-90",
 		",,,,,,,,,,,,,",
 		"",
 	} {
@@ -71,11 +73,18 @@ func FuzzLoadCSV(f *testing.F) {
 	f.Add([]byte(openCelliDSample))
 	f.Add([]byte("GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0\r\nGSM,262,2,801,1795,0,13.28,52.52,5716,19,1,1,1,0"))
 	f.Add([]byte("\xef\xbb\xbfradio,mcc\n\n\nLTE,1,1,1,1,,1,1,,,,,,\nWIMAX,1"))
+	f.Add([]byte("GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,2010-08-23T13:19:34Z,2011-03-15 08:00:00+01:00,0\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) > 1<<16 {
 			t.Skip()
 		}
 		db, st, err := LoadCSV(context.Background(), bytes.NewReader(in), LoadOptions{MaxLineBytes: 200})
+		if errors.Is(err, ErrNoCells) {
+			if db != nil || st.Kept != 0 || st.Rows != st.SkippedTotal() {
+				t.Fatalf("ErrNoCells with db %v, stats %+v", db, st)
+			}
+			return
+		}
 		if err != nil {
 			var le *LineError
 			if !errors.As(err, &le) || le.Line < 1 || le.Line > st.Lines {

@@ -1,6 +1,7 @@
 package geo_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/payedge/payedge/geo"
@@ -8,7 +9,7 @@ import (
 )
 
 func TestCellDBConformance(t *testing.T) {
-	geotest.Run(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
+	geotest.TestCellLocator(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
 		recs := make([]geo.CellRecord, len(cells))
 		for i, c := range cells {
 			recs[i] = geo.CellRecord{ID: c.ID, Location: c.Location, RangeM: c.RangeM, Samples: c.Samples}
@@ -18,5 +19,27 @@ func TestCellDBConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return db
+	})
+}
+
+func TestMemorySiteStoreConformance(t *testing.T) {
+	geotest.TestSiteStore(t, func(t *testing.T, sites map[string]geo.Site) geo.SiteStore {
+		s := geo.NewMemorySiteStore()
+		for id, site := range sites {
+			if err := s.Put(context.Background(), id, site); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	})
+	// The zero MemorySiteStore is an empty, usable store.
+	geotest.TestSiteStore(t, func(t *testing.T, sites map[string]geo.Site) geo.SiteStore {
+		var s geo.MemorySiteStore
+		for id, site := range sites {
+			if err := s.Put(context.Background(), id, site); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return &s
 	})
 }

@@ -13,6 +13,14 @@ import (
 	"github.com/payedge/payedge/risk"
 )
 
+// Source is the risk.Signal.Source of every geo signal.
+const Source = "geo"
+
+// SignalSource is the Source of every geo risk.Signal.
+//
+// Deprecated: use Source.
+const SignalSource = Source
+
 // Reason codes of the geo risk.Signal.
 const (
 	ReasonMoved   = "geo.moved"   // N of the last M fixes lie wholly outside the site
@@ -22,9 +30,6 @@ const (
 	ReasonUnknown = "geo.unknown" // no usable fix (cells unknown or not reported)
 	ReasonArea    = "geo.area"    // the fix came from the location-area fallback
 )
-
-// SignalSource is the Source of every geo risk.Signal.
-const SignalSource = "geo"
 
 // Errors of the machine-moving monitor.
 var (
@@ -64,8 +69,9 @@ func (s Site) Validate() error {
 }
 
 // SiteStore maps a merchant to its registered site. Site returns an error
-// wrapping ErrSiteNotFound for an unknown merchant. Implementations must be
-// safe for concurrent use.
+// wrapping ErrSiteNotFound for an unknown merchant and ctx.Err() for a done
+// context. Implementations must be safe for concurrent use;
+// geotest.TestSiteStore checks the contract.
 type SiteStore interface {
 	Site(ctx context.Context, merchantID string) (Site, error)
 }
@@ -86,8 +92,11 @@ func NewMemorySiteStore() *MemorySiteStore {
 
 // Put registers or replaces a merchant's site. It returns an error wrapping
 // ErrInvalidSite for an empty or over-long (MaxIDBytes) merchant ID or an
-// invalid site.
-func (s *MemorySiteStore) Put(merchantID string, site Site) error {
+// invalid site, and ctx.Err() for a done context.
+func (s *MemorySiteStore) Put(ctx context.Context, merchantID string, site Site) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if merchantID == "" || len(merchantID) > MaxIDBytes {
 		return fmt.Errorf("%w: merchant id length %d", ErrInvalidSite, len(merchantID))
 	}
@@ -103,11 +112,16 @@ func (s *MemorySiteStore) Put(merchantID string, site Site) error {
 	return nil
 }
 
-// Delete removes a merchant's site.
-func (s *MemorySiteStore) Delete(merchantID string) {
+// Delete removes a merchant's site; removing an unknown merchant is not an
+// error. It returns ctx.Err() for a done context.
+func (s *MemorySiteStore) Delete(ctx context.Context, merchantID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	delete(s.sites, merchantID)
 	s.mu.Unlock()
+	return nil
 }
 
 // Site implements SiteStore.
@@ -178,9 +192,9 @@ type Verdict struct {
 	// terminal is at its site rather than moved (see MonitorConfig); it is
 	// non-increasing in DistanceM and bounded by ±MaxFixLogOdds.
 	FixLogOdds float64
-	// Confidence is the calibrated probability that the terminal is at its
-	// site, combining the FixLogOdds of the last WindowCount located
-	// reports (see Monitor.Check). Signal reports it.
+	// Confidence is the calibrated probability, from even prior odds,
+	// that the terminal is at its site now, filtering the FixLogOdds of
+	// its located reports (see Monitor.Check). Signal reports it.
 	Confidence float64
 	// Detail says why the status is unknown, if it is.
 	Detail string
@@ -193,7 +207,7 @@ type Verdict struct {
 // status: geo.moved, geo.outside, geo.at_site or geo.near, geo.unknown;
 // geo.area is added for a location-area fix.
 func (v Verdict) Signal() risk.Signal {
-	s := risk.Signal{Source: SignalSource, Confidence: v.Confidence}
+	s := risk.Signal{Source: Source, Confidence: v.Confidence}
 	if (v.Status == StatusUnknown && v.WindowCount == 0) || !(v.Confidence >= 0 && v.Confidence <= 1) {
 		s.Confidence = 0.5
 	}
@@ -310,9 +324,35 @@ func (c MonitorConfig) Validate() error {
 	return nil
 }
 
+// Config configures an Assessor; it is MonitorConfig under the name the
+// evidence packages share (DESIGN.md, "Evidence packages"). The zero value
+// is usable.
+type Config = MonitorConfig
+
+// DefaultConfig returns DefaultMonitorConfig().
+func DefaultConfig() Config { return DefaultMonitorConfig() }
+
+// Assessor is the geo evidence scorer under the name every evidence
+// package uses (DESIGN.md, "Evidence packages"): it is Monitor, so
+// (*Assessor).Score is the risk.Scorer[Report] method and
+// (*Assessor).Check gives the richer Verdict. Make one with NewAssessor
+// or NewMonitor.
+type Assessor = Monitor
+
+// NewAssessor returns an Assessor (a Monitor) that locates reports with
+// loc and looks merchants' sites up in sites. It is NewMonitor with the
+// arguments in the order the evidence packages share (configuration
+// first) and has its errors: ErrInvalidConfig for a nil loc or sites or an
+// invalid cfg.
+func NewAssessor(cfg Config, loc CellLocator, sites SiteStore) (*Assessor, error) {
+	return NewMonitor(loc, sites, cfg)
+}
+
 // Monitor detects "machine moving": terminals used away from the merchant
-// they are registered to. Make it with NewMonitor (a zero Monitor returns
-// ErrInvalidConfig from Check). It is safe for concurrent use.
+// they are registered to. Make it with NewMonitor or NewAssessor (the
+// methods of a zero Monitor return an error wrapping ErrNotInitialized and
+// ErrInvalidConfig, and Terminals returns 0). It is safe for concurrent
+// use.
 type Monitor struct {
 	loc   CellLocator
 	sites SiteStore
@@ -330,12 +370,11 @@ type Monitor struct {
 type stateKey struct{ terminal, merchant string }
 
 type termState struct {
-	key  stateKey
-	bits uint64    // 1 = outside, bit 0 newest
-	n    int       // outcomes in the window (≤ M)
-	odds []float32 // ring of the window's FixLogOdds, len M
-	head int       // next slot of odds
-	last time.Time
+	key     stateKey
+	bits    uint64  // 1 = outside, bit 0 newest
+	n       int     // outcomes in the window (≤ M)
+	logOdds float64 // filtered log-odds of "at the site" after the newest fix
+	last    time.Time
 }
 
 var _ risk.Scorer[Report] = (*Monitor)(nil)
@@ -358,6 +397,9 @@ func NewMonitor(loc CellLocator, sites SiteStore, cfg MonitorConfig) (*Monitor, 
 func (m *Monitor) Terminals() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.lru == nil {
+		return 0
+	}
 	return m.lru.Len()
 }
 
@@ -376,21 +418,28 @@ func (m *Monitor) Terminals() int {
 // the locator breaks its contract, and ctx.Err(); the Verdict then has
 // StatusUnknown.
 //
-// Verdict.Confidence is the probability that the terminal is at its site.
-// Each located fix gives log-odds (FixLogOdds) of "uniformly within the
-// allowed radius" against "uniformly within RadiusM + MovedRadiusM", with
-// the fix error a circular normal of σ = AccuracyM/Sigma95 (see
-// ProbWithin); a coarse fix near the site therefore still favours the
-// merchant, and a precise fix far away condemns it. The fixes of the
-// hysteresis window are averaged, not summed (fixes of a terminal that has
-// not moved are strongly correlated, so n of them are not n independent
-// witnesses), and the mean log-odds L give
-// Confidence = ε + (1 − 2ε)/(1 + e^{−L}) with ε = MinConfidence. It is
-// monotone: a fix farther from the site never raises it.
+// Verdict.Confidence is the probability, from even prior odds (the
+// neutral reference of risk.Signal; the host's prior belongs in risk.Fuse),
+// that the terminal is at its site now. Each located fix gives log-odds
+// (FixLogOdds) of "uniformly within the allowed radius" against "uniformly
+// within RadiusM + MovedRadiusM", with the fix error a circular normal of
+// σ = AccuracyM/Sigma95 (see ProbWithin); a coarse fix near the site
+// therefore still favours the merchant, and a precise fix far away
+// condemns it. The fixes of a terminal are combined by a two-state hidden
+// Markov filter ("at the site" / "moved"): between two reports the
+// terminal may switch state with probability q = 1/(M+1), so the history
+// carries at most ln(M) of log-odds into the newest fix — a long honest
+// history cannot outvote a precise fix far away now (a relocated terminal
+// is at its site in its past fixes), and one coarse fix cannot erase a
+// history. The filtered log-odds L give
+// Confidence = ε + (1 − 2ε)/(1 + e^{−L}) with ε = MinConfidence, so a
+// fix that lies outside gives a Confidence below 0.5 unless the fix is too
+// coarse to tell. It is monotone: a fix farther from the site never raises
+// it.
 func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v := Verdict{TerminalID: r.TerminalID, MerchantID: r.MerchantID}
-	if m.loc == nil || m.sites == nil || m.state == nil {
-		return v, fmt.Errorf("%w: Monitor not made by NewMonitor", ErrInvalidConfig)
+	if m == nil || m.loc == nil || m.sites == nil || m.state == nil {
+		return v, fmt.Errorf("%w (%w)", ErrNotInitialized, ErrInvalidConfig)
 	}
 	switch {
 	case r.TerminalID == "" || len(r.TerminalID) > MaxIDBytes:
@@ -432,10 +481,10 @@ func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v.Outside = v.MarginM > m.cfg.ThresholdM
 	v.FixLogOdds = fixLogOdds(v.DistanceM, v.AccuracyM, site.RadiusM, m.cfg.MovedRadiusM)
 
-	var meanOdds float64
-	v.OutsideCount, v.WindowCount, meanOdds = m.record(r, v.Outside, v.FixLogOdds)
+	var logOdds float64
+	v.OutsideCount, v.WindowCount, logOdds = m.record(r, v.Outside, v.FixLogOdds)
 	eps := m.cfg.MinConfidence
-	v.Confidence = eps + (1-2*eps)*logistic(meanOdds)
+	v.Confidence = eps + (1-2*eps)*logistic(logOdds)
 	switch {
 	case v.OutsideCount >= m.cfg.N:
 		v.Status = StatusMoved
@@ -473,20 +522,21 @@ func (m *Monitor) unknown(v *Verdict, r Report) {
 	}
 	v.OutsideCount, v.WindowCount = bits.OnesCount64(st.bits), st.n
 	eps := m.cfg.MinConfidence
-	v.Confidence = eps + (1-2*eps)*logistic(st.meanOdds())
+	v.Confidence = eps + (1-2*eps)*logistic(st.logOdds)
 }
 
-// meanOdds is the mean log-odds of the window.
-func (st *termState) meanOdds() float64 {
-	var sum float64
-	for i := range st.n {
-		sum += float64(st.odds[(st.head-1-i+2*len(st.odds))%len(st.odds)])
-	}
-	return sum / float64(st.n)
+// predictLogOdds carries the filtered log-odds x of "at the site" across
+// one step of the two-state Markov chain that switches state with
+// probability q: P' = P(1−q) + (1−P)q. The result lies within
+// ±ln((1−q)/q) and is increasing in x.
+func predictLogOdds(x, q float64) float64 {
+	p := logistic(x)
+	p = p*(1-q) + (1-p)*q
+	return math.Log(p / (1 - p))
 }
 
 // record appends an outcome to the terminal's window and returns the
-// outside count, the window length and the window's mean log-odds.
+// outside count, the window length and the filtered log-odds.
 func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -496,10 +546,10 @@ func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, flo
 		st = e.Value.(*termState)
 		m.lru.MoveToFront(e)
 		if r.At.Sub(st.last) > m.cfg.StateTTL {
-			*st = termState{key: k, odds: st.odds}
+			*st = termState{key: k}
 		}
 	} else {
-		st = &termState{key: k, odds: make([]float32, m.cfg.M)}
+		st = &termState{key: k}
 		m.state[k] = m.lru.PushFront(st)
 		for m.lru.Len() > m.cfg.MaxTerminals {
 			old := m.lru.Back()
@@ -516,11 +566,14 @@ func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, flo
 		st.bits |= 1
 	}
 	st.bits &= mask
+	if st.n == 0 {
+		st.logOdds = logOdds // even prior odds before the first fix
+	} else {
+		st.logOdds = predictLogOdds(st.logOdds, 1/float64(m.cfg.M+1)) + logOdds
+	}
 	st.n = min(st.n+1, m.cfg.M)
-	st.odds[st.head] = float32(logOdds)
-	st.head = (st.head + 1) % len(st.odds)
 	if r.At.After(st.last) {
 		st.last = r.At
 	}
-	return bits.OnesCount64(st.bits), st.n, st.meanOdds()
+	return bits.OnesCount64(st.bits), st.n, st.logOdds
 }

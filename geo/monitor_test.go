@@ -43,7 +43,7 @@ func newMonitorWorld(t testing.TB) *monitorWorld {
 
 func (w *monitorWorld) monitor(t testing.TB, cfg MonitorConfig) (*Monitor, *MemorySiteStore) {
 	sites := NewMemorySiteStore()
-	if err := sites.Put("m1", w.site); err != nil {
+	if err := sites.Put(context.Background(), "m1", w.site); err != nil {
 		t.Fatal(err)
 	}
 	m, err := NewMonitor(w.db, sites, cfg)
@@ -171,13 +171,15 @@ func TestMonitorUnknownAndErrors(t *testing.T) {
 	if _, err := m.Check(cctx, Report{TerminalID: "t", MerchantID: "m1", At: at, Cells: dup}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
-	if err := sites.Put("bad", Site{Location: LatLng{95, 0}}); !errors.Is(err, ErrInvalidSite) {
+	if err := sites.Put(context.Background(), "bad", Site{Location: LatLng{95, 0}}); !errors.Is(err, ErrInvalidSite) {
 		t.Errorf("bad site: %v", err)
 	}
-	if err := sites.Put("bad", Site{Location: berlin, RadiusM: -1}); !errors.Is(err, ErrInvalidSite) {
+	if err := sites.Put(context.Background(), "bad", Site{Location: berlin, RadiusM: -1}); !errors.Is(err, ErrInvalidSite) {
 		t.Errorf("bad radius: %v", err)
 	}
-	sites.Delete("m1")
+	if err := sites.Delete(ctx, "m1"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := sites.Site(ctx, "m1"); !errors.Is(err, ErrSiteNotFound) {
 		t.Errorf("deleted site: %v", err)
 	}
@@ -189,7 +191,7 @@ func TestMonitorUnknownAndErrors(t *testing.T) {
 	if _, err := NewMonitor(nil, sites, MonitorConfig{}); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("nil locator: %v", err)
 	}
-	if err := sites.Put("huge", Site{Location: berlin, RadiusM: 1e300}); !errors.Is(err, ErrInvalidSite) {
+	if err := sites.Put(context.Background(), "huge", Site{Location: berlin, RadiusM: 1e300}); !errors.Is(err, ErrInvalidSite) {
 		t.Errorf("absurd radius: %v", err)
 	}
 	// A zero Monitor is an error, not a nil-map panic.
@@ -208,7 +210,7 @@ func (b brokenLocator) Locate(context.Context, []CellObservation) (Position, err
 
 func TestMonitorRejectsBrokenLocator(t *testing.T) {
 	var sites MemorySiteStore // the zero value is usable
-	if err := sites.Put("m1", Site{Location: berlin, RadiusM: 100}); err != nil {
+	if err := sites.Put(context.Background(), "m1", Site{Location: berlin, RadiusM: 100}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -264,7 +266,7 @@ func TestMonitorStateBoundedAndReset(t *testing.T) {
 		t.Errorf("after TTL: %+v", v)
 	}
 	// Another merchant ID starts its own history ...
-	if err := sites.Put("m2", w.site); err != nil {
+	if err := sites.Put(context.Background(), "m2", w.site); err != nil {
 		t.Fatal(err)
 	}
 	if v := check("t99", "m2", w.t0.Add(3*time.Hour+time.Minute)); v.WindowCount != 1 {

@@ -240,7 +240,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			t.mx = math.Max(-cfg.RegionKM, math.Min(cfg.RegionKM, t.sx+d*math.Cos(a)))
 			t.my = math.Max(-cfg.RegionKM, math.Min(cfg.RegionKM, t.sy+d*math.Sin(a)))
 		}
-		if err := sites.Put("M"+t.id[1:], geo.Site{Location: at(t.sx, t.sy), RadiusM: t.radiusM}); err != nil {
+		if err := sites.Put(ctx, "M"+t.id[1:], geo.Site{Location: at(t.sx, t.sy), RadiusM: t.radiusM}); err != nil {
 			return err
 		}
 		fleet[i] = t
@@ -411,25 +411,32 @@ func plotMargins(dir string, honest, moved []float64) (string, error) {
 	}
 	p := plot.New()
 	p.Title.Text = "Machine moving: distance − 95% accuracy per report"
-	p.X.Label.Text = "distance to registered site − fix accuracy (km)"
+	p.X.Label.Text = "distance to registered site − fix accuracy (km; values below −20 are counted at −20)"
 	p.Y.Label.Text = "share of reports"
-	clip := func(v []float64) plotter.Values {
-		out := make(plotter.Values, len(v))
-		for i, x := range v {
-			out[i] = math.Max(-20, math.Min(50, x))
-		}
-		return out
+	// Both histograms share 1 km bins from −20 km (lower values are piled
+	// into the first bin) to past the largest value, and the x axis is set
+	// to that span with a margin, so no bar is cut at the plot's edge.
+	const lo, binKM = -20.0, 1.0
+	hi := 5.0
+	for _, x := range append(slices.Clone(honest), moved...) {
+		hi = math.Max(hi, x)
 	}
+	hi = binKM * (math.Floor(hi/binKM) + 1)
+	nBins := int(math.Round((hi - lo) / binKM))
 	add := func(v []float64, c color.NRGBA, name string) error {
 		if len(v) == 0 {
 			return nil
 		}
-		h, err := plotter.NewHist(clip(v), 70)
-		if err != nil {
-			return err
+		bins := make([]plotter.HistogramBin, nBins)
+		for i := range bins {
+			bins[i].Min, bins[i].Max = lo+float64(i)*binKM, lo+float64(i+1)*binKM
 		}
+		for _, x := range v {
+			i := min(max(int(math.Floor((x-lo)/binKM)), 0), nBins-1)
+			bins[i].Weight++
+		}
+		h := &plotter.Histogram{Bins: bins, Width: binKM, FillColor: c, LineStyle: plotter.DefaultLineStyle}
 		h.Normalize(1)
-		h.FillColor = c
 		h.LineStyle.Width = vg.Points(0.5)
 		p.Add(h)
 		p.Legend.Add(fmt.Sprintf("%s (%d reports)", name, len(v)), h)
@@ -449,6 +456,8 @@ func plotMargins(dir string, honest, moved []float64) (string, error) {
 	p.Add(zero)
 	p.Legend.Add("alerts need distance − accuracy > site radius", zero)
 	p.Legend.Top = true
+	pad := 0.04 * (hi - lo)
+	p.X.Min, p.X.Max = lo-pad, hi+pad
 	path := filepath.Join(dir, "machinemoving_margin.png")
 	if err := p.Save(9*vg.Inch, 5*vg.Inch, path); err != nil {
 		return "", err

@@ -1,7 +1,13 @@
-// Package geotest is a conformance suite for geo.CellLocator
-// implementations, in the spirit of testing/fstest: a host that brings its
-// own cell database (SQL, key-value store, vendor API) checks it with one
-// call to Run.
+// Package geotest holds the conformance suites of the geo interfaces, in
+// the spirit of testing/fstest.TestFS: a host that brings its own cell
+// database (SQL, key-value store, vendor API) checks it with one call to
+// TestCellLocator, and its own merchant-site store with TestSiteStore.
+//
+//	func TestMyLocator(t *testing.T) {
+//		geotest.TestCellLocator(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
+//			return loadMyLocator(t, cells)
+//		})
+//	}
 package geotest
 
 import (
@@ -72,13 +78,21 @@ func obs(ids ...geo.CellID) []geo.CellObservation {
 	return out
 }
 
-// Run checks the CellLocator contract: bad input is an error, never a
-// panic; unknown cells give geo.ErrCellNotFound; a done context is
+// Run is the former name of TestCellLocator.
+//
+// Deprecated: use TestCellLocator.
+func Run(t *testing.T, newLocator NewLocator) {
+	t.Helper()
+	TestCellLocator(t, newLocator)
+}
+
+// TestCellLocator checks the CellLocator contract: bad input is an error,
+// never a panic; unknown cells give geo.ErrCellNotFound; a done context is
 // honoured; the observations are not modified; fixes are valid positions
 // whose 95 % circle covers the cells they rest on; a far outlier cell does
 // not drag a fix; and Locate is safe for concurrent use (run the suite with
-// -race).
-func Run(t *testing.T, newLocator NewLocator) {
+// -race). newLocator is called once, with Cells().
+func TestCellLocator(t *testing.T, newLocator NewLocator) {
 	t.Helper()
 	cells := Cells()
 	loc := newLocator(t, cells)

@@ -45,7 +45,7 @@ func TestNaiveLocatorRun(t *testing.T) {
 	if os.Getenv("GEOTEST_CHILD") != "1" {
 		t.Skip("run only as a child of TestSuiteCatchesViolations")
 	}
-	geotest.Run(t, newNaive)
+	geotest.TestCellLocator(t, newNaive)
 }
 
 func TestSuiteCatchesViolations(t *testing.T) {
@@ -83,7 +83,7 @@ func TestMutatingLocatorRun(t *testing.T) {
 	if os.Getenv("GEOTEST_CHILD") != "2" {
 		t.Skip("run only as a child of TestSuiteCatchesMutation")
 	}
-	geotest.Run(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
+	geotest.TestCellLocator(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
 		recs := make([]geo.CellRecord, len(cells))
 		for i, c := range cells {
 			recs[i] = geo.CellRecord{ID: c.ID, Location: c.Location, RangeM: c.RangeM, Samples: c.Samples}
@@ -103,4 +103,59 @@ func TestSuiteCatchesMutation(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "Locate modified its argument") {
 		t.Fatalf("the suite passed a locator that modifies its argument:\n%s", out)
 	}
+}
+
+// foldingStore is a SiteStore with two contract violations: it folds
+// merchant IDs to lower case and ignores its context.
+type foldingStore map[string]geo.Site
+
+func (s foldingStore) Site(_ context.Context, id string) (geo.Site, error) {
+	site, ok := s[strings.ToLower(id)]
+	if !ok {
+		return geo.Site{}, geo.ErrSiteNotFound
+	}
+	return site, nil
+}
+
+// TestFoldingStoreRun is run in a child process by TestSiteSuiteCatchesViolations.
+func TestFoldingStoreRun(t *testing.T) {
+	if os.Getenv("GEOTEST_CHILD") != "3" {
+		t.Skip("run only as a child of TestSiteSuiteCatchesViolations")
+	}
+	geotest.TestSiteStore(t, func(t *testing.T, sites map[string]geo.Site) geo.SiteStore {
+		s := foldingStore{}
+		for id, site := range sites {
+			s[strings.ToLower(id)] = site
+		}
+		return s
+	})
+}
+
+func TestSiteSuiteCatchesViolations(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFoldingStoreRun$", "-test.v")
+	cmd.Env = append(os.Environ(), "GEOTEST_CHILD=3")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the suite passed a store that breaks the contract:\n%s", out)
+	}
+	for _, sub := range []string{"Known", "Unknown", "Cancelled"} {
+		if !strings.Contains(string(out), "--- FAIL: TestFoldingStoreRun/"+sub) {
+			t.Errorf("subtest %s did not catch the folding store:\n%s", sub, out)
+		}
+	}
+}
+
+// The deprecated Run still runs the locator suite.
+func TestRunIsTestCellLocator(t *testing.T) {
+	geotest.Run(t, func(t *testing.T, cells []geotest.Cell) geo.CellLocator {
+		recs := make([]geo.CellRecord, len(cells))
+		for i, c := range cells {
+			recs[i] = geo.CellRecord{ID: c.ID, Location: c.Location, RangeM: c.RangeM, Samples: c.Samples}
+		}
+		db, err := geo.NewCellDB(recs, geo.DBConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
 }
