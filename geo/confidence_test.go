@@ -327,3 +327,59 @@ func TestFixLogOddsCalibrated(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorRelocatedAfterHonestHistory is the relocated scene of
+// examples/checkout (issue 17, point 7): three fixes at the shop, then two
+// precise fixes 30 km away. The newest fix is outside, so the signal must
+// say so — under the neutral-0.5 contract a confidence above 0.5 would be
+// evidence *for* the terminal being at its site. (The window mean of the
+// former model gave 0.72 here.) One honest fix after the move brings the
+// confidence back above 0.5, but not to the top: the history is worth at
+// most ln M.
+func TestMonitorRelocatedAfterHonestHistory(t *testing.T) {
+	w := newMonitorWorld(t)
+	ctx := context.Background()
+	m, _ := w.monitor(t, MonitorConfig{})
+	near := nearestCells(w.lte, w.site.Location, 3)
+	far := nearestCells(w.lte, dest(w.site.Location, 75, 30000), 3)
+	var v Verdict
+	for k, cells := range [][]CellObservation{near, near, near, far, far} {
+		var err error
+		v, err = m.Check(ctx, Report{TerminalID: "rel", MerchantID: "m1", At: w.t0.Add(time.Duration(k) * 10 * time.Minute), Cells: cells})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := v.Signal()
+	if v.Status != StatusSuspect || s.Reasons[0].Code != ReasonOutside || s.Confidence > 0.05 {
+		t.Errorf("relocated after an honest history: status %v, signal %+v; want geo.outside below 0.05", v.Status, s)
+	}
+	v, err := m.Check(ctx, Report{TerminalID: "rel", MerchantID: "m1", At: w.t0.Add(time.Hour), Cells: near})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := m.Check(ctx, Report{TerminalID: "fresh", MerchantID: "m1", At: w.t0.Add(time.Hour), Cells: near})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Confidence < 0.5 || v.Confidence >= fresh.Confidence {
+		t.Errorf("back at the shop: %v, want in [0.5, %v) (a terminal without history)", v.Confidence, fresh.Confidence)
+	}
+	// For every history, a fix that lies outside and is precise enough to
+	// tell gives a confidence below 0.5.
+	for _, hist := range [][]CellObservation{nil, near, far} {
+		m, _ := w.monitor(t, MonitorConfig{})
+		for k := range 4 {
+			if hist == nil {
+				break
+			}
+			if _, err := m.Check(ctx, Report{TerminalID: "x", MerchantID: "m1", At: w.t0.Add(time.Duration(k) * time.Minute), Cells: hist}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := m.Check(ctx, Report{TerminalID: "x", MerchantID: "m1", At: w.t0.Add(time.Hour), Cells: far})
+		if err != nil || !v.Outside || v.Confidence >= 0.5 {
+			t.Errorf("history %d cells: outside fix gave %+v, %v", len(hist), v, err)
+		}
+	}
+}
