@@ -11,39 +11,60 @@ import (
 // Source is the risk.Signal source name of this package.
 const Source = "vision"
 
-// Scene is the input of Assessor.Score: a merchant and the photo its
+// Input is the input of Assessor.Score: a merchant and the photo its
 // terminal took of its surroundings.
-type Scene struct {
+type Input struct {
 	MerchantID string      // whose references to compare with
 	Image      image.Image // the photo, e.g. from Decode; nil scores as covered
 }
 
-// AssessorConfig tunes an Assessor. The zero value is usable: zero fields
-// take the defaults of DefaultAssessorConfig.
-type AssessorConfig struct {
+// Scene is the former name of Input.
+//
+// Deprecated: use Input.
+type Scene = Input
+
+// Config tunes an Assessor. The zero value is usable: zero fields take the
+// defaults of DefaultConfig.
+//
+// Confidences follow risk.Signal's neutral contract: a value c carries the
+// likelihood ratio c/(1−c) for "the terminal is in the merchant's
+// premises", so 0.5 is no evidence either way.
+type Config struct {
 	// MatchThreshold is the Similarity at or above which the photo is
 	// taken to show a registered scene (default 0.5).
 	MatchThreshold float64
 	// NoReference is the confidence reported when the merchant has no
-	// reference photo: no evidence either way (default 0.5).
+	// reference photo: the package cannot judge, so the default 0.5 is
+	// no evidence either way (likelihood ratio 1).
 	NoReference float64
 	// Unusable caps the confidence when a quality gate failed and no
 	// reference matched: a covered lens or a black frame is itself a
-	// weak sign of tampering (default 0.3).
+	// weak sign of tampering (default 0.3, likelihood ratio 0.43).
 	Unusable float64
 	// Floor and Ceiling bound every reported confidence, so one signal
-	// never decides alone when fused (defaults 0.02 and 0.98).
+	// never decides alone when fused (defaults 0.02 and 0.98: likelihood
+	// ratios between 1/49 and 49).
 	Floor, Ceiling float64
 }
 
-// DefaultAssessorConfig returns the defaults used for zero fields.
-func DefaultAssessorConfig() AssessorConfig {
-	return AssessorConfig{MatchThreshold: 0.5, NoReference: 0.5, Unusable: 0.3, Floor: 0.02, Ceiling: 0.98}
+// AssessorConfig is the former name of Config.
+//
+// Deprecated: use Config.
+type AssessorConfig = Config
+
+// DefaultConfig returns the defaults used for zero fields.
+func DefaultConfig() Config {
+	return Config{MatchThreshold: 0.5, NoReference: 0.5, Unusable: 0.3, Floor: 0.02, Ceiling: 0.98}
 }
+
+// DefaultAssessorConfig returns DefaultConfig().
+//
+// Deprecated: use DefaultConfig.
+func DefaultAssessorConfig() Config { return DefaultConfig() }
 
 // Validate reports a configuration with values outside [0,1] (or NaN) or
 // Floor above Ceiling, with an error wrapping ErrConfig.
-func (c AssessorConfig) Validate() error {
+func (c Config) Validate() error {
 	c = c.withDefaults()
 	for _, v := range []float64{c.MatchThreshold, c.NoReference, c.Unusable, c.Floor, c.Ceiling} {
 		if !(v >= 0 && v <= 1) {
@@ -56,8 +77,8 @@ func (c AssessorConfig) Validate() error {
 	return nil
 }
 
-func (c AssessorConfig) withDefaults() AssessorConfig {
-	d := DefaultAssessorConfig()
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.MatchThreshold == 0 {
 		c.MatchThreshold = d.MatchThreshold
 	}
@@ -79,17 +100,20 @@ func (c AssessorConfig) withDefaults() AssessorConfig {
 // Assessor turns a terminal's photo of its surroundings into a risk.Signal:
 // quality gates, then the best Similarity against the merchant's reference
 // scenes. It is safe for concurrent use if its Store is.
+//
+// The zero Assessor has no store: its methods return an error matching both
+// ErrNotInitialized and ErrNoStore. Build one with NewAssessor.
 type Assessor struct {
-	Store  SceneStore     // the merchants' references; required
-	Config AssessorConfig // validated on every call; zero fields take defaults
+	Store  SceneStore // the merchants' references; required
+	Config Config     // validated on every call; zero fields take defaults
 }
 
-var _ risk.Scorer[Scene] = (*Assessor)(nil)
+var _ risk.Scorer[Input] = (*Assessor)(nil)
 
-// NewAssessor returns an Assessor over store with cfg, after validating cfg.
-// It returns ErrNoStore for a nil store and an error wrapping ErrConfig for
-// an invalid cfg.
-func NewAssessor(store SceneStore, cfg AssessorConfig) (*Assessor, error) {
+// NewAssessor returns an Assessor with cfg over store (the merchants'
+// reference scenes), after validating cfg. It returns ErrNoStore for a nil
+// store and an error wrapping ErrConfig for an invalid cfg.
+func NewAssessor(cfg Config, store SceneStore) (*Assessor, error) {
 	if store == nil {
 		return nil, ErrNoStore
 	}
@@ -99,9 +123,9 @@ func NewAssessor(store SceneStore, cfg AssessorConfig) (*Assessor, error) {
 	return &Assessor{Store: store, Config: cfg}, nil
 }
 
-// Score implements risk.Scorer[Scene]; it calls Assess.
-func (a *Assessor) Score(ctx context.Context, s Scene) (risk.Signal, error) {
-	return a.Assess(ctx, s.MerchantID, s.Image)
+// Score implements risk.Scorer[Input]; it calls Assess.
+func (a *Assessor) Score(ctx context.Context, in Input) (risk.Signal, error) {
+	return a.Assess(ctx, in.MerchantID, in.Image)
 }
 
 // Assess scores img as evidence that the terminal is in merchantID's
@@ -115,10 +139,14 @@ func (a *Assessor) Score(ctx context.Context, s Scene) (risk.Signal, error) {
 // low-confidence signal with vision.covered, not an error. Errors come only
 // from the context (ctx.Err()), the store (wrapped), a missing store
 // (ErrNoStore) or an invalid Config in an Assessor not made by NewAssessor
-// (ErrConfig).
+// (ErrConfig); a zero or nil Assessor returns an error matching
+// ErrNotInitialized and ErrNoStore, and a nil ctx ErrNilContext.
 func (a *Assessor) Assess(ctx context.Context, merchantID string, img image.Image) (risk.Signal, error) {
 	if a == nil || a.Store == nil {
-		return risk.Signal{}, ErrNoStore
+		return risk.Signal{}, fmt.Errorf("%w: %w", ErrNotInitialized, ErrNoStore)
+	}
+	if ctx == nil {
+		return risk.Signal{}, ErrNilContext
 	}
 	if err := ctx.Err(); err != nil {
 		return risk.Signal{}, err

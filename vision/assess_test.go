@@ -36,7 +36,7 @@ func TestAssessor(t *testing.T) {
 	}
 	fr, _, _ := reshotFingerprints(t)
 	store := vision.NewMemoryStore()
-	a, err := vision.NewAssessor(store, vision.AssessorConfig{})
+	a, err := vision.NewAssessor(vision.Config{}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +81,8 @@ func TestAssessor(t *testing.T) {
 		}
 	}
 	// risk.Scorer adapter.
-	var sc risk.Scorer[vision.Scene] = a
-	if s2, err := sc.Score(ctx, vision.Scene{MerchantID: "m1", Image: set.Queries[0]}); err != nil || !codes(s2)[vision.ReasonSceneMatch] {
+	var sc risk.Scorer[vision.Input] = a
+	if s2, err := sc.Score(ctx, vision.Input{MerchantID: "m1", Image: set.Queries[0]}); err != nil || !codes(s2)[vision.ReasonSceneMatch] {
 		t.Errorf("Score: %+v %v", s2, err)
 	}
 	// Errors: cancelled context, failing store, missing store, bad config.
@@ -97,20 +97,20 @@ func TestAssessor(t *testing.T) {
 	if _, err := (&vision.Assessor{}).Assess(ctx, "m1", set.Queries[0]); !errors.Is(err, vision.ErrNoStore) {
 		t.Errorf("no store: %v", err)
 	}
-	if _, err := vision.NewAssessor(nil, vision.AssessorConfig{}); !errors.Is(err, vision.ErrNoStore) {
+	if _, err := vision.NewAssessor(vision.Config{}, nil); !errors.Is(err, vision.ErrNoStore) {
 		t.Errorf("NewAssessor(nil): %v", err)
 	}
-	if _, err := vision.NewAssessor(store, vision.AssessorConfig{Floor: 0.9, Ceiling: 0.1}); !errors.Is(err, vision.ErrConfig) {
+	if _, err := vision.NewAssessor(vision.Config{Floor: 0.9, Ceiling: 0.1}, store); !errors.Is(err, vision.ErrConfig) {
 		t.Errorf("floor above ceiling: %v", err)
 	}
-	if _, err := vision.NewAssessor(store, vision.AssessorConfig{MatchThreshold: 2}); !errors.Is(err, vision.ErrConfig) {
+	if _, err := vision.NewAssessor(vision.Config{MatchThreshold: 2}, store); !errors.Is(err, vision.ErrConfig) {
 		t.Errorf("threshold 2: %v", err)
 	}
-	if _, err := vision.NewAssessor(store, vision.AssessorConfig{Unusable: math.NaN()}); !errors.Is(err, vision.ErrConfig) {
+	if _, err := vision.NewAssessor(vision.Config{Unusable: math.NaN()}, store); !errors.Is(err, vision.ErrConfig) {
 		t.Errorf("NaN: %v", err)
 	}
 	// An Assessor built as a literal is validated on use.
-	if _, err := (&vision.Assessor{Store: store, Config: vision.AssessorConfig{Ceiling: -1}}).Assess(ctx, "m1", set.Queries[0]); !errors.Is(err, vision.ErrConfig) {
+	if _, err := (&vision.Assessor{Store: store, Config: vision.Config{Ceiling: -1}}).Assess(ctx, "m1", set.Queries[0]); !errors.Is(err, vision.ErrConfig) {
 		t.Errorf("literal with bad config: %v", err)
 	}
 }

@@ -14,7 +14,9 @@ import (
 )
 
 // Limits bounds what Decode accepts and sets the working size. The zero
-// value is usable: each zero field takes the default shown.
+// value is usable: each zero field takes the default shown (DefaultLimits).
+// A negative field, or a MinSide above MaxSide once defaults are applied, is
+// invalid: Validate and Decode report it with an error wrapping ErrConfig.
 type Limits struct {
 	// MaxBytes bounds the encoded size read from the reader (default 32 MiB).
 	MaxBytes int64
@@ -42,21 +44,42 @@ func DefaultLimits() Limits {
 // DefaultWorkSide is the default longer side, in pixels, of working images.
 const DefaultWorkSide = 640
 
+// Validate reports a negative field, or a MinSide (after defaults) above
+// MaxSide (after defaults), with an error wrapping ErrConfig.
+func (l Limits) Validate() error {
+	switch {
+	case l.MaxBytes < 0:
+		return fmt.Errorf("%w: Limits.MaxBytes %d is negative", ErrConfig, l.MaxBytes)
+	case l.MaxPixels < 0:
+		return fmt.Errorf("%w: Limits.MaxPixels %d is negative", ErrConfig, l.MaxPixels)
+	case l.MaxSide < 0:
+		return fmt.Errorf("%w: Limits.MaxSide %d is negative", ErrConfig, l.MaxSide)
+	case l.MinSide < 0:
+		return fmt.Errorf("%w: Limits.MinSide %d is negative", ErrConfig, l.MinSide)
+	case l.WorkSide < 0:
+		return fmt.Errorf("%w: Limits.WorkSide %d is negative", ErrConfig, l.WorkSide)
+	}
+	if d := l.withDefaults(); d.MinSide > d.MaxSide {
+		return fmt.Errorf("%w: Limits.MinSide %d above MaxSide %d", ErrConfig, d.MinSide, d.MaxSide)
+	}
+	return nil
+}
+
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	if l.MaxBytes <= 0 {
+	if l.MaxBytes == 0 {
 		l.MaxBytes = d.MaxBytes
 	}
-	if l.MaxPixels <= 0 {
+	if l.MaxPixels == 0 {
 		l.MaxPixels = d.MaxPixels
 	}
-	if l.MaxSide <= 0 {
+	if l.MaxSide == 0 {
 		l.MaxSide = d.MaxSide
 	}
-	if l.MinSide <= 0 {
+	if l.MinSide == 0 {
 		l.MinSide = d.MinSide
 	}
-	if l.WorkSide <= 0 {
+	if l.WorkSide == 0 {
 		l.WorkSide = d.WorkSide
 	}
 	return l
@@ -107,9 +130,13 @@ func Decode(r io.Reader, lim Limits) (image.Image, error) {
 // over the image, so many tiny progressive scans are a CPU bomb), decodes, downscales once with a box filter to WorkSide, and
 // applies the JPEG EXIF orientation (tag 0x0112, CIPA DC-008 / Exif 2.32).
 //
-// Errors wrap ErrTooLarge, ErrTooSmall, ErrUnsupportedFormat, ErrCorrupt
-// or (for a nil reader) ErrNilImage, or wrap the reader's own error.
+// Errors wrap ErrTooLarge, ErrTooSmall, ErrUnsupportedFormat, ErrCorrupt,
+// ErrConfig (invalid lim, see Limits.Validate) or (for a nil reader)
+// ErrNilImage, or wrap the reader's own error.
 func DecodeInfo(r io.Reader, lim Limits) (*Decoded, error) {
+	if err := lim.Validate(); err != nil {
+		return nil, err
+	}
 	lim = lim.withDefaults()
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil reader", ErrNilImage)

@@ -30,9 +30,26 @@
 //     PDQ distance and an MPEG-7-style colour layout (ISO/IEC 15938-3) by a
 //     logistic calibration into one score in [0,1].
 //   - SceneStore and Assessor: merchant → reference fingerprints, and the
-//     risk.Scorer that turns quality gates and the best match into a
-//     risk.Signal with reasons vision.dark, vision.blurred, vision.covered,
-//     vision.unknown_scene and vision.scene_match.
+//     risk.Scorer[Input] that turns quality gates and the best match into a
+//     risk.Signal (Source "vision") with reasons ReasonDark, ReasonBlurred,
+//     ReasonCovered, ReasonUnknownScene and ReasonSceneMatch.
+//
+// # Evidence shape
+//
+// vision has the shape every payedge evidence package shares:
+// NewAssessor(Config, SceneStore) builds the Assessor; Score(ctx, Input)
+// makes it a risk.Scorer[Input], and Assess(ctx, merchantID, img) is the
+// same call with the fields spelled out; the SceneStore interface takes ctx
+// first in every method, MemoryStore implements it, and
+// visiontest.TestSceneStore checks any implementation. Config and Limits
+// have usable zero values, Validate and DefaultConfig / DefaultLimits.
+//
+// The confidence follows risk.Signal's neutral contract: it is the
+// probability that the photo shows the merchant's premises starting from
+// even odds, so it carries the likelihood ratio c/(1−c) and 0.5 means no
+// evidence. The Similarity calibration was fitted on class-balanced pairs,
+// which is exactly that reference; a merchant without references scores
+// 0.5. A host fuses it with its own prior by risk.Fuse.
 //
 // Package visiontest holds the evaluation harness: a seeded generator of
 // re-shot pairs and classic edits, a 64-bit DCT pHash baseline, ROC metrics
@@ -63,11 +80,11 @@
 //	fp, _ := vision.Extract(ref)
 //	_ = store.Add(ctx, "merchant-42", fp)
 //
-//	a, _ := vision.NewAssessor(store, vision.AssessorConfig{})
+//	a, _ := vision.NewAssessor(vision.Config{}, store)
 //	img, err := vision.Decode(terminalPhoto, vision.Limits{})
 //	if err != nil { /* ErrTooLarge, ErrUnsupportedFormat, ErrCorrupt, ... */ }
-//	sig, _ := a.Assess(ctx, "merchant-42", img)
-//	// sig.Confidence in [0,1]; sig.Reasons explain it.
+//	sig, _ := a.Score(ctx, vision.Input{MerchantID: "merchant-42", Image: img})
+//	// sig.Confidence in [0,1], 0.5 = no evidence; sig.Reasons explain it.
 //
 // All functions are safe for concurrent use; Fingerprints are immutable.
 package vision

@@ -20,8 +20,13 @@ var (
 	// ErrBadFingerprint reports malformed or oversized serialised fingerprint
 	// data, or a nil fingerprint where one is required.
 	ErrBadFingerprint = errors.New("vision: malformed fingerprint")
-	// ErrConfig reports an AssessorConfig value out of range.
-	ErrConfig = errors.New("vision: invalid assessor config")
+	// ErrConfig reports a Config or Limits value out of range.
+	ErrConfig = errors.New("vision: invalid config")
+	// ErrNotInitialized reports a method called on the zero value of a
+	// type that needs a constructor (the zero Assessor has no store).
+	ErrNotInitialized = errors.New("vision: not initialized")
+	// ErrNilContext reports a nil context.Context argument.
+	ErrNilContext = errors.New("vision: nil context")
 	// ErrNoStore reports an Assessor used without a SceneStore.
 	ErrNoStore = errors.New("vision: assessor has no scene store")
 	// ErrStoreFull reports a merchant that already has the maximum number of references.

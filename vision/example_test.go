@@ -30,7 +30,7 @@ func ExampleAssessor() {
 	store := vision.NewMemoryStore()
 	_ = store.Add(ctx, "merchant-42", fp)
 
-	a, _ := vision.NewAssessor(store, vision.AssessorConfig{})
+	a, _ := vision.NewAssessor(vision.Config{}, store)
 	same, _ := a.Assess(ctx, "merchant-42", photos.Queries[0])
 	elsewhere, _ := a.Assess(ctx, "merchant-42", photos.Queries[1])
 	fmt.Println("same shop:", same.Reasons[0].Code, same.Confidence > 0.9)

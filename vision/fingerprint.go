@@ -37,8 +37,13 @@ type Fingerprint struct {
 // 2048 against 2048).
 const MaxFeatures = 512
 
-// NumFeatures returns the number of local features.
-func (f *Fingerprint) NumFeatures() int { return len(f.features) }
+// NumFeatures returns the number of local features (0 for a nil f).
+func (f *Fingerprint) NumFeatures() int {
+	if f == nil {
+		return 0
+	}
+	return len(f.features)
+}
 
 // Extract computes the Fingerprint of img at the working size (longer side at
 // most DefaultWorkSide pixels, box-downscaled once). It returns ErrNilImage
@@ -367,8 +372,11 @@ func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes data produced by MarshalBinary. It rejects wrong
 // magic or version, inconsistent lengths, more than MaxFeatures features and
 // non-finite or out-of-frame coordinates with an error wrapping
-// ErrBadFingerprint; f is unchanged on error.
+// ErrBadFingerprint (also for a nil f); f is unchanged on error.
 func (f *Fingerprint) UnmarshalBinary(data []byte) error {
+	if f == nil {
+		return fmt.Errorf("%w: UnmarshalBinary into a nil *Fingerprint", ErrBadFingerprint)
+	}
 	if len(data) < fpHeaderSize {
 		return fmt.Errorf("%w: %d bytes, header needs %d", ErrBadFingerprint, len(data), fpHeaderSize)
 	}

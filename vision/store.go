@@ -25,8 +25,9 @@ type SceneStore interface {
 // The zero value is ready to use with a limit of DefaultMaxReferences.
 type MemoryStore struct {
 	// MaxReferences bounds the references kept per merchant (0 means
-	// DefaultMaxReferences); Add returns ErrStoreFull beyond it. Set it
-	// before the store is shared: it is read without the lock.
+	// DefaultMaxReferences; negative is invalid and Add reports ErrConfig);
+	// Add returns ErrStoreFull beyond it. Set it before the store is
+	// shared: it is read without the lock.
 	MaxReferences int
 
 	mu   sync.RWMutex
@@ -42,8 +43,15 @@ var _ SceneStore = (*MemoryStore)(nil)
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
 // References implements SceneStore. It returns a fresh slice (the
-// fingerprints themselves are shared and immutable), or ctx.Err().
+// fingerprints themselves are shared and immutable), or ctx.Err(),
+// ErrNilContext for a nil ctx and ErrNotInitialized for a nil store.
 func (s *MemoryStore) References(ctx context.Context, merchantID string) ([]*Fingerprint, error) {
+	if s == nil {
+		return nil, fmt.Errorf("%w: nil *MemoryStore", ErrNotInitialized)
+	}
+	if ctx == nil {
+		return nil, ErrNilContext
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -54,9 +62,17 @@ func (s *MemoryStore) References(ctx context.Context, merchantID string) ([]*Fin
 
 // Add implements SceneStore. A nil fingerprint is rejected with
 // ErrBadFingerprint, a merchant already holding MaxReferences references
-// with ErrStoreFull, and a done ctx with ctx.Err(). The store keeps fp
-// itself, not a copy (Fingerprints are immutable).
+// with ErrStoreFull, a negative MaxReferences with ErrConfig, a nil ctx
+// with ErrNilContext, a nil store with ErrNotInitialized and a done ctx
+// with ctx.Err(). The store keeps fp itself, not a copy (Fingerprints are
+// immutable).
 func (s *MemoryStore) Add(ctx context.Context, merchantID string, fp *Fingerprint) error {
+	if s == nil {
+		return fmt.Errorf("%w: nil *MemoryStore", ErrNotInitialized)
+	}
+	if ctx == nil {
+		return ErrNilContext
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -64,7 +80,10 @@ func (s *MemoryStore) Add(ctx context.Context, merchantID string, fp *Fingerprin
 		return fmt.Errorf("%w: nil reference for %q", ErrBadFingerprint, merchantID)
 	}
 	limit := s.MaxReferences
-	if limit <= 0 {
+	if limit < 0 {
+		return fmt.Errorf("%w: MemoryStore.MaxReferences %d is negative", ErrConfig, limit)
+	}
+	if limit == 0 {
 		limit = DefaultMaxReferences
 	}
 	s.mu.Lock()

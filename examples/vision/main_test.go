@@ -28,3 +28,15 @@ func TestRunSmall(t *testing.T) {
 		t.Error("unknown family accepted")
 	}
 }
+
+func TestSized(t *testing.T) {
+	if c := sized(config{}, false); c.N != quickN || c.Width != quickW || c.Height != quickH {
+		t.Errorf("quick default: %+v", c)
+	}
+	if c := sized(config{}, true); c.N != fullN || c.Width != fullW || c.Height != fullH {
+		t.Errorf("full: %+v", c)
+	}
+	if c := sized(config{N: 5}, true); c.N != 5 || c.Width != fullW {
+		t.Errorf("-n overrides -full: %+v", c)
+	}
+}

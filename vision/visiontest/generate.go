@@ -2,6 +2,7 @@ package visiontest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -33,16 +34,35 @@ func Families() []Family {
 // Photometric reports whether f changes only pixel values, not geometry.
 func (f Family) Photometric() bool { return f == Brightness || f == JPEGFamily }
 
-// Options sizes the generated photos.
+// Options sizes the generated photos. The zero value is usable: it takes
+// DefaultOptions.
 type Options struct {
-	// Width and Height of each photo in pixels (default 480×360; at least
-	// 64×48, at most 8192×8192).
+	// Width and Height of each photo in pixels (both zero for the default
+	// 480×360; else at least 64×48, at most 8192×8192).
 	Width, Height int
 }
 
+// DefaultOptions returns the size used for a zero Options: 480×360.
+func DefaultOptions() Options { return Options{Width: 480, Height: 360} }
+
+// ErrOptions reports an Options value out of range.
+var ErrOptions = errors.New("visiontest: invalid options")
+
+// Validate reports, with an error wrapping ErrOptions, a size outside
+// 64×48 .. 8192×8192 or only one of Width and Height set.
+func (o Options) Validate() error {
+	if o.Width == 0 && o.Height == 0 {
+		return nil
+	}
+	if o.Width < 64 || o.Height < 48 || o.Width > 8192 || o.Height > 8192 {
+		return fmt.Errorf("%w: photo size %d×%d outside 64×48 .. 8192×8192", ErrOptions, o.Width, o.Height)
+	}
+	return nil
+}
+
 func (o Options) withDefaults() Options {
-	if o.Width <= 0 || o.Height <= 0 {
-		o.Width, o.Height = 480, 360
+	if o.Width == 0 && o.Height == 0 {
+		return DefaultOptions()
 	}
 	return o
 }
@@ -66,16 +86,16 @@ const maxSetPixels = 1 << 28
 
 // Generate renders a Set of n scenes (0 ≤ n ≤ 10 000) for family f. The
 // same (f, n, opt, seed) always yields the same images. It fails for n or
-// opt out of range and for an unknown family. Memory grows with
+// opt out of range (an error wrapping ErrOptions) and for an unknown family. Memory grows with
 // n × Width × Height (the set holds 2n RGBA photos), which must not exceed
 // 2²⁸ pixels: keep sets small.
 func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
+	if err := opt.Validate(); err != nil {
+		return Set{}, err
+	}
 	opt = opt.withDefaults()
 	if n < 0 || n > 10_000 {
 		return Set{}, fmt.Errorf("visiontest: %d scenes outside 0 .. 10000", n)
-	}
-	if opt.Width < 64 || opt.Height < 48 || opt.Width > 8192 || opt.Height > 8192 {
-		return Set{}, fmt.Errorf("visiontest: photo size %d×%d outside 64×48 .. 8192×8192", opt.Width, opt.Height)
 	}
 	// Each scene holds two photos and renders on a canvas four times their
 	// size; bound the total so a caller cannot ask for terabytes.
