@@ -1,0 +1,149 @@
+package sdn
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// RenderFRR renders the FRRouting configuration (frr.conf syntax, FRR 8 and
+// later) of one partition: a default BGP instance peering with the core's
+// neighbours for the EVPN and VPN-IPv4 families, then per tenant VRF
+//
+//	vrf NAME / vni VNI            the L3 VNI binding
+//	router bgp ASN vrf NAME       the protocol instance bound to the VRF
+//	  address-family ipv4 unicast   networks; rd/rt vpn; import/export vpn
+//	  address-family l2vpn evpn     advertise ipv4 unicast; rd; route-target
+//
+// States are rendered sorted by VRF name, so the output is deterministic
+// (the golden tests compare it byte for byte). VRFs without a BGP instance
+// get only their vrf block.
+func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
+	var b strings.Builder
+	states = slices.Clone(states)
+	slices.SortFunc(states, func(x, y VRFState) int { return cmp.Compare(x.VRF.Name, y.VRF.Name) })
+	fams := map[AddressFamily]bool{}
+	for _, s := range states {
+		if s.BGP != nil {
+			for _, f := range s.BGP.Families {
+				fams[f] = true
+			}
+		}
+	}
+	fmt.Fprintf(&b, "! partition %s (%s), AS %d, %d VRFs — rendered by payedge/sdn\n", p.ID, p.Kind, p.ASN, len(states))
+	b.WriteString("frr defaults datacenter\n!\n")
+	for _, s := range states {
+		fmt.Fprintf(&b, "vrf %s\n", s.VRF.Name)
+		if s.VRF.VNI != 0 {
+			fmt.Fprintf(&b, " vni %d\n", s.VRF.VNI)
+		}
+		b.WriteString("exit-vrf\n!\n")
+	}
+	fmt.Fprintf(&b, "router bgp %d\n", p.ASN)
+	fmt.Fprintf(&b, " bgp router-id %s\n", p.RouterID)
+	b.WriteString(" no bgp default ipv4-unicast\n")
+	for _, n := range neighbors {
+		fmt.Fprintf(&b, " neighbor %s remote-as %d\n", n.Address, n.ASN)
+	}
+	if fams[FamilyL3VPNIPv4] {
+		b.WriteString(" !\n address-family ipv4 vpn\n")
+		for _, n := range neighbors {
+			fmt.Fprintf(&b, "  neighbor %s activate\n", n.Address)
+		}
+		b.WriteString(" exit-address-family\n")
+	}
+	if fams[FamilyEVPN] {
+		b.WriteString(" !\n address-family l2vpn evpn\n")
+		for _, n := range neighbors {
+			fmt.Fprintf(&b, "  neighbor %s activate\n", n.Address)
+		}
+		b.WriteString("  advertise-all-vni\n exit-address-family\n")
+	}
+	b.WriteString("exit\n!\n")
+	for _, s := range states {
+		if s.BGP == nil {
+			continue
+		}
+		v, g := s.VRF, s.BGP
+		fmt.Fprintf(&b, "router bgp %d vrf %s\n", g.ASN, v.Name)
+		fmt.Fprintf(&b, " bgp router-id %s\n", g.RouterID)
+		b.WriteString(" no bgp default ipv4-unicast\n !\n address-family ipv4 unicast\n")
+		for _, n := range g.Networks {
+			if n.Addr().Is4() {
+				fmt.Fprintf(&b, "  network %s\n", n)
+			}
+		}
+		if slices.Contains(g.Families, FamilyL3VPNIPv4) {
+			fmt.Fprintf(&b, "  rd vpn export %s\n", v.RD)
+			b.WriteString("  label vpn export auto\n")
+			fmt.Fprintf(&b, "  rt vpn import %s\n", joinRTs(v.ImportRTs))
+			fmt.Fprintf(&b, "  rt vpn export %s\n", joinRTs(v.ExportRTs))
+			b.WriteString("  export vpn\n  import vpn\n")
+		}
+		b.WriteString(" exit-address-family\n")
+		if has6(g) {
+			b.WriteString(" !\n address-family ipv6 unicast\n")
+			for _, n := range g.Networks {
+				if !n.Addr().Is4() {
+					fmt.Fprintf(&b, "  network %s\n", n)
+				}
+			}
+			b.WriteString(" exit-address-family\n")
+		}
+		if slices.Contains(g.Families, FamilyEVPN) {
+			b.WriteString(" !\n address-family l2vpn evpn\n  advertise ipv4 unicast\n")
+			if has6(g) {
+				b.WriteString("  advertise ipv6 unicast\n")
+			}
+			fmt.Fprintf(&b, "  rd %s\n", v.RD)
+			for _, rt := range v.ImportRTs {
+				fmt.Fprintf(&b, "  route-target import %s\n", rt)
+			}
+			for _, rt := range v.ExportRTs {
+				fmt.Fprintf(&b, "  route-target export %s\n", rt)
+			}
+			b.WriteString(" exit-address-family\n")
+		}
+		b.WriteString("exit\n!\n")
+	}
+	return b.String()
+}
+
+func has6(g *BGPSpec) bool {
+	return slices.ContainsFunc(g.Networks, func(n netip.Prefix) bool { return !n.Addr().Is4() })
+}
+
+func joinRTs(rts []RouteTarget) string {
+	s := make([]string, len(rts))
+	for i, rt := range rts {
+		s[i] = rt.String()
+	}
+	return strings.Join(s, " ")
+}
+
+// RenderFRR renders the configuration the controller intends for a
+// partition (see the package-level RenderFRR), or ErrUnknownPartition.
+func (c *Controller) RenderFRR(partitionID string) (string, error) {
+	if err := c.ready(); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var part Partition
+	found := false
+	for _, p := range c.parts {
+		if p.ID == partitionID {
+			part, found = p, true
+		}
+	}
+	if !found {
+		return "", fmt.Errorf("%w: %q", ErrUnknownPartition, truncate(partitionID))
+	}
+	var states []VRFState
+	for _, st := range c.expected(partitionID) {
+		states = append(states, st)
+	}
+	return RenderFRR(part, c.cfg.Neighbors[partitionID], states), nil
+}
