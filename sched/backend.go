@@ -22,14 +22,21 @@ type SchedulerBackend interface {
 	// Create starts the workload p.Request.ID on p.Node and returns what
 	// it actually consumed. The allocation's ID, Kind, Node and NUMACell
 	// must match the placement; its Resources may differ from p.Claim (a
-	// VM's overhead, for example). A second Create of a live ID fails with
-	// an error wrapping ErrDuplicateID. On any error nothing may remain
-	// allocated. Create honours ctx: a cancelled or expired context makes
-	// it return an error wrapping ctx.Err().
+	// VM's overhead, for example). Create is idempotent by ID: a second
+	// Create of an ID that is live or still being created fails with an
+	// error wrapping ErrDuplicateID and changes nothing, so of concurrent
+	// Creates of one ID at most one succeeds. On any error nothing may
+	// remain allocated, now or later: a Create that returned an error never
+	// completes afterwards. Create honours ctx: a cancelled or expired
+	// context makes it return an error wrapping ctx.Err().
 	Create(ctx context.Context, p Placement) (Allocation, error)
 	// Delete stops the workload and frees its resources. Deleting an
 	// unknown ID returns an error wrapping ErrNotFound. Delete honours ctx
-	// like Create; on error the workload must still run.
+	// like Create; on error the workload must still run. A Delete that
+	// starts while a Create of the same ID is in flight waits for that
+	// Create to finish (or cancels it) and then acts on its outcome: when
+	// Delete returns nil or ErrNotFound, no workload of that ID runs. The
+	// coordinator relies on this to undo a Create whose answer it lost.
 	Delete(ctx context.Context, id string) error
 	// ResourceChanged tells the backend what another manager did on a
 	// shared node. It must be idempotent: the same change may arrive
@@ -56,7 +63,18 @@ type SchedulerBackend interface {
 // honours ctx like Create and must be safe for concurrent use with every
 // other method.
 type WorkloadLister interface {
-	ListWorkloads(ctx context.Context) ([]Allocation, error)
+	ListWorkloads(ctx context.Context) ([]Workload, error)
+}
+
+// Workload is one running workload as a manager reports it.
+type Workload struct {
+	// Allocation is where it runs and what it really consumes.
+	Allocation Allocation
+	// Request is the request it was created from (Placement.Request). A
+	// manager that does not keep it returns a zero Request; the
+	// coordinator then recovers the workload with only its ID, Kind and
+	// Resources, so its labels, groups and priority are lost.
+	Request Request
 }
 
 // MemConfig configures a MemBackend.
@@ -128,11 +146,13 @@ func (cfg MemConfig) Validate() error {
 type MemBackend struct {
 	cfg MemConfig
 
-	mu      sync.Mutex
-	rng     *rand.Rand
-	own     map[string]Allocation
-	foreign map[string]Allocation
-	lastSeq uint64
+	mu       sync.Mutex
+	rng      *rand.Rand
+	own      map[string]Allocation
+	reqs     map[string]Request       // the request of each own allocation
+	creating map[string]chan struct{} // closed when the Create of that ID ends
+	foreign  map[string]Allocation
+	lastSeq  uint64
 }
 
 var (
@@ -158,8 +178,10 @@ func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 	return &MemBackend{
 		cfg:     cfg,
 		rng:     rand.New(src),
-		own:     make(map[string]Allocation),
-		foreign: make(map[string]Allocation),
+		own:      make(map[string]Allocation),
+		reqs:     make(map[string]Request),
+		creating: make(map[string]chan struct{}),
+		foreign:  make(map[string]Allocation),
 	}, nil
 }
 
@@ -239,19 +261,32 @@ func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error
 	if p.Request.ID == "" || p.Node == "" {
 		return Allocation{}, fmt.Errorf("%w: placement without ID or node", ErrInvalidRequest)
 	}
-	if err := m.wait(ctx); err != nil {
-		return Allocation{}, fmt.Errorf("create %q: %w", p.Request.ID, err)
+	id := p.Request.ID
+	m.mu.Lock()
+	_, live := m.own[id]
+	_, busy := m.creating[id]
+	if live || busy {
+		m.mu.Unlock()
+		return Allocation{}, fmt.Errorf("create %q: %w", id, ErrDuplicateID)
 	}
-	a := Allocation{ID: p.Request.ID, Kind: m.cfg.Kind, Node: p.Node, NUMACell: p.NUMACell, Resources: m.consume(p)}
+	done := make(chan struct{})
+	m.creating[id] = done
+	m.mu.Unlock()
+
+	err := m.wait(ctx)
+	a := Allocation{ID: id, Kind: m.cfg.Kind, Node: p.Node, NUMACell: p.NUMACell, Resources: m.consume(p)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	delete(m.creating, id)
+	close(done)
+	if err != nil {
+		return Allocation{}, fmt.Errorf("create %q: %w", id, err)
+	}
 	if m.fail(m.cfg.FailureRate) {
-		return Allocation{}, fmt.Errorf("create %q: %w", p.Request.ID, ErrInjected)
+		return Allocation{}, fmt.Errorf("create %q: %w", id, ErrInjected)
 	}
-	if _, ok := m.own[a.ID]; ok {
-		return Allocation{}, fmt.Errorf("create %q: %w", a.ID, ErrDuplicateID)
-	}
-	m.own[a.ID] = a
+	m.own[id] = a
+	m.reqs[id] = cloneRequest(p.Request)
 	return a, nil
 }
 
@@ -263,7 +298,19 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 	}
 	m.mu.Lock()
 	_, ok := m.own[id]
+	done := m.creating[id]
 	m.mu.Unlock()
+	if done != nil {
+		// A Create of the same ID is in flight: act on its outcome.
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("delete %q: %w", id, ctx.Err())
+		}
+		m.mu.Lock()
+		_, ok = m.own[id]
+		m.mu.Unlock()
+	}
 	if !ok {
 		return fmt.Errorf("delete %q: %w", id, ErrNotFound)
 	}
@@ -279,6 +326,7 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("delete %q: %w", id, ErrInjected)
 	}
 	delete(m.own, id)
+	delete(m.reqs, id)
 	return nil
 }
 
@@ -328,17 +376,24 @@ func (m *MemBackend) Allocations() []Allocation {
 	return sortedAllocs(m.own)
 }
 
-// ListWorkloads returns the backend's own allocations, sorted by ID; it is
-// the WorkloadLister capability. Errors: ErrNotInitialized for a zero
-// MemBackend, ctx.Err() once ctx is done.
-func (m *MemBackend) ListWorkloads(ctx context.Context) ([]Allocation, error) {
+// ListWorkloads returns the backend's own workloads with the requests they
+// were created from, sorted by ID; it is the WorkloadLister capability.
+// Errors: ErrNotInitialized for a zero MemBackend, ctx.Err() once ctx is
+// done.
+func (m *MemBackend) ListWorkloads(ctx context.Context) ([]Workload, error) {
 	if err := m.ready(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return m.Allocations(), nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Workload, 0, len(m.own))
+	for _, a := range sortedAllocs(m.own) {
+		out = append(out, Workload{Allocation: a, Request: cloneRequest(m.reqs[a.ID])})
+	}
+	return out, nil
 }
 
 // Foreign returns the other managers' allocations as the backend was told

@@ -196,7 +196,7 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		c.mu.Unlock()
 		return Placement{}, &PlacementError{ID: id, Attempts: attempts, Err: ErrQueued}
 	}
-	delete(c.work, id)
+	c.forget(id)
 	c.mu.Unlock()
 	c.st.failed.Add(1)
 	kind := ErrBackend
@@ -230,7 +230,7 @@ func (c *Coordinator) unplaceable(w *workload, claim Resources, exclude []*nodeS
 		c.enqueue(w)
 		perr.Err = ErrQueued
 	} else {
-		delete(c.work, w.req.ID)
+		c.forget(w.req.ID)
 		c.st.failed.Add(1)
 	}
 	c.mu.Unlock()
@@ -243,6 +243,7 @@ func (c *Coordinator) unplaceable(w *workload, claim Resources, exclude []*nodeS
 func (c *Coordinator) adopt(ctx context.Context, w *workload, p Placement, actual Resources, err, uerr error, attempts []AttemptError) (Placement, error) {
 	c.mu.Lock()
 	c.forceCorrect(w, actual)
+	w.undoFailed = true
 	w.state = stLive
 	c.commitChange(Created, w.req.ID, w)
 	c.mu.Unlock()
@@ -306,7 +307,7 @@ func (c *Coordinator) Delete(ctx context.Context, id string) error {
 	switch w.state {
 	case stPending:
 		c.removePending(w)
-		delete(c.work, id)
+		c.forget(id)
 		c.mu.Unlock()
 		return nil
 	case stPlacing, stDeleting:
@@ -334,7 +335,7 @@ func (c *Coordinator) Delete(ctx context.Context, id string) error {
 	c.mu.Lock()
 	c.commitChange(Deleted, id, w)
 	c.release(w)
-	delete(c.work, id)
+	c.forget(id)
 	c.mu.Unlock()
 	c.st.deleted.Add(1)
 	_ = c.flush(ctx, true)

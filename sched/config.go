@@ -104,6 +104,19 @@ type Config struct {
 	// OnNotifyError, if set, is called when a change could not be
 	// delivered after the retries. It must not call back into the Coordinator.
 	OnNotifyError func(*NotifyError)
+	// MaxRepairs bounds the drift repairs one Reconcile call makes; the
+	// rest are reported as deferred and repaired by the next call, so a
+	// host that calls Reconcile every period bounds the repair rate. 0
+	// means 1000.
+	MaxRepairs int
+	// OnDrift, if set, is called with every drift event Reconcile or
+	// Recover found, after the ledger was updated. It must not call back
+	// into the Coordinator.
+	OnDrift func(DriftEvent)
+	// Preemption lets a request that fits nowhere evict workloads of
+	// strictly lower Priority from one node, through their backends; see
+	// Coordinator.Create.
+	Preemption bool
 	// Rand picks the sampling start; nil means a fixed-seed PCG of the
 	// Coordinator's own. Calls are serialised by the Coordinator, so a
 	// source must not be shared between Coordinators.
@@ -142,7 +155,7 @@ func (c Config) Validate() error {
 	if err := c.Weights.Validate(); err != nil {
 		return err
 	}
-	for _, v := range []int{c.SampleMin, c.MaxAttempts, c.MaxConflicts, c.NotifyRetries, c.CompensateRetries, c.MaxPending} {
+	for _, v := range []int{c.SampleMin, c.MaxAttempts, c.MaxConflicts, c.NotifyRetries, c.CompensateRetries, c.MaxPending, c.MaxRepairs} {
 		if v < 0 || v > 1<<20 {
 			return fmt.Errorf("%w: count %d outside [0, 2^20]", ErrInvalidConfig, v)
 		}
@@ -183,6 +196,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CompensateRetries == 0 {
 		c.CompensateRetries = 5
+	}
+	if c.MaxRepairs == 0 {
+		c.MaxRepairs = 1000
 	}
 	if c.Rand == nil {
 		c.Rand = rand.NewPCG(0x5c4ed, 0x1ed9e7)

@@ -34,6 +34,15 @@ type workload struct {
 	// createdSeq is the Seq of the Created change announcing the workload.
 	createdSeq uint64
 	pidx       int // index in Coordinator.pending
+	nidx       int // index in node.wl while it holds a claim
+	// forced: the ledger records the workload as its manager reports it,
+	// without a capacity check (an undo that failed, a recovered or
+	// adopted workload, a size corrected by Reconcile), so its node may
+	// hold more than its allocatable capacity.
+	forced bool
+	// undoFailed: a rejected allocation that could not be undone; the
+	// host must Delete it.
+	undoFailed bool
 }
 
 // Coordinator places VM and container workloads on one pool of nodes and
@@ -70,6 +79,18 @@ type Coordinator struct {
 	pending    []*workload
 	pendSeq    uint64
 	seq        uint64
+
+	// Reconcile state. reconciling counts Reconcile calls between their
+	// snapshot and their comparison; while it is non-zero every ID
+	// removed from work is remembered in gone, so a workload listed by a
+	// manager just before its Delete completed is not taken for an orphan.
+	reconcileMu sync.Mutex
+	reconciling int
+	gone        map[string]struct{}
+	// drift holds what the last Reconcile or Recover found and did not
+	// repair (deferred by the repair bound, or not repairable), by ID;
+	// Audit reports it.
+	drift map[string]DriftEvent
 
 	npending   atomic.Int64
 	retrying   atomic.Bool
@@ -128,6 +149,8 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 		groupTotal: make(map[string]int),
 		groupNodes: make(map[string]map[*nodeState]struct{}),
 		labelNodes: make(map[string][]int),
+		gone:       make(map[string]struct{}),
+		drift:      make(map[string]DriftEvent),
 	}
 	// Seq continues from the creation time in nanoseconds, so the changes
 	// of a coordinator that replaces an earlier one (a restart against

@@ -71,6 +71,13 @@ var (
 	// MemBackend (or a nil pointer to one) instead of one made by New or
 	// NewMemBackend.
 	ErrNotInitialized = errors.New("sched: not initialized (use New or NewMemBackend)")
+	// ErrNoLister: Recover or Reconcile needs every backend to implement
+	// WorkloadLister, and one does not.
+	ErrNoLister = errors.New("sched: backend cannot list its workloads")
+	// ErrLedgerNotEmpty: Recover was called on a coordinator that already
+	// holds workloads, or placements started while it ran. Recover a new
+	// coordinator before accepting placements; Reconcile a running one.
+	ErrLedgerNotEmpty = errors.New("sched: ledger not empty")
 	// ErrInjected is returned by the reference backends when failure
 	// injection fires.
 	ErrInjected = errors.New("sched: injected failure")

@@ -83,3 +83,6 @@ func (t *fitIndex) find(i, lo, hi, from, to int, need *Resources) int {
 	}
 	return lo
 }
+
+// leaf returns the free capacity stored for slot i.
+func (t *fitIndex) leaf(i int) Resources { return t.mx[t.size+i] }

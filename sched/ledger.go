@@ -1,11 +1,9 @@
 package sched
 
 // The ledger: claims and releases of node capacity, corrections to the
-// allocations backends report, committed changes, and Audit.
+// allocations backends report, and committed changes. Audit is in audit.go.
 
 import (
-	"fmt"
-	"slices"
 	"sort"
 )
 
@@ -27,89 +25,6 @@ func (c *Coordinator) Allocations() []Allocation {
 	return out
 }
 
-// Audit recomputes every node's usage from the workload records and
-// checks it against the ledger, the capacity limits and the fit index. It
-// returns nil when the ledger is exact, and otherwise a plain error (no
-// sentinel: it means a bug in the coordinator) naming the first node or
-// workload whose accounting is wrong.
-func (c *Coordinator) Audit() error {
-	if err := c.ready(); err != nil {
-		return err
-	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	used := make(map[*nodeState]Resources)
-	count := make(map[*nodeState]int)
-	groups := make(map[string]int)
-	for id, w := range c.work {
-		if w.node == nil {
-			if w.state == stLive || w.state == stDeleting {
-				return fmt.Errorf("sched: audit: live workload %q has no node", id)
-			}
-			continue
-		}
-		if c.byName[w.node.spec.Name] != w.node {
-			return fmt.Errorf("sched: audit: workload %q on removed node %q", id, w.node.spec.Name)
-		}
-		used[w.node] = used[w.node].Add(w.res)
-		count[w.node]++
-		for _, g := range w.req.AffinityGroups {
-			groups[g]++
-		}
-		for _, g := range w.req.AntiAffinityGroups {
-			groups[g]++
-		}
-	}
-	for name, ns := range c.byName {
-		if used[ns] != ns.used || count[ns] != ns.workloads {
-			return fmt.Errorf("sched: audit: node %q ledger %v (%d workloads), records sum to %v (%d)", name, ns.used, ns.workloads, used[ns], count[ns])
-		}
-		if !ns.used.Fits(ns.allocatable) {
-			return fmt.Errorf("sched: audit: node %q uses %v of %v", name, ns.used, ns.allocatable)
-		}
-		want := ns.free()
-		if ns.draining {
-			want = blocked
-		}
-		if got := c.index.mx[c.index.size+ns.slot]; got != want {
-			return fmt.Errorf("sched: audit: node %q index %v, want %v", name, got, want)
-		}
-	}
-	for g, n := range c.groupTotal {
-		if groups[g] != n {
-			return fmt.Errorf("sched: audit: group %q counts %d, records %d", g, n, groups[g])
-		}
-	}
-	for g, set := range c.groupNodes {
-		for ns := range set {
-			if ns.groups[g] == 0 {
-				return fmt.Errorf("sched: audit: group %q indexed on %q without members", g, ns.spec.Name)
-			}
-		}
-	}
-	labels := 0
-	for _, ns := range c.byName {
-		for g := range ns.groups {
-			if _, ok := c.groupNodes[g][ns]; !ok {
-				return fmt.Errorf("sched: audit: group %q on %q missing from the index", g, ns.spec.Name)
-			}
-		}
-		for k, v := range ns.spec.Labels {
-			if _, ok := slices.BinarySearch(c.labelNodes[k+"\x00"+v], ns.slot); !ok {
-				return fmt.Errorf("sched: audit: label %s=%s of %q missing from the index", k, v, ns.spec.Name)
-			}
-		}
-		labels += len(ns.spec.Labels)
-	}
-	for _, list := range c.labelNodes {
-		labels -= len(list)
-	}
-	if labels != 0 {
-		return fmt.Errorf("sched: audit: label index holds %d stale entries", -labels)
-	}
-	return nil
-}
-
 func (c *Coordinator) updateIndex(ns *nodeState) {
 	if ns.draining {
 		c.index.set(ns.slot, blocked)
@@ -122,6 +37,11 @@ func (c *Coordinator) claim(w *workload, ns *nodeState, cell int, res Resources)
 	w.node, w.cell, w.res = ns, cell, res
 	ns.used = ns.used.Add(res)
 	ns.workloads++
+	w.nidx = len(ns.wl)
+	ns.wl = append(ns.wl, w)
+	if w.forced {
+		ns.forced++
+	}
 	if cell >= 0 {
 		ns.cellUsed[cell] = ns.cellUsed[cell].Add(Resources{MilliCPU: res.MilliCPU, MemoryBytes: res.MemoryBytes})
 	}
@@ -136,6 +56,14 @@ func (c *Coordinator) release(w *workload) {
 	}
 	ns.used = ns.used.Sub(w.res)
 	ns.workloads--
+	last := len(ns.wl) - 1
+	ns.wl[w.nidx] = ns.wl[last]
+	ns.wl[w.nidx].nidx = w.nidx
+	ns.wl[last] = nil
+	ns.wl = ns.wl[:last]
+	if w.forced {
+		ns.forced--
+	}
 	if w.cell >= 0 {
 		ns.cellUsed[w.cell] = ns.cellUsed[w.cell].Sub(Resources{MilliCPU: w.res.MilliCPU, MemoryBytes: w.res.MemoryBytes})
 	}
@@ -200,8 +128,27 @@ func (c *Coordinator) correct(w *workload, actual Resources) bool {
 	return true
 }
 
-// forceCorrect records an allocation the node cannot hold but that could
-// not be undone: the ledger follows reality.
+// markForced flags w, which holds a claim, as accounted without a
+// capacity check.
+func (c *Coordinator) markForced(w *workload) {
+	if !w.forced {
+		w.forced = true
+		w.node.forced++
+	}
+}
+
+// forget removes id from the ledger's records; w must hold no claim.
+func (c *Coordinator) forget(id string) {
+	delete(c.work, id)
+	if c.reconciling > 0 {
+		c.gone[id] = struct{}{}
+	}
+	delete(c.drift, id)
+}
+
+// forceCorrect records an allocation the node may not be able to hold but
+// that exists (it could not be undone, or its manager reports it): the
+// ledger follows reality, and w is marked forced.
 func (c *Coordinator) forceCorrect(w *workload, actual Resources) {
 	ns := w.node
 	ns.used = ns.used.Sub(w.res).Add(actual)
@@ -212,7 +159,25 @@ func (c *Coordinator) forceCorrect(w *workload, actual Resources) {
 		ns.cellUsed[w.cell] = cu
 	}
 	w.res = actual
+	c.settle(w)
 	c.updateIndex(ns)
+}
+
+// settle marks w forced when its node (or NUMA cell) no longer holds what
+// the ledger records after w was accounted without a capacity check. The
+// invariant Audit checks is that a node's usage minus its forced
+// workloads always fits: every other claim was admitted by a capacity
+// check, and releases only lower usage.
+func (c *Coordinator) settle(w *workload) {
+	ns := w.node
+	over := !ns.used.Fits(ns.allocatable)
+	if w.cell >= 0 && !over {
+		cu, cell := ns.cellUsed[w.cell], ns.spec.NUMA[w.cell]
+		over = cu.MilliCPU > cell.MilliCPU || cu.MemoryBytes > cell.MemoryBytes
+	}
+	if over {
+		c.markForced(w)
+	}
 }
 
 // commitChange records a committed change in every other manager's outbox.

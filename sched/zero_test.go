@@ -84,6 +84,10 @@ var zeroCases = []struct {
 			t.Error("zero Toleration tolerates a keyed taint")
 		}
 	}},
+	{"DriftKind", func(t *testing.T) { nonEmpty(t, DriftKind(0).String()) }},
+	{"DriftEvent", func(t *testing.T) { nonEmpty(t, DriftEvent{}.String()) }},
+	{"FindingKind", func(t *testing.T) { nonEmpty(t, FindingKind(0).String()) }},
+	{"Finding", func(t *testing.T) { nonEmpty(t, Finding{}.String()) }},
 	{"NodeVerdict", func(t *testing.T) { nonEmpty(t, NodeVerdict{}.String()) }},
 	{"RequestError", func(t *testing.T) {
 		e := &RequestError{}
@@ -136,6 +140,13 @@ func zeroCoordinator(t *testing.T, c *Coordinator) {
 	notInit(t, "Explain", err)
 	notInit(t, "Audit", c.Audit())
 	notInit(t, "Flush", c.Flush(ctx))
+	_, err = c.Recover(ctx)
+	notInit(t, "Recover", err)
+	_, err = c.Reconcile(ctx)
+	notInit(t, "Reconcile", err)
+	if c.Findings() != nil {
+		t.Error("Findings of a zero Coordinator")
+	}
 	if c.Nodes() != nil || c.Allocations() != nil || c.Pending() != nil || c.RetryPending(ctx) != 0 || c.Stats() != (Stats{}) {
 		t.Error("listing methods of a zero Coordinator are not empty")
 	}
