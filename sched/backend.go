@@ -176,8 +176,8 @@ func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 		src = rand.NewPCG(uint64(cfg.Kind), 0x5eed)
 	}
 	return &MemBackend{
-		cfg:     cfg,
-		rng:     rand.New(src),
+		cfg:      cfg,
+		rng:      rand.New(src),
 		own:      make(map[string]Allocation),
 		reqs:     make(map[string]Request),
 		creating: make(map[string]chan struct{}),
