@@ -92,7 +92,7 @@ type ISD struct {
 	cfg      ISDConfig
 	keys     []scp03.StaticKeys
 	sessions [apdu.MaxChannel + 1]*scp03.CardSession
-	kvn      [apdu.MaxChannel + 1]byte // key version of each channel's session
+	dek      [apdu.MaxChannel + 1][]byte // DEK of the key set each channel's session opened with
 	buf      []byte
 }
 
@@ -125,10 +125,16 @@ func (d *ISD) Deselect(_ context.Context, ch int) {
 	if d == nil || ch < 0 || ch >= len(d.sessions) {
 		return
 	}
+	d.endSession(ch)
+}
+
+// endSession closes the channel's secure channel and wipes its DEK copy.
+func (d *ISD) endSession(ch int) {
 	if s := d.sessions[ch]; s != nil {
 		_ = s.Close()
 		d.sessions[ch] = nil
 	}
+	clear(d.dek[ch])
 }
 
 // Process answers one command; see ISD.
@@ -183,10 +189,7 @@ func (d *ISD) initializeUpdate(ch int, cmd apdu.Command) apdu.Response {
 	if keys == nil {
 		return sw(apdu.SWReferencedDataNotFound)
 	}
-	if old := d.sessions[ch]; old != nil {
-		_ = old.Close()
-		d.sessions[ch] = nil
-	}
+	d.endSession(ch)
 	s, err := scp03.NewCardSession(*keys, scp03.CardOptions{
 		S16: d.cfg.S16, Rand: d.cfg.Rand, Supported: d.cfg.Supported,
 		KeyDiversificationData: d.cfg.KeyDiversificationData,
@@ -199,7 +202,7 @@ func (d *ISD) initializeUpdate(ch int, cmd apdu.Command) apdu.Response {
 		return resp
 	}
 	d.sessions[ch] = s
-	d.kvn[ch] = keys.KVN
+	d.dek[ch] = append(d.dek[ch][:0], keys.DEK...)
 	return resp
 }
 
@@ -220,21 +223,16 @@ func (d *ISD) handle(_ context.Context, cmd apdu.Command, s *scp03.CardSession) 
 		if s == nil || !s.Level().Has(scp03.LevelCMAC) {
 			return sw(apdu.SWSecurityStatusNotSatisfied)
 		}
-		return d.putKey(cmd, d.kvn[ChannelOf(cmd)])
+		return d.putKey(cmd, d.dek[ChannelOf(cmd)])
 	}
 	return sw(apdu.SWINSNotSupported)
 }
 
 // putKey replaces (P1 = KVN) or adds (P1 = 00) a key set. The keys are
-// encrypted under the DEK of the key set the session was opened with.
-func (d *ISD) putKey(cmd apdu.Command, kvn byte) apdu.Response {
-	var dek []byte
-	for _, k := range d.keys {
-		if k.KVN == kvn {
-			dek = k.DEK
-		}
-	}
-	if dek == nil {
+// encrypted under the DEK of the key set the session was opened with (kept
+// for the session even if PUT KEY replaces that set).
+func (d *ISD) putKey(cmd apdu.Command, dek []byte) apdu.Response {
+	if len(dek) == 0 {
 		return sw(apdu.SWConditionsNotSatisfied)
 	}
 	req, err := scp03.ParsePutKey(dek, cmd)
@@ -267,11 +265,9 @@ func (d *ISD) putKey(cmd apdu.Command, kvn byte) apdu.Response {
 			return sw(apdu.SWWrongData)
 		}
 	}
-	// Open sessions keep their derived session keys; the old static keys
-	// are no longer referenced by d and are wiped. A session's own
-	// KeyProvider copy shares the slices, so wipe only after replacing:
-	// sessions hold StaticKeys by value but derive keys only during
-	// INITIALIZE UPDATE, which is over.
+	// Open sessions keep their derived session keys and their DEK copy;
+	// the old static keys are wiped (sessions derive from them only
+	// during INITIALIZE UPDATE, which is over).
 	old := d.keys[i]
 	d.keys[i] = newKeys
 	old.Zero()
