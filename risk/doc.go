@@ -4,6 +4,25 @@
 // behind passwordless (no-PIN) payments. It depends on the standard library
 // only.
 //
+// # Where things live
+//
+// The package holds two ideas, kept apart by file name:
+//
+//   - The shared verdict, used by every evidence package: [Signal], [Reason]
+//     and [Scorer] (signal.go); fusion, [Fuse] and [Fuser] (fuse.go); the
+//     payment [Policy], [Decision] and [Transaction] (policy.go); [Amount]
+//     (amount.go); the one-call decision with its explanation,
+//     [Policy.DecideExplained] and [Assessment] (assess.go); errors
+//     (errors.go).
+//   - The neighbour-device evidence behind passwordless payments, in the
+//     files named neighbor_*.go: [NeighborAssessor] and [NeighborConfig]
+//     (neighbor_assessor.go), the observation a terminal reports
+//     ([NeighborObservation], neighbor_observation.go, and its JSON reader
+//     [DecodeObservation], neighbor_decode.go), MAC addresses ([Addr],
+//     neighbor_addr.go), learned profiles ([Profile], neighbor_profile.go)
+//     and their store ([ProfileStore], [MemoryStore], neighbor_store.go).
+//     Its conformance suite is risktest.TestProfileStore.
+//
 // # Overview
 //
 // Evidence packages (vision, motion, geo, …) return a [Signal]: a
@@ -15,27 +34,37 @@
 //	logit(P) = logit(prior) + Σ wᵢ·logit(cᵢ),
 //
 // with confidences clamped to [ε, 1−ε] so no single signal forces
-// certainty; a [Fuser] adds per-source weights for correlated sources and
-// [Fuser.Explain] reports which signals moved the result most. A [Policy]
-// maps the fused confidence and a [Transaction] to a [Decision]:
-// [Approve], [ApproveNoPIN], [RequirePIN] or [Decline].
+// certainty, and NaN, infinite or out-of-range input rejected (NaN result,
+// which the policy refuses). A [Fuser] adds per-source weights for
+// correlated sources and [Fuser.Explain] reports which signals moved the
+// result most. A [Policy] maps the fused confidence and a [Transaction] to
+// a [Decision]: [Approve], [ApproveNoPIN], [RequirePIN] or [Decline].
+// [Policy.DecideExplained] does both in one call and returns the decision
+// with each signal's contribution and the top reasons.
 //
-// The [NeighborScorer] is the passwordless capability: a terminal reports
+// The [NeighborAssessor] is the passwordless capability: a terminal reports
 // the WiFi access points and Bluetooth devices around it
-// ([NeighborObservation]); the scorer compares them with the neighbourhood
-// learned for that terminal (or preconfigured by the acquirer) in a
-// [ProfileStore] and returns a Signal for the Policy.
+// ([NeighborObservation]); the assessor compares them with the
+// neighbourhood learned for that terminal (or preconfigured by the
+// acquirer) in a [ProfileStore] and returns a Signal with Source
+// [NeighborSource] and ReasonNeighbors… codes.
 //
 // # Quick start
 //
-//	store := risk.NewMemoryStore()
-//	scorer, _ := risk.NewNeighborScorer(store, risk.NeighborConfig{})
-//	_ = scorer.Learn(ctx, obs)              // scans the host trusts (see Learn)
-//	sig, _ := scorer.Score(ctx, obs)        // at payment time
-//	conf := risk.Fuse(0.5, sig, visionSig)  // plus other evidence
-//	d, err := risk.PSD2Policy().Decide(conf, risk.Transaction{
-//		Amount: risk.Amount{Minor: 42_00, Currency: "EUR"},
-//	})
+//	neighbors, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, risk.NewMemoryStore())
+//	for _, obs := range trustedScans {          // routine scans of a terminal in place
+//		err = neighbors.Learn(ctx, obs)          // at least MinObservations (3) of them
+//	}
+//	sig, err := neighbors.Score(ctx, paymentScan) // at payment time
+//	a, err := risk.PSD2Policy().DecideExplained(0.5,
+//		risk.Transaction{Amount: risk.Amount{Minor: 12_50, Currency: "EUR"}},
+//		sig, visionSig)                         // plus any other evidence
+//	fmt.Println(a.Decision, a.TopReasons(3))    // or a.String() for a log line
+//
+// The runnable examples (ExamplePolicy_DecideExplained, ExampleFuse,
+// ExampleFuser_Explain, ExamplePolicy, ExampleNeighborAssessor,
+// ExampleNormalizeAddr) are in example_test.go; `go doc` does not print
+// them, pkg.go.dev and `go test -run Example -v` do.
 //
 // # Standards and sources
 //
@@ -82,8 +111,8 @@
 //
 // [DecodeObservation] reads a terminal's JSON report with a size bound.
 // Hosts keep profiles in their own [ProfileStore] (Redis, SQL, …) and check
-// it against the contract with package risk/risktest; [MemoryStore] is the
-// in-memory reference.
+// it against the contract with risktest.TestProfileStore; [MemoryStore] is
+// the in-memory reference.
 //
 // # Errors
 //

@@ -41,6 +41,12 @@ var (
 	ErrNoProfile = errors.New("risk: no neighbour profile for terminal")
 	// ErrProfile reports a malformed neighbour profile.
 	ErrProfile = errors.New("risk: invalid neighbour profile")
+	// ErrNotInitialized reports a method called on the zero value (or a
+	// nil pointer) of a type that needs its constructor, such as
+	// NeighborAssessor, or on a nil ScorerFunc.
+	ErrNotInitialized = errors.New("risk: not initialized: use the constructor")
+	// ErrNilContext reports a nil context.Context.
+	ErrNilContext = errors.New("risk: nil context")
 	// ErrStore wraps a failure of a ProfileStore implementation.
 	ErrStore = errors.New("risk: profile store failed")
 )

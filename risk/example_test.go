@@ -83,7 +83,7 @@ func ExamplePolicy() {
 	// risk: currency mismatch: amount in USD, policy in EUR
 }
 
-func ExampleNeighborScorer() {
+func ExampleNeighborAssessor() {
 	ctx := context.Background()
 	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 	// The acquirer surveyed the shop: three access points and a beacon.
@@ -101,7 +101,7 @@ func ExampleNeighborScorer() {
 	if err := store.Put(ctx, profile); err != nil {
 		panic(err)
 	}
-	scorer, err := risk.NewNeighborScorer(store, risk.NeighborConfig{})
+	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, store)
 	if err != nil {
 		panic(err)
 	}
@@ -147,4 +147,52 @@ func ExampleNormalizeAddr() {
 	// 00:1a:2b:3c:4d:5e <nil>
 	// 00:1a:2b:3c:4d:5e <nil>
 	// 00:1a:2b:3c:4d:5e <nil>
+}
+
+// The whole flow in one place: a terminal learns its shop from routine
+// scans, then a payment is decided with its explanation in one call.
+func ExamplePolicy_DecideExplained() {
+	ctx := context.Background()
+	neighbors, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, risk.NewMemoryStore())
+	if err != nil {
+		panic(err)
+	}
+	shop := []risk.Neighbor{
+		{ID: "00:1a:2b:00:10:01", Kind: risk.KindWiFi, RSSI: -48},
+		{ID: "00:1a:2b:00:20:01", Kind: risk.KindWiFi, RSSI: -63},
+		{ID: "3c:5d:00:00:30:01", Kind: risk.KindWiFi, RSSI: -77},
+	}
+	start := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	// Routine scans the host trusts (the terminal is known to be in
+	// place): a profile needs NeighborConfig.MinObservations (3) of them.
+	for i := range 4 {
+		at := start.Add(time.Duration(i) * time.Hour)
+		if err := neighbors.Learn(ctx, risk.NeighborObservation{TerminalID: "term-42", At: at, Seen: shop}); err != nil {
+			panic(err)
+		}
+	}
+	// Payment time: score the scan, add other evidence, decide.
+	at := start.Add(5 * time.Hour)
+	sig, err := neighbors.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: at, Seen: shop})
+	if err != nil {
+		panic(err)
+	}
+	camera := risk.Signal{Source: "vision", Confidence: 0.3, Reasons: []risk.Reason{{Code: "vision.blurred"}}}
+	tx := risk.Transaction{Amount: risk.Amount{Minor: 12_50, Currency: "EUR"}}
+	a, err := risk.PSD2Policy().DecideExplained(0.5, tx, sig, camera)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(a.Decision, a.Reason.Code)
+	fmt.Printf("fused %.3f\n", a.Fusion.Confidence)
+	for _, c := range a.Fusion.Contributions {
+		fmt.Printf("  %-9s %.2f → %+.2f log-odds\n", c.Source, c.Confidence, c.LogLR)
+	}
+	fmt.Println(a.TopReasons(2))
+	// Output:
+	// ApproveNoPIN policy.no_pin
+	// fused 0.977
+	//   neighbors 0.99 → +4.60 log-odds
+	//   vision    0.30 → -0.85 log-odds
+	// [{neighbors.match scan matches the learned neighbourhood} {vision.blurred }]
 }

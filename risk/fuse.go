@@ -32,6 +32,10 @@ type FuseConfig struct {
 	Epsilon float64
 }
 
+// DefaultFuseConfig returns the settings the zero FuseConfig selects:
+// every source weight 1, clamp DefaultEpsilon.
+func DefaultFuseConfig() FuseConfig { return FuseConfig{Epsilon: DefaultEpsilon} }
+
 // Validate reports whether c is usable: an Epsilon outside [1e-15, 0.5)
 // is an error wrapping ErrConfig, a weight outside [0, MaxWeight] (or NaN)
 // one wrapping ErrWeight.

@@ -140,7 +140,7 @@ func FuzzNeighborObservation(f *testing.F) {
 		if err := st.Put(ctx, base); err != nil {
 			t.Fatal(err)
 		}
-		sc, _ := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+		sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
 		sig, err := sc.Score(ctx, obs)
 		if err != nil {
 			if !wrapsSentinel(err) {
@@ -174,7 +174,7 @@ func FuzzNeighborObservation(f *testing.F) {
 			}
 		}
 		if known < 2 && obs.TerminalID == "T1" {
-			if sig.Confidence > sc.Config().FewKnownCap || !hasCode(sig, risk.CodeNeighborsFewKnown) && len(obs.Seen) > 0 && !hasCode(sig, risk.CodeNeighborsRandomizedOnly) {
+			if sig.Confidence > sc.Config().FewKnownCap || !hasCode(sig, risk.ReasonNeighborsFewKnown) && len(obs.Seen) > 0 && !hasCode(sig, risk.ReasonNeighborsRandomizedOnly) {
 				t.Fatalf("%d known neighbours scored %+v", known, sig)
 			}
 			for _, amt := range []int64{1, 1_00, 50_00, 100_00} {
@@ -294,7 +294,7 @@ func FuzzObservationJSON(f *testing.F) {
 	if err := st.Put(ctx, base); err != nil {
 		f.Fatal(err)
 	}
-	sc, _ := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+	sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 64<<10 {
 			t.Skip()

@@ -8,21 +8,48 @@ import (
 	"math/bits"
 )
 
-// SourceNeighbors is the Signal.Source of the neighbour scorer.
-const SourceNeighbors = "neighbors"
+// NeighborSource is the Signal.Source of the neighbour assessor.
+const NeighborSource = "neighbors"
 
-// Reason codes of the neighbour scorer.
+// Reason codes of the neighbour assessor ("neighbors.<what>").
 const (
-	CodeNeighborsMatch          = "neighbors.match"
-	CodeNeighborsNoProfile      = "neighbors.no_profile"
-	CodeNeighborsEmpty          = "neighbors.empty"
-	CodeNeighborsRandomizedOnly = "neighbors.randomized_only"
-	CodeNeighborsThinProfile    = "neighbors.thin_profile"
-	CodeNeighborsFewKnown       = "neighbors.few_known"
-	CodeNeighborsMissing        = "neighbors.missing"
-	CodeNeighborsUnknown        = "neighbors.unknown"
-	CodeNeighborsRSSIShift      = "neighbors.rssi_shift"
-	CodeNeighborsRSSIUniform    = "neighbors.rssi_uniform"
+	ReasonNeighborsMatch          = "neighbors.match"
+	ReasonNeighborsNoProfile      = "neighbors.no_profile"
+	ReasonNeighborsEmpty          = "neighbors.empty"
+	ReasonNeighborsRandomizedOnly = "neighbors.randomized_only"
+	ReasonNeighborsThinProfile    = "neighbors.thin_profile"
+	ReasonNeighborsFewKnown       = "neighbors.few_known"
+	ReasonNeighborsMissing        = "neighbors.missing"
+	ReasonNeighborsUnknown        = "neighbors.unknown"
+	ReasonNeighborsRSSIShift      = "neighbors.rssi_shift"
+	ReasonNeighborsRSSIUniform    = "neighbors.rssi_uniform"
+)
+
+// Deprecated names of NeighborSource and the Reason… codes, kept so that
+// existing callers compile.
+const (
+	// Deprecated: use NeighborSource.
+	SourceNeighbors = NeighborSource
+	// Deprecated: use ReasonNeighborsMatch.
+	CodeNeighborsMatch = ReasonNeighborsMatch
+	// Deprecated: use ReasonNeighborsNoProfile.
+	CodeNeighborsNoProfile = ReasonNeighborsNoProfile
+	// Deprecated: use ReasonNeighborsEmpty.
+	CodeNeighborsEmpty = ReasonNeighborsEmpty
+	// Deprecated: use ReasonNeighborsRandomizedOnly.
+	CodeNeighborsRandomizedOnly = ReasonNeighborsRandomizedOnly
+	// Deprecated: use ReasonNeighborsThinProfile.
+	CodeNeighborsThinProfile = ReasonNeighborsThinProfile
+	// Deprecated: use ReasonNeighborsFewKnown.
+	CodeNeighborsFewKnown = ReasonNeighborsFewKnown
+	// Deprecated: use ReasonNeighborsMissing.
+	CodeNeighborsMissing = ReasonNeighborsMissing
+	// Deprecated: use ReasonNeighborsUnknown.
+	CodeNeighborsUnknown = ReasonNeighborsUnknown
+	// Deprecated: use ReasonNeighborsRSSIShift.
+	CodeNeighborsRSSIShift = ReasonNeighborsRSSIShift
+	// Deprecated: use ReasonNeighborsRSSIUniform.
+	CodeNeighborsRSSIUniform = ReasonNeighborsRSSIUniform
 )
 
 // NeighborConfig tunes the neighbour scorer. The zero value selects the
@@ -98,7 +125,7 @@ type NeighborConfig struct {
 	// that cannot judge — fused, it leaves the host's prior unchanged, which
 	// PSD2Policy does not approve without PIN at an even prior).
 	NoProfileConfidence float64
-	// Learn configures NeighborScorer.Learn.
+	// Learn configures NeighborAssessor.Learn.
 	Learn LearnConfig
 }
 
@@ -172,10 +199,12 @@ func (c NeighborConfig) Validate() error {
 	return c.Learn.Validate()
 }
 
-// NeighborScorer compares a terminal's radio scan with the neighbourhood it
-// has learned (or was preconfigured with) and returns a Signal that the scan
-// was taken where the terminal belongs. It implements
-// Scorer[NeighborObservation] and is safe for concurrent use.
+// NeighborAssessor compares a terminal's radio scan with the neighbourhood
+// it has learned (or was preconfigured with) and returns a Signal that the
+// scan was taken where the terminal belongs. It implements
+// Scorer[NeighborObservation] and is safe for concurrent use. Create it with
+// NewNeighborAssessor; the zero NeighborAssessor has no store, and its
+// methods return an error wrapping ErrNotInitialized.
 //
 // The score is not a bare Jaccard index. Each profile neighbour weighs
 // frequency × class weight (universal addresses 1, locally administered
@@ -194,28 +223,60 @@ func (c NeighborConfig) Validate() error {
 // devices are matched. A learned profile younger than MinObservations that expects
 // nothing yet scores NoProfileConfidence, less UnknownPenalty when the scan
 // shares no neighbour with it.
-type NeighborScorer struct {
+type NeighborAssessor struct {
 	store ProfileStore
 	cfg   NeighborConfig
 }
 
-var _ Scorer[NeighborObservation] = (*NeighborScorer)(nil)
+// NeighborScorer is the former name of NeighborAssessor.
+//
+// Deprecated: use NeighborAssessor.
+type NeighborScorer = NeighborAssessor
 
-// NewNeighborScorer returns a scorer reading profiles from store. A nil
-// store or an invalid cfg (see NeighborConfig.Validate) is an error wrapping
-// ErrConfig. The zero NeighborConfig takes every default.
-func NewNeighborScorer(store ProfileStore, cfg NeighborConfig) (*NeighborScorer, error) {
+var _ Scorer[NeighborObservation] = (*NeighborAssessor)(nil)
+
+// NewNeighborAssessor returns an assessor configured by cfg that reads and
+// learns profiles in store. A nil store or an invalid cfg (see
+// NeighborConfig.Validate) is an error wrapping ErrConfig. The zero
+// NeighborConfig takes every default.
+func NewNeighborAssessor(cfg NeighborConfig, store ProfileStore) (*NeighborAssessor, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil ProfileStore", ErrConfig)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &NeighborScorer{store: store, cfg: cfg.withDefaults()}, nil
+	return &NeighborAssessor{store: store, cfg: cfg.withDefaults()}, nil
 }
 
-// Config returns the configuration in use, defaults filled in.
-func (s *NeighborScorer) Config() NeighborConfig { return s.cfg }
+// NewNeighborScorer is NewNeighborAssessor with its arguments in the
+// former order.
+//
+// Deprecated: use NewNeighborAssessor(cfg, store).
+func NewNeighborScorer(store ProfileStore, cfg NeighborConfig) (*NeighborAssessor, error) {
+	return NewNeighborAssessor(cfg, store)
+}
+
+// ready reports whether s was built by NewNeighborAssessor and ctx is
+// usable: errors wrap ErrNotInitialized or ErrNilContext.
+func (s *NeighborAssessor) ready(ctx context.Context) error {
+	if s == nil || s.store == nil {
+		return fmt.Errorf("%w: NeighborAssessor not made by NewNeighborAssessor", ErrNotInitialized)
+	}
+	if ctx == nil {
+		return ErrNilContext
+	}
+	return nil
+}
+
+// Config returns the configuration in use, defaults filled in (the
+// defaults for a zero or nil NeighborAssessor).
+func (s *NeighborAssessor) Config() NeighborConfig {
+	if s == nil || s.store == nil {
+		return DefaultNeighborConfig()
+	}
+	return s.cfg
+}
 
 // neighborFlags records which reasons apply to a score.
 type neighborFlags uint16
@@ -234,16 +295,16 @@ const (
 )
 
 var neighborReasons = [...]Reason{
-	{CodeNeighborsMatch, "scan matches the learned neighbourhood"},
-	{CodeNeighborsNoProfile, "no neighbourhood known for this terminal"},
-	{CodeNeighborsEmpty, "scan reported no neighbours"},
-	{CodeNeighborsRandomizedOnly, "scan holds only randomised or rotating addresses"},
-	{CodeNeighborsThinProfile, "profile expects fewer neighbours than required"},
-	{CodeNeighborsFewKnown, "fewer expected neighbours seen than required"},
-	{CodeNeighborsMissing, "most expected neighbours are missing"},
-	{CodeNeighborsUnknown, "most stable neighbours are unknown here"},
-	{CodeNeighborsRSSIShift, "known neighbours at unusual signal strengths"},
-	{CodeNeighborsRSSIUniform, "known neighbours at implausibly uniform signal strengths"},
+	{ReasonNeighborsMatch, "scan matches the learned neighbourhood"},
+	{ReasonNeighborsNoProfile, "no neighbourhood known for this terminal"},
+	{ReasonNeighborsEmpty, "scan reported no neighbours"},
+	{ReasonNeighborsRandomizedOnly, "scan holds only randomised or rotating addresses"},
+	{ReasonNeighborsThinProfile, "profile expects fewer neighbours than required"},
+	{ReasonNeighborsFewKnown, "fewer expected neighbours seen than required"},
+	{ReasonNeighborsMissing, "most expected neighbours are missing"},
+	{ReasonNeighborsUnknown, "most stable neighbours are unknown here"},
+	{ReasonNeighborsRSSIShift, "known neighbours at unusual signal strengths"},
+	{ReasonNeighborsRSSIUniform, "known neighbours at implausibly uniform signal strengths"},
 }
 
 // NeighborScore is the numeric evidence behind a neighbour Signal.
@@ -307,18 +368,21 @@ func (sc NeighborScore) Has(code string) bool {
 // (ErrProfile), or a store failure (wrapping ErrStore and the store's
 // error). Score allocates only the Reasons slice for scans of up to 64
 // neighbours.
-func (s *NeighborScorer) Score(ctx context.Context, obs NeighborObservation) (Signal, error) {
+func (s *NeighborAssessor) Score(ctx context.Context, obs NeighborObservation) (Signal, error) {
 	sc, err := s.Evaluate(ctx, obs)
 	if err != nil {
 		return Signal{}, err
 	}
-	return Signal{Source: SourceNeighbors, Confidence: sc.Confidence, Reasons: sc.Reasons()}, nil
+	return Signal{Source: NeighborSource, Confidence: sc.Confidence, Reasons: sc.Reasons()}, nil
 }
 
 // Evaluate scores obs like Score but returns the numbers behind the
 // signal. It does not allocate for scans of up to 64 neighbours. Its errors
 // are those of Score.
-func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
+func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
+	if err := s.ready(ctx); err != nil {
+		return NeighborScore{}, err
+	}
 	if err := obs.validateHeader(); err != nil {
 		return NeighborScore{}, err
 	}
@@ -396,7 +460,7 @@ func (s *NeighborScorer) Evaluate(ctx context.Context, obs NeighborObservation) 
 	return sc, nil
 }
 
-func (s *NeighborScorer) classWeight(c AddrClass) float64 {
+func (s *NeighborAssessor) classWeight(c AddrClass) float64 {
 	switch c {
 	case ClassUniversal:
 		return 1
@@ -410,7 +474,7 @@ func (s *NeighborScorer) classWeight(c AddrClass) float64 {
 
 // expected returns the weight of profile neighbour n if it is expected in
 // every scan, else 0.
-func (s *NeighborScorer) expected(p *Profile, n *ProfileNeighbor) float64 {
+func (s *NeighborAssessor) expected(p *Profile, n *ProfileNeighbor) float64 {
 	if !n.Pinned && (n.Frequency < s.cfg.MinFrequency || p.Weight < s.cfg.MinObservations) {
 		return 0
 	}
@@ -438,7 +502,7 @@ type scanTable struct {
 
 func (t *scanTable) hash(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> t.shift }
 
-func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, t *scanTable) {
+func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable) {
 	cfg := &s.cfg
 	table, mask := t.slots, t.mask
 	// Devices: same-group keys are contiguous in the sorted profile, so
@@ -599,7 +663,10 @@ func (s *NeighborScorer) score(sc *NeighborScore, p *Profile, t *scanTable) {
 // with cardholder verification. Learning a relocated or spoofed scan teaches
 // the profile the attacker's neighbourhood; exponential decay forgets it
 // again only over several half-lives.
-func (s *NeighborScorer) Learn(ctx context.Context, obs NeighborObservation) error {
+func (s *NeighborAssessor) Learn(ctx context.Context, obs NeighborObservation) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if err := obs.validateHeader(); err != nil {
 		return err
 	}

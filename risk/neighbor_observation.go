@@ -87,7 +87,7 @@ const MaxTerminalID = 256
 
 // Observation times must lie in [2000-01-01, 2100-01-01) UTC: a scan dated
 // outside that range is a broken clock or a forgery (a year-9999 scan would
-// otherwise stop a profile from ever learning again). NeighborScorer
+// otherwise stop a profile from ever learning again). NeighborAssessor
 // checks freshness against its clock on top (NeighborConfig.MaxAge).
 const (
 	minObservationUnix = 946_684_800   // 2000-01-01T00:00:00Z

@@ -164,7 +164,7 @@ func (p *Profile) neighborsValid() bool {
 }
 
 // LearnConfig tunes how observations update a profile. The zero value
-// selects the defaults shown.
+// selects the defaults shown (DefaultLearnConfig spells them out).
 type LearnConfig struct {
 	// HalfLife is the time after which an observation's influence halves
 	// (default 7 days). Frequencies and mean RSSI decay with it.
@@ -194,6 +194,9 @@ func (c LearnConfig) Validate() error {
 	}
 	return nil
 }
+
+// DefaultLearnConfig returns the defaults the zero LearnConfig selects.
+func DefaultLearnConfig() LearnConfig { return LearnConfig{}.withDefaults() }
 
 func (c LearnConfig) withDefaults() LearnConfig {
 	if c.HalfLife == 0 {

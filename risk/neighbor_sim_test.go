@@ -69,7 +69,7 @@ func (s *shop) scan(keep, noise float64, phones int) []risk.Neighbor {
 func (s *shop) learned(t testing.TB, days int) (*risk.MemoryStore, time.Time) {
 	t.Helper()
 	st := risk.NewMemoryStore()
-	sc, err := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+	sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
 	if err != nil {
 		t.Fatal(err)
 	}

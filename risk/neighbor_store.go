@@ -35,7 +35,7 @@ type profileViewer interface {
 
 // profileUpdater is implemented by stores of this package whose Update can
 // skip its defensive copies for a caller that neither modifies the current
-// profile nor keeps the new one (NeighborScorer.Learn: Profile.Learn builds a
+// profile nor keeps the new one (NeighborAssessor.Learn: Profile.Learn builds a
 // fresh profile).
 type profileUpdater interface {
 	updateOwned(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error)) error
@@ -55,6 +55,19 @@ var _ ProfileStore = (*MemoryStore)(nil)
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
+// ready checks the receiver and the context: a nil *MemoryStore is an
+// error wrapping ErrNotInitialized, a nil ctx ErrNilContext, and a done
+// ctx its ctx.Err().
+func (s *MemoryStore) ready(ctx context.Context) error {
+	if s == nil {
+		return fmt.Errorf("%w: nil *MemoryStore", ErrNotInitialized)
+	}
+	if ctx == nil {
+		return ErrNilContext
+	}
+	return ctx.Err()
+}
+
 // Profile implements ProfileStore: it returns a copy of the stored profile
 // that the caller owns.
 func (s *MemoryStore) Profile(ctx context.Context, terminalID string) (*Profile, error) {
@@ -69,7 +82,7 @@ func (s *MemoryStore) Profile(ctx context.Context, terminalID string) (*Profile,
 // copies that are never modified (Update replaces them), so the scorer may
 // read one without holding the lock and without copying.
 func (s *MemoryStore) viewProfile(ctx context.Context, terminalID string) (*Profile, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -97,8 +110,11 @@ func (s *MemoryStore) updateOwned(ctx context.Context, terminalID string, fn fun
 }
 
 func (s *MemoryStore) update(ctx context.Context, terminalID string, fn func(*Profile) (*Profile, error), copies bool) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
+	}
+	if fn == nil {
+		return fmt.Errorf("%w: nil update function", ErrConfig)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,14 +151,20 @@ func (s *MemoryStore) update(ctx context.Context, terminalID string, fn func(*Pr
 // an error wrapping ErrProfile (see Profile.Validate); a done ctx returns
 // ctx.Err().
 func (s *MemoryStore) Put(ctx context.Context, p *Profile) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if p == nil {
 		return fmt.Errorf("%w: nil", ErrProfile)
 	}
 	return s.Update(ctx, p.TerminalID, func(*Profile) (*Profile, error) { return p, nil })
 }
 
-// Len returns the number of stored profiles.
+// Len returns the number of stored profiles (0 for a nil store).
 func (s *MemoryStore) Len() int {
+	if s == nil {
+		return 0
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.profiles)

@@ -33,9 +33,9 @@ func hasCode(s risk.Signal, code string) bool {
 	return false
 }
 
-func newScorer(t testing.TB, st risk.ProfileStore) *risk.NeighborScorer {
+func newScorer(t testing.TB, st risk.ProfileStore) *risk.NeighborAssessor {
 	t.Helper()
-	sc, err := risk.NewNeighborScorer(st, risk.NeighborConfig{})
+	sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestNeighborScenarios(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sig.Source != risk.SourceNeighbors {
+		if sig.Source != risk.NeighborSource {
 			t.Fatalf("source %q", sig.Source)
 		}
 		return sig
@@ -65,12 +65,12 @@ func TestNeighborScenarios(t *testing.T) {
 	passwordless := risk.Transaction{Amount: eur(45_00)}
 
 	ev, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: s.scan(1, 0, 0)})
-	if err != nil || !ev.Has(risk.CodeNeighborsMatch) || ev.Has(risk.CodeNeighborsFewKnown) || ev.Has("nope") ||
+	if err != nil || !ev.Has(risk.ReasonNeighborsMatch) || ev.Has(risk.ReasonNeighborsFewKnown) || ev.Has("nope") ||
 		ev.Matched != 12 || ev.Expected != 12 || ev.Unknown != 0 || ev.Recall < 0.999 {
 		t.Errorf("Evaluate: %+v %v", ev, err)
 	}
 	genuine := score(s.scan(0.85, 4, 3))
-	if genuine.Confidence < pol.PasswordlessConfidence || !hasCode(genuine, risk.CodeNeighborsMatch) {
+	if genuine.Confidence < pol.PasswordlessConfidence || !hasCode(genuine, risk.ReasonNeighborsMatch) {
 		t.Errorf("genuine: %+v", genuine)
 	}
 	if d, _ := pol.Decide(genuine.Confidence, passwordless); d != risk.ApproveNoPIN {
@@ -78,12 +78,12 @@ func TestNeighborScenarios(t *testing.T) {
 	}
 
 	relocated := score(elsewhere(s.rng, 10))
-	if relocated.Confidence > 0.1 || !hasCode(relocated, risk.CodeNeighborsFewKnown) || !hasCode(relocated, risk.CodeNeighborsUnknown) {
+	if relocated.Confidence > 0.1 || !hasCode(relocated, risk.ReasonNeighborsFewKnown) || !hasCode(relocated, risk.ReasonNeighborsUnknown) {
 		t.Errorf("relocated: %+v", relocated)
 	}
 
 	empty := score(nil)
-	if empty.Confidence > 0.2 || !cmp.Equal(reasonCodes(empty), []string{risk.CodeNeighborsEmpty}) {
+	if empty.Confidence > 0.2 || !cmp.Equal(reasonCodes(empty), []string{risk.ReasonNeighborsEmpty}) {
 		t.Errorf("empty: %+v", empty)
 	}
 
@@ -93,7 +93,7 @@ func TestNeighborScenarios(t *testing.T) {
 	}
 	phones = append(phones, risk.Neighbor{ID: "4a:00:00:00:00:01", Kind: risk.KindBLE, Random: true, RSSI: -70})
 	rnd := score(phones)
-	if rnd.Confidence > 0.2 || !hasCode(rnd, risk.CodeNeighborsRandomizedOnly) {
+	if rnd.Confidence > 0.2 || !hasCode(rnd, risk.ReasonNeighborsRandomizedOnly) {
 		t.Errorf("randomised only: %+v", rnd)
 	}
 
@@ -103,7 +103,7 @@ func TestNeighborScenarios(t *testing.T) {
 		shifted[i].RSSI = max(-120, shifted[i].RSSI-25)
 	}
 	sh := score(shifted)
-	if !hasCode(sh, risk.CodeNeighborsRSSIShift) || sh.Confidence >= genuine.Confidence {
+	if !hasCode(sh, risk.ReasonNeighborsRSSIShift) || sh.Confidence >= genuine.Confidence {
 		t.Errorf("shifted: %+v (genuine %v)", sh, genuine.Confidence)
 	}
 
@@ -118,7 +118,7 @@ func TestNeighborScenarios(t *testing.T) {
 
 	// No profile: low confidence with a reason, not an error.
 	sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T2", At: at, Seen: s.scan(1, 0, 0)})
-	if err != nil || !hasCode(sig, risk.CodeNeighborsNoProfile) || sig.Confidence > 0.5 {
+	if err != nil || !hasCode(sig, risk.ReasonNeighborsNoProfile) || sig.Confidence > 0.5 {
 		t.Errorf("no profile: %+v %v", sig, err)
 	}
 }
@@ -144,11 +144,11 @@ func TestNeighborYoungProfile(t *testing.T) {
 			t.Fatal(err)
 		}
 		young, err := sc.Evaluate(ctx, obs())
-		if err != nil || young.Confidence != cfg.NoProfileConfidence || !young.Has(risk.CodeNeighborsThinProfile) || young.Has(risk.CodeNeighborsMatch) {
+		if err != nil || young.Confidence != cfg.NoProfileConfidence || !young.Has(risk.ReasonNeighborsThinProfile) || young.Has(risk.ReasonNeighborsMatch) {
 			t.Fatalf("after %d scans: %+v %v", i, young, err)
 		}
 		moved, err := sc.Evaluate(ctx, risk.NeighborObservation{TerminalID: "T1", At: at, Seen: elsewhere(s.rng, 10)})
-		if err != nil || moved.Confidence > cfg.NoProfileConfidence*(1-cfg.UnknownPenalty)+1e-12 || !moved.Has(risk.CodeNeighborsUnknown) {
+		if err != nil || moved.Confidence > cfg.NoProfileConfidence*(1-cfg.UnknownPenalty)+1e-12 || !moved.Has(risk.ReasonNeighborsUnknown) {
 			t.Fatalf("after %d scans, elsewhere: %+v %v", i, moved, err)
 		}
 	}
@@ -156,7 +156,7 @@ func TestNeighborYoungProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	mature, err := sc.Evaluate(ctx, obs())
-	if err != nil || mature.Confidence <= cfg.NoProfileConfidence || !mature.Has(risk.CodeNeighborsMatch) {
+	if err != nil || mature.Confidence <= cfg.NoProfileConfidence || !mature.Has(risk.ReasonNeighborsMatch) {
 		t.Fatalf("mature: %+v %v", mature, err)
 	}
 }
@@ -186,11 +186,11 @@ func TestNeighborUniformClones(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !hasCode(sig, risk.CodeNeighborsRSSIUniform) || sig.Confidence >= risk.PSD2Policy().PasswordlessConfidence {
+	if !hasCode(sig, risk.ReasonNeighborsRSSIUniform) || sig.Confidence >= risk.PSD2Policy().PasswordlessConfidence {
 		t.Errorf("uniform clones: %+v", sig)
 	}
 	sig, _ = sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: time.Unix(1e9, 0), Seen: aps})
-	if hasCode(sig, risk.CodeNeighborsRSSIUniform) || sig.Confidence < 0.95 {
+	if hasCode(sig, risk.ReasonNeighborsRSSIUniform) || sig.Confidence < 0.95 {
 		t.Errorf("genuine preconfigured: %+v", sig)
 	}
 }
@@ -219,7 +219,7 @@ func TestClonedSingleBSSIDNeverNoPIN(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !hasCode(sig, risk.CodeNeighborsFewKnown) {
+		if !hasCode(sig, risk.ReasonNeighborsFewKnown) {
 			t.Fatalf("clone without few_known: %+v", sig)
 		}
 		// Repeated reports of the clone are a malformed scan.
@@ -275,7 +275,7 @@ func TestClonedMultiBSSIDAccessPoint(t *testing.T) {
 		if ev.Matched != len(tc.scan) {
 			t.Fatalf("%s: matched %d of %d (is the secondary learned?): %+v", tc.name, ev.Matched, len(tc.scan), ev)
 		}
-		capped := ev.Has(risk.CodeNeighborsFewKnown)
+		capped := ev.Has(risk.ReasonNeighborsFewKnown)
 		if capped != tc.capped || capped && ev.Confidence > sc.Config().FewKnownCap {
 			t.Errorf("%s: capped %v, want %v: %+v", tc.name, capped, tc.capped, ev)
 		}
@@ -369,11 +369,11 @@ func TestNeighborErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := risk.NewNeighborScorer(nil, risk.NeighborConfig{}); !errors.Is(err, risk.ErrConfig) {
+	if _, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, nil); !errors.Is(err, risk.ErrConfig) {
 		t.Errorf("nil store: %v", err)
 	}
 	for _, c := range []risk.NeighborConfig{{MinExpected: -1}, {Floor: 0.9, Ceiling: 0.5}, {RSSIPenalty: 2}, {LocalWeight: math.NaN()}, {Learn: risk.LearnConfig{HalfLife: -1}}} {
-		if _, err := risk.NewNeighborScorer(risk.NewMemoryStore(), c); !errors.Is(err, risk.ErrConfig) {
+		if _, err := risk.NewNeighborAssessor(c, risk.NewMemoryStore()); !errors.Is(err, risk.ErrConfig) {
 			t.Errorf("%+v: %v", c, err)
 		}
 	}
@@ -777,7 +777,7 @@ func TestNeverLearnedIsNeutral(t *testing.T) {
 	s := newShop(8, 12)
 	sc := newScorer(t, risk.NewMemoryStore())
 	sig, err := sc.Score(context.Background(), risk.NeighborObservation{TerminalID: "new", At: s.base, Seen: s.scan(1, 3, 2)})
-	if err != nil || sig.Confidence != 0.5 || !hasCode(sig, risk.CodeNeighborsNoProfile) {
+	if err != nil || sig.Confidence != 0.5 || !hasCode(sig, risk.ReasonNeighborsNoProfile) {
 		t.Fatalf("never learned: %+v, %v", sig, err)
 	}
 	for _, prior := range []float64{0.01, 0.3, 0.5, 0.9, 0.999} {

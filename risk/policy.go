@@ -88,8 +88,9 @@ type NoPINCaps struct {
 
 // Policy maps a fused confidence and a Transaction to a Decision.
 // A Policy is a plain value, safe for concurrent use; Decide does not
-// allocate on success. The zero Policy names no currency and is invalid:
-// start from PSD2Policy or QuickPassPolicy, or fill every field.
+// allocate on success. The zero Policy is DefaultPolicy (PSD2Policy, EUR);
+// a Policy with any field set is used as given: start from PSD2Policy or
+// QuickPassPolicy and change fields, or fill every field.
 type Policy struct {
 	Currency string       // ISO 4217 code of every limit and amount
 	Limits   ReaderLimits // the EMV reader limits, in minor units of Currency
@@ -105,6 +106,17 @@ type Policy struct {
 	// OnlineBelow: a confidence below it forces online authorisation even
 	// under the floor limit. Zero disables.
 	OnlineBelow float64
+}
+
+// DefaultPolicy returns PSD2Policy(): what the zero Policy means.
+func DefaultPolicy() Policy { return PSD2Policy() }
+
+// orDefault returns DefaultPolicy for the zero Policy, else p.
+func (p Policy) orDefault() Policy {
+	if p == (Policy{}) {
+		return DefaultPolicy()
+	}
+	return p
 }
 
 // PSD2Policy returns a policy for EUR modelled on Commission Delegated
@@ -220,8 +232,10 @@ type Outcome struct {
 }
 
 // Validate reports whether p is consistent; errors wrap ErrPolicy (and
-// ErrCurrency for an unknown currency).
+// ErrCurrency for an unknown currency). The zero Policy is valid (it is
+// DefaultPolicy).
 func (p Policy) Validate() error {
+	p = p.orDefault()
 	if _, ok := CurrencyExponent(p.Currency); !ok {
 		return fmt.Errorf("%w: currency %q: %w", ErrPolicy, truncate(p.Currency, 8), ErrCurrency)
 	}
@@ -289,6 +303,7 @@ func (p Policy) Decide(conf float64, tx Transaction) (Decision, error) {
 // wrapping ErrAmount (it was approved without PIN and counted towards the
 // consecutive cap before).
 func (p Policy) Evaluate(conf float64, tx Transaction) (Outcome, error) {
+	p = p.orDefault()
 	if err := p.Validate(); err != nil {
 		return Outcome{}, err
 	}

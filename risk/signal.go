@@ -39,8 +39,14 @@ type Scorer[T any] interface {
 // ScorerFunc adapts an ordinary function to the Scorer interface.
 type ScorerFunc[T any] func(ctx context.Context, in T) (Signal, error)
 
-// Score calls f(ctx, in).
-func (f ScorerFunc[T]) Score(ctx context.Context, in T) (Signal, error) { return f(ctx, in) }
+// Score calls f(ctx, in). A nil ScorerFunc returns an error wrapping
+// ErrNotInitialized.
+func (f ScorerFunc[T]) Score(ctx context.Context, in T) (Signal, error) {
+	if f == nil {
+		return Signal{}, fmt.Errorf("%w: nil ScorerFunc", ErrNotInitialized)
+	}
+	return f(ctx, in)
+}
 
 // Validate reports whether s.Confidence is a number in [0, 1]; errors wrap
 // ErrConfidence.

@@ -56,6 +56,8 @@ type scene struct {
 	Cells  []geo.CellObservation // the serving and neighbouring cells
 	// Signals collected from every evidence source, in source order.
 	Signals []risk.Signal
+	// Assessment is the decision with its explanation.
+	Assessment risk.Assessment
 }
 
 // evidence turns a scene's inputs into one Signal.
@@ -90,7 +92,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 
 	// The terminal learns its neighbourhood from routine scans.
 	store := risk.NewMemoryStore()
-	scorer, err := risk.NewNeighborScorer(store, risk.NeighborConfig{})
+	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, store)
 	if err != nil {
 		return err
 	}
@@ -158,11 +160,13 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			}
 			sc.Signals = append(sc.Signals, sig)
 		}
-		fused := risk.Fuse(cfg.Prior, sc.Signals...)
-		out, err := policy.Evaluate(fused, sc.Tx)
+		// One call: fuse around the prior, decide, and explain.
+		out, err := policy.DecideExplained(cfg.Prior, sc.Tx, sc.Signals...)
 		if err != nil {
 			return fmt.Errorf("scene %q: %w", sc.Name, err)
 		}
+		fused := out.Fusion.Confidence
+		sc.Assessment = out
 		var sigs []string
 		for _, s := range sc.Signals {
 			sigs = append(sigs, fmt.Sprintf("%s=%.2f", s.Source, s.Confidence))
@@ -172,13 +176,11 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nReasons per scene:")
+	fmt.Fprintln(w, "\nTop reasons per scene (signals that moved the fused log-odds most first):")
 	for _, sc := range scenes {
 		var codes []string
-		for _, s := range sc.Signals {
-			for _, r := range s.Reasons {
-				codes = append(codes, r.Code)
-			}
+		for _, r := range sc.Assessment.TopReasons(4) {
+			codes = append(codes, r.Code)
 		}
 		fmt.Fprintf(w, "  %-22s %s\n", sc.Name, strings.Join(codes, ", "))
 	}

@@ -75,7 +75,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xfeed))
 	store := risk.NewMemoryStore()
-	scorer, err := risk.NewNeighborScorer(store, risk.NeighborConfig{})
+	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, store)
 	if err != nil {
 		return err
 	}

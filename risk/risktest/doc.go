@@ -1,7 +1,8 @@
 // Package risktest checks implementations of the interfaces of package risk,
 // in the manner of testing/fstest: a host that stores neighbour profiles in
 // Redis or SQL runs the same contract checks as risk.MemoryStore with one
-// call, either from a test (TestProfileStore) or at start-up (CheckProfileStore).
+// call: TestProfileStore(t, newStore), the conformance suite, from a test
+// (CheckProfileStore, deprecated, runs the same checks without a T).
 //
 // The contract is the documentation of risk.ProfileStore: a missing profile
 // is an error wrapping risk.ErrNoProfile; Update passes the current profile

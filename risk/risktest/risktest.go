@@ -253,8 +253,11 @@ var checks = []check{
 	}},
 }
 
-// TestProfileStore runs every contract check as a subtest, each against a
-// fresh, empty store from newStore.
+// TestProfileStore is the conformance suite of risk.ProfileStore, in the
+// shape of testing/fstest.TestFS: it runs every contract check as a
+// subtest, each against a fresh, empty store from newStore. The checks
+// read, write and delete profiles under the terminal IDs "T", "A", "B" and
+// "absent".
 func TestProfileStore(t *testing.T, newStore func(t *testing.T) risk.ProfileStore) {
 	t.Helper()
 	for _, c := range checks {
@@ -266,12 +269,17 @@ func TestProfileStore(t *testing.T, newStore func(t *testing.T) risk.ProfileStor
 	}
 }
 
-// CheckProfileStore runs every contract check, each against a fresh, empty
-// store from newStore, and returns the failures joined, or nil; an error from
+// CheckProfileStore runs the checks of TestProfileStore outside a test
+// (for example at start-up), each against a fresh, empty store from
+// newStore, and returns the failures joined, or nil; an error from
 // newStore stops the run and is returned wrapped. The checks read, write
 // and delete profiles under the terminal IDs "T", "A", "B" and "absent", so at
 // start-up give it an isolated namespace (a scratch key prefix or schema),
 // never the live store.
+//
+// Deprecated: use TestProfileStore, the conformance suite every payedge
+// package ships as <pkg>test.Test<Interface>; CheckProfileStore stays for
+// callers without a *testing.T.
 func CheckProfileStore(ctx context.Context, newStore func() (risk.ProfileStore, error)) error {
 	var errs []error
 	for _, c := range checks {
