@@ -170,9 +170,9 @@ type brokenPolicy struct {
 	addr uint64
 }
 
-func (b *brokenPolicy) Name() string                   { return "broken" }
-func (b *brokenPolicy) Init(uint64, uint64) error      { return nil }
-func (b *brokenPolicy) Free(uint64, uint64) error      { return nil }
+func (b *brokenPolicy) Name() string                         { return "broken" }
+func (b *brokenPolicy) Init(uint64, uint64) error            { return nil }
+func (b *brokenPolicy) Free(uint64, uint64) error            { return nil }
 func (b *brokenPolicy) FreeBlocks(func(uint64, uint64) bool) {}
 func (b *brokenPolicy) Alloc(size uint64) (uint64, uint64, error) {
 	return b.addr, size, nil
