@@ -302,6 +302,17 @@ func (p *ResourcePool) Active(now time.Time) []Grant {
 	return out
 }
 
+// coChannel calls f for every live grant other than g on g's resource.
+func (p *ResourcePool) coChannel(g Grant, now time.Time, f func(Grant)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range p.active {
+		if h.ID != g.ID && h.Slot == g.Slot && h.SubChannel == g.SubChannel && now.Before(h.Expires) {
+			f(h)
+		}
+	}
+}
+
 // Stats returns the pool's counters.
 func (p *ResourcePool) Stats() PoolStats {
 	if p == nil {
