@@ -97,6 +97,19 @@ func Evaluate(m *Model, examples []Example) (Evaluation, error) {
 // Errors are those of SubjectFolds (ErrTooFewSubjects, ErrConfig) and of
 // Train, wrapped with the held-out fold.
 func CrossValidate(examples []Example, k int, cfg TrainConfig, rng *rand.Rand) (Evaluation, error) {
+	return CrossValidateSpan(examples, k, 1, cfg, rng)
+}
+
+// CrossValidateSpan is CrossValidate for decisions that span several
+// windows, as a payment does: each decision averages the class
+// probabilities of span consecutive windows of one Sequence (in the order
+// of examples), sliding by one window; a sequence shorter than span gives
+// one decision over all its windows. span 1 is CrossValidate. A span below
+// 1 or above 64 is ErrConfig.
+func CrossValidateSpan(examples []Example, k, span int, cfg TrainConfig, rng *rand.Rand) (Evaluation, error) {
+	if span < 1 || span > 64 {
+		return Evaluation{}, fmt.Errorf("%w: span %d not in [1, 64]", ErrConfig, span)
+	}
 	folds, err := SubjectFolds(examples, k, rng)
 	if err != nil {
 		return Evaluation{}, err
@@ -109,24 +122,59 @@ func CrossValidate(examples []Example, k int, cfg TrainConfig, rng *rand.Rand) (
 	}
 	slices.Sort(labels)
 	acc := newEvalAcc(labels)
-	var probs [MaxClasses]float64
+	kl := len(labels)
 	for _, held := range folds {
 		train, test := LeaveSubjectsOut(examples, held)
 		m, err := Train(train, cfg)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("fold holding out %v: %w", held, err)
 		}
+		// Probabilities of every test window over the full label set (a
+		// label missing from this fold's training set gets 0).
+		probs := make([]float64, len(test)*kl)
+		var buf [MaxClasses]float64
 		for i := range test {
-			p := m.ClassifyInto(&test[i].Features, probs[:])
-			t := slices.Index(labels, test[i].Label)
-			pt := 0.0 // a label missing from this fold's training set
-			if j := slices.Index(m.labels, test[i].Label); j >= 0 {
-				pt = probs[j]
+			m.ClassifyInto(&test[i].Features, buf[:])
+			for c, l := range m.labels {
+				probs[i*kl+slices.Index(labels, l)] = buf[c]
 			}
-			acc.add(t, slices.Index(labels, m.labels[p]), pt, probs[p])
+		}
+		for lo := 0; lo < len(test); {
+			hi := lo + 1
+			for hi < len(test) && test[hi].Sequence == test[lo].Sequence && test[lo].Sequence != "" {
+				hi++
+			}
+			addSpans(acc, test[lo:hi], probs[lo*kl:hi*kl], labels, span)
+			lo = hi
 		}
 	}
 	return acc.result(), nil
+}
+
+// addSpans records the decisions over one sequence's windows: the mean
+// probabilities of each run of span consecutive windows, scored against the
+// label of the run's last window.
+func addSpans(acc *evalAcc, seq []Example, probs []float64, labels []string, span int) {
+	kl := len(labels)
+	n := len(seq)
+	w := min(span, n)
+	mean := make([]float64, kl)
+	for end := w; end <= n; end++ {
+		clear(mean)
+		for i := end - w; i < end; i++ {
+			for c := range kl {
+				mean[c] += probs[i*kl+c] / float64(w)
+			}
+		}
+		best := 0
+		for c := range kl {
+			if mean[c] > mean[best] {
+				best = c
+			}
+		}
+		t := slices.Index(labels, seq[end-1].Label)
+		acc.add(t, best, mean[t], mean[best])
+	}
 }
 
 // evalAcc accumulates predictions for an Evaluation.

@@ -178,11 +178,19 @@ func (e *Extractor) ExtractInto(f *Features, samples []Sample) error {
 	bx, by, bz := e.sig[sigBodyX][:m], e.sig[sigBodyY][:m], e.sig[sigBodyZ][:m]
 	gx, gy, gz := e.grav[0][:m], e.grav[1][:m], e.grav[2][:m]
 	bodyMag, jerkMag := e.sig[sigBodyMag][:m], e.sig[sigJerkMag][:m]
+	vert, horiz := e.sig[sigVert][:m], e.sig[sigHoriz][:m]
 	for i := range bx {
 		bx[i] -= gx[i]
 		by[i] -= gy[i]
 		bz[i] -= gz[i]
-		bodyMag[i] = math.Sqrt(bx[i]*bx[i] + by[i]*by[i] + bz[i]*bz[i])
+		b2 := bx[i]*bx[i] + by[i]*by[i] + bz[i]*bz[i]
+		bodyMag[i] = math.Sqrt(b2)
+		v := 0.0
+		if g2 := gx[i]*gx[i] + gy[i]*gy[i] + gz[i]*gz[i]; g2 > 0 {
+			v = (bx[i]*gx[i] + by[i]*gy[i] + bz[i]*gz[i]) / math.Sqrt(g2)
+		}
+		vert[i] = v
+		horiz[i] = math.Sqrt(max(b2-v*v, 0))
 		if i > 0 {
 			jx, jy, jz := bx[i]-bx[i-1], by[i]-by[i-1], bz[i]-bz[i-1]
 			jerkMag[i] = rate * math.Sqrt(jx*jx+jy*jy+jz*jz)

@@ -9,7 +9,10 @@ import (
 
 // The analysed signals, each resampled to Config.Rate. Body acceleration is
 // the accelerometer minus its low-pass (gravity) component, jerk is the time
-// derivative of body acceleration, magnitudes are Euclidean norms.
+// derivative of body acceleration, magnitudes are Euclidean norms. The
+// vertical body acceleration is its component along the gravity estimate
+// (positive up), the horizontal one the magnitude of the rest: both are
+// independent of how the device is oriented.
 const (
 	sigAccMag = iota
 	sigBodyMag
@@ -20,6 +23,8 @@ const (
 	// spectrum is the body spectrum tilted towards high frequencies. Each
 	// FFT costs about a tenth of the extraction budget.
 	sigJerkMag
+	sigVert
+	sigHoriz
 	sigBodyX
 	sigBodyY
 	sigBodyZ
@@ -31,7 +36,7 @@ const (
 )
 
 var signalNames = [numSignals]string{
-	"acc_mag", "body_mag", "gyro_mag", "jerk_mag",
+	"acc_mag", "body_mag", "gyro_mag", "jerk_mag", "body_vert", "body_horiz",
 	"body_x", "body_y", "body_z", "gyro_x", "gyro_y", "gyro_z",
 }
 
@@ -91,6 +96,9 @@ const (
 	fTiltMax
 	fTiltRate
 	fGravity
+	fGravX
+	fGravY
+	fGravZ
 	fHasGyro
 	// NumFeatures is the length of the feature vector.
 	NumFeatures
@@ -98,7 +106,7 @@ const (
 
 var extraNames = [NumFeatures - fACPeak]string{
 	"acc_mag.ac_peak", "acc_mag.ac_period", "tilt", "tilt_std", "tilt_max",
-	"tilt_rate", "gravity", "has_gyro",
+	"tilt_rate", "gravity", "grav_x", "grav_y", "grav_z", "has_gyro",
 }
 
 // featureNames is computed once from the constant tables above and never
@@ -151,8 +159,9 @@ func layoutID() uint64 {
 // autocorrelation for lags 0.25–1 s and its lag in s: step periodicity), tilt
 // (rad between mean gravity and the device z axis), tilt_std, tilt_max (rad of
 // gravity-direction deviation from its mean), tilt_rate (rad/s of
-// gravity-direction change), gravity (mean low-pass magnitude, m/s²) and
-// has_gyro (1 or 0).
+// gravity-direction change), gravity (mean low-pass magnitude, m/s²),
+// grav_x, grav_y, grav_z (the mean gravity direction as a unit vector in the
+// device frame: how the device is held or lies) and has_gyro (1 or 0).
 type Features [NumFeatures]float64
 
 // Names returns the feature names in layout order (a fresh copy).

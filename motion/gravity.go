@@ -170,10 +170,12 @@ func (e *Extractor) tiltFeatures(f *Features) {
 	f[fGravity] = gmag / float64(n)
 	norm := math.Sqrt(mx*mx + my*my + mz*mz)
 	f[fTilt], f[fTiltStd], f[fTiltMax], f[fTiltRate] = 0, 0, 0, 0
+	f[fGravX], f[fGravY], f[fGravZ] = 0, 0, 0
 	if !(norm > 0) {
 		return
 	}
 	mx, my, mz = mx/norm, my/norm, mz/norm
+	f[fGravX], f[fGravY], f[fGravZ] = mx, my, mz
 	f[fTilt] = math.Acos(min(max(mz, -1), 1))
 	// The gravity estimate is band-limited to GravityCutoff, so it is
 	// examined at about 10 Hz, which is plenty for a 0.3 Hz signal.

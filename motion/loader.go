@@ -302,7 +302,8 @@ func RecordingExamples(recs []Recording, d, hop time.Duration, cfg Config) (ex [
 				}
 				continue
 			}
-			ex = append(ex, Example{Features: f, Label: recs[i].Activity, Subject: recs[i].Subject})
+			ex = append(ex, Example{Features: f, Label: recs[i].Activity, Subject: recs[i].Subject,
+				Sequence: fmt.Sprintf("%s#%d", recs[i].Subject, i)})
 		}
 	}
 	return ex, skipped, nil

@@ -37,6 +37,11 @@ type Example struct {
 	// Subject identifies the person (or device) that produced the window;
 	// LeaveSubjectsOut and SplitBySubject keep each subject on one side.
 	Subject string
+	// Sequence names the continuous recording the window was cut from
+	// (RecordingExamples sets it); consecutive examples with the same
+	// non-empty Sequence are consecutive windows, which CrossValidateSpan
+	// aggregates. Empty means the window stands alone.
+	Sequence string
 }
 
 // Model is a multinomial logistic-regression classifier over Features with

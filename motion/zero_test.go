@@ -158,6 +158,24 @@ func TestZeroValues(t *testing.T) {
 				t.Fatal(e.Error())
 			}
 		},
+		"HAPTConfig": func(t *testing.T) {
+			var c motion.HAPTConfig
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if d := motion.DefaultHAPTConfig(); d.MaxFileBytes <= 0 || d.MaxFiles <= 0 {
+				t.Fatalf("defaults %+v", d)
+			}
+			if _, err := motion.ReadHAPT(nil, c); !errors.Is(err, motion.ErrConfig) {
+				t.Fatalf("nil fs: %v", err)
+			}
+		},
+		"HAPTError": func(t *testing.T) {
+			var e motion.HAPTError
+			if !errors.Is(&e, motion.ErrHAPT) || e.Error() == "" {
+				t.Fatal(e.Error())
+			}
+		},
 		"Recording": func(t *testing.T) {
 			var r motion.Recording
 			if w, err := r.Windows(motion.DefaultWindow, motion.DefaultHop); err != nil || len(w) != 0 {
