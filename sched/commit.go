@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 )
 
 func (c *Coordinator) checkRequest(r *Request) error {
@@ -72,6 +73,8 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		exclude  []*nodeState
 		buf      [8]candidate
 		lastErr  error
+		// preempted lists the workloads evicted for w (Config.Preemption).
+		preempted []string
 		// freed is set when this placement gave back capacity it had
 		// claimed (a failed attempt, or an allocation below the claim).
 		// Requests queued while the claim was held may fit now, so they
@@ -94,37 +97,58 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		c.mu.RLock()
 		ranked := c.decide(&w.req, claim, exclude, buf[:0])
 		c.mu.RUnlock()
-		if len(ranked) == 0 {
-			return c.unplaceable(w, claim, exclude, attempts)
-		}
-		if c.afterDecide != nil {
-			c.afterDecide(ranked)
-		}
-
-		// Serialised commit: re-check the decision against the current ledger.
-		c.mu.Lock()
 		var chosen *nodeState
-		for _, cd := range ranked {
-			if c.nodes[cd.n.slot] == cd.n && filterNode(cd.n, &w.req, claim, c.groupTotal) == passed {
-				chosen = cd.n
-				break
-			}
-		}
-		if chosen == nil {
-			c.mu.Unlock()
-			c.st.conflicts.Add(1)
-			if conflicts++; conflicts > c.cfg.MaxConflicts {
-				lastErr = ErrConflict
-				break
-			}
-			continue
-		}
 		cell := -1
-		if w.req.PinNUMA {
-			cell = pickCell(chosen, claim)
+		if len(ranked) == 0 {
+			if !c.cfg.Preemption || w.req.PinNUMA {
+				return c.unplaceable(w, claim, exclude, attempts)
+			}
+			// Nothing fits: evict lower-priority workloads from one node.
+			// preempt claims the freed room for w in the same critical
+			// section that releases it.
+			n, evicted, found := c.preempt(ctx, w, claim, exclude)
+			preempted = append(preempted, evicted...)
+			freed = freed || (n == nil && len(evicted) > 0)
+			if !found {
+				return c.unplaceable(w, claim, exclude, attempts)
+			}
+			if n == nil {
+				c.st.conflicts.Add(1)
+				if conflicts++; conflicts > c.cfg.MaxConflicts {
+					lastErr = ErrConflict
+					break
+				}
+				continue
+			}
+			chosen = n
+		} else {
+			if c.afterDecide != nil {
+				c.afterDecide(ranked)
+			}
+
+			// Serialised commit: re-check the decision against the current ledger.
+			c.mu.Lock()
+			for _, cd := range ranked {
+				if c.nodes[cd.n.slot] == cd.n && filterNode(cd.n, &w.req, claim, c.groupTotal) == passed {
+					chosen = cd.n
+					break
+				}
+			}
+			if chosen == nil {
+				c.mu.Unlock()
+				c.st.conflicts.Add(1)
+				if conflicts++; conflicts > c.cfg.MaxConflicts {
+					lastErr = ErrConflict
+					break
+				}
+				continue
+			}
+			if w.req.PinNUMA {
+				cell = pickCell(chosen, claim)
+			}
+			c.claim(w, chosen, cell, claim)
+			c.mu.Unlock()
 		}
-		c.claim(w, chosen, cell, claim)
-		c.mu.Unlock()
 
 		attempt++
 		if attempt > 1 {
@@ -184,6 +208,10 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		c.st.placed.Add(1)
 		_ = c.flush(ctx, true)
 		p.Allocated = alloc.Resources
+		if len(preempted) > 0 {
+			sort.Strings(preempted)
+			p.Preempted = preempted
+		}
 		return p, nil
 	}
 

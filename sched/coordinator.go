@@ -104,7 +104,7 @@ type Coordinator struct {
 }
 
 type stats struct {
-	placed, failed, conflicts, alternates, corrections, overconsumed, notifyFailures, deleted atomic.Int64
+	placed, failed, conflicts, alternates, corrections, overconsumed, notifyFailures, deleted, preempted atomic.Int64
 }
 
 // Stats counts what a Coordinator did since it was created.
@@ -117,6 +117,7 @@ type Stats struct {
 	Corrections    int64 // ledger entries corrected to the actual allocation
 	OverConsumed   int64 // allocations undone because the node could not hold them
 	NotifyFailures int64 // notifications left in the outbox after retries
+	Preempted      int64 // workloads evicted for higher-priority requests
 	Outbox         int   // changes waiting for delivery
 	Pending        int   // requests waiting for capacity
 	Workloads      int   // live, placing and deleting workloads
@@ -185,6 +186,7 @@ func (c *Coordinator) Stats() Stats {
 		Placed: c.st.placed.Load(), Failed: c.st.failed.Load(), Deleted: c.st.deleted.Load(),
 		Conflicts: c.st.conflicts.Load(), Alternates: c.st.alternates.Load(), Corrections: c.st.corrections.Load(),
 		OverConsumed: c.st.overconsumed.Load(), NotifyFailures: c.st.notifyFailures.Load(),
+		Preempted: c.st.preempted.Load(),
 	}
 	for _, ob := range c.outboxes {
 		ob.mu.Lock()

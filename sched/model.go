@@ -262,7 +262,9 @@ type Request struct {
 	AntiAffinityGroups []string
 	// PinNUMA requires CPU and memory to come from a single NUMA cell.
 	PinNUMA bool
-	// Priority orders the pending queue: higher goes first.
+	// Priority orders the pending queue (higher goes first) and, with
+	// Config.Preemption, lets the request evict workloads of strictly
+	// lower priority when it fits nowhere else.
 	Priority int32
 }
 
@@ -283,6 +285,9 @@ type Placement struct {
 	// Allocated is zero when passed to a backend; on the value returned by
 	// Coordinator.Create it holds what the backend actually consumed.
 	Allocated Resources
+	// Preempted lists, sorted, the workloads of lower priority that were
+	// evicted to make room for this one (Config.Preemption); nil when none.
+	Preempted []string
 }
 
 // Allocation is what a backend reports it actually consumed for a workload,

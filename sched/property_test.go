@@ -98,6 +98,7 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 		Classes:           map[string]Ratios{"general": {CPU: 2}, "dense": {CPU: 4, Memory: 1.5}},
 		MaxPending:        64,
 		CompensateRetries: 12,
+		Preemption:        true,
 		NotifyBackoff:     1, // 1 ns: keep the test fast; synctest covers the timing
 		Rand:              rand.NewPCG(1, 2),
 		OnPending: func(p Placement, err error) {
@@ -214,7 +215,7 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 	if st.Placed < int64(goroutines*ops/10) {
 		t.Errorf("only %d placements; the test exercised too little", st.Placed)
 	}
-	if st.Alternates == 0 || st.OverConsumed == 0 || st.Corrections == 0 || st.NotifyFailures == 0 {
+	if st.Alternates == 0 || st.OverConsumed == 0 || st.Corrections == 0 || st.NotifyFailures == 0 || st.Preempted == 0 {
 		t.Errorf("failure paths not exercised: %+v", st)
 	}
 	retried := 0

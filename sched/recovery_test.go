@@ -286,15 +286,10 @@ func TestPropertyReconcileUnderDrift(t *testing.T) {
 			}
 			wg.Go(func() {
 				d := &drifter{rng: rand.New(rand.NewPCG(seed, 99)), nodes: names}
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
+				for range 60 {
 					d.inject(vm)
 					d.inject(ctr)
-					time.Sleep(200 * time.Microsecond)
+					time.Sleep(100 * time.Microsecond)
 				}
 			})
 			wg.Go(func() {
@@ -354,7 +349,7 @@ func TestPropertyReconcileUnderDrift(t *testing.T) {
 			if diff := cmp.Diff(vm.Allocations(), ctr.Foreign()); diff != "" {
 				t.Errorf("container manager's view of the VMs (-truth +view):\n%s", diff)
 			}
-			if events.Load() < 20 {
+			if events.Load() < 10 {
 				t.Fatalf("only %d drift events observed", events.Load())
 			}
 			t.Logf("%d drift events, %d workloads live at the end", events.Load(), len(c.Allocations()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -41,6 +42,9 @@ func TestSchedulerBackend(t *testing.T, newBackend func(t *testing.T) sched.Sche
 		{"ResourceChangedIdempotent", testResourceChanged},
 		{"ResourceChangedRejectsOwnKind", testOwnKindChange},
 		{"Concurrent", testConcurrent},
+		{"ConcurrentCreateSameID", testConcurrentCreateSameID},
+		{"DeleteDuringCreate", testDeleteDuringCreate},
+		{"ListWorkloads", testListWorkloads},
 		{"WithCoordinator", testWithCoordinator},
 	}
 	for _, tt := range tests {
@@ -286,6 +290,25 @@ func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
 	if got := len(peer.Foreign()); got != len(placed) {
 		t.Fatalf("peer manager was told about %d allocations, want %d", got, len(placed))
 	}
+	if _, ok := b.(sched.WorkloadLister); ok {
+		// A replacement coordinator rebuilds the same ledger.
+		c2, err := sched.New(sched.Config{}, b, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range c.Nodes() {
+			if err := c2.AddNode(ctx, n.Node); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err := c2.Recover(ctx)
+		if err != nil {
+			t.Fatalf("Recover: %v", err)
+		}
+		if len(rep.Events) != 0 || !slices.Equal(c.Allocations(), c2.Allocations()) {
+			t.Fatalf("Recover rebuilt %v (events %v), want %v", c2.Allocations(), rep.Events, c.Allocations())
+		}
+	}
 	for _, p := range placed {
 		if err := c.Delete(ctx, p.Request.ID); err != nil {
 			t.Fatalf("Delete through the coordinator: %v", err)
@@ -296,5 +319,121 @@ func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
 	}
 	if err := c.Audit(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testConcurrentCreateSameID: Create is idempotent by ID — of concurrent
+// Creates of one ID exactly one succeeds and the others fail with
+// ErrDuplicateID.
+func testConcurrentCreateSameID(t *testing.T, b sched.SchedulerBackend) {
+	ctx := context.Background()
+	for round := range 10 {
+		p := placement(b, fmt.Sprint("same-", round))
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() { _, errs[i] = b.Create(ctx, p) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, sched.ErrDuplicateID):
+				t.Fatalf("concurrent Create of one ID: %v, want nil or ErrDuplicateID", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d concurrent Creates of %q succeeded, want exactly 1", ok, len(errs), p.Request.ID)
+		}
+		if err := b.Delete(ctx, p.Request.ID); err != nil {
+			t.Fatalf("Delete after concurrent Creates: %v", err)
+		}
+	}
+}
+
+// testDeleteDuringCreate: a Delete racing a Create of the same ID acts on
+// the Create's outcome. Afterwards the workload runs exactly when Create
+// succeeded and Delete did not remove it (Delete returned ErrNotFound,
+// having run first); a Create that failed — here because its context was
+// cancelled while it ran — never completes later.
+func testDeleteDuringCreate(t *testing.T, b sched.SchedulerBackend) {
+	for round := range 20 {
+		p := placement(b, fmt.Sprint("race-", round))
+		ctx, cancel := context.WithCancel(context.Background())
+		var createErr, deleteErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { _, createErr = b.Create(ctx, p) })
+		wg.Go(func() {
+			if round%2 == 1 {
+				cancel() // the caller gives up on the Create
+			}
+			deleteErr = b.Delete(context.Background(), p.Request.ID)
+		})
+		wg.Wait()
+		cancel()
+		if deleteErr != nil && !errors.Is(deleteErr, sched.ErrNotFound) {
+			t.Fatalf("Delete racing Create: %v", deleteErr)
+		}
+		runs := createErr == nil && errors.Is(deleteErr, sched.ErrNotFound)
+		again := b.Delete(context.Background(), p.Request.ID)
+		switch {
+		case runs && again != nil:
+			t.Fatalf("Create succeeded after Delete said not found, but the workload is gone (second Delete: %v)", again)
+		case !runs && !errors.Is(again, sched.ErrNotFound):
+			t.Fatalf("workload runs after Create returned %v and Delete returned %v (second Delete: %v)", createErr, deleteErr, again)
+		}
+	}
+}
+
+// testListWorkloads checks the optional sched.WorkloadLister: what Create
+// returned is listed once with the same allocation, what Delete removed is
+// not, and a cancelled context is honoured.
+func testListWorkloads(t *testing.T, b sched.SchedulerBackend) {
+	l, ok := b.(sched.WorkloadLister)
+	if !ok {
+		t.Skip("the backend does not implement sched.WorkloadLister")
+	}
+	ctx := context.Background()
+	want := map[string]sched.Allocation{}
+	for i := range 5 {
+		p := placement(b, fmt.Sprint("list-", i))
+		p.Request.Priority = int32(i)
+		want[p.Request.ID] = mustCreate(t, b, p)
+	}
+	if err := b.Delete(ctx, "list-2"); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, "list-2")
+	got, err := l.ListWorkloads(ctx)
+	if err != nil {
+		t.Fatalf("ListWorkloads: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, w := range got {
+		id := w.Allocation.ID
+		if seen[id] {
+			t.Fatalf("ListWorkloads lists %q twice", id)
+		}
+		seen[id] = true
+		a, ok := want[id]
+		if !ok {
+			t.Fatalf("ListWorkloads lists %q, which was deleted or never created", id)
+		}
+		if w.Allocation != a {
+			t.Fatalf("ListWorkloads reports %+v, Create returned %+v", w.Allocation, a)
+		}
+		if w.Request.ID != "" && (w.Request.ID != id || w.Request.Kind != b.Kind()) {
+			t.Fatalf("ListWorkloads returns request %q of kind %v for workload %q", w.Request.ID, w.Request.Kind, id)
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("ListWorkloads lists %d workloads, want %d", len(seen), len(want))
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := l.ListWorkloads(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ListWorkloads with a cancelled context: %v, want context.Canceled", err)
 	}
 }

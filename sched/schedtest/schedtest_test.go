@@ -31,8 +31,9 @@ func TestMemBackendConforms(t *testing.T) {
 }
 
 // leaky violates the contract: Delete of an unknown ID succeeds, a
-// cancelled Delete removes the workload but reports failure, and a failed
-// (cancelled) Create leaves its allocation behind.
+// cancelled Delete removes the workload but reports failure, a failed
+// (cancelled) Create leaves its allocation behind, and ListWorkloads
+// misses a workload.
 type leaky struct{ *sched.MemBackend }
 
 func (l leaky) Delete(ctx context.Context, id string) error {
@@ -40,6 +41,15 @@ func (l leaky) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// ListWorkloads forgets the most recent workload.
+func (l leaky) ListWorkloads(ctx context.Context) ([]sched.Workload, error) {
+	ws, err := l.MemBackend.ListWorkloads(ctx)
+	if len(ws) > 0 {
+		ws = ws[:len(ws)-1]
+	}
+	return ws, err
 }
 
 func (l leaky) Create(ctx context.Context, p sched.Placement) (sched.Allocation, error) {
@@ -73,7 +83,8 @@ func TestRunDetectsBrokenBackend(t *testing.T) {
 		t.Fatalf("the suite passed a backend that breaks the contract:\n%s", out)
 	}
 	for _, want := range []string{"--- FAIL: TestBrokenBackendHelper/DeleteUnknown", "--- FAIL: TestBrokenBackendHelper/CancelledContext",
-		"--- FAIL: TestBrokenBackendHelper/DeleteCancelledContext"} {
+		"--- FAIL: TestBrokenBackendHelper/DeleteCancelledContext", "--- FAIL: TestBrokenBackendHelper/DeleteDuringCreate",
+		"--- FAIL: TestBrokenBackendHelper/ListWorkloads"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
