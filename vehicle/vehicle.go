@@ -385,12 +385,13 @@ func (v *Vehicle) TryOpen(wire []byte) (Opened, error) {
 	if v == nil {
 		return Opened{}, ErrNotInitialized
 	}
-	var w view
-	if err := w.parse(wire); err != nil {
-		return Opened{}, err
-	}
 	v.mu.RLock()
 	if err := v.usable(); err != nil {
+		v.mu.RUnlock()
+		return Opened{}, err
+	}
+	var w view
+	if err := w.parse(wire); err != nil {
 		v.mu.RUnlock()
 		return Opened{}, err
 	}
