@@ -222,6 +222,10 @@ func (c *Coordinator) ledgerAlloc(id string, w *workload) Allocation {
 // than its allocatable capacity is skipped by placements until it fits
 // again (Audit reports FindingOverCommitted).
 //
+// One coordinator drives a set of managers at a time: Recover the
+// replacement once its predecessor is gone (its changes would rank below
+// the replacement's and be dropped by receivers as duplicates).
+//
 // Every backend must implement WorkloadLister. Errors: ErrNotInitialized,
 // an error wrapping ErrNoLister, ErrLedgerNotEmpty when the coordinator
 // already holds workloads or one was created while Recover listed, and a

@@ -291,8 +291,14 @@ func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
 		t.Fatalf("peer manager was told about %d allocations, want %d", got, len(placed))
 	}
 	if _, ok := b.(sched.WorkloadLister); ok {
-		// A replacement coordinator rebuilds the same ledger.
-		c2, err := sched.New(sched.Config{}, b, peer)
+		// A replacement coordinator rebuilds the same ledger. (It gets a
+		// peer of its own: two live coordinators on one manager are not
+		// a supported setup, and its changes would outrank c's.)
+		peer2, err := sched.NewMemBackend(sched.MemConfig{Kind: other(b.Kind())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := sched.New(sched.Config{}, b, peer2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,8 +311,14 @@ func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
 		if err != nil {
 			t.Fatalf("Recover: %v", err)
 		}
-		if len(rep.Events) != 0 || !slices.Equal(c.Allocations(), c2.Allocations()) {
-			t.Fatalf("Recover rebuilt %v (events %v), want %v", c2.Allocations(), rep.Events, c.Allocations())
+		var want []sched.Allocation
+		for _, a := range c.Allocations() {
+			if a.Kind == b.Kind() {
+				want = append(want, a)
+			}
+		}
+		if len(rep.Events) != 0 || !slices.Equal(want, c2.Allocations()) {
+			t.Fatalf("Recover rebuilt %v (events %v), want %v", c2.Allocations(), rep.Events, want)
 		}
 	}
 	for _, p := range placed {
