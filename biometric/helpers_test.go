@@ -1,11 +1,11 @@
 package biometric
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"cmp"
 )
 
 // randVec returns a random Gaussian vector of dimension d.
@@ -66,3 +66,8 @@ func sameHits(want, got []Hit, eps float64) bool {
 	}
 	return true
 }
+
+// randT is a seeded *rand.Rand for tests that only need one.
+type randT = rand.Rand
+
+func newRandT(seed uint64) *randT { return rand.New(rand.NewPCG(seed, 77)) }

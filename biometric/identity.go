@@ -23,7 +23,9 @@ type IdentityServer interface {
 type IdentityServerFunc func(ctx context.Context, s Sample) (Identity, error)
 
 // Identify calls f(ctx, s).
-func (f IdentityServerFunc) Identify(ctx context.Context, s Sample) (Identity, error) { return f(ctx, s) }
+func (f IdentityServerFunc) Identify(ctx context.Context, s Sample) (Identity, error) {
+	return f(ctx, s)
+}
 
 // Identity is the outcome of a successful identification.
 type Identity struct {

@@ -23,30 +23,30 @@ type check struct {
 var checks = []check{
 	{"Missing", func(ctx context.Context, s biometric.EnrolmentStore) error {
 		if _, err := s.Get(ctx, "absent"); !errors.Is(err, biometric.ErrNotEnrolled) {
-			return fmt.Errorf("Get of unknown ID: err = %v, want ErrNotEnrolled", err)
+			return fmt.Errorf("method Get of unknown ID: err = %v, want ErrNotEnrolled", err)
 		}
 		if err := s.Delete(ctx, "absent"); !errors.Is(err, biometric.ErrNotEnrolled) {
-			return fmt.Errorf("Delete of unknown ID: err = %v, want ErrNotEnrolled", err)
+			return fmt.Errorf("method Delete of unknown ID: err = %v, want ErrNotEnrolled", err)
 		}
 		return nil
 	}},
 	{"PutGetCopies", func(ctx context.Context, s biometric.EnrolmentStore) error {
 		b := []byte("sealed-1")
 		if err := s.Put(ctx, "A", b); err != nil {
-			return fmt.Errorf("Put: %w", err)
+			return fmt.Errorf("method Put: %w", err)
 		}
 		b[0] = 'X' // the store must have copied
 		got, err := s.Get(ctx, "A")
 		if err != nil {
-			return fmt.Errorf("Get: %w", err)
+			return fmt.Errorf("method Get: %w", err)
 		}
 		if string(got) != "sealed-1" {
-			return fmt.Errorf("Get = %q, want %q (store kept the caller's buffer?)", got, "sealed-1")
+			return fmt.Errorf("method Get = %q, want %q (store kept the caller's buffer?)", got, "sealed-1")
 		}
 		got[0] = 'Y'
 		again, _ := s.Get(ctx, "A")
 		if string(again) != "sealed-1" {
-			return fmt.Errorf("Get after caller modified the result = %q (store returned its own buffer?)", again)
+			return fmt.Errorf("method Get after caller modified the result = %q (store returned its own buffer?)", again)
 		}
 		return nil
 	}},
@@ -55,11 +55,11 @@ var checks = []check{
 			return err
 		}
 		if err := s.Put(ctx, "A", []byte("two")); err != nil {
-			return fmt.Errorf("Put replacing: %w", err)
+			return fmt.Errorf("method Put replacing: %w", err)
 		}
 		got, err := s.Get(ctx, "A")
 		if err != nil || string(got) != "two" {
-			return fmt.Errorf("Get after replace = %q, %v; want \"two\"", got, err)
+			return fmt.Errorf("method Get after replace = %q, %v; want \"two\"", got, err)
 		}
 		return nil
 	}},
@@ -71,13 +71,13 @@ var checks = []check{
 			return err
 		}
 		if err := s.Delete(ctx, "A"); err != nil {
-			return fmt.Errorf("Delete: %w", err)
+			return fmt.Errorf("method Delete: %w", err)
 		}
 		if _, err := s.Get(ctx, "A"); !errors.Is(err, biometric.ErrNotEnrolled) {
-			return fmt.Errorf("Get after Delete: err = %v, want ErrNotEnrolled", err)
+			return fmt.Errorf("method Get after Delete: err = %v, want ErrNotEnrolled", err)
 		}
 		if got, err := s.Get(ctx, "B"); err != nil || string(got) != "b" {
-			return fmt.Errorf("Delete of A disturbed B: %q, %v", got, err)
+			return fmt.Errorf("method Delete of A disturbed B: %q, %v", got, err)
 		}
 		return nil
 	}},
@@ -91,27 +91,27 @@ var checks = []check{
 		got := map[string][]byte{}
 		err := s.Range(ctx, func(id string, b []byte) error {
 			if _, dup := got[id]; dup {
-				return fmt.Errorf("Range visited %q twice", id)
+				return fmt.Errorf("method Range visited %q twice", id)
 			}
 			got[id] = append([]byte(nil), b...)
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("Range: %w", err)
+			return fmt.Errorf("method Range: %w", err)
 		}
 		if len(got) != len(want) {
-			return fmt.Errorf("Range visited %d records, want %d", len(got), len(want))
+			return fmt.Errorf("method Range visited %d records, want %d", len(got), len(want))
 		}
 		for id, b := range want {
 			if !bytes.Equal(got[id], b) {
-				return fmt.Errorf("Range gave %q = %v, want %v", id, got[id], b)
+				return fmt.Errorf("method Range gave %q = %v, want %v", id, got[id], b)
 			}
 		}
 		stop := errors.New("stop")
 		calls := 0
 		err = s.Range(ctx, func(string, []byte) error { calls++; return stop })
 		if !errors.Is(err, stop) || calls != 1 {
-			return fmt.Errorf("Range with failing fn: err = %v after %d calls, want fn's error after 1", err, calls)
+			return fmt.Errorf("method Range with failing fn: err = %v after %d calls, want fn's error after 1", err, calls)
 		}
 		return nil
 	}},
@@ -127,7 +127,7 @@ var checks = []check{
 						return
 					}
 					if got, err := s.Get(ctx, id); err != nil || string(got) != id {
-						errs[w] = fmt.Errorf("Get %q = %q, %v", id, got, err)
+						errs[w] = fmt.Errorf("method Get %q = %q, %v", id, got, err)
 						return
 					}
 				}
@@ -150,19 +150,19 @@ var checks = []check{
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		if err := s.Put(cctx, "A", []byte("a")); !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("Put with canceled context: err = %v, want context.Canceled", err)
+			return fmt.Errorf("method Put with canceled context: err = %v, want context.Canceled", err)
 		}
 		if _, err := s.Get(cctx, "A"); !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("Get with canceled context: err = %v, want context.Canceled", err)
+			return fmt.Errorf("method Get with canceled context: err = %v, want context.Canceled", err)
 		}
 		if err := s.Delete(cctx, "A"); !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("Delete with canceled context: err = %v, want context.Canceled", err)
+			return fmt.Errorf("method Delete with canceled context: err = %v, want context.Canceled", err)
 		}
 		if err := s.Range(cctx, func(string, []byte) error { return nil }); !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("Range with canceled context: err = %v, want context.Canceled", err)
+			return fmt.Errorf("method Range with canceled context: err = %v, want context.Canceled", err)
 		}
 		if _, err := s.Get(ctx, "A"); !errors.Is(err, biometric.ErrNotEnrolled) {
-			return fmt.Errorf("Put with canceled context stored the record (Get err = %v)", err)
+			return fmt.Errorf("method Put with canceled context stored the record (Get err = %v)", err)
 		}
 		return nil
 	}},
