@@ -226,3 +226,51 @@ func BenchmarkExplain1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecover30000 measures Recover on a new coordinator: 30 000
+// workloads that two managers run on 5 000 nodes are listed, accounted on
+// their nodes and announced to the other manager. Building the coordinator
+// and adding its nodes is not timed.
+func BenchmarkRecover30000(b *testing.B) {
+	const nodes, workloads = 5000, 30000
+	vm, _ := NewVMBackend(MemConfig{})
+	ctr, _ := NewContainerBackend(MemConfig{})
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(11, 12))
+	used := make([]Resources, nodes)
+	for i := range workloads {
+		r := workloadMix(rng, fmt.Sprint("w", i))
+		for j := range nodes {
+			n := (i + j) % nodes
+			if r.Resources.Add(used[n]).Fits(benchNode) {
+				used[n] = used[n].Add(r.Resources)
+				m := vm
+				if r.Kind == Container {
+					m = ctr
+				}
+				if _, err := m.Create(ctx, Placement{Request: r, Node: fmt.Sprintf("node-%04d", n), NUMACell: -1, Claim: r.Resources}); err != nil {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	if got := len(vm.Allocations()) + len(ctr.Allocations()); got != workloads {
+		b.Fatalf("%d workloads prepared, want %d", got, workloads)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		c, err := New(Config{}, vm, ctr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		addNodes(b, c, nodes, benchNode)
+		b.StartTimer()
+		rep, err := c.Recover(ctx)
+		if err != nil || rep.Recovered != workloads {
+			b.Fatalf("recovered %d: %v", rep.Recovered, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/workloads, "ns/workload")
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -147,6 +148,7 @@ func (c *Coordinator) listAll(ctx context.Context) ([]listed, error) {
 			}
 			return nil, &BackendError{Kind: k, Op: "list", Err: err}
 		}
+		out = slices.Grow(out, len(list))
 		for _, w := range list {
 			out = append(out, listed{a: w.Allocation, req: w.Request, from: k})
 		}
@@ -258,6 +260,7 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 		c.mu.Unlock()
 		return DriftReport{}, fmt.Errorf("recover: placements started while listing: %w", ErrLedgerNotEmpty)
 	}
+	c.work = make(map[string]*workload, len(list)) // empty: checked above
 	reported := make(map[string]bool)
 	for i := range list {
 		l := &list[i]
