@@ -29,7 +29,7 @@ func population(t testing.TB, cfg ServerConfig, n int, seed uint64) (*Server, *M
 	embs := make([][]float32, n)
 	for i := range n {
 		embs[i] = randVec(r, testDim)
-		rec := Record{ID: fmt.Sprintf("u%03d", i), Token: fmt.Sprintf("tok-%03d-%04d", i, 1000+i), CardRef: fmt.Sprintf("VISA •••• %04d", 1000+i), Modality: ModalityFace, Template: embs[i]}
+		rec := Record{ID: fmt.Sprintf("u%03d", i), Token: fmt.Sprintf("tok-%03d-%04d", i, 1000+i), CardRef: fmt.Sprintf("VISA •••• %04d", (1000+i)%10000), Modality: ModalityFace, Template: embs[i]}
 		if err := s.Enrol(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
