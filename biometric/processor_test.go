@@ -290,7 +290,9 @@ func TestConcurrentSameID(t *testing.T) {
 	results := make([]Result, 16)
 	errs := make([]error, 16)
 	for i := range results {
-		wg.Go(func() { results[i], errs[i] = r.p.Pay(context.Background(), Sample{Embedding: r.embs[9]}, tx("same", 250)) })
+		wg.Go(func() {
+			results[i], errs[i] = r.p.Pay(context.Background(), Sample{Embedding: r.embs[9]}, tx("same", 250))
+		})
 	}
 	// Other IDs in parallel.
 	for i := range 8 {
