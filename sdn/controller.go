@@ -48,13 +48,21 @@ type Controller struct {
 	// applied caches, per partition, the VRF state the controller last
 	// confirmed; nil until the partition was listed or fully reconciled.
 	applied map[string]map[string]VRFState
+
+	// gen counts changes to the intended state; clean records, per
+	// partition, the (revision, gen) at which it was last found exactly as
+	// intended (see RevisionReporter).
+	gen   uint64
+	clean map[string][2]uint64
+	ids   []string // sorted tenant IDs; nil when stale
 }
 
 type tenant struct {
 	rec TenantRecord
-	// desired VRF and BGP specs per partition (only while active)
-	vrf map[string]VRFSpec
-	bgp map[string]BGPSpec
+	// desired VRF and BGP specs, indexed like Controller.parts (only
+	// while active)
+	vrf []VRFSpec
+	bgp []BGPSpec
 }
 
 // NewController returns a controller for the partitions of cfg, one
@@ -77,7 +85,7 @@ func NewController(ctx context.Context, cfg Config, store Store, routers map[str
 		tenants: make(map[string]*tenant), rd: make(map[string]*Pool),
 		manualVNI: make(map[uint32]string), manualVLAN: make(map[uint16]string),
 		exportOwner: make(map[RouteTarget]string), importers: make(map[RouteTarget]map[string]struct{}),
-		applied: make(map[string]map[string]VRFState),
+		applied: make(map[string]map[string]VRFState), clean: make(map[string][2]uint64),
 	}
 	c.parts = slices.Clone(cfg.Partitions)
 	slices.SortFunc(c.parts, func(a, b Partition) int { return cmp.Compare(a.ID, b.ID) })
@@ -177,6 +185,7 @@ func (c *Controller) restore(r TenantRecord) error {
 	}
 	t := &tenant{rec: r.Clone()}
 	c.tenants[r.Spec.ID] = t
+	c.ids = nil
 	c.computeDesired(t)
 	return nil
 }
@@ -305,6 +314,8 @@ func (c *Controller) release(t *tenant) {
 	}
 	c.unclaimRTs(t.rec.Spec.ID, b.ImportRTs, b.ExportRTs)
 	delete(c.tenants, t.rec.Spec.ID)
+	c.ids = nil
+	c.gen++
 }
 
 func routerIDUint(a netip.Addr) uint32 {
@@ -352,6 +363,7 @@ func (c *Controller) CreateTenant(ctx context.Context, spec TenantSpec) (Binding
 		return Binding{}, fmt.Errorf("sdn: storing tenant %s: %w", spec.ID, err)
 	}
 	c.tenants[spec.ID] = t
+	c.ids = nil
 	c.computeDesired(t)
 	return b.Clone(), c.applyTenant(ctx, t)
 }
@@ -438,39 +450,41 @@ func (c *Controller) allocate(spec TenantSpec) (Binding, func(), error) {
 
 // computeDesired fills the desired VRF and BGP specs of t per partition.
 func (c *Controller) computeDesired(t *tenant) {
+	c.gen++
 	t.vrf, t.bgp = nil, nil
 	if t.rec.State != TenantActive {
 		return
 	}
 	b := t.rec.Binding
-	t.vrf = make(map[string]VRFSpec, len(c.parts))
-	t.bgp = make(map[string]BGPSpec, len(c.parts))
+	t.vrf = make([]VRFSpec, len(c.parts))
+	t.bgp = make([]BGPSpec, len(c.parts))
 	imports, exports := sortedRTs(b.ImportRTs), sortedRTs(b.ExportRTs)
 	fams := c.cfg.families()
-	for _, p := range c.parts {
-		t.vrf[p.ID] = VRFSpec{Name: b.VRF, VNI: b.VNI, VLAN: b.VLAN, RD: b.RD[p.ID], ImportRTs: imports, ExportRTs: exports}
+	for i, p := range c.parts {
+		t.vrf[i] = VRFSpec{Name: b.VRF, VNI: b.VNI, VLAN: b.VLAN, RD: b.RD[p.ID], ImportRTs: imports, ExportRTs: exports}
 		var nets []netip.Prefix
 		for _, vr := range t.rec.Routers {
 			if vr.Partition == p.ID {
 				nets = append(nets, vr.Prefixes...)
 			}
 		}
-		t.bgp[p.ID] = BGPSpec{VRF: b.VRF, ASN: p.ASN, RouterID: p.RouterID, Neighbors: slices.Clone(c.cfg.Neighbors[p.ID]),
+		t.bgp[i] = BGPSpec{VRF: b.VRF, ASN: p.ASN, RouterID: p.RouterID, Neighbors: slices.Clone(c.cfg.Neighbors[p.ID]),
 			Families: fams, Networks: sortedPrefixes(nets)}
 	}
 }
 
 // changesFor lists the calls that bring partition p to t's desired state,
 // given what p is known to have (known=false: unknown, so re-ensure).
-func (c *Controller) changesFor(t *tenant, p string, have VRFState, exists, known bool, out []Change) []Change {
+func (c *Controller) changesFor(t *tenant, pi int, have VRFState, exists, known bool, out []Change) []Change {
+	p := c.parts[pi].ID
 	id := t.rec.Spec.ID
 	name := t.rec.Binding.VRF
 	if t.rec.State == TenantActive {
-		want := t.vrf[p]
+		want := t.vrf[pi]
 		if !known || !exists || !have.VRF.Equal(want) {
 			out = append(out, Change{Partition: p, Tenant: id, Op: OpEnsureVRF, VRF: &want, Name: name})
 		}
-		wb := t.bgp[p]
+		wb := t.bgp[pi]
 		if !known || !exists || have.BGP == nil || !have.BGP.Equal(wb) {
 			out = append(out, Change{Partition: p, Tenant: id, Op: OpEnsureBGP, BGP: &wb, Name: name})
 		}
@@ -546,7 +560,7 @@ func (c *Controller) execute(ctx context.Context, ch Change) error {
 // the first failure in a partition and goes on with the others.
 func (c *Controller) applyTenant(ctx context.Context, t *tenant) error {
 	var errs []error
-	for _, p := range c.parts {
+	for pi, p := range c.parts {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
@@ -556,7 +570,7 @@ func (c *Controller) applyTenant(ctx context.Context, t *tenant) error {
 		if cache != nil {
 			have, exists = cache[t.rec.Binding.VRF]
 		}
-		for _, ch := range c.changesFor(t, p.ID, have, exists, cache != nil, nil) {
+		for _, ch := range c.changesFor(t, pi, have, exists, cache != nil, nil) {
 			if err := c.execute(ctx, ch); err != nil {
 				errs = append(errs, err)
 				break
@@ -801,8 +815,9 @@ func (c *Controller) Plan(ctx context.Context) ([]Change, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []Change
-	for _, p := range c.parts {
-		chs, err := c.diffPartition(ctx, p.ID, false)
+	ids := c.sortedIDs()
+	for pi := range c.parts {
+		chs, err := c.diffPartition(ctx, pi, ids, false)
 		if err != nil {
 			return nil, err
 		}
@@ -815,7 +830,8 @@ func (c *Controller) Plan(ctx context.Context) ([]Change, error) {
 // state: what every tenant wants, and the teardown of managed VRFs that no
 // live tenant owns. With list set it refreshes the applied cache from a
 // VRFLister first.
-func (c *Controller) diffPartition(ctx context.Context, p string, list bool) ([]Change, error) {
+func (c *Controller) diffPartition(ctx context.Context, pi int, ids []string, list bool) ([]Change, error) {
+	p := c.parts[pi].ID
 	cache := c.applied[p]
 	if lister, ok := c.rcs[p].(VRFLister); ok && (list || cache == nil) {
 		states, err := lister.ListVRFs(ctx)
@@ -831,11 +847,6 @@ func (c *Controller) diffPartition(ctx context.Context, p string, list bool) ([]
 		}
 	}
 	var out []Change
-	ids := make([]string, 0, len(c.tenants))
-	for id := range c.tenants {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		t := c.tenants[id]
 		var have VRFState
@@ -843,7 +854,7 @@ func (c *Controller) diffPartition(ctx context.Context, p string, list bool) ([]
 		if cache != nil {
 			have, exists = cache[t.rec.Binding.VRF]
 		}
-		out = c.changesFor(t, p, have, exists, cache != nil, out)
+		out = c.changesFor(t, pi, have, exists, cache != nil, out)
 	}
 	if cache != nil {
 		var orphans []string
@@ -881,11 +892,27 @@ func (c *Controller) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	failed := map[string]bool{} // tenants with a failed call
-	for _, p := range c.parts {
+	ids := c.sortedIDs()
+	for pi, p := range c.parts {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		chs, err := c.diffPartition(ctx, p.ID, true)
+		rr, hasRev := c.rcs[p.ID].(RevisionReporter)
+		var rev uint64
+		if hasRev {
+			r, err := rr.Revision(ctx)
+			if err != nil {
+				hasRev = false
+			} else if st, ok := c.clean[p.ID]; ok && st == [2]uint64{r, c.gen} {
+				continue // unchanged since it was last found as intended
+			}
+			rev = r
+		}
+		delete(c.clean, p.ID)
+		chs, err := c.diffPartition(ctx, pi, ids, true)
+		if err == nil && len(chs) == 0 && hasRev {
+			c.clean[p.ID] = [2]uint64{rev, c.gen}
+		}
 		if err != nil {
 			rep.Failed = append(rep.Failed, err)
 			for id := range c.tenants {
@@ -911,16 +938,14 @@ func (c *Controller) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		}
 		if c.applied[p.ID] == nil && len(badTenant) == 0 {
 			// A partition without VRFLister is known once fully applied.
-			c.applied[p.ID] = c.expected(p.ID)
+			c.applied[p.ID] = c.expected(pi)
 		}
 	}
-	ids := make([]string, 0, len(c.tenants))
-	for id := range c.tenants {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		t := c.tenants[id]
+	for _, id := range c.sortedIDs() {
+		t, ok := c.tenants[id]
+		if !ok {
+			continue
+		}
 		if failed[id] || (!t.rec.Pending && t.rec.State == TenantActive) {
 			continue
 		}
@@ -941,8 +966,21 @@ func (c *Controller) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	return rep, errors.Join(rep.Failed...)
 }
 
-// expected is the state of partition p once every tenant is applied.
-func (c *Controller) expected(p string) map[string]VRFState {
+// sortedIDs returns the tenant IDs, sorted; the caller must not modify
+// the slice, which is cached until a tenant is added or removed.
+func (c *Controller) sortedIDs() []string {
+	if c.ids == nil {
+		c.ids = make([]string, 0, len(c.tenants))
+		for id := range c.tenants {
+			c.ids = append(c.ids, id)
+		}
+		slices.Sort(c.ids)
+	}
+	return c.ids
+}
+
+// expected is the state of partition c.parts[p] once every tenant is applied.
+func (c *Controller) expected(p int) map[string]VRFState {
 	m := make(map[string]VRFState, len(c.tenants))
 	for _, t := range c.tenants {
 		if t.rec.State != TenantActive {

@@ -40,11 +40,13 @@ type FabricRouter struct {
 	f     *Fabric
 	p     Partition
 	vrfs map[string]*fabricVRF
+	rev  uint64 // bumped on every change to vrfs (under f.mu)
 }
 
 var (
 	_ RouteController = (*FabricRouter)(nil)
-	_ VRFLister       = (*FabricRouter)(nil)
+	_ VRFLister        = (*FabricRouter)(nil)
+	_ RevisionReporter = (*FabricRouter)(nil)
 )
 
 // NewFabric returns a fabric with one router per partition. Partitions
@@ -150,11 +152,13 @@ func (r *FabricRouter) EnsureVRF(ctx context.Context, spec VRFSpec) error {
 		r.f.unindex(v)
 		v.spec = spec
 		r.f.index(v)
+		r.rev++
 		return nil
 	}
 	v := &fabricVRF{part: r, spec: spec}
 	r.vrfs[spec.Name] = v
 	r.f.index(v)
+	r.rev++
 	return nil
 }
 
@@ -174,6 +178,7 @@ func (r *FabricRouter) DeleteVRF(ctx context.Context, name string) error {
 	}
 	r.f.unindex(v)
 	delete(r.vrfs, name)
+	r.rev++
 	return nil
 }
 
@@ -200,6 +205,7 @@ func (r *FabricRouter) EnsureBGPInstance(ctx context.Context, spec BGPSpec) erro
 		return nil
 	}
 	v.bgp = &spec
+	r.rev++
 	return nil
 }
 
@@ -210,8 +216,9 @@ func (r *FabricRouter) DeleteBGPInstance(ctx context.Context, vrf string) error 
 	}
 	r.f.mu.Lock()
 	defer r.f.mu.Unlock()
-	if v, ok := r.vrfs[vrf]; ok {
+	if v, ok := r.vrfs[vrf]; ok && v.bgp != nil {
 		v.bgp = nil
+		r.rev++
 	}
 	return nil
 }
@@ -279,7 +286,18 @@ func (r *FabricRouter) ReceivedRoutes(ctx context.Context, vrf string) ([]Route,
 	return cloneRoutes(out), nil
 }
 
-// ListVRFs implements VRFLister. The returned specs are copies.
+// Revision implements RevisionReporter.
+func (r *FabricRouter) Revision(ctx context.Context) (uint64, error) {
+	if err := r.ready(ctx); err != nil {
+		return 0, err
+	}
+	r.f.mu.RLock()
+	defer r.f.mu.RUnlock()
+	return r.rev, nil
+}
+
+// ListVRFs implements VRFLister. The returned specs are copies, in no
+// particular order.
 func (r *FabricRouter) ListVRFs(ctx context.Context) ([]VRFState, error) {
 	if err := r.ready(ctx); err != nil {
 		return nil, err
@@ -287,15 +305,15 @@ func (r *FabricRouter) ListVRFs(ctx context.Context) ([]VRFState, error) {
 	r.f.mu.RLock()
 	defer r.f.mu.RUnlock()
 	out := make([]VRFState, 0, len(r.vrfs))
+	bgps := make([]BGPSpec, 0, len(r.vrfs))
 	for _, v := range r.vrfs {
 		st := VRFState{VRF: v.spec}
 		if v.bgp != nil {
-			b := *v.bgp
-			st.BGP = &b
+			bgps = append(bgps, *v.bgp)
+			st.BGP = &bgps[len(bgps)-1]
 		}
 		out = append(out, st)
 	}
-	slices.SortFunc(out, func(a, b VRFState) int { return cmp.Compare(a.VRF.Name, b.VRF.Name) })
 	return out, nil
 }
 

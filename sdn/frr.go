@@ -39,6 +39,10 @@ func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
 		if s.VRF.VNI != 0 {
 			fmt.Fprintf(&b, " vni %d\n", s.VRF.VNI)
 		}
+		if s.VRF.VLAN != 0 {
+			// The VLAN of the L3 VNI's SVI lives in the kernel bridge, not in frr.conf.
+			fmt.Fprintf(&b, " ! SVI VLAN %d (kernel bridge)\n", s.VRF.VLAN)
+		}
 		b.WriteString("exit-vrf\n!\n")
 	}
 	fmt.Fprintf(&b, "router bgp %d\n", p.ASN)
@@ -131,18 +135,13 @@ func (c *Controller) RenderFRR(partitionID string) (string, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var part Partition
-	found := false
-	for _, p := range c.parts {
-		if p.ID == partitionID {
-			part, found = p, true
-		}
-	}
-	if !found {
+	pi := slices.IndexFunc(c.parts, func(p Partition) bool { return p.ID == partitionID })
+	if pi < 0 {
 		return "", fmt.Errorf("%w: %q", ErrUnknownPartition, truncate(partitionID))
 	}
 	var states []VRFState
-	for _, st := range c.expected(partitionID) {
+	part := c.parts[pi]
+	for _, st := range c.expected(pi) {
 		states = append(states, st)
 	}
 	return RenderFRR(part, c.cfg.Neighbors[partitionID], states), nil

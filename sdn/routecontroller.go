@@ -48,7 +48,18 @@ type VRFState struct {
 // instead of only re-applying what it intends. The Controller finds it by
 // type assertion.
 type VRFLister interface {
+	// ListVRFs returns every VRF of the partition, in any order; the
+	// caller may keep the result but must not modify it.
 	ListVRFs(ctx context.Context) ([]VRFState, error)
+}
+
+// RevisionReporter is an optional capability of a VRFLister: a number that
+// changes whenever anything ListVRFs would report changes (an entity tag,
+// Kubernetes' resourceVersion). Reconcile skips listing a partition whose
+// revision, and the controller's own intended state, are those it saw
+// when it last found the partition exactly as intended.
+type RevisionReporter interface {
+	Revision(ctx context.Context) (uint64, error)
 }
 
 // RouteControllerFuncs adapts a set of functions to a RouteController, in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/payedge/payedge/sdn"
@@ -69,8 +70,11 @@ func TestSuiteCatchesBrokenControllers(t *testing.T) {
 		// not idempotent: a repeated EnsureVRF fails
 		"not-idempotent": func(rc, _ sdn.RouteController) sdn.RouteController {
 			f := sdn.Wrap(rc)
+			var mu sync.Mutex
 			seen := map[string]bool{}
 			f.EnsureVRFFunc = func(ctx context.Context, v sdn.VRFSpec) error {
+				mu.Lock()
+				defer mu.Unlock()
 				if seen[v.Name] {
 					return errors.New("exists")
 				}
