@@ -37,14 +37,14 @@ type fabricVRF struct {
 // RouteController and VRFLister. Obtain it from Fabric.Router; the zero
 // value returns ErrNotInitialized.
 type FabricRouter struct {
-	f     *Fabric
-	p     Partition
+	f    *Fabric
+	p    Partition
 	vrfs map[string]*fabricVRF
 	rev  uint64 // bumped on every change to vrfs (under f.mu)
 }
 
 var (
-	_ RouteController = (*FabricRouter)(nil)
+	_ RouteController  = (*FabricRouter)(nil)
 	_ VRFLister        = (*FabricRouter)(nil)
 	_ RevisionReporter = (*FabricRouter)(nil)
 )

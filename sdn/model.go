@@ -134,9 +134,9 @@ type VirtualRouter struct {
 
 // Binding is what the controller allocated and bound for a tenant.
 type Binding struct {
-	VNI       uint32 // VXLAN network identifier in the core (24 bits)
-	VLAN      uint16 // optional VLAN (0: none)
-	VRF       string // VRF name on every partition ("t-" + tenant ID)
+	VNI  uint32 // VXLAN network identifier in the core (24 bits)
+	VLAN uint16 // optional VLAN (0: none)
+	VRF  string // VRF name on every partition ("t-" + tenant ID)
 	// RD is the route distinguisher per partition ID: type 1,
 	// router-ID:number, unique per VRF as RFC 4364 recommends.
 	RD        map[string]RouteDistinguisher
