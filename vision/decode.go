@@ -242,7 +242,11 @@ func sniff(b []byte) (Format, error) {
 // memory. The bounds are the formats' best possible compression: DEFLATE
 // (RFC 1951) emits at most 258 bytes per 2-bit-or-longer code pair, under
 // 1032:1 over a stream, and every 8×8 luma block of a JPEG scan needs at
-// least one Huffman code (ITU-T T.81 F.1.2), a bit per 64 pixels.
+// least one Huffman code (ITU-T T.81 F.1.2), a bit per 64 pixels. A GIF
+// frame's LZW codes (GIF89a §22, appendix F) are at least 3 bits long and
+// each emits at most 4096 pixels (a 12-bit code table holds strings of at
+// most 4096 entries), so a frame of p pixels needs at least 3p/(8·4096)
+// bytes of image data.
 func plausibleSize(f Format, data []byte, cfg image.Config) error {
 	px := int64(cfg.Width) * int64(cfg.Height)
 	switch f {
@@ -256,8 +260,81 @@ func plausibleSize(f Format, data []byte, cfg image.Config) error {
 		if raw > 0 && idat*1032 < raw {
 			return fmt.Errorf("%w: truncated png: %d compressed bytes cannot inflate to the %d bytes of %d pixels", ErrCorrupt, idat, raw, px)
 		}
+	case GIF:
+		fpx, lzw, ok := gifFirstFrame(data)
+		if ok && lzw*8*gifMaxPixelsPerCode < fpx*gifMinCodeBits {
+			return fmt.Errorf("%w: truncated gif: %d bytes of image data cannot code a %d-pixel frame", ErrCorrupt, lzw, fpx)
+		}
 	}
 	return nil
+}
+
+// Bounds of GIF's LZW coding: codes are at least 3 bits (minimum code size
+// 2, plus one) and expand to at most 4096 pixels (the 12-bit table's
+// longest string).
+const (
+	gifMinCodeBits      = 3
+	gifMaxPixelsPerCode = 4096
+)
+
+// gifFirstFrame walks a GIF's blocks (GIF89a: header, logical screen
+// descriptor, colour tables, extensions) to the first image descriptor and
+// returns that frame's pixel count and the bytes of its image data
+// sub-blocks present in b. ok is false when the structure is not
+// understood before the first frame, leaving the decoder to report it.
+func gifFirstFrame(b []byte) (pixels, lzw int64, ok bool) {
+	const header = 6 + 7
+	if len(b) < header {
+		return 0, 0, false
+	}
+	i := header
+	if flags := b[10]; flags&0x80 != 0 {
+		i += 3 << (flags&7 + 1)
+	}
+	// subBlocks skips data sub-blocks from j and returns the bytes they
+	// carry (only those present) and the index after the terminator.
+	subBlocks := func(j int) (int64, int) {
+		var n int64
+		for j < len(b) {
+			size := int(b[j])
+			j++
+			if size == 0 {
+				return n, j
+			}
+			n += int64(min(size, len(b)-j))
+			j += size
+		}
+		return n, j
+	}
+	for i < len(b) {
+		switch b[i] {
+		case 0x21: // extension: label, then sub-blocks
+			if i+2 > len(b) {
+				return 0, 0, false
+			}
+			_, i = subBlocks(i + 2)
+		case 0x2C: // image descriptor
+			if i+10 > len(b) {
+				return 0, 0, false
+			}
+			w := int64(binary.LittleEndian.Uint16(b[i+5:]))
+			h := int64(binary.LittleEndian.Uint16(b[i+7:]))
+			flags := b[i+9]
+			i += 10
+			if flags&0x80 != 0 {
+				i += 3 << (flags&7 + 1)
+			}
+			i++ // LZW minimum code size
+			if i > len(b) {
+				return w * h, 0, true
+			}
+			n, _ := subBlocks(i)
+			return w * h, n, true
+		default: // trailer or garbage before any frame
+			return 0, 0, false
+		}
+	}
+	return 0, 0, false
 }
 
 // pngRawSize returns the size of the filtered, uncompressed pixel stream a

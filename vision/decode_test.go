@@ -307,6 +307,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(pngHeader(100000, 100000))
 	f.Add(jpegWithSize(f, j, 60000, 60000))
 	f.Add([]byte("GIF89a"))
+	f.Add(gifBomb(3000, 3000, 3000, 3000, 10))
+	f.Add(gifBomb(64, 64, 64, 64, 300)[:60])
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0})
 	lim := vision.Limits{MaxBytes: 1 << 16, MaxPixels: 1 << 16, WorkSide: 64}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -329,6 +331,61 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// gifBomb returns a GIF89a whose logical screen is sw×sh and whose first
+// frame is fw×fh with n bytes of (meaningless) LZW data: a header that asks
+// the decoder to allocate the frame and far too little data to fill it.
+func gifBomb(sw, sh, fw, fh, n int) []byte {
+	b := []byte("GIF89a")
+	b = binary.LittleEndian.AppendUint16(b, uint16(sw))
+	b = binary.LittleEndian.AppendUint16(b, uint16(sh))
+	b = append(b, 0x80, 0, 0)                   // 2-entry global colour table
+	b = append(b, 0, 0, 0, 255, 255, 255)       // the table
+	b = append(b, 0x21, 0xF9, 4, 0, 0, 0, 0, 0) // graphic control extension
+	b = append(b, 0x2C, 0, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint16(b, uint16(fw))
+	b = binary.LittleEndian.AppendUint16(b, uint16(fh))
+	b = append(b, 0, 2) // no local table; LZW minimum code size 2
+	for n > 0 {
+		k := min(n, 255)
+		b = append(b, byte(k))
+		b = append(b, make([]byte, k)...)
+		n -= k
+	}
+	return append(b, 0, 0x3B)
+}
+
+// TestGIFFrameBound: a GIF whose first frame is within the pixel budget
+// but whose image data cannot code that many pixels is refused before the
+// frame is allocated; a real GIF of the same size still decodes.
+func TestGIFFrameBound(t *testing.T) {
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"no data", gifBomb(4000, 4000, 4000, 4000, 0)},
+		{"short data", gifBomb(4000, 4000, 4000, 4000, 1000)},
+		{"cut inside a sub-block", gifBomb(4000, 4000, 4000, 4000, 3000)[:2000]},
+	}
+	for _, c := range cases {
+		if _, err := vision.Decode(bytes.NewReader(c.data), vision.Limits{}); !errors.Is(err, vision.ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", c.name, err)
+		}
+	}
+	// 4000×4000 = 16 M pixels need at least 16e6·3/(8·4096) ≈ 1465 bytes:
+	// enough bytes pass the bound and reach the decoder, which reports the
+	// meaningless data as corrupt.
+	if _, err := vision.Decode(bytes.NewReader(gifBomb(4000, 4000, 4000, 4000, 1500)), vision.Limits{}); !errors.Is(err, vision.ErrCorrupt) {
+		t.Errorf("1500 bytes: %v", err)
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, 300, 200), palette.Plan9)
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8(i % 7)
+	}
+	if _, err := vision.Decode(bytes.NewReader(encGIF(t, pal)), vision.Limits{}); err != nil {
+		t.Errorf("real gif: %v", err)
+	}
+}
+
 // TestDecodeHeaderBombAllocates checks that a tiny file whose header
 // declares a large image (within the pixel budget) is refused before the
 // decoder allocates that image. It runs serially so that no other test's
@@ -344,6 +401,7 @@ func TestDecodeHeaderBombAllocates(t *testing.T) {
 	bombPNG = binary.BigEndian.AppendUint32(bombPNG, crc32.ChecksumIEEE(idat))
 	for name, data := range map[string][]byte{
 		"png": bombPNG, "jpeg": jpegWithSize(t, j, 7000, 7000),
+		"gif": gifBomb(7000, 7000, 7000, 7000, 40),
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
