@@ -55,7 +55,46 @@
 // try the next candidate; allocations the node cannot hold are undone and
 // retried with the larger claim; allocations that cannot be undone are
 // recorded as they are. The ledger therefore always equals the sum of live
-// allocations, which Audit checks.
+// allocations, which Audit checks: Audit returns an error (ErrLedgerBug)
+// only for what must never happen, and Findings lists known, reported
+// conditions — a failed undo, a node over-committed by workloads accounted
+// as their managers report them, drift waiting for repair — as typed
+// findings of their own.
+//
+// # Priority and preemption
+//
+// Request.Priority orders the pending queue. With Config.Preemption, a
+// request that fits nowhere evicts workloads of strictly lower priority
+// from the one node where that costs least (lowest highest victim
+// priority, then fewest victims), through their backends, and the freed
+// room is claimed for it in the same critical section that releases it.
+// Placement.Preempted names the evicted workloads; Explain shows, per node,
+// whom a request would evict and why.
+//
+// # Recovery and drift
+//
+// Backends that can list what they run implement the optional
+// WorkloadLister. A coordinator that replaces a crashed one calls Recover
+// before accepting placements: every listed workload is accounted once, at
+// its actual size, on its node, and what cannot be accounted without
+// guessing (an unknown node, an ID claimed twice) is reported. Reconcile,
+// called periodically, finds drift — orphans, missing, resized and moved
+// workloads, lost nodes — reports each as a typed DriftEvent
+// (Config.OnDrift) and repairs at most Config.MaxRepairs per call, leaving
+// operations in flight alone. The SchedulerBackend contract states the
+// ordering rules this relies on (Create is idempotent by ID; a Delete
+// racing a Create of the same ID acts on its outcome), and schedtest
+// checks them.
+//
+// # Files
+//
+// coordinator.go holds the Coordinator and New; nodes.go node events;
+// placement.go the filter, score and pick decisions over the fit index
+// (index.go); commit.go Create and Delete; ledger.go the claim and release
+// primitives; outbox.go notifications; pending.go the pending queue;
+// preempt.go preemption; recovery.go Recover and Reconcile; audit.go
+// Audit; explain.go Explain; backend.go the SchedulerBackend contract and
+// MemBackend.
 //
 // # Notifications
 //

@@ -84,3 +84,36 @@ func ExampleCoordinator_Create_errors() {
 	// queued: true rejected by resources on 1 node(s)
 	// batch runs on n1
 }
+
+// A coordinator crashed; its replacement rebuilds the ledger from what the
+// managers run, and Reconcile later finds a workload the VM manager lost.
+func ExampleCoordinator_Recover() {
+	ctx := context.Background()
+	vms, _ := sched.NewVMBackend(sched.MemConfig{})
+	ctrs, _ := sched.NewContainerBackend(sched.MemConfig{})
+	node := sched.Node{Name: "n1", Capacity: sched.Resources{MilliCPU: 16000, MemoryBytes: 64 << 30}}
+
+	old, _ := sched.New(sched.Config{}, vms, ctrs)
+	_ = old.AddNode(ctx, node)
+	for _, id := range []string{"vm-1", "vm-2"} {
+		_, _ = old.Create(ctx, sched.Request{ID: id, Kind: sched.VM, Resources: sched.Resources{MilliCPU: 2000, MemoryBytes: 4 << 30}})
+	}
+	// old crashes here; a new coordinator takes over the same managers.
+	c, _ := sched.New(sched.Config{}, vms, ctrs)
+	_ = c.AddNode(ctx, node)
+	rep, err := c.Recover(ctx)
+	fmt.Println(rep.Recovered, "workloads recovered", err)
+	fmt.Println(c.Nodes()[0].Used)
+
+	_ = vms.Delete(ctx, "vm-2") // lost behind the coordinator's back
+	rep, _ = c.Reconcile(ctx)
+	for _, ev := range rep.Events {
+		fmt.Println(ev)
+	}
+	fmt.Println(c.Nodes()[0].Used, c.Audit())
+	// Output:
+	// 2 workloads recovered <nil>
+	// cpu=4000m mem=8GiB disk=0 gpu=0
+	// missing "vm-2" on "n1": no vm manager runs it (repaired)
+	// cpu=2000m mem=4GiB disk=0 gpu=0 <nil>
+}
