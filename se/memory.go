@@ -274,7 +274,9 @@ func (m *Memory) openChannelsLocked() int {
 
 // Transmit processes one command APDU; see SecureElement. Errors:
 // ErrNotInitialized, ErrClosed and ctx.Err(); every APDU-level problem is
-// a status word. Response data is a fresh copy.
+// a status word. Response data is a fresh copy; the element passes Ne to
+// the applet and does not truncate what the applet returns (a transport in
+// front of it applies the 61xx/6Cxx procedures).
 func (m *Memory) Transmit(ctx context.Context, cmd apdu.Command) (apdu.Response, error) {
 	if m == nil || !m.ok {
 		return apdu.Response{}, ErrNotInitialized

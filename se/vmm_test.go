@@ -508,3 +508,33 @@ func TestVirtualSEs(t *testing.T) {
 		t.Errorf("nil hypervisor: %v", err)
 	}
 }
+
+func TestBuddyStats(t *testing.T) {
+	ctx := context.Background()
+	v := newVMM(t, se.NewBuddyPolicy(), 64<<10, 4) // 256 pages: orders 0–8
+	id, _ := v.CreateVSE(ctx, req("a", 64<<10))
+	a, err := v.Alloc(ctx, id, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := v.Stats()
+	// Splitting order 8 down to 0 leaves one free buddy of each order 0–7.
+	want := []int{1, 1, 1, 1, 1, 1, 1, 1}
+	if fmt.Sprint(st.FreeByOrder) != fmt.Sprint(want) || st.FreeBlocks != 8 || st.LargestFree != 32<<10 {
+		t.Errorf("after one page: %+v", st)
+	}
+	b, _ := v.Alloc(ctx, id, 768) // rounds up to 4 pages
+	st = v.Stats()
+	if st.UsedBytes != 1024 || st.ReservedBytes != 256+1024 || st.HighWater != 1280 {
+		t.Errorf("used/reserved/high-water: %+v", st)
+	}
+	_ = v.Free(ctx, id, a)
+	_ = v.Free(ctx, id, b)
+	st = v.Stats()
+	if st.FreeBlocks != 1 || st.LargestFree != 64<<10 || st.HighWater != 1280 || st.Fragmentation() != 0 {
+		t.Errorf("after freeing: %+v", st)
+	}
+	if st.Policy != "buddy" || st.PageSize != 256 {
+		t.Errorf("stats header: %+v", st)
+	}
+}
