@@ -68,11 +68,40 @@ func BenchmarkAESGCMOpen256(b *testing.B) {
 	block, _ := aes.NewCipher(make([]byte, 16))
 	g, _ := cipher.NewGCM(block)
 	nonce := make([]byte, g.NonceSize())
-	ct := g.Seal(nil, nonce, make([]byte, 256), []byte("ad"))
+	ad := []byte("associated data")
+	ct := g.Seal(nil, nonce, make([]byte, 256), ad)
 	dst := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := g.Open(dst[:0], nonce, ct, []byte("ad")); err != nil {
+		if _, err := g.Open(dst[:0], nonce, ct, ad); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSimulate500x10000 is the scale: 500 vehicles, 10 000
+// payments, every broadcast tried by every vehicle in coverage. Target
+// ≤ 2 s per run. Skipped under -short.
+func BenchmarkSimulate500x10000(b *testing.B) {
+	if testing.Short() {
+		b.Skip("about a second per run; run without -short")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := Simulate(SimConfig{Seed: 1, Vehicles: 500, Payments: 10_000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(r.Decode.Attempts), "tryopens/op")
+	}
+}
+
+// BenchmarkSimulateSmall is a cheap run of the same code: 100 vehicles,
+// 1 000 payments.
+func BenchmarkSimulateSmall(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Simulate(SimConfig{Seed: 1, Vehicles: 100, Payments: 1000}); err != nil {
 			b.Fatal(err)
 		}
 	}

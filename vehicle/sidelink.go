@@ -125,12 +125,17 @@ func (s PoolStats) SuccessRate() float64 {
 // resource is taken around the pair the grant is denied and counted.
 //
 // Time is passed in, so expiry is deterministic. Safe for concurrent use.
+type tombstone struct {
+	expires  time.Time
+	released bool // false: it expired
+}
+
 type ResourcePool struct {
 	mu       sync.Mutex
 	cfg      PoolConfig
 	next     uint64
 	active   map[uint64]Grant
-	released map[uint64]time.Time // tombstones until the grant would have expired
+	ended    map[uint64]tombstone // released and expired grants, kept one lifetime past expiry
 	stats    PoolStats
 	used     []uint64 // scratch bitset over resources
 }
@@ -142,7 +147,7 @@ func NewResourcePool(cfg PoolConfig) (*ResourcePool, error) {
 	}
 	cfg = cfg.withDefaults()
 	n := cfg.SubChannels * cfg.Slots
-	return &ResourcePool{cfg: cfg, active: map[uint64]Grant{}, released: map[uint64]time.Time{},
+	return &ResourcePool{cfg: cfg, active: map[uint64]Grant{}, ended: map[uint64]tombstone{},
 		used: make([]uint64, (n+63)/64)}, nil
 }
 
@@ -158,12 +163,13 @@ func (p *ResourcePool) sweep(now time.Time) {
 	for id, g := range p.active {
 		if !now.Before(g.Expires) {
 			delete(p.active, id)
+			p.ended[id] = tombstone{expires: g.Expires}
 			p.stats.Expired++
 		}
 	}
-	for id, exp := range p.released {
-		if !now.Before(exp) {
-			delete(p.released, id)
+	for id, ts := range p.ended {
+		if !now.Before(ts.expires.Add(p.cfg.GrantLifetime)) {
+			delete(p.ended, id)
 		}
 	}
 }
@@ -232,7 +238,7 @@ func (p *ResourcePool) Grant(a, b VehicleID, posA, posB Position, now time.Time)
 
 // Use checks that grant id may be transmitted on at now and returns it:
 // ErrGrantExpired after its expiry, ErrUnknownGrant if it was released or
-// never issued.
+// never issued (ended grants are remembered one GrantLifetime past expiry).
 func (p *ResourcePool) Use(id uint64, now time.Time) (Grant, error) {
 	if p == nil || p.active == nil {
 		return Grant{}, ErrNotInitialized
@@ -247,15 +253,18 @@ func (p *ResourcePool) Use(id uint64, now time.Time) (Grant, error) {
 		p.stats.Used++
 		return g, nil
 	}
-	if _, rel := p.released[id]; rel {
+	if ts, ok := p.ended[id]; ok {
+		if !ts.released {
+			return Grant{}, fmt.Errorf("%w: grant %d expired at %s", ErrGrantExpired, id, ts.expires.Format(time.RFC3339Nano))
+		}
 		return Grant{}, fmt.Errorf("%w: grant %d was released", ErrUnknownGrant, id)
 	}
 	return Grant{}, fmt.Errorf("%w: %d", ErrUnknownGrant, id)
 }
 
 // Release returns grant id's resource to the pool. A second release gives
-// ErrDoubleRelease (until the grant would have expired; later,
-// ErrUnknownGrant), releasing an expired grant gives ErrGrantExpired.
+// ErrDoubleRelease and releasing an expired grant ErrGrantExpired, for one
+// GrantLifetime after the grant's expiry; later both give ErrUnknownGrant.
 func (p *ResourcePool) Release(id uint64, now time.Time) error {
 	if p == nil || p.active == nil {
 		return ErrNotInitialized
@@ -265,15 +274,19 @@ func (p *ResourcePool) Release(id uint64, now time.Time) error {
 	if g, ok := p.active[id]; ok {
 		delete(p.active, id)
 		if !now.Before(g.Expires) {
+			p.ended[id] = tombstone{expires: g.Expires}
 			p.stats.Expired++
 			return fmt.Errorf("%w: grant %d", ErrGrantExpired, id)
 		}
-		p.released[id] = g.Expires
+		p.ended[id] = tombstone{expires: g.Expires, released: true}
 		p.stats.Released++
 		return nil
 	}
-	if _, ok := p.released[id]; ok {
-		return fmt.Errorf("%w: grant %d", ErrDoubleRelease, id)
+	if ts, ok := p.ended[id]; ok {
+		if ts.released {
+			return fmt.Errorf("%w: grant %d", ErrDoubleRelease, id)
+		}
+		return fmt.Errorf("%w: grant %d", ErrGrantExpired, id)
 	}
 	return fmt.Errorf("%w: %d", ErrUnknownGrant, id)
 }
