@@ -29,9 +29,9 @@ type MemoryConfig struct {
 // else is configured.
 const DefaultStorageBytes = 1024
 
-// DefaultATR is a T=1 Answer To Reset (ISO/IEC 7816-3: TS 3B, T0 with no
-// interface bytes beyond TD1, historical bytes "payedge").
-var defaultATR = []byte{0x3B, 0x87, 0x80, 0x01, 'p', 'a', 'y', 'e', 'd', 'g', 'e', 0x1F}
+// defaultATR is a T=1 Answer To Reset (ISO/IEC 7816-3: TS 3B, T0 = 87
+// with TD1 = 80, TD2 = 01 for T=1, seven historical bytes "payedge", TCK).
+var defaultATR = []byte{0x3B, 0x87, 0x80, 0x01, 'p', 'a', 'y', 'e', 'd', 'g', 'e', 0x6D}
 
 // DefaultATR returns the ATR of a Memory element without a configured one.
 func DefaultATR() []byte { return slices.Clone(defaultATR) }
@@ -140,7 +140,8 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 
 // Install adds applet a under aid (5–16 bytes) with its own persistent
 // storage. Errors: ErrNotInitialized, ErrClosed, ErrAIDLength,
-// ErrDuplicateAID, ErrConfig for a storage size outside 0–MaxStorageBytes,
+// ErrDuplicateAID, ErrConfig for a storage size outside 0–MaxStorageBytes
+// or a second default applet,
 // and, in a virtual SE, ErrAIDNotAllowed or the hypervisor's *MemoryError.
 // An applet installed with Default is selected on the basic channel at
 // once.
@@ -171,6 +172,9 @@ func (m *Memory) Install(aid []byte, a Applet, opts InstallOptions) error {
 			return fmt.Errorf("%w: % X", ErrDuplicateAID, aid)
 		}
 	}
+	if opts.Default && m.def != nil {
+		return fmt.Errorf("%w: % X is already the default applet", ErrConfig, m.def.aid)
+	}
 	in := &installed{aid: slices.Clone(aid), applet: a}
 	if m.newStorage != nil {
 		st, free, err := m.newStorage(size)
@@ -183,7 +187,7 @@ func (m *Memory) Install(aid []byte, a Applet, opts InstallOptions) error {
 	}
 	in.idx = len(m.applets)
 	m.applets = append(m.applets, in)
-	if opts.Default && m.def == nil {
+	if opts.Default {
 		m.def = in
 		if m.chans[0].sel == nil {
 			m.selectOn(context.Background(), 0, in, apdu.Command{})

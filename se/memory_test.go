@@ -200,6 +200,12 @@ func TestInstallUninstall(t *testing.T) {
 			t.Errorf("Install(% X, %+v) = %v, want %v", tc.aid, tc.opts, err, tc.want)
 		}
 	}
+	if err := m.Install([]byte{7, 7, 7, 7, 7}, &tagApplet{}, se.InstallOptions{Default: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install([]byte{7, 7, 7, 7, 8}, &tagApplet{}, se.InstallOptions{Default: true}); !errors.Is(err, se.ErrConfig) {
+		t.Errorf("second default applet: %v", err)
+	}
 	if err := m.Install([]byte{1, 2, 3, 4, 5}, nil, se.InstallOptions{}); !errors.Is(err, se.ErrConfig) {
 		t.Errorf("Install(nil applet) = %v", err)
 	}
@@ -221,7 +227,7 @@ func TestInstallUninstall(t *testing.T) {
 	if err := m.Uninstall(aid); !errors.Is(err, se.ErrAppletNotFound) {
 		t.Errorf("second Uninstall = %v", err)
 	}
-	if got := len(m.AIDs()); got != 1 {
+	if got := len(m.AIDs()); got != 2 {
 		t.Errorf("AIDs after uninstall: %d", got)
 	}
 	if _, err := se.NewMemory(se.MemoryConfig{MaxChannels: 21}); !errors.Is(err, se.ErrConfig) {
@@ -289,5 +295,21 @@ func TestStateAppletPersistsAcrossSelections(t *testing.T) {
 	ch, _ = m.OpenLogicalChannel(ctx, stateAID)
 	if r := tx(t, ch, apdu.Command{CLA: 0x80, INS: setest.InsLoad, Ne: 256}); string(r.Data) != "persist" {
 		t.Errorf("after reselection: %v", r)
+	}
+}
+
+func TestDefaultATRChecksum(t *testing.T) {
+	atr := se.DefaultATR()
+	// ISO/IEC 7816-3 §8.2.5: with T=1 offered, the XOR of T0 … TCK is 0.
+	var x byte
+	for _, c := range atr[1:] {
+		x ^= c
+	}
+	if atr[0] != 0x3B || x != 0 {
+		t.Errorf("ATR % X: TS %02X, checksum %02X", atr, atr[0], x)
+	}
+	m, _ := se.NewMemory(se.MemoryConfig{})
+	if !bytes.Equal(m.ATR(), atr) {
+		t.Error("Memory ATR is not the default")
 	}
 }
