@@ -835,16 +835,20 @@ func (c *Controller) diffPartition(ctx context.Context, pi int, ids []string, li
 	cache := c.applied[p]
 	if lister, ok := c.rcs[p].(VRFLister); ok && (list || cache == nil) {
 		states, err := lister.ListVRFs(ctx)
-		if err != nil {
-			return nil, &ApplyError{Partition: p, Op: 0, Err: fmt.Errorf("listing VRFs: %w", err)}
+		switch {
+		case err != nil && list:
+			return nil, &ApplyError{Partition: p, Op: OpList, Err: err}
+		case err == nil:
+			cache = make(map[string]VRFState, len(states))
+			for _, s := range states {
+				cache[s.VRF.Name] = s
+			}
+			if list {
+				c.applied[p] = cache
+			}
 		}
-		cache = make(map[string]VRFState, len(states))
-		for _, s := range states {
-			cache[s.VRF.Name] = s
-		}
-		if list {
-			c.applied[p] = cache
-		}
+		// A Plan on a partition that cannot be listed plans from what was
+		// last applied (or everything, when that is unknown).
 	}
 	var out []Change
 	for _, id := range ids {

@@ -243,6 +243,7 @@ const (
 	OpWithdraw // EnsureBGPInstance with no networks
 	OpDeleteBGP
 	OpDeleteVRF
+	OpList // VRFLister.ListVRFs, during Reconcile
 )
 
 // String names the call.
@@ -258,6 +259,8 @@ func (o Op) String() string {
 		return "DeleteBGPInstance"
 	case OpDeleteVRF:
 		return "DeleteVRF"
+	case OpList:
+		return "ListVRFs"
 	}
 	return fmt.Sprintf("Op(%d)", uint8(o))
 }
