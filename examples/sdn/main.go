@@ -406,9 +406,9 @@ func printMatrix(w io.Writer, ctl *sdn.Controller, keys []routerKey, reach [][]b
 // grid adapts the router matrix to plotter.GridXYZ.
 type grid struct{ m [][]bool }
 
-func (g grid) Dims() (c, r int)   { return len(g.m), len(g.m) }
-func (g grid) X(c int) float64    { return float64(c) }
-func (g grid) Y(r int) float64    { return float64(r) }
+func (g grid) Dims() (c, r int) { return len(g.m), len(g.m) }
+func (g grid) X(c int) float64  { return float64(c) }
+func (g grid) Y(r int) float64  { return float64(r) }
 func (g grid) Z(c, r int) float64 {
 	if g.m[r][c] {
 		return 1
