@@ -1,0 +1,31 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunSmall(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), config{Vehicles: 80, Payments: 800, Seed: 2, Out: dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"end-to-end latency", "by anyone else 0", "moved money: 0", "conserved: true", "PRR of the first sidelink packet"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, f := range []string{"vehicle_prr.png", "vehicle_latency_cdf.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("plot %s: %v", f, err)
+		}
+	}
+	if err := run(context.Background(), config{Vehicles: 1, Payments: 1}, &out); err == nil {
+		t.Error("one vehicle accepted")
+	}
+}
