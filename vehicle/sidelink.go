@@ -125,19 +125,19 @@ func (s PoolStats) SuccessRate() float64 {
 // resource is taken around the pair the grant is denied and counted.
 //
 // Time is passed in, so expiry is deterministic. Safe for concurrent use.
+type ResourcePool struct {
+	mu     sync.Mutex
+	cfg    PoolConfig
+	next   uint64
+	active map[uint64]Grant
+	ended  map[uint64]tombstone // released and expired grants, kept one lifetime past expiry
+	stats  PoolStats
+	used   []uint64 // scratch bitset over resources
+}
+
 type tombstone struct {
 	expires  time.Time
 	released bool // false: it expired
-}
-
-type ResourcePool struct {
-	mu       sync.Mutex
-	cfg      PoolConfig
-	next     uint64
-	active   map[uint64]Grant
-	ended    map[uint64]tombstone // released and expired grants, kept one lifetime past expiry
-	stats    PoolStats
-	used     []uint64 // scratch bitset over resources
 }
 
 // NewResourcePool returns an empty pool.
