@@ -31,8 +31,8 @@
 //	6A86  MANAGE CHANNEL: bad P1, P2 > 19, close of channel 0; SELECT: bad P2
 //	6985  MANAGE CHANNEL open of a channel already open; a command on a
 //	      channel with no applet selected
-//	6700  SELECT with an AID of 1–4 or over 16 bytes; MANAGE CHANNEL with
-//	      data, or open without Le                       ErrAIDLength
+//	6700  SELECT with an AID of 1–4 or over 16 bytes      ErrAIDLength
+//	      MANAGE CHANNEL with data, or open without Le
 //	6A82  SELECT: no applet matches                       ErrAppletNotFound
 //
 // # Virtual secure elements

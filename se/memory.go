@@ -127,6 +127,16 @@ type chanState struct {
 	sel  *installed
 }
 
+// Validate reports whether the options are usable: a negative storage
+// size is an error wrapping ErrConfig. (Whether the size fits the
+// element's MaxStorageBytes is checked by Install.)
+func (o InstallOptions) Validate() error {
+	if o.StorageBytes < 0 {
+		return fmt.Errorf("%w: StorageBytes %d", ErrConfig, o.StorageBytes)
+	}
+	return nil
+}
+
 // NewMemory returns an empty element with the basic channel open. Errors:
 // those of cfg.Validate (ErrConfig).
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
@@ -151,6 +161,9 @@ func (m *Memory) Install(aid []byte, a Applet, opts InstallOptions) error {
 	}
 	if a == nil {
 		return fmt.Errorf("%w: nil applet", ErrConfig)
+	}
+	if err := opts.Validate(); err != nil {
+		return err
 	}
 	if len(aid) < MinAIDLen || len(aid) > MaxAIDLen {
 		return fmt.Errorf("%w: %d bytes", ErrAIDLength, len(aid))

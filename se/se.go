@@ -114,7 +114,7 @@ func OpenLogicalChannel(ctx context.Context, t Transmitter, aid []byte) (Channel
 		return nil, err
 	}
 	if !resp.Success() {
-		return nil, statusErr("MANAGE CHANNEL open", resp.SW)
+		return nil, statusErr("MANAGE CHANNEL open", resp.SW, false)
 	}
 	if len(resp.Data) != 1 || resp.Data[0] == 0 || resp.Data[0] > apdu.MaxChannel {
 		return nil, fmt.Errorf("%w: MANAGE CHANNEL returned % X", ErrProtocol, resp.Data)
@@ -129,7 +129,7 @@ func OpenLogicalChannel(ctx context.Context, t Transmitter, aid []byte) (Channel
 	}
 	if !sel.Success() && !apdu.IsWarning(sel.SW) {
 		_ = c.Close()
-		return nil, statusErr("SELECT", sel.SW)
+		return nil, statusErr("SELECT", sel.SW, true)
 	}
 	c.sel = sel
 	return c, nil
@@ -181,14 +181,15 @@ func (c *logicalChannel) Close() error {
 		return err
 	}
 	if !resp.Success() {
-		return statusErr("MANAGE CHANNEL close", resp.SW)
+		return statusErr("MANAGE CHANNEL close", resp.SW, false)
 	}
 	return nil
 }
 
 // statusErr maps a refusal to this package's sentinel errors, wrapped
-// together with the *apdu.StatusError.
-func statusErr(op string, sw uint16) error {
+// together with the *apdu.StatusError; 6700 means a bad AID only for
+// SELECT.
+func statusErr(op string, sw uint16, isSelect bool) error {
 	st := &apdu.StatusError{SW: sw}
 	var sentinel error
 	switch sw {
@@ -199,7 +200,10 @@ func statusErr(op string, sw uint16) error {
 	case apdu.SWLogicalChannelNotSupported:
 		sentinel = ErrChannelClosed
 	case apdu.SWWrongLength:
-		sentinel = ErrAIDLength
+		sentinel = ErrSelectFailed
+		if isSelect {
+			sentinel = ErrAIDLength
+		}
 	default:
 		sentinel = ErrSelectFailed
 	}

@@ -55,6 +55,18 @@ func NewVirtualManager(hv Hypervisor) (*VirtualManager, error) {
 // checked against the quota (ErrQuota). Other errors are those of
 // VSERequest.Validate.
 func (m *VirtualManager) Request(cfg VirtualConfig) (VSERequest, error) {
+	return cfg.request()
+}
+
+// Validate reports whether the configuration makes a valid VSERequest;
+// the errors are those of VirtualManager.Request. The zero value lacks an
+// ID (ErrConfig).
+func (cfg VirtualConfig) Validate() error {
+	_, err := cfg.request()
+	return err
+}
+
+func (cfg VirtualConfig) request() (VSERequest, error) {
 	r := VSERequest{ID: cfg.ID, MemoryBytes: cfg.MemoryBytes, MaxChannels: cfg.MaxChannels, PageSize: cfg.PageSize, StorageBytes: cfg.StorageBytes}
 	if r.PageSize == 0 {
 		r.PageSize = 256

@@ -138,6 +138,19 @@ func TestZeroValues(t *testing.T) {
 				t.Errorf("Request of zero config: %v", err)
 			}
 		},
+		"VirtualConfig": func() {
+			if err := (se.VirtualConfig{}).Validate(); !errors.Is(err, se.ErrConfig) {
+				t.Errorf("zero VirtualConfig: %v", err)
+			}
+			if err := (se.VirtualConfig{ID: "x"}).Validate(); err != nil {
+				t.Errorf("VirtualConfig with only an ID: %v", err)
+			}
+		},
+		"InstallOptions": func() {
+			if err := (se.InstallOptions{}).Validate(); err != nil {
+				t.Errorf("zero InstallOptions: %v", err)
+			}
+		},
 		"VSE": func() {
 			var v se.VSE
 			notInit("Install", v.Install([]byte{1, 2, 3, 4, 5}, okApplet, se.InstallOptions{}))
