@@ -255,8 +255,11 @@ type Result struct {
 	Signal  risk.Signal
 }
 
-// Classify is Score with the class behind the Signal. Errors are those of
-// Score.
+// Classify is Score with the class behind the Signal. An input of up to
+// DefaultWindow+DefaultHop (3.84 s) is one window; a longer one (a payment
+// that spans several windows) is cut into windows of DefaultWindow every
+// DefaultHop, as the model was trained, and the class probabilities are
+// averaged over them. Errors are those of Score.
 func (a *Assessor) Classify(ctx context.Context, in Input) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -265,22 +268,54 @@ func (a *Assessor) Classify(ctx context.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	e := a.pool.Get().(*Extractor)
+	defer a.pool.Put(e)
 	var f Features
-	err := e.ExtractInto(&f, in)
-	a.pool.Put(e)
-	if err != nil {
-		if IsInsufficient(err) {
-			return Result{Signal: risk.Signal{
-				Source:     Source,
-				Confidence: a.cfg.InsufficientConfidence,
-				Reasons:    []risk.Reason{{Code: ReasonInsufficientData, Detail: err.Error()}},
-			}}, nil
+	var probs, sum [MaxClasses]float64
+	k := len(a.model.labels)
+	info, err := validateWindow(in, a.cfg.Window)
+	if err == nil && info.Duration <= DefaultWindow+DefaultHop {
+		err = e.ExtractInto(&f, in)
+		if err == nil {
+			a.model.ClassifyInto(&f, probs[:])
+			return a.result(probs[:k], 1), nil
 		}
+	}
+	if err != nil {
+		return a.insufficient(err)
+	}
+	rec := Recording{Samples: in}
+	ws, _ := rec.Windows(DefaultWindow, DefaultHop) // constant, valid d and hop
+	n := 0
+	for _, w := range ws {
+		if err := e.ExtractInto(&f, w); err != nil {
+			continue // a sub-window of a valid input is only ever too short
+		}
+		a.model.ClassifyInto(&f, probs[:])
+		for c := range k {
+			sum[c] += probs[c]
+		}
+		n++
+	}
+	if n == 0 {
+		return a.insufficient(&WindowError{Err: ErrTooShort, Index: -1, Detail: "no complete window"})
+	}
+	for c := range k {
+		sum[c] /= float64(n)
+	}
+	return a.result(sum[:k], n), nil
+}
+
+// insufficient turns a window error into the neutral Result, or returns a
+// corrupt window's error.
+func (a *Assessor) insufficient(err error) (Result, error) {
+	if !IsInsufficient(err) {
 		return Result{}, err
 	}
-	var probs [MaxClasses]float64
-	a.model.ClassifyInto(&f, probs[:])
-	return a.result(probs[:len(a.model.labels)], 1), nil
+	return Result{Signal: risk.Signal{
+		Source:     Source,
+		Confidence: a.cfg.InsufficientConfidence,
+		Reasons:    []risk.Reason{{Code: ReasonInsufficientData, Detail: err.Error()}},
+	}}, nil
 }
 
 // ScoreFeatures turns already extracted features into a Signal. Its only

@@ -67,6 +67,22 @@ type Model struct {
 	w          []float64 // len(labels) × NumFeatures, row-major
 	b          []float64
 	iterations int
+	accelOnly  bool   // gyroscope features unused (invScale 0)
+	companion  *Model // accelerometer-only model for windows without gyroscope
+}
+
+// AccelOnly reports whether the model ignores the gyroscope features (it
+// was trained with TrainConfig.AccelOnly).
+func (m *Model) AccelOnly() bool { return m != nil && m.accelOnly }
+
+// AccelCompanion returns the accelerometer-only model that classifies
+// windows without a gyroscope (has_gyro = 0) in place of m, or nil when m
+// has none (TrainConfig.AccelCompanion).
+func (m *Model) AccelCompanion() *Model {
+	if m == nil {
+		return nil
+	}
+	return m.companion
 }
 
 // Labels returns the class labels in the model's order (the order of the
@@ -98,12 +114,17 @@ func (m *Model) transform(z *[NumFeatures]float64, f *Features) {
 
 // ClassifyInto writes the class probabilities, in Labels order, into probs
 // (which must have len ≥ the number of classes) and returns the index of the
-// most probable class. It does not allocate. Non-finite feature values are
+// most probable class. A window without gyroscope (has_gyro 0) goes to the
+// accelerometer-only companion when m has one. It does not allocate.
+// Non-finite feature values are
 // replaced by the training mean. It panics if probs is too short. An
 // untrained (nil or zero) Model writes nothing and returns -1.
 func (m *Model) ClassifyInto(f *Features, probs []float64) int {
 	if !m.trained() {
 		return -1
+	}
+	if m.companion != nil && f[fHasGyro] == 0 {
+		m = m.companion
 	}
 	var z [NumFeatures]float64
 	m.transform(&z, f)

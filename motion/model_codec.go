@@ -9,12 +9,17 @@ import (
 
 // Binary encoding, little-endian:
 //
-//	"PEMOTION" magic, version u8 = 1, layout fingerprint u64, feature count u32,
+//	"PEMOTION" magic, version u8 = 2, layout fingerprint u64, feature count u32,
 //	rate f64, gravity cutoff f64, class count u8, per class (length u8, bytes),
-//	τ, μ, 1/σ (feature count f64 each), W (classes × features f64), b (classes f64).
+//	τ, μ, 1/σ (feature count f64 each), W (classes × features f64), b (classes f64),
+//	flags u8 (bit 0: accelerometer only; bit 1: a companion follows),
+//	[companion length u32, the companion's own encoding (accelerometer only,
+//	same labels, no companion)].
 const (
 	modelMagic   = "PEMOTION"
-	modelVersion = 1
+	modelVersion = 2
+	flagAccel    = 1
+	flagComp     = 2
 )
 
 // MarshalBinary encodes the model in a versioned little-endian format
@@ -34,7 +39,24 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		size += 1 + len(l)
 	}
 	size += 8 * (3*NumFeatures + k*NumFeatures + k)
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, size+1)
+	b = m.appendBinary(b)
+	if m.companion != nil {
+		c, err := m.companion.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		b[len(b)-1] |= flagComp
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(c)))
+		b = append(b, c...)
+	}
+	return b, nil
+}
+
+// appendBinary appends m's own encoding, flags included (without the
+// companion bit).
+func (m *Model) appendBinary(b []byte) []byte {
+	k := len(m.labels)
 	b = append(b, modelMagic...)
 	b = append(b, modelVersion)
 	b = binary.LittleEndian.AppendUint64(b, layoutID())
@@ -51,7 +73,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		}
 	}
-	return b, nil
+	var flags byte
+	if m.accelOnly {
+		flags |= flagAccel
+	}
+	return append(b, flags)
 }
 
 // UnmarshalBinary decodes a model written by MarshalBinary, checking every
@@ -112,8 +138,8 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		}
 	}
 	want := 8 * (3*NumFeatures + k*NumFeatures + k)
-	if len(r) != want {
-		return bad("%d bytes of parameters, want %d", len(r), want)
+	if len(r) < want+1 {
+		return bad("%d bytes of parameters, want %d", len(r), want+1)
 	}
 	var out Model
 	out.labels, out.rate, out.cutoff = labels, rate, cutoff
@@ -126,6 +152,30 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	}
 	if err := out.checkParams(); err != nil {
 		return bad("%v", err)
+	}
+	flags := take(1)[0]
+	if flags&^(flagAccel|flagComp) != 0 {
+		return bad("unknown flags %#x", flags)
+	}
+	out.accelOnly = flags&flagAccel != 0
+	if flags&flagComp != 0 {
+		n := take(4)
+		if n == nil || int64(binary.LittleEndian.Uint32(n)) != int64(len(r)) {
+			return bad("companion length does not match the remaining %d bytes", len(r))
+		}
+		c := new(Model)
+		if err := c.UnmarshalBinary(r); err != nil {
+			return err
+		}
+		if c.companion != nil || !c.accelOnly || !slices.Equal(c.labels, out.labels) ||
+			c.rate != out.rate || c.cutoff != out.cutoff {
+			return bad("companion is not an accelerometer-only model of the same classes and features")
+		}
+		out.companion = c
+		r = nil
+	}
+	if len(r) != 0 {
+		return bad("%d trailing bytes", len(r))
 	}
 	*m = out
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/payedge/payedge/motion/internal/detmath"
 )
@@ -22,6 +23,21 @@ type TrainConfig struct {
 	// computed with. Its Rate and GravityCutoff are stored in the model so that
 	// the Assessor extracts features the same way.
 	Features Config
+	// AccelOnly trains on the accelerometer features alone: the gyroscope
+	// features and has_gyro are ignored, so the model judges windows from
+	// devices without a gyroscope on what they have rather than on zeros.
+	AccelOnly bool
+	// AccelCompanion also trains an accelerometer-only model on the same
+	// examples (as with AccelOnly) and attaches it to the result, which then
+	// hands windows without a gyroscope (has_gyro 0) to it. It doubles the
+	// training time; the default model has one.
+	AccelCompanion bool
+}
+
+// isGyroFeature reports whether feature j is computed from the gyroscope.
+func isGyroFeature(j int) bool {
+	n := featureNames[j]
+	return n == "has_gyro" || strings.HasPrefix(n, "gyro_")
 }
 
 // DefaultTrainConfig returns the configuration the zero TrainConfig stands
@@ -105,7 +121,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	for i, l := range labels {
 		index[l] = i
 	}
-	m := &Model{labels: labels, rate: c.Features.Rate, cutoff: c.Features.GravityCutoff}
+	m := &Model{labels: labels, rate: c.Features.Rate, cutoff: c.Features.GravityCutoff, accelOnly: c.AccelOnly}
 	n := len(examples)
 	y := make([]int, n)
 	for i := range examples {
@@ -115,6 +131,10 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	// Transform parameters.
 	col := make([]float64, n)
 	for j := range NumFeatures {
+		if c.AccelOnly && isGyroFeature(j) {
+			m.tau[j] = 1 // center 0, invScale 0: z_j = 0, the feature is unused
+			continue
+		}
 		for i := range examples {
 			col[i] = math.Abs(examples[i].Features[j])
 		}
@@ -199,6 +219,15 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	m.iterations = lbfgs(obj, x, c.MaxIterations, c.Tolerance)
 	m.w = x[:nw:nw]
 	m.b = x[nw:]
+	if c.AccelCompanion && !c.AccelOnly {
+		ac := cfg
+		ac.AccelOnly, ac.AccelCompanion = true, false
+		comp, err := Train(examples, ac)
+		if err != nil {
+			return nil, err
+		}
+		m.companion = comp
+	}
 	return m, nil
 }
 

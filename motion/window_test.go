@@ -42,7 +42,7 @@ func TestValidateWindowDefects(t *testing.T) {
 		{"overflowing gap", []Sample{{T: math.MaxInt64 - 5}, {T: math.MinInt64 + 5}}, Config{}, ErrNonMonotonic, 1},
 		{"overflowing span", []Sample{{T: math.MinInt64}, {T: math.MaxInt64}}, Config{}, ErrGap, 1},
 		{"too many", regular(300, 50), Config{MaxSamples: 200}, ErrTooManySamples, -1},
-		{"rate too low", regular(60, 20), Config{MaxGap: time.Second}, ErrRateTooLow, -1},
+		{"rate too low", regular(30, 10), Config{MaxGap: time.Second}, ErrRateTooLow, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ValidateWindow(tc.s, tc.cfg)

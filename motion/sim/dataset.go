@@ -137,7 +137,9 @@ const (
 	DefaultWindowsPerClass = 6
 )
 
-// DefaultTrainingSet is the data set motion's default model is trained on.
+// DefaultTrainingSet is the simulated part of the training set of motion's
+// default model (which adds real HAPT recordings and more vehicle windows;
+// see motion.DefaultModel).
 func DefaultTrainingSet() ([]motion.Example, error) {
 	rng := rand.New(rand.NewPCG(DefaultSeed1, DefaultSeed2))
 	ws, err := Dataset(DatasetConfig{Subjects: DefaultSubjects, WindowsPerClass: DefaultWindowsPerClass, IDPrefix: "train"}, rng)
@@ -147,9 +149,12 @@ func DefaultTrainingSet() ([]motion.Example, error) {
 	return Examples(ws, motion.Config{})
 }
 
-// TrainDefault trains motion's default model from DefaultTrainingSet with
-// the default TrainConfig. The result, marshalled, is the embedded
-// default_model.bin (bit for bit on the platform it was generated on).
+// TrainDefault trains a simulator-only model for the four payment classes
+// from DefaultTrainingSet with the default TrainConfig.
+//
+// Deprecated: motion's embedded default model is no longer simulator-only;
+// it also learns from real recordings (see motion.DefaultModel). This
+// remains for comparisons with the simulator-only model.
 func TrainDefault() (*motion.Model, error) {
 	ex, err := DefaultTrainingSet()
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/payedge/payedge/motion/sim"
 )
 
-// One subject (whose phone samples at 60 Hz), one window per class,
+// One subject (whose phone samples at 100 Hz), one window per class,
 // classified by the default model.
 func ExampleGenerator_Window() {
 	rng := rand.New(rand.NewPCG(42, 7))
@@ -30,10 +30,10 @@ func ExampleGenerator_Window() {
 		fmt.Printf("%s: %d samples, classified %s\n", class, len(w), label)
 	}
 	// Output:
-	// counter: 153 samples, classified counter
-	// handheld: 154 samples, classified handheld
-	// walking: 153 samples, classified walking
-	// vehicle: 153 samples, classified vehicle
+	// counter: 254 samples, classified counter
+	// handheld: 256 samples, classified handheld
+	// walking: 255 samples, classified walking
+	// vehicle: 255 samples, classified vehicle
 }
 
 // A small labelled data set and its features, ready for motion.Train or

@@ -61,7 +61,7 @@ func NewSubject(id string, gyroMissing float64, rng *rand.Rand) Subject {
 		TremorFreq: u(8, 12),
 		TremorAmp:  u(0.005, 0.08),
 		Sway:       u(0.004, 0.06),
-		Rate:       [...]float64{50, 50, 50, 60, 100}[rng.IntN(5)],
+		Rate:       [...]float64{20, 25, 32, 50, 50, 50, 60, 100}[rng.IntN(8)],
 		Jitter:     u(0.005, 0.08),
 		HasGyro:    rng.Float64() >= gyroMissing,
 		AccelNoise: u(0.005, 0.03),
@@ -224,6 +224,30 @@ func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sa
 				sc.accEv[2] = append(sc.accEv[2], ringing{u(0, dur), u(0.1, 0.5), u(15, 25), u(0.01, 0.04)})
 			}
 		}
+		if rng.Float64() < 0.5 { // a compressor, fan or motor nearby (fridge, till)
+			// A steady mechanical hum: the issue-22 counter-example is a
+			// fridge compressor at 13.5 Hz, 0.02 m/s²; mains-driven motors
+			// add 25 Hz (half of 50 Hz mains) and their harmonics.
+			f := u(10, 30)
+			if rng.Float64() < 0.5 {
+				f = u(12.5, 15)
+			}
+			amp := u(0.005, 0.08)
+			for k := range 3 {
+				sc.acc[k] = append(sc.acc[k], tone{amp * u(0.3, 1.2), f, u(0, 2*math.Pi)})
+				if rng.Float64() < 0.4 {
+					sc.acc[k] = append(sc.acc[k], tone{amp * u(0.1, 0.4), 2 * f, u(0, 2*math.Pi)})
+				}
+			}
+		}
+		if rng.Float64() < 0.25 { // typing an amount or PIN on the terminal
+			t := u(-0.5, dur/2)
+			for range 4 + rng.IntN(9) {
+				t += u(0.15, 0.45)
+				sc.accEv[2] = append(sc.accEv[2], ringing{t, u(0.05, 0.5), u(15, 30), u(0.01, 0.04)})
+				sc.angEv[rng.IntN(2)] = append(sc.angEv[rng.IntN(2)], ringing{t, u(-0.001, 0.001), u(15, 30), u(0.01, 0.04)})
+			}
+		}
 		if rng.Float64() < 0.15 { // nudged or turned towards the customer
 			k := rng.IntN(3)
 			sc.angEv[k] = append(sc.angEv[k], ramp{u(-0.3, dur), u(0.3, 1), u(-0.15, 0.15)})
@@ -243,6 +267,14 @@ func (g Generator) Window(s *Subject, class string, rng *rand.Rand) ([]motion.Sa
 		if rng.Float64() < 0.3 { // presenting the terminal to the customer
 			k := rng.IntN(2)
 			sc.angEv[k] = append(sc.angEv[k], ramp{u(-0.5, dur), u(0.5, 1.5), u(-0.7, 0.7)})
+		}
+		if rng.Float64() < 0.3 { // typing an amount or PIN with the other hand
+			t := u(-0.5, dur/2)
+			for range 3 + rng.IntN(8) {
+				t += u(0.15, 0.45)
+				sc.accEv[2] = append(sc.accEv[2], ringing{t, u(0.1, 0.8), u(8, 20), u(0.02, 0.06)})
+				sc.angEv[0] = append(sc.angEv[0], ringing{t, u(-0.004, 0.004), u(8, 20), u(0.02, 0.06)})
+			}
 		}
 		if rng.Float64() < 0.2 { // shifting weight from one foot to the other
 			sc.accEv[1] = append(sc.accEv[1], bump{u(-0.5, dur), u(0.6, 1.5), u(-0.6, 0.6)})

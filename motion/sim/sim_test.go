@@ -74,11 +74,13 @@ func TestWindowsValidAndPhysical(t *testing.T) {
 				if math.Abs(1/p-s.StepFreq) > 0.2*s.StepFreq && math.Abs(2/p-s.StepFreq) > 0.2*s.StepFreq {
 					t.Errorf("walking: step period %.3f s for step frequency %.2f Hz", p, s.StepFreq)
 				}
-				if sd := get("acc_mag.std"); sd < 0.5 {
+				if sd := get("acc_mag.std"); sd < 0.4 {
 					t.Errorf("walking: acc_mag std %.3f", sd)
 				}
 			case Vehicle:
-				if b := get("body_mag.band_7_13hz") + get("body_mag.band_13hz_up"); b < 0.05 {
+				// A device sampling below 40 Hz cannot see most of the
+				// 8–24 Hz road and engine vibration.
+				if b := get("body_mag.band_7_13hz") + get("body_mag.band_13hz_up"); b < 0.05 && s.Rate >= 40 {
 					t.Errorf("vehicle: only %.3f of body power above 7 Hz", b)
 				}
 			}

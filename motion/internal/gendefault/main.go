@@ -1,6 +1,7 @@
-// Command gendefault trains the motion package's default model from the
-// simulator recipe in package sim and writes it, marshalled, to -out. It is
-// run by `go generate` in the motion directory.
+// Command gendefault trains the motion package's default model with the
+// recipe in motion/internal/recipe (HAPT recordings and the simulator) and
+// writes it, marshalled, to -out. It is run by `go generate` in the motion
+// directory; -hapt (or $PAYEDGE_HAPT_DIR) names the HAPT folder.
 package main
 
 import (
@@ -8,20 +9,24 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/payedge/payedge/motion/sim"
+	"github.com/payedge/payedge/motion/internal/recipe"
 )
 
 func main() {
 	out := flag.String("out", "default_model.bin", "where to write the model")
+	hapt := flag.String("hapt", "../../shared/testdata/motion/hapt", "HAPT folder (RawData inside); $PAYEDGE_HAPT_DIR overrides")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	if d := os.Getenv("PAYEDGE_HAPT_DIR"); d != "" {
+		*hapt = d
+	}
+	if err := run(*out, *hapt); err != nil {
 		fmt.Fprintln(os.Stderr, "gendefault:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string) error {
-	m, err := sim.TrainDefault()
+func run(out, hapt string) error {
+	m, err := recipe.Train(os.DirFS(hapt))
 	if err != nil {
 		return err
 	}
