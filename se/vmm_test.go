@@ -335,6 +335,14 @@ func TestVMMProperties(t *testing.T) {
 								if err := v.ReadGrant(id, g.ref, 0, p[:1]); err == nil {
 									t.Fatalf("non-peer read a grant")
 								}
+								continue
+							}
+							// The peer reaches exactly [0, n) of the grant.
+							if err := v.ReadGrant(id, g.ref, g.n-1, p[:1]); err != nil {
+								t.Fatalf("peer cannot read its grant's last byte: %v", err)
+							}
+							if err := v.ReadGrant(id, g.ref, g.n, p[:1]); !errors.Is(err, se.ErrAccess) {
+								t.Fatalf("peer reads past its grant: %v", err)
 							}
 						}
 						for _, g := range revoked {
