@@ -84,13 +84,15 @@ func (c ISDConfig) Validate() error {
 // responses wrapped; GET DATA works with or without a secure channel; PUT
 // KEY requires a secure channel with C-MAC (6982 otherwise) and answers
 // 6A88 for an unknown key version to replace, 6A80 for key data that does
-// not decrypt or verify, 6A84 when no key slot is free. The key sets stay
-// in the ISD (Go memory); PUT KEY replaces the set's keys atomically and
-// zeroes the old ones.
+// not decrypt or verify, 6A84 when no key slot is free or the storage is
+// full. The key sets live in the ISD's persistent storage (see Select; a
+// working copy is kept in Go memory); PUT KEY writes the new record
+// before it takes effect and zeroes the replaced keys.
 type ISD struct {
 	ok       bool
 	cfg      ISDConfig
 	keys     []scp03.StaticKeys
+	st       Storage // persistent storage holding the key sets, once bound
 	sessions [apdu.MaxChannel + 1]*scp03.CardSession
 	dek      [apdu.MaxChannel + 1][]byte // DEK of the key set each channel's session opened with
 	buf      []byte
@@ -113,11 +115,91 @@ func NewISD(cfg ISDConfig) (*ISD, error) {
 }
 
 // Select accepts the selection with the ISD's FCI.
+//
+// The first selection binds the ISD to its persistent storage and writes
+// the key sets there; later selections reload them from it, so the
+// storage (in a VSE: the VSE's own memory) is where the keys live. A
+// storage too small for the key sets refuses the selection with 6A84; one
+// whose key record does not decode, with 6581.
 func (d *ISD) Select(_ context.Context, s Selection) apdu.Response {
 	if d == nil || !d.ok {
 		return sw(apdu.SWConditionsNotSatisfied)
 	}
+	if s.Storage != nil {
+		if d.st == nil {
+			d.st = s.Storage
+			if err := d.persist(d.keys); err != nil {
+				d.st = nil
+				return sw(apdu.SWNotEnoughMemory)
+			}
+		} else {
+			keys, err := decodeKeys(d.st)
+			if err != nil {
+				return sw(apdu.SWMemoryFailure)
+			}
+			for i := range d.keys {
+				d.keys[i].Zero()
+			}
+			d.keys = keys
+		}
+	}
 	return apdu.Response{Data: FCI(s.AID), SW: apdu.SWSuccess}
+}
+
+// keyRecordMagic starts the ISD's key record in its storage:
+//
+//	4B ‖ n ‖ { KVN ‖ key length ‖ ENC ‖ MAC ‖ DEK }×n
+const keyRecordMagic = 0x4B
+
+// KeyStorageBytes returns the storage an ISD needs for sets key sets of
+// keyLen-byte keys.
+func KeyStorageBytes(sets, keyLen int) int { return 2 + sets*(2+3*keyLen) }
+
+// persist writes keys to the bound storage (nothing when unbound).
+func (d *ISD) persist(keys []scp03.StaticKeys) error {
+	if d.st == nil {
+		return nil
+	}
+	b := make([]byte, 0, KeyStorageBytes(len(keys), 32))
+	b = append(b, keyRecordMagic, byte(len(keys)))
+	for _, k := range keys {
+		b = append(b, k.KVN, byte(len(k.ENC)))
+		b = append(b, k.ENC...)
+		b = append(b, k.MAC...)
+		b = append(b, k.DEK...)
+	}
+	defer clear(b)
+	_, err := d.st.WriteAt(b, 0)
+	return err
+}
+
+// decodeKeys reads the key record from st.
+func decodeKeys(st Storage) ([]scp03.StaticKeys, error) {
+	var h [2]byte
+	if _, err := st.ReadAt(h[:], 0); err != nil {
+		return nil, err
+	}
+	if h[0] != keyRecordMagic || h[1] == 0 || h[1] > maxKeySets {
+		return nil, fmt.Errorf("%w: ISD key record header % X", ErrStorage, h)
+	}
+	off := int64(2)
+	keys := make([]scp03.StaticKeys, 0, h[1])
+	for range int(h[1]) {
+		if _, err := st.ReadAt(h[:], off); err != nil {
+			return nil, err
+		}
+		n := int(h[1])
+		if n != 16 && n != 24 && n != 32 {
+			return nil, fmt.Errorf("%w: ISD key length %d", ErrStorage, n)
+		}
+		buf := make([]byte, 3*n)
+		if _, err := st.ReadAt(buf, off+2); err != nil {
+			return nil, err
+		}
+		keys = append(keys, scp03.StaticKeys{KVN: h[0], ENC: buf[:n:n], MAC: buf[n : 2*n : 2*n], DEK: buf[2*n:]})
+		off += int64(2 + 3*n)
+	}
+	return keys, nil
 }
 
 // Deselect ends the secure channel of the channel and zeroes its keys.
@@ -251,7 +333,12 @@ func (d *ISD) putKey(cmd apdu.Command, dek []byte) apdu.Response {
 			newKeys.Zero()
 			return sw(apdu.SWNotEnoughMemory)
 		}
-		d.keys = append(d.keys, newKeys)
+		next := append(slices.Clone(d.keys), newKeys)
+		if err := d.persist(next); err != nil {
+			newKeys.Zero()
+			return sw(apdu.SWNotEnoughMemory)
+		}
+		d.keys = next
 		return apdu.Response{Data: req.PutKeyResponse(), SW: apdu.SWSuccess}
 	}
 	i := slices.IndexFunc(d.keys, func(k scp03.StaticKeys) bool { return k.KVN == req.ReplaceKVN })
@@ -268,8 +355,14 @@ func (d *ISD) putKey(cmd apdu.Command, dek []byte) apdu.Response {
 	// Open sessions keep their derived session keys and their DEK copy;
 	// the old static keys are wiped (sessions derive from them only
 	// during INITIALIZE UPDATE, which is over).
+	next := slices.Clone(d.keys)
+	next[i] = newKeys
+	if err := d.persist(next); err != nil {
+		newKeys.Zero()
+		return sw(apdu.SWNotEnoughMemory)
+	}
 	old := d.keys[i]
-	d.keys[i] = newKeys
+	d.keys = next
 	old.Zero()
 	return apdu.Response{Data: req.PutKeyResponse(), SW: apdu.SWSuccess}
 }

@@ -229,3 +229,79 @@ func TestCPLCRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestISDKeysLiveInStorage(t *testing.T) {
+	ctx := context.Background()
+	r := newSeeded(11)
+	keys := testKeys(r, 0x30, 16)
+	// Too small for one key set: the selection is refused with 6A84.
+	small, _ := se.NewMemory(se.MemoryConfig{})
+	isd, _ := se.NewISD(se.ISDConfig{Keys: []scp03.StaticKeys{keys}, Rand: r})
+	_ = small.Install(se.DefaultISDAID(), isd, se.InstallOptions{StorageBytes: se.KeyStorageBytes(1, 16) - 1})
+	if resp := tx(t, small, selectCmd(0, 0, se.DefaultISDAID())); resp.SW != apdu.SWNotEnoughMemory {
+		t.Errorf("ISD in too small a storage: %v, want 6A84", resp)
+	}
+
+	// In a VSE, the key record sits in the VSE's own memory.
+	vmm := newVMM(t, se.NewFirstFitPolicy(), 64<<10, 4)
+	sem, _ := se.NewVirtualManager(vmm)
+	v, err := sem.Create(ctx, se.VirtualConfig{ID: "w", AIDs: [][]byte{se.DefaultISDAID()}, MemoryBytes: 1024, StorageBytes: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isd, _ = se.NewISD(se.ISDConfig{Keys: []scp03.StaticKeys{keys}, Rand: r})
+	if err := v.Install(se.DefaultISDAID(), isd, se.InstallOptions{Default: true}); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := vmm.Ranges(v.ID())
+	rec := make([]byte, se.KeyStorageBytes(1, 16))
+	if err := vmm.ReadAt(v.ID(), rec, rs[0][0]); err != nil {
+		t.Fatal(err)
+	}
+	if rec[0] != 0x4B || rec[1] != 1 || rec[2] != 0x30 || !bytes.Equal(rec[4:20], keys.ENC) {
+		t.Fatalf("key record in VSE memory: % X", rec[:8])
+	}
+	tr := se.TransmitFunc(v)
+	host, err := scp03.Open(ctx, tr, keys, scp03.LevelAll, scp03.Options{}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := testKeys(r, 0x31, 16)
+	put, _ := scp03.PutKey(keys.DEK, 0x30, next)
+	if resp, err := host.Transmit(ctx, tr, put); err != nil || !resp.Success() {
+		t.Fatalf("PUT KEY: %v %v", resp, err)
+	}
+	host.Close()
+	_ = vmm.ReadAt(v.ID(), rec, rs[0][0])
+	if rec[2] != 0x31 || !bytes.Equal(rec[4:20], next.ENC) {
+		t.Fatalf("PUT KEY did not reach the VSE's memory: % X", rec[:8])
+	}
+	// Corrupting the record in VSE memory is noticed at the next
+	// selection, and a PUT KEY that does not fit is refused.
+	_ = vmm.WriteAt(v.ID(), []byte{0x00}, rs[0][0])
+	if resp := tx(t, v, selectCmd(0, 0, se.DefaultISDAID())); resp.SW != apdu.SWMemoryFailure {
+		t.Errorf("select over a corrupted key record: %v, want 6581", resp)
+	}
+}
+
+func TestISDPutKeyStorageFull(t *testing.T) {
+	ctx := context.Background()
+	r := newSeeded(12)
+	keys := testKeys(r, 0x30, 16)
+	m, _ := se.NewMemory(se.MemoryConfig{})
+	isd, _ := se.NewISD(se.ISDConfig{Keys: []scp03.StaticKeys{keys}, Rand: r})
+	_ = m.Install(se.DefaultISDAID(), isd, se.InstallOptions{Default: true, StorageBytes: se.KeyStorageBytes(1, 16)})
+	tr := se.TransmitFunc(m)
+	host, err := scp03.Open(ctx, tr, keys, scp03.LevelAll, scp03.Options{}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	put, _ := scp03.PutKey(keys.DEK, 0x00, testKeys(r, 0x31, 16))
+	if resp, _ := host.Transmit(ctx, tr, put); resp.SW != apdu.SWNotEnoughMemory {
+		t.Errorf("PUT KEY beyond the storage: %v, want 6A84", resp)
+	}
+	if got := isd.KeyVersions(); !bytes.Equal(got, []byte{0x30}) {
+		t.Errorf("key versions after a refused PUT KEY: %X", got)
+	}
+}
