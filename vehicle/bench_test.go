@@ -30,6 +30,22 @@ func BenchmarkTryOpenReject(b *testing.B) {
 	}
 }
 
+// BenchmarkTryOpenRejectRotating is the reject during a rotation grace
+// period, when the bystander tests two key generations.
+func BenchmarkTryOpenRejectRotating(b *testing.B) {
+	w, env := benchPair(b, 256)
+	v := w.vs[2]
+	if _, err := v.Rotate(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.TryOpen(env); err != ErrNotForMe {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkTryOpenRecipient is the friend's open of a 256-byte request:
 // hint, header unmasking, XChaCha20-Poly1305 open, freshness and replay
 // checks. Target ≤ 5 µs; compare with BenchmarkAESGCMOpen256.

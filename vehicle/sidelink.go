@@ -126,13 +126,14 @@ func (s PoolStats) SuccessRate() float64 {
 //
 // Time is passed in, so expiry is deterministic. Safe for concurrent use.
 type ResourcePool struct {
-	mu     sync.Mutex
-	cfg    PoolConfig
-	next   uint64
-	active map[uint64]Grant
-	ended  map[uint64]tombstone // released and expired grants, kept one lifetime past expiry
-	stats  PoolStats
-	used   []uint64 // scratch bitset over resources
+	mu        sync.Mutex
+	cfg       PoolConfig
+	next      uint64
+	active    map[uint64]Grant
+	ended     map[uint64]tombstone // released and expired grants, kept one lifetime past expiry
+	stats     PoolStats
+	used      []uint64  // scratch bitset over resources
+	nextSweep time.Time // earliest time sweep has anything to do; zero = now
 }
 
 type tombstone struct {
@@ -159,7 +160,26 @@ func (p *ResourcePool) Config() PoolConfig {
 	return p.cfg
 }
 
+// deadline records that sweep has work to do at t.
+func (p *ResourcePool) deadline(t time.Time) {
+	if p.nextSweep.IsZero() || t.Before(p.nextSweep) {
+		p.nextSweep = t
+	}
+}
+
 func (p *ResourcePool) sweep(now time.Time) {
+	if now.Before(p.nextSweep) {
+		return // nothing expires or is forgotten before nextSweep
+	}
+	p.nextSweep = time.Time{}
+	defer func() {
+		for _, g := range p.active {
+			p.deadline(g.Expires)
+		}
+		for _, ts := range p.ended {
+			p.deadline(ts.expires.Add(p.cfg.GrantLifetime))
+		}
+	}()
 	for id, g := range p.active {
 		if !now.Before(g.Expires) {
 			delete(p.active, id)
@@ -229,6 +249,7 @@ func (p *ResourcePool) Grant(a, b VehicleID, posA, posB Position, now time.Time)
 			g.Slot, g.SubChannel = c/sub, c%sub
 			p.active[g.ID] = g
 			p.stats.Granted++
+			p.deadline(g.Expires)
 			return g, nil
 		}
 	}
@@ -275,10 +296,12 @@ func (p *ResourcePool) Release(id uint64, now time.Time) error {
 		delete(p.active, id)
 		if !now.Before(g.Expires) {
 			p.ended[id] = tombstone{expires: g.Expires}
+			p.deadline(g.Expires.Add(p.cfg.GrantLifetime))
 			p.stats.Expired++
 			return fmt.Errorf("%w: grant %d", ErrGrantExpired, id)
 		}
 		p.ended[id] = tombstone{expires: g.Expires, released: true}
+		p.deadline(g.Expires.Add(p.cfg.GrantLifetime))
 		p.stats.Released++
 		return nil
 	}

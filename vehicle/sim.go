@@ -509,14 +509,15 @@ func Simulate(cfg SimConfig) (Report, error) {
 			fail(err)
 			continue
 		}
-		var opened *Opened
+		var opened Opened
+		ok = false
 		for _, s := range inCov {
 			s.tries++
 			rep.Decode.Attempts++
 			o, err := s.v.TryOpen(bc.Envelope)
 			switch {
 			case err == nil && s == friend:
-				opened = &o
+				opened, ok = o, true
 				rep.Decode.Opened++
 			case err == nil:
 				rep.Decode.WrongOpens++
@@ -524,11 +525,11 @@ func Simulate(cfg SimConfig) (Report, error) {
 				fail(err)
 			}
 		}
-		if opened == nil {
+		if !ok {
 			rep.Failures["friend did not open"]++
 			continue
 		}
-		info, err := friend.v.Respond(*opened, true)
+		info, err := friend.v.Respond(opened, true)
 		if err != nil {
 			fail(err)
 			continue
