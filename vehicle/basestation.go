@@ -107,6 +107,7 @@ type BaseStation struct {
 	platform PaymentPlatform
 
 	mu      sync.Mutex
+	closed  bool
 	pending map[RequestID]*pendingReq
 	recips  map[recipKey]*recipientKeys
 	pairs   map[pairCacheKey]*pairKeys
@@ -149,6 +150,41 @@ func (b *BaseStation) ready() error {
 	if b == nil || b.pending == nil {
 		return ErrNotInitialized
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close zeroes every derived key the base station holds and forgets the
+// requests in flight; later calls return ErrClosed. The network key
+// belongs to the host and is left alone.
+func (b *BaseStation) Close() error {
+	if b == nil || b.pending == nil {
+		return ErrNotInitialized
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	for _, rk := range b.recips {
+		rk.zero()
+	}
+	for _, pk := range b.pairs {
+		pk.zero()
+	}
+	for _, p := range b.pending {
+		for _, pk := range p.keys {
+			pk.zero()
+		}
+	}
+	clear(b.recips)
+	clear(b.pairs)
+	clear(b.pending)
+	b.closed = true
 	return nil
 }
 

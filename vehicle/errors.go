@@ -21,7 +21,7 @@ var (
 	// ErrStaleGeneration reports a key rotation whose generation is not
 	// above the registered one.
 	ErrStaleGeneration = errors.New("vehicle: key generation not newer than the registered one")
-	// ErrClosed reports use of a Vehicle after Close.
+	// ErrClosed reports use of a Vehicle or BaseStation after Close.
 	ErrClosed = errors.New("vehicle: closed")
 	// ErrAlreadyEnrolled reports a second enrolment of the same vehicle.
 	ErrAlreadyEnrolled = errors.New("vehicle: vehicle already enrolled")

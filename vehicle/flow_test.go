@@ -59,6 +59,22 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := bob.TryOpen(b.Envelope); !errors.Is(err, ErrReplay) {
 		t.Fatalf("replay: %v", err)
 	}
+	// Closing zeroes the keys; nothing works afterwards.
+	if err := w.bs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.bs.Pay(ctx, info); !errors.Is(err, ErrClosed) {
+		t.Fatalf("pay after close: %v", err)
+	}
+	if err := bob.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.TryOpen(b.Envelope); !errors.Is(err, ErrClosed) {
+		t.Fatalf("open after close: %v", err)
+	}
+	if err := bob.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second close: %v", err)
+	}
 }
 
 func TestBadFlows(t *testing.T) {

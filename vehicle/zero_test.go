@@ -29,6 +29,7 @@ func TestZeroValues(t *testing.T) {
 		{"BaseStation", "ID", func() error { return errIf((&BaseStation{}).ID() == "") }, nil},
 		{"BaseStation", "Request", func() error { _, err := (&BaseStation{}).Request(ctx, Request{}); return err }, ErrNotInitialized},
 		{"BaseStation", "Pay", func() error { _, err := (&BaseStation{}).Pay(ctx, PaymentInfo{}); return err }, ErrNotInitialized},
+		{"BaseStation", "Close", func() error { return (&BaseStation{}).Close() }, ErrNotInitialized},
 		{"BaseStation", "nil Request", func() error { _, err := (*BaseStation)(nil).Request(ctx, Request{}); return err }, ErrNotInitialized},
 		{"BaseStationConfig", "Validate", func() error { return BaseStationConfig{}.Validate() }, ErrInvalidConfig},
 		{"Envelope", "MarshalBinary", func() error { _, err := (&Envelope{}).MarshalBinary(); return err }, ErrInvalidID},
