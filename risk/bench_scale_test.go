@@ -16,7 +16,7 @@ func scaleFixture(b *testing.B, n int) (*risk.MemoryStore, risk.NeighborObservat
 	b.Helper()
 	s := newShop(3, n)
 	st := risk.NewMemoryStore()
-	sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{Learn: risk.LearnConfig{MaxNeighbors: risk.MaxProfileNeighbors}}, st)
+	sc, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{Learn: risk.LearnConfig{MaxNeighbors: risk.MaxProfileNeighbors}}), st)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func BenchmarkNeighborScoreIDs(b *testing.B) {
 	for _, n := range []int{40, 64, 65, 200, 1000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			st, obs := scaleFixture(b, n)
-			sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+			sc, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func BenchmarkLearnedProfileBytes(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		st := risk.NewMemoryStore()
-		sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+		sc, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 		if err != nil {
 			b.Fatal(err)
 		}

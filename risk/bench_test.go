@@ -73,7 +73,7 @@ func BenchmarkPolicyDecide(b *testing.B) {
 func bench40(b *testing.B) (*risk.MemoryStore, risk.NeighborObservation) {
 	s := newShop(1, 40)
 	st := risk.NewMemoryStore()
-	sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+	sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	at := s.base
 	for i := range 20 {
 		at = s.base.Add(time.Duration(i) * time.Hour)
@@ -91,7 +91,7 @@ func bench40(b *testing.B) (*risk.MemoryStore, risk.NeighborObservation) {
 
 func BenchmarkNeighborScore40x40(b *testing.B) {
 	st, obs := bench40(b)
-	sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+	sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -105,7 +105,7 @@ func BenchmarkNeighborScore40x40(b *testing.B) {
 
 func BenchmarkNeighborEvaluate40x40(b *testing.B) {
 	st, obs := bench40(b)
-	sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+	sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -167,7 +167,7 @@ func BenchmarkLearn40(b *testing.B) {
 // with -race to check the store.
 func BenchmarkMemoryStoreParallel(b *testing.B) {
 	st := risk.NewMemoryStore()
-	sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+	sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	s := newShop(2, 20)
 	ctx := context.Background()
 	at := time.Unix(1e9, 0)

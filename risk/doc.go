@@ -100,14 +100,24 @@
 // # Neighbour scoring in brief
 //
 // Profiles keep, per neighbour, an exponentially decayed frequency of
-// presence and mean RSSI ([Profile.Learn]). The score weights stable
-// infrastructure over volatile identifiers, needs at least
-// [NeighborConfig].MinExpected distinct expected devices before it trusts a
-// match (one cloned access point, with all its BSSIDs, cannot pass), compares
-// RSSI where both sides have it and
-// penalises known identifiers that arrive at implausibly uniform strengths
-// (one radio replaying clones). Reason codes such as neighbors.few_known,
-// neighbors.randomized_only and neighbors.rssi_shift say what drove it.
+// presence and mean and variance of RSSI ([Profile.Learn]). The score
+// weights stable infrastructure over volatile identifiers and needs at
+// least [NeighborConfig].MinExpected distinct expected devices matched
+// before it trusts a match. Identifiers are grouped into devices the way
+// vendors allocate them — one OUI, one block of [NeighborConfig].DeviceBlock
+// addresses across WiFi, Bluetooth and BLE, locally administered variants
+// included — so cloning every identifier of one access point or combo chip
+// counts as one device and cannot pass. The scan's RSSIs are judged as a
+// whole against each neighbour's learned mean and spread: clones replayed
+// by one radio arrive at one strength, which fits "one transmitter" far
+// better than the learned pattern, and are penalised from two devices up
+// ([NeighborConfig].RSSIPatternSlack). Score refuses observations older
+// than MaxAge or further ahead than MaxSkew of an injected Clock
+// ([FreshnessError]), scores a scan identical to a recent one of the same
+// terminal as a replay, ages an idle profile to the scan's time, and can
+// require a host-supplied [ScanAuthenticator] to accept each scan.
+// Reason codes such as neighbors.few_known, neighbors.rssi_uniform and
+// neighbors.replayed say what drove it.
 //
 // [DecodeObservation] reads a terminal's JSON report with a size bound.
 // Hosts keep profiles in their own [ProfileStore] (Redis, SQL, …) and check

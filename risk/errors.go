@@ -3,6 +3,7 @@ package risk
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of these,
@@ -41,6 +42,12 @@ var (
 	ErrNoProfile = errors.New("risk: no neighbour profile for terminal")
 	// ErrProfile reports a malformed neighbour profile.
 	ErrProfile = errors.New("risk: invalid neighbour profile")
+	// ErrStale reports an observation too old, or too far in the future,
+	// for the assessor's clock; the error is a *FreshnessError.
+	ErrStale = errors.New("risk: observation is not fresh")
+	// ErrUnauthenticated reports an observation that the configured
+	// ScanAuthenticator refused.
+	ErrUnauthenticated = errors.New("risk: observation not authenticated")
 	// ErrNotInitialized reports a method called on the zero value (or a
 	// nil pointer) of a type that needs its constructor, such as
 	// NeighborAssessor, or on a nil ScorerFunc.
@@ -89,3 +96,25 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// FreshnessError reports an observation whose time lies outside
+// NeighborConfig.MaxAge (or, with Future, MaxSkew) of the assessor's clock.
+type FreshnessError struct {
+	TerminalID string        // the observation's terminal (truncated to 64 bytes)
+	At, Now    time.Time     // the observation's time and the clock's
+	Limit      time.Duration // MaxAge, or MaxSkew when Future
+	Future     bool          // At is after Now + MaxSkew
+}
+
+// Error describes how stale (or early) the observation is.
+func (e *FreshnessError) Error() string {
+	if e.Future {
+		return fmt.Sprintf("risk: terminal %q: observation at %s is %v ahead of the clock (skew limit %v): %v",
+			e.TerminalID, e.At.UTC().Format(time.RFC3339), e.At.Sub(e.Now), e.Limit, ErrStale)
+	}
+	return fmt.Sprintf("risk: terminal %q: observation at %s is %v old (limit %v): %v",
+		e.TerminalID, e.At.UTC().Format(time.RFC3339), e.Now.Sub(e.At), e.Limit, ErrStale)
+}
+
+// Unwrap returns ErrStale.
+func (e *FreshnessError) Unwrap() error { return ErrStale }

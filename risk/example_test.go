@@ -101,7 +101,10 @@ func ExampleNeighborAssessor() {
 	if err := store.Put(ctx, profile); err != nil {
 		panic(err)
 	}
-	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, store)
+	// Score checks freshness against the clock: inject it (time.Now by
+	// default).
+	clock := func() time.Time { return at.Add(30 * time.Second) }
+	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: clock}, store)
 	if err != nil {
 		panic(err)
 	}
@@ -153,7 +156,10 @@ func ExampleNormalizeAddr() {
 // scans, then a payment is decided with its explanation in one call.
 func ExamplePolicy_DecideExplained() {
 	ctx := context.Background()
-	neighbors, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, risk.NewMemoryStore())
+	start := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	now := start.Add(5 * time.Hour)
+	clock := func() time.Time { return now } // time.Now when not set
+	neighbors, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: clock}, risk.NewMemoryStore())
 	if err != nil {
 		panic(err)
 	}
@@ -162,7 +168,6 @@ func ExamplePolicy_DecideExplained() {
 		{ID: "00:1a:2b:00:20:01", Kind: risk.KindWiFi, RSSI: -63},
 		{ID: "3c:5d:00:00:30:01", Kind: risk.KindWiFi, RSSI: -77},
 	}
-	start := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 	// Routine scans the host trusts (the terminal is known to be in
 	// place): a profile needs NeighborConfig.MinObservations (3) of them.
 	for i := range 4 {
@@ -172,8 +177,7 @@ func ExamplePolicy_DecideExplained() {
 		}
 	}
 	// Payment time: score the scan, add other evidence, decide.
-	at := start.Add(5 * time.Hour)
-	sig, err := neighbors.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: at, Seen: shop})
+	sig, err := neighbors.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: now, Seen: shop})
 	if err != nil {
 		panic(err)
 	}

@@ -79,7 +79,7 @@ func FuzzParseAddr(f *testing.F) {
 	})
 }
 
-var sentinels = []error{risk.ErrObservation, risk.ErrDuplicateNeighbor, risk.ErrIdentifier, risk.ErrNeighborKind, risk.ErrRSSI,
+var sentinels = []error{risk.ErrObservation, risk.ErrDuplicateNeighbor, risk.ErrStale, risk.ErrUnauthenticated, risk.ErrIdentifier, risk.ErrNeighborKind, risk.ErrRSSI,
 	risk.ErrConfidence, risk.ErrAmount, risk.ErrCurrency, risk.ErrCurrencyMismatch, risk.ErrPolicy, risk.ErrProfile}
 
 func wrapsSentinel(err error) bool {
@@ -140,7 +140,7 @@ func FuzzNeighborObservation(f *testing.F) {
 		if err := st.Put(ctx, base); err != nil {
 			t.Fatal(err)
 		}
-		sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+		sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 		sig, err := sc.Score(ctx, obs)
 		if err != nil {
 			if !wrapsSentinel(err) {
@@ -188,7 +188,9 @@ func FuzzNeighborObservation(f *testing.F) {
 			rev := obs
 			rev.Seen = slices.Clone(obs.Seen)
 			slices.Reverse(rev.Seen)
-			sig2, err := sc.Score(ctx, rev)
+			// A second assessor: to the first, the same scan is a replay.
+			sc2, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
+			sig2, err := sc2.Score(ctx, rev)
 			if err != nil || math.Abs(sig2.Confidence-sig.Confidence) > 1e-9 {
 				t.Fatalf("reversed scan scored %v (%v), forward %v", sig2.Confidence, err, sig.Confidence)
 			}
@@ -294,8 +296,8 @@ func FuzzObservationJSON(f *testing.F) {
 	if err := st.Put(ctx, base); err != nil {
 		f.Fatal(err)
 	}
-	sc, _ := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 		if len(data) > 64<<10 {
 			t.Skip()
 		}
@@ -335,7 +337,8 @@ func FuzzObservationJSON(f *testing.F) {
 		if err := json.Unmarshal(b, &again); err != nil {
 			t.Fatalf("re-decode %s: %v", b, err)
 		}
-		sig2, err := sc.Score(ctx, again)
+		sc2, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
+		sig2, err := sc2.Score(ctx, again)
 		if err != nil || sig2.Confidence != sig.Confidence {
 			t.Fatalf("round trip changed score %v → %v (%v)", sig.Confidence, sig2.Confidence, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
+	"time"
 )
 
 // NeighborSource is the Signal.Source of the neighbour assessor.
@@ -23,6 +25,7 @@ const (
 	ReasonNeighborsUnknown        = "neighbors.unknown"
 	ReasonNeighborsRSSIShift      = "neighbors.rssi_shift"
 	ReasonNeighborsRSSIUniform    = "neighbors.rssi_uniform"
+	ReasonNeighborsReplayed       = "neighbors.replayed"
 )
 
 // Deprecated names of NeighborSource and the Reason… codes, kept so that
@@ -52,153 +55,6 @@ const (
 	CodeNeighborsRSSIUniform = ReasonNeighborsRSSIUniform
 )
 
-// NeighborConfig tunes the neighbour scorer. The zero value selects the
-// defaults shown; every field must be non-negative.
-type NeighborConfig struct {
-	// MinExpected is how many distinct expected devices must be matched
-	// before the scan is trusted (default 2, so one cloned access point
-	// cannot pass). Below it the confidence is capped at FewKnownCap. A
-	// device is a universal address or a BLE static random address;
-	// addresses that differ only in the last hex digit (the BSSIDs of one
-	// multi-SSID or dual-band access point) are one device, and locally
-	// administered addresses (secondary BSSIDs, randomised clients) are none
-	// — an attacker cloning one access point clones all its BSSIDs.
-	MinExpected int
-	// FullRecall is the weighted share of expected neighbours that counts as
-	// a complete match (default 0.8): radio scans routinely miss a few
-	// access points, so seeing 80 % of the expected weight is as good as
-	// seeing all of it. Recall below it scales linearly.
-	FullRecall float64
-	// MinFrequency is the learned frequency from which a neighbour is
-	// expected in every scan (default 0.5). Pinned neighbours always are.
-	MinFrequency float64
-	// MinObservations is the decayed observation count a learned profile
-	// needs before its neighbours are expected (default 3); until then a
-	// profile without pinned neighbours scores like no profile
-	// (NoProfileConfidence), less UnknownPenalty when a scan shares no
-	// neighbour with it. The count settles at 1/(1 − 2^(−Δ/HalfLife))
-	// for scans every Δ, so a terminal must be scanned (learned) at least
-	// every 0.58 half-lives to reach 3: scan idle terminals periodically,
-	// or lower MinObservations or lengthen Learn.HalfLife.
-	MinObservations float64
-	// RSSISigma is the RSSI difference in dB at which similarity falls to
-	// 2/3 (default 6 dB).
-	RSSISigma float64
-	// RSSIShift is the mean absolute RSSI difference in dB above which the
-	// scan is reported as shifted (default 10 dB).
-	RSSIShift float64
-	// RSSIPenalty is the share of confidence that RSSI dissimilarity can
-	// remove (default 0.6, at most 1).
-	RSSIPenalty float64
-	// UnknownPenalty is the share of confidence that a scan full of unknown
-	// stable neighbours can remove (default 0.5, at most 1).
-	UnknownPenalty float64
-	// UniformPenalty multiplies the score when matched neighbours that the
-	// profile knows at widely different strengths all arrive at nearly the
-	// same RSSI — the signature of one radio replaying several cloned
-	// identifiers (default 0.4, at most 1).
-	UniformPenalty float64
-	// LocalWeight is the weight of locally administered (possibly
-	// randomised) addresses relative to universal ones (default 0.25, at
-	// most 1).
-	LocalWeight float64
-	// StaticRandomWeight is the weight of Bluetooth LE static random
-	// addresses (default 0.5, at most 1). Private (rotating) addresses
-	// always weigh 0.
-	StaticRandomWeight float64
-	// Floor and Ceiling are the confidences of the worst (q = 0) and best
-	// (q = 1) scored scan (defaults 0.01 and 0.99, likelihood ratios 1:99
-	// and 99:1); the score is linear in log-odds between them, so that with
-	// the defaults q = 0.5 is exactly neutral (0.5). Floor must lie in
-	// (0, 0.5), Ceiling in (0.5, 1).
-	Floor, Ceiling float64
-	// FewKnownCap caps the confidence when fewer than MinExpected distinct
-	// expected devices were matched or the profile expects fewer (default
-	// 0.2).
-	FewKnownCap float64
-	// EmptyConfidence is returned for an empty scan or one of randomised
-	// addresses only (default 0.1).
-	EmptyConfidence float64
-	// NoProfileConfidence is returned when the store has no profile for
-	// the terminal, and for a learned profile too young to expect anything
-	// (default 0.5: no evidence either way, as DESIGN.md asks of a scorer
-	// that cannot judge — fused, it leaves the host's prior unchanged, which
-	// PSD2Policy does not approve without PIN at an even prior).
-	NoProfileConfidence float64
-	// Learn configures NeighborAssessor.Learn.
-	Learn LearnConfig
-}
-
-// DefaultNeighborConfig returns the defaults explicitly.
-func DefaultNeighborConfig() NeighborConfig { return NeighborConfig{}.withDefaults() }
-
-func (c NeighborConfig) withDefaults() NeighborConfig {
-	def := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if c.MinExpected == 0 {
-		c.MinExpected = 2
-	}
-	def(&c.FullRecall, 0.8)
-	def(&c.MinFrequency, 0.5)
-	def(&c.MinObservations, 3)
-	def(&c.RSSISigma, 6)
-	def(&c.RSSIShift, 10)
-	def(&c.RSSIPenalty, 0.6)
-	def(&c.UnknownPenalty, 0.5)
-	def(&c.UniformPenalty, 0.4)
-	def(&c.LocalWeight, 0.25)
-	def(&c.StaticRandomWeight, 0.5)
-	def(&c.Floor, 0.01)
-	def(&c.Ceiling, 0.99)
-	def(&c.FewKnownCap, 0.2)
-	def(&c.EmptyConfidence, 0.1)
-	def(&c.NoProfileConfidence, 0.5)
-	c.Learn = c.Learn.withDefaults()
-	return c
-}
-
-// Validate reports whether c (after defaults) is usable; errors wrap
-// ErrConfig.
-func (c NeighborConfig) Validate() error {
-	if c.MinExpected < 0 {
-		return fmt.Errorf("%w: NeighborConfig.MinExpected %d is negative", ErrConfig, c.MinExpected)
-	}
-	d := c.withDefaults()
-	fields := [...]struct {
-		name    string
-		v, max  float64
-		maxIncl bool
-	}{
-		{"FullRecall", d.FullRecall, 1, true},
-		{"MinFrequency", d.MinFrequency, 1, true},
-		{"MinObservations", d.MinObservations, 1e9, true},
-		{"RSSISigma", d.RSSISigma, 100, true},
-		{"RSSIShift", d.RSSIShift, 200, true},
-		{"RSSIPenalty", d.RSSIPenalty, 1, true},
-		{"UnknownPenalty", d.UnknownPenalty, 1, true},
-		{"UniformPenalty", d.UniformPenalty, 1, true},
-		{"LocalWeight", d.LocalWeight, 1, true},
-		{"StaticRandomWeight", d.StaticRandomWeight, 1, true},
-		{"Floor", d.Floor, 1, true},
-		{"Ceiling", d.Ceiling, 1, true},
-		{"FewKnownCap", d.FewKnownCap, 1, true},
-		{"EmptyConfidence", d.EmptyConfidence, 1, true},
-		{"NoProfileConfidence", d.NoProfileConfidence, 1, true},
-	}
-	for _, f := range fields {
-		if math.IsNaN(f.v) || f.v < 0 || f.v > f.max {
-			return fmt.Errorf("%w: NeighborConfig.%s %v not in [0, %v]", ErrConfig, f.name, f.v, f.max)
-		}
-	}
-	if !(d.Floor > 0 && d.Floor < 0.5 && d.Ceiling > 0.5 && d.Ceiling < 1) {
-		return fmt.Errorf("%w: NeighborConfig.Floor %v must be in (0, 0.5) and Ceiling %v in (0.5, 1)", ErrConfig, d.Floor, d.Ceiling)
-	}
-	return c.Learn.Validate()
-}
-
 // NeighborAssessor compares a terminal's radio scan with the neighbourhood
 // it has learned (or was preconfigured with) and returns a Signal that the
 // scan was taken where the terminal belongs. It implements
@@ -224,8 +80,12 @@ func (c NeighborConfig) Validate() error {
 // nothing yet scores NoProfileConfidence, less UnknownPenalty when the scan
 // shares no neighbour with it.
 type NeighborAssessor struct {
-	store ProfileStore
-	cfg   NeighborConfig
+	store  ProfileStore
+	cfg    NeighborConfig
+	replay *replayCache
+	// tables holds scan tables too large for the stack (*[maxTable]slot),
+	// so that Evaluate does not allocate for big scans either.
+	tables sync.Pool
 }
 
 // NeighborScorer is the former name of NeighborAssessor.
@@ -246,7 +106,8 @@ func NewNeighborAssessor(cfg NeighborConfig, store ProfileStore) (*NeighborAsses
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &NeighborAssessor{store: store, cfg: cfg.withDefaults()}, nil
+	cfg = cfg.withDefaults()
+	return &NeighborAssessor{store: store, cfg: cfg, replay: newReplayCache(cfg.ReplayWindow, cfg.ReplayTerminals)}, nil
 }
 
 // NewNeighborScorer is NewNeighborAssessor with its arguments in the
@@ -292,6 +153,7 @@ const (
 	flagUnknown
 	flagRSSIShift
 	flagRSSIUniform
+	flagReplayed
 )
 
 var neighborReasons = [...]Reason{
@@ -305,6 +167,7 @@ var neighborReasons = [...]Reason{
 	{ReasonNeighborsUnknown, "most stable neighbours are unknown here"},
 	{ReasonNeighborsRSSIShift, "known neighbours at unusual signal strengths"},
 	{ReasonNeighborsRSSIUniform, "known neighbours at implausibly uniform signal strengths"},
+	{ReasonNeighborsReplayed, "scan identical to a recent scan of this terminal"},
 }
 
 // NeighborScore is the numeric evidence behind a neighbour Signal.
@@ -328,7 +191,14 @@ type NeighborScore struct {
 	RSSIPairs      int
 	RSSISimilarity float64
 	RSSIShift      float64
-	flags          neighborFlags
+	// RSSIPattern is S of NeighborConfig.RSSIPatternSlack: how much better
+	// (in nats) the scan's RSSIs fit one transmitter at one strength than
+	// the learned pattern; 0 with fewer than two RSSI pairs.
+	RSSIPattern float64
+	// Replayed reports a scan identical (neighbours and RSSIs) to a recent
+	// one of the same terminal; it scores Floor.
+	Replayed bool
+	flags    neighborFlags
 }
 
 // Reasons returns the reasons for sc, most important first. It allocates
@@ -362,12 +232,14 @@ func (sc NeighborScore) Has(code string) bool {
 }
 
 // Score implements Scorer. An empty or all-unknown scan, or a terminal
-// without profile, yields a low-confidence Signal with a reason, not an
-// error. Errors: a malformed observation (wrapping ErrObservation, or a
-// *NeighborError naming the bad identifier), a malformed stored profile
-// (ErrProfile), or a store failure (wrapping ErrStore and the store's
-// error). Score allocates only the Reasons slice for scans of up to 64
-// neighbours.
+// without profile, yields a Signal with a reason, not an error; so does a
+// replayed scan (Floor, neighbors.replayed). Errors: a malformed observation
+// (wrapping ErrObservation, or a *NeighborError naming the bad identifier),
+// one outside NeighborConfig.MaxAge/MaxSkew of the clock (*FreshnessError,
+// ErrStale), one the Authenticator refuses (ErrUnauthenticated), a malformed
+// stored profile (ErrProfile), a store failure (wrapping ErrStore and the
+// store's error), and ErrNotInitialized / ErrNilContext. Score allocates
+// only the Reasons slice (one allocation) at every scan size up to MaxScan.
 func (s *NeighborAssessor) Score(ctx context.Context, obs NeighborObservation) (Signal, error) {
 	sc, err := s.Evaluate(ctx, obs)
 	if err != nil {
@@ -376,9 +248,13 @@ func (s *NeighborAssessor) Score(ctx context.Context, obs NeighborObservation) (
 	return Signal{Source: NeighborSource, Confidence: sc.Confidence, Reasons: sc.Reasons()}, nil
 }
 
+// maxTable is the table size for MaxScan neighbours at most half full.
+const maxTable = 2 * MaxScan
+
 // Evaluate scores obs like Score but returns the numbers behind the
-// signal. It does not allocate for scans of up to 64 neighbours. Its errors
-// are those of Score.
+// signal; it records the scan for replay detection as Score does (call one
+// of them per payment). It does not allocate. Its errors are those of
+// Score.
 func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
 	if err := s.ready(ctx); err != nil {
 		return NeighborScore{}, err
@@ -386,9 +262,14 @@ func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation
 	if err := obs.validateHeader(); err != nil {
 		return NeighborScore{}, err
 	}
+	if err := s.fresh(obs); err != nil {
+		return NeighborScore{}, err
+	}
+	if err := s.authenticate(ctx, obs); err != nil {
+		return NeighborScore{}, err
+	}
 	// Hash the scan into a table at most half full as it is parsed: O(scan
-	// + profile) matching without sorting. Duplicate reports keep the first
-	// reading; rotating private addresses carry no weight and stay out.
+	// + profile) matching without sorting.
 	var tbuf [128]slot
 	size := 16
 	for size < 2*len(obs.Seen) {
@@ -398,15 +279,23 @@ func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation
 	if size <= len(tbuf) {
 		table = tbuf[:size]
 	} else {
-		table = make([]slot, size)
+		big, _ := s.tables.Get().(*[maxTable]slot)
+		if big == nil {
+			big = new([maxTable]slot)
+		}
+		defer s.tables.Put(big)
+		table = big[:size]
+		clear(table)
 	}
 	t := scanTable{slots: table, mask: uint64(size - 1), shift: uint(64 - bits.TrailingZeros(uint(size)))}
 	sc := NeighborScore{Scanned: len(obs.Seen)}
+	var fp uint64 // order-independent fingerprint of (neighbour, RSSI)
 	for i := range obs.Seen {
 		n, err := obs.Seen[i].parse(i)
 		if err != nil {
 			return NeighborScore{}, err
 		}
+		fp += mix64(n.key ^ math.Float64bits(n.rssi)*0x9e3779b97f4a7c15)
 		// Rotating private addresses (and classes configured to weigh 0)
 		// carry no weight: they are kept in the table only to catch
 		// duplicates, and never match.
@@ -456,8 +345,47 @@ func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation
 			return NeighborScore{}, fmt.Errorf("%w: store returned the profile of %q for %q", ErrProfile, truncate(p.TerminalID, 64), truncate(obs.TerminalID, 64))
 		}
 	}
-	s.score(&sc, p, &t)
+	s.score(&sc, p, &t, obs.At)
+	// Replays matter only where the scan could vouch for the terminal.
+	if sc.flags&(flagEmpty|flagRandomizedOnly) == 0 && s.replay.seen(obs.TerminalID, fp) {
+		sc.Replayed = true
+		sc.Confidence = s.cfg.Floor
+		sc.flags = sc.flags&^flagMatch | flagReplayed
+	}
 	return sc, nil
+}
+
+// fresh checks obs.At against the clock.
+func (s *NeighborAssessor) fresh(obs NeighborObservation) error {
+	now := s.cfg.Clock()
+	switch {
+	case obs.At.Before(now.Add(-s.cfg.MaxAge)):
+		return &FreshnessError{TerminalID: truncate(obs.TerminalID, 64), At: obs.At, Now: now, Limit: s.cfg.MaxAge}
+	case obs.At.After(now.Add(s.cfg.MaxSkew)):
+		return &FreshnessError{TerminalID: truncate(obs.TerminalID, 64), At: obs.At, Now: now, Limit: s.cfg.MaxSkew, Future: true}
+	}
+	return nil
+}
+
+// authenticate runs the configured Authenticator, if any.
+func (s *NeighborAssessor) authenticate(ctx context.Context, obs NeighborObservation) error {
+	if s.cfg.Authenticator == nil {
+		return nil
+	}
+	if err := s.cfg.Authenticator.AuthenticateScan(ctx, obs); err != nil {
+		return fmt.Errorf("%w: terminal %q: %w", ErrUnauthenticated, truncate(obs.TerminalID, 64), err)
+	}
+	return nil
+}
+
+// mix64 is the SplitMix64 finaliser (Steele, Lea and Flood, "Fast
+// splittable pseudorandom number generators", OOPSLA 2014).
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 func (s *NeighborAssessor) classWeight(c AddrClass) float64 {
@@ -473,9 +401,9 @@ func (s *NeighborAssessor) classWeight(c AddrClass) float64 {
 }
 
 // expected returns the weight of profile neighbour n if it is expected in
-// every scan, else 0.
-func (s *NeighborAssessor) expected(p *Profile, n *ProfileNeighbor) float64 {
-	if !n.Pinned && (n.Frequency < s.cfg.MinFrequency || p.Weight < s.cfg.MinObservations) {
+// every scan of a profile of (decayed) weight w, else 0.
+func (s *NeighborAssessor) expected(w float64, n *ProfileNeighbor) float64 {
+	if !n.Pinned && (n.Frequency < s.cfg.MinFrequency || w < s.cfg.MinObservations) {
 		return 0
 	}
 	return s.classWeight(n.Class) * n.Frequency
@@ -502,32 +430,76 @@ type scanTable struct {
 
 func (t *scanTable) hash(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> t.shift }
 
-func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable) {
+// isDevice reports whether an address of class c counts as a device.
+func isDevice(c AddrClass) bool { return c == ClassUniversal || c == ClassStaticRandom }
+
+// deviceValue is the part of an address that places it in a vendor block:
+// the low 40 bits (octets 2–6); the first octet, which locally administered
+// variants change, is ignored.
+func deviceValue(a Addr) uint64 { return uint64(a) & (1<<40 - 1) }
+
+// countDevices returns the least number of DeviceBlock-sized address
+// blocks that cover the device values of the profile neighbours selected —
+// those marked in matched, or with matched nil those expected at profile
+// weight w — counting at most limit (greedy from the lowest uncovered value
+// is optimal for covering points with intervals). It makes at most limit
+// passes over the profile and does not allocate.
+func (s *NeighborAssessor) countDevices(p *Profile, limit int, w float64, matched *[MaxProfileNeighbors / 64]uint64) int {
+	block := uint64(s.cfg.DeviceBlock)
+	end := uint64(0) // values below end are covered
+	n := 0
+	for n < limit {
+		lo, found := uint64(0), false
+		for j := range p.Neighbors {
+			pn := &p.Neighbors[j]
+			if !isDevice(pn.Class) {
+				continue
+			}
+			if matched != nil {
+				if matched[j/64]&(1<<(j%64)) == 0 {
+					continue
+				}
+			} else if s.expected(w, pn) == 0 {
+				continue
+			}
+			if v := deviceValue(pn.Addr); v >= end && (!found || v < lo) {
+				lo, found = v, true
+			}
+		}
+		if !found {
+			break
+		}
+		n++
+		// The block stays inside the 2-octet prefix of its first value.
+		end = min(lo+block, lo|(1<<24-1)+1)
+	}
+	return n
+}
+
+func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at time.Time) {
 	cfg := &s.cfg
 	table, mask := t.slots, t.mask
-	// Devices: same-group keys are contiguous in the sorted profile, so
-	// remembering the last group counted is enough.
-	const noGroup = ^uint64(0)
-	lastExp, lastMatch := noGroup, noGroup
+	// The profile ages to the scan's time: an idle profile loses weight
+	// (and with it the right to expect) as if learned with nothing.
+	w := p.Weight
+	if dt := at.Sub(p.Updated); dt > 0 {
+		w *= math.Exp2(-float64(dt) / float64(cfg.Learn.HalfLife))
+	}
+	// Which profile neighbours were matched, for the device count.
+	var matchedBits [MaxProfileNeighbors / 64]uint64
 	known := 0 // scanned neighbours the profile knows, expected or not
 	var expW, matchW, seenW, unknownW float64
 	var rssiW, simSum, shiftSum float64
-	var obsSum, obsSq, meanSum, meanSq float64
+	// Sums for the RSSI pattern test, weighted by 1/σ².
+	var pw, pd, pdd, pr, prr float64
+	floorVar := cfg.RSSISpreadFloor * cfg.RSSISpreadFloor
 	for j := range p.Neighbors {
 		pn := &p.Neighbors[j]
-		w := s.expected(p, pn)
+		ew := s.expected(w, pn)
 		k := pn.key()
-		g, device := noGroup, pn.Class == ClassUniversal || pn.Class == ClassStaticRandom
-		if device {
-			g = k &^ 0xf
-		}
-		if w > 0 {
-			expW += w
+		if ew > 0 {
+			expW += ew
 			sc.Expected++
-			if device && g != lastExp {
-				sc.ExpectedDevices++
-				lastExp = g
-			}
 		}
 		for h := t.hash(k); table[h].used; h = (h + 1) & mask {
 			sl := &table[h]
@@ -538,27 +510,26 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable) {
 				break
 			}
 			sl.matched = true
-			if w == 0 {
+			if ew == 0 {
 				break // known but not (yet) expected: neither for nor against
 			}
-			n := sl
 			sc.Matched++
-			matchW += w
-			if device && g != lastMatch {
-				sc.MatchedDevices++
-				lastMatch = g
-			}
-			if n.rssi != 0 && pn.RSSIWeight > 0 {
-				delta := n.rssi - pn.MeanRSSI
+			matchW += ew
+			matchedBits[j/64] |= 1 << (j % 64)
+			if sl.rssi != 0 && pn.RSSIWeight > 0 {
+				r := sl.rssi
+				delta := r - pn.MeanRSSI
 				z := delta / cfg.RSSISigma
 				sc.RSSIPairs++
-				rssiW += w
-				simSum += w / (1 + 0.5*z*z)
-				shiftSum += w * math.Abs(delta)
-				obsSum += n.rssi
-				obsSq += n.rssi * n.rssi
-				meanSum += pn.MeanRSSI
-				meanSq += pn.MeanRSSI * pn.MeanRSSI
+				rssiW += ew
+				simSum += ew / (1 + 0.5*z*z)
+				shiftSum += ew * math.Abs(delta)
+				iv := 1 / max(pn.RSSIVar, floorVar)
+				pw += iv
+				pd += iv * delta
+				pdd += iv * delta * delta
+				pr += iv * r
+				prr += iv * r * r
 			}
 			break
 		}
@@ -602,20 +573,20 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable) {
 		sc.RSSIShift = shiftSum / rssiW
 	}
 	q := min(1, sc.Recall/cfg.FullRecall) * (1 - cfg.RSSIPenalty*(1-sc.RSSISimilarity)) * (1 - cfg.UnknownPenalty*sc.UnknownShare)
-	if sc.RSSIPairs >= 3 {
-		k := float64(sc.RSSIPairs)
-		obsVar := math.Max(0, obsSq/k-(obsSum/k)*(obsSum/k))
-		meanVar := math.Max(0, meanSq/k-(meanSum/k)*(meanSum/k))
-		// Known strengths spread by at least one sigma, observed ones by
-		// less than a quarter of that: one transmitter replaying clones.
-		if meanVar >= cfg.RSSISigma*cfg.RSSISigma && obsVar*16 < meanVar {
-			q *= cfg.UniformPenalty
+	if sc.RSSIPairs >= 2 {
+		// S = ½(SS(d) − SS(r)), each SS the 1/σ²-weighted sum of squares
+		// about the weighted mean (see NeighborConfig.RSSIPatternSlack).
+		ssd := pdd - pd*pd/pw
+		ssr := prr - pr*pr/pw
+		sc.RSSIPattern = 0.5 * (ssd - ssr)
+		if excess := sc.RSSIPattern - cfg.RSSIPatternSlack; excess > 0 {
+			q *= math.Exp(-excess)
 			sc.flags |= flagRSSIUniform
 		}
 	}
 	lf := logit(cfg.Floor)
 	sc.Confidence = sigmoid(lf + q*(logit(cfg.Ceiling)-lf))
-	if sc.Expected == 0 && p.Weight < cfg.MinObservations {
+	if sc.Expected == 0 && w < cfg.MinObservations {
 		// A learned profile too young to expect anything cannot vouch for
 		// a scan, so it scores like no profile — learning never leaves a
 		// genuine terminal worse off than not learning — but it can count
@@ -628,6 +599,8 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable) {
 		}
 		return
 	}
+	sc.ExpectedDevices = s.countDevices(p, cfg.MinExpected, w, nil)
+	sc.MatchedDevices = s.countDevices(p, cfg.MinExpected, w, &matchedBits)
 	capped := false
 	if sc.ExpectedDevices < cfg.MinExpected {
 		sc.flags |= flagThinProfile
@@ -656,7 +629,10 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable) {
 
 // Learn folds obs into the terminal's stored profile (creating it on first
 // sight) with the configured LearnConfig. Errors wrap ErrObservation /
-// *NeighborError for bad input and ErrStore for store failures.
+// *NeighborError for bad input, ErrUnauthenticated when the configured
+// Authenticator refuses the scan, ErrStore for store failures, and
+// ErrNotInitialized / ErrNilContext. Learn does not check freshness or
+// replays: it accepts recorded scans in any order (see Profile.Learn).
 //
 // Learn only from scans the host trusts — periodic scans of a terminal known
 // to be in place, scans whose Score matched, or scans of payments completed
@@ -668,6 +644,9 @@ func (s *NeighborAssessor) Learn(ctx context.Context, obs NeighborObservation) e
 		return err
 	}
 	if err := obs.validateHeader(); err != nil {
+		return err
+	}
+	if err := s.authenticate(ctx, obs); err != nil {
 		return err
 	}
 	var learnErr error

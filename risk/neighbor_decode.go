@@ -160,7 +160,7 @@ func (f *jsonFrame) addKey(k string) error {
 	// The exact keys of the JSON forms of NeighborObservation and Neighbor.
 	switch f.ctx {
 	case ctxObservation:
-		return exactKey(k, "terminal_id", "at", "seen")
+		return exactKey(k, "terminal_id", "at", "seen", "sig")
 	case ctxNeighbor:
 		return exactKey(k, "id", "kind", "rssi", "random")
 	}

@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -126,6 +127,41 @@ type NeighborObservation struct {
 	// once: a terminal merges repeated reports of one device (for example
 	// several BLE advertising events) into one entry.
 	Seen []Neighbor `json:"seen"`
+	// Signature optionally authenticates the scan for a
+	// NeighborConfig.Authenticator: a MAC or signature over SigningBytes(),
+	// at most MaxSignature bytes (base64 in JSON).
+	Signature []byte `json:"sig,omitempty"`
+}
+
+// MaxSignature bounds NeighborObservation.Signature in bytes.
+const MaxSignature = 512
+
+// SigningBytes returns the canonical bytes a terminal signs (or MACs) and
+// a ScanAuthenticator verifies: a version tag, the terminal ID, the time
+// (Unix seconds and nanoseconds) and every neighbour in the order given
+// (ID as sent, kind, RSSI as IEEE 754 bits, random flag), each variable
+// field length-prefixed, all big-endian. Signature itself is not included.
+// It allocates the result.
+func (o NeighborObservation) SigningBytes() []byte {
+	b := make([]byte, 0, 64+len(o.TerminalID)+len(o.Seen)*(32))
+	b = append(b, "payedge/risk.NeighborObservation/v1"...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(o.TerminalID)))
+	b = append(b, o.TerminalID...)
+	b = binary.BigEndian.AppendUint64(b, uint64(o.At.Unix()))
+	b = binary.BigEndian.AppendUint32(b, uint32(o.At.Nanosecond()))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(o.Seen)))
+	for _, n := range o.Seen {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(n.ID)))
+		b = append(b, n.ID...)
+		b = append(b, byte(n.Kind))
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(n.RSSI))
+		if n.Random {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	return b
 }
 
 // Validate checks every field. Errors wrap ErrObservation or, for a bad
@@ -189,6 +225,9 @@ func (o NeighborObservation) validateHeader() error {
 	}
 	if u := o.At.Unix(); u < minObservationUnix || u >= maxObservationUnix {
 		return fmt.Errorf("%w: terminal %q: time %v outside [2000-01-01, 2100-01-01)", ErrObservation, o.TerminalID, o.At.UTC().Format(time.RFC3339))
+	}
+	if len(o.Signature) > MaxSignature {
+		return fmt.Errorf("%w: terminal %q: signature of %d bytes exceeds %d", ErrObservation, o.TerminalID, len(o.Signature), MaxSignature)
 	}
 	if len(o.Seen) > MaxScan {
 		return fmt.Errorf("%w: terminal %q: %d neighbours exceeds MaxScan %d", ErrObservation, o.TerminalID, len(o.Seen), MaxScan)

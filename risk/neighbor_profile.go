@@ -11,11 +11,13 @@ import (
 // MaxProfileNeighbors bounds the neighbours of one Profile.
 const MaxProfileNeighbors = 4096
 
-// ProfileNeighbor is what a terminal knows about one neighbour.
+// maxRSSIVar bounds ProfileNeighbor.RSSIVar: the variance of readings in
+// [MinRSSI, MaxRSSI] cannot exceed (127/2)² dB².
+const maxRSSIVar = (MaxRSSI - MinRSSI) * (MaxRSSI - MinRSSI) / 4
+
+// ProfileNeighbor is what a terminal knows about one neighbour. Its fields
+// are ordered so that it takes 48 bytes.
 type ProfileNeighbor struct {
-	Addr  Addr         // the neighbour's MAC address
-	Kind  NeighborKind // the radio it was heard on
-	Class AddrClass    // its stability class (see Classify)
 	// Frequency is the exponentially decayed share of observations in
 	// which the neighbour was seen, in [0, 1].
 	Frequency float64
@@ -24,6 +26,14 @@ type ProfileNeighbor struct {
 	MeanRSSI float64
 	// RSSIWeight is the decayed number of RSSI samples behind MeanRSSI.
 	RSSIWeight float64
+	// RSSIVar is the exponentially decayed variance of the RSSI samples
+	// about MeanRSSI, in dB² (0 until a second sample, and for a surveyed
+	// neighbour); the assessor floors the spread at
+	// NeighborConfig.RSSISpreadFloor.
+	RSSIVar float64
+	Addr    Addr         // the neighbour's MAC address
+	Kind    NeighborKind // the radio it was heard on
+	Class   AddrClass    // its stability class (see Classify)
 	// Pinned marks a neighbour preconfigured by the acquirer: its Frequency
 	// stays 1, it is never pruned and counts as expected from the start.
 	Pinned bool
@@ -133,6 +143,8 @@ func (p *Profile) Validate() error {
 			return bad("RSSI weight", n.RSSIWeight)
 		case n.RSSIWeight > 0 && (math.IsNaN(n.MeanRSSI) || n.MeanRSSI < MinRSSI || n.MeanRSSI > MaxRSSI):
 			return bad("mean RSSI", n.MeanRSSI)
+		case !(n.RSSIVar >= 0 && n.RSSIVar <= maxRSSIVar):
+			return bad("RSSI variance", n.RSSIVar)
 		case i > 0 && n.key() <= prev:
 			return bad("order (must be sorted by kind and address, no duplicates)", "")
 		}
@@ -154,6 +166,7 @@ func (p *Profile) neighborsValid() bool {
 			n.Frequency >= 0 && n.Frequency <= 1 && // false for NaN
 			n.RSSIWeight >= 0 && n.RSSIWeight <= math.MaxFloat64 &&
 			(n.RSSIWeight == 0 || (n.MeanRSSI >= MinRSSI && n.MeanRSSI <= MaxRSSI)) &&
+			n.RSSIVar >= 0 && n.RSSIVar <= maxRSSIVar &&
 			(i == 0 || k > prev)
 		if !ok {
 			return false
@@ -297,8 +310,15 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 		}
 		n.RSSIWeight *= d
 		if wasSeen && rssi != 0 && e > 0 {
-			n.MeanRSSI = (n.MeanRSSI*n.RSSIWeight + e*rssi) / (n.RSSIWeight + e)
-			n.RSSIWeight += e
+			// Weighted incremental mean and variance (West 1979): decay
+			// leaves the variance, a sample of weight e moves both.
+			wn := n.RSSIWeight + e
+			delta := rssi - n.MeanRSSI
+			mean := n.MeanRSSI + e*delta/wn
+			if n.RSSIWeight > 0 {
+				n.RSSIVar = min(maxRSSIVar, (n.RSSIVar*n.RSSIWeight+e*delta*(rssi-mean))/wn)
+			}
+			n.MeanRSSI, n.RSSIWeight = mean, wn
 		}
 		if n.Pinned || n.Frequency*w >= cfg.MinSightings {
 			out = append(out, n)
@@ -349,6 +369,11 @@ func (p *Profile) Learn(obs NeighborObservation, cfg LearnConfig) (*Profile, err
 		})
 		out = out[:limit]
 		slices.SortStableFunc(out, func(a, b ProfileNeighbor) int { return cmp.Compare(a.key(), b.key()) })
+	}
+	// out was sized for the worst case (old and scan disjoint); a stored
+	// profile keeps exactly what it holds.
+	if cap(out)-len(out) > len(out)/8 {
+		out = append(make([]ProfileNeighbor, 0, len(out)), out...)
 	}
 	return &Profile{TerminalID: obs.TerminalID, Updated: updated, Weight: w, Neighbors: out}, nil
 }

@@ -69,7 +69,7 @@ func (s *shop) scan(keep, noise float64, phones int) []risk.Neighbor {
 func (s *shop) learned(t testing.TB, days int) (*risk.MemoryStore, time.Time) {
 	t.Helper()
 	st := risk.NewMemoryStore()
-	sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+	sc, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,4 +93,13 @@ func elsewhere(rng *rand.Rand, n int) []risk.Neighbor {
 		out[i] = risk.Neighbor{ID: universalMAC(rng), Kind: risk.KindWiFi, RSSI: -50 - float64(rng.IntN(40))}
 	}
 	return out
+}
+
+// timeless returns c with a clock and freshness window that admit every
+// time these tests use (2000–2049): freshness has its own tests.
+func timeless(c risk.NeighborConfig) risk.NeighborConfig {
+	c.Clock = func() time.Time { return time.Date(2049, 1, 1, 0, 0, 0, 0, time.UTC) }
+	c.MaxAge = 50 * 365 * 24 * time.Hour
+	c.MaxSkew = time.Nanosecond
+	return c
 }

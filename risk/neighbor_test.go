@@ -35,7 +35,7 @@ func hasCode(s risk.Signal, code string) bool {
 
 func newScorer(t testing.TB, st risk.ProfileStore) *risk.NeighborAssessor {
 	t.Helper()
-	sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, st)
+	sc, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestLearnDecay(t *testing.T) {
 	}
 	// One half-life later only a is seen, 10 dB weaker:
 	// W = 0.5·1 + 1 = 1.5; f_a = (0.5+1)/1.5 = 1; f_b = 0.5/1.5 = 1/3;
-	// mean_a = (0.5·(−50) − 60)/1.5 = −56.67.
+	// mean_a = (0.5·(−50) − 60)/1.5 = −56.67, var_a = (0.5·6.67² + 3.33²)/1.5 = 200/9.
 	a2 := a
 	a2.RSSI = -60
 	q, err := p.Learn(obs(t0.Add(24*time.Hour), a2), cfg)
@@ -464,7 +464,7 @@ func TestLearnDecay(t *testing.T) {
 		t.Fatalf("Learn modified its receiver: %+v", p)
 	}
 	want := []risk.ProfileNeighbor{
-		{Addr: 0x0a, Kind: risk.KindWiFi, Frequency: 1, MeanRSSI: -85.0 / 1.5, RSSIWeight: 1.5},
+		{Addr: 0x0a, Kind: risk.KindWiFi, Frequency: 1, MeanRSSI: -85.0 / 1.5, RSSIWeight: 1.5, RSSIVar: 200.0 / 9},
 		{Addr: 0x0b, Kind: risk.KindWiFi, Frequency: 1.0 / 3, MeanRSSI: -70, RSSIWeight: 0.5},
 	}
 	approx := cmp.Comparer(func(x, y float64) bool { return math.Abs(x-y) < 1e-9 })
@@ -491,7 +491,7 @@ func TestLearnDecay(t *testing.T) {
 		t.Fatalf("out of order: %+v %v", old, err)
 	}
 	wantOld := []risk.ProfileNeighbor{
-		{Addr: 0x0a, Kind: risk.KindWiFi, Frequency: 0.75, MeanRSSI: -85.0 / 1.5, RSSIWeight: 1.5},
+		{Addr: 0x0a, Kind: risk.KindWiFi, Frequency: 0.75, MeanRSSI: -85.0 / 1.5, RSSIWeight: 1.5, RSSIVar: 200.0 / 9},
 		{Addr: 0x0b, Kind: risk.KindWiFi, Frequency: 0.5, MeanRSSI: -70, RSSIWeight: 1},
 	}
 	if diff := cmp.Diff(wantOld, old.Neighbors, approx); diff != "" {

@@ -74,6 +74,13 @@ func TestZeroValues(t *testing.T) {
 			}
 			return nil
 		}},
+		{"FreshnessError", "Error/Unwrap", func() error {
+			var e risk.FreshnessError
+			if e.Error() == "" {
+				return errors.New("empty message")
+			}
+			return wantIs(&e, risk.ErrStale)
+		}},
 		{"FuseConfig", "Validate", func() error { return risk.FuseConfig{}.Validate() }},
 		{"Fuser", "all", func() error {
 			for _, f := range []*risk.Fuser{{}, nil} {
@@ -139,7 +146,7 @@ func TestZeroValues(t *testing.T) {
 				if err := s.Learn(ctx, obs); !errors.Is(err, risk.ErrNotInitialized) {
 					return fmt.Errorf("Learn: %v", err)
 				}
-				if s.Config() != risk.DefaultNeighborConfig() {
+				if c, d := s.Config(), risk.DefaultNeighborConfig(); c.MinExpected != d.MinExpected || c.Floor != d.Floor || c.Clock == nil || c.Learn != d.Learn {
 					return errors.New("Config of a zero assessor is not the default")
 				}
 			}
@@ -222,6 +229,10 @@ func TestZeroValues(t *testing.T) {
 			var f risk.ScorerFunc[int]
 			_, err := f.Score(ctx, 1)
 			return wantIs(err, risk.ErrNotInitialized)
+		}},
+		{"ScanAuthenticatorFunc", "AuthenticateScan", func() error {
+			var f risk.ScanAuthenticatorFunc
+			return wantIs(f.AuthenticateScan(ctx, obs), risk.ErrNotInitialized)
 		}},
 		{"Signal", "Validate", func() error { return risk.Signal{}.Validate() }},
 		{"SignalError", "Error/Unwrap", func() error {
