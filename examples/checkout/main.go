@@ -92,11 +92,13 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 
 	// The terminal learns its neighbourhood from routine scans.
 	store := risk.NewMemoryStore()
-	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, store)
+	now := start
+	// The story's clock: Score checks each scan's freshness against it
+	// (time.Now when not set).
+	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: func() time.Time { return now }}, store)
 	if err != nil {
 		return err
 	}
-	now := start
 	for d := range cfg.Days {
 		for h := 0; h < 10; h += 2 {
 			now = start.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
