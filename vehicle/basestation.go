@@ -233,29 +233,30 @@ func (b *BaseStation) Request(ctx context.Context, req Request) (Broadcast, erro
 	if !b.covered(req.To) {
 		return Broadcast{}, fmt.Errorf("%w: %q", ErrFriendOutOfCoverage, req.To)
 	}
+	seq, err := b.reg.NextSequence(ctx, req.From, req.To)
+	if err != nil {
+		return Broadcast{}, err
+	}
 	now := b.cfg.Now()
+	// Keys are derived, used and zeroed (Close) under b.mu only.
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return Broadcast{}, ErrClosed
+	}
 	p, ok := b.pending[req.ID]
 	switch {
 	case ok && (p.req.From != req.From || p.req.To != req.To || p.req.Amount != req.Amount || !bytes.Equal(p.req.Payload, req.Payload)):
-		b.mu.Unlock()
 		return Broadcast{}, fmt.Errorf("%w: request ID %s reused with different content", ErrInvalidRequest, req.ID)
 	case ok && p.result != nil:
-		b.mu.Unlock()
 		return Broadcast{}, fmt.Errorf("%w: request %s is already settled", ErrInvalidRequest, req.ID)
 	case !ok && len(b.pending) >= b.cfg.MaxPending:
 		b.sweep(now)
 		if len(b.pending) >= b.cfg.MaxPending {
-			b.mu.Unlock()
 			return Broadcast{}, fmt.Errorf("%w: %d", ErrTooManyPending, b.cfg.MaxPending)
 		}
 	}
 	rk, pk, err := b.keysLocked(friend, req.From)
-	b.mu.Unlock()
-	if err != nil {
-		return Broadcast{}, err
-	}
-	seq, err := b.reg.NextSequence(ctx, req.From, req.To)
 	if err != nil {
 		return Broadcast{}, err
 	}
@@ -263,9 +264,6 @@ func (b *BaseStation) Request(ctx context.Context, req Request) (Broadcast, erro
 	if err != nil {
 		return Broadcast{}, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	p, ok = b.pending[req.ID]
 	if !ok {
 		req.Payload = slices.Clone(req.Payload)
 		p = &pendingReq{req: req, payer: friend.account(), payee: requester.account(), created: now}
@@ -335,6 +333,10 @@ func (b *BaseStation) Pay(ctx context.Context, info PaymentInfo) (Result, error)
 	}
 	now := b.cfg.Now()
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return Result{}, ErrClosed
+	}
 	p, ok := b.pending[info.RequestID]
 	if ok && p.result == nil && now.Sub(p.created) > b.cfg.PendingTTL {
 		delete(b.pending, info.RequestID)
@@ -380,6 +382,10 @@ func (b *BaseStation) Pay(ctx context.Context, info PaymentInfo) (Result, error)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if p.result == nil && b.closed {
+		// The money moved: report it, without a sidelink grant.
+		return Result{RequestID: info.RequestID, Receipt: rec, Duplicate: rec.Duplicate, GrantErr: ErrClosed}, nil
+	}
 	if p.result != nil { // a concurrent duplicate settled first
 		r := *p.result
 		r.Duplicate = true
