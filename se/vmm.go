@@ -1,6 +1,7 @@
 package se
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/bits"
@@ -81,8 +82,8 @@ type Hypervisor interface {
 	// Free releases the range starting at addr, zeroes it and revokes the
 	// grants on it. Errors: ErrDoubleFree, ErrNoVSE, ErrDestroyed.
 	Free(ctx context.Context, id VSEID, addr uint64) error
-	// Validate reports whether [addr, addr+n) lies inside one of the VSE's
-	// own ranges. Errors: ErrSize (n = 0), ErrOverflow (wrap-around),
+	// Validate reports whether [addr, addr+n) lies inside the VSE's own
+	// ranges (the memory it asked for, not a policy's rounding). Errors: ErrSize (n = 0), ErrOverflow (wrap-around),
 	// ErrAccess, ErrNoVSE, ErrDestroyed.
 	Validate(id VSEID, addr, n uint64) error
 	// ReadAt copies len(p) bytes at addr of the VSE's memory into p after
@@ -122,7 +123,7 @@ type VMMConfig struct {
 	// PageSize is the smallest unit of allocation, a power of two dividing
 	// PoolBytes; 0 means 256.
 	PageSize uint64
-	// MaxVSEs bounds the live VSEs; 0 means 16.
+	// MaxVSEs bounds the live VSEs, at most 4096; 0 means 16.
 	MaxVSEs int
 	// Policy allocates the pool; nil means NewBuddyPolicy(). A Policy
 	// value belongs to one VMM.
@@ -144,8 +145,8 @@ func (c VMMConfig) Validate() error {
 	if d.PageSize&(d.PageSize-1) != 0 || d.PoolBytes%d.PageSize != 0 {
 		return fmt.Errorf("%w: page size %d must be a power of two dividing the pool (%d)", ErrAlignment, d.PageSize, d.PoolBytes)
 	}
-	if d.MaxVSEs < 0 {
-		return fmt.Errorf("%w: MaxVSEs %d", ErrConfig, c.MaxVSEs)
+	if d.MaxVSEs < 0 || d.MaxVSEs > maxVSEs {
+		return fmt.Errorf("%w: MaxVSEs %d outside 1–%d", ErrConfig, c.MaxVSEs, maxVSEs)
 	}
 	return nil
 }
@@ -179,7 +180,8 @@ type VMM struct {
 	nextID   VSEID
 	vses     map[VSEID]*vseMem
 	names    map[string]VSEID
-	live     []liveRange // every allocated range, address order
+	owner    []uint16 // per pool page: slot of the owning VSE, 0 free, pageReserved
+	slots    []bool   // slot numbers in use (index 0 unused)
 	grants   map[GrantRef]*grant
 	nextRef  GrantRef
 	used     uint64
@@ -194,9 +196,17 @@ var (
 
 type vseMem struct {
 	req    VSERequest
-	ranges []liveRange // address order
+	slot   uint16               // owner mark of the VSE's pages
+	ranges map[uint64]liveRange // by address
 	bytes  uint64
 }
+
+// pageReserved marks pages a policy reserved beyond a request (buddy
+// rounding, the rest of a static partition): allocated, reachable by no one.
+const pageReserved = 0xFFFF
+
+// maxVSEs bounds VMMConfig.MaxVSEs (page owners are 16-bit slots).
+const maxVSEs = 4096
 
 type liveRange struct {
 	addr, size, reserved uint64
@@ -221,6 +231,7 @@ func NewVMM(cfg VMMConfig) (*VMM, error) {
 	}
 	return &VMM{
 		ok: true, cfg: cfg, pool: make([]byte, cfg.PoolBytes), nextID: 1, nextRef: 1,
+		owner: make([]uint16, cfg.PoolBytes/cfg.PageSize), slots: make([]bool, cfg.MaxVSEs+1),
 		vses: map[VSEID]*vseMem{}, names: map[string]VSEID{}, grants: map[GrantRef]*grant{},
 	}, nil
 }
@@ -273,9 +284,11 @@ func (v *VMM) CreateVSE(ctx context.Context, req VSERequest) (VSEID, error) {
 	for i, a := range req.AIDs {
 		req.AIDs[i] = slices.Clone(a)
 	}
+	slot := slices.Index(v.slots[1:], false) + 1
+	v.slots[slot] = true
 	id := v.nextID
 	v.nextID++
-	v.vses[id] = &vseMem{req: req}
+	v.vses[id] = &vseMem{req: req, slot: uint16(slot), ranges: map[uint64]liveRange{}}
 	v.names[req.ID] = id
 	return id, nil
 }
@@ -294,11 +307,12 @@ func (v *VMM) DestroyVSE(ctx context.Context, id VSEID) error {
 	if err != nil {
 		return memErr("destroy", id, 0, 0, err)
 	}
-	for len(m.ranges) > 0 {
-		if err := v.freeLocked(id, m, m.ranges[0].addr); err != nil {
+	for addr := range m.ranges {
+		if err := v.freeLocked(id, m, addr); err != nil {
 			return err
 		}
 	}
+	v.slots[m.slot] = false
 	for ref, g := range v.grants {
 		if g.owner == id || g.peer == id {
 			delete(v.grants, ref)
@@ -343,10 +357,9 @@ func (v *VMM) Alloc(ctx context.Context, id VSEID, size uint64) (uint64, error) 
 		// is at least in the pool, and refuse.
 		return 0, memErr("alloc", id, addr, size, err)
 	}
-	i, _ := slices.BinarySearchFunc(v.live, addr, cmpRange)
-	v.live = slices.Insert(v.live, i, r)
-	j, _ := slices.BinarySearchFunc(m.ranges, addr, cmpRange)
-	m.ranges = slices.Insert(m.ranges, j, r)
+	v.mark(addr, size, m.slot)
+	v.mark(addr+size, reserved-size, pageReserved)
+	m.ranges[addr] = r
 	m.bytes += size
 	v.used += size
 	v.reserved += reserved
@@ -354,14 +367,23 @@ func (v *VMM) Alloc(ctx context.Context, id VSEID, size uint64) (uint64, error) 
 	return addr, nil
 }
 
-func cmpRange(r liveRange, a uint64) int {
-	switch {
-	case r.addr < a:
-		return -1
-	case r.addr > a:
-		return 1
+// mark sets the owner of the pages of [addr, addr+n).
+func (v *VMM) mark(addr, n uint64, slot uint16) {
+	ps := v.cfg.PageSize
+	for p := addr / ps; p < (addr+n+ps-1)/ps; p++ {
+		v.owner[p] = slot
 	}
-	return 0
+}
+
+// owned reports whether every page of [addr, end) belongs to slot.
+func (v *VMM) owned(addr, end uint64, slot uint16) bool {
+	ps := v.cfg.PageSize
+	for p := addr / ps; p < (end+ps-1)/ps; p++ {
+		if v.owner[p] != slot {
+			return false
+		}
+	}
+	return true
 }
 
 // checkNew verifies a range returned by the policy: page alignment, no
@@ -377,12 +399,8 @@ func (v *VMM) checkNew(r liveRange) error {
 	if carry != 0 || end > v.cfg.PoolBytes {
 		return fmt.Errorf("%w: [%#x, +%#x) beyond the %d-byte pool", ErrOverflow, r.addr, r.reserved, v.cfg.PoolBytes)
 	}
-	i, _ := slices.BinarySearchFunc(v.live, r.addr, cmpRange)
-	if i < len(v.live) && v.live[i].addr < end {
-		return fmt.Errorf("%w: [%#x, %#x) and live range at %#x", ErrOverlap, r.addr, end, v.live[i].addr)
-	}
-	if i > 0 && v.live[i-1].addr+v.live[i-1].reserved > r.addr {
-		return fmt.Errorf("%w: [%#x, %#x) and live range at %#x", ErrOverlap, r.addr, end, v.live[i-1].addr)
+	if !v.owned(r.addr, end, 0) {
+		return fmt.Errorf("%w: [%#x, %#x) holds allocated pages", ErrOverlap, r.addr, end)
 	}
 	return nil
 }
@@ -405,11 +423,10 @@ func (v *VMM) Free(ctx context.Context, id VSEID, addr uint64) error {
 }
 
 func (v *VMM) freeLocked(id VSEID, m *vseMem, addr uint64) error {
-	j, found := slices.BinarySearchFunc(m.ranges, addr, cmpRange)
+	r, found := m.ranges[addr]
 	if !found {
 		return memErr("free", id, addr, 0, ErrDoubleFree)
 	}
-	r := m.ranges[j]
 	if err := v.cfg.Policy.Free(r.addr, r.size); err != nil {
 		return memErr("free", id, addr, r.size, err)
 	}
@@ -419,9 +436,8 @@ func (v *VMM) freeLocked(id VSEID, m *vseMem, addr uint64) error {
 			delete(v.grants, ref)
 		}
 	}
-	m.ranges = slices.Delete(m.ranges, j, j+1)
-	i, _ := slices.BinarySearchFunc(v.live, addr, cmpRange)
-	v.live = slices.Delete(v.live, i, i+1)
+	v.mark(r.addr, r.reserved, 0)
+	delete(m.ranges, addr)
 	m.bytes -= r.size
 	v.used -= r.size
 	v.reserved -= r.reserved
@@ -451,11 +467,7 @@ func (v *VMM) validateLocked(op string, id VSEID, addr, n uint64) (*vseMem, erro
 	if carry != 0 {
 		return nil, memErr(op, id, addr, n, ErrOverflow)
 	}
-	j, found := slices.BinarySearchFunc(m.ranges, addr, cmpRange)
-	if !found {
-		j--
-	}
-	if j < 0 || end > m.ranges[j].addr+m.ranges[j].size {
+	if end > v.cfg.PoolBytes || !v.owned(addr, end, m.slot) {
 		return nil, memErr(op, id, addr, n, ErrAccess)
 	}
 	return m, nil
@@ -668,9 +680,10 @@ func (v *VMM) Ranges(id VSEID) ([][2]uint64, error) {
 	if err != nil {
 		return nil, memErr("ranges", id, 0, 0, err)
 	}
-	out := make([][2]uint64, len(m.ranges))
-	for i, r := range m.ranges {
-		out[i] = [2]uint64{r.addr, r.size}
+	out := make([][2]uint64, 0, len(m.ranges))
+	for _, r := range m.ranges {
+		out = append(out, [2]uint64{r.addr, r.size})
 	}
+	slices.SortFunc(out, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
 	return out, nil
 }

@@ -232,13 +232,22 @@ func TestVMMProperties(t *testing.T) {
 					ids = append(ids, id)
 					quota[id] = q
 				}
+				// inside reports whether the union of the VSE's ranges
+				// covers [a, a+n).
 				inside := func(id se.VSEID, a, n uint64) bool {
-					for _, r := range owned[id] {
-						if a >= r.addr && a+n <= r.addr+r.size {
-							return true
+					for cur := a; cur < a+n; {
+						next := cur
+						for _, r := range owned[id] {
+							if cur >= r.addr && cur < r.addr+r.size {
+								next = r.addr + r.size
+							}
 						}
+						if next == cur {
+							return false
+						}
+						cur = next
 					}
-					return false
+					return true
 				}
 				for step := range 1500 {
 					id := ids[rng.IntN(len(ids))]
