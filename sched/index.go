@@ -1,5 +1,12 @@
 package sched
 
+// walkBlock is the number of consecutive leaves the placement walk reads
+// after each descent of the fit index: 16 leaves of 32 bytes, eight cache
+// lines read in order, which the hardware prefetches. The descent stops at
+// blocks of this size, so it reads only the levels above them: 1/16 of the
+// tree, 256 KiB at 50 000 nodes, which stays in cache.
+const walkBlock = 16
+
 // fitIndex is a segment tree over node slots that stores, for every subtree,
 // the per-resource maximum of free capacity. A query for "the next slot at or
 // after i whose free capacity could hold r" skips every subtree where some
@@ -62,6 +69,38 @@ func (t *fitIndex) next(from, to int, need *Resources) int {
 		return -1
 	}
 	return t.find(1, 0, t.size, from, to, need)
+}
+
+// nextBlock returns max(from, b) for the first walkBlock-aligned block b
+// that overlaps [from, to) and whose maximum holds need, or -1. Every slot
+// in [from, to) before the returned one cannot hold need; the block itself
+// may hold no match (its maxima may come from different slots), so the
+// caller scans it and asks again from the next block.
+func (t *fitIndex) nextBlock(from, to int, need *Resources) int {
+	if from >= to {
+		return -1
+	}
+	i, lo, hi := 1, 0, t.size
+	return t.findBlock(i, lo, hi, from, to, need, min(walkBlock, t.size))
+}
+
+func (t *fitIndex) findBlock(i, lo, hi, from, to int, need *Resources, blk int) int {
+	if hi <= from || lo >= to || !need.Fits(t.mx[i]) {
+		return -1
+	}
+	for hi-lo > blk {
+		mid := (lo + hi) / 2
+		if mid > from && need.Fits(t.mx[2*i]) {
+			if r := t.findBlock(2*i, lo, mid, from, to, need, blk); r >= 0 {
+				return r
+			}
+		}
+		i, lo = 2*i+1, mid
+		if lo >= to || !need.Fits(t.mx[i]) {
+			return -1
+		}
+	}
+	return max(lo, from)
 }
 
 func (t *fitIndex) find(i, lo, hi, from, to int, need *Resources) int {

@@ -40,6 +40,30 @@ func TestFitIndexMatchesLinearScan(t *testing.T) {
 			if got := idx.next(from, to, &need); got != want {
 				t.Fatalf("n=%d next(%d, %d, %v) = %d, want %d", n, from, to, need, got, want)
 			}
+			// The block walk: jump with nextBlock, scan the block, repeat.
+			got := -1
+			for pos := from; ; {
+				b := idx.nextBlock(pos, to, &need)
+				if b < 0 {
+					break
+				}
+				if b < pos || (want >= 0 && b > want) {
+					t.Fatalf("n=%d nextBlock(%d, %d, %v) = %d skips the match at %d", n, pos, to, need, b, want)
+				}
+				end := min((b/walkBlock+1)*walkBlock, to)
+				for i := b; i < end && got < 0; i++ {
+					if need.Fits(frees[i]) {
+						got = i
+					}
+				}
+				if got >= 0 {
+					break
+				}
+				pos = end
+			}
+			if got != want {
+				t.Fatalf("n=%d block walk over [%d, %d) for %v finds %d, want %d", n, from, to, need, got, want)
+			}
 		}
 	}
 }

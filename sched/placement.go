@@ -66,16 +66,21 @@ func (c *Coordinator) decide(r *Request, claim Resources, exclude []*nodeState, 
 	return c.walkFrom(r, claim, exclude, top, start, limit)
 }
 
-// walkFrom scores up to limit feasible nodes found by the fit index from
-// slot start, wrapping around; it visits only slots whose free capacity
-// holds claim.
+// walkFrom scores up to limit feasible nodes found from slot start,
+// wrapping around, and finds the same nodes as scanFrom from start. The
+// fit index jumps over blocks of slots that cannot hold claim, reading only
+// its levels above the blocks; each block it lands on is read in order
+// from the dense leaf and score arrays, so a sample of ⌈log₂ N⌉ nodes costs
+// a descent or two and sequential reads instead of one full descent (and
+// one node record) per feasible node.
 func (c *Coordinator) walkFrom(r *Request, claim Resources, exclude []*nodeState, top []candidate, start, limit int) []candidate {
-	k := c.cfg.MaxAttempts
-	size := c.index.size
-	pos, end, wrapped := start, size, false
+	n := len(c.nodes)
+	start = min(start, n)
+	pos, end, wrapped := start, n, false
 	feasible := 0
+	plain := plainRequest(r)
 	for feasible < limit {
-		i := c.index.next(pos, end, &claim)
+		i := c.index.nextBlock(pos, end, &claim)
 		if i < 0 {
 			if wrapped || start == 0 {
 				break
@@ -83,13 +88,13 @@ func (c *Coordinator) walkFrom(r *Request, claim Resources, exclude []*nodeState
 			pos, end, wrapped = 0, start, true
 			continue
 		}
-		pos = i + 1
-		n := c.nodes[i]
-		if filterNode(n, r, claim, c.groupTotal) != passed || isExcluded(n, exclude) {
-			continue
+		hi := min((i/walkBlock+1)*walkBlock, end)
+		var done bool
+		top, done = c.scanRange(r, plain, claim, exclude, top, i, hi, limit, &feasible)
+		if done {
+			break
 		}
-		feasible++
-		top = rank(top, k, candidate{n, score(n, r, claim, &c.cfg.Weights)})
+		pos = hi
 	}
 	return top
 }
@@ -171,45 +176,56 @@ func (c *Coordinator) scan(r *Request, claim Resources, exclude []*nodeState, to
 // scores feasible nodes until limit of them have been scored — the same
 // nodes the fit index walk from start finds.
 func (c *Coordinator) scanFrom(r *Request, claim Resources, exclude []*nodeState, top []candidate, start, limit int) []candidate {
-	k := c.cfg.MaxAttempts
 	plain := plainRequest(r)
-	w := &c.cfg.Weights
 	n := len(c.nodes)
 	start = min(start, n)
 	feasible := 0
 	for _, seg := range [2][2]int{{start, n}, {0, start}} {
-		// The fit index leaves hold every slot's free capacity (blocked
-		// for empty and draining slots) densely, so the resource filter
-		// runs without touching the node records; the per-slot score
-		// inputs sit in c.hot for the same reason.
-		leaves := c.index.mx[c.index.size+seg[0] : c.index.size+seg[1]]
-		hot := c.hot[seg[0]:seg[1]]
-		for j := range leaves {
-			free := &leaves[j]
-			if !claim.Fits(*free) {
-				continue
-			}
-			i := seg[0] + j
-			h := &hot[j]
-			if !(plain && h.plain) && filterNode(c.nodes[i], r, claim, c.groupTotal) != passed {
-				continue
-			}
-			if len(exclude) > 0 && isExcluded(c.nodes[i], exclude) {
-				continue
-			}
-			s := fitScore(h.invCPU, h.invMem, *free, claim, w)
-			if h.prefer && w.Taint != 0 && !tolerated(c.nodes[i].spec.Taints, r.Tolerations, TaintPreferNoSchedule) {
-				s -= w.Taint
-			}
-			if len(top) < k || s > top[k-1].score {
-				top = rank(top, k, candidate{c.nodes[i], s})
-			}
-			if feasible++; feasible >= limit {
-				return top
-			}
+		var done bool
+		if top, done = c.scanRange(r, plain, claim, exclude, top, seg[0], seg[1], limit, &feasible); done {
+			break
 		}
 	}
 	return top
+}
+
+// scanRange filters and scores the slots [lo, hi) in order, counting
+// feasible nodes in *feasible, and reports done once limit were scored.
+//
+// The fit index leaves hold every slot's free capacity (blocked for empty
+// and draining slots) densely, so the resource filter runs without touching
+// the node records; the per-slot score inputs sit in c.hot for the same
+// reason, and a plain request on a plain node needs nothing else.
+func (c *Coordinator) scanRange(r *Request, plain bool, claim Resources, exclude []*nodeState, top []candidate, lo, hi, limit int, feasible *int) ([]candidate, bool) {
+	k := c.cfg.MaxAttempts
+	w := &c.cfg.Weights
+	leaves := c.index.mx[c.index.size+lo : c.index.size+hi]
+	hot := c.hot[lo:hi]
+	for j := range leaves {
+		free := &leaves[j]
+		if !claim.Fits(*free) {
+			continue
+		}
+		i := lo + j
+		h := &hot[j]
+		if !(plain && h.plain) && filterNode(c.nodes[i], r, claim, c.groupTotal) != passed {
+			continue
+		}
+		if len(exclude) > 0 && isExcluded(c.nodes[i], exclude) {
+			continue
+		}
+		s := fitScore(h.invCPU, h.invMem, *free, claim, w)
+		if h.prefer && w.Taint != 0 && !tolerated(c.nodes[i].spec.Taints, r.Tolerations, TaintPreferNoSchedule) {
+			s -= w.Taint
+		}
+		if len(top) < k || s > top[k-1].score {
+			top = rank(top, k, candidate{c.nodes[i], s})
+		}
+		if *feasible++; *feasible >= limit {
+			return top, true
+		}
+	}
+	return top, false
 }
 
 // rank inserts cd into top, kept sorted by descending score and at most k
