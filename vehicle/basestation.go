@@ -82,6 +82,7 @@ type pendingReq struct {
 	seqs         []uint64
 	created      time.Time
 	result       *Result
+	settling     chan struct{} // non-nil while one Pay is at the platform; closed when it returns
 }
 
 type recipKey struct {
@@ -362,6 +363,18 @@ func (b *BaseStation) Pay(ctx context.Context, info PaymentInfo) (Result, error)
 		b.mu.Unlock()
 		return Result{}, fmt.Errorf("%w: payment information for %s", ErrTampered, info.RequestID)
 	}
+	// One Pay per request goes to the platform at a time; concurrent
+	// duplicates wait for it and then report its result.
+	for p.result == nil && p.settling != nil {
+		ch := p.settling
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		b.mu.Lock()
+	}
 	if p.result != nil {
 		r := *p.result
 		b.mu.Unlock()
@@ -374,14 +387,17 @@ func (b *BaseStation) Pay(ctx context.Context, info PaymentInfo) (Result, error)
 		return Result{}, fmt.Errorf("%w: %s", ErrDeclined, info.RequestID)
 	}
 	t := Transfer{ID: info.RequestID.String(), From: p.payer, To: p.payee, Amount: p.req.Amount}
+	p.settling = make(chan struct{})
 	b.mu.Unlock()
 
 	rec, err := b.platform.Transfer(ctx, t)
-	if err != nil {
-		return Result{}, err
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	close(p.settling)
+	p.settling = nil
+	if err != nil {
+		return Result{}, err // nothing moved; a waiting duplicate tries again
+	}
 	if p.result == nil && b.closed {
 		// The money moved: report it, without a sidelink grant.
 		return Result{RequestID: info.RequestID, Receipt: rec, Duplicate: rec.Duplicate, GrantErr: ErrClosed}, nil

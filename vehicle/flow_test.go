@@ -444,8 +444,10 @@ func TestRotationKeepsInFlight(t *testing.T) {
 	if _, err := b.TryOpen(late.Envelope); err != nil {
 		t.Fatalf("current key after grace: %v", err)
 	}
-	if _, err := b.Rotate(); err != nil {
-		t.Fatal(err)
+	for range 3 {
+		if _, err := b.Rotate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b.mu.RLock()
 	n := len(b.gens)
@@ -520,4 +522,72 @@ func TestConcurrentDuplicatedPayments(t *testing.T) {
 	if got, _ := w.platform.Balance(ctx, string(w.vs[0].ID())); got != want {
 		t.Fatalf("payee balance %d, want %d", got, want)
 	}
+}
+
+// TestConcurrentFlows runs requests, opens, rotations and payments from
+// many goroutines at once (run with -race), then closes the base station
+// while requests are still arriving.
+func TestConcurrentFlows(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 8)
+	for i := 0; i < 8; i += 2 {
+		w.befriend(t, w.vs[i], w.vs[i+1])
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		from, to := w.vs[2*g], w.vs[2*g+1]
+		wg.Go(func() {
+			for k := range 15 {
+				req, err := from.Request(to.ID(), int64(1+k), nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				bc, err := w.bs.Request(ctx, req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, v := range w.vs { // every vehicle tries, concurrently with the others
+					_, err := v.TryOpen(bc.Envelope)
+					// vs[7] rotates twice during the run, which retires
+					// the generation an envelope may have been sealed under.
+					if err != nil && v == to && !(v == w.vs[7] && errors.Is(err, ErrNotForMe)) {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 3 {
+			info, err := w.vs[7].Rotate()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := w.reg.Rotate(ctx, info); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	// Close while requests race it: each either succeeds or sees ErrClosed.
+	for g := range 4 {
+		from, to := w.vs[2*g], w.vs[2*g+1]
+		wg.Go(func() {
+			for range 10 {
+				req, _ := from.Request(to.ID(), 1, nil)
+				if _, err := w.bs.Request(ctx, req); err != nil && !errors.Is(err, ErrClosed) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		if err := w.bs.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	wg.Wait()
 }

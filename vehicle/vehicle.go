@@ -284,6 +284,8 @@ func (v *Vehicle) RemoveFriend(friend VehicleID) error {
 // FriendRegistry.Rotate. Envelopes sealed under the previous key (requests
 // in flight) still open, and can still be answered, for RotationGrace;
 // replay windows carry over, so rotation never reopens a sequence number.
+// At most the current and the previous generation are live: rotating again
+// within RotationGrace retires the older one immediately.
 func (v *Vehicle) Rotate() (VehicleInfo, error) {
 	if v == nil {
 		return VehicleInfo{}, ErrNotInitialized
@@ -311,6 +313,13 @@ func (v *Vehicle) Rotate() (VehicleInfo, error) {
 		} else {
 			old.zero()
 		}
+	}
+	// At most two generations stay live, so a non-recipient's reject costs
+	// at most two hashes: a second rotation within the grace period retires
+	// the oldest key at once.
+	for len(kept) > 1 {
+		kept[0].zero()
+		kept = kept[1:]
 	}
 	v.gens = append(kept, g)
 	return v.infoLocked(), nil
