@@ -1,0 +1,32 @@
+// Package gobgp implements sdn.RouteController on an embedded GoBGP v4
+// speaker (github.com/osrg/gobgp/v4), so that the sdn package's
+// region-interconnect Controller drives real BGP: one speaker per
+// partition, VRFs with RDs and route targets, and tenant prefixes carried
+// between partitions as VPN-IPv4/IPv6 routes (RFC 4364) and EVPN type-5 IP
+// prefix routes (RFC 9136).
+//
+// # Mapping
+//
+//   - EnsureVRF / DeleteVRF: GoBGP AddVrf / DeleteVrf (name, RD, import
+//     and export route targets). A VRF whose RD or targets change is
+//     re-created and its networks re-originated.
+//   - EnsureBGPInstance: the VRF's networks are originated with AddPath on
+//     the VRF (GoBGP stamps the VRF's RD and export targets); with the EVPN
+//     family an IP prefix route carrying the VRF's VNI as its label is
+//     originated too. Neighbours are GoBGP peers with the VPN and EVPN
+//     families enabled, shared by every instance that lists them. Networks
+//     no longer listed are withdrawn.
+//   - AdvertisedRoutes / ReceivedRoutes: read from the global VPN and EVPN
+//     tables with ListPath, selecting the VRF's own RD, or routes of other
+//     RDs whose targets the VRF imports.
+//   - ListVRFs (sdn.VRFLister): GoBGP's VRFs with the instances this
+//     adapter bound, so sdn.Controller.Reconcile finds a restarted speaker
+//     empty and rebuilds it.
+//   - Peer state changes from WatchEvent reach Config.OnPeerEvent.
+//
+// A GoBGP speaker has one AS and router ID: every BGPSpec given to a
+// RouteController must carry the ones of its Config.
+//
+// This package is its own module so that GoBGP's dependencies (gRPC,
+// protobuf and more) never reach a user who imports only the core library.
+package gobgp
