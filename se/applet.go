@@ -58,6 +58,14 @@ type Selection struct {
 	// Storage is the applet's persistent storage: the same for every
 	// selection, kept across selections and channels.
 	Storage Storage
+	// Element reaches the other applets of the same element (never
+	// another virtual SE's) for inter-applet APDUs: open a channel with
+	// MANAGE CHANNEL, SELECT the peer, exchange, close. It may be used
+	// only while the element is calling this applet (inside Select,
+	// Process or Deselect, on that call's goroutine); otherwise, or
+	// beyond MaxNesting nested calls, it returns ErrNesting. Calling the
+	// element's own Transmit from inside an applet would deadlock.
+	Element Transmitter
 }
 
 // Storage is an applet's persistent memory, a fixed-size byte array in the

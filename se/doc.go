@@ -35,6 +35,16 @@
 //	      MANAGE CHANNEL with data, or open without Le
 //	6A82  SELECT: no applet matches                       ErrAppletNotFound
 //
+// # Applets
+//
+// An Applet is selected, processes commands and is deselected, one call at
+// a time. Its Selection carries its persistent Storage and Element, a
+// Transmitter for APDUs to the other applets of the same element (open a
+// channel, SELECT the peer, exchange), usable only inside the applet's own
+// calls. Two applets can thus run an SCP03 session between them: one
+// holds an scp03.HostSession and sends through Element, the other (an ISD
+// or any applet with an scp03.CardSession) answers.
+//
 // # Virtual secure elements
 //
 // A VirtualManager (the secure element manager) turns a VirtualConfig into

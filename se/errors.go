@@ -37,6 +37,9 @@ var (
 	// ErrAIDNotAllowed reports installing on a virtual SE an AID that its
 	// configuration does not list.
 	ErrAIDNotAllowed = errors.New("se: AID not allowed in this virtual SE")
+	// ErrNesting reports an inter-applet APDU (Selection.Element) sent
+	// outside an applet call or nested deeper than MaxNesting.
+	ErrNesting = errors.New("se: inter-applet APDU outside an applet call or nested too deep")
 	// ErrProtocol reports a response that breaks ISO/IEC 7816-4, such as a
 	// MANAGE CHANNEL answer without a channel number.
 	ErrProtocol = errors.New("se: protocol violation")

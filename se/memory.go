@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/payedge/payedge/se/apdu"
 )
@@ -107,6 +108,38 @@ type Memory struct {
 	chans   [apdu.MaxChannel + 1]chanState
 	// newStorage allocates an applet's storage; nil means Go memory.
 	newStorage func(size int) (Storage, func() error, error)
+	// inCall is set while the element runs an APDU (m.mu held); depth
+	// counts nested inter-applet APDUs.
+	inCall atomic.Bool
+	depth  int
+}
+
+// MaxNesting bounds inter-applet APDUs sent through Selection.Element
+// from inside an applet call (an applet calling one that calls another …).
+const MaxNesting = 4
+
+// innerElement is Selection.Element: it dispatches with m.mu already held
+// by the call in progress.
+type innerElement struct{ m *Memory }
+
+func (e innerElement) Transmit(ctx context.Context, cmd apdu.Command) (apdu.Response, error) {
+	m := e.m
+	if !m.inCall.Load() {
+		return apdu.Response{}, fmt.Errorf("%w: Selection.Element used outside an applet call", ErrNesting)
+	}
+	if err := ctx.Err(); err != nil {
+		return apdu.Response{}, err
+	}
+	if m.depth >= MaxNesting {
+		return apdu.Response{}, fmt.Errorf("%w: more than %d nested APDUs", ErrNesting, MaxNesting)
+	}
+	m.depth++
+	resp := m.dispatch(ctx, cmd)
+	m.depth--
+	if len(resp.Data) > 0 {
+		resp.Data = bytes.Clone(resp.Data)
+	}
+	return resp, nil
 }
 
 var (
@@ -203,7 +236,9 @@ func (m *Memory) Install(aid []byte, a Applet, opts InstallOptions) error {
 	if opts.Default {
 		m.def = in
 		if m.chans[0].sel == nil {
+			m.inCall.Store(true)
 			m.selectOn(context.Background(), 0, in, apdu.Command{})
+			m.inCall.Store(false)
 		}
 	}
 	return nil
@@ -306,7 +341,9 @@ func (m *Memory) Transmit(ctx context.Context, cmd apdu.Command) (apdu.Response,
 		m.mu.Unlock()
 		return apdu.Response{}, ErrClosed
 	}
+	m.inCall.Store(true)
 	resp := m.dispatch(ctx, cmd)
+	m.inCall.Store(false)
 	if len(resp.Data) > 0 {
 		resp.Data = bytes.Clone(resp.Data)
 	}
@@ -339,10 +376,12 @@ func (m *Memory) closeLocked() {
 	if m.closed {
 		return
 	}
+	m.inCall.Store(true)
 	for ch := range m.chans {
 		m.deselect(context.Background(), ch)
 		m.chans[ch].open = false
 	}
+	m.inCall.Store(false)
 	m.closed = true
 }
 
@@ -479,7 +518,7 @@ func (m *Memory) selectByName(ctx context.Context, ch int, cmd apdu.Command) apd
 // selectOn deselects the channel's applet and selects in.
 func (m *Memory) selectOn(ctx context.Context, ch int, in *installed, cmd apdu.Command) apdu.Response {
 	m.deselect(ctx, ch)
-	resp := in.applet.Select(ctx, Selection{Channel: ch, AID: in.aid, Command: cmd, Storage: in.storage})
+	resp := in.applet.Select(ctx, Selection{Channel: ch, AID: in.aid, Command: cmd, Storage: in.storage, Element: innerElement{m}})
 	if !resp.Success() && !apdu.IsWarning(resp.SW) {
 		return apdu.Response{SW: resp.SW}
 	}
