@@ -7,6 +7,7 @@ import (
 
 	"github.com/payedge/payedge/se"
 	"github.com/payedge/payedge/se/apdu"
+	"github.com/payedge/payedge/se/scp03"
 	"github.com/payedge/payedge/se/setest"
 )
 
@@ -93,5 +94,68 @@ func TestInterApplet(t *testing.T) {
 	}
 	if !errors.Is(loop.err, se.ErrNesting) {
 		t.Errorf("self-relay error: %v, want ErrNesting", loop.err)
+	}
+}
+
+// scpHost is an applet that opens an SCP03 session to the ISD through
+// Selection.Element and reads the CPLC data in it.
+type scpHost struct {
+	el   se.Transmitter
+	keys scp03.StaticKeys
+	rnd  *seeded
+}
+
+func (h *scpHost) Select(_ context.Context, s se.Selection) apdu.Response {
+	h.el = s.Element
+	return apdu.Response{SW: apdu.SWSuccess}
+}
+
+func (h *scpHost) Deselect(context.Context, int) {}
+
+func (h *scpHost) Process(ctx context.Context, _ apdu.Command) apdu.Response {
+	resp, err := h.el.Transmit(ctx, apdu.Command{INS: 0x70, Ne: 1})
+	if err != nil || !resp.Success() {
+		return apdu.Response{SW: apdu.SWFunctionNotSupported}
+	}
+	n := int(resp.Data[0])
+	defer h.el.Transmit(ctx, apdu.Command{INS: 0x70, P1: 0x80, P2: byte(n)})
+	cla, _ := apdu.WithChannel(0, n)
+	if r, err := h.el.Transmit(ctx, apdu.Command{CLA: cla, INS: 0xA4, P1: 4, Data: se.DefaultISDAID(), Ne: 256}); err != nil || !r.Success() {
+		return apdu.Response{SW: apdu.SWFileNotFound}
+	}
+	tr := se.TransmitFunc(h.el)
+	host, err := scp03.Open(ctx, tr, h.keys, scp03.LevelAll, scp03.Options{Channel: n}, h.rnd)
+	if err != nil {
+		return apdu.Response{SW: scp03.StatusFor(err)}
+	}
+	defer host.Close()
+	cla, _ = apdu.WithChannel(0x80, n)
+	r, err := host.Transmit(ctx, tr, apdu.Command{CLA: cla, INS: 0xCA, P1: 0x9F, P2: 0x7F, Ne: 256})
+	if err != nil {
+		return apdu.Response{SW: apdu.SWSecurityStatusNotSatisfied}
+	}
+	return r
+}
+
+func TestAppletToAppletSCP03(t *testing.T) {
+	ctx := context.Background()
+	r := newSeeded(21)
+	keys := testKeys(r, 0x30, 16)
+	m, _ := newCardWithISD(t, keys, r, false)
+	hostAID := []byte{0xA0, 0, 0, 0, 0x0F, 3}
+	_ = m.Install(hostAID, &scpHost{keys: keys, rnd: r}, se.InstallOptions{})
+	ch, err := m.OpenLogicalChannel(ctx, hostAID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := tx(t, ch, apdu.Command{CLA: 0x80, INS: 0x20, Ne: 256})
+	if !resp.Success() {
+		t.Fatalf("applet-to-applet SCP03: %v", resp)
+	}
+	if got, err := se.ParseCPLC(resp.Data); err != nil || got != testCPLC {
+		t.Errorf("CPLC through the applets' secure channel: %+v %v", got, err)
+	}
+	if n := m.OpenChannels(); n != 1 {
+		t.Errorf("the host applet left %d channels open, want 1 (the test's)", n)
 	}
 }
