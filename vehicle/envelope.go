@@ -95,7 +95,9 @@ func (e *Envelope) AppendBinary(b []byte) ([]byte, error) {
 }
 
 // UnmarshalBinary decodes data, which must be exactly one version-1
-// envelope of at most MaxEnvelopeSize bytes. Errors are *EnvelopeError.
+// envelope of at most MaxEnvelopeSize bytes whose base-station ID is
+// printable UTF-8. Errors are *EnvelopeError; whatever it accepts,
+// MarshalBinary writes back byte for byte.
 func (e *Envelope) UnmarshalBinary(data []byte) error {
 	if e == nil {
 		return ErrNotInitialized
@@ -103,6 +105,9 @@ func (e *Envelope) UnmarshalBinary(data []byte) error {
 	var v view
 	if err := v.parse(data); err != nil {
 		return err
+	}
+	if err := checkID("base station ID", string(v.bs)); err != nil {
+		return &EnvelopeError{Field: "baseStation", Offset: 2, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
 	}
 	*e = Envelope{
 		BaseStation: string(v.bs),
