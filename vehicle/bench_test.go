@@ -2,6 +2,7 @@ package vehicle
 
 import (
 	"crypto/aes"
+	"fmt"
 	"crypto/cipher"
 	"testing"
 )
@@ -37,6 +38,25 @@ func BenchmarkTryOpenRejectRotating(b *testing.B) {
 	v := w.vs[2]
 	if _, err := v.Rotate(); err != nil {
 		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.TryOpen(env); err != ErrNotForMe {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTryOpenRejectManyFriends: a bystander with 60 friends rejects
+// with the same single hash as one with one friend — the hint key is
+// per recipient, not per pair.
+func BenchmarkTryOpenRejectManyFriends(b *testing.B) {
+	w, env := benchPair(b, 256)
+	v := w.vs[2]
+	for i := range 60 {
+		if err := v.AddFriend(VehicleID(fmt.Sprintf("friend-%02d", i))); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
