@@ -2,8 +2,8 @@ package vehicle
 
 import (
 	"crypto/aes"
-	"fmt"
 	"crypto/cipher"
+	"fmt"
 	"testing"
 )
 
