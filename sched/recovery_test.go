@@ -430,10 +430,7 @@ func TestReconcileEvents(t *testing.T) {
 	if diff := cmp.Diff(map[DriftKind]int{DriftUnknownNode: 1, DriftConflict: 1}, kinds(rep.Events)); diff != "" {
 		t.Fatalf("third pass (-want +got):\n%s", diff)
 	}
-	var mine []Allocation
-	for _, a := range c.Allocations() {
-		mine = append(mine, a)
-	}
+	mine := c.Allocations()
 	truth := []Allocation{}
 	for _, a := range groundTruth(vm, ctr) {
 		if a.Node != "elsewhere" && !(a.ID == "k" && a.Kind == VM) {
