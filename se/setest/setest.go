@@ -95,9 +95,11 @@ func TestSecureElement(t *testing.T, newSE func(t *testing.T) se.SecureElement, 
 		if err != nil || resp.SW != apdu.SWFileNotFound {
 			t.Errorf("SELECT unknown AID: SW %04X, err %v; want 6A82", resp.SW, err)
 		}
+		// ISO/IEC 7816-4 leaves the word for a malformed AID open: 6700
+		// (wrong length, as se.Memory answers) or 6A82 (not found).
 		resp, err = e.Transmit(ctx, apdu.Command{CLA: 0x00, INS: 0xA4, P1: 0x04, P2: 0x00, Data: []byte{0xA0, 0, 0}, Ne: 256})
-		if err != nil || resp.SW != apdu.SWWrongLength {
-			t.Errorf("SELECT 3-byte AID: SW %04X, err %v; want 6700", resp.SW, err)
+		if err != nil || (resp.SW != apdu.SWWrongLength && resp.SW != apdu.SWFileNotFound) {
+			t.Errorf("SELECT 3-byte AID: SW %04X, err %v; want 6700 or 6A82", resp.SW, err)
 		}
 		resp, err = e.Transmit(ctx, apdu.Command{CLA: 0xFF, INS: 0xA4, P1: 0x04, P2: 0x00, Data: cfg.AID, Ne: 256})
 		if err != nil || resp.SW != apdu.SWCLANotSupported {
@@ -185,8 +187,8 @@ func TestSecureElement(t *testing.T, newSE func(t *testing.T) se.SecureElement, 
 			t.Errorf("second MANAGE CHANNEL close %d: %v, err %v; want 6881", n, resp, err)
 		}
 		resp, err = e.Transmit(ctx, apdu.Command{CLA: 0x00, INS: 0x70, P1: 0x80, P2: 0x00})
-		if err != nil || resp.SW != apdu.SWIncorrectP1P2 {
-			t.Errorf("MANAGE CHANNEL close of the basic channel: %v, err %v; want 6A86", resp, err)
+		if err != nil || resp.Success() || apdu.IsWarning(resp.SW) {
+			t.Errorf("MANAGE CHANNEL close of the basic channel: %v, err %v; want a refusal (se.Memory: 6A86)", resp, err)
 		}
 	})
 
