@@ -28,7 +28,8 @@ func (c *Coordinator) checkRequest(r *Request) error {
 //
 // Errors: *RequestError (ErrInvalidRequest, ErrInvalidResources,
 // ErrUnknownKind, ErrNoBackend, ErrDuplicateID) for bad input, and
-// *PlacementError (ErrNoCapacity, ErrQueued, ErrConflict, ErrBackend,
+// *PlacementError (ErrRecovering while Recover runs, ErrNoCapacity,
+// ErrQueued, ErrConflict, ErrBackend,
 // ErrBackendTimeout, ErrBadAllocation, ErrOverConsumed, or ctx.Err() when
 // ctx ended) when no placement could be made. Then nothing remains
 // claimed, with two exceptions: ErrQueued, where the request waits in the
@@ -52,6 +53,11 @@ func (c *Coordinator) Create(ctx context.Context, req Request) (Placement, error
 	}
 	w := &workload{req: cloneRequest(req), state: stPlacing, cell: -1, claim: req.Resources}
 	c.mu.Lock()
+	if c.recovering {
+		c.mu.Unlock()
+		c.st.failed.Add(1)
+		return Placement{}, &PlacementError{ID: req.ID, Err: ErrRecovering}
+	}
 	if _, dup := c.work[req.ID]; dup {
 		c.mu.Unlock()
 		c.st.failed.Add(1)

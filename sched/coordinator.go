@@ -85,6 +85,7 @@ type Coordinator struct {
 	// removed from work is remembered in gone, so a workload listed by a
 	// manager just before its Delete completed is not taken for an orphan.
 	reconcileMu sync.Mutex
+	recovering  bool // Recover is listing: Create refuses with ErrRecovering
 	reconciling int
 	gone        map[string]struct{}
 	// drift holds what the last Reconcile or Recover found and did not

@@ -78,6 +78,9 @@ var (
 	// holds workloads, or placements started while it ran. Recover a new
 	// coordinator before accepting placements; Reconcile a running one.
 	ErrLedgerNotEmpty = errors.New("sched: ledger not empty")
+	// ErrRecovering: Create was called while Recover rebuilds the ledger;
+	// retry once Recover has returned.
+	ErrRecovering = errors.New("sched: recovering the ledger")
 	// ErrInjected is returned by the reference backends when failure
 	// injection fires.
 	ErrInjected = errors.New("sched: injected failure")

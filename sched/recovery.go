@@ -215,7 +215,8 @@ func (c *Coordinator) ledgerAlloc(id string, w *workload) Allocation {
 // workload a manager lists is accounted once, at its actual size, on its
 // node, and announced to the other manager (a Created change, so a manager
 // that missed the predecessor's notifications catches up). Add the nodes
-// first and call Recover before accepting placements. What cannot be
+// first and call Recover before accepting placements (while it lists,
+// Create fails with ErrRecovering). What cannot be
 // accounted without guessing — a workload on a node the coordinator does
 // not know, an ID listed twice or under the wrong kind, a malformed
 // listing — is left out of the ledger and reported in the DriftReport,
@@ -239,12 +240,18 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 	}
 	c.reconcileMu.Lock()
 	defer c.reconcileMu.Unlock()
-	c.mu.RLock()
+	c.mu.Lock()
 	busy, snap := len(c.work) > 0, c.seq
-	c.mu.RUnlock()
+	c.recovering = !busy
+	c.mu.Unlock()
 	if busy {
 		return DriftReport{}, fmt.Errorf("recover: %w", ErrLedgerNotEmpty)
 	}
+	defer func() {
+		c.mu.Lock()
+		c.recovering = false
+		c.mu.Unlock()
+	}()
 	list, err := c.listAll(ctx)
 	if err != nil {
 		return DriftReport{}, fmt.Errorf("recover: %w", err)

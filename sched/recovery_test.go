@@ -632,3 +632,45 @@ func TestReconcileSeesNoDriftUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d Reconcile passes under load", passes)
 }
+
+// slowList makes ListWorkloads wait until released.
+type slowList struct {
+	*MemBackend
+	entered, release chan struct{}
+}
+
+func (s slowList) ListWorkloads(ctx context.Context) ([]Workload, error) {
+	close(s.entered)
+	<-s.release
+	return s.MemBackend.ListWorkloads(ctx)
+}
+
+// TestCreateWaitsForRecover: a placement while Recover lists would be
+// decided on a ledger that does not yet hold the running workloads, so
+// Create refuses it with ErrRecovering.
+func TestCreateDuringRecover(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	if _, err := vm.Create(ctx, Placement{Request: vmReq("running", 8000, 32*gib), Node: "node-0000", NUMACell: -1}); err != nil {
+		t.Fatal(err)
+	}
+	s := slowList{vm, make(chan struct{}), make(chan struct{})}
+	c, _ := New(Config{}, s)
+	addNodes(t, c, 1, small)
+	done := make(chan error)
+	go func() {
+		_, err := c.Recover(ctx)
+		done <- err
+	}()
+	<-s.entered
+	if _, err := c.Create(ctx, vmReq("new", 1000, gib)); !errors.Is(err, ErrRecovering) {
+		t.Fatalf("Create during Recover: %v", err)
+	}
+	close(s.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, vmReq("new", 1000, gib)); !errors.Is(err, ErrNoCapacity) {
+		t.Fatalf("Create after Recover on the full node: %v", err)
+	}
+}
