@@ -32,6 +32,14 @@ type BaseStationConfig struct {
 	MaxCachedKeys int           // bound on cached derived keys; 0 = 4096
 }
 
+// DefaultBaseStationConfig returns a configuration with the recommended
+// bounds for the given identity, network key, clock and randomness, no
+// positions (every enrolled vehicle is in coverage) and no sidelink pool.
+func DefaultBaseStationConfig(id string, networkKey *ecdh.PrivateKey, now func() time.Time, rand io.Reader) BaseStationConfig {
+	return BaseStationConfig{ID: id, NetworkKey: networkKey, Now: now, Rand: rand,
+		PendingTTL: 2 * DefaultFreshness, MaxPending: 1 << 16, MaxCachedKeys: 4096}
+}
+
 // Validate reports missing collaborators and out-of-range values.
 func (c BaseStationConfig) Validate() error {
 	if err := checkID("base station ID", c.ID); err != nil {

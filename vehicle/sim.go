@@ -22,6 +22,25 @@ type RadioConfig struct {
 	Efficiency    float64       // fraction of Shannon capacity a real MCS reaches; 0 = 0.6
 }
 
+// DefaultRadioConfig returns the defaults named in RadioConfig's fields.
+func DefaultRadioConfig() RadioConfig { return RadioConfig{}.withDefaults() }
+
+// Validate reports values out of range; zero fields are fine (defaults).
+func (r RadioConfig) Validate() error {
+	bad := func(x float64) bool { return x < 0 || math.IsNaN(x) || math.IsInf(x, 0) }
+	switch {
+	case bad(r.CarrierGHz), bad(r.SubChannelHz), bad(r.NoiseFigureDB), bad(r.ShadowingDB):
+		return configErr("Radio", "carrier, bandwidth, noise figure and shadowing must be finite and ≥ 0")
+	case bad(r.Efficiency) || r.Efficiency > 1:
+		return configErr("Radio.Efficiency", "%v, want 0…1", r.Efficiency)
+	case math.IsNaN(r.TxPowerDBm) || math.IsInf(r.TxPowerDBm, 0):
+		return configErr("Radio.TxPowerDBm", "%v is not finite", r.TxPowerDBm)
+	case r.Slot < 0:
+		return configErr("Radio.Slot", "%s is negative", r.Slot)
+	}
+	return nil
+}
+
 func (r RadioConfig) withDefaults() RadioConfig {
 	def := func(x *float64, v float64) {
 		if *x == 0 {
@@ -59,6 +78,24 @@ type LatencyConfig struct {
 	// response time; 0 = 20 ms and 0.5.
 	PlatformMedian time.Duration
 	PlatformSigma  float64
+}
+
+// DefaultLatencyConfig returns the defaults named in LatencyConfig's fields.
+func DefaultLatencyConfig() LatencyConfig { return LatencyConfig{}.withDefaults() }
+
+// Validate reports values out of range; zero fields are fine (defaults).
+func (l LatencyConfig) Validate() error {
+	switch {
+	case l.SRPeriod < 0, l.HARQRTT < 0, l.Processing < 0, l.PlatformMedian < 0:
+		return configErr("Latency", "durations must be ≥ 0")
+	case l.BLER < 0 || l.BLER >= 1 || math.IsNaN(l.BLER):
+		return configErr("Latency.BLER", "%v, want 0…<1", l.BLER)
+	case l.MaxRetx < 0 || l.MaxRetx > 32:
+		return configErr("Latency.MaxRetx", "%d, want 0…32", l.MaxRetx)
+	case l.PlatformSigma < 0 || math.IsNaN(l.PlatformSigma) || math.IsInf(l.PlatformSigma, 0):
+		return configErr("Latency.PlatformSigma", "%v, want finite ≥ 0", l.PlatformSigma)
+	}
+	return nil
 }
 
 func (l LatencyConfig) withDefaults() LatencyConfig {
@@ -116,7 +153,7 @@ func DefaultSimConfig() SimConfig {
 	return SimConfig{Vehicles: 500, Payments: 10_000, RoadLength: 5000, LanesPerDir: 3,
 		SpeedMean: 30, SpeedStdDev: 4, CoverageRadius: 1500, RequestRate: 50, PacketSize: 256,
 		FriendsPerVehicle: 4, DuplicateRate: 0.05, Session: 10 * time.Second, PRRBin: 100,
-		Radio: RadioConfig{}.withDefaults(), Latency: LatencyConfig{}.withDefaults(), Pool: DefaultPoolConfig()}
+		Radio: DefaultRadioConfig(), Latency: DefaultLatencyConfig(), Pool: DefaultPoolConfig()}
 }
 
 // Bounds on simulation sizes, so a config cannot ask for unbounded work.
@@ -147,13 +184,12 @@ func (c SimConfig) Validate() error {
 		return configErr("DuplicateRate", "%v, want ≤ 1", c.DuplicateRate)
 	case c.Session < 0:
 		return configErr("Session", "%s is negative", c.Session)
-	case bad(c.Radio.CarrierGHz), bad(c.Radio.SubChannelHz), bad(c.Radio.NoiseFigureDB), bad(c.Radio.ShadowingDB),
-		bad(c.Radio.Efficiency) || c.Radio.Efficiency > 1, math.IsNaN(c.Radio.TxPowerDBm) || math.IsInf(c.Radio.TxPowerDBm, 0), c.Radio.Slot < 0:
-		return configErr("Radio", "out of range")
-	case c.Latency.SRPeriod < 0, c.Latency.HARQRTT < 0, c.Latency.Processing < 0, c.Latency.PlatformMedian < 0,
-		c.Latency.BLER < 0 || c.Latency.BLER >= 1 || math.IsNaN(c.Latency.BLER), c.Latency.MaxRetx < 0 || c.Latency.MaxRetx > 32,
-		bad(c.Latency.PlatformSigma):
-		return configErr("Latency", "out of range")
+	}
+	if err := c.Radio.Validate(); err != nil {
+		return err
+	}
+	if err := c.Latency.Validate(); err != nil {
+		return err
 	}
 	return c.Pool.Validate()
 }

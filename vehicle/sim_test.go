@@ -90,9 +90,25 @@ func TestSimulateBadConfig(t *testing.T) {
 		"BLER 1":            {Latency: LatencyConfig{BLER: 1}},
 		"efficiency 2":      {Radio: RadioConfig{Efficiency: 2}},
 		"bad pool":          {Pool: PoolConfig{Slots: -1}},
+		"NaN tx power":      {Radio: RadioConfig{TxPowerDBm: math.NaN()}},
+		"negative sigma":    {Latency: LatencyConfig{PlatformSigma: -1}},
 	} {
 		if _, err := Simulate(c); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%s: %v, want ErrInvalidConfig", name, err)
+		}
+	}
+}
+
+func TestDefaultConfigsValidate(t *testing.T) {
+	for name, err := range map[string]error{
+		"sim":      DefaultSimConfig().Validate(),
+		"radio":    DefaultRadioConfig().Validate(),
+		"latency":  DefaultLatencyConfig().Validate(),
+		"pool":     DefaultPoolConfig().Validate(),
+		"registry": DefaultRegistryConfig().Validate(),
+	} {
+		if err != nil {
+			t.Errorf("%s defaults: %v", name, err)
 		}
 	}
 }

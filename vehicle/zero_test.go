@@ -72,6 +72,8 @@ func TestZeroValues(t *testing.T) {
 		{"ResourcePool", "Release", func() error { return (&ResourcePool{}).Release(1, now) }, ErrNotInitialized},
 		{"ResourcePool", "Active", func() error { return errIf((&ResourcePool{}).Active(now) == nil) }, nil},
 		{"ResourcePool", "Stats", func() error { return errIf((&ResourcePool{}).Stats() == PoolStats{}) }, nil},
+		{"RadioConfig", "Validate", func() error { return RadioConfig{}.Validate() }, nil},
+		{"LatencyConfig", "Validate", func() error { return LatencyConfig{}.Validate() }, nil},
 		{"SimConfig", "Validate", func() error { return SimConfig{}.Validate() }, nil},
 		{"StaleError", "Error", func() error { return errIf((&StaleError{}).Error() != "") }, nil},
 		{"StaleError", "Unwrap", func() error { return (&StaleError{}).Unwrap() }, ErrStale},
