@@ -295,6 +295,10 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		fmt.Fprintf(w, "The first request best fit turned away, and why: %s\n", bf.firstFail)
 	}
 
+	if err := recoverStory(ctx, cfg, events, w); err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+
 	if cfg.Out == "" {
 		return nil
 	}
@@ -317,6 +321,85 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nplots: %s, %s\n", filepath.Join(cfg.Out, "sched_utilisation.png"), filepath.Join(cfg.Out, "sched_fill.png"))
 	return nil
+}
+
+// recoverStory plays the first half of the trace, lets the coordinator
+// crash, rebuilds the ledger in a new one from what the managers run
+// (Recover), loses one workload in a hundred behind the coordinator's back
+// and lets Reconcile find and repair the drift.
+func recoverStory(ctx context.Context, cfg config, events []event, w io.Writer) error {
+	vms, err := sched.NewVMBackend(sched.MemConfig{OverheadFraction: 0.03})
+	if err != nil {
+		return err
+	}
+	ctrs, err := sched.NewContainerBackend(sched.MemConfig{})
+	if err != nil {
+		return err
+	}
+	classes := map[string]sched.Ratios{"gen1": {CPU: 1}, "gen2": {CPU: 1}, "gen3": {CPU: 1}}
+	newCoordinator := func() (*sched.Coordinator, error) {
+		c, err := sched.New(sched.Config{Classes: classes, Rand: rand.NewPCG(cfg.Seed, 0x7ec)}, vms, ctrs)
+		if err != nil {
+			return nil, err
+		}
+		for i := range cfg.Nodes {
+			ns := nodeShapes[i%len(nodeShapes)]
+			if err := c.AddNode(ctx, sched.Node{Name: fmt.Sprintf("node-%04d", i), Class: ns.class, Capacity: ns.capacity}); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
+	}
+	old, err := newCoordinator()
+	if err != nil {
+		return err
+	}
+	for _, ev := range events[:len(events)/2] {
+		if _, err := old.Create(ctx, ev.Req); err != nil && !errors.Is(err, sched.ErrNoCapacity) && !errors.Is(err, sched.ErrOverConsumed) {
+			return err
+		}
+	}
+	// The coordinator crashes: its ledger is gone, the workloads run on.
+	c, err := newCoordinator()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	rep, err := c.Recover(ctx)
+	if err != nil {
+		return err
+	}
+	took := time.Since(t0)
+	truth := len(vms.Allocations()) + len(ctrs.Allocations())
+	fmt.Fprintf(w, "\nCrash and recovery: a new coordinator rebuilt the ledger of %d running workloads (managers run %d) in %v;\n",
+		rep.Recovered, truth, took.Round(time.Millisecond))
+	lost := 0
+	for i, a := range vms.Allocations() {
+		if i%100 == 0 {
+			if err := vms.Delete(ctx, a.ID); err != nil { // behind the coordinator's back
+				return err
+			}
+			lost++
+		}
+	}
+	rep, err = c.Reconcile(ctx)
+	if err != nil {
+		return err
+	}
+	kinds := map[sched.DriftKind]int{}
+	for _, ev := range rep.Events {
+		kinds[ev.Kind]++
+	}
+	fmt.Fprintf(w, "  the VM manager then lost %d VMs; Reconcile found %d missing, repaired %d, and Audit says %v.\n",
+		lost, kinds[sched.DriftMissing], rep.Repaired, auditVerdict(c.Audit()))
+	return nil
+}
+
+func auditVerdict(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "the ledger is exact"
 }
 
 func plotLines(file, title, x, y string, results []result, series func(result) plotter.XYs) error {

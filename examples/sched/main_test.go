@@ -15,7 +15,7 @@ func TestRunSmall(t *testing.T) {
 	if err := run(context.Background(), config{Nodes: 40, Arrivals: 3000, Load: 1.2, Seed: 3, Out: dir}, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"best-fit (log2 sample)", "spread (log2 sample)", "best-fit (full scan)", "stranded"} {
+	for _, want := range []string{"best-fit (log2 sample)", "spread (log2 sample)", "best-fit (full scan)", "stranded", "Crash and recovery", "the ledger is exact"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
