@@ -93,9 +93,12 @@ func BenchmarkNeighborScore40x40(b *testing.B) {
 	st, obs := bench40(b)
 	sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	ctx := context.Background()
+	vs := variants(obs)
+	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		sig, err := sc.Score(ctx, obs)
+		i++
+		sig, err := sc.Score(ctx, vs[i%len(vs)])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,9 +110,12 @@ func BenchmarkNeighborEvaluate40x40(b *testing.B) {
 	st, obs := bench40(b)
 	sc, _ := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{}), st)
 	ctx := context.Background()
+	vs := variants(obs)
+	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := sc.Evaluate(ctx, obs)
+		i++
+		r, err := sc.Evaluate(ctx, vs[i%len(vs)])
 		if err != nil {
 			b.Fatal(err)
 		}

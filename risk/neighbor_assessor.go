@@ -471,10 +471,28 @@ func (s *NeighborAssessor) countDevices(p *Profile, limit int, w float64, matche
 		}
 		n++
 		// The block stays inside the 2-octet prefix of its first value.
-		end = min(lo+block, lo|(1<<24-1)+1)
+		end = blockEnd(lo, block)
 	}
 	return n
 }
+
+// devicesUpTo2 is countDevices for limit ≤ 2 from the lowest and highest
+// device value of the set (lo > hi for an empty set): one block covers the
+// set exactly when the highest value lies in the lowest value's block.
+func (s *NeighborAssessor) devicesUpTo2(lo, hi uint64, limit int) int {
+	n := 0
+	switch {
+	case lo > hi:
+	case hi < blockEnd(lo, uint64(s.cfg.DeviceBlock)):
+		n = 1
+	default:
+		n = 2
+	}
+	return min(n, limit)
+}
+
+// blockEnd is the end (exclusive) of the device block starting at lo.
+func blockEnd(lo, block uint64) uint64 { return min(lo+block, lo|(1<<24-1)+1) }
 
 func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at time.Time) {
 	cfg := &s.cfg
@@ -485,8 +503,11 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 	if dt := at.Sub(p.Updated); dt > 0 {
 		w *= math.Exp2(-float64(dt) / float64(cfg.Learn.HalfLife))
 	}
-	// Which profile neighbours were matched, for the device count.
+	// Which profile neighbours were matched, for the device count, and the
+	// lowest and highest device values of the expected and matched ones
+	// (with MinExpected ≤ 2 they settle the count without another pass).
 	var matchedBits [MaxProfileNeighbors / 64]uint64
+	expLo, expHi, matLo, matHi := uint64(math.MaxUint64), uint64(0), uint64(math.MaxUint64), uint64(0)
 	known := 0 // scanned neighbours the profile knows, expected or not
 	var expW, matchW, seenW, unknownW float64
 	var rssiW, simSum, shiftSum float64
@@ -497,9 +518,14 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 		pn := &p.Neighbors[j]
 		ew := s.expected(w, pn)
 		k := pn.key()
+		dev := isDevice(pn.Class)
+		dv := deviceValue(pn.Addr)
 		if ew > 0 {
 			expW += ew
 			sc.Expected++
+			if dev {
+				expLo, expHi = min(expLo, dv), max(expHi, dv)
+			}
 		}
 		for h := t.hash(k); table[h].used; h = (h + 1) & mask {
 			sl := &table[h]
@@ -516,6 +542,9 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 			sc.Matched++
 			matchW += ew
 			matchedBits[j/64] |= 1 << (j % 64)
+			if dev {
+				matLo, matHi = min(matLo, dv), max(matHi, dv)
+			}
 			if sl.rssi != 0 && pn.RSSIWeight > 0 {
 				r := sl.rssi
 				delta := r - pn.MeanRSSI
@@ -599,8 +628,13 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 		}
 		return
 	}
-	sc.ExpectedDevices = s.countDevices(p, cfg.MinExpected, w, nil)
-	sc.MatchedDevices = s.countDevices(p, cfg.MinExpected, w, &matchedBits)
+	if cfg.MinExpected <= 2 {
+		sc.ExpectedDevices = s.devicesUpTo2(expLo, expHi, cfg.MinExpected)
+		sc.MatchedDevices = s.devicesUpTo2(matLo, matHi, cfg.MinExpected)
+	} else {
+		sc.ExpectedDevices = s.countDevices(p, cfg.MinExpected, w, nil)
+		sc.MatchedDevices = s.countDevices(p, cfg.MinExpected, w, &matchedBits)
+	}
 	capped := false
 	if sc.ExpectedDevices < cfg.MinExpected {
 		sc.flags |= flagThinProfile

@@ -508,3 +508,40 @@ func TestScanAuthenticator(t *testing.T) {
 		t.Errorf("oversized signature: %v", err)
 	}
 }
+
+// The one-pass device count (MinExpected ≤ 2) and the general one agree.
+func TestDeviceCountPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 7))
+	ctx := context.Background()
+	for range 100 {
+		devs := make([]device, 1+rng.IntN(4))
+		for i := range devs {
+			devs[i] = randomDevice(rng)
+		}
+		st, at := learnShop(t, rng, devs, 2)
+		two, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{MinExpected: 2}), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		many, err := risk.NewNeighborAssessor(timeless(risk.NeighborConfig{MinExpected: 64}), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []risk.Neighbor
+		for _, d := range devs[:1+rng.IntN(len(devs))] {
+			seen = append(seen, d.ids...)
+		}
+		obs := risk.NeighborObservation{TerminalID: "T1", At: at, Seen: seen}
+		a, err := two.Evaluate(ctx, obs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := many.Evaluate(ctx, obs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ExpectedDevices != min(2, b.ExpectedDevices) || a.MatchedDevices != min(2, b.MatchedDevices) || b.ExpectedDevices > len(devs) {
+			t.Fatalf("one pass %d/%d, general %d/%d, %d devices", a.ExpectedDevices, a.MatchedDevices, b.ExpectedDevices, b.MatchedDevices, len(devs))
+		}
+	}
+}

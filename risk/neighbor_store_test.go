@@ -153,3 +153,26 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 		t.Errorf("learned %v observations, want %d", total, writers*perWriter)
 	}
 }
+
+// Issue 23 point 2: a learned profile keeps no oversized slice (Learn
+// sized it for old + scan; the store kept it, twice the memory needed).
+func TestLearnKeepsNoSpareCapacity(t *testing.T) {
+	s := newShop(23, 40)
+	st, _ := s.learned(t, 5)
+	p, err := st.Profile(context.Background(), "T1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q *risk.Profile
+	for i := range 20 {
+		if q, err = q.Learn(risk.NeighborObservation{TerminalID: "T1", At: s.base.Add(time.Duration(i) * time.Hour), Seen: s.scan(1, 3, 2)}, risk.LearnConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		if n, c := len(q.Neighbors), cap(q.Neighbors); c > n+n/8 {
+			t.Fatalf("learn %d: %d neighbours in a slice of capacity %d", i, n, c)
+		}
+	}
+	if len(p.Neighbors) != 40 {
+		t.Errorf("profile of %d neighbours", len(p.Neighbors))
+	}
+}
