@@ -37,7 +37,7 @@
 //	if err != nil { return err }
 //	if err := pgstore.Migrate(ctx, pool); err != nil { return err }
 //	profiles := pgstore.NewProfileStore(pool)
-//	scorer, err := risk.NewNeighborScorer(profiles, risk.NeighborConfig{})
+//	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, profiles)
 //
 // This package lives in its own module so that pgx never reaches a user who
 // imports only the core library.

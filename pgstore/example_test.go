@@ -25,7 +25,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	scorer, err := risk.NewNeighborScorer(pgstore.NewProfileStore(pool), risk.NeighborConfig{})
+	scorer, err := risk.NewNeighborAssessor(risk.NeighborConfig{}, pgstore.NewProfileStore(pool))
 	if err != nil {
 		fmt.Println(err)
 		return
