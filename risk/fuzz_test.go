@@ -280,6 +280,13 @@ func FuzzFusePolicy(f *testing.F) {
 // skipped, as a host bounds its request bodies.
 func FuzzObservationJSON(f *testing.F) {
 	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"AA-BB-CC-DD-EE-01","kind":"wifi","rssi":-50},{"id":"c0:00:00:00:00:09","kind":"ble","random":true}]}`))
+	// Issue 20 point 5: duplicate and case-folded keys, control characters,
+	// year 9999, repeated neighbours, a signature.
+	f.Add([]byte(`{"terminal_id":"T1","terminal_id":"T2","at":"2026-01-01T01:00:00Z"}`))
+	f.Add([]byte(`{"Terminal_ID":"T1","at":"2026-01-01T01:00:00Z","seen":[{"ID":"aa:bb:cc:dd:ee:01","kind":"wifi"}]}`))
+	f.Add([]byte(`{"terminal_id":"T\u0007","at":"9999-12-31T23:59:59Z"}`))
+	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"aa:bb:cc:dd:ee:01","kind":"wifi"},{"id":"AABB.CCDD.EE01","kind":"wifi"}]}`))
+	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","sig":"AAEC","x":{"a":[{"b":1,"b":2}]}}`))
 	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[]}`))
 	f.Add([]byte(`{"terminal_id":"T1","at":"2026-01-01T01:00:00Z","seen":[{"id":"x","kind":"zigbee"}]}`))
 	f.Add([]byte(`{"seen":[{"kind":"wifi","rssi":1e309}]}`))
