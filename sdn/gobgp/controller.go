@@ -605,3 +605,68 @@ func (r *RouteController) ListVRFs(ctx context.Context) ([]sdn.VRFState, error) 
 }
 
 var _ = errors.New
+
+// ReceivedByVRF is ReceivedRoutes for every VRF at once, reading the
+// speaker's tables once: cheaper than one call per VRF when a partition
+// holds many.
+func (r *RouteController) ReceivedByVRF(ctx context.Context) (map[string][]sdn.Route, error) {
+	if err := r.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	type vrfInfo struct {
+		rd  sdn.RouteDistinguisher
+		imp []sdn.RouteTarget
+	}
+	vrfs := map[string]vrfInfo{}
+	var convErr error
+	err := r.srv.ListVrf(ctx, &api.ListVrfRequest{}, func(v *api.Vrf) {
+		rd, err := apiutil.UnmarshalRD(v.GetRd())
+		if err != nil {
+			convErr = err
+			return
+		}
+		srd, err := fromRD(rd)
+		if err != nil {
+			convErr = err
+			return
+		}
+		vrfs[v.GetName()] = vrfInfo{srd, fromRTs(v.GetImportRt())}
+	})
+	if err == nil {
+		err = convErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	byRT := map[sdn.RouteTarget][]string{}
+	for name, v := range vrfs {
+		if r.inst[name] == nil {
+			continue
+		}
+		for _, rt := range v.imp {
+			byRT[rt] = append(byRT[rt], name)
+		}
+	}
+	all, err := r.listVPN(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]sdn.Route{}
+	for _, x := range all {
+		seen := map[string]bool{}
+		for _, rt := range x.route.RTs {
+			for _, name := range byRT[rt] {
+				if seen[name] || vrfs[name].rd == x.route.RD || !slices.Contains(r.inst[name].Families, x.family) {
+					continue
+				}
+				seen[name] = true
+				out[name] = append(out[name], x.route)
+			}
+		}
+	}
+	for name := range out {
+		out[name] = dedupe(out[name])
+	}
+	return out, nil
+}

@@ -23,7 +23,9 @@ type region struct {
 	ctl      *sdn.Controller
 }
 
-func newRegion(t *testing.T, n int) *region {
+func newRegion(t *testing.T, n int) *region { return newRegionB(t, n) }
+
+func newRegionB(t testing.TB, n int) *region {
 	t.Helper()
 	s, _ := speakers(t, n)
 	r := &region{speakers: s, store: sdn.NewMemoryStore()}
@@ -119,6 +121,18 @@ func TestControllerOverRealBGP(t *testing.T) {
 	start := time.Now()
 	eventually(t, settle, "both tenants reach their routers in every partition", converged("red", "blue"))
 	t.Logf("converged in %v after the last controller call", time.Since(start))
+	for i := range r.parts {
+		by, err := r.speakers[i].ReceivedByVRF(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tenant := range []string{"red", "blue"} {
+			one, _ := r.speakers[i].ReceivedRoutes(ctx, sdn.VRFPrefix+tenant)
+			if len(by[sdn.VRFPrefix+tenant]) != len(one) {
+				t.Errorf("partition %d %s: ReceivedByVRF %d routes, ReceivedRoutes %d", i, tenant, len(by[sdn.VRFPrefix+tenant]), len(one))
+			}
+		}
+	}
 	// Isolation: red never holds a 172.16/12 route, whatever the RD.
 	for i := range r.parts {
 		got, _ := r.received(ctx, i, "red")
