@@ -88,8 +88,10 @@ type ServerConfig struct {
 	// Threshold is the minimum top-1 cosine similarity, in (-1, 1];
 	// 0 means DefaultThreshold.
 	Threshold float64
-	// Margin is the minimum top-1 − top-2 gap, below which the server
-	// returns ErrAmbiguous; 0 means DefaultMargin, negative disables it.
+	// Margin is the minimum top-1 − top-2 gap: when the runner-up also
+	// scores at least Threshold − Margin and trails the best by less than
+	// Margin, the server returns ErrAmbiguous rather than guess between two
+	// people. 0 means DefaultMargin; negative disables the check.
 	Margin float64
 	// Liveness, if not nil, is asked before every search.
 	Liveness LivenessChecker
