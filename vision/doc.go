@@ -20,15 +20,18 @@
 //     called blurred) and flatness (covered lens, blank frame).
 //   - PDQ: Meta's 256-bit perceptual hash (ThreatExchange pdq/README.md and
 //     hashing/hashing.pdf, "The TMK+PDQF Video-Hashing Algorithm and the PDQ
-//     Image Hashing Algorithm"), with the eight dihedral variants from one DCT.
+//     Image Hashing Algorithm"), and the hashes of the eight dihedral
+//     variants (rotations by 90°, mirrors) from four filter passes.
 //   - Extract and Similarity: ORB-style local features (Rublee et al., ICCV
 //     2011: FAST-9 corners, Harris ranking, intensity-centroid orientation,
 //     steered BRIEF-256 on a smoothed image, over a small pyramid), Hamming
 //     matching with Lowe's ratio test and a cross-check, RANSAC (Fischler &
 //     Bolles 1981) for the largest homography-consistent inlier set
-//     (Hartley & Zisserman, Multiple View Geometry, §4.1), combined with the
-//     PDQ distance and an MPEG-7-style colour layout (ISO/IEC 15938-3) by a
-//     logistic calibration into one score in [0,1].
+//     (Hartley & Zisserman, Multiple View Geometry, §4.1), then guided
+//     matching around that homography (§11.9) and a second fit, combined
+//     with the PDQ distance, a near-duplicate term (PDQ within 31 bits in
+//     any dihedral orientation) and an MPEG-7-style colour layout (ISO/IEC
+//     15938-3) by a logistic calibration into one score in [0,1].
 //   - SceneStore and Assessor: merchant → reference fingerprints, and the
 //     risk.Scorer[Input] that turns quality gates and the best match into a
 //     risk.Signal (Source "vision") with reasons ReasonDark, ReasonBlurred,
@@ -58,13 +61,11 @@
 //
 // # Limits
 //
-// The PDQ implementation follows the published reference step by step (a
-// test transcribes the algorithm description and compares), and its
-// dihedral table reproduces Meta's published hashes of the transformed
-// "bridge" photos from the original's hash. Meta's sample images themselves
-// were not available offline, so the image-level known-answer test
-// (TestPDQMetaReference) runs only when they are copied into
-// testdata/meta.
+// PDQ follows the C++ reference hasher whose published outputs
+// (ThreatExchange pdq/sql/README.md) it reproduces within 2 bits on Meta's
+// sample images, and PDQDihedral gives the hash of each rotated or mirrored
+// image itself; TestPDQMetaReference checks both against the images in
+// testdata/meta (a subset of Meta's pdq/data/, under its BSD licence).
 //
 // Images other than *image.YCbCr, *image.Gray, *image.RGBA and opaque
 // *image.NRGBA are converted to RGBA one row at a time while downscaling,

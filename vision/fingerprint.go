@@ -92,12 +92,7 @@ func extractYCbCr(m *image.YCbCr) *Fingerprint {
 func extractFrom(l gray8, layout [12]int8) *Fingerprint {
 	fp := &Fingerprint{Width: l.w, Height: l.h, Layout: layout}
 	fp.features = detectORB(l, defaultORB)
-	var d dct16
-	fp.PDQQuality = pdqFromRows(l.w, l.h, lumaSource{u8: func(y int) []uint8 { return l.p[y*l.w : (y+1)*l.w] }}, &d)
-	for k := range fp.PDQ {
-		t := d.transform(Dihedral(k))
-		fp.PDQ[k] = t.hash()
-	}
+	fp.PDQ, fp.PDQQuality = pdqDihedralFromRows(l.w, l.h, lumaSource{u8: func(y int) []uint8 { return l.p[y*l.w : (y+1)*l.w] }})
 	return fp
 }
 
@@ -250,6 +245,11 @@ type Evidence struct {
 	Inliers int
 	// PDQDistance is the Hamming distance between the original-orientation PDQ hashes.
 	PDQDistance int
+	// PDQDihedralDistance is the smallest distance between the first
+	// photo's PDQ hash and any of the eight dihedral hashes of the second:
+	// small for an edited copy even when it was rotated by a multiple of
+	// 90° or mirrored (a selfie camera).
+	PDQDihedralDistance int
 	// LayoutDistance is the colour layout distance (0 for identical layouts).
 	LayoutDistance float64
 	// Score is the calibrated similarity in [0,1], as returned by Similarity.
@@ -280,34 +280,69 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 	na0, nb0 := uint64(len(f.features)), uint64(len(o.features))
 	rng := rand.New(rand.NewPCG(min(na0, nb0)<<32|max(na0, nb0), 0x9e3779b97f4a7c15))
 	g := ransacHomography(ms, f.features, o.features, na, nb, ransacThresh, rng)
+	if g.ok && g.inliers >= guideMinInliers {
+		gm := guidedMatches(f.features, o.features, na, nb, &g.h)
+		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
+			g = g2
+			e.Matches = len(gm)
+		}
+	}
 	e.Inliers = g.inliers
 	e.PDQDistance = f.PDQ[Original].Distance(o.PDQ[Original])
+	e.PDQDihedralDistance = e.PDQDistance
+	for _, h := range o.PDQ[1:] {
+		e.PDQDihedralDistance = min(e.PDQDihedralDistance, f.PDQ[Original].Distance(h))
+	}
 	e.LayoutDistance = layoutDistance(f.Layout, o.Layout)
-	e.Score = calibrate(e)
+	e.Score = calibrate(e, min(f.PDQQuality, o.PDQQuality))
 	return e
 }
 
 // ransacThresh is the reprojection tolerance as a fraction of the longer side.
 const ransacThresh = 0.012
 
+// guideMinInliers is the smallest first-round inlier set whose homography
+// seeds guided matching.
+const guideMinInliers = 6
+
 // Calibration of the combined score: a logistic model of P(same place)
-// under equal priors, on x₁ = ln(1 + max(inliers − 4, 0)) (four inliers
-// are what any random sample fits), x₂ = (PDQ distance − 128)/64 and
-// x₃ = layout distance/100. The weights were fitted by class-balanced,
-// L2-regularised (λ = 0.002) logistic regression on every family of
-// visiontest.Generate except the reshot_hard stress test (16 scenes each,
-// 480×360, seed 1: 112 positive and 1680 negative pairs); run
-// `go run ./examples/vision -fit -n 16` to repeat the fit.
+// under equal priors — risk.Signal's neutral reference, so the score
+// carries the likelihood ratio s/(1−s) — on x₁ = ln(1 + max(inliers − 4, 0))
+// (four inliers are what any random sample fits), x₂ = (PDQ distance −
+// 128)/64 and x₃ = layout distance/100. The weights were fitted by
+// class-balanced, L2-regularised (λ = 0.002) logistic regression on every
+// family of visiontest.Generate except the reshot_hard stress test (16
+// scenes each, 480×360, seed 1: 112 positive and 1680 negative pairs), with
+// guided matching; run
+// `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0  = -5.917
-	calibIn  = 3.012
-	calibPDQ = -0.168
-	calibLay = -0.145
+	calibB0  = -5.841
+	calibIn  = 2.724
+	calibPDQ = -0.221
+	calibLay = -0.320
 )
 
-func calibrate(e Evidence) float64 {
+// Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within
+// 31 bits are Meta's recommended match threshold (ThreatExchange
+// pdq/README.md), and hashes of different photos sit near 128 ± 8 bits, so
+// a small distance in any dihedral orientation is strong evidence that
+// one photo is an edited copy of the other — even when the copy is too
+// small or too blurred for local features (Meta's bridge-mods: a 160×100
+// shrink, a 128×128 square crop). It adds nearDupSlope log-odds per bit
+// below nearDupZero bits (+8 at 31 bits) and nothing above: a large
+// distance is no evidence against a re-shot, whose hashes are unrelated.
+const (
+	nearDupZero    = 63
+	nearDupSlope   = 0.25
+	nearDupQuality = 50
+)
+
+func calibrate(e Evidence, quality int) float64 {
 	in := float64(max(e.Inliers-4, 0))
 	z := calibB0 + calibIn*math.Log1p(in) + calibPDQ*float64(e.PDQDistance-128)/64 + calibLay*e.LayoutDistance/100
+	if quality >= nearDupQuality {
+		z += nearDupSlope * float64(max(nearDupZero-e.PDQDihedralDistance, 0))
+	}
 	return 1 / (1 + math.Exp(-z))
 }
 

@@ -165,10 +165,13 @@ func (h *homography) plausible() bool {
 	return true
 }
 
-// geometry is the outcome of robust verification.
+// geometry is the outcome of robust verification: the inlier count of
+// the best plausible homography h (valid when ok) among matches.
 type geometry struct {
 	inliers int
 	matches int
+	h       homography
+	ok      bool
 }
 
 // ransacHomography finds the largest set of matches consistent with one
@@ -260,8 +263,76 @@ func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float
 			break
 		}
 	}
-	g.inliers = best
+	g.inliers, g.h, g.ok = best, bestH, true
 	return g
+}
+
+// Guided matching (Hartley & Zisserman, §11.9 "guided matching"): once a
+// homography is found, each feature of one photo is matched only against
+// the features of the other within guideRadius (normalised units) of its
+// projection. The global ratio test rejects true matches on repeated
+// texture (shelves of like products, tiled walls) because their second
+// neighbour is as good as the first; among the few features near the
+// projection the true match usually stands alone.
+const (
+	guideRadius  = 2 * ransacThresh
+	guideMaxDist = 48
+	guideRatio   = 0.8
+)
+
+// guidedMatches returns the cross-checked matches between fa and fb whose
+// positions agree with h (fa → fb, coordinates normalised by na and nb).
+func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
+	type best struct {
+		j      int
+		d1, d2 int
+	}
+	r2 := guideRadius * guideRadius
+	fromA := make([]best, len(fa))
+	fromB := make([]best, len(fb))
+	for j := range fromB {
+		fromB[j] = best{j: -1, d1: 257, d2: 257}
+	}
+	for i := range fa {
+		fromA[i] = best{j: -1, d1: 257, d2: 257}
+		u, v, ok := h.apply(float64(fa[i].x)/na, float64(fa[i].y)/na)
+		if !ok {
+			continue
+		}
+		for j := range fb {
+			dx, dy := float64(fb[j].x)/nb-u, float64(fb[j].y)/nb-v
+			if dx*dx+dy*dy >= r2 {
+				continue
+			}
+			d := hamming(&fa[i].desc, &fb[j].desc)
+			if a := &fromA[i]; d < a.d1 {
+				a.d2, a.d1, a.j = a.d1, d, j
+			} else if d < a.d2 {
+				a.d2 = d
+			}
+			if b := &fromB[j]; d < b.d1 {
+				b.d2, b.d1, b.j = b.d1, d, i
+			} else if d < b.d2 {
+				b.d2 = d
+			}
+		}
+	}
+	var out []match
+	for i, a := range fromA {
+		if a.j < 0 || a.d1 > guideMaxDist || float64(a.d1) >= guideRatio*float64(a.d2) {
+			continue
+		}
+		if b := fromB[a.j]; b.j != i || float64(b.d1) >= guideRatio*float64(b.d2) {
+			continue
+		}
+		out = append(out, match{a: i, b: a.j, dist: a.d1})
+	}
+	return out
+}
+
+func hamming(a, b *[4]uint64) int {
+	return bits.OnesCount64(a[0]^b[0]) + bits.OnesCount64(a[1]^b[1]) +
+		bits.OnesCount64(a[2]^b[2]) + bits.OnesCount64(a[3]^b[3])
 }
 
 // degenerate reports whether any three of the four points are nearly collinear.

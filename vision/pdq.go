@@ -93,6 +93,19 @@ const minHashableSide = 5
 // the reference gradient-sum heuristic; hashes of quality below about 50 are
 // unreliable. A nil image, one with a side below 5 pixels or one with more
 // than MaxImagePixels pixels hashes to the zero Hash with quality 0.
+//
+// PDQ follows the C++ reference hasher (pdq-photo-hasher) whose outputs
+// Meta publishes in pdq/sql/README.md: the whole image at full resolution,
+// with the box window along each row taken from the image height and the
+// window down each column from the width (the two agree for square
+// images). On Meta's sample images of quality ≥ 80 it reproduces those
+// hashes within 0–2 bits when given the pixels the reference decoded (0
+// on the PNG and on the bridge photos in all eight orientations; Go's
+// image/jpeg differs from libjpeg by a level on some samples, which moves
+// up to 10 bits on 256×256 photos). The current C++ source takes the row
+// window from the width instead, and the Python reference hashes a
+// 512-pixel thumbnail; both land 2–10 bits away from the published C++
+// hashes of non-square photos.
 func PDQ(img image.Image) (Hash, int) {
 	var d dct16
 	q, ok := pdqDCT(img, &d)
@@ -103,20 +116,66 @@ func PDQ(img image.Image) (Hash, int) {
 }
 
 // PDQDihedral returns the PDQ hashes of the eight dihedral transforms of img,
-// indexed by Dihedral, all derived from one DCT (the reference
-// implementation's sign and transpose identities), and the quality.
+// indexed by Dihedral, and the quality of the original. Each hash is the
+// one PDQ gives the transformed image itself: transposition commutes with
+// PDQ's filter and decimation, but a mirror does not quite (the decimation
+// grid and the box windows of even width are not symmetric), so the image
+// is filtered four times — as is and mirrored in x, in y and in both — and
+// each of the eight hashes is one of those four DCTs, transposed or not.
+// Deriving all eight from one DCT by the sign identities of the reference
+// implementation instead lands up to 8 bits from the hashes of the
+// transformed files (Meta's bridge photos).
 func PDQDihedral(img image.Image) ([8]Hash, int) {
-	var out [8]Hash
-	var d dct16
-	q, ok := pdqDCT(img, &d)
-	if !ok {
-		return out, 0
+	if img == nil {
+		return [8]Hash{}, 0
 	}
-	for k := range out {
-		t := d.transform(Dihedral(k))
-		out[k] = t.hash()
+	b := img.Bounds()
+	if b.Dx() < minHashableSide || b.Dy() < minHashableSide || oversized(b) {
+		return [8]Hash{}, 0
+	}
+	return pdqDihedralFromRows(b.Dx(), b.Dy(), lumaRows(img))
+}
+
+// dihedralMirror gives, for each Dihedral, the mirror image whose DCT it
+// uses (bit 0: columns mirrored, bit 1: rows mirrored) and whether that DCT
+// is transposed. It follows from the reference's sign identities: negating
+// the odd frequencies along an axis is mirroring along it.
+var dihedralMirror = [8]struct {
+	mirror    int
+	transpose bool
+}{
+	Original: {0, false}, Rotate90: {1, true}, Rotate180: {3, false}, Rotate270: {2, true},
+	FlipX: {2, false}, FlipY: {1, false}, FlipPlus1: {0, true}, FlipMinus1: {3, true},
+}
+
+// pdqDihedralFromRows is PDQDihedral on a w×h luma image delivered row by row.
+func pdqDihedralFromRows(w, h int, src lumaSource) ([8]Hash, int) {
+	var d [4]dct16
+	q := pdqFromRowsMirrored(w, h, src, &d[0], false, false)
+	for m := 1; m < 4; m++ {
+		pdqFromRowsMirrored(w, h, src, &d[m], m&1 != 0, m&2 != 0)
+	}
+	var out [8]Hash
+	for k, dm := range dihedralMirror {
+		if dm.transpose {
+			t := d[dm.mirror].transposed()
+			out[k] = t.hash()
+		} else {
+			out[k] = d[dm.mirror].hash()
+		}
 	}
 	return out, q
+}
+
+// transposed returns the DCT of the transposed image.
+func (d *dct16) transposed() dct16 {
+	var o dct16
+	for i := range 16 {
+		for j := range 16 {
+			o[j][i] = d[i][j]
+		}
+	}
+	return o
 }
 
 type dct16 [16][16]float32
@@ -141,6 +200,12 @@ type lumaSource struct {
 
 // pdqFromRows runs PDQ on a w×h luma image delivered row by row.
 func pdqFromRows(w, h int, src lumaSource, d *dct16) int {
+	return pdqFromRowsMirrored(w, h, src, d, false, false)
+}
+
+// pdqFromRowsMirrored runs PDQ on the image mirrored left-right (mx) and
+// top-bottom (my), without building the mirrored image.
+func pdqFromRowsMirrored(w, h int, src lumaSource, d *dct16, mx, my bool) int {
 	var a [64][64]float32
 	if w == 64 && h == 64 {
 		for i := range 64 {
@@ -152,8 +217,9 @@ func pdqFromRows(w, h int, src lumaSource, d *dct16) int {
 				src.f32(i, a[i][:])
 			}
 		}
+		mirror64(&a, mx, my)
 	} else {
-		jaroszDecimate(w, h, src, &a)
+		jaroszDecimate(w, h, src, &a, mx, my)
 	}
 	q := pdqQuality(&a)
 	dct64To16(&a, d)
@@ -201,9 +267,19 @@ func lumaRows(img image.Image) lumaSource {
 // integer tent counts (exact), scaled once at the end; clipped kernels and
 // float sources use float64 weights. Results differ from filtering the
 // whole image pass by pass only by float rounding.
-func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
-	wr := min(jaroszWindow(w, 64), w)
-	wc := min(jaroszWindow(h, 64), h)
+//
+// With mx or my set it returns the samples of the image mirrored
+// left-right or top-bottom: the kernels are those of the mirrored image
+// mapped back onto this one (see axisKernels), and the result is reversed
+// along the mirrored axes.
+func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32, mx, my bool) {
+	defer mirror64(a, mx, my)
+	// The window along each row comes from the row count and the window
+	// down each column from the column count, as in the C++ reference
+	// whose published hashes (pdq/sql/README.md) PDQ reproduces; see
+	// the PDQ doc comment.
+	wr := min(jaroszWindow(h, 64), w)
+	wc := min(jaroszWindow(w, 64), h)
 	var kx, ky [64]kernel
 	// Integer tent sums stay below 255·wr² < 2³² for every window up to
 	// 4096 (rows up to about 524 000 pixels); wider rows use floats.
@@ -213,17 +289,13 @@ func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 	}
 	tx := tentWeights(wr, cx != nil)
 	var pool []float64 // backing storage of the clipped kernels' weights
-	for k := range 64 {
-		kx[k], pool = makeKernel(w, wr, int((float64(k)+0.5)*float64(w)/64), tx, cx != nil, pool)
-	}
+	kx, pool = axisKernels(w, wr, mx, tx, cx != nil, pool)
 	if src.u8 != nil && wc <= maxPackedWindow {
-		decimateColumnsFirst(w, h, wc, src.u8, &kx, a)
+		decimateColumnsFirst(w, h, wc, src.u8, &kx, a, my)
 		return
 	}
 	ty := tentWeights(wc, false)
-	for i := range 64 {
-		ky[i], pool = makeKernel(h, wc, int((float64(i)+0.5)*float64(h)/64), ty, false, pool)
-	}
+	ky, _ = axisKernels(h, wc, my, ty, false, pool)
 	var acc [64][64]float64
 	var row [64]float64
 	var buf []float32
@@ -261,23 +333,19 @@ func jaroszDecimate(w, h int, src lumaSource, a *[64][64]float32) {
 
 // maxPackedWindow is the largest vertical window for which a whole
 // vertical tent sum of 8-bit pixels, at most 255·window², fits a 16-bit
-// lane (images up to 2048 rows).
+// lane (images up to 2048 columns, which set the vertical window).
 const maxPackedWindow = 16
 
-// decimateColumnsFirst is jaroszDecimate for 8-bit rows of at most 2048
-// rows: both vertical passes first, then both horizontal ones. For each
+// decimateColumnsFirst is jaroszDecimate for 8-bit images of at most 2048
+// columns: both vertical passes first, then both horizontal ones. For each
 // sample row, the rows under its vertical kernel are summed with their
 // integer tent counts four columns to a uint64 (16-bit lanes, even and odd
 // bytes of each 8-byte word apart), then the 64 horizontal kernels are
 // applied to that one row of column sums. Clipped vertical kernels (at the
 // top and bottom) are summed in float64 instead.
-func decimateColumnsFirst(w, h, wc int, row func(int) []uint8, kx *[64]kernel, a *[64][64]float32) {
-	var ky [64]kernel
-	var pool []float64
+func decimateColumnsFirst(w, h, wc int, row func(int) []uint8, kx *[64]kernel, a *[64][64]float32, my bool) {
 	ty := tentWeights(wc, true)
-	for i := range 64 {
-		ky[i], pool = makeKernel(h, wc, int((float64(i)+0.5)*float64(h)/64), ty, true, pool)
-	}
+	ky, _ := axisKernels(h, wc, my, ty, true, nil)
 	const lanes = 0x00ff00ff00ff00ff
 	nw := w / 8
 	even := make([]uint64, nw)
@@ -416,6 +484,44 @@ func makeKernel(n, full, s int, tent []float64, integer bool, pool []float64) (k
 	return kernel{start: start, w: wt, scale: 1}, pool
 }
 
+// axisKernels returns the 64 kernels of one axis of n samples with box
+// window full, sampled at the cell centres, in ascending order of
+// position. With mirror set they are the kernels of the mirrored axis
+// (whose sample x is sample n−1−x here), mapped back onto this axis: entry
+// j then belongs to the mirrored image's sample 63−j, so the caller
+// reverses its output along the axis (mirror64).
+func axisKernels(n, full int, mirror bool, tent []float64, integer bool, pool []float64) ([64]kernel, []float64) {
+	var ks [64]kernel
+	for i := range 64 {
+		k, p := makeKernel(n, full, int((float64(i)+0.5)*float64(n)/64), tent, integer, pool)
+		pool = p
+		if !mirror {
+			ks[i] = k
+			continue
+		}
+		k.start = n - k.start - len(k.w)
+		// An unclipped kernel shares the symmetric tent; a clipped one
+		// owns its weights and is reversed in place.
+		if len(k.w) > 0 && len(tent) > 0 && &k.w[0] != &tent[0] {
+			slices.Reverse(k.w)
+		}
+		ks[63-i] = k
+	}
+	return ks, pool
+}
+
+// mirror64 reverses a along its columns (mx) and rows (my).
+func mirror64(a *[64][64]float32, mx, my bool) {
+	if mx {
+		for i := range a {
+			slices.Reverse(a[i][:])
+		}
+	}
+	if my {
+		slices.Reverse(a[:])
+	}
+}
+
 // rowSamplesU8 applies the 64 horizontal kernels to an 8-bit row. Unclipped
 // kernels use the integer tent counts (the result is scaled later by the
 // kernel's scale); clipped ones their float weights.
@@ -534,55 +640,6 @@ func dct64To16(a *[64][64]float32, b *dct16) {
 			b[i][j] = s
 		}
 	}
-}
-
-// transform returns the DCT of the dihedral transform t of the image.
-// A mirror negates the odd-frequency coefficients along its axis (our index
-// i holds frequency i+1) and a transpose swaps the axes.
-func (d *dct16) transform(t Dihedral) dct16 {
-	var o dct16
-	for i := range 16 {
-		for j := range 16 {
-			v := d[i][j]
-			switch t {
-			case Original:
-				o[i][j] = v
-			case Rotate90:
-				if j&1 == 0 {
-					v = -v
-				}
-				o[j][i] = v
-			case Rotate180:
-				if (i+j)&1 == 1 {
-					v = -v
-				}
-				o[i][j] = v
-			case Rotate270:
-				if i&1 == 0 {
-					v = -v
-				}
-				o[j][i] = v
-			case FlipX:
-				if i&1 == 0 {
-					v = -v
-				}
-				o[i][j] = v
-			case FlipY:
-				if j&1 == 0 {
-					v = -v
-				}
-				o[i][j] = v
-			case FlipPlus1:
-				o[j][i] = v
-			case FlipMinus1:
-				if (i+j)&1 == 1 {
-					v = -v
-				}
-				o[j][i] = v
-			}
-		}
-	}
-	return o
 }
 
 // hash thresholds the coefficients at their median: the 128th smallest of

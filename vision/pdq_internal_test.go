@@ -2,8 +2,8 @@ package vision
 
 import "testing"
 
-// TestDihedralTableAgainstMetaHashes checks the sign-and-transpose table of
-// dct16.transform, and the naming of the eight Dihedral values, against
+// TestDihedralTableAgainstMetaHashes checks the mirror-and-transpose table
+// dihedralMirror, and the naming of the eight Dihedral values, against
 // Meta's published hashes of the bridge photo and of its seven transformed
 // copies (facebook/ThreatExchange pdq/python/pdqhashing/tests/pdq_test.py,
 // reg-test-input/dih/bridge-*.jpg). Without the images, the DCT is
@@ -49,7 +49,29 @@ func TestDihedralTableAgainstMetaHashes(t *testing.T) {
 		}
 		return out
 	}
-	if signHash(d.transform(Original)) != h {
+	// Mirroring the image along an axis negates the odd frequencies along
+	// it (index i holds frequency i+1).
+	transform := func(k Dihedral) dct16 {
+		dm := dihedralMirror[k]
+		var o dct16
+		for i := range 16 {
+			for j := range 16 {
+				v := d[i][j]
+				if dm.mirror&1 != 0 && j%2 == 0 {
+					v = -v
+				}
+				if dm.mirror&2 != 0 && i%2 == 0 {
+					v = -v
+				}
+				o[i][j] = v
+			}
+		}
+		if dm.transpose {
+			o = o.transposed()
+		}
+		return o
+	}
+	if signHash(transform(Original)) != h {
 		t.Fatal("Original transform changed the hash")
 	}
 	for k, hexHash := range meta {
@@ -57,7 +79,7 @@ func TestDihedralTableAgainstMetaHashes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := signHash(d.transform(k))
+		got := signHash(transform(k))
 		dist := got.Distance(want)
 		t.Logf("dihedral %d: %d bits from Meta's hash of the transformed file", k, dist)
 		if dist > 32 {
