@@ -273,7 +273,7 @@ func (r *RouteController) addPeer(ctx context.Context, n sdn.Neighbor) error {
 			ConnectRetry: uint64(max(1, int64(r.cfg.ConnectRetry.Seconds()))), HoldTime: 30, KeepaliveInterval: 10,
 			IdleHoldTimeAfterReset: 1,
 		}},
-		Transport: &api.Transport{},
+		Transport:    &api.Transport{},
 		EbgpMultihop: &api.EbgpMultihop{Enabled: true, MultihopTtl: 8},
 	}
 	if r.cfg.ConnectRetry == 0 {
