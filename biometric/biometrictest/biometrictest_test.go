@@ -3,6 +3,7 @@ package biometrictest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/payedge/payedge/biometric"
@@ -20,16 +21,23 @@ func (forgetful) Delete(context.Context, string) error { return nil }
 
 // sharing returns its internal buffer from Get.
 type sharing struct {
-	m map[string][]byte
+	mu sync.Mutex
+	m  map[string][]byte
 	biometric.EnrolmentStore
 }
 
 func (s *sharing) Put(ctx context.Context, id string, b []byte) error {
+	s.mu.Lock()
 	s.m[id] = b
+	s.mu.Unlock()
 	return s.EnrolmentStore.Put(ctx, id, b)
 }
+
 func (s *sharing) Get(ctx context.Context, id string) ([]byte, error) {
-	if b, ok := s.m[id]; ok {
+	s.mu.Lock()
+	b, ok := s.m[id]
+	s.mu.Unlock()
+	if ok {
 		return b, nil
 	}
 	return s.EnrolmentStore.Get(ctx, id)
