@@ -227,12 +227,15 @@ func (c LearnConfig) withDefaults() LearnConfig {
 // Learn returns a new profile that also reflects obs; p may be nil for a
 // terminal seen for the first time. With d = 2^(−Δt/HalfLife) for the time
 // Δt since p.Updated, the decayed observation count becomes W' = d·W + 1,
-// each neighbour's frequency f' = (d·W·f + seen)/W', and its mean RSSI the
-// d-weighted running mean. An observation older than p.Updated (Δt < 0)
-// does not decay the profile but counts only e = 2^(Δt/HalfLife) in place
-// of 1, as if it had been learned in order, so late or replayed scans
-// cannot outweigh fresh ones. p is validated (errors wrap ErrProfile) and
-// not modified.
+// each neighbour's frequency f' = (d·W·f + seen)/W', and its mean and
+// variance of RSSI the d-weighted running mean and variance (West's
+// weighted update). An observation older than p.Updated (Δt < 0) does not
+// decay the profile but counts only e = 2^(Δt/HalfLife) in place of 1, as
+// if it had been learned in order, so late or replayed scans cannot
+// outweigh fresh ones. The result's Neighbors slice has no spare capacity
+// to speak of (a stored profile costs what it holds). p is validated
+// (errors wrap ErrProfile) and not modified. Observations repeating a
+// neighbour are refused (*NeighborError wrapping ErrDuplicateNeighbor).
 //
 // Volatile identifiers are not added: rotating Bluetooth private addresses
 // never, and a locally administered address only when it looks like a
