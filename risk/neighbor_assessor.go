@@ -72,13 +72,19 @@ const (
 // dominate), and u the weighted share of seen stable neighbours that the
 // profile does not know:
 //
-//	q = min(1, r/FullRecall) · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [UniformPenalty]
+//	q = min(1, r/FullRecall) · (1 − RSSIPenalty·(1−s)) · (1 − UnknownPenalty·u) · [exp(−(S − RSSIPatternSlack))]
 //	logit(confidence) = logit(Floor) + q·(logit(Ceiling) − logit(Floor))
 //
-// capped at FewKnownCap while fewer than MinExpected distinct expected
-// devices are matched. A learned profile younger than MinObservations that expects
-// nothing yet scores NoProfileConfidence, less UnknownPenalty when the scan
-// shares no neighbour with it.
+// where the last factor applies when the scan's RSSIs fit one transmitter
+// at one strength better than the learned pattern by more than
+// RSSIPatternSlack (see NeighborConfig), capped at FewKnownCap while fewer
+// than MinExpected distinct expected devices (DeviceBlock) are matched. A
+// learned profile younger than MinObservations that expects nothing yet
+// scores NoProfileConfidence, less UnknownPenalty when the scan shares no
+// neighbour with it. Before scoring, Score checks the observation's
+// freshness against Clock and, when configured, its Authenticator; after,
+// a scan identical to one of the terminal's recent ones scores Floor
+// (neighbors.replayed).
 type NeighborAssessor struct {
 	store  ProfileStore
 	cfg    NeighborConfig
