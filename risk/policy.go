@@ -159,6 +159,14 @@ func (p Policy) orDefault() Policy {
 // look-alike clones. The passwordless band therefore needs corroborating
 // evidence (vision, geo, motion), as examples/checkout shows. DeclineBelow
 // is 0.01.
+//
+// The thresholds are posterior probabilities. A host that fuses around its
+// real base rate instead of 0.5 (say a prior of 0.99, log-odds +4.6) moves
+// every payment by the same log-odds, so evidence that only mildly
+// contradicts a genuine environment (a cloned device, capped at
+// NeighborConfig.FewKnownCap 0.2) no longer stops a no-PIN payment: such a
+// host raises the thresholds by the same odds (no-PIN at odds 99·1.5, about
+// 0.993) or fuses at 0.5 and keeps them.
 func PSD2Policy() Policy {
 	return Policy{
 		Currency:               "EUR",
