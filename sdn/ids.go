@@ -162,16 +162,25 @@ func ParseRouteDistinguisher(s string) (RouteDistinguisher, error) {
 	return RouteDistinguisher{v.typ, v.admin, v.assigned}, err
 }
 
-// MarshalText implements encoding.TextMarshaler; an invalid RD is an error.
+// MarshalText implements encoding.TextMarshaler. The zero value (unset)
+// marshals as empty text; any other invalid value is an error.
 func (r RouteDistinguisher) MarshalText() ([]byte, error) {
+	if r.IsZero() {
+		return []byte{}, nil
+	}
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
 	return r.v().appendText(nil), nil
 }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler; empty text is the
+// zero value (unset).
 func (r *RouteDistinguisher) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*r = RouteDistinguisher{}
+		return nil
+	}
 	v, err := ParseRouteDistinguisher(string(b))
 	if err != nil {
 		return err
@@ -244,16 +253,25 @@ func ParseRouteTarget(s string) (RouteTarget, error) {
 	return RouteTarget{v.typ, v.admin, v.assigned}, err
 }
 
-// MarshalText implements encoding.TextMarshaler; an invalid RT is an error.
+// MarshalText implements encoding.TextMarshaler. The zero value (unset)
+// marshals as empty text; any other invalid value is an error.
 func (t RouteTarget) MarshalText() ([]byte, error) {
+	if t.IsZero() {
+		return []byte{}, nil
+	}
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
 	return t.v().appendText(nil), nil
 }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler; empty text is the
+// zero value (unset).
 func (t *RouteTarget) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = RouteTarget{}
+		return nil
+	}
 	v, err := ParseRouteTarget(string(b))
 	if err != nil {
 		return err
