@@ -89,6 +89,8 @@ type NeighborAssessor struct {
 	store  ProfileStore
 	cfg    NeighborConfig
 	replay *replayCache
+	// lf and lc are logit(Floor) and logit(Ceiling).
+	lf, lc float64
 	// tables holds scan tables too large for the stack (*[maxTable]slot),
 	// so that Evaluate does not allocate for big scans either.
 	tables sync.Pool
@@ -113,7 +115,8 @@ func NewNeighborAssessor(cfg NeighborConfig, store ProfileStore) (*NeighborAsses
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &NeighborAssessor{store: store, cfg: cfg, replay: newReplayCache(cfg.ReplayWindow, cfg.ReplayTerminals)}, nil
+	return &NeighborAssessor{store: store, cfg: cfg, replay: newReplayCache(cfg.ReplayWindow, cfg.ReplayTerminals),
+		lf: logit(cfg.Floor), lc: logit(cfg.Ceiling)}, nil
 }
 
 // NewNeighborScorer is NewNeighborAssessor with its arguments in the
@@ -619,8 +622,7 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 			sc.flags |= flagRSSIUniform
 		}
 	}
-	lf := logit(cfg.Floor)
-	sc.Confidence = sigmoid(lf + q*(logit(cfg.Ceiling)-lf))
+	sc.Confidence = sigmoid(s.lf + q*(s.lc-s.lf))
 	if sc.Expected == 0 && w < cfg.MinObservations {
 		// A learned profile too young to expect anything cannot vouch for
 		// a scan, so it scores like no profile — learning never leaves a
