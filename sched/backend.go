@@ -150,7 +150,9 @@ type MemBackend struct {
 	rng      *rand.Rand
 	own      map[string]Allocation
 	reqs     map[string]Request       // the request of each own allocation
-	creating map[string]chan struct{} // closed when the Create of that ID ends
+	// creating holds the IDs whose Create is in flight; a Delete that must
+	// wait for one stores a channel there, which the Create closes.
+	creating map[string]chan struct{}
 	foreign  map[string]Allocation
 	lastSeq  uint64
 }
@@ -269,16 +271,17 @@ func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error
 		m.mu.Unlock()
 		return Allocation{}, fmt.Errorf("create %q: %w", id, ErrDuplicateID)
 	}
-	done := make(chan struct{})
-	m.creating[id] = done
+	m.creating[id] = nil // a waiting Delete adds the channel
 	m.mu.Unlock()
 
 	err := m.wait(ctx)
 	a := Allocation{ID: id, Kind: m.cfg.Kind, Node: p.Node, NUMACell: p.NUMACell, Resources: m.consume(p)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if done := m.creating[id]; done != nil {
+		close(done)
+	}
 	delete(m.creating, id)
-	close(done)
 	if err != nil {
 		return Allocation{}, fmt.Errorf("create %q: %w", id, err)
 	}
@@ -298,9 +301,13 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 	}
 	m.mu.Lock()
 	_, ok := m.own[id]
-	done := m.creating[id]
+	done, busy := m.creating[id]
+	if busy && done == nil {
+		done = make(chan struct{})
+		m.creating[id] = done
+	}
 	m.mu.Unlock()
-	if done != nil {
+	if busy {
 		// A Create of the same ID is in flight: act on its outcome.
 		select {
 		case <-done:
