@@ -3,6 +3,7 @@ package geo
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -25,16 +26,22 @@ import (
 //	table-B/cell CellDB.MemoryBytes per kept cell
 //	peak/table   the ratio of the two
 //
-// 1 M and 5 M rows need PAYEDGE_BENCH_LARGE=1 (they take seconds and
+// The -stream variants read through a plain io.Reader, so the loader
+// cannot estimate the size and grows chunk by chunk. 1 M and 5 M rows need
+// PAYEDGE_BENCH_LARGE=1 (they take seconds and
 // hundreds of MB, too much for CI's -benchtime=1x pass) and are skipped
 // under -short:
 //
 //	PAYEDGE_BENCH_LARGE=1 go test ./geo -run '^$' -bench 'LoadCSVRows' -benchtime 3x
 var loadSizes = []struct {
-	name  string
-	rows  int
-	large bool
-}{{"10k", 10_000, false}, {"100k", 100_000, false}, {"1M", 1_000_000, true}, {"5M", 5_000_000, true}}
+	name   string
+	rows   int
+	large  bool
+	stream bool // hide the reader's length: no size estimate
+}{
+	{"10k", 10_000, false, false}, {"100k", 100_000, false, false}, {"1M", 1_000_000, true, false}, {"5M", 5_000_000, true, false},
+	{"100k-stream", 100_000, false, true}, {"5M-stream", 5_000_000, true, true},
+}
 
 var (
 	loadCSVMu    sync.Mutex
@@ -153,7 +160,11 @@ func BenchmarkLoadCSVRows(b *testing.B) {
 				h := startHeapSampler()
 				b.StartTimer()
 				var err error
-				db, _, err = LoadCSV(ctx, bytes.NewReader(data), LoadOptions{})
+				var r io.Reader = bytes.NewReader(data)
+				if sz.stream {
+					r = struct{ io.Reader }{r}
+				}
+				db, _, err = LoadCSV(ctx, r, LoadOptions{})
 				b.StopTimer()
 				p := h.finish()
 				cpu += processCPU() - c0

@@ -56,7 +56,7 @@ func bench1M(b *testing.B) (*CellDB, [][]CellObservation) {
 		rng := rand.New(rand.NewPCG(7, 11))
 		const n = 1 << 20
 		// Fed straight into the builder: no CSV text, no []CellRecord.
-		bld := &builder{ents: make([]cellRec, 0, n)}
+		bld := &builder{est: n}
 		id := func(i int) CellID {
 			// 64 operators' worth of cells across Europe, 400 per area.
 			a := i / 400
@@ -165,7 +165,7 @@ func BenchmarkLocate3Of1MCold(b *testing.B) {
 		j := 400*rng.IntN(db.Len()/400) + rng.IntN(397)
 		qs[i] = make([]CellObservation, 3)
 		for k := range qs[i] {
-			rec := &db.cells[j+k]
+			rec := db.rec(j + k)
 			qs[i][k] = CellObservation{CellID: CellID{Radio(rec.key >> 36), uint16(rec.key >> 26 & 1023), uint16(rec.key >> 16 & 1023), uint32(rec.key & 0xffff), rec.cell}, SignalDBm: -75 - 12*k}
 		}
 	}

@@ -2,10 +2,12 @@ package geo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/bits"
 	"time"
@@ -96,12 +98,15 @@ func (c DBConfig) withDefaults() DBConfig {
 // the garbage collector never scans it, and a lookup touches one cache
 // line), an open-addressing hash index of 32-bit positions (6 bytes a cell)
 // and a 20-byte-per-area table, so the world's ~40 M cells take about
-// 1.6 GB.
+// 1.6 GB. The records are held in chunks of 65 536 (2 MiB) that loading
+// fills once and sorts in place, so a load never copies or regrows the
+// table and its peak memory is the final table plus one chunk.
 // Positions are stored to 1e-7° (≈1 cm).
 type CellDB struct {
 	cfg DBConfig
 
-	cells []cellRec // sorted by (key, cell)
+	chunks [][]cellRec // sorted by (key, cell); record i is chunks[i>>chunkShift][i&chunkMask]
+	n      int         // records
 
 	index []uint32 // linear-probing hash slots: 0 empty, else position+1
 
@@ -138,15 +143,29 @@ func hashKey(k, c uint64) uint64 {
 	return h
 }
 
+// Record chunks: 1<<chunkShift records (2 MiB) each.
+const (
+	chunkShift = 16
+	chunkSize  = 1 << chunkShift
+	chunkMask  = chunkSize - 1
+)
+
+// rec returns record i.
+func (db *CellDB) rec(i int) *cellRec { return &db.chunks[i>>chunkShift][i&chunkMask] }
+
 // Len returns the number of cells.
-func (db *CellDB) Len() int { return len(db.cells) }
+func (db *CellDB) Len() int { return db.n }
 
 // Areas returns the number of distinct location/tracking areas.
 func (db *CellDB) Areas() int { return len(db.areaKey) }
 
 // MemoryBytes returns the bytes held by the table's arrays.
 func (db *CellDB) MemoryBytes() int {
-	return int(unsafe.Sizeof(cellRec{}))*cap(db.cells) + 4*cap(db.index) +
+	recs := 0
+	for _, c := range db.chunks {
+		recs += cap(c)
+	}
+	return int(unsafe.Sizeof(cellRec{}))*recs + 4*cap(db.index) +
 		8*cap(db.areaKey) + 4*cap(db.areaLat) + 4*cap(db.areaLng) + 4*cap(db.areaRad)
 }
 
@@ -175,8 +194,8 @@ func (db *CellDB) find(id CellID) int {
 		if s == 0 {
 			return -1
 		}
-		if i := int(s - 1); db.cells[i].key == k && db.cells[i].cell == id.Cell {
-			return i
+		if r := db.rec(int(s - 1)); r.key == k && r.cell == id.Cell {
+			return int(s - 1)
 		}
 	}
 }
@@ -189,75 +208,133 @@ func (db *CellDB) Lookup(id CellID) (CellRecord, bool) {
 	if i < 0 {
 		return CellRecord{}, false
 	}
+	r := db.rec(i)
 	return CellRecord{
 		ID:           id,
 		Unit:         -1,
 		Location:     db.pos(i),
-		RangeM:       float64(db.cells[i].rng),
-		Samples:      int(db.cells[i].samples),
-		AvgSignalDBm: int(db.cells[i].signal),
+		RangeM:       float64(r.rng),
+		Samples:      int(r.samples),
+		AvgSignalDBm: int(r.signal),
 	}, true
 }
 
-// builder accumulates cells before sorting.
+// builder accumulates cells in chunks before sorting. Each record carries
+// its arrival number in the bits of key and cell above seqShift (unused by
+// either: keys have 39 bits, cells at most 36), so that duplicates can be
+// resolved in arrival order after an unstable in-place sort.
 type builder struct {
-	ents []cellRec
-	dups int
+	chunks [][]cellRec
+	n      int // records added
+	est    int // expected records (0: unknown); sizes the first and last chunks
+	dups   int
 }
 
+// Arrival numbers: the low 24 bits in cell, the high ones in key.
+const (
+	seqShift = 40
+	seqMask  = 1<<seqShift - 1 // the real key and cell bits
+)
+
 func (b *builder) add(rec *CellRecord) {
-	b.ents = append(b.ents, cellRec{
-		key:     areaKeyOf(rec.ID),
-		cell:    rec.ID.Cell,
+	k := b.n >> chunkShift
+	if k == len(b.chunks) {
+		// Full chunks, except that the expected size (or 4096 records when
+		// unknown) bounds the first and the last; a chunk that proves too
+		// small grows by append, a copy of at most one chunk.
+		c := chunkSize
+		switch {
+		case b.est > 0:
+			c = min(c, max(b.est-b.n, 1024))
+		case k == 0:
+			c = 4096
+		}
+		b.chunks = append(b.chunks, make([]cellRec, 0, c))
+	}
+	b.chunks[k] = append(b.chunks[k], cellRec{
+		key:     areaKeyOf(rec.ID) | uint64(b.n>>24)<<seqShift,
+		cell:    rec.ID.Cell | uint64(b.n&(1<<24-1))<<seqShift,
 		lat:     int32(math.Round(rec.Location.Lat * coordScale)),
 		lng:     int32(math.Round(rec.Location.Lng * coordScale)),
 		rng:     uint32(math.Min(math.Max(rec.RangeM, 0), math.MaxUint32)),
 		samples: uint16(min(max(rec.Samples, 0), math.MaxUint16)),
 		signal:  int16(rec.AvgSignalDBm),
 	})
+	b.n++
 }
 
-// radixSort sorts a by (key, cell) with a stable least-significant-digit
-// radix sort on bytes (5 of cell, then 5 of key), skipping bytes that are
-// the same in every record. Stability keeps duplicates in input order. It
-// returns the sorted slice, which is either a or tmp (len(tmp) ≥ len(a)).
-func radixSort(a, tmp []cellRec) []cellRec {
-	if len(a) < 2 {
-		return a
+// seqOf returns a record's arrival number.
+func seqOf(r *cellRec) uint64 { return (r.key>>seqShift)<<24 | r.cell>>seqShift }
+
+// lessKey orders records by (key, cell), ignoring arrival numbers.
+func lessKey(a, b *cellRec) bool {
+	ak, bk := a.key&seqMask, b.key&seqMask
+	return ak < bk || ak == bk && a.cell&seqMask < b.cell&seqMask
+}
+
+// digit returns sort digit d of r: d = 0…4 the bytes of key from the most
+// significant (bits 32–39) down, d = 5…9 those of cell.
+func digit(r *cellRec, d int) byte {
+	if d < 5 {
+		return byte(r.key >> (8 * (4 - d)))
 	}
-	var hist [10][256]int
-	for i := range a {
-		c, k := a[i].cell, a[i].key
-		for d := range 5 {
-			hist[d][byte(c>>(8*d))]++
-			hist[5+d][byte(k>>(8*d))]++
+	return byte(r.cell >> (8 * (9 - d)))
+}
+
+// sortInPlace sorts records [lo, hi) of db by (key, cell) with an
+// in-place most-significant-digit radix sort ("American flag sort",
+// McIlroy, Bostic & McIlroy, "Engineering radix sort", Computing Systems
+// 6(1), 1993): per bucket, one counting pass and one permutation pass by
+// swaps, no buffer. Digits that are the same throughout a bucket are
+// skipped; buckets of up to 32 records are finished by insertion sort.
+// The sort is not stable; builder.build resolves duplicates by arrival
+// number instead.
+func (db *CellDB) sortInPlace(lo, hi, d int) {
+	for hi-lo > 32 && d < 10 {
+		var count [256]int
+		for i := lo; i < hi; i++ {
+			count[digit(db.rec(i), d)]++
 		}
-	}
-	src, dst := a, tmp[:len(a)]
-	for d := range 10 {
-		shift := uint(8 * (d % 5))
-		digit := func(r *cellRec) byte {
-			if d >= 5 {
-				return byte(r.key >> shift)
+		if count[digit(db.rec(lo), d)] == hi-lo {
+			d++ // one bucket holds everything: next digit
+			continue
+		}
+		var next, end [256]int
+		at := lo
+		for b := range 256 {
+			next[b] = at
+			at += count[b]
+			end[b] = at
+		}
+		for b := range 256 {
+			for next[b] < end[b] {
+				r := db.rec(next[b])
+				x := digit(r, d)
+				if int(x) == b {
+					next[b]++
+					continue
+				}
+				// Swap r into its bucket; what comes back is examined next.
+				o := db.rec(next[x])
+				*r, *o = *o, *r
+				next[x]++
 			}
-			return byte(r.cell >> shift)
 		}
-		h := &hist[d]
-		if h[digit(&src[0])] == len(src) {
-			continue // every record has the same byte here
+		at = lo
+		for b := range 256 {
+			if c := count[b]; c > 1 {
+				db.sortInPlace(at, at+c, d+1)
+			}
+			at += count[b]
 		}
-		sum := 0
-		for b := range h {
-			h[b], sum = sum, sum+h[b]
-		}
-		for i := range src {
-			b := digit(&src[i])
-			dst[h[b]] = src[i]
-			h[b]++
-		}
-		src, dst = dst, src
+		return
 	}
-	return src
+	for i := lo + 1; i < hi; i++ {
+		for j := i; j > lo && lessKey(db.rec(j), db.rec(j-1)); j-- {
+			a, b := db.rec(j), db.rec(j-1)
+			*a, *b = *b, *a
+		}
+	}
 }
 
 // NewCellDB builds a CellDB from records. Invalid records are rejected with
@@ -270,7 +347,7 @@ func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
 	if len(recs) >= math.MaxUint32/2 {
 		return nil, fmt.Errorf("%w: %d records", ErrTooManyCells, len(recs))
 	}
-	b := &builder{ents: make([]cellRec, 0, len(recs))}
+	b := &builder{est: len(recs)}
 	for i := range recs {
 		if err := recs[i].ID.Validate(); err != nil {
 			return nil, fmt.Errorf("%w %d: %w", ErrInvalidRecord, i, err)
@@ -286,34 +363,55 @@ func NewCellDB(recs []CellRecord, cfg DBConfig) (*CellDB, error) {
 	return b.build(cfg.withDefaults()), nil
 }
 
+// build sorts the chunks in place, keeps the most-sampled (then latest)
+// record of each cell, and adds the hash index and the area table. The
+// chunks become the CellDB's table; nothing is copied except, when
+// duplicates or the last chunk's slack would hold more than an eighth of
+// a chunk, the last chunk itself.
 func (b *builder) build(cfg DBConfig) *CellDB {
-	ents := radixSort(b.ents, make([]cellRec, len(b.ents)))
-	b.ents = nil // the sort's other buffer is garbage from here on
-	// Deduplicate: keep the most-sampled (then latest) entry of each key.
-	out := ents[:0]
-	for _, e := range ents {
-		if n := len(out); n > 0 && out[n-1].key == e.key && out[n-1].cell == e.cell {
-			b.dups++
-			if e.samples >= out[n-1].samples {
-				out[n-1] = e
+	db := &CellDB{cfg: cfg, chunks: b.chunks, n: b.n}
+	b.chunks = nil
+	db.sortInPlace(0, db.n, 0)
+	// Deduplicate in place: of each run of equal (key, cell) keep the
+	// record with the most samples, then the latest arrival.
+	out := 0
+	for i := 0; i < db.n; {
+		best := db.rec(i)
+		j := i + 1
+		for ; j < db.n; j++ {
+			r := db.rec(j)
+			if r.key&seqMask != best.key&seqMask || r.cell&seqMask != best.cell&seqMask {
+				break
 			}
-			continue
+			if r.samples > best.samples || r.samples == best.samples && seqOf(r) > seqOf(best) {
+				best = r
+			}
 		}
-		out = append(out, e)
+		b.dups += j - i - 1
+		rec := *best
+		rec.key &= seqMask
+		rec.cell &= seqMask
+		*db.rec(out) = rec
+		out++
+		i = j
 	}
-	n := len(out)
-	db := &CellDB{cfg: cfg, cells: out}
-	if n < cap(out)-cap(out)/8 {
-		// Many duplicates: copy to a right-sized table so they do not
-		// hold memory for the table's lifetime. Otherwise the sorted
-		// buffer is kept, which saves a third of the peak memory of a
-		// world-sized load.
-		db.cells = make([]cellRec, n)
-		copy(db.cells, out)
+	db.n = out
+	// Drop emptied chunks; give the last one back its slack when that is
+	// worth a copy (small tables, or many duplicates).
+	nc := (out + chunkMask) >> chunkShift
+	clear(db.chunks[nc:])
+	db.chunks = db.chunks[:nc:nc]
+	if nc > 0 {
+		last := db.chunks[nc-1][:out-(nc-1)<<chunkShift]
+		if cap(last)-len(last) > chunkSize/8 || nc == 1 && cap(last)-len(last) > len(last)/8 {
+			last = append([]cellRec(nil), last...)
+		}
+		db.chunks[nc-1] = last
 	}
+	n := out
 	nAreas := 0
-	for i, e := range out {
-		if i == 0 || e.key != out[i-1].key {
+	for i := range n {
+		if i == 0 || db.rec(i).key != db.rec(i-1).key {
 			nAreas++
 		}
 	}
@@ -324,7 +422,8 @@ func (b *builder) build(cfg DBConfig) *CellDB {
 	}
 	db.index = make([]uint32, size)
 	for i := range n {
-		h := db.slot(db.cells[i].key, db.cells[i].cell)
+		r := db.rec(i)
+		h := db.slot(r.key, r.cell)
 		for db.index[h] != 0 {
 			h = db.next(h)
 		}
@@ -343,13 +442,14 @@ func (db *CellDB) buildAreas(nAreas int) {
 	db.areaLat = make([]int32, 0, nAreas)
 	db.areaLng = make([]int32, 0, nAreas)
 	db.areaRad = make([]uint32, 0, nAreas)
-	for lo := 0; lo < len(db.cells); {
+	for lo := 0; lo < db.n; {
+		key := db.rec(lo).key
 		hi := lo + 1
-		for hi < len(db.cells) && db.cells[hi].key == db.cells[lo].key {
+		for hi < db.n && db.rec(hi).key == key {
 			hi++
 		}
 		var x, y, z, rsum float64
-		radio := Radio(db.cells[lo].key >> 36)
+		radio := Radio(key >> 36)
 		for i := lo; i < hi; i++ {
 			p := db.pos(i)
 			cx, cy, cz := unitVec(p)
@@ -362,7 +462,7 @@ func (db *CellDB) buildAreas(nAreas int) {
 		cnt := float64(hi - lo)
 		msq := math.Max(0, 2-2*math.Sqrt(x*x+y*y+z*z)/cnt)
 		rad := 1.73*EarthRadiusM*math.Sqrt(msq) + rsum/cnt
-		db.areaKey = append(db.areaKey, db.cells[lo].key)
+		db.areaKey = append(db.areaKey, key)
 		db.areaLat = append(db.areaLat, int32(math.Round(c.Lat*coordScale)))
 		db.areaLng = append(db.areaLng, int32(math.Round(c.Lng*coordScale)))
 		db.areaRad = append(db.areaRad, uint32(math.Min(rad, math.MaxUint32)))
@@ -371,12 +471,13 @@ func (db *CellDB) buildAreas(nAreas int) {
 }
 
 func (db *CellDB) pos(i int) LatLng {
-	return LatLng{Lat: float64(db.cells[i].lat) / coordScale, Lng: float64(db.cells[i].lng) / coordScale}
+	r := db.rec(i)
+	return LatLng{Lat: float64(r.lat) / coordScale, Lng: float64(r.lng) / coordScale}
 }
 
 func (db *CellDB) rangeOf(i int, r Radio) float64 {
-	if db.cells[i].rng > 0 {
-		return float64(db.cells[i].rng)
+	if r := db.rec(i); r.rng > 0 {
+		return float64(r.rng)
 	}
 	return db.cfg.DefaultRangeM[r]
 }
@@ -425,8 +526,11 @@ type LoadOptions struct {
 	// ProgressEvery lines (default 1<<20) and once at the end.
 	Progress      func(LoadStats)
 	ProgressEvery int // lines between Progress calls; default 1<<20
-	// SizeHint, if positive, is the expected number of rows; the loader
-	// preallocates for up to 64 M rows to avoid regrowing its buffer.
+	// SizeHint, if positive, is the expected number of rows. It is not
+	// needed: the table grows in fixed chunks of 65 536 rows that are
+	// never copied, and the first and last chunks are sized from the
+	// input's length where that can be known (see LoadCSV); a hint
+	// replaces that estimate, which saves at most one chunk's copy.
 	SizeHint int
 	// Config tunes the resulting CellDB.
 	Config DBConfig
@@ -447,6 +551,55 @@ func (o LoadOptions) Validate() error {
 		return fmt.Errorf("%w: MaxLineBytes %d above 1 MiB", ErrInvalidConfig, o.MaxLineBytes)
 	}
 	return o.Config.Validate()
+}
+
+// estimateRows estimates the rows of the input from its remaining length,
+// where the reader tells it (Len, as bytes.Reader, strings.Reader and
+// bytes.Buffer do; Stat of a regular file such as *os.File, less the
+// current offset; or an io.Seeker, which is moved to the end and back), and
+// the bytes per line of the first 64 KiB, peeked through br without
+// consuming them. It returns 0 when the length cannot be known (a pipe, a
+// gzip stream) and an error only when seeking back to the start failed.
+func estimateRows(r io.Reader, br *bufio.Reader) (int, error) {
+	size := int64(-1)
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		size = int64(v.Len())
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+			if sk, ok := r.(io.Seeker); ok {
+				if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
+					size -= off
+				}
+			}
+		}
+	case io.Seeker:
+		off, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			break
+		}
+		end, err := v.Seek(0, io.SeekEnd)
+		if _, serr := v.Seek(off, io.SeekStart); serr != nil {
+			return 0, fmt.Errorf("geo: seeking back after measuring the input: %w", serr)
+		}
+		if err == nil {
+			size = end - off
+		}
+	}
+	if size <= 0 {
+		return 0, nil
+	}
+	head, _ := br.Peek(min(br.Size(), int(min(size, math.MaxInt32))))
+	lines := bytes.Count(head, []byte{'\n'})
+	if len(head) == 0 || lines == 0 {
+		return 0, nil
+	}
+	if int64(len(head)) >= size {
+		return lines + 1, nil
+	}
+	// 2 % above the first lines' rate: rows vary a little in length.
+	return int(min(float64(size)/float64(len(head))*float64(lines)*1.02+1, math.MaxInt32)), nil
 }
 
 // LineError is a fatal CSV error at a line.
@@ -491,7 +644,14 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 		every = 1 << 20
 	}
 	br := bufio.NewReaderSize(r, max(64<<10, maxLine+2))
-	b := &builder{ents: make([]cellRec, 0, min(max(opts.SizeHint, 0), 64<<20))}
+	b := &builder{est: opts.SizeHint}
+	if b.est <= 0 {
+		n, err := estimateRows(r, br)
+		if err != nil {
+			return nil, st, &LineError{Line: 1, Err: err}
+		}
+		b.est = n
+	}
 	for {
 		if st.Lines&4095 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -558,7 +718,7 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 		if err == io.EOF {
 			break
 		}
-		if len(b.ents) >= math.MaxUint32/2 {
+		if b.n >= math.MaxUint32/2 {
 			return nil, st, &LineError{Line: st.Lines, Err: ErrTooManyCells}
 		}
 	}

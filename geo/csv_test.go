@@ -1,12 +1,14 @@
 package geo
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -332,5 +334,62 @@ func TestLoadCSVGzip(t *testing.T) {
 	db, st, err := LoadCSV(context.Background(), zr, LoadOptions{})
 	if err != nil || db.Len() != 4 || !st.Header {
 		t.Fatalf("gzip load: %v %+v", err, st)
+	}
+}
+
+// The loader sizes its table from the input's length when the reader
+// tells it, and leaves the reader where it found it.
+func TestEstimateRows(t *testing.T) {
+	rows := strings.Repeat("GSM,262,2,801,1794,0,13.285512,52.522202,6280,13,1,1282569574,1300796207,0\n", 3000)
+	est := func(r io.Reader) int {
+		t.Helper()
+		n, err := estimateRows(r, bufio.NewReaderSize(r, 64<<10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := est(strings.NewReader(rows)); n < 3000 || n > 3100 {
+		t.Errorf("strings.Reader: %d rows estimated, want ~3000", n)
+	}
+	if n := est(struct{ io.Reader }{strings.NewReader(rows)}); n != 0 {
+		t.Errorf("plain reader: %d, want 0 (unknown)", n)
+	}
+	if n := est(strings.NewReader(rows[:500])); n != strings.Count(rows[:500], "\n")+1 {
+		t.Errorf("short input: %d", n)
+	}
+	// A file, read from the middle: Stat less the offset.
+	f, err := os.CreateTemp(t.TempDir(), "cells*.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(rows + rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(int64(len(rows)), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if n := est(f); n < 3000 || n > 3100 {
+		t.Errorf("file from its middle: %d rows estimated, want ~3000", n)
+	}
+	// A bare io.ReadSeeker: measured by seeking to the end and back.
+	rs := struct{ io.ReadSeeker }{strings.NewReader(rows)}
+	if _, err := rs.Seek(int64(len(rows)/3), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if n := est(rs); n < 1900 || n > 2100 {
+		t.Errorf("seeker: %d rows estimated, want ~2000", n)
+	}
+	// Through LoadCSV (whose own buffer then reads on from the position the
+	// measurement restored), every row from the middle is loaded.
+	if _, err := f.Seek(int64(len(rows)), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	db, st, err := LoadCSV(context.Background(), struct {
+		io.ReadSeeker
+	}{f}, LoadOptions{})
+	if err != nil || db.Len() != 1 || st.Rows != 3000 || st.Skipped[SkipDuplicate] != 2999 {
+		t.Errorf("load from the middle of a file: %v %+v", err, st)
 	}
 }

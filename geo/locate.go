@@ -60,7 +60,7 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		var touch uint64
 		for i := range obs {
 			if h := home[i]; h != 0 {
-				touch += db.cells[h-1].cell
+				touch += db.rec(int(h - 1)).cell
 			}
 		}
 		if touch == math.MaxUint64 { // never true; keeps the loads from being dropped
@@ -90,7 +90,7 @@ func (db *CellDB) Locate(ctx context.Context, obs []CellObservation) (Position, 
 		// ranges (OpenCelliD has cells "covering" 1000 km) would otherwise
 		// join any outlier to the cluster and drag the fix with it.
 		m.r = math.Min(db.rangeOf(j, m.radio), db.cfg.MaxAccuracyM[m.radio])
-		m.w = db.weight(o, uint32(db.cells[j].samples))
+		m.w = db.weight(o, uint32(db.rec(j).samples))
 		m.root = int8(n)
 		n++
 	}

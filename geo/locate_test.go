@@ -251,25 +251,65 @@ func TestLocateOutlierAndAmbiguity(t *testing.T) {
 	}
 }
 
-func TestRadixSortStable(t *testing.T) {
+// TestBuildSortsAndDeduplicates: the in-place radix sort over the chunked
+// store orders records by (key, cell) and, of duplicates, keeps the one
+// with the most samples, then the latest — the result of a stable sort
+// followed by that rule — for sizes around and across chunk boundaries.
+func TestBuildSortsAndDeduplicates(t *testing.T) {
 	rng := newTestRand(5)
-	for _, n := range []int{0, 1, 2, 17, 5000} {
-		a := make([]cellRec, n)
-		for i := range a {
-			// Few distinct keys and cells so that duplicates occur; lat
-			// records the input order.
-			a[i] = cellRec{key: uint64(rng.IntN(4)) << 36 * uint64(1+rng.IntN(3)), cell: uint64(rng.IntN(1 << uint(rng.IntN(37)))), lat: int32(i)}
+	for _, n := range []int{0, 1, 2, 17, 33, 5000, chunkSize - 1, chunkSize + 1, 3*chunkSize + 7} {
+		type in struct {
+			key, cell uint64
+			samples   uint16
+			order     int
 		}
-		want := slices.Clone(a)
-		slices.SortStableFunc(want, func(x, y cellRec) int {
+		ins := make([]in, n)
+		b := &builder{}
+		for i := range ins {
+			// Few distinct keys and cells so that duplicates occur, and
+			// few sample counts so that ties occur.
+			key := uint64(1+rng.IntN(4))<<36 | uint64(rng.IntN(3))<<26 | uint64(rng.IntN(1+rng.IntN(60000)))
+			cell := uint64(rng.IntN(1 << uint(rng.IntN(37))))
+			if n > 5000 {
+				cell = uint64(rng.IntN(4 * n))
+			}
+			samples := uint16(rng.IntN(3))
+			ins[i] = in{key, cell, samples, i}
+			b.add(&CellRecord{ID: CellID{Radio(key >> 36), uint16(key >> 26 & 1023), uint16(key >> 16 & 1023), uint32(key & 0xffff), cell},
+				Location: LatLng{Lat: float64(i%1000) / 100, Lng: float64(i/1000) / 100}, Samples: int(samples)})
+		}
+		want := slices.Clone(ins)
+		slices.SortStableFunc(want, func(x, y in) int {
 			if c := cmp.Compare(x.key, y.key); c != 0 {
 				return c
 			}
 			return cmp.Compare(x.cell, y.cell)
 		})
-		got := radixSort(a, make([]cellRec, n))
-		if !slices.Equal(got, want) {
-			t.Fatalf("n=%d: radix sort differs from a stable sort", n)
+		var kept []in
+		for _, w := range want {
+			if k := len(kept) - 1; k >= 0 && kept[k].key == w.key && kept[k].cell == w.cell {
+				if w.samples >= kept[k].samples {
+					kept[k] = w
+				}
+				continue
+			}
+			kept = append(kept, w)
+		}
+		db := b.build(DBConfig{}.withDefaults())
+		if db.Len() != len(kept) || b.dups != n-len(kept) {
+			t.Fatalf("n=%d: kept %d (dups %d), want %d", n, db.Len(), b.dups, len(kept))
+		}
+		for i, w := range kept {
+			r := db.rec(i)
+			order := int(math.Round(float64(r.lat)/coordScale*100)) + 1000*int(math.Round(float64(r.lng)/coordScale*100))
+			if r.key != w.key || r.cell != w.cell || r.samples != w.samples || order != w.order {
+				t.Fatalf("n=%d record %d: key %x cell %d samples %d from row %d; want %+v", n, i, r.key, r.cell, r.samples, order, w)
+			}
+		}
+		if n > 0 {
+			if got := db.MemoryBytes(); got > 32*len(kept)+chunkSize*32/8+32*4096+6*len(kept)+32+20*db.Areas()+64 {
+				t.Errorf("n=%d: %d bytes for %d records", n, got, len(kept))
+			}
 		}
 	}
 }
