@@ -146,10 +146,10 @@ func (cfg MemConfig) Validate() error {
 type MemBackend struct {
 	cfg MemConfig
 
-	mu       sync.Mutex
-	rng      *rand.Rand
-	own      map[string]Allocation
-	reqs     map[string]Request       // the request of each own allocation
+	mu   sync.Mutex
+	rng  *rand.Rand
+	own  map[string]Allocation
+	reqs map[string]Request // the request of each own allocation
 	// creating holds the IDs whose Create is in flight; a Delete that must
 	// wait for one stores a channel there, which the Create closes.
 	creating map[string]chan struct{}
