@@ -3,6 +3,11 @@ package pgstore_test
 import (
 	"testing"
 
+	"github.com/payedge/payedge/biometric"
+	"github.com/payedge/payedge/biometric/biometrictest"
+	"github.com/payedge/payedge/sdn"
+	"github.com/payedge/payedge/sdn/sdntest"
+
 	"github.com/payedge/payedge/pgstore"
 	"github.com/payedge/payedge/risk"
 	"github.com/payedge/payedge/risk/risktest"
@@ -19,5 +24,17 @@ func TestProfileStoreConformance(t *testing.T) {
 func TestSceneStoreConformance(t *testing.T) {
 	visiontest.TestSceneStore(t, func() vision.SceneStore {
 		return pgstore.NewSceneStore(newPool(t))
+	})
+}
+
+func TestEnrolmentStoreConformance(t *testing.T) {
+	biometrictest.TestEnrolmentStore(t, func(t *testing.T) biometric.EnrolmentStore {
+		return pgstore.NewEnrolmentStore(newPool(t))
+	})
+}
+
+func TestTenantStoreConformance(t *testing.T) {
+	sdntest.TestStore(t, func(t *testing.T) sdn.Store {
+		return pgstore.NewTenantStore(newPool(t))
 	})
 }

@@ -13,9 +13,15 @@
 //   - [SceneStore] is a [vision.SceneStore]: merchants' reference scene
 //     fingerprints in the package's own MarshalBinary form, with the same
 //     per-merchant bound as vision.MemoryStore, enforced atomically.
+//   - [EnrolmentStore] is a [biometric.EnrolmentStore]: sealed enrolment
+//     records (the database never sees a template or token in clear).
+//   - [TenantStore] is an [sdn.Store]: the region-interconnect
+//     controller's tenant records, so a restarted controller re-reserves
+//     exactly the identifiers it held.
 //
 // Each passes its package's conformance suite (risktest.TestProfileStore,
-// geotest.TestSiteStore, visiontest.TestSceneStore) against a real server.
+// visiontest.TestSceneStore, biometrictest.TestEnrolmentStore,
+// sdntest.TestStore) against a real server.
 //
 // # Schema
 //

@@ -9,7 +9,7 @@ import (
 )
 
 // SchemaVersion is the schema version this package writes and reads.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[i] upgrades a schema from version i to i+1.
 var migrations = []string{
@@ -33,6 +33,14 @@ var migrations = []string{
 		seq         integer NOT NULL,
 		fingerprint bytea NOT NULL,
 		PRIMARY KEY (merchant_id, seq)
+	);`,
+	`CREATE TABLE IF NOT EXISTS payedge_biometric_enrolments (
+		id     text PRIMARY KEY,
+		sealed bytea NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS payedge_sdn_tenants (
+		tenant_id text PRIMARY KEY,
+		record    jsonb NOT NULL
 	);`,
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,31 +19,18 @@ import (
 // Profiles are stored as JSON of risk.Profile (every exported field) and
 // validated with Profile.Validate when read, so a row edited by hand into an
 // invalid profile is reported as ErrCorrupt instead of being scored.
-type ProfileStore struct {
-	pool    *pgxpool.Pool
-	checked atomic.Bool
-}
+type ProfileStore struct{ b base }
 
 var _ risk.ProfileStore = (*ProfileStore)(nil)
 
 // NewProfileStore returns a store on pool; run Migrate first.
-func NewProfileStore(pool *pgxpool.Pool) *ProfileStore { return &ProfileStore{pool: pool} }
+func NewProfileStore(pool *pgxpool.Pool) *ProfileStore { return &ProfileStore{b: base{pool: pool}} }
 
 func (s *ProfileStore) ready(ctx context.Context) error {
-	if s == nil || s.pool == nil {
+	if s == nil {
 		return ErrNilPool
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.checked.Load() {
-		return nil
-	}
-	if err := checkVersion(ctx, s.pool); err != nil {
-		return classify("schema version", err)
-	}
-	s.checked.Store(true)
-	return nil
+	return s.b.ready(ctx)
 }
 
 // Profile implements risk.ProfileStore. It returns a profile the caller
@@ -55,7 +41,7 @@ func (s *ProfileStore) Profile(ctx context.Context, terminalID string) (*risk.Pr
 		return nil, err
 	}
 	var raw []byte
-	err := s.pool.QueryRow(ctx, `SELECT profile FROM payedge_risk_profiles WHERE terminal_id = $1`, terminalID).Scan(&raw)
+	err := s.b.pool.QueryRow(ctx, `SELECT profile FROM payedge_risk_profiles WHERE terminal_id = $1`, terminalID).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("pgstore: terminal %q: %w", terminalID, risk.ErrNoProfile)
 	}
@@ -90,7 +76,7 @@ func (s *ProfileStore) Update(ctx context.Context, terminalID string, fn func(cu
 		return fmt.Errorf("pgstore: nil update function: %w", risk.ErrProfile)
 	}
 	var fnErr error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.b.pool, func(tx pgx.Tx) error {
 		// The placeholder row holds JSON null; it exists only inside this
 		// transaction unless fn's result replaces it.
 		if _, err := tx.Exec(ctx, `INSERT INTO payedge_risk_profiles (terminal_id, profile, version)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,35 +16,24 @@ import (
 // stored in vision's own MarshalBinary form. It is safe for concurrent use
 // by any number of goroutines and processes sharing the database.
 type SceneStore struct {
-	pool *pgxpool.Pool
+	b base
 	// MaxReferences bounds the references kept per merchant (0 means
 	// vision.DefaultMaxReferences); Add returns vision.ErrStoreFull beyond
 	// it. The bound holds across processes: the count is updated in the
 	// same transaction as the insert. Set it before the store is shared.
 	MaxReferences int
-	checked       atomic.Bool
 }
 
 var _ vision.SceneStore = (*SceneStore)(nil)
 
 // NewSceneStore returns a store on pool; run Migrate first.
-func NewSceneStore(pool *pgxpool.Pool) *SceneStore { return &SceneStore{pool: pool} }
+func NewSceneStore(pool *pgxpool.Pool) *SceneStore { return &SceneStore{b: base{pool: pool}} }
 
 func (s *SceneStore) ready(ctx context.Context) error {
-	if s == nil || s.pool == nil {
+	if s == nil {
 		return ErrNilPool
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.checked.Load() {
-		return nil
-	}
-	if err := checkVersion(ctx, s.pool); err != nil {
-		return classify("schema version", err)
-	}
-	s.checked.Store(true)
-	return nil
+	return s.b.ready(ctx)
 }
 
 // References implements vision.SceneStore: the merchant's fingerprints in
@@ -55,7 +43,7 @@ func (s *SceneStore) References(ctx context.Context, merchantID string) ([]*visi
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT seq, fingerprint FROM payedge_vision_scenes
+	rows, err := s.b.pool.Query(ctx, `SELECT seq, fingerprint FROM payedge_vision_scenes
 		WHERE merchant_id = $1 ORDER BY seq`, merchantID)
 	if err != nil {
 		return nil, classify("read scenes", err)
@@ -99,7 +87,7 @@ func (s *SceneStore) Add(ctx context.Context, merchantID string, fp *vision.Fing
 		limit = vision.DefaultMaxReferences
 	}
 	var full error
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.b.pool, func(tx pgx.Tx) error {
 		var n int
 		// The upsert takes the merchant row's lock, so concurrent Adds of one
 		// merchant are numbered and bounded one after the other.

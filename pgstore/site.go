@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,31 +15,18 @@ import (
 // SiteStore is a geo.SiteStore on PostgreSQL (table payedge_geo_sites):
 // merchants' registered sites. It is safe for concurrent use by any number
 // of goroutines and processes sharing the database.
-type SiteStore struct {
-	pool    *pgxpool.Pool
-	checked atomic.Bool
-}
+type SiteStore struct{ b base }
 
 var _ geo.SiteStore = (*SiteStore)(nil)
 
 // NewSiteStore returns a store on pool; run Migrate first.
-func NewSiteStore(pool *pgxpool.Pool) *SiteStore { return &SiteStore{pool: pool} }
+func NewSiteStore(pool *pgxpool.Pool) *SiteStore { return &SiteStore{b: base{pool: pool}} }
 
 func (s *SiteStore) ready(ctx context.Context) error {
-	if s == nil || s.pool == nil {
+	if s == nil {
 		return ErrNilPool
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.checked.Load() {
-		return nil
-	}
-	if err := checkVersion(ctx, s.pool); err != nil {
-		return classify("schema version", err)
-	}
-	s.checked.Store(true)
-	return nil
+	return s.b.ready(ctx)
 }
 
 // Site implements geo.SiteStore: the merchant's site, or an error wrapping
@@ -50,7 +36,7 @@ func (s *SiteStore) Site(ctx context.Context, merchantID string) (geo.Site, erro
 		return geo.Site{}, err
 	}
 	var raw []byte
-	err := s.pool.QueryRow(ctx, `SELECT site FROM payedge_geo_sites WHERE merchant_id = $1`, merchantID).Scan(&raw)
+	err := s.b.pool.QueryRow(ctx, `SELECT site FROM payedge_geo_sites WHERE merchant_id = $1`, merchantID).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return geo.Site{}, fmt.Errorf("pgstore: merchant %q: %w", merchantID, geo.ErrSiteNotFound)
 	}
@@ -84,7 +70,7 @@ func (s *SiteStore) Put(ctx context.Context, merchantID string, site geo.Site) e
 	if err != nil {
 		return fmt.Errorf("pgstore: encode site: %w", err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO payedge_geo_sites (merchant_id, site) VALUES ($1, $2)
+	_, err = s.b.pool.Exec(ctx, `INSERT INTO payedge_geo_sites (merchant_id, site) VALUES ($1, $2)
 		ON CONFLICT (merchant_id) DO UPDATE SET site = EXCLUDED.site, version = payedge_geo_sites.version + 1`,
 		merchantID, enc)
 	return classify("put site", err)
@@ -95,6 +81,6 @@ func (s *SiteStore) Delete(ctx context.Context, merchantID string) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `DELETE FROM payedge_geo_sites WHERE merchant_id = $1`, merchantID)
+	_, err := s.b.pool.Exec(ctx, `DELETE FROM payedge_geo_sites WHERE merchant_id = $1`, merchantID)
 	return classify("delete site", err)
 }

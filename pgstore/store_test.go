@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/payedge/payedge/internal/zerotest"
 	"github.com/payedge/payedge/pgstore"
 	"github.com/payedge/payedge/risk"
+	"github.com/payedge/payedge/sdn"
 	"github.com/payedge/payedge/vision"
 )
 
@@ -276,7 +278,20 @@ func TestZeroValuesAndNilPool(t *testing.T) {
 			t.Errorf("%s = %v, want ErrNilPool", name, err)
 		}
 	}
-	zerotest.Covered(t, "ProfileStore", "SiteStore", "SceneStore", "DecodeError")
+	_, checks["EnrolmentStore.Get"] = new(pgstore.EnrolmentStore).Get(ctx, "x")
+	checks["EnrolmentStore.Put"] = new(pgstore.EnrolmentStore).Put(ctx, "x", nil)
+	checks["EnrolmentStore.Delete"] = new(pgstore.EnrolmentStore).Delete(ctx, "x")
+	checks["EnrolmentStore.Range"] = new(pgstore.EnrolmentStore).Range(ctx, nil)
+	_, checks["TenantStore.Get"] = new(pgstore.TenantStore).Get(ctx, "x")
+	checks["TenantStore.Put"] = new(pgstore.TenantStore).Put(ctx, sdn.TenantRecord{})
+	checks["TenantStore.Delete"] = new(pgstore.TenantStore).Delete(ctx, "x")
+	_, checks["TenantStore.List"] = new(pgstore.TenantStore).List(ctx)
+	for name, err := range checks {
+		if !errors.Is(err, pgstore.ErrNilPool) {
+			t.Errorf("%s = %v, want ErrNilPool", name, err)
+		}
+	}
+	zerotest.Covered(t, "ProfileStore", "SiteStore", "SceneStore", "EnrolmentStore", "TenantStore", "DecodeError")
 	if got := (&pgstore.DecodeError{Table: "x", Key: "k", Err: errors.New("bad")}).Error(); got == "" {
 		t.Error("empty DecodeError message")
 	}
@@ -349,5 +364,49 @@ func TestServerRestart(t *testing.T) {
 	}
 	if err := learn(ctx, s, "R-0"); err != nil {
 		t.Errorf("learn after restart: %v", err)
+	}
+}
+
+// An sdn.Controller restarted on the same PostgreSQL store derives the
+// same state: nothing to plan, the same identifiers held.
+func TestControllerRestartFromPostgres(t *testing.T) {
+	ctx := t.Context()
+	parts := []sdn.Partition{
+		{ID: "p1", ASN: 65001, RouterID: netip.MustParseAddr("10.255.0.1")},
+		{ID: "p2", ASN: 65002, RouterID: netip.MustParseAddr("10.255.0.2")},
+	}
+	fabric, err := sdn.NewFabric(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := pgstore.NewTenantStore(newPool(t))
+	cfg := sdn.Config{Partitions: parts}
+	c1, err := sdn.NewController(ctx, cfg, store, fabric.Routers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		id := fmt.Sprintf("tenant-%d", i)
+		if _, err := c1.CreateTenant(ctx, sdn.TenantSpec{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c1.AttachRouter(ctx, id, sdn.VirtualRouter{Partition: "p1", Prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c2, err := sdn.NewController(ctx, cfg, store, fabric.Routers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := c2.Plan(ctx); err != nil || len(plan) != 0 {
+		t.Errorf("restarted controller plans %d changes, %v", len(plan), err)
+	}
+	if u1, u2 := c1.Usage(), c2.Usage(); u1.VNIs != u2.VNIs || u1.RouteTargets != u2.RouteTargets || u2.VNIs != 5 {
+		t.Errorf("usage before %+v, after restart %+v", u1, u2)
+	}
+	b1, _ := c1.Tenant("tenant-3")
+	b2, _ := c2.Tenant("tenant-3")
+	if b1.Binding.VNI != b2.Binding.VNI || b1.Binding.RD["p2"] != b2.Binding.RD["p2"] {
+		t.Errorf("binding changed across restart: %+v vs %+v", b1.Binding, b2.Binding)
 	}
 }
