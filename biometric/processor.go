@@ -200,9 +200,6 @@ type payment struct {
 	err  error
 	// sent is set once the authorisation may have reached the issuer.
 	sent bool
-	// timedOut is set when the authorisation timed out (late responses
-	// are then ignored).
-	timedOut bool
 }
 
 // Processor runs payments: identify → authorise → result, with timeouts,
@@ -413,10 +410,7 @@ func (p *Processor) run(ctx context.Context, pm *payment, s Sample) (Status, err
 		return StatusFailed, aerr
 	}
 	// 3. No usable answer: the issuer may have approved. Reverse.
-	p.mu.Lock()
-	pm.timedOut = true
-	p.stepLocked(pm, StepAuthTimeout, aerr.Error())
-	p.mu.Unlock()
+	p.step(pm, StepAuthTimeout, aerr.Error())
 	rev := Reversal{Original: req, STAN: p.nextSTAN(), TransmittedAt: p.cfg.Now().UTC(), Reason: RespLateResponse}
 	if err := p.reverse(context.WithoutCancel(ctx), pm, rev); err != nil {
 		p.mu.Lock()
@@ -475,7 +469,8 @@ func (p *Processor) reverse(ctx context.Context, pm *payment, rev Reversal) erro
 
 // LateResponse hands the processor an authorisation response that arrived
 // after its request timed out (an Authorizer's late-response hook calls
-// it). The response is matched by STAN; it is recorded in the payment's
+// it; an Authorizer must deliver each response either as Authorize's result
+// or here, never both). The response is matched by STAN; it is recorded in the payment's
 // trail and Result.LateResponse and otherwise ignored — a late approval is
 // never captured, and the reversal already sent (or pending) undoes it. It
 // reports whether the response matched a timed-out payment.
@@ -490,7 +485,10 @@ func (p *Processor) LateResponse(res AuthResult) bool {
 		return false
 	}
 	pm := p.payments[id]
-	if pm == nil || !pm.timedOut {
+	// Late means: sent, and no response accepted. An Authorizer hands a
+	// response either to Authorize's caller or to LateResponse, never both,
+	// so one arriving before Pay has noted the timeout is late too.
+	if pm == nil || !pm.sent || pm.res.Auth.ResponseCode != "" {
 		return false
 	}
 	r := res

@@ -261,33 +261,51 @@ func (a *Authorizer) send(ctx context.Context, m *moov.Message) (*moov.Message, 
 		m   *moov.Message
 		err error
 	}
+	// Each response goes to exactly one place: this caller, or — once the
+	// caller has given up — the late-response path.
+	var (
+		mu        sync.Mutex
+		abandoned bool
+		delivered bool
+	)
 	ch := make(chan out, 1)
 	go func() {
 		r, err := c.Send(m, connection.SendTimeout(timeout))
-		select {
-		case ch <- out{r, err}:
-		default:
+		mu.Lock()
+		if abandoned {
+			mu.Unlock()
+			if err == nil {
+				a.inbound(c, r) // the caller left before the response came: it is late
+			}
+			return
 		}
-		if err == nil && ctx.Err() != nil {
-			// The caller left before the response came: it is late.
-			a.inbound(c, r)
-		}
+		delivered = true
+		mu.Unlock()
+		ch <- out{r, err}
 	}()
+	var o out
 	select {
-	case o := <-ch:
-		switch {
-		case o.err == nil:
-			return o.m, nil
-		case errors.Is(o.err, connection.ErrSendTimeout):
-			return nil, fmt.Errorf("%w: %w", biometric.ErrAuthTimeout, o.err)
-		case errors.As(o.err, new(*moovErrors.PackError)):
-			// Never written to the wire: nothing to reverse.
-			return nil, fmt.Errorf("%w: %w: %w", biometric.ErrTransaction, ErrField, o.err)
-		default:
-			return nil, fmt.Errorf("%w: %w", biometric.ErrIssuerUnavailable, o.err)
-		}
+	case o = <-ch:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", biometric.ErrAuthTimeout, ctx.Err())
+		mu.Lock()
+		if !delivered {
+			abandoned = true
+			mu.Unlock()
+			return nil, fmt.Errorf("%w: %w", biometric.ErrAuthTimeout, ctx.Err())
+		}
+		mu.Unlock()
+		o = <-ch // it arrived just as ctx ended: use it
+	}
+	switch {
+	case o.err == nil:
+		return o.m, nil
+	case errors.Is(o.err, connection.ErrSendTimeout):
+		return nil, fmt.Errorf("%w: %w", biometric.ErrAuthTimeout, o.err)
+	case errors.As(o.err, new(*moovErrors.PackError)):
+		// Never written to the wire: nothing to reverse.
+		return nil, fmt.Errorf("%w: %w: %w", biometric.ErrTransaction, ErrField, o.err)
+	default:
+		return nil, fmt.Errorf("%w: %w", biometric.ErrIssuerUnavailable, o.err)
 	}
 }
 
