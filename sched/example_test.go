@@ -117,3 +117,27 @@ func ExampleCoordinator_Recover() {
 	// missing "vm-2" on "n1": no vm manager runs it (repaired)
 	// cpu=2000m mem=4GiB disk=0 gpu=0 <nil>
 }
+
+// With preemption on, a payment switch VM of high priority evicts a batch
+// container of lower priority from a full node; Explain says beforehand
+// whom it would evict and why, and the placement names who was evicted.
+func ExampleConfig_preemption() {
+	ctx := context.Background()
+	vms, _ := sched.NewVMBackend(sched.MemConfig{})
+	ctrs, _ := sched.NewContainerBackend(sched.MemConfig{})
+	c, _ := sched.New(sched.Config{Preemption: true}, vms, ctrs)
+	_ = c.AddNode(ctx, sched.Node{Name: "n1", Capacity: sched.Resources{MilliCPU: 8000, MemoryBytes: 32 << 30}})
+	for i, prio := range []int32{0, 5} {
+		_, _ = c.Create(ctx, sched.Request{ID: fmt.Sprint("batch-", i), Kind: sched.Container, Priority: prio,
+			Resources: sched.Resources{MilliCPU: 4000, MemoryBytes: 16 << 30}})
+	}
+	sw := sched.Request{ID: "switch", Kind: sched.VM, Priority: 10,
+		Resources: sched.Resources{MilliCPU: 4000, MemoryBytes: 8 << 30}}
+	why, _ := c.Explain(sw)
+	fmt.Println(why[0])
+	p, err := c.Create(ctx, sw)
+	fmt.Println(p.Node, p.Preempted, err)
+	// Output:
+	// n1: rejected by resources (cpu: needs 4000m, 0m free; memory: needs 8GiB, 0 free; preemption would evict batch-0 (priority 0, cpu=4000m mem=16GiB disk=0 gpu=0), of priority below 10), preemptible
+	// n1 [batch-0] <nil>
+}
