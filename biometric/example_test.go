@@ -62,7 +62,7 @@ func Example() {
 // 1000 people, from impostor comparison scores.
 func ExampleCalibrate() {
 	rng := rand.New(rand.NewPCG(3, 4))
-	impostor := make([]float64, 1_000_000)
+	impostor := make([]float64, 200_000)
 	for i := range impostor {
 		impostor[i] = 0.1 * rng.NormFloat64()
 	}
