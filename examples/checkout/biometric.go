@@ -20,14 +20,6 @@ import (
 // (Source "biometric"): an identification carries the likelihood ratio
 // (1−FNIR)/FPIR, a stranger's miss FNIR/(1−FPIR). The processor's trail is
 // PAN-free; the function prints nothing.
-//
-// Wire it into run beside otherEvidence:
-//
-//	bio, err := biometricEvidence(ctx, cfg.Seed)
-//	if err != nil {
-//		return err
-//	}
-//	sources = append(sources, bio)
 func biometricEvidence(ctx context.Context, seed uint64) (evidence, error) {
 	const (
 		dim       = 128
@@ -101,6 +93,3 @@ func biometricEvidence(ctx context.Context, seed uint64) (evidence, error) {
 		return res.Signal, nil
 	}, nil
 }
-
-// Used once the story wires it in (see the doc comment).
-var _ = biometricEvidence

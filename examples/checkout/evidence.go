@@ -20,7 +20,7 @@ const merchant = "shop-17"
 // from the story's truth (AtShop, Moving), registers the merchant's premises
 // with the vision and geo back ends, and returns one evidence function per
 // source: vision, motion, geo.
-func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scene) ([]evidence, error) {
+func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scene, st stores) ([]evidence, error) {
 	rng := rand.New(rand.NewPCG(seed, 0xe71de))
 
 	// Vision: the merchant photographed the shop at onboarding. Each payment
@@ -30,7 +30,7 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 	if err != nil {
 		return nil, fmt.Errorf("rendering photos: %w", err)
 	}
-	scenesDB := vision.NewMemoryStore()
+	scenesDB := st.scenes
 	ref, err := vision.Extract(photos.Refs[0])
 	if err != nil {
 		return nil, fmt.Errorf("fingerprinting the shop: %w", err)
@@ -63,7 +63,7 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 	if err != nil {
 		return nil, err
 	}
-	sites := geo.NewMemorySiteStore()
+	sites := st.sites
 	if err := sites.Put(ctx, merchant, geo.Site{Location: geo.LatLng{Lat: 52.5200, Lng: 13.4050}, RadiusM: 300}); err != nil {
 		return nil, err
 	}

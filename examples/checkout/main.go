@@ -36,6 +36,9 @@ type config struct {
 	// log-odds (risk.Fuse), so a higher prior needs stronger evidence
 	// against the environment to refuse it, never more evidence for it.
 	Prior float64
+	// DB is a postgres:// URL: when set, the story keeps its profiles,
+	// scenes and sites on PostgreSQL through pgstore.
+	DB string
 }
 
 // scene is one payment in the story.
@@ -68,6 +71,7 @@ func main() {
 	flag.Uint64Var(&cfg.Seed, "seed", 7, "seed of the synthetic neighbourhoods")
 	flag.IntVar(&cfg.Days, "days", 14, "days of scans the terminal learns before the story")
 	flag.Float64Var(&cfg.Prior, "prior", 0.5, "base rate of genuine payment environments at this terminal (the fusion prior; signals add their evidence to it)")
+	flag.StringVar(&cfg.DB, "db", "", "postgres:// URL: keep the story's stores on PostgreSQL (schema "+dbSchema+", recreated on each run)")
 	flag.Parse()
 	if err := run(context.Background(), cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "checkout:", err)
@@ -90,8 +94,18 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	start := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	shop := newPlace(rng, 14)
 
+	st := memoryStores()
+	if cfg.DB != "" {
+		var err error
+		if st, err = postgresStores(ctx, cfg.DB); err != nil {
+			return err
+		}
+	}
+	defer st.close()
+	fmt.Fprintf(w, "Stores: %s.\n", st.where)
+
 	// The terminal learns its neighbourhood from routine scans.
-	store := risk.NewMemoryStore()
+	store := st.profiles
 	now := start
 	// The story's clock: Score checks each scan's freshness against it
 	// (time.Now when not set).
@@ -128,11 +142,17 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			return scorer.Score(ctx, risk.NeighborObservation{TerminalID: terminal, At: now, Seen: sc.Scan})
 		},
 	}
-	more, err := otherEvidence(ctx, cfg.Seed, now, scenes)
+	more, err := otherEvidence(ctx, cfg.Seed, now, scenes, st)
 	if err != nil {
 		return err
 	}
 	sources = append(sources, more...)
+	// Pay by face: the customer looks into the terminal's camera.
+	bio, err := biometricEvidence(ctx, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	sources = append(sources, bio)
 	// The shop's readers ask for a PIN from EUR 25 (their CVM-required
 	// limit); between that and the PSD2 Art. 11 cap of EUR 50 the payment may
 	// still skip the PIN when the environment evidence is strong: that is the

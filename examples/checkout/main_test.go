@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // decisions runs the story and returns the decision column per scene.
@@ -60,5 +63,26 @@ func TestBadConfig(t *testing.T) {
 	}
 	if err := run(context.Background(), config{Days: 3, Prior: 1}, &bytes.Buffer{}); err == nil {
 		t.Error("prior 1 accepted")
+	}
+}
+
+// TestStoryOnPostgres runs the story with -db against the server in
+// PAYEDGE_TEST_DATABASE_URL (CI starts one) and expects the same decisions
+// as in memory.
+func TestStoryOnPostgres(t *testing.T) {
+	url := os.Getenv("PAYEDGE_TEST_DATABASE_URL")
+	if url == "" {
+		if os.Getenv("PAYEDGE_REQUIRE_DB") != "" {
+			t.Fatal("PAYEDGE_REQUIRE_DB is set but PAYEDGE_TEST_DATABASE_URL is not")
+		}
+		t.Skip("PAYEDGE_TEST_DATABASE_URL not set")
+	}
+	mem := decisions(t, config{Seed: 3, Days: 14, Prior: 0.5})
+	db := decisions(t, config{Seed: 3, Days: 14, Prior: 0.5, DB: url})
+	if diff := cmp.Diff(mem, db); diff != "" {
+		t.Errorf("decisions on PostgreSQL differ from memory (-memory +postgres):\n%s", diff)
+	}
+	if err := run(context.Background(), config{Seed: 3, Days: 3, Prior: 0.5, DB: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, &bytes.Buffer{}); err == nil {
+		t.Error("an unreachable database was accepted")
 	}
 }
