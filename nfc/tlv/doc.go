@@ -1,0 +1,51 @@
+// Package tlv decodes and encodes BER-TLV data objects as EMV and ISO/IEC
+// 7816-4 use them: tags of one to four bytes, definite lengths of up to four
+// length bytes, primitive and constructed objects, and Data Object Lists
+// (PDOL, CDOL).
+//
+// # Standards
+//
+//   - ISO/IEC 8825-1 (BER) §8.1.2–8.1.3 for the identifier and length octets.
+//   - ISO/IEC 7816-4:2020 §6.3 (BER-TLV data objects in interindustry
+//     commands): bytes 00 and FF before, between and after objects are
+//     padding.
+//   - EMV 4.4 Book 3 Annex B (coding of BER-TLV data objects) and §5.4
+//     (rules for processing a Data Object List).
+//
+// # Zero copy
+//
+// Parsing never copies: an Iter, in the style of
+// golang.org/x/crypto/cryptobyte.String, walks a byte slice and yields
+// TLV values whose Value aliases the input. Iter.Next, DecodeOne, Find and
+// Walk allocate nothing. The caller must not modify the input while parsed
+// values are in use.
+//
+// # Strict and lenient
+//
+// Strict mode (the zero Mode) accepts only canonical encodings: no 00/FF
+// padding, minimal length fields, a high-tag-number form without a leading
+// 80 byte. Lenient mode accepts the padding and the non-minimal lengths
+// (81 05, 82 00 05) real cards emit. Both reject the indefinite length (80),
+// lengths of more than four bytes, tags of more than four bytes and lengths
+// beyond the buffer. Nesting is bounded by Decoder.MaxDepth
+// (DefaultMaxDepth when zero) wherever the decoder descends (Walk, Validate,
+// Find), so a depth bomb is an error, never a stack overflow.
+//
+// # Quick start
+//
+//	it := tlv.NewIter(fci, tlv.Lenient)
+//	for obj, ok := it.Next(); ok; obj, ok = it.Next() {
+//		fmt.Println(obj.Tag, len(obj.Value))
+//	}
+//	if err := it.Err(); err != nil { … }             // *tlv.Error wrapping ErrTruncated, …
+//	aid, err := tlv.Find(fci, 0x6F, 0x84)            // DF name inside the FCI template
+//
+//	var b tlv.Builder
+//	b.Constructed(0x77, func(b *tlv.Builder) {
+//		b.Add(0x82, []byte{0x19, 0x80})
+//		b.Add(0x94, afl)
+//	})
+//	gpo, err := b.Bytes()
+//
+//	pdolData, err := tlv.FillDOL(nil, pdol, func(t tlv.Tag, n int) []byte { return terminal[t] })
+package tlv
