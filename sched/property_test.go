@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -94,6 +95,8 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 		}
 	}
 	var onPending sync.Map
+	var falseDrift atomic.Int64
+	var firstDrift atomic.Value
 	cfg := Config{
 		Classes:           map[string]Ratios{"general": {CPU: 2}, "dense": {CPU: 4, Memory: 1.5}},
 		MaxPending:        64,
@@ -101,6 +104,9 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 		Preemption:        true,
 		NotifyBackoff:     1, // 1 ns: keep the test fast; synctest covers the timing
 		Rand:              rand.NewPCG(1, 2),
+		// No drift is injected here: every event Reconcile reports while
+		// the hostile load runs is a false one.
+		OnDrift: func(e DriftEvent) { falseDrift.Add(1); firstDrift.CompareAndSwap(nil, e.String()) },
 		OnPending: func(p Placement, err error) {
 			if err == nil {
 				onPending.Store(p.Request.ID, true)
@@ -115,7 +121,7 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 	ctx := context.Background()
 	baseline := runtime.NumGoroutine()
 	var wg sync.WaitGroup
-	errs := make(chan error, goroutines)
+	errs := make(chan error, goroutines+1)
 	for g := range goroutines {
 		wg.Add(1)
 		go func() {
@@ -199,7 +205,33 @@ func TestPropertyConcurrentLedger(t *testing.T) {
 			}
 		}()
 	}
+	stopRec := make(chan struct{})
+	var rec sync.WaitGroup
+	reconciles := 0
+	rec.Go(func() {
+		for {
+			select {
+			case <-stopRec:
+				return
+			default:
+			}
+			if _, err := c.Reconcile(ctx); err != nil {
+				errs <- err
+				return
+			}
+			reconciles++
+			time.Sleep(200 * time.Microsecond)
+		}
+	})
 	wg.Wait()
+	close(stopRec)
+	rec.Wait()
+	if reconciles == 0 {
+		t.Error("Reconcile never ran")
+	}
+	if n := falseDrift.Load(); n != 0 {
+		t.Errorf("Reconcile reported %d drift events in %d passes under a load without drift; first: %v", n, reconciles, firstDrift.Load())
+	}
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
