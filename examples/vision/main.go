@@ -11,7 +11,7 @@
 //
 //	go run ./examples/vision          # quick run: a few seconds
 //	go run ./examples/vision -full    # the full evaluation (40 scenes per family at 480×360)
-//	go run ./examples/vision -fit     # re-fit the Similarity calibration
+//	go run ./examples/vision -fit -n 16 -w 480 -h 360   # re-fit the Similarity calibration
 package main
 
 import (
