@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/payedge/payedge/biometric"
@@ -24,7 +25,10 @@ func TestVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	var logged []string
+	var (
+		mu     sync.Mutex
+		logged []string
+	)
 	a, err := bio.New(bio.Config{Addr: sim.Addr(),
 		Vault: bio.TokenVaultFunc(func(_ context.Context, tok string) (string, error) {
 			if tok == "tok-v" {
@@ -32,7 +36,7 @@ func TestVault(t *testing.T) {
 			}
 			return "", errors.New("unknown token")
 		}),
-		OnError: func(err error) { logged = append(logged, err.Error()) },
+		OnError: func(err error) { mu.Lock(); logged = append(logged, err.Error()); mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +57,9 @@ func TestVault(t *testing.T) {
 	if bal, _ := issuer.Balance("tok-v"); bal.Minor != 750 {
 		t.Errorf("balance %d", bal.Minor)
 	}
+	mu.Lock()
 	all := fmt.Sprintf("%+v %v %v", res, steps, logged)
+	mu.Unlock()
 	if strings.Contains(all, pan) || strings.Contains(all, pan[:12]) {
 		t.Errorf("PAN leaked: %s", all)
 	}
