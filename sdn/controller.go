@@ -480,13 +480,15 @@ func (c *Controller) changesFor(t *tenant, pi int, have VRFState, exists, known 
 	id := t.rec.Spec.ID
 	name := t.rec.Binding.VRF
 	if t.rec.State == TenantActive {
-		want := t.vrf[pi]
-		if !known || !exists || !have.VRF.Equal(want) {
-			out = append(out, Change{Partition: p, Tenant: id, Op: OpEnsureVRF, VRF: &want, Name: name})
+		// The desired specs are never modified once computed (computeDesired
+		// replaces them), so changes may point at them.
+		want := &t.vrf[pi]
+		if !known || !exists || !have.VRF.Equal(*want) {
+			out = append(out, Change{Partition: p, Tenant: id, Op: OpEnsureVRF, VRF: want, Name: name})
 		}
-		wb := t.bgp[pi]
-		if !known || !exists || have.BGP == nil || !have.BGP.Equal(wb) {
-			out = append(out, Change{Partition: p, Tenant: id, Op: OpEnsureBGP, BGP: &wb, Name: name})
+		wb := &t.bgp[pi]
+		if !known || !exists || have.BGP == nil || !have.BGP.Equal(*wb) {
+			out = append(out, Change{Partition: p, Tenant: id, Op: OpEnsureBGP, BGP: wb, Name: name})
 		}
 		return out
 	}
@@ -543,8 +545,7 @@ func (c *Controller) execute(ctx context.Context, ch Change) error {
 		st.VRF = *ch.VRF
 		cache[ch.Name] = st
 	case OpEnsureBGP, OpWithdraw:
-		b := *ch.BGP
-		st.BGP = &b
+		st.BGP = ch.BGP // immutable: a desired spec or a fresh withdrawal
 		cache[ch.Name] = st
 	case OpDeleteBGP:
 		st.BGP = nil
@@ -821,9 +822,26 @@ func (c *Controller) Plan(ctx context.Context) ([]Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, chs...)
+		for _, ch := range chs {
+			out = append(out, ch.detach())
+		}
 	}
 	return out, nil
+}
+
+// detach returns ch with copies of the specs it points at, for callers.
+func (ch Change) detach() Change {
+	if ch.VRF != nil {
+		v := *ch.VRF
+		v.ImportRTs, v.ExportRTs = slices.Clone(v.ImportRTs), slices.Clone(v.ExportRTs)
+		ch.VRF = &v
+	}
+	if ch.BGP != nil {
+		b := *ch.BGP
+		b.Neighbors, b.Families, b.Networks = slices.Clone(b.Neighbors), slices.Clone(b.Families), slices.Clone(b.Networks)
+		ch.BGP = &b
+	}
+	return ch
 }
 
 // diffPartition lists the calls that bring partition p to the intended
@@ -938,7 +956,7 @@ func (c *Controller) Reconcile(ctx context.Context) (ReconcileReport, error) {
 				failed[ch.Tenant] = true
 				continue
 			}
-			rep.Changes = append(rep.Changes, ch)
+			rep.Changes = append(rep.Changes, ch.detach())
 		}
 		if c.applied[p.ID] == nil && len(badTenant) == 0 {
 			// A partition without VRFLister is known once fully applied.
