@@ -625,8 +625,16 @@ func (e *LineError) Unwrap() error { return e.Err }
 // Other errors: a nil r (ErrNilReader), invalid opts (ErrInvalidConfig,
 // see LoadOptions.Validate), a read error from r (a *LineError wrapping
 // it) and a table past the cell limit (a *LineError wrapping
-// ErrTooManyCells). The stats are valid even when an error is returned.
-// The returned CellDB is safe for concurrent use.
+// ErrTooManyCells, or an error from seeking r back after measuring it).
+// The stats are valid even when an error is returned. The returned CellDB
+// is safe for concurrent use.
+//
+// Cost: linear in the rows; the peak memory is the final table plus at
+// most about two chunks (4 MiB) and the 64 KiB read buffer, with no
+// SizeHint. Where r tells its length (Len, Stat of a regular file, or
+// Seek — a Seeker is moved to the end and back before reading) the first
+// and last chunks are sized from it, which keeps small tables free of
+// slack; gzip streams and pipes simply grow chunk by chunk.
 func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadStats, error) {
 	var st LoadStats
 	if err := opts.Validate(); err != nil {

@@ -19,9 +19,11 @@
 //   - CellLocator is the interface a host implements over its own cell
 //     data; package geotest is its conformance suite. CellDB is the
 //     reference implementation: it loads the OpenCelliD / Mozilla Location
-//     Service CSV exchange format into a compact sorted struct-of-arrays
-//     table (about 40 bytes a cell) and locates by weighted centroid with
-//     outlier clustering and a location-area fallback.
+//     Service CSV exchange format into a compact sorted table (about 40
+//     bytes a cell, held in 2 MiB chunks that a load fills once and sorts
+//     in place, so the peak memory of a load is about the final table's)
+//     and locates by weighted centroid with outlier clustering and a
+//     location-area fallback.
 //   - Monitor compares each Report's fix with the merchant's Site from a
 //     SiteStore. A report is "outside" only when the fix's whole 95 %
 //     circle clears the allowed radius (distance − accuracy − radius >
