@@ -103,7 +103,9 @@ type GrantRef uint64
 // memory.
 type Granter interface {
 	// Grant lets peer access [addr, addr+n) of owner's memory, read-only
-	// or read-write. The range must lie in one of owner's ranges.
+	// or read-write. The bytes must lie in one of owner's ranges (ErrAccess
+	// otherwise, also for bytes that span two adjacent ranges); freeing
+	// that range revokes the grant.
 	Grant(ctx context.Context, owner, peer VSEID, addr, n uint64, readOnly bool) (GrantRef, error)
 	// Revoke ends a grant; later use by the peer fails with
 	// ErrGrantRevoked. Only the owner may revoke (ErrGrant otherwise).
@@ -432,7 +434,7 @@ func (v *VMM) freeLocked(id VSEID, m *vseMem, addr uint64) error {
 	}
 	clear(v.pool[r.addr : r.addr+r.reserved])
 	for ref, g := range v.grants {
-		if g.owner == id && g.addr >= r.addr && g.addr < r.addr+r.size {
+		if g.owner == id && g.addr < r.addr+r.reserved && r.addr < g.addr+g.n {
 			delete(v.grants, ref)
 		}
 	}
@@ -511,8 +513,22 @@ func (v *VMM) Grant(ctx context.Context, owner, peer VSEID, addr, n uint64, read
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, err := v.validateLocked("grant", owner, addr, n); err != nil {
+	m, err := v.validateLocked("grant", owner, addr, n)
+	if err != nil {
 		return 0, err
+	}
+	// The granted bytes must lie in one range: a grant across two
+	// adjacent ranges would outlive the free of the one it does not
+	// start in.
+	inOne := false
+	for _, r := range m.ranges {
+		if addr >= r.addr && addr+n <= r.addr+r.size {
+			inOne = true
+			break
+		}
+	}
+	if !inOne {
+		return 0, memErr("grant", owner, addr, n, fmt.Errorf("%w: the granted bytes span more than one range", ErrAccess))
 	}
 	if _, err := v.lookup(peer); err != nil || peer == owner {
 		if err == nil {

@@ -1,0 +1,84 @@
+package se_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/payedge/payedge/se"
+)
+
+// TestGrantCannotOutliveFreedMemory: a grant over two adjacent ranges of
+// its owner must not keep the second range reachable after the owner
+// frees it — the pages go back to the pool and may belong to another VSE
+// next. Grant refuses a range that is not inside one live range of the
+// owner, and Free revokes every grant that overlaps the freed range.
+func TestGrantCannotOutliveFreedMemory(t *testing.T) {
+	ctx := context.Background()
+	for _, p := range policies {
+		if p.name == "static" {
+			continue // one range per partition: never adjacent
+		}
+		t.Run(p.name, func(t *testing.T) {
+			v := newVMM(t, p.new(), 64<<10, 4)
+			owner, _ := v.CreateVSE(ctx, req("owner", 8<<10))
+			peer, _ := v.CreateVSE(ctx, req("peer", 8<<10))
+			victim, _ := v.CreateVSE(ctx, req("victim", 8<<10))
+			a, err := v.Alloc(ctx, owner, 256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := v.Alloc(ctx, owner, 256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b != a+256 {
+				t.Skipf("ranges not adjacent (%#x, %#x)", a, b)
+			}
+			ref, err := v.Grant(ctx, owner, peer, a, 512, false)
+			if err == nil {
+				t.Error("Grant over two adjacent ranges succeeded; want ErrAccess")
+				// The grant spans two ranges; if it is allowed at all,
+				// freeing either range must end it.
+				if err := v.Free(ctx, owner, b); err != nil {
+					t.Fatal(err)
+				}
+				c, err := v.Alloc(ctx, victim, 256)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c == b {
+					if err := v.WriteAt(victim, []byte("victim secret"), c); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := make([]byte, 13)
+				if err := v.ReadGrant(peer, ref, 256, got); err == nil {
+					t.Fatalf("peer reads freed memory through a stale grant (now %q at %#x, victim's range at %#x)", got, b, c)
+				}
+				if err := v.WriteGrant(peer, ref, 256, []byte("overwrite")); err == nil {
+					t.Fatal("peer writes freed memory through a stale grant")
+				}
+				return
+			}
+			if !errors.Is(err, se.ErrAccess) {
+				t.Errorf("grant over two ranges: err = %v, want ErrAccess", err)
+			}
+			// A grant inside one range still works.
+			ref, err = v.Grant(ctx, owner, peer, b, 256, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, 1)
+			if err := v.ReadGrant(peer, ref, 0, got); err != nil {
+				t.Fatal(err)
+			}
+			if err := v.Free(ctx, owner, b); err != nil {
+				t.Fatal(err)
+			}
+			if err := v.ReadGrant(peer, ref, 0, got); !errors.Is(err, se.ErrGrantRevoked) {
+				t.Errorf("grant after its range was freed: err = %v, want ErrGrantRevoked", err)
+			}
+		})
+	}
+}
