@@ -376,7 +376,19 @@ func (d *ISD) keyInfo() []byte {
 			body = append(body, 0xC0, 0x04, id, k.KVN, scp03.KeyTypeAES, byte(k.KeyLen()))
 		}
 	}
-	return append([]byte{0xE0, byte(len(body))}, body...)
+	return append(appendBERLength([]byte{0xE0}, len(body)), body...)
+}
+
+// appendBERLength appends a BER-TLV length (ISO/IEC 8825-1 §8.1.3): one
+// byte below 128, else 81 xx or 82 xxxx.
+func appendBERLength(b []byte, n int) []byte {
+	switch {
+	case n < 0x80:
+		return append(b, byte(n))
+	case n <= 0xFF:
+		return append(b, 0x81, byte(n))
+	}
+	return append(b, 0x82, byte(n>>8), byte(n))
 }
 
 // KeyVersions returns the key versions the ISD holds, in order.
