@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,4 +129,30 @@ func ExampleReadRawCSV() {
 	// Output:
 	// user 33 Jogging: 3 samples from 13h38m25.962326s
 	// user 33 Walking: 1 samples from 13h38m26.262416s
+}
+
+// Reading the UCI HAPT raw recordings (here the four-subject subset in
+// testdata) and cutting the six basic activities into labelled windows.
+func ExampleReadHAPT() {
+	h, err := motion.ReadHAPT(os.DirFS("testdata/hapt"), motion.HAPTConfig{})
+	if err != nil {
+		panic(err)
+	}
+	basic := motion.HAPTBasicActivities()
+	var recs []motion.Recording
+	for _, r := range h.Segments {
+		if slices.Contains(basic, r.Activity) {
+			recs = append(recs, r)
+		}
+	}
+	ex, skipped, err := motion.RecordingExamples(recs, motion.DefaultWindow, motion.DefaultHop, motion.Config{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d experiments, %d segments; %d windows of %d subjects (%d skipped)\n",
+		h.Experiments, len(h.Segments), len(ex), len(motion.Subjects(ex)), skipped.N)
+	fmt.Println("first:", h.Segments[0].Subject, h.Segments[0].Activity)
+	// Output:
+	// 4 experiments, 84 segments; 682 windows of 4 subjects (0 skipped)
+	// first: user01 STANDING
 }

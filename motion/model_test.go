@@ -362,3 +362,66 @@ func TestUntrainedModelClassify(t *testing.T) {
 		}
 	}
 }
+
+// TestAccelOnlyAndCompanion: an AccelOnly model ignores every gyroscope
+// feature; a model with a companion hands windows without gyroscope to it;
+// both survive a marshal round trip, and a tampered companion is rejected.
+func TestAccelOnlyAndCompanion(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	ex := gaussianExamples([]string{"a", "b"}, 3, 10, r)
+	gi := FeatureIndex("gyro_mag.mean")
+	hg := FeatureIndex("has_gyro")
+	for i := range ex {
+		ex[i].Features[hg] = 1
+		ex[i].Features[gi] = float64(len(ex[i].Label)) + r.NormFloat64() // noise the gyro-free model must not see
+	}
+	acc, err := Train(ex, TrainConfig{AccelOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !acc.AccelOnly() || acc.AccelCompanion() != nil {
+		t.Fatal("AccelOnly model flags")
+	}
+	f := ex[0].Features
+	_, p1 := acc.Classify(f)
+	f[gi], f[hg] = 1e6, 0
+	if _, p2 := acc.Classify(f); p1["a"] != p2["a"] {
+		t.Fatalf("accelerometer-only model reads gyroscope features: %v vs %v", p1, p2)
+	}
+	full, err := Train(ex, TrainConfig{AccelCompanion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := full.AccelCompanion()
+	if comp == nil || !comp.AccelOnly() || full.AccelOnly() {
+		t.Fatal("companion missing")
+	}
+	noGyro := ex[1].Features
+	noGyro[hg] = 0
+	_, pf := full.Classify(noGyro)
+	_, pc := comp.Classify(noGyro)
+	if pf["a"] != pc["a"] {
+		t.Fatalf("window without gyroscope not handed to the companion: %v vs %v", pf, pc)
+	}
+	b, err := full.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Model
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if b2, _ := back.MarshalBinary(); !bytes.Equal(b, b2) || back.AccelCompanion() == nil {
+		t.Fatal("companion lost in the round trip")
+	}
+	// Flip the companion's accelerometer-only flag (its last byte).
+	bad := bytes.Clone(b)
+	bad[len(bad)-1] ^= 1
+	if err := new(Model).UnmarshalBinary(bad); !errors.Is(err, ErrModel) {
+		t.Fatalf("companion without AccelOnly accepted: %v", err)
+	}
+	// Truncate inside the companion.
+	if err := new(Model).UnmarshalBinary(b[:len(b)-9]); !errors.Is(err, ErrModel) {
+		t.Fatalf("truncated companion accepted: %v", err)
+	}
+}

@@ -34,11 +34,20 @@ func TestRunSmall(t *testing.T) {
 	if err := os.WriteFile(wisdm, []byte(csv.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config{Seed: 2, Subjects: 6, Windows: 2, Folds: 3, Fresh: 3, Gyroless: 0.2, WISDM: wisdm, WISDMRate: 20, OutDir: dir, WritePlots: true}
+	cfg := config{Seed: 2, Subjects: 9, Windows: 3, Folds: 3, Fresh: 3, Gyroless: 0.2, WISDM: wisdm, WISDMRate: 20, OutDir: dir, WritePlots: true,
+		HAPT: "../../motion/testdata/hapt", HAPTFolds: 4}
 	if err := run(context.Background(), cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`accuracy ([0-9.]+)  macro-F1`).FindStringSubmatch(out.String())
+	h := regexp.MustCompile(`Over a payment's 3 windows: accuracy ([0-9.]+)`).FindStringSubmatch(out.String())
+	if h == nil {
+		t.Fatalf("no HAPT headline in output:\n%s", out.String())
+	}
+	if acc, _ := strconv.ParseFloat(h[1], 64); acc < 0.85 {
+		t.Errorf("HAPT subset accuracy over 3 windows %.3f:\n%s", acc, out.String())
+	}
+	sim := out.String()[strings.Index(out.String(), "--- Simulator"):]
+	m := regexp.MustCompile(`accuracy ([0-9.]+)  macro-F1`).FindStringSubmatch(sim)
 	if m == nil {
 		t.Fatalf("no accuracy in output:\n%s", out.String())
 	}
@@ -48,12 +57,12 @@ func TestRunSmall(t *testing.T) {
 	if !strings.Contains(out.String(), "wisdm.txt: 480 rows") {
 		t.Errorf("WISDM file not read:\n%s", out.String())
 	}
-	for _, f := range []string{"spectrum.png", "signals_walking.png", "reliability.png"} {
+	for _, f := range []string{"spectrum.png", "signals_walking.png", "reliability.png", "hapt_confusion.png", "hapt_reliability.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	if err := run(context.Background(), config{Subjects: 1, Windows: 1, Folds: 2, Fresh: 1}, &out); err == nil {
+	if err := run(context.Background(), config{Subjects: 1, Windows: 1, Folds: 2, Fresh: 1, NoHAPT: true}, &out); err == nil {
 		t.Error("bad config accepted")
 	}
 }
