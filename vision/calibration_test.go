@@ -2,6 +2,7 @@ package vision_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -35,23 +36,26 @@ func TestAssessorNeutralCalibration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Merchant j's reference is scene j's onboarding photo.
+		store := vision.NewMemoryStore()
+		for j, m := range set.Refs {
+			fp, err := vision.Extract(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := store.Add(ctx, fmt.Sprint(f, j), fp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, err := vision.NewAssessor(vision.Config{}, store)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i := range n {
 			// One positive (own scene) and one negative (next scene) per
 			// query: balanced classes, the 50/50 reference.
 			for _, j := range []int{i, (i + 1) % n} {
-				store := vision.NewMemoryStore()
-				fp, err := vision.Extract(set.Refs[j])
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := store.Add(ctx, "m", fp); err != nil {
-					t.Fatal(err)
-				}
-				a, err := vision.NewAssessor(vision.Config{}, store)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sig, err := a.Score(ctx, vision.Input{MerchantID: "m", Image: set.Queries[i]})
+				sig, err := a.Score(ctx, vision.Input{MerchantID: fmt.Sprint(f, j), Image: set.Queries[i]})
 				if err != nil {
 					t.Fatal(err)
 				}
