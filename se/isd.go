@@ -2,6 +2,7 @@ package se
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -83,8 +84,11 @@ func (c ISDConfig) Validate() error {
 // commands with the secure-messaging class bit are unwrapped and their
 // responses wrapped; GET DATA works with or without a secure channel; PUT
 // KEY requires a secure channel with C-MAC (6982 otherwise) and answers
-// 6A88 for an unknown key version to replace, 6A80 for key data that does
-// not decrypt or verify, 6A84 when no key slot is free or the storage is
+// as GlobalPlatform Card Specification v2.3 §11.8.3 lists: 6A88 for an
+// unknown key version to replace, 9485 for a key check value that does
+// not verify (keys encrypted under another DEK than the session's), 9484
+// for a key type other than AES, 6A80 for malformed key data or a key
+// version already held, 6A84 when no key slot is free or the storage is
 // full. The key sets live in the ISD's persistent storage (see Select; a
 // working copy is kept in Go memory); PUT KEY writes the new record
 // before it takes effect and zeroes the replaced keys.
@@ -318,7 +322,12 @@ func (d *ISD) putKey(cmd apdu.Command, dek []byte) apdu.Response {
 		return sw(apdu.SWConditionsNotSatisfied)
 	}
 	req, err := scp03.ParsePutKey(dek, cmd)
-	if err != nil {
+	switch {
+	case errors.Is(err, scp03.ErrKeyCheckValue):
+		return sw(scp03.SWInvalidKeyCheckValue)
+	case errors.Is(err, scp03.ErrKeyType):
+		return sw(scp03.SWAlgorithmNotSupported)
+	case err != nil:
 		return sw(apdu.SWWrongData)
 	}
 	newKeys := req.Keys

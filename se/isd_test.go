@@ -157,14 +157,14 @@ func TestISDPutKey(t *testing.T) {
 			if resp, err = host.Transmit(ctx, tr, put); err != nil || !resp.Success() {
 				t.Fatalf("PUT KEY add: %v %v", resp, err)
 			}
-			// Replacing an unknown version: 6A88. A DEK mismatch: 6A80.
+			// Replacing an unknown version: 6A88. A DEK mismatch: 9485.
 			put, _ = scp03.PutKey(keys.DEK, 0x55, testKeys(r, 0x33, n))
 			if resp, _ = host.Transmit(ctx, tr, put); resp.SW != apdu.SWReferencedDataNotFound {
 				t.Errorf("PUT KEY for unknown KVN: %v", resp)
 			}
 			put, _ = scp03.PutKey(testKeys(r, 0, n).DEK, 0x00, testKeys(r, 0x34, n))
-			if resp, _ = host.Transmit(ctx, tr, put); resp.SW != apdu.SWWrongData {
-				t.Errorf("PUT KEY under a wrong DEK: %v, want 6A80", resp)
+			if resp, _ = host.Transmit(ctx, tr, put); resp.SW != scp03.SWInvalidKeyCheckValue {
+				t.Errorf("PUT KEY under a wrong DEK: %v, want 9485", resp)
 			}
 			if got := isd.KeyVersions(); !bytes.Equal(got, []byte{0x31, 0x32}) {
 				t.Errorf("key versions %X", got)

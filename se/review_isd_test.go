@@ -1,6 +1,9 @@
 package se_test
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/payedge/payedge/se"
@@ -63,5 +66,88 @@ func TestISDKeyInfoTemplateLength(t *testing.T) {
 		if count != 3*sets {
 			t.Errorf("%d sets: %d key entries, want %d", sets, count, 3*sets)
 		}
+	}
+}
+
+// TestISDPutKeyStatusWords: PUT KEY answers as GlobalPlatform Card
+// Specification v2.3 §11.8.3 lists: 9485 for a key check value that does
+// not verify (a key encrypted under the DEK of another session's key set),
+// 9484 for a key type other than AES, 6A88 for an unknown key version to
+// replace, 6A80 for malformed data, 6982 outside a secure channel — for
+// every AES key length.
+func TestISDPutKeyStatusWords(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{16, 24, 32} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r := newSeeded(uint64(100 + n))
+			k30, k40 := testKeys(r, 0x30, n), testKeys(r, 0x40, n)
+			isd, err := se.NewISD(se.ISDConfig{Keys: []scp03.StaticKeys{k30, k40}, Rand: r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := se.NewMemory(se.MemoryConfig{})
+			if err := m.Install(se.DefaultISDAID(), isd, se.InstallOptions{Default: true}); err != nil {
+				t.Fatal(err)
+			}
+			// Session A on the basic channel with key set 30, session B
+			// on a logical channel with key set 40.
+			tr := se.TransmitFunc(m)
+			a, err := scp03.Open(ctx, tr, k30, scp03.LevelAll, scp03.Options{}, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch, err := m.OpenLogicalChannel(ctx, se.DefaultISDAID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			trB := se.TransmitFunc(ch)
+			b, err := scp03.Open(ctx, trB, k40, scp03.LevelCMAC, scp03.Options{}, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Keys under session B's DEK sent in session A: 9485.
+			put, _ := scp03.PutKey(k40.DEK, 0x00, testKeys(r, 0x50, n))
+			if resp, err := a.Transmit(ctx, tr, put); err != nil || resp.SW != scp03.SWInvalidKeyCheckValue {
+				t.Errorf("PUT KEY under another session's DEK: %v %v, want 9485", resp, err)
+			}
+			// A DES key type: 9484.
+			put, _ = scp03.PutKey(k30.DEK, 0x00, testKeys(r, 0x51, n))
+			put.Data[1] = 0x80
+			if resp, err := a.Transmit(ctx, tr, put); err != nil || resp.SW != scp03.SWAlgorithmNotSupported {
+				t.Errorf("PUT KEY with a DES key: %v %v, want 9484", resp, err)
+			}
+			// Truncated: 6A80.
+			put, _ = scp03.PutKey(k30.DEK, 0x00, testKeys(r, 0x52, n))
+			put.Data = put.Data[:len(put.Data)-2]
+			if resp, err := a.Transmit(ctx, tr, put); err != nil || resp.SW != apdu.SWWrongData {
+				t.Errorf("truncated PUT KEY: %v %v, want 6A80", resp, err)
+			}
+			// Unknown version to replace: 6A88.
+			put, _ = scp03.PutKey(k30.DEK, 0x77, testKeys(r, 0x53, n))
+			if resp, err := a.Transmit(ctx, tr, put); err != nil || resp.SW != apdu.SWReferencedDataNotFound {
+				t.Errorf("PUT KEY replacing 77: %v %v, want 6A88", resp, err)
+			}
+			// Each session with its own DEK succeeds.
+			put, _ = scp03.PutKey(k40.DEK, 0x00, testKeys(r, 0x54, n))
+			if resp, err := b.Transmit(ctx, trB, put); err != nil || !resp.Success() {
+				t.Errorf("PUT KEY in session B: %v %v", resp, err)
+			}
+			put, _ = scp03.PutKey(k30.DEK, 0x00, testKeys(r, 0x55, n))
+			if resp, err := a.Transmit(ctx, tr, put); err != nil || !resp.Success() {
+				t.Errorf("PUT KEY in session A: %v %v", resp, err)
+			}
+			// Plain PUT KEY (no secure channel) on a fresh channel: 6982.
+			c2, err := m.OpenLogicalChannel(ctx, se.DefaultISDAID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			put, _ = scp03.PutKey(k30.DEK, 0x00, testKeys(r, 0x56, n))
+			if resp, err := c2.Transmit(ctx, put); err != nil || resp.SW != apdu.SWSecurityStatusNotSatisfied {
+				t.Errorf("plain PUT KEY: %v %v, want 6982", resp, err)
+			}
+			if got := isd.KeyVersions(); !bytes.Equal(got, []byte{0x30, 0x40, 0x54, 0x55}) {
+				t.Errorf("key versions % X, want 30 40 54 55", got)
+			}
+		})
 	}
 }

@@ -38,6 +38,24 @@ const (
 // response that does not match the keys sent.
 var ErrPutKey = errors.New("scp03: malformed PUT KEY")
 
+// ErrKeyCheckValue reports a PUT KEY key whose check value does not match
+// the decrypted key: the key was encrypted under another DEK (for example
+// that of another session's key set) or altered. A card answers 9485
+// (GlobalPlatform Card Specification v2.3 §11.8.3, "Invalid key check
+// value"). It wraps ErrPutKey.
+var ErrKeyCheckValue = fmt.Errorf("%w: key check value does not verify", ErrPutKey)
+
+// ErrKeyType reports a PUT KEY key of a type other than AES (88); a card
+// answers 9484 ("Algorithm not supported"). It wraps ErrPutKey.
+var ErrKeyType = fmt.Errorf("%w: key type not supported", ErrPutKey)
+
+// Status words of PUT KEY (GlobalPlatform Card Specification v2.3
+// §11.8.3) beyond ISO/IEC 7816-4's.
+const (
+	SWAlgorithmNotSupported uint16 = 0x9484
+	SWInvalidKeyCheckValue  uint16 = 0x9485
+)
+
 // KeyCheckValue returns the key check value of an AES key: the first three
 // bytes of the key's encryption of a block of sixteen 01 bytes. A key that is
 // not 16, 24 or 32 bytes is an error wrapping ErrKeyLength.
@@ -77,6 +95,15 @@ func EncryptKey(dek, key []byte) ([]byte, error) {
 // DecryptKey reverses EncryptKey: it decrypts enc under dek and returns the
 // first keyLen bytes. The padding must be zero (ErrPutKey otherwise).
 func DecryptKey(dek, enc []byte, keyLen int) ([]byte, error) {
+	out, err := decryptPadded(dek, enc, keyLen)
+	if err != nil {
+		return nil, err
+	}
+	return checkPadding(out, keyLen)
+}
+
+// decryptPadded decrypts enc under dek without looking at the padding.
+func decryptPadded(dek, enc []byte, keyLen int) ([]byte, error) {
 	if keyLen != 16 && keyLen != 24 && keyLen != 32 {
 		return nil, fmt.Errorf("%w: key length %d", ErrPutKey, keyLen)
 	}
@@ -90,6 +117,12 @@ func DecryptKey(dek, enc []byte, keyLen int) ([]byte, error) {
 	out := make([]byte, len(enc))
 	var iv [16]byte
 	cipher.NewCBCDecrypter(b, iv[:]).CryptBlocks(out, enc)
+	return out, nil
+}
+
+// checkPadding returns the key of a decrypted, zero-padded key; a nonzero
+// padding byte is an error wrapping ErrPutKey (and out is wiped).
+func checkPadding(out []byte, keyLen int) ([]byte, error) {
 	var nz byte
 	for _, c := range out[keyLen:] {
 		nz |= c
@@ -147,8 +180,9 @@ type PutKeyRequest struct {
 // ParsePutKey decodes a PUT KEY command (after Unwrap) carrying a complete
 // SCP03 key set (ENC, MAC, DEK), decrypting each key with dek and checking
 // each key check value in constant time. Errors wrap ErrPutKey (lengths,
-// key types, a KCV mismatch: the DEK differs or the data was altered) or
-// ErrKeyLength (a bad DEK).
+// padding), ErrKeyType (a key type other than AES; it wraps ErrPutKey),
+// ErrKeyCheckValue (a KCV mismatch: the DEK differs or the data was
+// altered; it wraps ErrPutKey) or ErrKeyLength (a bad DEK).
 func ParsePutKey(dek []byte, cmd apdu.Command) (PutKeyRequest, error) {
 	req := PutKeyRequest{ReplaceKVN: cmd.P1, KeyID: cmd.P2 & 0x7F}
 	if cmd.INS != INSPutKey {
@@ -178,24 +212,30 @@ func ParsePutKey(dek []byte, cmd apdu.Command) (PutKeyRequest, error) {
 			return fail(fmt.Errorf("%w: key %d truncated", ErrPutKey, i+1))
 		}
 		if d[0] != KeyTypeAES {
-			return fail(fmt.Errorf("%w: key type %02X (want 88, AES)", ErrPutKey, d[0]))
+			return fail(fmt.Errorf("%w: %02X (want 88, AES)", ErrKeyType, d[0]))
 		}
 		l := int(d[1])
 		if l < 1 || len(d) < 2+l+1 {
 			return fail(fmt.Errorf("%w: key %d length %d", ErrPutKey, i+1, l))
 		}
-		k, err := DecryptKey(dek, d[3:2+l], int(d[2]))
+		keyLen := int(d[2])
+		padded, err := decryptPadded(dek, d[3:2+l], keyLen)
 		if err != nil {
 			return fail(err)
 		}
-		keys[i] = k
+		keys[i] = padded
 		d = d[2+l:]
 		if d[0] != KCVSize || len(d) < 1+KCVSize {
 			return fail(fmt.Errorf("%w: key %d check value", ErrPutKey, i+1))
 		}
-		want, _ := KeyCheckValue(k)
+		// The KCV first: a key under the wrong DEK fails here whatever
+		// its length, not at the padding of an AES-192 key.
+		want, _ := KeyCheckValue(padded[:keyLen])
 		if subtle.ConstantTimeCompare(want[:], d[1:1+KCVSize]) != 1 {
-			return fail(fmt.Errorf("%w: key %d check value does not verify", ErrPutKey, i+1))
+			return fail(fmt.Errorf("%w: key %d", ErrKeyCheckValue, i+1))
+		}
+		if keys[i], err = checkPadding(padded, keyLen); err != nil {
+			return fail(err)
 		}
 		req.KCV = append(req.KCV, want)
 		d = d[1+KCVSize:]

@@ -160,3 +160,28 @@ func FuzzParsePutKey(f *testing.F) {
 		}
 	})
 }
+
+// TestParsePutKeyErrorKinds: a key under another DEK is ErrKeyCheckValue
+// at every key length (for AES-192 the check value is verified before the
+// padding, so the answer does not depend on the length); a DES key type is
+// ErrKeyType; both still match ErrPutKey.
+func TestParsePutKeyErrorKinds(t *testing.T) {
+	for _, n := range []int{16, 24, 32} {
+		dek := putKeyTestKeys(n, 0x30, 1).DEK
+		other := putKeyTestKeys(n, 0x30, 77).DEK
+		cmd, err := PutKey(other, 0x00, putKeyTestKeys(n, 0x31, 9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ParsePutKey(dek, cmd)
+		if !errors.Is(err, ErrKeyCheckValue) || !errors.Is(err, ErrPutKey) {
+			t.Errorf("%d-byte keys under another DEK: err = %v, want ErrKeyCheckValue (and ErrPutKey)", n, err)
+		}
+		cmd, _ = PutKey(dek, 0x00, putKeyTestKeys(n, 0x31, 9))
+		cmd.Data[1] = 0x80
+		_, err = ParsePutKey(dek, cmd)
+		if !errors.Is(err, ErrKeyType) || !errors.Is(err, ErrPutKey) || errors.Is(err, ErrKeyCheckValue) {
+			t.Errorf("%d-byte keys, DES type: err = %v, want ErrKeyType", n, err)
+		}
+	}
+}
