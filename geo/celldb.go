@@ -3,7 +3,9 @@ package geo
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -553,15 +555,18 @@ func (o LoadOptions) Validate() error {
 	return o.Config.Validate()
 }
 
-// estimateRows estimates the rows of the input from its remaining length,
-// where the reader tells it (Len, as bytes.Reader, strings.Reader and
-// bytes.Buffer do; Stat of a regular file such as *os.File, less the
-// current offset; or an io.Seeker, which is moved to the end and back), and
-// the bytes per line of the first 64 KiB, peeked through br without
-// consuming them. It returns 0 when the length cannot be known (a pipe, a
-// gzip stream) and an error only when seeking back to the start failed.
-func estimateRows(r io.Reader, br *bufio.Reader) (int, error) {
-	size := int64(-1)
+// inputSize returns the bytes left in r where the reader tells it (Len,
+// as bytes.Reader, strings.Reader and bytes.Buffer do; Stat of a regular
+// file such as *os.File, less the current offset; or an io.Seeker, which
+// is moved to the end and back), or −1. If the input is a gzip stream
+// (RFC 1952) that r can read at an offset (io.ReaderAt and io.Seeker, as
+// *os.File and bytes.Reader), it also returns the uncompressed size from
+// the stream's ISIZE trailer (the size modulo 2³², taken as the first
+// value at least twice the compressed size, since CSV compresses well;
+// for a multi-member file it is only the last member's), else −1. Both
+// are only estimates. It returns an error only when seeking back failed.
+func inputSize(r io.Reader) (size, gzipSize int64, err error) {
+	size, gzipSize = -1, -1
 	switch v := r.(type) {
 	case interface{ Len() int }:
 		size = int64(v.Len())
@@ -581,25 +586,53 @@ func estimateRows(r io.Reader, br *bufio.Reader) (int, error) {
 		}
 		end, err := v.Seek(0, io.SeekEnd)
 		if _, serr := v.Seek(off, io.SeekStart); serr != nil {
-			return 0, fmt.Errorf("geo: seeking back after measuring the input: %w", serr)
+			return -1, -1, fmt.Errorf("geo: seeking back after measuring the input: %w", serr)
 		}
 		if err == nil {
 			size = end - off
 		}
 	}
+	ra, ok1 := r.(io.ReaderAt)
+	sk, ok2 := r.(io.Seeker)
+	if !ok1 || !ok2 || size < 18 { // a gzip member has a 10-byte header and an 8-byte trailer
+		return size, -1, nil
+	}
+	off, err := sk.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return size, -1, nil
+	}
+	var head [3]byte
+	var tail [4]byte
+	if _, err := ra.ReadAt(head[:], off); err != nil || head != [3]byte{0x1f, 0x8b, 8} {
+		return size, -1, nil
+	}
+	if _, err := ra.ReadAt(tail[:], off+size-4); err != nil {
+		return size, -1, nil
+	}
+	gzipSize = int64(binary.LittleEndian.Uint32(tail[:]))
+	for i := 0; i < 64 && gzipSize < 2*size; i++ {
+		gzipSize += 1 << 32
+	}
+	return size, gzipSize, nil
+}
+
+// estimateRows estimates the rows in size bytes of CSV from the bytes per
+// line of the first 64 KiB, peeked through br without consuming them; 0
+// when size is unknown.
+func estimateRows(size int64, br *bufio.Reader) int {
 	if size <= 0 {
-		return 0, nil
+		return 0
 	}
 	head, _ := br.Peek(min(br.Size(), int(min(size, math.MaxInt32))))
 	lines := bytes.Count(head, []byte{'\n'})
 	if len(head) == 0 || lines == 0 {
-		return 0, nil
+		return 0
 	}
 	if int64(len(head)) >= size {
-		return lines + 1, nil
+		return lines + 1
 	}
 	// 2 % above the first lines' rate: rows vary a little in length.
-	return int(min(float64(size)/float64(len(head))*float64(lines)*1.02+1, math.MaxInt32)), nil
+	return int(min(float64(size)/float64(len(head))*float64(lines)*1.02+1, math.MaxInt32))
 }
 
 // LineError is a fatal CSV error at a line.
@@ -615,7 +648,8 @@ func (e *LineError) Error() string { return fmt.Sprintf("geo: csv line %d: %v", 
 func (e *LineError) Unwrap() error { return e.Err }
 
 // LoadCSV reads the OpenCelliD / MLS cell CSV from r (header optional, LF or
-// CRLF line ends; decompress gzip exports with compress/gzip first; the
+// CRLF line ends; gzip exports (RFC 1952, as OpenCelliD ships them) are
+// recognised by their magic bytes and decompressed; the
 // created/updated columns are Unix seconds or ISO 8601 dates, see
 // CellRecord) and builds a CellDB. Malformed rows are skipped and counted
 // in LoadStats; a row with an unknown radio word aborts the load with a
@@ -632,9 +666,12 @@ func (e *LineError) Unwrap() error { return e.Err }
 // Cost: linear in the rows; the peak memory is the final table plus at
 // most about two chunks (4 MiB) and the 64 KiB read buffer, with no
 // SizeHint. Where r tells its length (Len, Stat of a regular file, or
-// Seek — a Seeker is moved to the end and back before reading) the first
-// and last chunks are sized from it, which keeps small tables free of
-// slack; gzip streams and pipes simply grow chunk by chunk.
+// Seek — a Seeker is moved to the end and back before reading; for a
+// gzip file that r can read at an offset, the trailer's uncompressed
+// size) the first and last chunks are sized from it, which keeps small
+// tables free of slack; pipes and wrapped streams grow chunk by chunk.
+// Errors of a gzip input are *LineError values wrapping the
+// compress/gzip error (gzip.ErrHeader, gzip.ErrChecksum).
 func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadStats, error) {
 	var st LoadStats
 	if err := opts.Validate(); err != nil {
@@ -651,14 +688,24 @@ func LoadCSV(ctx context.Context, r io.Reader, opts LoadOptions) (*CellDB, LoadS
 	if every <= 0 {
 		every = 1 << 20
 	}
+	size, gzipSize, err := inputSize(r)
+	if err != nil {
+		return nil, st, &LineError{Line: 1, Err: err}
+	}
 	br := bufio.NewReaderSize(r, max(64<<10, maxLine+2))
-	b := &builder{est: opts.SizeHint}
-	if b.est <= 0 {
-		n, err := estimateRows(r, br)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		// A gzip export (no CSV starts with byte 0x1F): decompress it.
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, st, &LineError{Line: 1, Err: err}
 		}
-		b.est = n
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, max(64<<10, maxLine+2))
+		size = gzipSize
+	}
+	b := &builder{est: opts.SizeHint}
+	if b.est <= 0 {
+		b.est = estimateRows(size, br)
 	}
 	for {
 		if st.Lines&4095 == 0 {

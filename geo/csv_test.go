@@ -318,6 +318,39 @@ func TestParseCellRowTimes(t *testing.T) {
 	}
 }
 
+// A gzip export is decompressed by LoadCSV itself; from a seekable source
+// the uncompressed size comes from the gzip trailer.
+func TestLoadCSVGzipDirect(t *testing.T) {
+	rows := openCelliDSample + strings.Repeat("GSM,262,2,801,1794,0,13.285512,52.522202,6280,13,1,1282569574,1300796207,0\n", 2000)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	if _, err := zw.Write([]byte(rows)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	size, gz, err := inputSize(bytes.NewReader(z.Bytes()))
+	if err != nil || size != int64(z.Len()) || gz != int64(len(rows)) {
+		t.Errorf("inputSize of a gzip file: %d, %d, %v; want %d, %d", size, gz, err, z.Len(), len(rows))
+	}
+	for _, r := range []io.Reader{bytes.NewReader(z.Bytes()), struct{ io.Reader }{bytes.NewReader(z.Bytes())}} {
+		db, st, err := LoadCSV(context.Background(), r, LoadOptions{})
+		if err != nil || db.Len() != 4 || st.Rows != 2000+4 || !st.Header {
+			t.Errorf("%T: %v %+v", r, err, st)
+		}
+	}
+	bad := bytes.Clone(z.Bytes())
+	bad[len(bad)-6] ^= 0xff // CRC-32
+	if _, _, err := LoadCSV(context.Background(), bytes.NewReader(bad), LoadOptions{}); !errors.Is(err, gzip.ErrChecksum) {
+		t.Errorf("corrupt gzip: %v, want gzip.ErrChecksum", err)
+	}
+	var le *LineError
+	if _, _, err := LoadCSV(context.Background(), strings.NewReader("\x1f\x8bnot gzip"), LoadOptions{}); !errors.As(err, &le) {
+		t.Errorf("bad gzip header: %v, want a *LineError", err)
+	}
+}
+
 func TestLoadCSVGzip(t *testing.T) {
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
@@ -343,11 +376,11 @@ func TestEstimateRows(t *testing.T) {
 	rows := strings.Repeat("GSM,262,2,801,1794,0,13.285512,52.522202,6280,13,1,1282569574,1300796207,0\n", 3000)
 	est := func(r io.Reader) int {
 		t.Helper()
-		n, err := estimateRows(r, bufio.NewReaderSize(r, 64<<10))
+		size, _, err := inputSize(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return estimateRows(size, bufio.NewReaderSize(r, 64<<10))
 	}
 	if n := est(strings.NewReader(rows)); n < 3000 || n > 3100 {
 		t.Errorf("strings.Reader: %d rows estimated, want ~3000", n)

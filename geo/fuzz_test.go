@@ -2,9 +2,11 @@ package geo
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -74,6 +76,15 @@ func FuzzLoadCSV(f *testing.F) {
 	f.Add([]byte("GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,1,1,0\r\nGSM,262,2,801,1795,0,13.28,52.52,5716,19,1,1,1,0"))
 	f.Add([]byte("\xef\xbb\xbfradio,mcc\n\n\nLTE,1,1,1,1,,1,1,,,,,,\nWIMAX,1"))
 	f.Add([]byte("GSM,262,2,801,1795,0,13.27,52.52,5716,9,1,2010-08-23T13:19:34Z,2011-03-15 08:00:00+01:00,0\n"))
+	// gzip: a valid member holding one row, and a truncated one.
+	gz := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+	f.Add(gz)
+	f.Add(append(slices.Clone(gz), 1, 0, 0, 0xff, 0xff))
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write([]byte(openCelliDSample))
+	_ = zw.Close()
+	f.Add(z.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) > 1<<16 {
 			t.Skip()
@@ -87,7 +98,8 @@ func FuzzLoadCSV(f *testing.F) {
 		}
 		if err != nil {
 			var le *LineError
-			if !errors.As(err, &le) || le.Line < 1 || le.Line > st.Lines {
+			// Line 1 before any line was read: a bad gzip header.
+			if !errors.As(err, &le) || le.Line < 1 || le.Line > max(st.Lines, 1) {
 				t.Fatalf("unexpected error %T %v (stats %+v)", err, err, st)
 			}
 			return
