@@ -304,7 +304,7 @@ func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation
 		if err != nil {
 			return NeighborScore{}, err
 		}
-		fp += mix64(n.key ^ math.Float64bits(n.rssi)*0x9e3779b97f4a7c15)
+		fp += fingerprint(n)
 		// Rotating private addresses (and classes configured to weigh 0)
 		// carry no weight: they are kept in the table only to catch
 		// duplicates, and never match.
@@ -363,6 +363,10 @@ func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation
 	}
 	return sc, nil
 }
+
+// fingerprint is one neighbour's share of a scan's order-independent
+// fingerprint (the sum over its neighbours): its kind, address and RSSI.
+func fingerprint(n seen) uint64 { return mix64(n.key ^ math.Float64bits(n.rssi)*0x9e3779b97f4a7c15) }
 
 // fresh checks obs.At against the clock.
 func (s *NeighborAssessor) fresh(obs NeighborObservation) error {
@@ -674,7 +678,10 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 // *NeighborError for bad input, ErrUnauthenticated when the configured
 // Authenticator refuses the scan, ErrStore for store failures, and
 // ErrNotInitialized / ErrNilContext. Learn does not check freshness or
-// replays: it accepts recorded scans in any order (see Profile.Learn).
+// replays: it accepts recorded scans in any order (see Profile.Learn). It
+// does record each learned scan for replay detection, so a later Score of
+// the same neighbours and RSSIs is a replay (neighbors.replayed) whatever
+// its time: a captured routine scan, sent again newly dated, cannot pass.
 //
 // Learn only from scans the host trusts — periodic scans of a terminal known
 // to be in place, scans whose Score matched, or scans of payments completed
@@ -709,5 +716,17 @@ func (s *NeighborAssessor) Learn(ctx context.Context, obs NeighborObservation) e
 	case err != nil:
 		return fmt.Errorf("%w: terminal %q: %w", ErrStore, truncate(obs.TerminalID, 64), err)
 	}
+	// A learned scan is as replayable as a scored one (an attacker who
+	// captured a terminal's routine scan sends it again, newly dated): its
+	// fingerprint joins the terminal's recent scans.
+	var fp uint64
+	for i := range obs.Seen {
+		n, err := obs.Seen[i].parse(i)
+		if err != nil {
+			return err // not reached: Profile.Learn parsed the scan
+		}
+		fp += fingerprint(n)
+	}
+	s.replay.seen(obs.TerminalID, fp)
 	return nil
 }

@@ -134,8 +134,9 @@ type NeighborConfig struct {
 	// *FreshnessError (wrapping ErrStale). Learn does not check freshness:
 	// a host may learn from recorded scans.
 	MaxAge, MaxSkew time.Duration
-	// ReplayWindow is how many recent scan fingerprints the assessor keeps
-	// per terminal (default 16, at most 1024); a scan whose neighbours and
+	// ReplayWindow is how many recent scan fingerprints (of scans scored
+	// or learned) the assessor keeps per terminal (default 16, at most
+	// 1024); a scan whose neighbours and
 	// RSSIs are identical to one of them is not a fresh scan, whatever its
 	// time, and scores Floor with reason neighbors.replayed. ReplayTerminals
 	// bounds the terminals tracked (default 65 536, at most 2^24; the
