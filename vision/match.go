@@ -282,11 +282,40 @@ const (
 
 // guidedMatches returns the cross-checked matches between fa and fb whose
 // positions agree with h (fa → fb, coordinates normalised by na and nb).
+// fb's features are bucketed on a grid of guideRadius cells, so each
+// projection is compared with the features of the 3×3 cells around it only.
 func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
 	type best struct {
 		j      int
 		d1, d2 int
 	}
+	// Bucket fb by cell (counting sort): cell c holds order[first[c]:first[c+1]].
+	const cell = guideRadius
+	gw, gh := 1, 1
+	for _, f := range fb {
+		gw = max(gw, int(float64(f.x)/nb/cell)+1)
+		gh = max(gh, int(float64(f.y)/nb/cell)+1)
+	}
+	cellOf := func(x, y float64) (int, int) { return int(x / cell), int(y / cell) }
+	first := make([]int32, gw*gh+1)
+	bx := make([][2]float64, len(fb))
+	for j, f := range fb {
+		bx[j] = [2]float64{float64(f.x) / nb, float64(f.y) / nb}
+		cx, cy := cellOf(bx[j][0], bx[j][1])
+		first[cy*gw+cx+1]++
+	}
+	for c := 1; c < len(first); c++ {
+		first[c] += first[c-1]
+	}
+	order := make([]int32, len(fb))
+	fill := append([]int32(nil), first[:gw*gh]...)
+	for j := range fb {
+		cx, cy := cellOf(bx[j][0], bx[j][1])
+		c := cy*gw + cx
+		order[fill[c]] = int32(j)
+		fill[c]++
+	}
+
 	r2 := guideRadius * guideRadius
 	fromA := make([]best, len(fa))
 	fromB := make([]best, len(fb))
@@ -296,24 +325,31 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
 	for i := range fa {
 		fromA[i] = best{j: -1, d1: 257, d2: 257}
 		u, v, ok := h.apply(float64(fa[i].x)/na, float64(fa[i].y)/na)
-		if !ok {
+		if !ok || u < -cell || v < -cell || u > float64(gw+1)*cell || v > float64(gh+1)*cell {
 			continue
 		}
-		for j := range fb {
-			dx, dy := float64(fb[j].x)/nb-u, float64(fb[j].y)/nb-v
-			if dx*dx+dy*dy >= r2 {
-				continue
-			}
-			d := hamming(&fa[i].desc, &fb[j].desc)
-			if a := &fromA[i]; d < a.d1 {
-				a.d2, a.d1, a.j = a.d1, d, j
-			} else if d < a.d2 {
-				a.d2 = d
-			}
-			if b := &fromB[j]; d < b.d1 {
-				b.d2, b.d1, b.j = b.d1, d, i
-			} else if d < b.d2 {
-				b.d2 = d
+		cu, cv := int(math.Floor(u/cell)), int(math.Floor(v/cell))
+		for cy := max(cv-1, 0); cy <= min(cv+1, gh-1); cy++ {
+			for cx := max(cu-1, 0); cx <= min(cu+1, gw-1); cx++ {
+				c := cy*gw + cx
+				for _, j32 := range order[first[c]:first[c+1]] {
+					j := int(j32)
+					dx, dy := bx[j][0]-u, bx[j][1]-v
+					if dx*dx+dy*dy >= r2 {
+						continue
+					}
+					d := hamming(&fa[i].desc, &fb[j].desc)
+					if a := &fromA[i]; d < a.d1 {
+						a.d2, a.d1, a.j = a.d1, d, j
+					} else if d < a.d2 {
+						a.d2 = d
+					}
+					if b := &fromB[j]; d < b.d1 {
+						b.d2, b.d1, b.j = b.d1, d, i
+					} else if d < b.d2 {
+						b.d2 = d
+					}
+				}
 			}
 		}
 	}
