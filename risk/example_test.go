@@ -176,8 +176,15 @@ func ExamplePolicy_DecideExplained() {
 			panic(err)
 		}
 	}
-	// Payment time: score the scan, add other evidence, decide.
-	sig, err := neighbors.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: now, Seen: shop})
+	// Payment time: score the terminal's fresh scan (strengths vary from
+	// scan to scan; a scan identical to a learned one is a replay), add
+	// other evidence, decide.
+	payment := []risk.Neighbor{
+		{ID: "00:1a:2b:00:10:01", Kind: risk.KindWiFi, RSSI: -50},
+		{ID: "00:1a:2b:00:20:01", Kind: risk.KindWiFi, RSSI: -61},
+		{ID: "3c:5d:00:00:30:01", Kind: risk.KindWiFi, RSSI: -78},
+	}
+	sig, err := neighbors.Score(ctx, risk.NeighborObservation{TerminalID: "term-42", At: now, Seen: payment})
 	if err != nil {
 		panic(err)
 	}
@@ -195,8 +202,8 @@ func ExamplePolicy_DecideExplained() {
 	fmt.Println(a.TopReasons(2))
 	// Output:
 	// ApproveNoPIN policy.no_pin
-	// fused 0.977
-	//   neighbors 0.99 → +4.60 log-odds
+	// fused 0.972
+	//   neighbors 0.99 → +4.38 log-odds
 	//   vision    0.30 → -0.85 log-odds
 	// [{neighbors.match scan matches the learned neighbourhood} {vision.blurred }]
 }
