@@ -160,9 +160,6 @@ func (c *Coordinator) audit() []Finding {
 			bug(w.node.spec.Name, id, "workload on a removed node")
 			continue
 		}
-		if w.nidx >= len(w.node.wl) || w.node.wl[w.nidx] != w {
-			bug(w.node.spec.Name, id, "workload missing from its node's list")
-		}
 		used[w.node] = used[w.node].Add(w.res)
 		count[w.node]++
 		if w.forced {
@@ -182,7 +179,7 @@ func (c *Coordinator) audit() []Finding {
 		}
 	}
 	for name, ns := range c.byName {
-		if used[ns] != ns.used || count[ns] != ns.workloads || len(ns.wl) != ns.workloads || forced[ns] != ns.forced {
+		if used[ns] != ns.used || count[ns] != ns.workloads || forced[ns] != ns.forced {
 			bug(name, "", "ledger %v (%d workloads, %d forced), records sum to %v (%d, %d)",
 				ns.used, ns.workloads, ns.forced, used[ns], count[ns], forced[ns])
 		}

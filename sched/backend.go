@@ -148,8 +148,7 @@ type MemBackend struct {
 
 	mu   sync.Mutex
 	rng  *rand.Rand
-	own  map[string]Allocation
-	reqs map[string]Request // the request of each own allocation
+	own  map[string]memWorkload
 	// creating holds the IDs whose Create is in flight; a Delete that must
 	// wait for one stores a channel there, which the Create closes.
 	creating map[string]chan struct{}
@@ -180,8 +179,7 @@ func NewMemBackend(cfg MemConfig) (*MemBackend, error) {
 	return &MemBackend{
 		cfg:      cfg,
 		rng:      rand.New(src),
-		own:      make(map[string]Allocation),
-		reqs:     make(map[string]Request),
+		own:      make(map[string]memWorkload),
 		creating: make(map[string]chan struct{}),
 		foreign:  make(map[string]Allocation),
 	}, nil
@@ -288,8 +286,8 @@ func (m *MemBackend) Create(ctx context.Context, p Placement) (Allocation, error
 	if m.fail(m.cfg.FailureRate) {
 		return Allocation{}, fmt.Errorf("create %q: %w", id, ErrInjected)
 	}
-	m.own[id] = a
-	m.reqs[id] = cloneRequest(p.Request)
+	req := cloneRequest(p.Request)
+	m.own[id] = memWorkload{a, &req}
 	return a, nil
 }
 
@@ -333,7 +331,6 @@ func (m *MemBackend) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("delete %q: %w", id, ErrInjected)
 	}
 	delete(m.own, id)
-	delete(m.reqs, id)
 	return nil
 }
 
@@ -380,7 +377,7 @@ func (m *MemBackend) Allocations() []Allocation {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return sortedAllocs(m.own)
+	return sortedOwn(m.own)
 }
 
 // ListWorkloads returns the backend's own workloads with the requests they
@@ -397,8 +394,12 @@ func (m *MemBackend) ListWorkloads(ctx context.Context) ([]Workload, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Workload, 0, len(m.own))
-	for _, a := range sortedAllocs(m.own) {
-		out = append(out, Workload{Allocation: a, Request: cloneRequest(m.reqs[a.ID])})
+	for _, a := range sortedOwn(m.own) {
+		var req Request
+		if r := m.own[a.ID].req; r != nil {
+			req = cloneRequest(*r)
+		}
+		out = append(out, Workload{Allocation: a, Request: req})
 	}
 	return out, nil
 }
@@ -423,13 +424,30 @@ func (m *MemBackend) View() map[string]Resources {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := make(map[string]Resources)
-	for _, a := range m.own {
+	for _, o := range m.own {
+		a := o.Allocation
 		v[a.Node] = v[a.Node].Add(a.Resources)
 	}
 	for _, a := range m.foreign {
 		v[a.Node] = v[a.Node].Add(a.Resources)
 	}
 	return v
+}
+
+// memWorkload is one of a MemBackend's own workloads: its allocation and
+// the request it was created from.
+type memWorkload struct {
+	Allocation
+	req *Request
+}
+
+func sortedOwn(m map[string]memWorkload) []Allocation {
+	out := make([]Allocation, 0, len(m))
+	for _, o := range m {
+		out = append(out, o.Allocation)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 func sortedAllocs(m map[string]Allocation) []Allocation {

@@ -34,7 +34,6 @@ type workload struct {
 	// createdSeq is the Seq of the Created change announcing the workload.
 	createdSeq uint64
 	pidx       int // index in Coordinator.pending
-	nidx       int // index in node.wl while it holds a claim
 	// forced: the ledger records the workload as its manager reports it,
 	// without a capacity check (an undo that failed, a recovered or
 	// adopted workload, a size corrected by Reconcile), so its node may

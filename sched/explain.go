@@ -50,13 +50,17 @@ func (c *Coordinator) Explain(r Request) ([]NodeVerdict, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]NodeVerdict, 0, len(c.byName))
+	var lower map[*nodeState][]*workload
+	if c.cfg.Preemption {
+		lower = c.lowerPriority(&r)
+	}
 	for name, n := range c.byName {
 		v := NodeVerdict{Node: name}
 		if code := filterNode(n, &r, r.Resources, c.groupTotal); code != passed {
 			v.Filter = filterNames[code-1]
 			v.Reason = explainReason(code, n, &r, r.Resources, c.groupTotal)
 			if code == rejResources && c.cfg.Preemption {
-				if ids, why := c.explainPreemption(n, &r); ids != nil {
+				if ids, why := c.explainPreemption(n, &r, lower[n]); ids != nil {
 					v.Preempt = ids
 					v.Reason += "; " + why
 				}

@@ -51,8 +51,7 @@ type nodeState struct {
 	cellUsed  []Resources
 	groups    map[string]int // group → members on this node
 	workloads int
-	wl        []*workload // the workloads holding a claim here
-	forced    int         // of which accounted without a capacity check
+	forced    int // workloads here accounted without a capacity check
 }
 
 func (n *nodeState) free() Resources { return n.allocatable.Sub(n.used) }

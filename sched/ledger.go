@@ -37,8 +37,6 @@ func (c *Coordinator) claim(w *workload, ns *nodeState, cell int, res Resources)
 	w.node, w.cell, w.res = ns, cell, res
 	ns.used = ns.used.Add(res)
 	ns.workloads++
-	w.nidx = len(ns.wl)
-	ns.wl = append(ns.wl, w)
 	if w.forced {
 		ns.forced++
 	}
@@ -56,11 +54,6 @@ func (c *Coordinator) release(w *workload) {
 	}
 	ns.used = ns.used.Sub(w.res)
 	ns.workloads--
-	last := len(ns.wl) - 1
-	ns.wl[w.nidx] = ns.wl[last]
-	ns.wl[w.nidx].nidx = w.nidx
-	ns.wl[last] = nil
-	ns.wl = ns.wl[:last]
 	if w.forced {
 		ns.forced--
 	}

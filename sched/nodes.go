@@ -117,10 +117,14 @@ func (c *Coordinator) DrainNode(name string) ([]string, error) {
 	ns.draining = true
 	c.updateIndex(ns)
 	var ids []string
-	for _, w := range ns.wl {
-		ids = append(ids, w.req.ID)
+	if ns.workloads > 0 {
+		for id, w := range c.work {
+			if w.node == ns {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
 	}
-	sort.Strings(ids)
 	return ids, nil
 }
 

@@ -18,11 +18,29 @@ type preemptPlan struct {
 	victims []*workload
 }
 
-// victimsOn returns the workloads on n whose eviction makes claim fit, the
-// lowest priorities first and, among equal priorities, the largest first,
-// or nil when no set of strictly lower-priority live workloads is enough
-// or a filter other than resources rejects n. c.mu must be held.
-func (c *Coordinator) victimsOn(n *nodeState, r *Request, claim Resources) []*workload {
+// lowerPriority returns, by node, the live workloads of priority below
+// r's: the only ones r may evict. It reads every workload record once, which
+// a request pays only when it fits nowhere (or is explained). c.mu must be
+// held.
+func (c *Coordinator) lowerPriority(r *Request) map[*nodeState][]*workload {
+	out := make(map[*nodeState][]*workload)
+	for _, w := range c.work {
+		if w.state == stLive && w.node != nil && w.req.Priority < r.Priority {
+			out[w.node] = append(out[w.node], w)
+		}
+	}
+	return out
+}
+
+// victimsOn returns the workloads among cands (the lower-priority ones on
+// n) whose eviction makes claim fit, the lowest priorities first and, among
+// equal priorities, the largest first, or nil when they are not enough or a
+// filter other than resources rejects n. It reorders cands. c.mu must be
+// held.
+func (c *Coordinator) victimsOn(n *nodeState, r *Request, claim Resources, cands []*workload) []*workload {
+	if len(cands) == 0 {
+		return nil
+	}
 	if r.PinNUMA || !claim.Fits(n.allocatable) {
 		return nil
 	}
@@ -30,12 +48,6 @@ func (c *Coordinator) victimsOn(n *nodeState, r *Request, claim Resources) []*wo
 	// capacity is not negative.
 	if filterNode(n, r, Resources{}, c.groupTotal) != passed {
 		return nil
-	}
-	var cands []*workload
-	for _, w := range n.wl {
-		if w.state == stLive && w.req.Priority < r.Priority {
-			cands = append(cands, w)
-		}
 	}
 	slices.SortFunc(cands, func(a, b *workload) int {
 		if a.req.Priority != b.req.Priority {
@@ -89,11 +101,12 @@ func (c *Coordinator) planPreemption(r *Request, claim Resources, exclude []*nod
 	var best preemptPlan
 	var bestPrio int32
 	var bestCPU int64
+	byNode := c.lowerPriority(r)
 	for _, n := range c.nodes {
 		if n == nil || isExcluded(n, exclude) {
 			continue
 		}
-		v := c.victimsOn(n, r, claim)
+		v := c.victimsOn(n, r, claim, byNode[n])
 		if len(v) == 0 {
 			continue
 		}
@@ -159,8 +172,8 @@ func (c *Coordinator) preempt(ctx context.Context, w *workload, claim Resources,
 }
 
 // explainPreemption says whom r would evict on n, or "". c.mu must be held.
-func (c *Coordinator) explainPreemption(n *nodeState, r *Request) ([]string, string) {
-	v := c.victimsOn(n, r, r.Resources)
+func (c *Coordinator) explainPreemption(n *nodeState, r *Request, cands []*workload) ([]string, string) {
+	v := c.victimsOn(n, r, r.Resources, cands)
 	if len(v) == 0 {
 		return nil, ""
 	}

@@ -214,13 +214,12 @@ func (d *drifter) inject(m *MemBackend) string {
 	switch op := d.rng.IntN(5); {
 	case op == 0 || len(ids) == 0: // a late create the ledger never heard of
 		id := fmt.Sprintf("orphan-%s-%d", m.cfg.Kind, d.n)
-		m.own[id] = Allocation{ID: id, Kind: m.cfg.Kind, Node: d.nodes[d.rng.IntN(len(d.nodes))], NUMACell: -1,
-			Resources: Resources{MilliCPU: 500, MemoryBytes: gib}}
+		m.own[id] = memWorkload{Allocation: Allocation{ID: id, Kind: m.cfg.Kind, Node: d.nodes[d.rng.IntN(len(d.nodes))], NUMACell: -1,
+			Resources: Resources{MilliCPU: 500, MemoryBytes: gib}}}
 		return "orphan"
 	case op == 1: // a lost delete or crashed workload
 		id := ids[d.rng.IntN(len(ids))]
 		delete(m.own, id)
-		delete(m.reqs, id)
 		return "missing"
 	case op == 2: // resized by its manager
 		id := ids[d.rng.IntN(len(ids))]
@@ -240,7 +239,6 @@ func (d *drifter) inject(m *MemBackend) string {
 		for _, id := range ids {
 			if m.own[id].Node == node {
 				delete(m.own, id)
-				delete(m.reqs, id)
 			}
 		}
 		return "node-lost"
@@ -383,9 +381,9 @@ func TestReconcileEvents(t *testing.T) {
 		a.Node = "node-0001"
 	}
 	vm.own["v2"] = a
-	vm.own["orph"] = Allocation{ID: "orph", Kind: VM, Node: "node-0000", NUMACell: -1, Resources: Resources{MilliCPU: 100, MemoryBytes: gib}}
-	vm.own["lost"] = Allocation{ID: "lost", Kind: VM, Node: "elsewhere", NUMACell: -1, Resources: Resources{MilliCPU: 100, MemoryBytes: gib}}
-	vm.own["k"] = Allocation{ID: "k", Kind: VM, Node: "node-0000", NUMACell: -1, Resources: Resources{MilliCPU: 100, MemoryBytes: gib}}
+	vm.own["orph"] = memWorkload{Allocation: Allocation{ID: "orph", Kind: VM, Node: "node-0000", NUMACell: -1, Resources: Resources{MilliCPU: 100, MemoryBytes: gib}}}
+	vm.own["lost"] = memWorkload{Allocation: Allocation{ID: "lost", Kind: VM, Node: "elsewhere", NUMACell: -1, Resources: Resources{MilliCPU: 100, MemoryBytes: gib}}}
+	vm.own["k"] = memWorkload{Allocation: Allocation{ID: "k", Kind: VM, Node: "node-0000", NUMACell: -1, Resources: Resources{MilliCPU: 100, MemoryBytes: gib}}}
 	vm.mu.Unlock()
 
 	rep, err := c.Reconcile(ctx)
