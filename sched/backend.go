@@ -146,9 +146,9 @@ func (cfg MemConfig) Validate() error {
 type MemBackend struct {
 	cfg MemConfig
 
-	mu   sync.Mutex
-	rng  *rand.Rand
-	own  map[string]memWorkload
+	mu  sync.Mutex
+	rng *rand.Rand
+	own map[string]memWorkload
 	// creating holds the IDs whose Create is in flight; a Delete that must
 	// wait for one stores a channel there, which the Create closes.
 	creating map[string]chan struct{}
