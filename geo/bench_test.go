@@ -95,6 +95,7 @@ func bench1M(b *testing.B) (*CellDB, [][]CellObservation) {
 func BenchmarkLocate3Of1M(b *testing.B) {
 	db, qs := bench1M(b)
 	ctx := context.Background()
+	defer reportThreadCPU(b)()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -170,6 +171,7 @@ func BenchmarkLocate3Of1MCold(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
+	defer reportThreadCPU(b)()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

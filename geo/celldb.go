@@ -100,9 +100,9 @@ func (c DBConfig) withDefaults() DBConfig {
 // the garbage collector never scans it, and a lookup touches one cache
 // line), an open-addressing hash index of 32-bit positions (6 bytes a cell)
 // and a 20-byte-per-area table, so the world's ~40 M cells take about
-// 1.6 GB. The records are held in chunks of 65 536 (2 MiB) that loading
+// 1.6 GB. The records are held in chunks of 4096 (128 KiB) that loading
 // fills once and sorts in place, so a load never copies or regrows the
-// table and its peak memory is the final table plus one chunk.
+// table and its peak memory is the final table plus about one chunk.
 // Positions are stored to 1e-7° (≈1 cm).
 type CellDB struct {
 	cfg DBConfig
@@ -145,9 +145,12 @@ func hashKey(k, c uint64) uint64 {
 	return h
 }
 
-// Record chunks: 1<<chunkShift records (2 MiB) each.
+// Record chunks: 1<<chunkShift records (128 KiB) each. Small chunks keep
+// the slack of the last one, and so a load's peak above the final table,
+// near 128 KiB; the chunk headers of a 40 M-cell table take 240 KB, few
+// enough to stay in cache for the extra load a lookup makes.
 const (
-	chunkShift = 16
+	chunkShift = 12
 	chunkSize  = 1 << chunkShift
 	chunkMask  = chunkSize - 1
 )
@@ -529,7 +532,7 @@ type LoadOptions struct {
 	Progress      func(LoadStats)
 	ProgressEvery int // lines between Progress calls; default 1<<20
 	// SizeHint, if positive, is the expected number of rows. It is not
-	// needed: the table grows in fixed chunks of 65 536 rows that are
+	// needed: the table grows in fixed chunks of 4096 rows that are
 	// never copied, and the first and last chunks are sized from the
 	// input's length where that can be known (see LoadCSV); a hint
 	// replaces that estimate, which saves at most one chunk's copy.
@@ -664,7 +667,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 // is safe for concurrent use.
 //
 // Cost: linear in the rows; the peak memory is the final table plus at
-// most about two chunks (4 MiB) and the 64 KiB read buffer, with no
+// most about two chunks (256 KiB) and the 64 KiB read buffers, with no
 // SizeHint. Where r tells its length (Len, Stat of a regular file, or
 // Seek — a Seeker is moved to the end and back before reading; for a
 // gzip file that r can read at an offset, the trailer's uncompressed

@@ -20,7 +20,7 @@
 //     data; package geotest is its conformance suite. CellDB is the
 //     reference implementation: it loads the OpenCelliD / Mozilla Location
 //     Service CSV exchange format into a compact sorted table (about 40
-//     bytes a cell, held in 2 MiB chunks that a load fills once and sorts
+//     bytes a cell, held in 128 KiB chunks that a load fills once and sorts
 //     in place, so the peak memory of a load is about the final table's)
 //     and locates by weighted centroid with outlier clustering and a
 //     location-area fallback.
