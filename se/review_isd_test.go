@@ -151,3 +151,68 @@ func TestISDPutKeyStatusWords(t *testing.T) {
 		})
 	}
 }
+
+// TestISDEveryLevelEveryChannelCoding opens SCP03 to the ISD at every
+// security level on a channel of the first interindustry coding (1–3) and
+// one of the further coding (4–19, secure messaging in b6), runs GET DATA
+// and PUT KEY in each, and checks one channel's session is not usable from
+// another.
+func TestISDEveryLevelEveryChannelCoding(t *testing.T) {
+	ctx := context.Background()
+	levels := []scp03.SecurityLevel{0x00, 0x01, 0x03, 0x11, 0x13, 0x33} // Amendment D: R-ENC needs C-DEC, no 31
+	for _, lvl := range levels {
+		t.Run(fmt.Sprintf("%02X", byte(lvl)), func(t *testing.T) {
+			r := newSeeded(uint64(lvl) + 500)
+			keys := testKeys(r, 0x30, 16)
+			m, isd := newCardWithISD(t, keys, r, false)
+			var chans []se.Channel
+			for range 5 {
+				ch, err := m.OpenLogicalChannel(ctx, se.DefaultISDAID())
+				if err != nil {
+					t.Fatal(err)
+				}
+				chans = append(chans, ch)
+			}
+			kvn := byte(0x40)
+			for _, ch := range []se.Channel{chans[0], chans[4]} {
+				tr := se.TransmitFunc(ch)
+				host, err := scp03.Open(ctx, tr, keys, lvl, scp03.Options{Channel: ch.Number()}, r)
+				if err != nil {
+					t.Fatalf("channel %d: Open: %v", ch.Number(), err)
+				}
+				cla, _ := apdu.WithChannel(0x80, ch.Number())
+				resp, err := host.Transmit(ctx, tr, apdu.Command{CLA: cla, INS: 0xCA, P1: 0x9F, P2: 0x7F, Ne: 256})
+				if err != nil || !resp.Success() {
+					t.Fatalf("channel %d: GET DATA: %v %v", ch.Number(), resp, err)
+				}
+				next := testKeys(r, kvn, 16)
+				kvn++
+				put, _ := scp03.PutKey(keys.DEK, 0x00, next)
+				put.CLA = cla
+				resp, err = host.Transmit(ctx, tr, put)
+				want := apdu.SWSuccess
+				if lvl == 0 {
+					want = apdu.SWSecurityStatusNotSatisfied // no C-MAC: PUT KEY refused
+				}
+				if err != nil || resp.SW != want {
+					t.Fatalf("channel %d: PUT KEY at level %02X: %v %v, want %04X", ch.Number(), byte(lvl), resp, err, want)
+				}
+				if want == apdu.SWSuccess {
+					if err := scp03.VerifyPutKeyResponse(next, resp.Data); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Another channel has no session: its SM commands are refused.
+				other := chans[2]
+				ocla, _ := apdu.WithChannel(0x84, other.Number())
+				if resp := tx(t, m, apdu.Command{CLA: ocla, INS: 0xCA, P1: 0x9F, P2: 0x7F, Data: make([]byte, 8), Ne: 256}); resp.SW != apdu.SWSecurityStatusNotSatisfied {
+					t.Errorf("SM on channel %d without a session: %v, want 6982", other.Number(), resp)
+				}
+				host.Close()
+			}
+			if lvl != 0 && len(isd.KeyVersions()) != 3 {
+				t.Errorf("key versions % X, want three", isd.KeyVersions())
+			}
+		})
+	}
+}
