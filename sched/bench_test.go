@@ -130,7 +130,11 @@ func steadyState(b *testing.B, cfg Config, nodes, window int) *Coordinator {
 	}
 	b.ReportAllocs()
 	n := 0
+	var cpu cpuMeter
 	for b.Loop() {
+		if n == 0 {
+			cpu = startCPU()
+		}
 		if n >= window {
 			if err := c.Delete(ctx, reqs[(n-window)%len(reqs)].ID); err != nil {
 				b.Fatal(err)
@@ -142,6 +146,11 @@ func steadyState(b *testing.B, cfg Config, nodes, window int) *Coordinator {
 		n++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "placements/s")
+	if used := processCPU() - cpu.start; cpu.start >= 0 && used > 0 {
+		// On a shared machine wall time swings with other load; this is
+		// the rate one fully available core would sustain.
+		b.ReportMetric(float64(b.N)/(float64(used)/1e9), "placements/cpu-s")
+	}
 	return c
 }
 
@@ -259,6 +268,7 @@ func BenchmarkRecover30000(b *testing.B) {
 		b.Fatalf("%d workloads prepared, want %d", got, workloads)
 	}
 	b.ReportAllocs()
+	var cpuNs int64
 	for b.Loop() {
 		b.StopTimer()
 		c, err := New(Config{}, vm, ctr)
@@ -267,10 +277,13 @@ func BenchmarkRecover30000(b *testing.B) {
 		}
 		addNodes(b, c, nodes, benchNode)
 		b.StartTimer()
+		t0 := processCPU()
 		rep, err := c.Recover(ctx)
+		cpuNs += processCPU() - t0
 		if err != nil || rep.Recovered != workloads {
 			b.Fatalf("recovered %d: %v", rep.Recovered, err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/workloads, "ns/workload")
+	b.ReportMetric(float64(cpuNs)/float64(b.N)/workloads, "cpu-ns/workload")
 }
