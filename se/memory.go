@@ -157,6 +157,7 @@ type installed struct {
 
 type chanState struct {
 	open bool
+	gen  uint64 // counts the openings of this channel number
 	sel  *installed
 }
 
@@ -352,12 +353,60 @@ func (m *Memory) Transmit(ctx context.Context, cmd apdu.Command) (apdu.Response,
 }
 
 // OpenLogicalChannel opens a channel and selects aid on it; see
-// SecureElement.
+// SecureElement. The Channel belongs to this opening of its number: once
+// the channel is closed by any means (Channel.Close, a MANAGE CHANNEL
+// close APDU, Close of the element), its Transmit returns ErrChannelClosed
+// and its Close returns nil, even after the number is reused.
 func (m *Memory) OpenLogicalChannel(ctx context.Context, aid []byte) (Channel, error) {
 	if m == nil || !m.ok {
 		return nil, ErrNotInitialized
 	}
-	return OpenLogicalChannel(ctx, m, aid)
+	return openLogicalChannel(ctx, m, aid, m)
+}
+
+// openChannel runs MANAGE CHANNEL open and returns the new channel's
+// generation in the same critical section.
+func (m *Memory) openChannel(ctx context.Context, cmd apdu.Command) (apdu.Response, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return apdu.Response{}, 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return apdu.Response{}, 0, ErrClosed
+	}
+	m.inCall.Store(true)
+	resp := m.dispatch(ctx, cmd)
+	m.inCall.Store(false)
+	var gen uint64
+	if resp.Success() && len(resp.Data) == 1 && int(resp.Data[0]) < len(m.chans) {
+		gen = m.chans[resp.Data[0]].gen
+	}
+	resp.Data = bytes.Clone(resp.Data)
+	return resp, gen, nil
+}
+
+// transmitOn is Transmit for a Channel bound to opening gen of channel n:
+// ErrChannelClosed once that opening is over.
+func (m *Memory) transmitOn(ctx context.Context, cmd apdu.Command, n int, gen uint64) (apdu.Response, error) {
+	if err := ctx.Err(); err != nil {
+		return apdu.Response{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return apdu.Response{}, ErrClosed
+	}
+	if st := m.chans[n]; !st.open || st.gen != gen {
+		return apdu.Response{}, fmt.Errorf("%w: channel %d was closed", ErrChannelClosed, n)
+	}
+	m.inCall.Store(true)
+	resp := m.dispatch(ctx, cmd)
+	m.inCall.Store(false)
+	if len(resp.Data) > 0 {
+		resp.Data = bytes.Clone(resp.Data)
+	}
+	return resp, nil
 }
 
 // Close deselects every applet and closes every channel. Later calls of
@@ -444,6 +493,7 @@ func (m *Memory) manageChannel(ctx context.Context, ch int, cmd apdu.Command) ap
 			}
 		}
 		m.chans[n].open = true
+		m.chans[n].gen++
 		// ISO/IEC 7816-4 §5.4.1: a channel opened from the basic channel
 		// starts with the default applet; one opened from another channel
 		// starts with that channel's applet.

@@ -102,14 +102,36 @@ func TransmitFunc(t Transmitter) apdu.TransmitFunc {
 // new channel, and closes the channel again if the selection fails. Element
 // implementations can use it for their OpenLogicalChannel method. Errors
 // are those of SecureElement.OpenLogicalChannel.
+//
+// A channel number is reused once the channel is closed; a Channel from
+// this function cannot tell its channel from a later one of the same
+// number (a card cannot either). Memory and VSE channels can: they return
+// ErrChannelClosed once their own channel was closed by any means.
 func OpenLogicalChannel(ctx context.Context, t Transmitter, aid []byte) (Channel, error) {
+	return openLogicalChannel(ctx, t, aid, nil)
+}
+
+// openLogicalChannel is OpenLogicalChannel; with m set, the channel is
+// bound to the generation of its number in m, so that a handle outliving
+// its channel never reaches a later channel of the same number.
+func openLogicalChannel(ctx context.Context, t Transmitter, aid []byte, m *Memory) (Channel, error) {
 	if t == nil {
 		return nil, ErrNotInitialized
 	}
 	if aid != nil && (len(aid) < MinAIDLen || len(aid) > MaxAIDLen) {
 		return nil, fmt.Errorf("%w: %d bytes", ErrAIDLength, len(aid))
 	}
-	resp, err := t.Transmit(ctx, apdu.Command{CLA: 0x00, INS: insManageChannel, P1: 0x00, P2: 0x00, Ne: 1})
+	open := apdu.Command{CLA: 0x00, INS: insManageChannel, P1: 0x00, P2: 0x00, Ne: 1}
+	var (
+		resp apdu.Response
+		gen  uint64
+		err  error
+	)
+	if m != nil {
+		resp, gen, err = m.openChannel(ctx, open)
+	} else {
+		resp, err = t.Transmit(ctx, open)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -120,9 +142,9 @@ func OpenLogicalChannel(ctx context.Context, t Transmitter, aid []byte) (Channel
 		return nil, fmt.Errorf("%w: MANAGE CHANNEL returned % X", ErrProtocol, resp.Data)
 	}
 	n := int(resp.Data[0])
-	c := &logicalChannel{t: t, n: n}
+	c := &logicalChannel{t: t, n: n, m: m, gen: gen}
 	cla, _ := apdu.WithChannel(0x00, n)
-	sel, err := t.Transmit(ctx, apdu.Command{CLA: cla, INS: insSelect, P1: 0x04, P2: 0x00, Data: aid, Ne: 256})
+	sel, err := c.send(ctx, apdu.Command{CLA: cla, INS: insSelect, P1: 0x04, P2: 0x00, Data: aid, Ne: 256})
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -140,6 +162,9 @@ type logicalChannel struct {
 	t   Transmitter
 	n   int
 	sel apdu.Response
+	// m and gen bind the channel to one opening of number n in a Memory.
+	m   *Memory
+	gen uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -155,6 +180,14 @@ func (c *logicalChannel) Transmit(ctx context.Context, cmd apdu.Command) (apdu.R
 	cmd, err := cmd.OnChannel(c.n)
 	if err != nil {
 		return apdu.Response{}, err
+	}
+	return c.send(ctx, cmd)
+}
+
+// send transmits cmd as is, through the generation check when bound.
+func (c *logicalChannel) send(ctx context.Context, cmd apdu.Command) (apdu.Response, error) {
+	if c.m != nil {
+		return c.m.transmitOn(ctx, cmd, c.n, c.gen)
 	}
 	return c.t.Transmit(ctx, cmd)
 }
@@ -173,10 +206,10 @@ func (c *logicalChannel) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	resp, err := c.t.Transmit(context.Background(), apdu.Command{CLA: 0x00, INS: insManageChannel, P1: 0x80, P2: byte(c.n)})
+	resp, err := c.send(context.Background(), apdu.Command{CLA: 0x00, INS: insManageChannel, P1: 0x80, P2: byte(c.n)})
 	if err != nil {
-		if errors.Is(err, ErrClosed) {
-			return nil // the element closed every channel already
+		if errors.Is(err, ErrClosed) || errors.Is(err, ErrChannelClosed) {
+			return nil // the element, or someone else, closed it already
 		}
 		return err
 	}

@@ -291,7 +291,7 @@ func (v *VSE) OpenLogicalChannel(ctx context.Context, aid []byte) (Channel, erro
 	if err := v.check(); err != nil {
 		return nil, err
 	}
-	return OpenLogicalChannel(ctx, v, aid)
+	return openLogicalChannel(ctx, v, aid, v.mem)
 }
 
 // Close implements SecureElement: it closes the channels; the memory stays

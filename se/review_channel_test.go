@@ -1,0 +1,74 @@
+package se_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/payedge/payedge/se"
+	"github.com/payedge/payedge/se/apdu"
+)
+
+// TestStaleChannelHandle: a Channel whose logical channel was closed behind
+// its back (a raw MANAGE CHANNEL close, or an applet closing it) must not
+// reach the channel that reuses its number: another selection, another
+// applet's state. Its Transmit returns ErrChannelClosed and its Close
+// leaves the new channel open.
+func TestStaleChannelHandle(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"memory", "vse"} {
+		t.Run(name, func(t *testing.T) {
+			a := []byte{0xA0, 0, 0, 0, 0x55, 1}
+			b := []byte{0xA0, 0, 0, 0, 0x55, 2}
+			var e interface {
+				se.SecureElement
+				Install([]byte, se.Applet, se.InstallOptions) error
+			}
+			if name == "memory" {
+				m, _ := se.NewMemory(se.MemoryConfig{})
+				e = m
+			} else {
+				sem, _ := se.NewVirtualManager(newVMM(t, se.NewBuddyPolicy(), 64<<10, 4))
+				v, err := sem.Create(ctx, se.VirtualConfig{ID: "w", AIDs: [][]byte{a, b}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e = v
+			}
+			if err := e.Install(a, &tagApplet{tag: 1}, se.InstallOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Install(b, &tagApplet{tag: 2}, se.InstallOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			old, err := e.OpenLogicalChannel(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := old.Number()
+			if r, _ := e.Transmit(ctx, apdu.Command{INS: 0x70, P1: 0x80, P2: byte(n)}); !r.Success() {
+				t.Fatalf("raw MANAGE CHANNEL close: %v", r)
+			}
+			fresh, err := e.OpenLogicalChannel(ctx, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fresh.Number() != n {
+				t.Skipf("new channel %d, not the reused %d", fresh.Number(), n)
+			}
+			r, err := old.Transmit(ctx, apdu.Command{CLA: 0x80, INS: 0x01})
+			if !errors.Is(err, se.ErrChannelClosed) {
+				t.Errorf("stale handle Transmit: %v %v, want ErrChannelClosed (it reached applet % X)", r, err, r.Data)
+			}
+			if err := old.Close(); err != nil {
+				t.Errorf("stale handle Close: %v, want nil", err)
+			}
+			if r, err := fresh.Transmit(ctx, apdu.Command{CLA: 0x80, INS: 0x01}); err != nil || len(r.Data) != 1 || r.Data[0] != 2 {
+				t.Errorf("the new channel after the stale handle's Close: %v %v, want applet 2", r, err)
+			}
+			if err := fresh.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
