@@ -65,3 +65,76 @@ func TestReplayedLearnedScanNeverNoPIN(t *testing.T) {
 		}
 	}
 }
+
+// Every identifier of the shop cloned and listed without RSSI (or with
+// RSSI on one device only) never reaches ApproveNoPIN: with no strength to
+// judge, the strength checks were skipped and such scans were approved.
+func TestClonesWithoutRSSINeverNoPIN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 3))
+	ctx := context.Background()
+	for iter := range 100 {
+		devs := make([]device, 2+rng.IntN(5))
+		for i := range devs {
+			devs[i] = randomDevice(rng)
+		}
+		st, at := learnShop(t, rng, devs, 2)
+		now := at.Add(time.Hour)
+		sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: func() time.Time { return now }}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep := -1 // the device that keeps its strength, if any
+		if iter%2 == 1 {
+			keep = rng.IntN(len(devs))
+		}
+		var seen []risk.Neighbor
+		for i, d := range devs {
+			for _, id := range d.ids {
+				id.RSSI = 0
+				if i == keep {
+					id.RSSI = clampRSSI(d.rssi + rng.NormFloat64())
+				}
+				seen = append(seen, id)
+			}
+		}
+		sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: now, Seen: seen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		neverNoPIN(t, rng, sig, fmt.Sprintf("iter %d: shop cloned without RSSI (kept %d)", iter, keep))
+	}
+}
+
+// A terminal whose scanner never reports strength learns a profile without
+// RSSI, and its scans match on presence.
+func TestNoRSSIProfileMatchesOnPresence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 4))
+	ctx := context.Background()
+	devs := []device{randomDevice(rng), randomDevice(rng), randomDevice(rng), randomDevice(rng)}
+	for i := range devs {
+		for j := range devs[i].ids {
+			devs[i].ids[j].RSSI = 0
+		}
+	}
+	st := risk.NewMemoryStore()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := at.Add(24 * time.Hour)
+	sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: func() time.Time { return now }}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []risk.Neighbor
+	for _, d := range devs {
+		seen = append(seen, d.ids...)
+	}
+	for i := range 6 {
+		if err := sc.Learn(ctx, risk.NeighborObservation{TerminalID: "T1", At: at.Add(time.Duration(i) * time.Hour), Seen: seen}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A different subset (one identifier left out), so not a replay.
+	sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: now, Seen: seen[1:]})
+	if err != nil || !hasCode(sig, risk.ReasonNeighborsMatch) || sig.Confidence < 0.9 {
+		t.Fatalf("presence-only profile: %+v %v", sig, err)
+	}
+}

@@ -204,6 +204,11 @@ type NeighborScore struct {
 	// (in nats) the scan's RSSIs fit one transmitter at one strength than
 	// the learned pattern; 0 with fewer than two RSSI pairs.
 	RSSIPattern float64
+	// NoRSSI counts expected neighbours that the scan lists without the
+	// RSSI their profile learned: they are not counted as matched (every
+	// scanner reports strength; a reading left out is a scan assembled by
+	// hand, and would escape the strength checks).
+	NoRSSI int
 	// Replayed reports a scan identical (neighbours and RSSIs) to a recent
 	// one of the same terminal; it scores Floor.
 	Replayed bool
@@ -551,6 +556,12 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 			sl.matched = true
 			if ew == 0 {
 				break // known but not (yet) expected: neither for nor against
+			}
+			if sl.rssi == 0 && pn.RSSIWeight > 0 {
+				// Listed without the strength it always had: not a match
+				// (see NeighborScore.NoRSSI).
+				sc.NoRSSI++
+				break
 			}
 			sc.Matched++
 			matchW += ew

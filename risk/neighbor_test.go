@@ -107,12 +107,16 @@ func TestNeighborScenarios(t *testing.T) {
 		t.Errorf("shifted: %+v (genuine %v)", sh, genuine.Confidence)
 	}
 
-	// Without RSSI on the scan side the match still works on presence.
+	// Without the RSSIs the profile learned, the shop's identifiers are no
+	// match: a scan that leaves out every strength escapes the strength
+	// checks (cloned identifiers listed without RSSI were approved). A
+	// profile learned without RSSI still matches on presence
+	// (TestNoRSSIProfileMatchesOnPresence).
 	noRSSI := s.scan(1, 0, 0)
 	for i := range noRSSI {
 		noRSSI[i].RSSI = 0
 	}
-	if nr := score(noRSSI); nr.Confidence < 0.9 {
+	if nr := score(noRSSI); nr.Confidence > 0.2 || hasCode(nr, risk.ReasonNeighborsMatch) {
 		t.Errorf("no RSSI: %+v", nr)
 	}
 
