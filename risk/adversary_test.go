@@ -66,6 +66,70 @@ func TestReplayedLearnedScanNeverNoPIN(t *testing.T) {
 	}
 }
 
+// Two or more of the shop's devices cloned (every identifier) and replayed
+// by one radio at one strength — exactly one, or within half a dB — never
+// reach ApproveNoPIN, whatever the devices' learned strengths: the
+// likelihood test alone let through clones of devices learned within about
+// 11 dB of each other (2–7 % of random shops, more when the attacker's
+// level is the devices' mean strength).
+func TestLookAlikeClonesAnyStrengthsNeverNoPIN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 2))
+	ctx := context.Background()
+	for iter := range 200 {
+		devs := make([]device, 2+rng.IntN(5))
+		for i := range devs {
+			devs[i] = randomDevice(rng)
+			if rng.IntN(2) == 0 {
+				devs[i].rssi = devs[0].rssi + float64(rng.IntN(9)-4) // learned close together
+			}
+		}
+		st, at := learnShop(t, rng, devs, 2)
+		now := at.Add(time.Hour)
+		sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: func() time.Time { return now }}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for trial := range 8 {
+			k := len(devs)
+			if rng.IntN(2) == 0 {
+				k = 2 + rng.IntN(len(devs)-1)
+			}
+			cloned := rng.Perm(len(devs))[:k]
+			var level float64
+			switch trial % 4 {
+			case 0: // anywhere
+				level = -30 - 60*rng.Float64()
+			case 1: // the cloned devices' mean learned strength
+				for _, i := range cloned {
+					level += devs[i].rssi / float64(k)
+				}
+			case 2: // one device's learned strength
+				level = devs[cloned[0]].rssi
+			case 3: // a whole dBm
+				level = float64(-30 - rng.IntN(60))
+			}
+			jitter := float64(trial/4) * 0.5 // exact, then within ±0.5 dB
+			var seen []risk.Neighbor
+			for _, i := range cloned {
+				for _, id := range devs[i].ids {
+					id.RSSI = clampRSSI(level + jitter*(2*rng.Float64()-1))
+					seen = append(seen, id)
+				}
+			}
+			if rng.IntN(2) == 0 {
+				seen = append(seen, elsewhere(rng, rng.IntN(5))...)
+			}
+			obs := risk.NeighborObservation{TerminalID: "T1", At: now.Add(time.Duration(trial) * time.Second), Seen: seen}
+			ev, err := sc.Evaluate(ctx, obs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := risk.Signal{Source: risk.NeighborSource, Confidence: ev.Confidence, Reasons: ev.Reasons()}
+			neverNoPIN(t, rng, sig, fmt.Sprintf("iter %d trial %d: %d of %d devices cloned at %.1f dBm: %+v", iter, trial, k, len(devs), level, ev))
+		}
+	}
+}
+
 // Every identifier of the shop cloned and listed without RSSI (or with
 // RSSI on one device only) never reaches ApproveNoPIN: with no strength to
 // judge, the strength checks were skipped and such scans were approved.

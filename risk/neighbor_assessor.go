@@ -204,6 +204,10 @@ type NeighborScore struct {
 	// (in nats) the scan's RSSIs fit one transmitter at one strength than
 	// the learned pattern; 0 with fewer than two RSSI pairs.
 	RSSIPattern float64
+	// RSSISpread is the standard deviation in dB of the RSSIs of the
+	// matched neighbours with a learned strength (0 with fewer than two);
+	// within NeighborConfig.RSSIOneStrength they count as one device.
+	RSSISpread float64
 	// NoRSSI counts expected neighbours that the scan lists without the
 	// RSSI their profile learned: they are not counted as matched (every
 	// scanner reports strength; a reading left out is a scan assembled by
@@ -531,6 +535,10 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 	var rssiW, simSum, shiftSum float64
 	// Sums for the RSSI pattern test, weighted by 1/σ².
 	var pw, pd, pdd, pr, prr float64
+	// Sums of matched RSSIs, and the lowest and highest device values of
+	// the neighbours behind them, for the one-strength rule.
+	var r0, rs, rss float64 // sums of matched RSSIs about the first
+	pairLo, pairHi := uint64(math.MaxUint64), uint64(0)
 	floorVar := cfg.RSSISpreadFloor * cfg.RSSISpreadFloor
 	for j := range p.Neighbors {
 		pn := &p.Neighbors[j]
@@ -583,6 +591,14 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 				pdd += iv * delta * delta
 				pr += iv * r
 				prr += iv * r * r
+				if sc.RSSIPairs == 1 {
+					r0 = r
+				}
+				rs += r - r0
+				rss += (r - r0) * (r - r0)
+				if dev {
+					pairLo, pairHi = min(pairLo, dv), max(pairHi, dv)
+				}
 			}
 			break
 		}
@@ -657,6 +673,16 @@ func (s *NeighborAssessor) score(sc *NeighborScore, p *Profile, t *scanTable, at
 	} else {
 		sc.ExpectedDevices = s.countDevices(p, cfg.MinExpected, w, nil)
 		sc.MatchedDevices = s.countDevices(p, cfg.MinExpected, w, &matchedBits)
+	}
+	if sc.RSSIPairs >= 2 {
+		n := float64(sc.RSSIPairs)
+		sc.RSSISpread = math.Sqrt(max(0, rss/n-(rs/n)*(rs/n)))
+		// Every matched strength within one transmitter's spread, over two
+		// or more devices: clones replayed by one radio look like this.
+		if sc.RSSISpread <= cfg.RSSIOneStrength && sc.MatchedDevices > 1 && s.devicesUpTo2(pairLo, pairHi, 2) > 1 {
+			sc.MatchedDevices = 1
+			sc.flags |= flagRSSIUniform
+		}
 	}
 	capped := false
 	if sc.ExpectedDevices < cfg.MinExpected {

@@ -87,6 +87,21 @@ type NeighborConfig struct {
 	// the default 4 dB spread. A genuine scan exceeds the default slack
 	// with probability below 2.5 % for any profile (S − slack is then small).
 	RSSIPatternSlack float64
+	// RSSIOneStrength is the standard deviation in dB within which the
+	// RSSIs of the matched neighbours count as one transmitter (default
+	// 1.5 dB, at most 20): when the readings of every matched neighbour
+	// with a learned strength spread no more than that and they belong to
+	// two or more devices, they count as one device (so FewKnownCap
+	// applies; reason neighbors.rssi_uniform). Clones replayed by one radio
+	// arrive at one strength, give or take the radio's jitter, whatever
+	// the devices' learned strengths — and the likelihood test of
+	// RSSIPatternSlack cannot tell them from a genuine scan when those lie
+	// within a few dB of each other. A genuine scan meets it only when all
+	// its matched devices read within about 2 dB of each other: for two
+	// devices learned at one strength (the worst case) with 4 dB of noise
+	// each, about a quarter of scans; for three, a few per cent. Such a
+	// payment steps up to the PIN.
+	RSSIOneStrength float64
 	// UnknownPenalty is the share of confidence that a scan full of unknown
 	// stable neighbours can remove (default 0.5, at most 1).
 	UnknownPenalty float64
@@ -205,6 +220,7 @@ func (c NeighborConfig) withDefaults() NeighborConfig {
 	def(&c.RSSIPenalty, 0.6)
 	def(&c.RSSISpreadFloor, 4)
 	def(&c.RSSIPatternSlack, 2)
+	def(&c.RSSIOneStrength, 1.5)
 	def(&c.UnknownPenalty, 0.5)
 	def(&c.UniformPenalty, 0.4)
 	def(&c.LocalWeight, 0.25)
@@ -258,6 +274,7 @@ func (c NeighborConfig) Validate() error {
 		{"RSSIPenalty", d.RSSIPenalty, 1},
 		{"RSSISpreadFloor", d.RSSISpreadFloor, 50},
 		{"RSSIPatternSlack", d.RSSIPatternSlack, 1e6},
+		{"RSSIOneStrength", d.RSSIOneStrength, 20},
 		{"UnknownPenalty", d.UnknownPenalty, 1},
 		{"UniformPenalty", d.UniformPenalty, 1},
 		{"LocalWeight", d.LocalWeight, 1},
