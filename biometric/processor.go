@@ -200,6 +200,9 @@ type payment struct {
 	err  error
 	// sent is set once the authorisation may have reached the issuer.
 	sent bool
+	// pending is the reversal to keep for the host when every attempt
+	// failed; Pay publishes it together with the final status.
+	pending *Reversal
 }
 
 // Processor runs payments: identify → authorise → result, with timeouts,
@@ -296,6 +299,11 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 	pm.err = err
 	p.stepLocked(pm, StepDone, st.String())
 	res := pm.res.clone()
+	if pm.pending != nil {
+		// Made pending here, under the lock that publishes the status, so
+		// a concurrent ResendReversals either sees neither or both.
+		p.pending[tx.ID] = *pm.pending
+	}
 	if !pm.sent && ctx.Err() != nil {
 		delete(p.payments, tx.ID) // nothing reached the issuer: allow a retry
 	} else {
@@ -413,9 +421,7 @@ func (p *Processor) run(ctx context.Context, pm *payment, s Sample) (Status, err
 	p.step(pm, StepAuthTimeout, aerr.Error())
 	rev := Reversal{Original: req, STAN: p.nextSTAN(), TransmittedAt: p.cfg.Now().UTC(), Reason: RespLateResponse}
 	if err := p.reverse(context.WithoutCancel(ctx), pm, rev); err != nil {
-		p.mu.Lock()
-		p.pending[tx.ID] = rev
-		p.mu.Unlock()
+		pm.pending = &rev // published by Pay with the status
 		return StatusReversalPending, fmt.Errorf("%w: %w (after %w)", ErrReversalFailed, err, timeoutErr(aerr))
 	}
 	return StatusReversed, timeoutErr(aerr)
