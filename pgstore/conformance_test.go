@@ -5,6 +5,8 @@ import (
 
 	"github.com/payedge/payedge/biometric"
 	"github.com/payedge/payedge/biometric/biometrictest"
+	"github.com/payedge/payedge/geo"
+	"github.com/payedge/payedge/geo/geotest"
 	"github.com/payedge/payedge/sdn"
 	"github.com/payedge/payedge/sdn/sdntest"
 
@@ -36,5 +38,17 @@ func TestEnrolmentStoreConformance(t *testing.T) {
 func TestTenantStoreConformance(t *testing.T) {
 	sdntest.TestStore(t, func(t *testing.T) sdn.Store {
 		return pgstore.NewTenantStore(newPool(t))
+	})
+}
+
+func TestSiteStoreConformance(t *testing.T) {
+	geotest.TestSiteStore(t, func(t *testing.T, sites map[string]geo.Site) geo.SiteStore {
+		s := pgstore.NewSiteStore(newPool(t))
+		for id, site := range sites {
+			if err := s.Put(t.Context(), id, site); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
 	})
 }

@@ -20,7 +20,7 @@
 //     exactly the identifiers it held.
 //
 // Each passes its package's conformance suite (risktest.TestProfileStore,
-// visiontest.TestSceneStore, biometrictest.TestEnrolmentStore,
+// geotest.TestSiteStore, visiontest.TestSceneStore, biometrictest.TestEnrolmentStore,
 // sdntest.TestStore) against a real server.
 //
 // # Schema
