@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 var (
@@ -123,22 +125,46 @@ func CrossValidateSpan(examples []Example, k, span int, cfg TrainConfig, rng *ra
 	slices.Sort(labels)
 	acc := newEvalAcc(labels)
 	kl := len(labels)
-	for _, held := range folds {
-		train, test := LeaveSubjectsOut(examples, held)
-		m, err := Train(train, cfg)
-		if err != nil {
-			return Evaluation{}, fmt.Errorf("fold holding out %v: %w", held, err)
-		}
-		// Probabilities of every test window over the full label set (a
-		// label missing from this fold's training set gets 0).
-		probs := make([]float64, len(test)*kl)
-		var buf [MaxClasses]float64
-		for i := range test {
-			m.ClassifyInto(&test[i].Features, buf[:])
-			for c, l := range m.labels {
-				probs[i*kl+slices.Index(labels, l)] = buf[c]
+	// Folds train independently, in parallel (at most GOMAXPROCS at once);
+	// their predictions are pooled in fold order, so the result does not
+	// depend on scheduling.
+	type foldOut struct {
+		test  []Example
+		probs []float64
+		err   error
+	}
+	outs := make([]foldOut, len(folds))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for f, held := range folds {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			train, test := LeaveSubjectsOut(examples, held)
+			m, err := Train(train, cfg)
+			if err != nil {
+				outs[f].err = fmt.Errorf("fold holding out %v: %w", held, err)
+				return
 			}
+			// Probabilities of every test window over the full label set (a
+			// label missing from this fold's training set gets 0).
+			probs := make([]float64, len(test)*kl)
+			var buf [MaxClasses]float64
+			for i := range test {
+				m.ClassifyInto(&test[i].Features, buf[:])
+				for c, l := range m.labels {
+					probs[i*kl+slices.Index(labels, l)] = buf[c]
+				}
+			}
+			outs[f] = foldOut{test: test, probs: probs}
+		})
+	}
+	wg.Wait()
+	for _, o := range outs {
+		if o.err != nil {
+			return Evaluation{}, o.err
 		}
+		test, probs := o.test, o.probs
 		for lo := 0; lo < len(test); {
 			hi := lo + 1
 			for hi < len(test) && test[hi].Sequence == test[lo].Sequence && test[lo].Sequence != "" {

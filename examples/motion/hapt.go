@@ -25,7 +25,8 @@ import (
 const haptSubset = "motion/testdata/hapt"
 
 // findHAPT picks the HAPT folder: the -hapt flag, else $PAYEDGE_HAPT_DIR,
-// else the shared test data beside the checkout, else the committed subset.
+// else the committed four-subject subset (a few seconds; the full data set
+// takes minutes on two cores).
 func findHAPT(flagDir string) (dir, note string) {
 	if flagDir != "" {
 		return flagDir, "from -hapt"
@@ -33,14 +34,9 @@ func findHAPT(flagDir string) (dir, note string) {
 	if d := os.Getenv("PAYEDGE_HAPT_DIR"); d != "" {
 		return d, "from $PAYEDGE_HAPT_DIR"
 	}
-	for _, d := range []string{"../shared/testdata/motion/hapt", "../../shared/testdata/motion/hapt"} {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return d, "the shared test data"
-		}
-	}
 	for _, d := range []string{haptSubset, "../../" + haptSubset} {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return d, "FALLBACK: the full data set was not found (-hapt or $PAYEDGE_HAPT_DIR); " +
+			return d, "FALLBACK: no full data set given (-hapt DIR or $PAYEDGE_HAPT_DIR, e.g. ../shared/testdata/motion/hapt); " +
 				"this is the 4-subject subset committed under motion/testdata, so the figures are indicative only"
 		}
 	}
@@ -130,7 +126,7 @@ type step struct {
 func runHAPT(cfg config, w io.Writer) error {
 	dir, note := findHAPT(cfg.HAPT)
 	if dir == "" {
-		fmt.Fprintln(w, "HAPT: no data found (-hapt, $PAYEDGE_HAPT_DIR, ../shared/testdata/motion/hapt or motion/testdata/hapt); skipping the real-data evaluation.")
+		fmt.Fprintln(w, "HAPT: no data found (-hapt, $PAYEDGE_HAPT_DIR or motion/testdata/hapt); skipping the real-data evaluation.")
 		return nil
 	}
 	start := time.Now()

@@ -7,9 +7,9 @@
 // person's windows only ever in the test fold — against a 6-feature
 // baseline in the same run, per window and over the three windows a payment
 // spans, with the confusion matrix and the reliability diagram plotted. The
-// data is found with -hapt, $PAYEDGE_HAPT_DIR or ../shared/testdata/motion/hapt;
-// without it the program falls back, and says so, to the four-subject
-// subset committed under motion/testdata. -full adds the ablation table (what
+// full data set is named with -hapt or $PAYEDGE_HAPT_DIR (about a minute on
+// two idle cores); without it the program falls back, and says so, to the
+// four-subject subset committed under motion/testdata (seconds). -full adds the ablation table (what
 // each feature group and the window span buy, accelerometer only) and the
 // twelve-class run with the postural transitions (a few minutes).
 //
@@ -18,8 +18,9 @@
 // embedded default model on fresh subjects, one payment per class through
 // the Assessor, and plots of each class's signals and spectrum.
 //
-//	go run ./examples/motion -out out             # HAPT headline + simulator
-//	go run ./examples/motion -full -out out       # + ablation and transitions
+//	go run ./examples/motion -out out                  # subset + simulator (seconds)
+//	go run ./examples/motion -hapt ../shared/testdata/motion/hapt -out out
+//	go run ./examples/motion -hapt ../shared/testdata/motion/hapt -full -out out
 package main
 
 import (
@@ -52,7 +53,7 @@ type config struct {
 	Gyroless   float64 // share of devices without a gyroscope
 	WISDM      string  // optional raw CSV (user,activity,timestamp,x,y,z) to cross-validate on
 	WISDMRate  float64 // its sample rate, Hz
-	HAPT       string  // HAPT folder; "" = $PAYEDGE_HAPT_DIR, the shared data, or the committed subset
+	HAPT       string  // HAPT folder; "" = $PAYEDGE_HAPT_DIR or the committed subset
 	HAPTFolds  int     // leave-subjects-out folds on HAPT
 	HAPTFull   bool    // ablation table and the 12-class run
 	NoHAPT     bool    // skip the real-data part
@@ -71,7 +72,7 @@ func main() {
 	flag.StringVar(&cfg.WISDM, "wisdm", "", "optional WISDM-layout raw CSV (user,activity,timestamp,x,y,z; ns timestamps) to cross-validate on")
 	flag.Float64Var(&cfg.WISDMRate, "wisdm-rate", 20, "sample rate of the -wisdm file in Hz")
 	flag.StringVar(&cfg.OutDir, "out", "out", "directory for PNG plots")
-	flag.StringVar(&cfg.HAPT, "hapt", "", "UCI HAPT folder (RawData inside); default $PAYEDGE_HAPT_DIR, ../shared/testdata/motion/hapt, else the committed 4-subject subset")
+	flag.StringVar(&cfg.HAPT, "hapt", "", "UCI HAPT folder (RawData inside), e.g. ../shared/testdata/motion/hapt; default $PAYEDGE_HAPT_DIR, else the committed 4-subject subset")
 	flag.IntVar(&cfg.HAPTFolds, "hapt-folds", 5, "leave-subjects-out folds on HAPT (5 folds of 6 subjects)")
 	flag.BoolVar(&cfg.HAPTFull, "full", false, "HAPT ablation table and the 12-class run with transitions (minutes)")
 	flag.Parse()
