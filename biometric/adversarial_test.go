@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -83,3 +85,45 @@ func TestResendRacesPay(t *testing.T) {
 	}
 }
 
+// TestWaiterRetriesAbandoned: a second Pay with the same ID waits for the
+// first; the first is abandoned (its caller gave up) before anything was
+// sent, so the payment is forgotten — the waiter, whose own context is
+// fine, must run it rather than return the other caller's context error.
+func TestWaiterRetriesAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, _, embs := population(t, ServerConfig{}, 3, 1)
+		var calls atomic.Int32
+		gated := IdentityServerFunc(func(ctx context.Context, s Sample) (Identity, error) {
+			if calls.Add(1) == 1 {
+				<-ctx.Done() // the first caller gives up while identifying
+				return Identity{}, ctx.Err()
+			}
+			return srv.Identify(ctx, s)
+		})
+		issuer, _ := NewIssuer(IssuerConfig{})
+		_ = issuer.Open("tok-000-1000", eur(1000))
+		p, err := NewProcessor(ProcessorConfig{}, gated, issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx1, cancel1 := context.WithCancel(context.Background())
+		var firstErr, secondErr error
+		var second Result
+		var wg sync.WaitGroup
+		wg.Go(func() { _, firstErr = p.Pay(ctx1, Sample{Embedding: embs[0]}, tx("w", 5)) })
+		synctest.Wait() // the first is identifying
+		wg.Go(func() { second, secondErr = p.Pay(context.Background(), Sample{Embedding: embs[0]}, tx("w", 5)) })
+		synctest.Wait() // the second waits for the first's outcome
+		cancel1()
+		wg.Wait()
+		if !errors.Is(firstErr, context.Canceled) {
+			t.Fatalf("first: %v", firstErr)
+		}
+		if secondErr != nil || second.Status != StatusApproved {
+			t.Fatalf("waiter: %v %v, want approved (its own context was fine)", second.Status, secondErr)
+		}
+		if b, _ := issuer.Balance("tok-000-1000"); b.Minor != 995 {
+			t.Errorf("balance %d, want one charge", b.Minor)
+		}
+	})
+}

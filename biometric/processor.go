@@ -203,6 +203,9 @@ type payment struct {
 	// pending is the reversal to keep for the host when every attempt
 	// failed; Pay publishes it together with the final status.
 	pending *Reversal
+	// forgotten is set when the payment was abandoned before anything was
+	// sent and removed, so that callers waiting on it run it themselves.
+	forgotten bool
 }
 
 // Processor runs payments: identify → authorise → result, with timeouts,
@@ -272,7 +275,11 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 		return Result{TransactionID: tx.ID}, err
 	}
 	p.mu.Lock()
-	if pm, ok := p.payments[tx.ID]; ok {
+	for {
+		pm, ok := p.payments[tx.ID]
+		if !ok {
+			break
+		}
 		p.mu.Unlock()
 		if pm.tx != tx {
 			return Result{TransactionID: tx.ID}, fmt.Errorf("%w: %q", ErrIDReuse, truncate(tx.ID, 64))
@@ -283,8 +290,13 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 			return Result{TransactionID: tx.ID}, ctx.Err()
 		}
 		p.mu.Lock()
-		defer p.mu.Unlock()
-		return pm.res.clone(), pm.err
+		if !pm.forgotten {
+			defer p.mu.Unlock()
+			return pm.res.clone(), pm.err
+		}
+		// The first caller gave up before anything reached the issuer and
+		// the payment was forgotten: its context error is not ours, so
+		// run the payment (unless another waiter already started it).
 	}
 	pm := &payment{tx: tx, done: make(chan struct{})}
 	pm.res = Result{TransactionID: tx.ID}
@@ -306,6 +318,7 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 	}
 	if !pm.sent && ctx.Err() != nil {
 		delete(p.payments, tx.ID) // nothing reached the issuer: allow a retry
+		pm.forgotten = true
 	} else {
 		p.order = append(p.order, tx.ID)
 		for len(p.order) > p.cfg.MaxTransactions {
