@@ -44,8 +44,13 @@ func (c crashable) Create(ctx context.Context, p Placement) (Allocation, error) 
 		return Allocation{}, errKilled
 	}
 	defer c.inflight.Done()
-	// The manager finishes what it received even if the sender dies.
-	return c.b.Create(context.WithoutCancel(ctx), p)
+	// The manager finishes what it received even if the sender dies; the
+	// answer to a dead sender is lost.
+	a, err := c.b.Create(context.WithoutCancel(ctx), p)
+	if c.dead.Load() {
+		return Allocation{}, errKilled
+	}
+	return a, err
 }
 
 func (c crashable) Delete(ctx context.Context, id string) error {
@@ -53,7 +58,11 @@ func (c crashable) Delete(ctx context.Context, id string) error {
 		return errKilled
 	}
 	defer c.inflight.Done()
-	return c.b.Delete(context.WithoutCancel(ctx), id)
+	err := c.b.Delete(context.WithoutCancel(ctx), id)
+	if c.dead.Load() {
+		return errKilled
+	}
+	return err
 }
 
 func (c crashable) ResourceChanged(ctx context.Context, ch Change) error {
@@ -129,11 +138,30 @@ func TestCrashRecovery(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	dead.Store(true) // the old process dies: its ledger is gone
-	inflight.Wait()  // what it had sent lands at the managers
-	wg.Wait()        // (its goroutines only see errors from here on)
+	lastLedger := old.Allocations()
+	inflight.Wait() // what it had sent lands at the managers
+	wg.Wait()       // (its goroutines only see errors from here on)
 	truth := groundTruth(vm, ctr)
 	if len(truth) < 2000 {
 		t.Fatalf("only %d live workloads at the crash", len(truth))
+	}
+	// The dead coordinator's ledger lags the managers by the operations
+	// that were in flight (answers it never got, undos it could not send).
+	inflightDiff := 0
+	oldLedger := map[string]Allocation{}
+	for _, a := range lastLedger {
+		oldLedger[a.ID] = a
+	}
+	for _, a := range truth {
+		if oldLedger[a.ID] != a {
+			inflightDiff++
+		}
+		delete(oldLedger, a.ID)
+	}
+	inflightDiff += len(oldLedger)
+	t.Logf("%d workloads live at the crash after %d operations; the dead ledger disagreed with the managers on %d", len(truth), ops.Load(), inflightDiff)
+	if inflightDiff == 0 {
+		t.Fatal("no operation was in flight at the crash; the test exercised nothing")
 	}
 
 	c, err := New(Config{Rand: rand.NewPCG(3, 3)}, vm, ctr)
