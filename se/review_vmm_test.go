@@ -82,3 +82,38 @@ func TestGrantCannotOutliveFreedMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestDestroyWithCancelledContext: a Destroy that fails must leave the VSE
+// whole (still listed, usable, destroyable later); it must never forget a
+// VSE whose memory the hypervisor still holds.
+func TestDestroyWithCancelledContext(t *testing.T) {
+	ctx := context.Background()
+	vmm := newVMM(t, se.NewBuddyPolicy(), 64<<10, 4)
+	sem, _ := se.NewVirtualManager(vmm)
+	aid := []byte{0xA0, 0, 0, 0, 0x66, 1}
+	v, err := sem.Create(ctx, se.VirtualConfig{ID: "w", AIDs: [][]byte{aid}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Install(aid, &tagApplet{tag: 1}, se.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := sem.Destroy(cctx, "w"); err != nil {
+		if _, gerr := sem.Get("w"); gerr != nil {
+			t.Fatalf("Destroy failed (%v) but the manager forgot the VSE: %v; the hypervisor still holds %+v", err, gerr, vmm.Stats())
+		}
+		if _, terr := v.OpenLogicalChannel(ctx, aid); terr != nil {
+			t.Fatalf("VSE unusable after a failed Destroy: %v", terr)
+		}
+		// Close the channel opened above by closing the VSE's channels.
+		_ = v.Close()
+		if err := sem.Destroy(ctx, "w"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := vmm.Stats(); st.VSEs != 0 || st.UsedBytes != 0 {
+		t.Errorf("after Destroy: %d VSEs, %d bytes still held", st.VSEs, st.UsedBytes)
+	}
+}

@@ -187,10 +187,17 @@ func (m *VirtualManager) Transmit(ctx context.Context, id string, cmd apdu.Comma
 
 // Destroy closes the VSE named id and has the hypervisor free and zero its
 // memory. A VSE with open logical channels is refused with ErrBusy. Later
-// use of the VSE fails with ErrDestroyed (and ErrClosed).
+// use of the VSE fails with ErrDestroyed (and ErrClosed). ctx is checked
+// once, before anything changes: a cancelled Destroy leaves the VSE as it
+// was, and one that has begun runs to the end. If the hypervisor refuses
+// to destroy the address space, the VSE stays listed (closed) so that
+// Destroy can be retried.
 func (m *VirtualManager) Destroy(ctx context.Context, id string) error {
 	if m == nil || m.hv == nil {
 		return ErrNotInitialized
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -199,15 +206,17 @@ func (m *VirtualManager) Destroy(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: %q", ErrNoVSE, id)
 	}
 	v.mem.mu.Lock()
+	defer v.mem.mu.Unlock()
 	if n := v.mem.openChannelsLocked(); n > 0 && !v.mem.closed {
-		v.mem.mu.Unlock()
 		return fmt.Errorf("%w: %q has %d", ErrBusy, id, n)
 	}
 	v.mem.closeLocked()
+	if err := m.hv.DestroyVSE(context.WithoutCancel(ctx), v.id); err != nil {
+		return err
+	}
 	v.destroyed.Store(true)
-	v.mem.mu.Unlock()
 	delete(m.vses, id)
-	return m.hv.DestroyVSE(ctx, v.id)
+	return nil
 }
 
 // VSE is a virtual secure element: a SecureElement whose applets' storage
