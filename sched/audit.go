@@ -64,10 +64,10 @@ func (k FindingKind) String() string {
 
 // Finding is one thing an audit found.
 type Finding struct {
-	Kind   FindingKind
-	Node   string // the node concerned, if any
-	ID     string // the workload concerned, if any
-	Detail string // human-readable detail
+	Kind   FindingKind // a bug, or which known condition
+	Node   string      // the node concerned, if any
+	ID     string      // the workload concerned, if any
+	Detail string      // human-readable detail
 }
 
 // String renders the finding as one line.

@@ -76,7 +76,7 @@ func (k DriftKind) repairable() bool { return k >= DriftOrphan && k <= DriftMove
 
 // DriftEvent is one difference between the ledger and the managers.
 type DriftEvent struct {
-	Kind   DriftKind
+	Kind   DriftKind  // what differs
 	ID     string     // the workload; empty for DriftNodeLost
 	Node   string     // the node concerned
 	Ledger Allocation // what the ledger recorded; zero if nothing
