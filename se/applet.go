@@ -62,9 +62,12 @@ type Selection struct {
 	// another virtual SE's) for inter-applet APDUs: open a channel with
 	// MANAGE CHANNEL, SELECT the peer, exchange, close. It may be used
 	// only while the element is calling this applet (inside Select,
-	// Process or Deselect, on that call's goroutine); otherwise, or
-	// beyond MaxNesting nested calls, it returns ErrNesting. Calling the
-	// element's own Transmit from inside an applet would deadlock.
+	// Process or Deselect, on that call's goroutine). Used when the
+	// element is running no call, or beyond MaxNesting nested calls, it
+	// returns ErrNesting; used from another goroutine while the element
+	// runs a call it is a data race the element cannot detect, so never
+	// hand it to another goroutine. Calling the element's own Transmit
+	// from inside an applet would deadlock.
 	Element Transmitter
 }
 

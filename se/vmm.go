@@ -355,8 +355,9 @@ func (v *VMM) Alloc(ctx context.Context, id VSEID, size uint64) (uint64, error) 
 	}
 	r := liveRange{addr: addr, size: size, reserved: reserved, owner: id}
 	if err := v.checkNew(r); err != nil {
-		// The policy handed out something unusable; give it back if it
-		// is at least in the pool, and refuse.
+		// The policy handed out something unusable: refuse. It is not
+		// given back — a broken policy's idea of free memory cannot be
+		// trusted, and the pages stay with whoever owns them.
 		return 0, memErr("alloc", id, addr, size, err)
 	}
 	v.mark(addr, size, m.slot)
