@@ -127,3 +127,28 @@ func TestWaiterRetriesAbandoned(t *testing.T) {
 		}
 	})
 }
+
+// TestSTANReuseKeepsLateMatching: STANs wrap after MaxSTAN, so a payment
+// can reuse the STAN of an older one still remembered. Evicting the older
+// payment must not unhook the newer one's STAN: the newer payment's late
+// approval must still be matched and recorded.
+func TestSTANReuseKeepsLateMatching(t *testing.T) {
+	r := newRig(t, ProcessorConfig{MaxTransactions: 1, AuthorizeTimeout: time.Millisecond}, IssuerConfig{})
+	old, err := r.p.Pay(context.Background(), Sample{Embedding: r.embs[0]}, tx("old", 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.p.stan.Store(old.STAN - 1) // the counter has come round again
+	r.issuer.LoseResponses(1)
+	res, err := r.p.Pay(context.Background(), Sample{Embedding: r.embs[1]}, tx("new", 10))
+	if !errors.Is(err, ErrAuthTimeout) || res.STAN != old.STAN {
+		t.Fatalf("new: %v %v (STAN %d, old %d)", res.Status, err, res.STAN, old.STAN)
+	}
+	if !r.p.LateResponse(AuthResult{STAN: res.STAN, ResponseCode: RespApproved}) {
+		t.Error("late approval of the newer payment not matched after the older one was evicted")
+	}
+	if got, _ := r.p.Lookup("new"); got.LateResponse == nil {
+		t.Error("late approval not recorded")
+	}
+}
+

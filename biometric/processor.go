@@ -324,7 +324,9 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 		for len(p.order) > p.cfg.MaxTransactions {
 			old := p.order[0]
 			p.order = p.order[1:]
-			if o := p.payments[old]; o != nil {
+			if o := p.payments[old]; o != nil && p.bySTAN[o.res.STAN] == old {
+				// Only if the STAN is still ours: after the counter wraps a
+				// newer payment may hold it.
 				delete(p.bySTAN, o.res.STAN)
 			}
 			delete(p.payments, old)
