@@ -152,3 +152,32 @@ func TestSTANReuseKeepsLateMatching(t *testing.T) {
 	}
 }
 
+// emptyCodeAuthorizer answers every authorisation with no response code:
+// a nil error, but nothing the acquirer can act on.
+type emptyCodeAuthorizer struct{ *Issuer }
+
+func (a emptyCodeAuthorizer) Authorize(ctx context.Context, req AuthRequest) (AuthResult, error) {
+	res, err := a.Issuer.Authorize(ctx, req)
+	res.ResponseCode = ""
+	return res, err
+}
+
+// TestEmptyResponseCodeReverses: an Authorizer that returns a response
+// without a usable response code (field 39 empty or not two characters)
+// did not say whether the issuer approved — the issuer here did. The
+// processor must treat it like a lost response and reverse, not report a
+// decline and leave the customer charged.
+func TestEmptyResponseCodeReverses(t *testing.T) {
+	r := newRig(t, ProcessorConfig{}, IssuerConfig{})
+	p, err := NewProcessor(ProcessorConfig{}, r.srv, emptyCodeAuthorizer{r.issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Pay(context.Background(), Sample{Embedding: r.embs[4]}, tx("e", 300))
+	if !errors.Is(err, ErrIssuerUnavailable) || res.Status != StatusReversed {
+		t.Errorf("Pay: %v %v, want reversed with ErrIssuerUnavailable", res.Status, err)
+	}
+	if b := r.balance(t, 4); b != 10000 {
+		t.Errorf("customer charged without a reversal: balance %d", b)
+	}
+}

@@ -106,7 +106,8 @@ type Reversal struct {
 type Authorizer interface {
 	// Authorize sends req and waits for the response (0100 → 0110). A nil
 	// error means a response arrived; whether it approves is in the
-	// result. An error means no usable response: ctx expired (wraps
+	// result (a result whose ResponseCode is not two characters is no
+	// answer, and the processor reverses it). An error means no usable response: ctx expired (wraps
 	// ErrAuthTimeout and ctx.Err()), the link failed (ErrIssuerUnavailable),
 	// or req was invalid (ErrTransaction). After an error the acquirer does
 	// not know whether the issuer approved, so it must Reverse.

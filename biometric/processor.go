@@ -419,6 +419,11 @@ func (p *Processor) run(ctx context.Context, pm *payment, s Sample) (Status, err
 	if aerr == nil && res.STAN != 0 && res.STAN != stan {
 		aerr = fmt.Errorf("%w: response STAN %06d for request %06d", ErrIssuerUnavailable, res.STAN, stan)
 	}
+	if aerr == nil && len(res.ResponseCode) != 2 {
+		// No verdict we can act on (the issuer may have approved): treat
+		// it like a lost response and reverse.
+		aerr = fmt.Errorf("%w: response with a %d-character response code", ErrIssuerUnavailable, len(res.ResponseCode))
+	}
 	if aerr == nil {
 		p.mu.Lock()
 		pm.res.Auth = res
