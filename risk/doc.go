@@ -111,10 +111,15 @@
 // whole against each neighbour's learned mean and spread: clones replayed
 // by one radio arrive at one strength, which fits "one transmitter" far
 // better than the learned pattern, and are penalised from two devices up
-// ([NeighborConfig].RSSIPatternSlack). Score refuses observations older
+// ([NeighborConfig].RSSIPatternSlack); matched strengths that spread no
+// more than one transmitter's ([NeighborConfig].RSSIOneStrength) count as
+// one device whatever the learned strengths, and an expected neighbour
+// listed without the strength its profile learned is no match
+// ([NeighborScore].NoRSSI). Score refuses observations older
 // than MaxAge or further ahead than MaxSkew of an injected Clock
 // ([FreshnessError]), scores a scan identical to a recent one of the same
-// terminal as a replay, ages an idle profile to the scan's time, and can
+// terminal (scored or learned) as a replay, ages an idle profile to the
+// scan's time, and can
 // require a host-supplied [ScanAuthenticator] to accept each scan.
 // Reason codes such as neighbors.few_known, neighbors.rssi_uniform and
 // neighbors.replayed say what drove it.

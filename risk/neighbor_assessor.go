@@ -78,13 +78,16 @@ const (
 // where the last factor applies when the scan's RSSIs fit one transmitter
 // at one strength better than the learned pattern by more than
 // RSSIPatternSlack (see NeighborConfig), capped at FewKnownCap while fewer
-// than MinExpected distinct expected devices (DeviceBlock) are matched. A
+// than MinExpected distinct expected devices (DeviceBlock) are matched —
+// devices whose matched strengths all lie within RSSIOneStrength count as
+// one, and a neighbour listed without the RSSI its profile learned is not
+// matched (NeighborScore.NoRSSI). A
 // learned profile younger than MinObservations that expects nothing yet
 // scores NoProfileConfidence, less UnknownPenalty when the scan shares no
 // neighbour with it. Before scoring, Score checks the observation's
 // freshness against Clock and, when configured, its Authenticator; after,
-// a scan identical to one of the terminal's recent ones scores Floor
-// (neighbors.replayed).
+// a scan identical to one of the terminal's recent ones (scored or
+// learned) scores Floor (neighbors.replayed).
 type NeighborAssessor struct {
 	store  ProfileStore
 	cfg    NeighborConfig

@@ -151,12 +151,10 @@ func (p Policy) orDefault() Policy {
 // to the PIN — the environment must favour "genuine" by at least 3:2
 // (NoPINConfidence 0.6) to skip it, and by 9:1 in the passwordless band
 // (PasswordlessConfidence 0.9). In examples/passwordless (60 simulated
-// shops, 1 800 scans per class, the neighbour evidence alone at prior 0.5)
-// 0.6 accepts 86 % of genuine scans, 0.06 % of spoofed ones, 0.8 % of
-// look-alike clones (those whose learned strengths lie within a few dB of
-// each other cannot be told apart) and none of the relocated, cloned-device,
-// replayed or stale ones; 0.9 accepts 62 % of genuine scans and 0.3 % of
-// look-alike clones. The passwordless band therefore needs corroborating
+// shops, 1 800 scans per class, the neighbour evidence alone at prior 0.5,
+// seeds 1–3) 0.6 accepts 86–88 % of genuine scans and none of the
+// relocated, spoofed, cloned-device, look-alike, replayed or stale ones;
+// 0.9 accepts 60–62 % of genuine scans. The passwordless band therefore needs corroborating
 // evidence (vision, geo, motion), as examples/checkout shows. DeclineBelow
 // is 0.01.
 //
