@@ -88,7 +88,9 @@ func TestRaceManyChannelsManyVSEs(t *testing.T) {
 							_ = vmm.Stats()
 						case 5: // destroy (if idle) and recreate
 							if err := sem.Destroy(ctx, fmt.Sprint("v", w)); err == nil {
-								if _, err := create(w); err != nil && !errors.Is(err, se.ErrDuplicateVSE) {
+								// Another goroutine may create it first, or
+								// destroy the new one before its Install.
+								if _, err := create(w); err != nil && !errors.Is(err, se.ErrDuplicateVSE) && !errors.Is(err, se.ErrDestroyed) {
 									errs <- fmt.Errorf("recreate v%d: %v", w, err)
 								}
 							}
