@@ -26,6 +26,7 @@
 // together with the *apdu.StatusError):
 //
 //	6E00  class byte without a channel coding (FF, 20–3F)
+//	6884  SELECT or MANAGE CHANNEL with the chaining bit (CLA b5)
 //	6881  channel beyond MaxChannels or not open        ErrChannelClosed
 //	6A81  MANAGE CHANNEL open: no free channel           ErrNoFreeChannel
 //	6A86  MANAGE CHANNEL: bad P1, P2 > 19, close of channel 0; SELECT: bad P2

@@ -436,6 +436,13 @@ func (m *Memory) closeLocked() {
 
 func sw(s uint16) apdu.Response { return apdu.Response{SW: s} }
 
+// claChaining is the command-chaining bit b5 of the class byte and
+// swChainingNotSupported its refusal (ISO/IEC 7816-4 §5.3.3, §5.6).
+const (
+	claChaining            = 0x10
+	swChainingNotSupported = 0x6884
+)
+
 // dispatch runs one command with m.mu held.
 func (m *Memory) dispatch(ctx context.Context, cmd apdu.Command) apdu.Response {
 	ch, err := apdu.Channel(cmd.CLA)
@@ -446,7 +453,12 @@ func (m *Memory) dispatch(ctx context.Context, cmd apdu.Command) apdu.Response {
 		return sw(apdu.SWLogicalChannelNotSupported)
 	}
 	if cmd.CLA&0x80 == 0 && !apdu.SecureMessaging(cmd.CLA) {
+		ownCmd := cmd.INS == insManageChannel || (cmd.INS == insSelect && cmd.P1 == 0x04)
 		switch {
+		case ownCmd && cmd.CLA&claChaining != 0:
+			// ISO/IEC 7816-4 §5.3.3: the element does not chain its own
+			// commands; never act on a first fragment.
+			return sw(swChainingNotSupported)
 		case cmd.INS == insManageChannel:
 			return m.manageChannel(ctx, ch, cmd)
 		case cmd.INS == insSelect && cmd.P1 == 0x04:

@@ -72,3 +72,30 @@ func TestStaleChannelHandle(t *testing.T) {
 		})
 	}
 }
+
+// TestChainedElementCommands: the element does not support command
+// chaining (ISO/IEC 7816-4 §5.3.3) for the commands it handles itself, so
+// a SELECT or MANAGE CHANNEL with the chaining bit (CLA b5) is refused
+// with 6884 instead of being executed on its first fragment.
+func TestChainedElementCommands(t *testing.T) {
+	m, _ := se.NewMemory(se.MemoryConfig{})
+	a := []byte{0xA0, 0, 0, 0, 0x01, 0x01}
+	b := []byte{0xA0, 0, 0, 0, 0x01, 0x02}
+	_ = m.Install(a, &tagApplet{tag: 1}, se.InstallOptions{})
+	_ = m.Install(b, &tagApplet{tag: 2}, se.InstallOptions{})
+	tx(t, m, selectCmd(0x00, 0, b))
+	// The first fragment of SELECT b: a partial AID that matches a first.
+	r := tx(t, m, apdu.Command{CLA: 0x10, INS: 0xA4, P1: 0x04, Data: b[:5]})
+	if r.SW != 0x6884 {
+		t.Errorf("chained SELECT fragment: %v, want 6884", r)
+	}
+	if got := tx(t, m, apdu.Command{CLA: 0x80, INS: 0x01}); len(got.Data) != 1 || got.Data[0] != 2 {
+		t.Errorf("selection changed by a chained fragment: now applet % X, want 2", got.Data)
+	}
+	if r := tx(t, m, apdu.Command{CLA: 0x10, INS: 0x70, Ne: 1}); r.SW != 0x6884 {
+		t.Errorf("chained MANAGE CHANNEL: %v, want 6884", r)
+	}
+	if n := m.OpenChannels(); n != 0 {
+		t.Errorf("%d channels opened by a chained fragment", n)
+	}
+}

@@ -78,7 +78,10 @@ func (m *elemModel) step(cmd apdu.Command) (uint16, int, []byte) {
 		return apdu.SWLogicalChannelNotSupported, -1, nil
 	}
 	inter := cmd.CLA&0x80 == 0 && !apdu.SecureMessaging(cmd.CLA)
+	own := cmd.INS == 0x70 || (cmd.INS == 0xA4 && cmd.P1 == 0x04)
 	switch {
+	case inter && own && cmd.CLA&0x10 != 0:
+		return 0x6884, -1, nil // no chaining of the element's own commands
 	case inter && cmd.INS == 0x70:
 		if len(cmd.Data) > 0 {
 			return apdu.SWWrongLength, -1, nil
