@@ -11,7 +11,7 @@ import (
 // each signal's contribution, largest first).
 type Assessment struct {
 	Outcome
-	Fusion Fusion
+	Fusion Fusion // the fusion behind the confidence the policy was given
 }
 
 // DecideExplained fuses signals around prior with the default fusion (see

@@ -201,8 +201,8 @@ type NeighborScore struct {
 	// RSSIPairs counts matched neighbours with RSSI on both sides;
 	// RSSISimilarity and RSSIShift (mean |Δ| in dB) are over them.
 	RSSIPairs      int
-	RSSISimilarity float64
-	RSSIShift      float64
+	RSSISimilarity float64 // mean Cauchy similarity, 1 without pairs
+	RSSIShift      float64 // mean |Δ| in dB
 	// RSSIPattern is S of NeighborConfig.RSSIPatternSlack: how much better
 	// (in nats) the scan's RSSIs fit one transmitter at one strength than
 	// the learned pattern; 0 with fewer than two RSSI pairs.

@@ -10,8 +10,8 @@ import (
 // machine-readable identifier such as "vision.blurred" or "geo.moved";
 // Detail is free text for humans and may change between releases.
 type Reason struct {
-	Code   string
-	Detail string
+	Code   string // stable machine code, "<source>.<what>"
+	Detail string // free text for humans
 }
 
 // Signal is one piece of evidence about a payment environment.
@@ -25,9 +25,9 @@ type Reason struct {
 // Source names the producer (for example "vision") and is the key for
 // per-source fusion weights.
 type Signal struct {
-	Source     string
-	Confidence float64
-	Reasons    []Reason
+	Source     string   // the producer, e.g. "vision"; key of fusion weights
+	Confidence float64  // in [0, 1], calibrated at a neutral 0.5
+	Reasons    []Reason // what drove Confidence
 }
 
 // Scorer turns evidence of type T into a Signal. Implementations document
