@@ -8,11 +8,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/payedge/payedge/motion"
+	"github.com/payedge/payedge/motion/internal/recipe"
 )
 
 // The committed subset (testdata/hapt: the first experiment of HAPT users
@@ -271,4 +273,51 @@ func TestHAPTFull(t *testing.T) {
 	}
 	tr := cv(haptExamples(t, h, all), 1, motion.TrainConfig{})
 	t.Logf("12 activities (transitions added), per window:\n%s", tr)
+
+	// The default model's recipe on people it has not seen: each fold
+	// trains it (HAPT of the other subjects + simulator) and classifies the
+	// held-out subjects' windows mapped to payment classes, with and
+	// without their gyroscope.
+	hx, err := recipe.HAPTExamples(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sx, err := recipe.SimExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	folds, err := motion.SubjectFolds(hx, 5, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, correct, correctAcc, vehicle int
+	for _, held := range folds {
+		train, test := motion.LeaveSubjectsOut(hx, held)
+		m, err := motion.Train(append(slices.Clone(train), sx...), recipe.TrainConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range test {
+			n++
+			if l, _ := m.Classify(e.Features); l == e.Label {
+				correct++
+			} else if l == "vehicle" {
+				vehicle++
+			}
+			f := e.Features
+			for j, name := range f.Names() {
+				if strings.HasPrefix(name, "gyro_") || name == "has_gyro" {
+					f[j] = 0
+				}
+			}
+			if l, _ := m.Classify(f); l == e.Label {
+				correctAcc++
+			}
+		}
+	}
+	acc, accOnly := float64(correct)/float64(n), float64(correctAcc)/float64(n)
+	t.Logf("default recipe on unseen HAPT people (counter/handheld/walking, %d windows): accuracy %.4f, accelerometer only %.4f, called vehicle %d", n, acc, accOnly, vehicle)
+	if acc < 0.93 || accOnly < 0.93 || float64(vehicle) > 0.02*float64(n) {
+		t.Errorf("default recipe: accuracy %.4f, accelerometer only %.4f, %d of %d real windows called vehicle", acc, accOnly, vehicle, n)
+	}
 }

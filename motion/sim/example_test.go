@@ -38,7 +38,7 @@ func ExampleGenerator_Window() {
 
 // A small labelled data set and its features, ready for motion.Train or
 // motion.CrossValidate: the recipe behind motion's default model, in
-// miniature (DefaultTrainingSet is the full one).
+// miniature (DefaultTrainingSet is its simulated part).
 func ExampleDataset() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ws, err := sim.Dataset(sim.DatasetConfig{Subjects: 6, WindowsPerClass: 2}, rng)
