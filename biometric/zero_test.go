@@ -3,6 +3,8 @@ package biometric
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/payedge/payedge/internal/zerotest"
@@ -71,6 +73,9 @@ func TestZeroValues(t *testing.T) {
 			if !errors.Is((Record{}).Validate(), ErrRecord) {
 				t.Error("Validate")
 			}
+			if _, err := (Record{}).MarshalJSON(); err != nil || fmt.Sprint(Record{}) == "" {
+				t.Error("Format/MarshalJSON")
+			}
 		},
 		"Sealer": func(t *testing.T) {
 			var s Sealer
@@ -135,6 +140,14 @@ func TestZeroValues(t *testing.T) {
 		"AuthRequest": func(t *testing.T) {
 			if !errors.Is((AuthRequest{}).Validate(), ErrTransaction) {
 				t.Error("Validate")
+			}
+			if b, err := (AuthRequest{}).MarshalJSON(); err != nil || fmt.Sprint(AuthRequest{}) == "" || !strings.Contains(string(b), `"Token":""`) {
+				t.Error("Format/MarshalJSON")
+			}
+		},
+		"Identity": func(t *testing.T) {
+			if b, err := (Identity{}).MarshalJSON(); err != nil || fmt.Sprintf("%+v", Identity{}) != "{EnrolmentID: Token: CardRef: Score:0 Second:0}" || len(b) == 0 {
+				t.Error("Format/MarshalJSON")
 			}
 		},
 		"AuthResult": func(t *testing.T) {
