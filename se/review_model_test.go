@@ -180,63 +180,14 @@ func (m *elemModel) step(cmd apdu.Command) (uint16, int, []byte) {
 // independent model.
 func TestMemoryAgainstModel(t *testing.T) {
 	ctx := context.Background()
-	aids := [][]byte{
-		{0xA0, 0, 0, 0, 0x01, 0x01},
-		{0xA0, 0, 0, 0, 0x01, 0x02},
-		{0xA0, 0, 0, 0, 0x02, 0x01},
-		{0xA0, 0, 0, 0, 0x01, 0x03, 0x09},
-		{0xA0, 0, 0, 0, 0x01, 0x01, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07},
-	}
 	for _, maxCh := range []int{1, 4, 20} {
 		for seed := range uint64(20) {
 			rng := rand.New(rand.NewPCG(seed, uint64(maxCh)))
-			mem, err := se.NewMemory(se.MemoryConfig{MaxChannels: maxCh})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mod := &elemModel{max: maxCh, aids: aids, ref: make([]bool, len(aids)), def: -1}
-			for i := range mod.sel {
-				mod.sel[i] = -1
-			}
-			mod.open[0] = true
-			var apps []*modelApplet
-			for i, aid := range aids {
-				a := &modelApplet{tag: byte(i), refuse: i == 3}
-				mod.ref[i] = a.refuse
-				def := i == 0 && seed%2 == 0
-				if def {
-					mod.def = 0
-					mod.sel[0] = 0
-				}
-				if err := mem.Install(aid, a, se.InstallOptions{Default: def}); err != nil {
-					t.Fatal(err)
-				}
-				apps = append(apps, a)
-			}
+			mem, mod, apps := newModelPair(t, maxCh, seed%2 == 0)
 			for step := range 400 {
-				cmd := randomCommand(rng, aids, mod.open[:])
-				wantSW, wantApp, wantData := mod.step(cmd)
-				resp, err := mem.Transmit(ctx, cmd)
-				if err != nil {
-					t.Fatalf("max %d seed %d step %d: %v: %v", maxCh, seed, step, cmd, err)
-				}
-				if resp.SW != wantSW {
-					t.Fatalf("max %d seed %d step %d: %v: SW %04X, model %04X", maxCh, seed, step, cmd, resp.SW, wantSW)
-				}
-				switch {
-				case wantApp >= 0:
-					if want := []byte{byte(wantApp), byte(se.ChannelOf(cmd))}; !bytes.Equal(resp.Data, want) {
-						t.Fatalf("max %d seed %d step %d: %v answered by % X, model: applet %d", maxCh, seed, step, cmd, resp.Data, wantApp)
-					}
-				case wantData != nil:
-					if !bytes.Equal(resp.Data, wantData) {
-						t.Fatalf("max %d seed %d step %d: %v: data % X, model % X", maxCh, seed, step, cmd, resp.Data, wantData)
-					}
-				}
-				for _, a := range apps {
-					if len(a.errs) > 0 {
-						t.Fatalf("max %d seed %d step %d after %v: %s", maxCh, seed, step, cmd, a.errs[0])
-					}
+				cmd := randomCommand(rng, modelAIDs, mod.open[:])
+				if err := checkModelStep(ctx, mem, mod, apps, cmd); err != nil {
+					t.Fatalf("max %d seed %d step %d: %v", maxCh, seed, step, err)
 				}
 			}
 			// Selection state agrees with the model on every channel.
@@ -257,6 +208,124 @@ func TestMemoryAgainstModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// modelAIDs share prefixes so that partial SELECT has several
+// occurrences; the fourth applet refuses selection.
+var modelAIDs = [][]byte{
+	{0xA0, 0, 0, 0, 0x01, 0x01},
+	{0xA0, 0, 0, 0, 0x01, 0x02},
+	{0xA0, 0, 0, 0, 0x02, 0x01},
+	{0xA0, 0, 0, 0, 0x01, 0x03, 0x09},
+	{0xA0, 0, 0, 0, 0x01, 0x01, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07},
+}
+
+// newModelPair returns a Memory with the model applets installed and the
+// model of it.
+func newModelPair(t testing.TB, maxCh int, withDefault bool) (*se.Memory, *elemModel, []*modelApplet) {
+	mem, err := se.NewMemory(se.MemoryConfig{MaxChannels: maxCh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := &elemModel{max: maxCh, aids: modelAIDs, ref: make([]bool, len(modelAIDs)), def: -1}
+	for i := range mod.sel {
+		mod.sel[i] = -1
+	}
+	mod.open[0] = true
+	var apps []*modelApplet
+	for i, aid := range modelAIDs {
+		a := &modelApplet{tag: byte(i), refuse: i == 3}
+		mod.ref[i] = a.refuse
+		def := i == 0 && withDefault
+		if def {
+			mod.def = 0
+			mod.sel[0] = 0
+		}
+		if err := mem.Install(aid, a, se.InstallOptions{Default: def}); err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, a)
+	}
+	return mem, mod, apps
+}
+
+// checkModelStep sends cmd to mem and mod and reports any difference in
+// status word, response data or routing, and any applet-call violation.
+func checkModelStep(ctx context.Context, mem *se.Memory, mod *elemModel, apps []*modelApplet, cmd apdu.Command) error {
+	wantSW, wantApp, wantData := mod.step(cmd)
+	resp, err := mem.Transmit(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("%v: %w", cmd, err)
+	}
+	if resp.SW != wantSW {
+		return fmt.Errorf("%v: SW %04X, model %04X", cmd, resp.SW, wantSW)
+	}
+	switch {
+	case wantApp >= 0:
+		if want := []byte{byte(wantApp), byte(se.ChannelOf(cmd))}; !bytes.Equal(resp.Data, want) {
+			return fmt.Errorf("%v answered by % X, model: applet %d", cmd, resp.Data, wantApp)
+		}
+	case wantData != nil:
+		if !bytes.Equal(resp.Data, wantData) {
+			return fmt.Errorf("%v: data % X, model % X", cmd, resp.Data, wantData)
+		}
+	}
+	for _, a := range apps {
+		if len(a.errs) > 0 {
+			return fmt.Errorf("after %v: %s", cmd, a.errs[0])
+		}
+	}
+	return nil
+}
+
+// FuzzMemoryModel sends fuzzed APDU sequences (one length byte before each
+// encoded command; the first byte picks MaxChannels, 1 + b7..b1 mod 20,
+// and b8 a default applet) to Memory and to the model, and fails on any difference in
+// status word, routing or Select/Deselect order — a cross-channel leak
+// shows up as a command answered by the wrong applet or channel.
+func FuzzMemoryModel(f *testing.F) {
+	seq := func(cfg byte, cmds ...apdu.Command) []byte {
+		b := []byte{cfg}
+		for _, c := range cmds {
+			raw, _ := c.MarshalBinary()
+			b = append(b, byte(len(raw)))
+			b = append(b, raw...)
+		}
+		return b
+	}
+	f.Add(seq(0x93, apdu.Command{INS: 0x70, Ne: 1}, selectCmd(0x01, 0, modelAIDs[0][:5]), selectCmd(0x01, 2, modelAIDs[0][:5]), apdu.Command{CLA: 0x81, INS: 0x01}))
+	f.Add(seq(0x04, apdu.Command{INS: 0x70, P2: 3}, apdu.Command{CLA: 0x03, INS: 0x70, P2: 2}, apdu.Command{CLA: 0x82, INS: 0x01}, apdu.Command{CLA: 0x02, INS: 0x70, P1: 0x80}))
+	f.Add(seq(0x00, selectCmd(0x00, 0, modelAIDs[3]), apdu.Command{CLA: 0x80, INS: 0x01}, apdu.Command{CLA: 0x10, INS: 0xA4, P1: 4, Data: modelAIDs[1]}))
+	f.Add(seq(0x13, apdu.Command{INS: 0x70, P2: 19}, selectCmd(0x4F, 0, modelAIDs[4]), apdu.Command{CLA: 0xCF, INS: 0x01, Data: make([]byte, 300)}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 1 || len(data) > 4096 {
+			t.Skip()
+		}
+		ctx := context.Background()
+		maxCh := 1 + int(data[0]&0x7F)%20
+		mem, mod, apps := newModelPair(t, maxCh, data[0]&0x80 != 0)
+		data = data[1:]
+		for len(data) > 0 {
+			n := min(int(data[0]), len(data)-1)
+			raw := data[1 : 1+n]
+			data = data[1+n:]
+			cmd, err := apdu.ParseCommand(raw)
+			if err != nil {
+				continue
+			}
+			if err := checkModelStep(ctx, mem, mod, apps, cmd); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = mem.Close()
+		for i, a := range apps {
+			for ch, on := range a.on {
+				if on {
+					t.Fatalf("applet %d still selected on channel %d after Close", i, ch)
+				}
+			}
+		}
+	})
 }
 
 func randomCommand(rng *rand.Rand, aids [][]byte, open []bool) apdu.Command {
