@@ -24,8 +24,10 @@ const (
 	TagSize = 16
 	// MaxPayload bounds a request's opaque payload, in bytes.
 	MaxPayload = 1024
-	// MaxPlaintext bounds the sealed request: two identifiers, the amount
-	// and the payload with their length prefixes.
+	// MaxPlaintext bounds the sealed request: two fixed-width identifiers
+	// (length byte, MaxIDLen bytes zero-padded), the amount and the payload
+	// with its length prefix. Only the payload's size varies, so the
+	// ciphertext length never depends on who pays whom.
 	MaxPlaintext = 2*(1+MaxIDLen) + 8 + 2 + MaxPayload
 	// MaxCiphertext bounds the ciphertext field.
 	MaxCiphertext = MaxPlaintext + TagSize
@@ -54,6 +56,8 @@ const (
 // sequence number and request ID. No field names either vehicle, and every
 // field except version, base station and timestamp changes with each
 // broadcast, so two broadcasts of one request share no linkable bytes.
+// The sealed identifiers have a fixed width (MaxPlaintext), so the length
+// varies with the payload size only, never with who pays whom.
 type Envelope struct {
 	BaseStation string
 	Timestamp   time.Time // millisecond precision on the wire
@@ -222,24 +226,47 @@ func (r *Request) Validate() error {
 	return nil
 }
 
+// plaintextIDSize is the fixed width of an identifier in the sealed
+// plaintext: a length byte and MaxIDLen bytes, zero-padded, so the
+// ciphertext length depends on the payload only and never reveals which
+// vehicles (of which ID lengths) pay each other.
+const plaintextIDSize = 1 + MaxIDLen
+
+// appendID appends s as a fixed-width, zero-padded plaintext field.
+func appendID(b []byte, s string) []byte {
+	b = lp(b, s)
+	var pad [MaxIDLen]byte
+	return append(b, pad[:MaxIDLen-len(s)]...)
+}
+
 func (r *Request) appendPlaintext(b []byte) []byte {
-	b = lp(b, string(r.From))
-	b = lp(b, string(r.To))
+	b = appendID(b, string(r.From))
+	b = appendID(b, string(r.To))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Amount))
 	b = binary.BigEndian.AppendUint16(b, uint16(len(r.Payload)))
 	return append(b, r.Payload...)
 }
 
 // parsePlaintext reads what appendPlaintext wrote. It runs only on
-// authenticated bytes, but still checks every bound.
+// authenticated bytes, but still checks every bound and that the padding
+// is zero (one plaintext per request).
 func parsePlaintext(p []byte, r *Request) bool {
 	readID := func() (VehicleID, bool) {
-		if len(p) < 1 || len(p) < 1+int(p[0]) {
+		if len(p) < plaintextIDSize {
 			return "", false
 		}
-		s := string(p[1 : 1+int(p[0])])
-		p = p[1+int(p[0]):]
-		return VehicleID(s), VehicleID(s).Validate() == nil
+		n := int(p[0])
+		if n > MaxIDLen {
+			return "", false
+		}
+		for _, c := range p[1+n : plaintextIDSize] {
+			if c != 0 {
+				return "", false
+			}
+		}
+		s := VehicleID(p[1 : 1+n])
+		p = p[plaintextIDSize:]
+		return s, s.Validate() == nil
 	}
 	var ok bool
 	if r.From, ok = readID(); !ok {
