@@ -55,7 +55,9 @@ func checkScores(name string, s []float64) error {
 }
 
 // Calibrate returns the lowest threshold whose FPIR over a gallery of
-// galleryN people is at most targetFPIR, estimated from the score sets
+// galleryN people is at most targetFPIR (up to a relative 1e-12 of
+// floating-point rounding, so that a target read off Evaluation.FPIR is met
+// exactly), estimated from the score sets
 // (see the package's score-set conventions above). The non-mated set must
 // be large enough to resolve the target: at least 1/FMR scores, where FMR
 // is the one-to-one rate the target needs; otherwise the error wraps
@@ -82,7 +84,15 @@ func Calibrate(mated, nonMated []float64, targetFPIR float64, galleryN int) (flo
 // thresholdFor is Calibrate on impostor scores sorted descending.
 func thresholdFor(desc []float64, targetFPIR float64, galleryN int) (float64, error) {
 	fmr := fmrFor(targetFPIR, galleryN)
-	allowed := int(math.Floor(fmr * float64(len(desc))))
+	n := float64(len(desc))
+	allowed := int(math.Floor(fmr * n))
+	// fmr·n lands a hair below the integer it names when the target was
+	// itself computed from a count (k/n, or FPIR(T) through fpirFor's
+	// log/exp round trip): allow the next count when its FPIR is the
+	// target up to rounding, so At(FPIR(T)) returns to T's operating point.
+	if allowed < len(desc) && fpirFor(float64(allowed+1)/n, galleryN) <= targetFPIR*(1+1e-12) {
+		allowed++
+	}
 	if allowed < 1 {
 		return 0, fmt.Errorf("%w: FPIR %v over %d needs one-to-one FMR %.3g; %d non-mated scores resolve only %.3g",
 			ErrInsufficientData, targetFPIR, galleryN, fmr, len(desc), 1/float64(len(desc)))
