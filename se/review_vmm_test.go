@@ -117,3 +117,24 @@ func TestDestroyWithCancelledContext(t *testing.T) {
 		t.Errorf("after Destroy: %d VSEs, %d bytes still held", st.VSEs, st.UsedBytes)
 	}
 }
+
+// TestVSERequestIsACopy: the request a VSE returns is the caller's to
+// change; changing it must not change which applets the VSE allows.
+func TestVSERequestIsACopy(t *testing.T) {
+	ctx := context.Background()
+	sem, _ := se.NewVirtualManager(newVMM(t, se.NewBuddyPolicy(), 64<<10, 4))
+	allowed := []byte{0xA0, 0, 0, 0, 0x77, 1}
+	v, err := sem.Create(ctx, se.VirtualConfig{ID: "w", AIDs: [][]byte{allowed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := v.Request()
+	r.AIDs[0][5] = 0xEE // now the AID of another tenant's applet
+	other := []byte{0xA0, 0, 0, 0, 0x77, 0xEE}
+	if err := v.Install(other, &tagApplet{tag: 9}, se.InstallOptions{}); !errors.Is(err, se.ErrAIDNotAllowed) {
+		t.Errorf("Install of an AID the configuration does not list: %v, want ErrAIDNotAllowed", err)
+	}
+	if got := v.Request().AIDs[0]; got[5] != 1 {
+		t.Errorf("Request().AIDs changed to % X through an earlier copy", got)
+	}
+}

@@ -256,13 +256,16 @@ func (v *VSE) ID() VSEID {
 	return v.id
 }
 
-// Request returns the request the VSE was created with.
+// Request returns a copy of the request the VSE was created with.
 func (v *VSE) Request() VSERequest {
 	if v == nil {
 		return VSERequest{}
 	}
 	r := v.req
-	r.AIDs = slices.Clone(r.AIDs)
+	r.AIDs = nil
+	for _, a := range v.req.AIDs {
+		r.AIDs = append(r.AIDs, slices.Clone(a))
+	}
 	return r
 }
 
