@@ -258,21 +258,39 @@ var checks = []check{
 // subtest, each against a fresh, empty store from newStore. The checks
 // read, write and delete profiles under the terminal IDs "T", "A", "B" and
 // "absent".
+// A nil newStore, or a nil store from it, fails the test (it does not
+// panic).
 func TestProfileStore(t *testing.T, newStore func(t *testing.T) risk.ProfileStore) {
 	t.Helper()
+	if newStore == nil {
+		t.Fatal("risktest: TestProfileStore: nil newStore")
+	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			if err := c.run(t.Context(), newStore(t)); err != nil {
+			if err := c.check(t.Context(), newStore(t)); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 }
 
+// errNilStore reports a nil ProfileStore from newStore.
+var errNilStore = errors.New("newStore returned a nil ProfileStore")
+
+// check runs c against s; a nil s is an error, not a panic.
+func (c check) check(ctx context.Context, s risk.ProfileStore) error {
+	if s == nil {
+		return errNilStore
+	}
+	return c.run(ctx, s)
+}
+
 // CheckProfileStore runs the checks of TestProfileStore outside a test
 // (for example at start-up), each against a fresh, empty store from
 // newStore, and returns the failures joined, or nil; an error from
-// newStore stops the run and is returned wrapped. The checks read, write
+// newStore stops the run and is returned wrapped; a nil ctx or newStore is
+// an error wrapping risk.ErrNilContext or risk.ErrNotInitialized, a nil
+// store from newStore a failed check. The checks read, write
 // and delete profiles under the terminal IDs "T", "A", "B" and "absent", so at
 // start-up give it an isolated namespace (a scratch key prefix or schema),
 // never the live store.
@@ -281,13 +299,19 @@ func TestProfileStore(t *testing.T, newStore func(t *testing.T) risk.ProfileStor
 // package ships as <pkg>test.Test<Interface>; CheckProfileStore stays for
 // callers without a *testing.T.
 func CheckProfileStore(ctx context.Context, newStore func() (risk.ProfileStore, error)) error {
+	switch {
+	case ctx == nil:
+		return fmt.Errorf("risktest: %w", risk.ErrNilContext)
+	case newStore == nil:
+		return fmt.Errorf("risktest: nil newStore: %w", risk.ErrNotInitialized)
+	}
 	var errs []error
 	for _, c := range checks {
 		s, err := newStore()
 		if err != nil {
 			return fmt.Errorf("risktest: new store: %w", err)
 		}
-		if err := c.run(ctx, s); err != nil {
+		if err := c.check(ctx, s); err != nil {
 			errs = append(errs, fmt.Errorf("risktest: %s: %w", c.name, err))
 		}
 	}

@@ -88,3 +88,20 @@ func TestCheckCatchesBrokenStore(t *testing.T) {
 		t.Fatalf("constructor error: %v", err)
 	}
 }
+
+// Nil arguments are errors, not panics (CheckProfileStore panicked on a nil
+// newStore, a nil store from it, and passed a nil ctx on to the store).
+func TestCheckProfileStoreNilArguments(t *testing.T) {
+	mem := func() (risk.ProfileStore, error) { return risk.NewMemoryStore(), nil }
+	//lint:ignore SA1012 a nil context is the input under test
+	if err := risktest.CheckProfileStore(nil, mem); !errors.Is(err, risk.ErrNilContext) {
+		t.Errorf("nil ctx: %v", err)
+	}
+	if err := risktest.CheckProfileStore(context.Background(), nil); !errors.Is(err, risk.ErrNotInitialized) {
+		t.Errorf("nil newStore: %v", err)
+	}
+	nilStore := func() (risk.ProfileStore, error) { return nil, nil }
+	if err := risktest.CheckProfileStore(context.Background(), nilStore); err == nil || !strings.Contains(err.Error(), "nil ProfileStore") {
+		t.Errorf("nil store: %v", err)
+	}
+}
