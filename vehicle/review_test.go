@@ -1,7 +1,10 @@
 package vehicle
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 )
 
 // TestEnvelopeLengthHidesIdentity: the envelope's length depends on the
@@ -27,5 +30,53 @@ func TestEnvelopeLengthHidesIdentity(t *testing.T) {
 		if _, err := c.v.TryOpen(c.env); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestReplayAfterRefriend: ending a friendship and making it again must
+// not reopen sequence numbers — the pair keys come back identical, so a
+// captured envelope would otherwise be accepted a second time.
+func TestReplayAfterRefriend(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	a, b := w.vs[0], w.vs[1]
+	w.befriend(t, a, b)
+	env := w.broadcast(t, a, b, 10, nil).Envelope
+	if _, err := b.TryOpen(env); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.reg.Unfriend(ctx, a.ID(), b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RemoveFriend(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.TryOpen(env); err == nil {
+		t.Fatal("opened while not friends")
+	}
+	w.clk.Advance(time.Minute)
+	w.befriend(t, a, b)
+	if _, err := b.TryOpen(env); !errors.Is(err, ErrReplay) {
+		t.Fatalf("replay after unfriend and befriend: %v, want ErrReplay", err)
+	}
+	// New requests of the pair still open (the registry never reuses a
+	// sequence number of the pair).
+	if _, err := b.TryOpen(w.broadcast(t, a, b, 11, nil).Envelope); err != nil {
+		t.Fatal(err)
+	}
+	// Long after the friendship ended the remembered window may go: by then
+	// every envelope sealed before is stale.
+	if err := b.RemoveFriend(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Advance(2*DefaultFreshness + time.Second)
+	if err := b.AddFriend("someone-else"); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.RLock()
+	_, kept := b.windows[a.ID()]
+	b.mu.RUnlock()
+	if kept {
+		t.Fatal("window of a friend removed 2×Freshness ago is still kept")
 	}
 }

@@ -101,6 +101,11 @@ type Vehicle struct {
 	gens    []*generation // oldest first; the last is current
 	friends map[VehicleID]struct{}
 	windows map[VehicleID]*ReplayWindow
+	// removed holds when each former friend was removed. Its replay window
+	// is kept for 2 × Freshness after that: the pair keys of a renewed
+	// friendship are the same, so forgetting the window at once would let
+	// a captured envelope open a second time.
+	removed map[VehicleID]time.Time
 	closed  bool
 }
 
@@ -134,7 +139,8 @@ func NewVehicleWithKey(cfg VehicleConfig, key *ecdh.PrivateKey, gen uint32) (*Ve
 	if cfg.MaxFriends == 0 {
 		cfg.MaxFriends = DefaultMaxFriends
 	}
-	v := &Vehicle{cfg: cfg, friends: map[VehicleID]struct{}{}, windows: map[VehicleID]*ReplayWindow{}}
+	v := &Vehicle{cfg: cfg, friends: map[VehicleID]struct{}{}, windows: map[VehicleID]*ReplayWindow{},
+		removed: map[VehicleID]time.Time{}}
 	g, err := v.newGeneration(key, gen)
 	if err != nil {
 		return nil, err
@@ -246,6 +252,7 @@ func (v *Vehicle) AddFriend(friend VehicleID) error {
 	if _, ok := v.friends[friend]; ok {
 		return nil
 	}
+	v.forgetWindowsLocked(v.cfg.Now())
 	if len(v.friends) >= v.cfg.MaxFriends {
 		return fmt.Errorf("%w: %d", ErrTooManyFriends, v.cfg.MaxFriends)
 	}
@@ -255,10 +262,25 @@ func (v *Vehicle) AddFriend(friend VehicleID) error {
 		}
 	}
 	v.friends[friend] = struct{}{}
+	delete(v.removed, friend) // its replay window, if kept, carries on
 	return nil
 }
 
-// RemoveFriend forgets friend's pair keys and replay window.
+// forgetWindowsLocked drops the replay windows of friends removed more
+// than 2 × Freshness ago: every envelope sealed before the removal is
+// stale by then (for clocks within Freshness of each other).
+func (v *Vehicle) forgetWindowsLocked(now time.Time) {
+	for id, at := range v.removed {
+		if now.Sub(at) > 2*v.cfg.Freshness {
+			delete(v.windows, id)
+			delete(v.removed, id)
+		}
+	}
+}
+
+// RemoveFriend forgets friend's pair keys. Its replay window is kept for
+// 2 × Freshness, so befriending it again within that time cannot reopen
+// an envelope already accepted.
 func (v *Vehicle) RemoveFriend(friend VehicleID) error {
 	if v == nil {
 		return ErrNotInitialized
@@ -275,7 +297,11 @@ func (v *Vehicle) RemoveFriend(friend VehicleID) error {
 		g.removePair(friend)
 	}
 	delete(v.friends, friend)
-	delete(v.windows, friend)
+	now := v.cfg.Now()
+	v.forgetWindowsLocked(now)
+	if _, ok := v.windows[friend]; ok {
+		v.removed[friend] = now
+	}
 	return nil
 }
 
