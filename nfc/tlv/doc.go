@@ -15,10 +15,12 @@
 // # Zero copy
 //
 // Parsing never copies: an Iter, in the style of
-// golang.org/x/crypto/cryptobyte.String, walks a byte slice and yields
-// TLV values whose Value aliases the input. Iter.Next, DecodeOne, Find and
-// Walk allocate nothing. The caller must not modify the input while parsed
-// values are in use.
+// golang.org/x/crypto/cryptobyte.String, walks the objects of one level of a
+// byte slice, and a Scanner walks every object depth first in one linear
+// pass (BER-TLV nests values inside their parents, so only a stack of end
+// offsets is needed); both yield TLV values whose Value aliases the input.
+// Iter.Next, Scanner.Next, DecodeOne, Find and Walk allocate nothing. The
+// caller must not modify the input while parsed values are in use.
 //
 // # Strict and lenient
 //
@@ -28,8 +30,9 @@
 // (81 05, 82 00 05) real cards emit. Both reject the indefinite length (80),
 // lengths of more than four bytes, tags of more than four bytes and lengths
 // beyond the buffer. Nesting is bounded by Decoder.MaxDepth
-// (DefaultMaxDepth when zero) wherever the decoder descends (Walk, Validate,
-// Find), so a depth bomb is an error, never a stack overflow.
+// (DefaultMaxDepth when zero, at most MaxDepthLimit) wherever the decoder
+// descends (Scanner, Walk, Check, Find), so a depth bomb is an error, never
+// a stack overflow.
 //
 // # Quick start
 //

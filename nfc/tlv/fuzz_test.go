@@ -25,6 +25,12 @@ func FuzzDecode(f *testing.F) {
 		d := tlv.Decoder{Mode: mode}
 		objs, err := tlv.Decode(in, mode)
 		werr := d.Check(in)
+		if werr == nil && err != nil {
+			t.Fatalf("Check accepts what Decode rejects: %v", err)
+		}
+		if werr == nil && scanCount(d, in) != iterCount(in, mode, 0) {
+			t.Fatalf("Scanner and nested Iter disagree on %x", in)
+		}
 		if err != nil {
 			return
 		}
@@ -74,4 +80,25 @@ func FuzzDOL(f *testing.F) {
 			t.Fatalf("DOL data %d bytes, entries sum %d, DOLDataLen %d", len(data), total, n)
 		}
 	})
+}
+
+func scanCount(d tlv.Decoder, b []byte) int {
+	s := d.NewScanner(b)
+	n := 0
+	for _, _, ok := s.Next(); ok; _, _, ok = s.Next() {
+		n++
+	}
+	return n
+}
+
+func iterCount(b []byte, mode tlv.Mode, depth int) int {
+	n := 0
+	it := tlv.NewIter(b, mode)
+	for o, ok := it.Next(); ok; o, ok = it.Next() {
+		n++
+		if o.Constructed() && depth < tlv.DefaultMaxDepth {
+			n += iterCount(o.Value, mode, depth+1)
+		}
+	}
+	return n
 }

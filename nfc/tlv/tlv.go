@@ -50,6 +50,8 @@ const (
 	// DefaultMaxDepth bounds nesting when Decoder.MaxDepth is zero. EMV
 	// responses nest at most four deep (6F/A5/BF0C/61).
 	DefaultMaxDepth = 16
+	// MaxDepthLimit is the largest MaxDepth a Decoder accepts.
+	MaxDepthLimit = 32
 )
 
 // Error is the typed error of the decoder: the offset in the input at which
@@ -188,8 +190,14 @@ type TLV struct {
 	Raw   []byte
 }
 
-// Constructed reports whether the object is constructed.
-func (o TLV) Constructed() bool { return o.Tag.Constructed() }
+// Constructed reports whether the object is constructed (bit 6 of its first
+// tag byte).
+func (o TLV) Constructed() bool {
+	if len(o.Raw) > 0 {
+		return o.Raw[0]&0x20 != 0
+	}
+	return o.Tag.Constructed()
+}
 
 // readTag reads a tag at b[0:]. It returns the tag, its length and an error.
 func readTag(b []byte, mode Mode) (Tag, int, error) {
@@ -290,8 +298,8 @@ func Decode(b []byte, mode Mode) ([]TLV, error) {
 type Iter struct {
 	rest []byte
 	off  int
+	err  *Error
 	mode Mode
-	err  error
 }
 
 // NewIter returns an iterator over the data objects of b.
@@ -305,35 +313,47 @@ func (it *Iter) Next() (TLV, bool) {
 	if it == nil || it.err != nil {
 		return TLV{}, false
 	}
+	b := it.rest
 	if it.mode == Lenient {
-		for len(it.rest) > 0 && (it.rest[0] == 0x00 || it.rest[0] == 0xFF) {
-			it.rest = it.rest[1:]
+		for len(b) > 0 && (b[0] == 0x00 || b[0] == 0xFF) {
+			b = b[1:]
 			it.off++
 		}
+		it.rest = b
 	}
-	b := it.rest
 	if len(b) == 0 {
 		return TLV{}, false
 	}
-	if b[0] == 0x00 || b[0] == 0xFF {
+	c := b[0]
+	if c == 0x00 || c == 0xFF {
 		return it.fail(ErrPadding)
 	}
-	tag, tn, err := readTag(b, it.mode)
-	if err != nil {
-		return it.fail(err)
+	// Fast paths: a one-byte tag and a short-form length, the common case.
+	tag, tn := Tag(c), 1
+	if c&0x1F == 0x1F {
+		var err error
+		if tag, tn, err = readTag(b, it.mode); err != nil {
+			return it.fail(err)
+		}
 	}
-	l, ln, err := readLength(b[tn:], it.mode)
-	if err != nil {
-		return it.fail(err)
+	if tn >= len(b) {
+		return it.fail(ErrTruncated)
+	}
+	l, ln := int(b[tn]), 1
+	if l >= 0x80 {
+		var err error
+		if l, ln, err = readLength(b[tn:], it.mode); err != nil {
+			return it.fail(err)
+		}
 	}
 	h := tn + ln
 	if l > len(b)-h {
 		return it.fail(ErrTruncated)
 	}
-	obj := TLV{Tag: tag, Value: b[h : h+l : h+l], Raw: b[: h+l : h+l]}
-	it.rest = b[h+l:]
-	it.off += h + l
-	return obj, true
+	end := h + l
+	it.rest = b[end:]
+	it.off += end
+	return TLV{Tag: tag, Value: b[h:end:end], Raw: b[:end:end]}, true
 }
 
 func (it *Iter) fail(err error) (TLV, bool) {
@@ -344,7 +364,7 @@ func (it *Iter) fail(err error) (TLV, bool) {
 
 // Err returns the error that stopped the iteration, or nil at a clean end.
 func (it *Iter) Err() error {
-	if it == nil {
+	if it == nil || it.err == nil {
 		return nil
 	}
 	return it.err
@@ -374,8 +394,8 @@ func (d Decoder) Validate() error {
 	if d.Mode > Lenient {
 		return fmt.Errorf("tlv: unknown mode %d", d.Mode)
 	}
-	if d.MaxDepth < 0 {
-		return fmt.Errorf("tlv: negative MaxDepth %d", d.MaxDepth)
+	if d.MaxDepth < 0 || d.MaxDepth > MaxDepthLimit {
+		return fmt.Errorf("tlv: MaxDepth %d outside 0–%d", d.MaxDepth, MaxDepthLimit)
 	}
 	return nil
 }
@@ -393,37 +413,21 @@ func (d Decoder) Iter(b []byte) Iter { return NewIter(b, d.Mode) }
 // Walk calls fn for every data object of b, depth first, with its nesting
 // depth (0 for top-level objects), descending into constructed objects.
 // It stops at the first error of fn or of decoding; nesting beyond MaxDepth
-// is an error wrapping ErrDepth. Walk does not allocate on success.
+// is an error wrapping ErrDepth. Walk
+// does not allocate on success.
 func (d Decoder) Walk(b []byte, fn func(depth int, obj TLV) error) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	return d.walk(b, 0, 0, fn)
-}
-
-func (d Decoder) walk(b []byte, base, depth int, fn func(int, TLV) error) error {
-	if depth >= d.maxDepth() {
-		return &Error{Offset: base, Err: ErrDepth}
-	}
-	it := NewIter(b, d.Mode)
-	for obj, ok := it.Next(); ok; obj, ok = it.Next() {
+	s := d.NewScanner(b)
+	for o, depth, ok := s.Next(); ok; o, depth, ok = s.Next() {
 		if fn != nil {
-			if err := fn(depth, obj); err != nil {
-				return err
-			}
-		}
-		if obj.Constructed() {
-			off := base + it.off - len(obj.Value)
-			if err := d.walk(obj.Value, off, depth+1, fn); err != nil {
+			if err := fn(depth, o); err != nil {
 				return err
 			}
 		}
 	}
-	if it.err != nil {
-		e := it.err.(*Error)
-		return &Error{Offset: base + e.Offset, Err: e.Err}
-	}
-	return nil
+	return s.Err()
 }
 
 // Check decodes b completely, constructed objects included, and returns the
@@ -465,8 +469,7 @@ func (d Decoder) Find(b []byte, path ...Tag) ([]byte, error) {
 		}
 		if !found {
 			if it.err != nil {
-				e := it.err.(*Error)
-				return nil, &Error{Offset: base + e.Offset, Err: e.Err}
+				return nil, &Error{Offset: base + it.err.Offset, Err: it.err.Err}
 			}
 			return nil, &Error{Offset: base, Err: ErrNotFound}
 		}

@@ -139,8 +139,18 @@ func TestBadInput(t *testing.T) {
 	if err := (tlv.Decoder{Mode: tlv.Lenient}).Check(nested); !errors.Is(err, tlv.ErrDepth) {
 		t.Errorf("depth bomb: %v", err)
 	}
-	if err := (tlv.Decoder{MaxDepth: 200}).Check(nested); err != nil {
-		t.Errorf("depth 101 with MaxDepth 200: %v", err)
+	if err := (tlv.Decoder{MaxDepth: 200}).Check(nested); err == nil {
+		t.Errorf("MaxDepth beyond MaxDepthLimit accepted")
+	}
+	shallow := []byte{0x5A, 0x00}
+	for range 30 {
+		shallow, _ = tlv.Encode(0x61, shallow)
+	}
+	if err := (tlv.Decoder{MaxDepth: tlv.MaxDepthLimit}).Check(shallow); err != nil {
+		t.Errorf("depth 31 with MaxDepth 32: %v", err)
+	}
+	if err := (tlv.Decoder{MaxDepth: 30}).Check(shallow); !errors.Is(err, tlv.ErrDepth) {
+		t.Errorf("depth 31 with MaxDepth 30: %v", err)
 	}
 	if err := (tlv.Decoder{}).Check(bomb); err == nil {
 		t.Error("truncated bomb accepted")
@@ -334,6 +344,9 @@ func TestWalkOffsets(t *testing.T) {
 func TestDecoderValidate(t *testing.T) {
 	if err := (tlv.Decoder{Mode: 7}).Validate(); err == nil {
 		t.Error("unknown mode accepted")
+	}
+	if err := (tlv.Decoder{MaxDepth: 33}).Validate(); err == nil {
+		t.Error("depth 33 accepted")
 	}
 	if err := (tlv.Decoder{MaxDepth: -1}).Validate(); err == nil {
 		t.Error("negative depth accepted")

@@ -12,7 +12,7 @@ import (
 // value: each works (an empty iterator, a strict decoder, an empty builder)
 // and none panics.
 func TestZeroValues(t *testing.T) {
-	zerotest.Covered(t, "Error", "Mode", "Tag", "TLV", "Iter", "Decoder", "Builder", "DOLIter")
+	zerotest.Covered(t, "Error", "Mode", "Tag", "TLV", "Iter", "Decoder", "Builder", "DOLIter", "Scanner")
 	cases := []struct {
 		name string
 		fn   func() error
@@ -95,6 +95,15 @@ func TestZeroValues(t *testing.T) {
 			np.Reset()
 			_, err = np.Bytes()
 			return err
+		}},
+		{"Scanner", func() error {
+			var s tlv.Scanner
+			if _, _, ok := s.Next(); ok || s.Err() != nil {
+				return errors.New("zero scanner")
+			}
+			var np *tlv.Scanner
+			_, _, _ = np.Next()
+			return np.Err()
 		}},
 		{"DOLIter", func() error {
 			var it tlv.DOLIter
