@@ -99,3 +99,34 @@ func TestChainedElementCommands(t *testing.T) {
 		t.Errorf("%d channels opened by a chained fragment", n)
 	}
 }
+
+// refusingApplet refuses every selection with its status word.
+type refusingApplet struct{ sw uint16 }
+
+func (a refusingApplet) Select(context.Context, se.Selection) apdu.Response {
+	return apdu.Response{SW: a.sw}
+}
+func (a refusingApplet) Process(context.Context, apdu.Command) apdu.Response {
+	return apdu.Response{SW: apdu.SWSuccess}
+}
+func (a refusingApplet) Deselect(context.Context, int) {}
+
+// TestSelectRefusalErrors: OpenLogicalChannel maps a refusal by the
+// applet's Select to ErrSelectFailed, whatever its status word — a 6A81
+// from SELECT is not "no free channel", which a host would wait on.
+func TestSelectRefusalErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, st := range []uint16{apdu.SWFunctionNotSupported, apdu.SWConditionsNotSatisfied, 0x6999} {
+		m, _ := se.NewMemory(se.MemoryConfig{})
+		a := []byte{0xA0, 0, 0, 0, 0x44, 1}
+		_ = m.Install(a, refusingApplet{st}, se.InstallOptions{})
+		_, err := m.OpenLogicalChannel(ctx, a)
+		var se2 *apdu.StatusError
+		if !errors.Is(err, se.ErrSelectFailed) || errors.Is(err, se.ErrNoFreeChannel) || !errors.As(err, &se2) || se2.SW != st {
+			t.Errorf("Select refused with %04X: err = %v, want ErrSelectFailed with the status word", st, err)
+		}
+		if n := m.OpenChannels(); n != 0 {
+			t.Errorf("%d channels left open after a refused selection", n)
+		}
+	}
+}

@@ -221,7 +221,7 @@ func (c *logicalChannel) Close() error {
 
 // statusErr maps a refusal to this package's sentinel errors, wrapped
 // together with the *apdu.StatusError; 6700 means a bad AID only for
-// SELECT.
+// SELECT, 6A81 no free channel only for MANAGE CHANNEL.
 func statusErr(op string, sw uint16, isSelect bool) error {
 	st := &apdu.StatusError{SW: sw}
 	var sentinel error
@@ -229,7 +229,12 @@ func statusErr(op string, sw uint16, isSelect bool) error {
 	case apdu.SWFileNotFound:
 		sentinel = ErrAppletNotFound
 	case apdu.SWFunctionNotSupported:
+		// 6A81 means "no free channel" only as the answer to MANAGE
+		// CHANNEL open; from SELECT it is the applet's refusal.
 		sentinel = ErrNoFreeChannel
+		if isSelect {
+			sentinel = ErrSelectFailed
+		}
 	case apdu.SWLogicalChannelNotSupported:
 		sentinel = ErrChannelClosed
 	case apdu.SWWrongLength:
