@@ -80,3 +80,59 @@ func TestReplayAfterRefriend(t *testing.T) {
 		t.Fatal("window of a friend removed 2×Freshness ago is still kept")
 	}
 }
+
+// TestPoolClockNeverRunsBackwards: concurrent callers (BaseStation.Pay
+// reads its clock before it reaches the pool) can pass times out of order.
+// A grant swept as expired at a later time must still block a grant asked
+// for at an earlier time, when it was live.
+func TestPoolClockNeverRunsBackwards(t *testing.T) {
+	p, err := NewResourcePool(PoolConfig{SubChannels: 1, Slots: 1, InterferenceRange: 100, GrantLifetime: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	here := Position{X: 0, Y: 0}
+	far := Position{X: 10_000, Y: 0}
+	a, err := p.Grant("a1", "a2", here, here, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A far-away pair at t0+2s sweeps a as expired.
+	if _, err := p.Grant("f1", "f2", far, far, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// A pair next to a, asked for at t0+0.5s (a late caller), while a was live.
+	c, err := p.Grant("c1", "c2", here, here, t0.Add(500*time.Millisecond))
+	if err != nil {
+		return // denied: fine
+	}
+	if c.Slot == a.Slot && c.SubChannel == a.SubChannel && c.Issued.Before(a.Expires) && c.Interferes(a, 100) {
+		t.Fatalf("grant %+v overlaps %+v in time, resource and range", c, a)
+	}
+}
+
+// TestPoolReleaseOutOfOrder: a release stamped earlier than a grant the
+// pool already made must not make the pool hand the released resource to
+// a neighbour for a time when the released grant still held it.
+func TestPoolReleaseOutOfOrder(t *testing.T) {
+	p, err := NewResourcePool(PoolConfig{SubChannels: 1, Slots: 1, InterferenceRange: 100, GrantLifetime: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	here := Position{}
+	a, err := p.Grant("a1", "a2", here, here, t0.Add(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Release(a.ID, t0.Add(400*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.Grant("c1", "c2", here, here, t0.Add(100*time.Millisecond))
+	if err != nil {
+		return
+	}
+	if c.Issued.Before(t0.Add(400*time.Millisecond)) {
+		t.Fatalf("grant issued at %s on the resource grant %d held until its release at +400ms", c.Issued.Sub(t0), a.ID)
+	}
+}

@@ -124,7 +124,11 @@ func (s PoolStats) SuccessRate() float64 {
 // So no two live grants within interference range ever overlap; when every
 // resource is taken around the pair the grant is denied and counted.
 //
-// Time is passed in, so expiry is deterministic. Safe for concurrent use.
+// Time is passed in, so expiry is deterministic. The pool's time never
+// runs backwards: a call passing a time earlier than one an earlier call
+// passed is handled at that later time (a grant is then Issued at it), so
+// out-of-order clocks of concurrent callers cannot free a resource for a
+// time when its grant still held it. Safe for concurrent use.
 type ResourcePool struct {
 	mu        sync.Mutex
 	cfg       PoolConfig
@@ -134,6 +138,21 @@ type ResourcePool struct {
 	stats     PoolStats
 	used      []uint64  // scratch bitset over resources
 	nextSweep time.Time // earliest time sweep has anything to do; zero = now
+	clock     time.Time // latest time any call passed; the pool's time never runs backwards
+}
+
+// advance returns the pool's time for a call made at now: now, or the
+// latest time an earlier call passed if that is later. Concurrent callers
+// read their clocks before they get the lock, so times arrive out of
+// order; without this a grant swept as expired (or released) at a later
+// time would free its resource for a neighbour asking at an earlier time,
+// when the grant still held it.
+func (p *ResourcePool) advance(now time.Time) time.Time {
+	if now.Before(p.clock) {
+		return p.clock
+	}
+	p.clock = now
+	return now
 }
 
 type tombstone struct {
@@ -215,6 +234,7 @@ func (p *ResourcePool) Grant(a, b VehicleID, posA, posB Position, now time.Time)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now = p.advance(now)
 	p.sweep(now)
 	p.stats.Requested++
 	g := Grant{A: a, B: b, PosA: posA, PosB: posB, Issued: now, Expires: now.Add(p.cfg.GrantLifetime)}
@@ -266,6 +286,7 @@ func (p *ResourcePool) Use(id uint64, now time.Time) (Grant, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now = p.advance(now)
 	g, ok := p.active[id]
 	switch {
 	case ok && !now.Before(g.Expires):
@@ -292,6 +313,7 @@ func (p *ResourcePool) Release(id uint64, now time.Time) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now = p.advance(now)
 	if g, ok := p.active[id]; ok {
 		delete(p.active, id)
 		if !now.Before(g.Expires) {
@@ -321,6 +343,7 @@ func (p *ResourcePool) Active(now time.Time) []Grant {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now = p.advance(now)
 	p.sweep(now)
 	out := make([]Grant, 0, len(p.active))
 	for _, g := range p.active {
@@ -342,6 +365,7 @@ func (p *ResourcePool) Active(now time.Time) []Grant {
 func (p *ResourcePool) coChannel(g Grant, now time.Time, f func(Grant)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now = p.advance(now)
 	for _, h := range p.active {
 		if h.ID != g.ID && h.Slot == g.Slot && h.SubChannel == g.SubChannel && now.Before(h.Expires) {
 			f(h)
