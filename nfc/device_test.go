@@ -270,3 +270,25 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestConcurrentReads(t *testing.T) {
+	d, _ := newTestDevice(t, emvtest.Visa(), nil)
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			var err error
+			if i%2 == 0 {
+				_, err = d.TEE().ReadCard(ctx)
+			} else {
+				_, err = d.RichOS().Pay(ctx)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
