@@ -3,6 +3,7 @@ package vehicle
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -72,6 +73,7 @@ type MemoryPlatform struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	balances map[string]int64
+	total    int64 // sum of balances; Open keeps it ≤ math.MaxInt64, so no balance can overflow
 	receipts map[string]Receipt
 }
 
@@ -96,7 +98,9 @@ func (p *MemoryPlatform) ready(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Open creates an account with an opening balance (≥ 0).
+// Open creates an account with an opening balance (≥ 0). The sum of all
+// balances must stay within int64 (ErrInvalidTransfer otherwise), so no
+// transfer can ever overflow a balance.
 func (p *MemoryPlatform) Open(ctx context.Context, account string, balance int64) error {
 	if err := p.ready(ctx); err != nil {
 		return err
@@ -112,7 +116,11 @@ func (p *MemoryPlatform) Open(ctx context.Context, account string, balance int64
 	if _, ok := p.balances[account]; ok {
 		return fmt.Errorf("%w: %q", ErrAccountExists, account)
 	}
+	if balance > math.MaxInt64-p.total {
+		return fmt.Errorf("%w: opening balance %d would take the platform's total past %d", ErrInvalidTransfer, balance, int64(math.MaxInt64))
+	}
 	p.balances[account] = balance
+	p.total += balance
 	return nil
 }
 
@@ -139,7 +147,7 @@ func (p *MemoryPlatform) Total(ctx context.Context) (int64, error) {
 	defer p.mu.Unlock()
 	var s int64
 	for _, b := range p.balances {
-		s += b
+		s += b // cannot overflow: Open bounds the total
 	}
 	return s, nil
 }

@@ -3,6 +3,7 @@ package vehicle
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -132,7 +133,43 @@ func TestPoolReleaseOutOfOrder(t *testing.T) {
 	if err != nil {
 		return
 	}
-	if c.Issued.Before(t0.Add(400*time.Millisecond)) {
+	if c.Issued.Before(t0.Add(400 * time.Millisecond)) {
 		t.Fatalf("grant issued at %s on the resource grant %d held until its release at +400ms", c.Issued.Sub(t0), a.ID)
+	}
+}
+
+// TestPlatformNoOverflow: balances are int64; a transfer into an account
+// near the top used to wrap it negative, and the total of several large
+// accounts overflowed. Open keeps the sum of all balances representable,
+// so no transfer can overflow, and nothing moves on a failure.
+func TestPlatformNoOverflow(t *testing.T) {
+	ctx := context.Background()
+	p, err := NewMemoryPlatform(PlatformConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Open(ctx, "rich", math.MaxInt64-10); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Open(ctx, "payer", 100)
+	if err == nil {
+		// An implementation may accept the account; then the transfer must fail.
+		if _, err := p.Transfer(ctx, Transfer{ID: "t1", From: "payer", To: "rich", Amount: 100}); err == nil {
+			t.Fatal("transfer wrapped the payee's balance")
+		}
+	} else if !errors.Is(err, ErrInvalidTransfer) {
+		t.Fatalf("open past the representable total: %v", err)
+	}
+	for _, acct := range []string{"rich", "payer"} {
+		if b, err := p.Balance(ctx, acct); err == nil && b < 0 {
+			t.Fatalf("%s has a negative balance %d", acct, b)
+		}
+	}
+	total, err := p.Total(ctx)
+	if err != nil || total < 0 {
+		t.Fatalf("total %d, %v", total, err)
+	}
+	if err := p.Open(ctx, "small", 10); err != nil {
+		t.Fatalf("the representable remainder: %v", err)
 	}
 }
