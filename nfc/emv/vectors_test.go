@@ -50,21 +50,13 @@ const visaLog = `
 < 7081eb9f4681b02c4b62dfaede136b9bafeddebaaf41e5f4fdc9920b077817de896e6503c69c8f80ece2559cdf721ce1b7b2bc159fe77ec8d6eb45296876fbf4a6bd4bb4a11511ebd80fdf1c7bb8e1f4a2cdb7c4db0cc6f9fda7f6696c30d3846e1b98f4c849b7385f349d280fd92d75774dcbed96a5328f657f7eceb4bfa3ec3f9f39a64414bdbf0f03b15c49cbf0475bfa6a5f2513689c195faea031ae2391998be2028aa1671b380eb19a69a6c454bd2a30d11bc63c9f4701035a0848717800827705745f24032507315f3401015f280202769f070200809f4a01829f6e04207000009f6907015fc31d9704009000
 `
 
-// parseLog reads "> command" / "< response" lines.
+// parseLog reads a "> command" / "< response" log.
 func parseLog(s string) []emvtest.Exchange {
-	var out []emvtest.Exchange
-	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
-		b, err := hex.DecodeString(strings.TrimSpace(line[1:]))
-		if err != nil {
-			panic(err)
-		}
-		if line[0] == '>' {
-			out = append(out, emvtest.Exchange{Command: b})
-		} else {
-			out[len(out)-1].Response = b
-		}
+	log, err := emvtest.ParseLog(strings.NewReader(s))
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return log
 }
 
 func h(s string) []byte {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/payedge/payedge/internal/zerotest"
@@ -66,4 +67,35 @@ func Example() {
 	c, err := r.Read(context.Background())
 	fmt.Println(c, err, len(card.Log()))
 	// Output: MASTERCARD ************0434 A0000000041010 <nil> 7
+}
+
+func TestParseLog(t *testing.T) {
+	log, err := emvtest.ParseLog(strings.NewReader("# a log\n> 00a4 0400 00\n< 6a82\n\n> 80a8000002830000\n< 9000\n"))
+	if err != nil || len(log) != 2 || len(log[0].Command) != 5 || log[1].Response[0] != 0x90 {
+		t.Fatalf("%+v %v", log, err)
+	}
+	for _, bad := range []string{"< 9000\n", "> 00a4\n< 9000\n", "> 00a40400\n", "> 00a40400\n< 90\n", "> zz\n", "x 00\n", "> 00a40400\n> 00a40400\n"} {
+		if _, err := emvtest.ParseLog(strings.NewReader(bad)); !errors.Is(err, emvtest.ErrLog) {
+			t.Errorf("ParseLog(%q) = %v", bad, err)
+		}
+	}
+}
+
+func FuzzParseLog(f *testing.F) {
+	f.Add("> 00a40400\n< 9000\n")
+	f.Add("# c\n> 00 a4 04 00 00\n< 6f00 9000\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 1<<16 {
+			t.Skip()
+		}
+		log, err := emvtest.ParseLog(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, e := range log {
+			if len(e.Command) < 4 || len(e.Response) < 2 {
+				t.Fatalf("bad exchange accepted: %+v", e)
+			}
+		}
+	})
 }
