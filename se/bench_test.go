@@ -46,6 +46,17 @@ func BenchmarkDispatch(b *testing.B) {
 			}
 		})
 	}
+	// Through the Channel handle (class byte recoded, generation check).
+	b.Run("channel", func(b *testing.B) {
+		cmd := apdu.Command{CLA: 0x80, INS: 0x01, P1: 0x02, P2: 0x03, Data: []byte{1, 2, 3, 4}}
+		b.ReportAllocs()
+		for b.Loop() {
+			r, err := ch.Transmit(ctx, cmd)
+			if err != nil || r.SW != apdu.SWSuccess {
+				b.Fatal(r, err)
+			}
+		}
+	})
 }
 
 // BenchmarkBuddyAllocFree measures one allocation and its free by the
