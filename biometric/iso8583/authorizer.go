@@ -303,7 +303,7 @@ func (a *Authorizer) send(ctx context.Context, m *moov.Message) (*moov.Message, 
 		return nil, fmt.Errorf("%w: %w", biometric.ErrAuthTimeout, o.err)
 	case errors.As(o.err, new(*moovErrors.PackError)):
 		// Never written to the wire: nothing to reverse.
-		return nil, fmt.Errorf("%w: %w: %w", biometric.ErrTransaction, ErrField, o.err)
+		return nil, fmt.Errorf("%w: %w: %w", biometric.ErrTransaction, ErrField, redact(o.err))
 	default:
 		return nil, fmt.Errorf("%w: %w", biometric.ErrIssuerUnavailable, o.err)
 	}
@@ -315,7 +315,8 @@ func (a *Authorizer) pan(ctx context.Context, token string) (string, error) {
 	}
 	pan, err := a.cfg.Vault.Detokenize(ctx, token)
 	if err != nil {
-		return "", fmt.Errorf("%w: token %s: %w", biometric.ErrTransaction, biometric.MaskToken(token), err)
+		// The vault's text may name the token or the card: scrub it.
+		return "", fmt.Errorf("%w: token %s: %w", biometric.ErrTransaction, biometric.MaskToken(token), redact(err, token))
 	}
 	return pan, nil
 }
@@ -368,7 +369,7 @@ func (a *Authorizer) AuthMessage(ctx context.Context, req biometric.AuthRequest)
 	m := moov.NewMessage(a.spec)
 	m.MTI(MTIAuthRequest)
 	if err := set(m, f); err != nil {
-		return nil, fmt.Errorf("%w: %w", biometric.ErrTransaction, err)
+		return nil, fmt.Errorf("%w: %w", biometric.ErrTransaction, redact(err, req.Token, f[FieldPAN]))
 	}
 	return m, nil
 }
@@ -433,7 +434,7 @@ func (a *Authorizer) ReversalMessage(ctx context.Context, rev biometric.Reversal
 	m := moov.NewMessage(a.spec)
 	m.MTI(MTIReversalRequest)
 	if err := set(m, f); err != nil {
-		return nil, fmt.Errorf("%w: %w", biometric.ErrTransaction, err)
+		return nil, fmt.Errorf("%w: %w", biometric.ErrTransaction, redact(err, o.Token, f[FieldPAN]))
 	}
 	return m, nil
 }
