@@ -213,7 +213,8 @@ func (b *BaseStation) covered(id VehicleID) bool {
 // not yet settled) seals it afresh with a new sequence number and nonce, so
 // retransmissions cannot be linked. Errors match ErrUnknownRequester,
 // ErrRequesterOutOfCoverage, ErrNotFriends, ErrFriendOutOfCoverage,
-// ErrInvalidRequest, ErrTooManyPending, or the registry's errors.
+// ErrInvalidRequest, ErrTooManyPending, ErrSequenceExhausted, or the
+// registry's errors.
 func (b *BaseStation) Request(ctx context.Context, req Request) (Broadcast, error) {
 	if err := b.ready(); err != nil {
 		return Broadcast{}, err

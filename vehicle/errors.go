@@ -64,6 +64,10 @@ var (
 	// *StaleError.
 	ErrStale = errors.New("vehicle: stale timestamp")
 
+	// ErrSequenceExhausted reports a friend pair whose 64-bit broadcast
+	// sequence space is used up: the counter never wraps (RFC 4303 §3.3.3).
+	ErrSequenceExhausted = errors.New("vehicle: sequence numbers of the pair exhausted")
+
 	// ErrUnknownRequest reports a response to a request the base station
 	// never sent or has forgotten.
 	ErrUnknownRequest = errors.New("vehicle: unknown request")

@@ -3,6 +3,7 @@ package vehicle
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 )
@@ -43,6 +44,8 @@ type FriendRegistry interface {
 	// increasing by 1, never repeated for the pair even across Unfriend and
 	// Befriend, and unique under concurrent calls. It returns ErrNotFriends
 	// if the two are not friends and ErrUnknownVehicle for unknown IDs.
+	// After 2^64−1 it returns ErrSequenceExhausted: the counter never
+	// wraps (RFC 4303 §3.3.3).
 	NextSequence(ctx context.Context, from, to VehicleID) (uint64, error)
 }
 
@@ -250,6 +253,9 @@ func (r *MemoryRegistry) NextSequence(ctx context.Context, from, to VehicleID) (
 		return 0, fmt.Errorf("%w: %q and %q", ErrNotFriends, from, to)
 	}
 	k := pairKey{from, to}
+	if r.seq[k] == math.MaxUint64 {
+		return 0, fmt.Errorf("%w: %q → %q", ErrSequenceExhausted, from, to)
+	}
 	r.seq[k]++
 	return r.seq[k], nil
 }

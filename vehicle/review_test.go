@@ -173,3 +173,66 @@ func TestPlatformNoOverflow(t *testing.T) {
 		t.Fatalf("the representable remainder: %v", err)
 	}
 }
+
+// TestNextSequenceNeverWraps: RFC 4303 §3.3.3 — the counter must not
+// cycle. At 2^64−1 the pair's sequence space is used up; wrapping to 0 (which
+// every receiver rejects) or 1 (a replay of the first request) is wrong.
+func TestNextSequenceNeverWraps(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	a, b := w.vs[0], w.vs[1]
+	w.befriend(t, a, b)
+	w.reg.mu.Lock()
+	w.reg.seq[pairKey{a.ID(), b.ID()}] = math.MaxUint64 - 1
+	w.reg.mu.Unlock()
+	s, err := w.reg.NextSequence(ctx, a.ID(), b.ID())
+	if err != nil || s != math.MaxUint64 {
+		t.Fatalf("last sequence: %d, %v", s, err)
+	}
+	for range 2 {
+		s, err = w.reg.NextSequence(ctx, a.ID(), b.ID())
+		if !errors.Is(err, ErrSequenceExhausted) {
+			t.Fatalf("after the last sequence: %d, %v; want ErrSequenceExhausted", s, err)
+		}
+	}
+	req, _ := a.Request(b.ID(), 1, nil)
+	if _, err := w.bs.Request(ctx, req); !errors.Is(err, ErrSequenceExhausted) {
+		t.Fatalf("base station: %v", err)
+	}
+}
+
+// TestReplayWindowModel checks ReplayWindow against a direct model of RFC
+// 4303 §3.4.3 over random sequences: accept iff seq ≥ 1, not seen, and
+// seq > highest − 64; the window's right edge is the highest accepted.
+func TestReplayWindowModel(t *testing.T) {
+	r := seeded(42)
+	for trial := range 200 {
+		var w ReplayWindow
+		seen := map[uint64]bool{}
+		var top uint64
+		base := uint64(0)
+		if trial%4 == 3 {
+			base = math.MaxUint64 - 300 // near the top of the space
+		}
+		for range 400 {
+			var buf [8]byte
+			r.Read(buf[:])
+			seq := base + uint64(buf[0])%200 + uint64(buf[1]%2)*uint64(buf[2])
+			if buf[3] == 0 {
+				seq = 0
+			}
+			want := seq != 0 && !seen[seq] && (seq > top || top-seq < ReplayWindowSize)
+			err := w.Accept(seq)
+			if (err == nil) != want {
+				t.Fatalf("trial %d: seq %d (top %d): err %v, want accept=%v", trial, seq, top, err, want)
+			}
+			if want {
+				seen[seq] = true
+				top = max(top, seq)
+			}
+			if w.Highest() != top {
+				t.Fatalf("highest %d, want %d", w.Highest(), top)
+			}
+		}
+	}
+}
