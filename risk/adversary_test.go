@@ -202,3 +202,45 @@ func TestNoRSSIProfileMatchesOnPresence(t *testing.T) {
 		t.Fatalf("presence-only profile: %+v %v", sig, err)
 	}
 }
+
+// Scans that do not vouch for the terminal are not remembered, so an
+// attacker cannot flush a terminal's recent genuine scans out of the replay
+// window with junk: sixteen scans of unknown access points (declined or
+// stepped up) were enough, after which the captured genuine scan, sent
+// again, was approved without PIN.
+func TestReplayWindowNotFlushedByJunk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 5))
+	ctx := context.Background()
+	for iter := range 30 {
+		devs := make([]device, 3+rng.IntN(4))
+		for i := range devs {
+			devs[i] = randomDevice(rng)
+		}
+		st, at := learnShop(t, rng, devs, 2)
+		now := at.Add(time.Hour)
+		sc, err := risk.NewNeighborAssessor(risk.NeighborConfig{Clock: func() time.Time { return now }}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		genuine := shopScan(rng, devs, 2)
+		first, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: now.Add(-time.Minute), Seen: genuine})
+		if err != nil || !hasCode(first, risk.ReasonNeighborsMatch) {
+			t.Fatalf("iter %d: genuine scan: %+v %v", iter, first, err)
+		}
+		window := sc.Config().ReplayWindow
+		for j := range 2 * window {
+			junk := elsewhere(rng, 1+rng.IntN(4))
+			if _, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: now.Add(-time.Duration(j) * time.Second), Seen: junk}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sig, err := sc.Score(ctx, risk.NeighborObservation{TerminalID: "T1", At: now, Seen: genuine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasCode(sig, risk.ReasonNeighborsReplayed) {
+			t.Fatalf("iter %d: replay after %d junk scans not detected: %+v", iter, 2*window, sig)
+		}
+		neverNoPIN(t, rng, sig, fmt.Sprintf("iter %d: replay after junk", iter))
+	}
+}

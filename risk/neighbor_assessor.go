@@ -273,8 +273,8 @@ func (s *NeighborAssessor) Score(ctx context.Context, obs NeighborObservation) (
 const maxTable = 2 * MaxScan
 
 // Evaluate scores obs like Score but returns the numbers behind the
-// signal; it records the scan for replay detection as Score does (call one
-// of them per payment). It does not allocate. Its errors are those of
+// signal; like Score it records a matching scan for replay detection (call
+// one of them per payment). It does not allocate. Its errors are those of
 // Score.
 func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation) (NeighborScore, error) {
 	if err := s.ready(ctx); err != nil {
@@ -367,8 +367,10 @@ func (s *NeighborAssessor) Evaluate(ctx context.Context, obs NeighborObservation
 		}
 	}
 	s.score(&sc, p, &t, obs.At)
-	// Replays matter only where the scan could vouch for the terminal.
-	if sc.flags&(flagEmpty|flagRandomizedOnly) == 0 && s.replay.seen(obs.TerminalID, fp) {
+	// Replays matter only where the scan could vouch for the terminal, and
+	// only a scan that vouches (a match) is remembered: scans that do not
+	// cannot flush the terminal's genuine ones out of the window.
+	if sc.flags&(flagEmpty|flagRandomizedOnly) == 0 && s.replay.seen(obs.TerminalID, fp, sc.flags&flagMatch != 0) {
 		sc.Replayed = true
 		sc.Confidence = s.cfg.Floor
 		sc.flags = sc.flags&^flagMatch | flagReplayed
@@ -767,6 +769,6 @@ func (s *NeighborAssessor) Learn(ctx context.Context, obs NeighborObservation) e
 		}
 		fp += fingerprint(n)
 	}
-	s.replay.seen(obs.TerminalID, fp)
+	s.replay.seen(obs.TerminalID, fp, true)
 	return nil
 }

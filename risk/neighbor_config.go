@@ -149,16 +149,20 @@ type NeighborConfig struct {
 	// *FreshnessError (wrapping ErrStale). Learn does not check freshness:
 	// a host may learn from recorded scans.
 	MaxAge, MaxSkew time.Duration
-	// ReplayWindow is how many recent scan fingerprints (of scans scored
-	// or learned) the assessor keeps per terminal (default 16, at most
-	// 1024); a scan whose neighbours and
-	// RSSIs are identical to one of them is not a fresh scan, whatever its
-	// time, and scores Floor with reason neighbors.replayed. ReplayTerminals
-	// bounds the terminals tracked (default 65 536, at most 2^24; the
-	// oldest-tracked terminal is forgotten first), so the cache holds at
-	// most about ReplayTerminals × (8·ReplayWindow + 100) bytes. The cache
-	// lives in the assessor: hosts running several instances route a
-	// terminal to one instance or also check replays in their own store.
+	// ReplayWindow is how many recent scan fingerprints the assessor keeps
+	// per terminal (default 16, at most 1024): of scans learned, and of
+	// scans scored as a match — a scan that does not vouch for the
+	// terminal is not kept, so junk cannot flush genuine scans out of the
+	// window. A scan whose neighbours and RSSIs are identical to one of
+	// them is not a fresh scan, whatever its time, and scores Floor with
+	// reason neighbors.replayed. ReplayTerminals bounds the terminals
+	// tracked (default 65 536, at most 2^24; the oldest-tracked terminal is
+	// forgotten first), so the cache holds at most about ReplayTerminals ×
+	// (8·ReplayWindow + 100) bytes. The cache lives in the assessor: hosts
+	// running several instances route a terminal to one instance or also
+	// check replays in their own store. It catches identical resubmissions
+	// only; a scan altered in any reading is new to it — terminals that can
+	// be impersonated need the Authenticator.
 	ReplayWindow, ReplayTerminals int
 	// Authenticator, when set, must accept every observation before Score
 	// or Evaluate look at it (for terminals that sign their scans: see

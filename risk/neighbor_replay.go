@@ -28,14 +28,17 @@ func newReplayCache(window, terminals int) *replayCache {
 	return &replayCache{window: window, limit: terminals, terminals: make(map[string]*replayRing)}
 }
 
-// seen reports whether fp is among the recent fingerprints of terminal and
-// records it either way. It allocates only when a terminal is first
-// tracked.
-func (c *replayCache) seen(terminal string, fp uint64) bool {
+// seen reports whether fp is among the recent fingerprints of terminal;
+// with record (and fp not seen) it records it as the terminal's newest. It
+// allocates only when a terminal is first recorded.
+func (c *replayCache) seen(terminal string, fp uint64, record bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.terminals[terminal]
 	if r == nil {
+		if !record {
+			return false
+		}
 		terminal = strings.Clone(terminal) // do not pin the caller's buffer
 		if len(c.order) < c.limit {
 			c.order = append(c.order, terminal)
@@ -52,6 +55,9 @@ func (c *replayCache) seen(terminal string, fp uint64) bool {
 		if v == fp {
 			return true
 		}
+	}
+	if !record {
+		return false
 	}
 	r.fps[r.pos] = fp
 	r.pos = (r.pos + 1) % len(r.fps)
