@@ -138,3 +138,27 @@ func TestVSERequestIsACopy(t *testing.T) {
 		t.Errorf("Request().AIDs changed to % X through an earlier copy", got)
 	}
 }
+
+// TestVMMConfigBoundsPageCount: the page tables grow with PoolBytes /
+// PageSize (two bytes of owner per page, nine of buddy lists); a 1 GiB
+// pool in 1-byte pages would need about 11 GiB. Validate refuses it, so
+// NewVMM returns ErrConfig instead of exhausting memory.
+func TestVMMConfigBoundsPageCount(t *testing.T) {
+	for _, c := range []se.VMMConfig{
+		{PoolBytes: 1 << 30, PageSize: 1},
+		{PoolBytes: 1 << 30, PageSize: 16},
+	} {
+		if err := c.Validate(); !errors.Is(err, se.ErrConfig) {
+			t.Errorf("%d-byte pool in %d-byte pages: Validate = %v, want ErrConfig", c.PoolBytes, c.PageSize, err)
+		}
+	}
+	for _, c := range []se.VMMConfig{
+		{PoolBytes: 1 << 30, PageSize: 256},
+		{PoolBytes: 1 << 20, PageSize: 1},
+		{},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%d-byte pool in %d-byte pages: %v", c.PoolBytes, c.PageSize, err)
+		}
+	}
+}

@@ -123,7 +123,7 @@ type VMMConfig struct {
 	// PoolBytes is the physical memory pool; 0 means 1 MiB. At most 1 GiB.
 	PoolBytes uint64
 	// PageSize is the smallest unit of allocation, a power of two dividing
-	// PoolBytes; 0 means 256.
+	// PoolBytes into at most 4 Mi pages; 0 means 256.
 	PageSize uint64
 	// MaxVSEs bounds the live VSEs, at most 4096; 0 means 16.
 	MaxVSEs int
@@ -146,6 +146,9 @@ func (c VMMConfig) Validate() error {
 	}
 	if d.PageSize&(d.PageSize-1) != 0 || d.PoolBytes%d.PageSize != 0 {
 		return fmt.Errorf("%w: page size %d must be a power of two dividing the pool (%d)", ErrAlignment, d.PageSize, d.PoolBytes)
+	}
+	if d.PageSize != 0 && d.PoolBytes/d.PageSize > maxPages {
+		return fmt.Errorf("%w: %d pages of %d bytes (at most %d pages: the page tables take about 11 bytes a page)", ErrConfig, d.PoolBytes/d.PageSize, d.PageSize, maxPages)
 	}
 	if d.MaxVSEs < 0 || d.MaxVSEs > maxVSEs {
 		return fmt.Errorf("%w: MaxVSEs %d outside 1–%d", ErrConfig, c.MaxVSEs, maxVSEs)
@@ -209,6 +212,11 @@ const pageReserved = 0xFFFF
 
 // maxVSEs bounds VMMConfig.MaxVSEs (page owners are 16-bit slots).
 const maxVSEs = 4096
+
+// maxPages bounds PoolBytes / PageSize: 4 Mi pages (a 1 GiB pool in
+// 256-byte pages) keep the owner table at 8 MiB and the buddy lists at
+// 36 MiB.
+const maxPages = 1 << 22
 
 type liveRange struct {
 	addr, size, reserved uint64
