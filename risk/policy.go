@@ -152,9 +152,9 @@ func (p Policy) orDefault() Policy {
 // (NoPINConfidence 0.6) to skip it, and by 9:1 in the passwordless band
 // (PasswordlessConfidence 0.9). In examples/passwordless (60 simulated
 // shops, 1 800 scans per class, the neighbour evidence alone at prior 0.5,
-// seeds 1–3) 0.6 accepts 86–88 % of genuine scans and none of the
-// relocated, spoofed, cloned-device, look-alike, replayed or stale ones;
-// 0.9 accepts 60–62 % of genuine scans. The passwordless band therefore needs corroborating
+// seeds 1–3) 0.6 accepts 86–87 % of genuine scans and none of the
+// relocated, spoofed, cloned-device, look-alike, no-RSSI, replayed or stale
+// ones; 0.9 accepts 58–62 % of genuine scans. The passwordless band therefore needs corroborating
 // evidence (vision, geo, motion), as examples/checkout shows. DeclineBelow
 // is 0.01.
 //

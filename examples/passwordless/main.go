@@ -10,7 +10,10 @@
 //     devices is cloned, at its learned strength (issue 20 point 1);
 //   - look-alike clones: two or more of the shop's devices are cloned and
 //     replayed by one radio at one strength (point 2);
-//   - replayed: a genuine scan sent again, with a new time (point 4);
+//   - no-RSSI: every identifier of the shop listed without strengths (a
+//     hand-made scan that would escape the strength checks);
+//   - replayed: one of the terminal's latest genuine scans (scored, or its
+//     last routine learned one) sent again with a new time (point 4);
 //   - stale: a genuine scan dated more than MaxAge ago (point 4).
 //
 // It prints score quantiles and the share of each class that the
@@ -73,12 +76,13 @@ const (
 	spoofed
 	clonedDevice
 	lookAlike
+	noRSSI
 	replayed
 	stale
 	nClasses
 )
 
-var classNames = [nClasses]string{"genuine", "relocated", "spoofed", "cloned-device", "look-alike", "replayed", "stale"}
+var classNames = [nClasses]string{"genuine", "relocated", "spoofed", "cloned-device", "look-alike", "no-RSSI", "replayed", "stale"}
 
 // refused marks a scan that Score rejected with an error (a stale one):
 // no signal, so never accepted.
@@ -129,23 +133,32 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	for t := range cfg.Terminals {
 		id := fmt.Sprintf("term-%04d", t)
 		shop := newPlace(rng)
+		var routine []risk.Neighbor // the last learned scan
 		for d := range cfg.Days {
 			for h := 0; h < 12; h += 3 {
 				at := start.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
-				if err := scorer.Learn(ctx, risk.NeighborObservation{TerminalID: id, At: at, Seen: shop.scan(rng)}); err != nil {
+				routine = shop.scan(rng)
+				if err := scorer.Learn(ctx, risk.NeighborObservation{TerminalID: id, At: at, Seen: routine}); err != nil {
 					return err
 				}
 			}
 		}
 		now = start.Add(time.Duration(cfg.Days) * 24 * time.Hour)
+		history := [][]risk.Neighbor{routine}
 		for range cfg.Trials {
 			now = now.Add(time.Minute)
 			scan := shop.scan(rng)
 			if err := record(genuine, id, now, scan); err != nil {
 				return err
 			}
-			// The same neighbours and strengths again, newly dated.
-			if err := record(replayed, id, now.Add(20*time.Second), slices.Clone(scan)); err != nil {
+			// The same neighbours and strengths again, newly dated: one of
+			// the terminal's eight latest scans, learned or scored.
+			history = append(history, scan)
+			again := history[len(history)-1-rng.IntN(min(8, len(history)))]
+			if err := record(replayed, id, now.Add(20*time.Second), slices.Clone(again)); err != nil {
+				return err
+			}
+			if err := record(noRSSI, id, now, withoutRSSI(rng, shop)); err != nil {
 				return err
 			}
 			old := now.Add(-maxAge - time.Duration(1+rng.IntN(60))*time.Minute)
@@ -294,6 +307,7 @@ var classColors = [nClasses]color.Color{
 	color.NRGBA{R: 210, G: 30, B: 30, A: 150},
 	color.NRGBA{R: 120, G: 60, B: 200, A: 150},
 	color.NRGBA{R: 30, G: 120, B: 220, A: 150},
+	color.NRGBA{R: 200, G: 60, B: 150, A: 150},
 	color.NRGBA{R: 120, G: 120, B: 120, A: 150},
 	color.NRGBA{R: 0, G: 0, B: 0, A: 150},
 }
@@ -552,6 +566,19 @@ func lookAlikes(rng *rand.Rand, shop, street *place) []risk.Neighbor {
 		}
 	}
 	return dedupe(out)
+}
+
+// withoutRSSI lists the shop's identifiers (each with probability 0.9)
+// without a strength.
+func withoutRSSI(rng *rand.Rand, shop *place) []risk.Neighbor {
+	var out []risk.Neighbor
+	for _, n := range shop.aps {
+		if rng.Float64() < 0.9 {
+			n.RSSI = 0
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func clampRSSI(v float64) float64 { return max(-120, min(-1, v)) }

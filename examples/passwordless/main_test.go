@@ -45,8 +45,8 @@ func TestRunSmall(t *testing.T) {
 	if g, err := strconv.ParseFloat(median["genuine"], 64); err != nil || g < 0.5 {
 		t.Errorf("genuine median %q", median["genuine"])
 	}
-	attacks := []string{"relocated", "spoofed", "cloned-device", "look-alike", "replayed", "stale"}
-	for _, c := range attacks[:5] {
+	attacks := []string{"relocated", "spoofed", "cloned-device", "look-alike", "no-RSSI", "replayed", "stale"}
+	for _, c := range attacks[:6] {
 		if m, err := strconv.ParseFloat(median[c], 64); err != nil || m > 0.3 {
 			t.Errorf("%s median %q: attacks should stand apart", c, median[c])
 		}
@@ -54,7 +54,7 @@ func TestRunSmall(t *testing.T) {
 	if median["stale"] != "refused" {
 		t.Errorf("stale scans not refused: %q", median["stale"])
 	}
-	if len(accepted) != 7 {
+	if len(accepted) != 8 {
 		t.Fatalf("acceptance table incomplete: %v\n%s", accepted, out)
 	}
 	if accepted["genuine"][0] < 50 {
@@ -65,7 +65,7 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("%s accepted %v %% (no-PIN, passwordless, tuned)", c, accepted[c])
 		}
 	}
-	for _, c := range []string{"replayed", "stale", "cloned-device"} {
+	for _, c := range attacks {
 		if accepted[c][0] != 0 {
 			t.Errorf("%s accepted %v %% at the no-PIN threshold", c, accepted[c][0])
 		}
