@@ -12,6 +12,12 @@ import (
 	"time"
 )
 
+// MaxBroadcastsPerRequest bounds how often one request may be sealed and
+// broadcast (the first time and its resends) while it is pending: the base
+// station keeps every broadcast's sequence number to check the answer, and
+// a requester resending forever must not grow that without bound.
+const MaxBroadcastsPerRequest = 16
+
 // BaseStationConfig configures a BaseStation. ID, NetworkKey, Now and Rand
 // are required; zero bounds take their defaults.
 type BaseStationConfig struct {
@@ -213,8 +219,9 @@ func (b *BaseStation) covered(id VehicleID) bool {
 // not yet settled) seals it afresh with a new sequence number and nonce, so
 // retransmissions cannot be linked. Errors match ErrUnknownRequester,
 // ErrRequesterOutOfCoverage, ErrNotFriends, ErrFriendOutOfCoverage,
-// ErrInvalidRequest, ErrTooManyPending, ErrSequenceExhausted, or the
-// registry's errors.
+// ErrInvalidRequest, ErrTooManyPending, ErrSequenceExhausted,
+// ErrTooManyBroadcasts (more than MaxBroadcastsPerRequest sends of one
+// request), or the registry's errors.
 func (b *BaseStation) Request(ctx context.Context, req Request) (Broadcast, error) {
 	if err := b.ready(); err != nil {
 		return Broadcast{}, err
@@ -260,6 +267,8 @@ func (b *BaseStation) Request(ctx context.Context, req Request) (Broadcast, erro
 		return Broadcast{}, fmt.Errorf("%w: request ID %s reused with different content", ErrInvalidRequest, req.ID)
 	case ok && p.result != nil:
 		return Broadcast{}, fmt.Errorf("%w: request %s is already settled", ErrInvalidRequest, req.ID)
+	case ok && len(p.seqs) >= MaxBroadcastsPerRequest:
+		return Broadcast{}, fmt.Errorf("%w: request %s, %d times", ErrTooManyBroadcasts, req.ID, len(p.seqs))
 	case !ok && len(b.pending) >= b.cfg.MaxPending:
 		b.sweep(now)
 		if len(b.pending) >= b.cfg.MaxPending {

@@ -68,6 +68,10 @@ var (
 	// sequence space is used up: the counter never wraps (RFC 4303 §3.3.3).
 	ErrSequenceExhausted = errors.New("vehicle: sequence numbers of the pair exhausted")
 
+	// ErrTooManyBroadcasts reports a request resent more than
+	// MaxBroadcastsPerRequest times.
+	ErrTooManyBroadcasts = errors.New("vehicle: request broadcast too many times")
+
 	// ErrUnknownRequest reports a response to a request the base station
 	// never sent or has forgotten.
 	ErrUnknownRequest = errors.New("vehicle: unknown request")

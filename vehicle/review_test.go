@@ -236,3 +236,44 @@ func TestReplayWindowModel(t *testing.T) {
 		}
 	}
 }
+
+// TestRetransmissionsBounded: a requester resending one request forever
+// must not grow the base station's state for it without bound (each
+// resend keeps its sequence number so the answer can be checked).
+func TestRetransmissionsBounded(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	a, b := w.vs[0], w.vs[1]
+	w.befriend(t, a, b)
+	req, err := a.Request(b.ID(), 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Broadcast
+	n := 0
+	for ; n < 10_000; n++ {
+		bc, err := w.bs.Request(ctx, req)
+		if err != nil {
+			if !errors.Is(err, ErrTooManyBroadcasts) {
+				t.Fatalf("resend %d: %v", n, err)
+			}
+			break
+		}
+		last = bc
+	}
+	if n > MaxBroadcastsPerRequest {
+		t.Fatalf("%d broadcasts of one request accepted, bound %d", n, MaxBroadcastsPerRequest)
+	}
+	// The last accepted broadcast still settles.
+	o, err := b.TryOpen(last.Envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.Respond(o, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.bs.Pay(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+}
