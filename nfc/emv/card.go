@@ -72,9 +72,12 @@ type Card struct {
 	PANSequence int
 	// FCI is the SELECT AID response data.
 	FCI []byte
-	// GPO is the GET PROCESSING OPTIONS response data.
+	// GPO is the GET PROCESSING OPTIONS response data. A format-2
+	// response may carry track 2 in clear: treat it as card data.
 	GPO []byte
-	// Records are the records read along the AFL, in order.
+	// Records are the records read along the AFL, in order. Their Data
+	// holds the PAN and expiry in clear: treat it as card data (Record's
+	// own formatting shows only its location and size).
 	Records []Record
 
 	pan    string

@@ -36,7 +36,9 @@
 //
 // # Quick start
 //
-//	it := tlv.NewIter(fci, tlv.Lenient)
+//	for obj, err := range tlv.Iterate(fci, tlv.Lenient) { … }
+//
+//	it := tlv.NewIter(fci, tlv.Lenient)             // the same, cryptobyte style
 //	for obj, ok := it.Next(); ok; obj, ok = it.Next() {
 //		fmt.Println(obj.Tag, len(obj.Value))
 //	}

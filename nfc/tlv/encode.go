@@ -96,7 +96,6 @@ func (b *Builder) Constructed(t Tag, fn func(*Builder)) {
 		b.err = fmt.Errorf("%w: %s is not a constructed tag", ErrTag, t)
 		return
 	}
-	start := len(b.buf)
 	b.buf = t.append(b.buf)
 	hdr := len(b.buf)
 	if fn != nil {
@@ -112,7 +111,6 @@ func (b *Builder) Constructed(t Tag, fn func(*Builder)) {
 	copy(b.buf[hdr+ll:], b.buf[hdr:hdr+n])
 	lenBytes, _ := AppendLength(make([]byte, 0, 5), n)
 	copy(b.buf[hdr:], lenBytes)
-	_ = start
 }
 
 // Bytes returns the encoding built so far, or the first error.

@@ -3,6 +3,7 @@ package tlv
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 )
 
@@ -290,6 +291,29 @@ func Decode(b []byte, mode Mode) ([]TLV, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Iterate returns an iterator over the top-level data objects of b for use
+// with range:
+//
+//	for obj, err := range tlv.Iterate(b, tlv.Lenient) {
+//		if err != nil { … } // the last pair on malformed input
+//	}
+//
+// It yields each object with a nil error and, if decoding fails, one final
+// zero TLV with the error. Like Iter it does not copy.
+func Iterate(b []byte, mode Mode) iter.Seq2[TLV, error] {
+	return func(yield func(TLV, error) bool) {
+		it := NewIter(b, mode)
+		for o, ok := it.Next(); ok; o, ok = it.Next() {
+			if !yield(o, nil) {
+				return
+			}
+		}
+		if err := it.Err(); err != nil {
+			yield(TLV{}, err)
+		}
+	}
 }
 
 // Iter walks the top-level data objects of a byte slice without copying or

@@ -374,3 +374,38 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("%v allocations, want 0", n)
 	}
 }
+
+func TestIterate(t *testing.T) {
+	var tags []tlv.Tag
+	for o, err := range tlv.Iterate(mcRecord[3:], tlv.Strict) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags = append(tags, o.Tag)
+	}
+	if len(tags) != 16 || tags[0] != 0x9F42 || tags[15] != 0x57 {
+		t.Errorf("tags %v", tags)
+	}
+	var last error
+	n := 0
+	for _, err := range tlv.Iterate(h("5a01005a05"), tlv.Strict) {
+		n++
+		last = err
+	}
+	if n != 2 || !errors.Is(last, tlv.ErrTruncated) {
+		t.Errorf("n=%d err=%v", n, last)
+	}
+	for range tlv.Iterate(mcRecord[3:], tlv.Strict) {
+		break // early stop
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		for o, err := range tlv.Iterate(mcRecord[3:], tlv.Lenient) {
+			if err != nil || o.Tag == 0 {
+				panic("bad")
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Iterate: %v allocations", allocs)
+	}
+}
