@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/payedge/payedge/se/apdu"
 	"github.com/payedge/payedge/se/scp03"
@@ -93,6 +94,10 @@ func (c ISDConfig) Validate() error {
 // working copy is kept in Go memory); PUT KEY writes the new record
 // before it takes effect and zeroes the replaced keys.
 type ISD struct {
+	// mu guards everything below against KeyVersions from the host's
+	// goroutines; the element already calls Select, Process and Deselect
+	// one at a time.
+	mu       sync.Mutex
 	ok       bool
 	cfg      ISDConfig
 	keys     []scp03.StaticKeys
@@ -126,7 +131,12 @@ func NewISD(cfg ISDConfig) (*ISD, error) {
 // storage too small for the key sets refuses the selection with 6A84; one
 // whose key record does not decode, with 6581.
 func (d *ISD) Select(_ context.Context, s Selection) apdu.Response {
-	if d == nil || !d.ok {
+	if d == nil {
+		return sw(apdu.SWConditionsNotSatisfied)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ok {
 		return sw(apdu.SWConditionsNotSatisfied)
 	}
 	if s.Storage != nil {
@@ -211,6 +221,8 @@ func (d *ISD) Deselect(_ context.Context, ch int) {
 	if d == nil || ch < 0 || ch >= len(d.sessions) {
 		return
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.endSession(ch)
 }
 
@@ -225,7 +237,12 @@ func (d *ISD) endSession(ch int) {
 
 // Process answers one command; see ISD.
 func (d *ISD) Process(ctx context.Context, cmd apdu.Command) apdu.Response {
-	if d == nil || !d.ok {
+	if d == nil {
+		return sw(apdu.SWConditionsNotSatisfied)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ok {
 		return sw(apdu.SWConditionsNotSatisfied)
 	}
 	ch := ChannelOf(cmd)
@@ -400,9 +417,15 @@ func appendBERLength(b []byte, n int) []byte {
 	return append(b, 0x82, byte(n>>8), byte(n))
 }
 
-// KeyVersions returns the key versions the ISD holds, in order.
+// KeyVersions returns the key versions the ISD holds, in order. It is
+// safe to call while the element runs APDUs.
 func (d *ISD) KeyVersions() []byte {
-	if d == nil || !d.ok {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ok {
 		return nil
 	}
 	out := make([]byte, len(d.keys))

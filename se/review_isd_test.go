@@ -216,3 +216,27 @@ func TestISDEveryLevelEveryChannelCoding(t *testing.T) {
 		})
 	}
 }
+
+// TestISDKeyVersionsConcurrent (run with -race): a host may read
+// KeyVersions while the element runs APDUs that reload or replace the key
+// sets.
+func TestISDKeyVersionsConcurrent(t *testing.T) {
+	ctx := context.Background()
+	r := newSeeded(77)
+	keys := testKeys(r, 0x30, 16)
+	m, isd := newCardWithISD(t, keys, r, false)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			_, _ = m.Transmit(ctx, selectCmd(0, 0, se.DefaultISDAID())) // reloads the key sets
+		}
+	}()
+	for range 200 {
+		if v := isd.KeyVersions(); len(v) != 1 || v[0] != 0x30 {
+			t.Errorf("KeyVersions = % X", v)
+			break
+		}
+	}
+	<-done
+}
