@@ -246,7 +246,10 @@ func NewVMM(cfg VMMConfig) (*VMM, error) {
 	}, nil
 }
 
-// Config returns the configuration in force (defaults filled in).
+// Config returns the configuration in force (defaults filled in). Its
+// Policy is this VMM's own, in use: to build another VMM from it, set
+// Policy to a new value first (NewVMM re-initialises the Policy it is
+// given, which would wreck this VMM's allocator state).
 func (v *VMM) Config() VMMConfig {
 	if v == nil || !v.ok {
 		return VMMConfig{}
