@@ -112,6 +112,10 @@ type Authorizer struct {
 	conn   *connection.Connection
 	dials  int
 	closed bool
+	// inflight holds the STANs of requests iso8583-connection is still
+	// matching a response to (until its Send returns, which may be after
+	// the caller gave up).
+	inflight map[string]bool
 }
 
 var _ biometric.Authorizer = (*Authorizer)(nil)
@@ -257,6 +261,21 @@ func (a *Authorizer) send(ctx context.Context, m *moov.Message) (*moov.Message, 
 	if timeout <= 0 {
 		return nil, fmt.Errorf("%w: %w", biometric.ErrAuthTimeout, context.DeadlineExceeded)
 	}
+	// iso8583-connection matches a response to its request by field 11
+	// alone: two requests with one STAN in flight would swap answers
+	// (another terminal's decline handed to a payment the issuer
+	// approved). Refuse the second before it is sent.
+	stan := get(m, FieldSTAN)
+	a.mu.Lock()
+	if a.inflight[stan] {
+		a.mu.Unlock()
+		return nil, fmt.Errorf("%w: %w: %s", biometric.ErrTransaction, ErrSTANInUse, stan)
+	}
+	if a.inflight == nil {
+		a.inflight = map[string]bool{}
+	}
+	a.inflight[stan] = true
+	a.mu.Unlock()
 	type out struct {
 		m   *moov.Message
 		err error
@@ -271,6 +290,9 @@ func (a *Authorizer) send(ctx context.Context, m *moov.Message) (*moov.Message, 
 	ch := make(chan out, 1)
 	go func() {
 		r, err := c.Send(m, connection.SendTimeout(timeout))
+		a.mu.Lock()
+		delete(a.inflight, stan) // no longer matched by iso8583-connection
+		a.mu.Unlock()
 		mu.Lock()
 		if abandoned {
 			mu.Unlock()
@@ -376,8 +398,11 @@ func (a *Authorizer) AuthMessage(ctx context.Context, req biometric.AuthRequest)
 
 // Authorize implements biometric.Authorizer: it sends a 0100 and waits for
 // the 0110 with the same STAN until ctx is done. A 0110 without field 39
-// or with a mismatched STAN is no usable answer (ErrIssuerUnavailable
-// wrapping ErrMissingField or ErrField), so the processor reverses.
+// or with a mismatched STAN is no usable answer (ErrIssuerUnavailable wrapping ErrMissingField or
+// ErrField), so the processor reverses. A request whose STAN is already in
+// flight on the connection is refused unsent (ErrSTANInUse, wrapping
+// biometric.ErrTransaction): give each terminal sharing an Authorizer its
+// own STAN range (ProcessorConfig.FirstSTAN).
 func (a *Authorizer) Authorize(ctx context.Context, req biometric.AuthRequest) (biometric.AuthResult, error) {
 	m, err := a.AuthMessage(ctx, req)
 	if err != nil {

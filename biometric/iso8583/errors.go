@@ -23,6 +23,12 @@ var (
 	ErrMTI = errors.New("iso8583: unexpected MTI")
 	// ErrUnmatched reports a response whose STAN matches no request.
 	ErrUnmatched = errors.New("iso8583: response matches no request")
+	// ErrSTANInUse reports a request whose STAN (field 11) is already in
+	// flight on the connection: responses are matched by STAN alone, so
+	// the second would receive the first's answer. It is refused before
+	// anything is sent (and also wraps biometric.ErrTransaction, so
+	// biometric.Processor fails it without a reversal).
+	ErrSTANInUse = errors.New("iso8583: STAN already in flight")
 	// ErrClosed reports use of a closed Authorizer.
 	ErrClosed = errors.New("iso8583: closed")
 )

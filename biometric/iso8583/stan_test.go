@@ -1,0 +1,86 @@
+package iso8583_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/payedge/payedge/biometric"
+	bio "github.com/payedge/payedge/biometric/iso8583"
+)
+
+// TestSharedAuthorizerSTANCollision: two terminals' processors share one
+// Authorizer (one link to the switch) and, as STANs are unique only per
+// terminal, both send STAN 000001. iso8583-connection matches responses by
+// STAN alone, so terminal A's decline could be handed to terminal B's
+// request: B would report a decline while the issuer charged B, and never
+// reverse. Whatever the adapter does, a customer must end up charged
+// exactly when their payment reports approved.
+func TestSharedAuthorizerSTANCollision(t *testing.T) {
+	r := newRig(t, 2, biometric.ProcessorConfig{})
+	ctx := t.Context()
+	// Customer 0 cannot afford the payment (A declines with 51); customer
+	// 1 can (B approves).
+	pa, err := biometric.NewProcessor(biometric.ProcessorConfig{AuthorizeTimeout: 2 * time.Second}, idsFor(r, 0), r.auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := biometric.NewProcessor(biometric.ProcessorConfig{AuthorizeTimeout: 2 * time.Second}, idsFor(r, 1), r.auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.auth.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	type out struct {
+		res biometric.Result
+		err error
+	}
+	r.sim.Hold(1) // A's 0110 is held back
+	aDone := make(chan out, 1)
+	go func() {
+		res, err := pa.Pay(context.Background(), biometric.Sample{Embedding: r.embs[0]}, biometric.Transaction{ID: "a", Amount: eur(500_000), TerminalID: "TERMA"})
+		aDone <- out{res, err}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := r.sim.WaitEvent(wctx, bio.MTIAuthRequest); err != nil {
+		t.Fatal(err)
+	}
+	r.sim.SetDelay(300 * time.Millisecond) // B's 0110 comes after A's
+	bDone := make(chan out, 1)
+	go func() {
+		res, err := pb.Pay(context.Background(), biometric.Sample{Embedding: r.embs[1]}, biometric.Transaction{ID: "b", Amount: eur(100), TerminalID: "TERMB"})
+		bDone <- out{res, err}
+	}()
+	var b out
+	bEarly := false
+	select {
+	case <-r.sim.Events(): // B's 0100 reached the issuer while A's is in flight
+	case b = <-bDone: // or the adapter refused it before sending
+		bEarly = true
+	case <-wctx.Done():
+		t.Fatal("B neither sent nor refused")
+	}
+	r.sim.Release() // A's decline goes out while B waits
+	a := within(t, aDone, 10*time.Second, "A's result")
+	if !bEarly {
+		b = within(t, bDone, 10*time.Second, "B's result")
+	}
+	t.Logf("A: %v %v; B: %v %v", a.res.Status, a.err, b.res.Status, b.err)
+	for i, o := range []out{a, b} {
+		charged := r.balance(t, i) != 100_000
+		if charged != (o.res.Status == biometric.StatusApproved) {
+			t.Errorf("customer %d: status %v (%v) but charged=%v (balance %d)", i, o.res.Status, o.err, charged, r.balance(t, i))
+		}
+	}
+}
+
+// idsFor identifies every sample as enrolled person i of the rig.
+func idsFor(r *rig, i int) biometric.IdentityServer {
+	return biometric.IdentityServerFunc(func(context.Context, biometric.Sample) (biometric.Identity, error) {
+		return biometric.Identity{EnrolmentID: fmt.Sprint("p", i), Token: token(i), CardRef: "VISA •••• 0000", Score: 0.9}, nil
+	})
+}
+
