@@ -397,8 +397,9 @@ func (a *Authorizer) AuthMessage(ctx context.Context, req biometric.AuthRequest)
 }
 
 // Authorize implements biometric.Authorizer: it sends a 0100 and waits for
-// the 0110 with the same STAN until ctx is done. A 0110 without field 39
-// or with a mismatched STAN is no usable answer (ErrIssuerUnavailable wrapping ErrMissingField or
+// the 0110 with the same STAN until ctx is done. A 0110 without field 39,
+// with a mismatched STAN or echoing another terminal ID in field 41 is no
+// usable answer (ErrIssuerUnavailable wrapping ErrMissingField or
 // ErrField), so the processor reverses. A request whose STAN is already in
 // flight on the connection is refused unsent (ErrSTANInUse, wrapping
 // biometric.ErrTransaction): give each terminal sharing an Authorizer its
@@ -418,6 +419,11 @@ func (a *Authorizer) Authorize(ctx context.Context, req biometric.AuthRequest) (
 	}
 	if res.STAN != req.STAN {
 		return biometric.AuthResult{}, fmt.Errorf("%w: %w: 0110 STAN %06d for %06d", biometric.ErrIssuerUnavailable, ErrField, res.STAN, req.STAN)
+	}
+	// Field 41 is echoed in the 0110: another terminal's response with the
+	// same STAN (a late one whose request gave up) is not our answer.
+	if t := strings.TrimSpace(get(r, FieldTerminalID)); t != "" && t != strings.TrimSpace(req.TerminalID) {
+		return biometric.AuthResult{}, fmt.Errorf("%w: %w: 0110 for terminal %q, request from %q", biometric.ErrIssuerUnavailable, ErrField, t, req.TerminalID)
 	}
 	return res, nil
 }

@@ -2,9 +2,12 @@ package iso8583_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	moov "github.com/moov-io/iso8583"
 
 	"github.com/payedge/payedge/biometric"
 	bio "github.com/payedge/payedge/biometric/iso8583"
@@ -84,3 +87,44 @@ func idsFor(r *rig, i int) biometric.IdentityServer {
 	})
 }
 
+// TestOtherTerminalsResponse: a 0110 with our STAN but another terminal's
+// ID in field 41 (the late answer to another terminal's request that gave
+// up) is not our answer: the processor reverses instead of acting on it.
+func TestOtherTerminalsResponse(t *testing.T) {
+	r := newRig(t, 3, biometric.ProcessorConfig{})
+	ctx := t.Context()
+	r.sim.Hold(1)
+	done := make(chan error, 1)
+	go func() {
+		res, err := r.p.Pay(context.Background(), biometric.Sample{Embedding: r.embs[2]}, tx("t41", 10))
+		if err == nil {
+			err = fmt.Errorf("status %v", res.Status)
+		}
+		done <- err
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ev, err := r.sim.WaitEvent(wctx, bio.MTIAuthRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := moov.NewMessage(bio.DefaultSpec())
+	other.MTI(bio.MTIAuthResponse)
+	_ = other.Field(bio.FieldSTAN, ev.STAN)
+	_ = other.Field(bio.FieldResponseCode, "51")
+	_ = other.Field(bio.FieldTerminalID, "OTHERTRM")
+	packed, _ := other.Pack()
+	r.sim.WriteRaw(append([]byte{0, byte(len(packed))}, packed...))
+	if err := within(t, done, 5*time.Second, "Pay result"); !errors.Is(err, bio.ErrField) || !errors.Is(err, biometric.ErrIssuerUnavailable) {
+		t.Errorf("another terminal's 0110: %v", err)
+	}
+	// The issuer approved our request (its 0110 is still held): the
+	// reversal refunds it.
+	if r.balance(t, 2) != 100_000 {
+		t.Errorf("balance %d: charged without a reversal", r.balance(t, 2))
+	}
+	got, _ := r.p.Lookup("t41")
+	if got.Status != biometric.StatusReversed {
+		t.Errorf("status %v", got.Status)
+	}
+}
