@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -369,6 +370,7 @@ func fragmentation(ctx context.Context, cfg config, w io.Writer) error {
 	p := plot.New()
 	p.Title.Text = "Pool fragmentation (1 − largest free / free), 100-step moving average"
 	p.X.Label.Text = "workload step (VSE create or destroy)"
+	p.X.Tick.Marker = wholeTicks{}
 	p.Y.Label.Text = "external fragmentation"
 	p.Y.Min, p.Y.Max = 0, 1
 	var args []any
@@ -386,6 +388,20 @@ func fragmentation(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "plot:", file)
 	return nil
+}
+
+// wholeTicks labels the default tick positions as whole numbers (steps
+// are counts: "2500", not "2500.00").
+type wholeTicks struct{}
+
+func (wholeTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', 0, 64)
+		}
+	}
+	return ts
 }
 
 // movingAverage smooths ys over a trailing window of n points.
