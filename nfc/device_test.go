@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -94,6 +95,9 @@ func secretsOf(c *emv.Card) [][]byte {
 	exp := []byte{byte(e.Year%100/10<<4 | e.Year%10), byte(int(e.Month)/10<<4 | int(e.Month)%10), byte(e.Day/10<<4 | e.Day%10)}
 	t2 := c.RevealTrack2()
 	var out [][]byte
+	yymm := fmt.Sprintf("%02d%02d", e.Year%100, int(e.Month))
+	text := [][]byte{[]byte(yymm), []byte(fmt.Sprintf("%04d-%02d", e.Year, int(e.Month))), []byte(fmt.Sprintf("%02d/%02d", int(e.Month), e.Year%100))}
+	out = append(out, text...)
 	for _, s := range [][]byte{panBCD, exp, t2, []byte(pan), []byte(pan[:12])} {
 		out = append(out, s,
 			[]byte(hex.EncodeToString(s)), []byte(strings.ToUpper(hex.EncodeToString(s))))
@@ -131,7 +135,7 @@ func TestRichOSNeverSeesCardData(t *testing.T) {
 		// it is able to fail.
 		found := false
 		for _, e := range card.Log() {
-			for _, s := range secrets[:3] {
+			for _, s := range secrets[3:6] {
 				found = found || bytes.Contains(e.Response, s)
 			}
 		}

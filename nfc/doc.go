@@ -22,7 +22,12 @@
 // ErrSecureChannel; the next read opens a fresh session.
 //
 // The EMV kernel (package nfc/emv) runs in the TEE application (TEEApp):
-// only the TEE and the SE see card data in clear. What the rich OS handles —
+// only the TEE and the SE see card data in clear. The model assumes, as
+// GlobalPlatform's TEE Secure Element API does, that the TEE reaches the SE
+// over an interface assigned to the secure world (for example an SPI
+// controller that TrustZone makes secure-only), and that the controller
+// reaches the SE over its own single-wire link; neither passes through the
+// rich OS. What the rich OS handles —
 // the controller's discovery notification, the request it sends to the TEE
 // and the masked summary it gets back, and the per-hop trace, in which the
 // plaintext hops are reduced to APDU headers and status words while the
