@@ -2,6 +2,7 @@ package vision_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"image"
 	"image/color"
@@ -240,4 +241,45 @@ func TestExtractYCbCrPathAgrees(t *testing.T) {
 	if e.Score < 0.95 || e.PDQDistance > 16 || e.LayoutDistance > 6 {
 		t.Errorf("paths disagree: %+v, layouts %v vs %v", e, a.Layout, b.Layout)
 	}
+}
+
+// TestCompareEdgeCoordinates: UnmarshalBinary accepts a fingerprint of
+// size 0×0 whose features lie in [−1, 0] (coordinates from −1 to the frame
+// size), so a stored fingerprint can put every point just outside the
+// frame; matching, including guided matching around the homography of a
+// true pair, must handle it. The same-scene query's features are moved
+// into [−1, 0]² keeping their layout (so the pair still fits a homography)
+// and its size set to 0×0.
+func TestCompareEdgeCoordinates(t *testing.T) {
+	t.Parallel()
+	fr, fs, _ := reshotFingerprints(t)
+	if e := fr.Compare(fs); e.Inliers < 6 {
+		t.Fatalf("same-scene pair has %d inliers; guided matching would not run", e.Inliers)
+	}
+	data, err := fs.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const featureSize = 45
+	side := float32(max(fs.Width, fs.Height))
+	mod := bytes.Clone(data)
+	sizeAt := vision.FingerprintHeaderSize - 6
+	binary.BigEndian.PutUint16(mod[sizeAt:], 0)
+	binary.BigEndian.PutUint16(mod[sizeAt+2:], 0)
+	for p := vision.FingerprintHeaderSize; p+featureSize <= len(mod); p += featureSize {
+		for _, off := range []int{0, 4} {
+			v := math.Float32frombits(binary.BigEndian.Uint32(mod[p+off:]))
+			binary.BigEndian.PutUint32(mod[p+off:], math.Float32bits(max(v/side-1, -1)))
+		}
+	}
+	var g vision.Fingerprint
+	if err := g.UnmarshalBinary(mod); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []float64{fr.Similarity(&g), g.Similarity(fr)} {
+		if !(s >= 0 && s <= 1) {
+			t.Errorf("similarity %v", s)
+		}
+	}
+	t.Logf("similarity of the moved copy: %.3f", fr.Similarity(&g))
 }

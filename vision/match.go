@@ -296,7 +296,11 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
 		gw = max(gw, int(float64(f.x)/nb/cell)+1)
 		gh = max(gh, int(float64(f.y)/nb/cell)+1)
 	}
-	cellOf := func(x, y float64) (int, int) { return int(x / cell), int(y / cell) }
+	// Stored fingerprints may hold coordinates slightly outside the frame
+	// (UnmarshalBinary accepts −1 ≤ x ≤ width): clamp them to the grid.
+	cellOf := func(x, y float64) (int, int) {
+		return min(max(int(x/cell), 0), gw-1), min(max(int(y/cell), 0), gh-1)
+	}
 	first := make([]int32, gw*gh+1)
 	bx := make([][2]float64, len(fb))
 	for j, f := range fb {
@@ -325,7 +329,7 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
 	for i := range fa {
 		fromA[i] = best{j: -1, d1: 257, d2: 257}
 		u, v, ok := h.apply(float64(fa[i].x)/na, float64(fa[i].y)/na)
-		if !ok || u < -cell || v < -cell || u > float64(gw+1)*cell || v > float64(gh+1)*cell {
+		if !ok || !(u >= -cell && v >= -cell && u <= float64(gw+1)*cell && v <= float64(gh+1)*cell) {
 			continue
 		}
 		cu, cv := int(math.Floor(u/cell)), int(math.Floor(v/cell))
