@@ -69,7 +69,8 @@ func (c IndexConfig) Validate() error {
 }
 
 // Hit is one search result: an enrolled ID and its cosine similarity to the
-// query, in [-1, 1].
+// query, in [-1, 1] (clamped: rounding and int8 quantisation can otherwise
+// overshoot 1 for near-identical vectors).
 type Hit struct {
 	ID    string
 	Score float64
@@ -358,13 +359,18 @@ func (x *Index) scan(ctx context.Context, sq *searchQuery, lo, hi int, tk *topK)
 			scoreRows(scores, x.data[start*d:end*d], d, sq.f)
 		}
 		for r, s := range scores {
-			if s >= tk.floor() {
+			if s = clampScore(s); s >= tk.floor() {
 				tk.push(s, start+r, x.ids)
 			}
 		}
 	}
 	return nil
 }
+
+// clampScore keeps a cosine in [-1, 1]: rounding (float32 sums, int8
+// quantisation) can push the score of near-identical vectors past 1, and
+// clamping before ranking keeps such twins tied, ordered by ID.
+func clampScore(s float32) float32 { return max(-1, min(1, s)) }
 
 // scoreRows computes dst[r] = rows[r]·q for len(dst) row-major rows of
 // dimension d, as one matrix–vector product (gonum blas32, whose float32
@@ -484,7 +490,7 @@ func (x *Index) scanBatch(ctx context.Context, sqs []searchQuery, lo, hi int, tk
 			}
 			tk := tks[qi]
 			for r, s := range scores {
-				if s >= tk.floor() {
+				if s = clampScore(s); s >= tk.floor() {
 					tk.push(s, start+r, x.ids)
 				}
 			}
