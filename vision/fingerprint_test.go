@@ -206,6 +206,7 @@ func FuzzFingerprintUnmarshal(f *testing.F) {
 	f.Add(data)
 	f.Add(data[:vision.FingerprintHeaderSize])
 	f.Add([]byte("PEVF\x01"))
+	f.Add(movedToEdge(data, max(fp.Width, fp.Height)))
 	probe := fp
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var g vision.Fingerprint
@@ -260,18 +261,7 @@ func TestCompareEdgeCoordinates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const featureSize = 45
-	side := float32(max(fs.Width, fs.Height))
-	mod := bytes.Clone(data)
-	sizeAt := vision.FingerprintHeaderSize - 6
-	binary.BigEndian.PutUint16(mod[sizeAt:], 0)
-	binary.BigEndian.PutUint16(mod[sizeAt+2:], 0)
-	for p := vision.FingerprintHeaderSize; p+featureSize <= len(mod); p += featureSize {
-		for _, off := range []int{0, 4} {
-			v := math.Float32frombits(binary.BigEndian.Uint32(mod[p+off:]))
-			binary.BigEndian.PutUint32(mod[p+off:], math.Float32bits(max(v/side-1, -1)))
-		}
-	}
+	mod := movedToEdge(data, max(fs.Width, fs.Height))
 	var g vision.Fingerprint
 	if err := g.UnmarshalBinary(mod); err != nil {
 		t.Fatal(err)
@@ -282,4 +272,23 @@ func TestCompareEdgeCoordinates(t *testing.T) {
 		}
 	}
 	t.Logf("similarity of the moved copy: %.3f", fr.Similarity(&g))
+}
+
+// movedToEdge rewrites an encoded fingerprint as size 0×0 with every
+// feature moved into [−1, 0]² (coordinates divided by side, minus 1), the
+// layout kept: valid for UnmarshalBinary, and still a homography away from
+// the original.
+func movedToEdge(data []byte, side int) []byte {
+	const featureSize = 45
+	mod := bytes.Clone(data)
+	sizeAt := vision.FingerprintHeaderSize - 6
+	binary.BigEndian.PutUint16(mod[sizeAt:], 0)
+	binary.BigEndian.PutUint16(mod[sizeAt+2:], 0)
+	for p := vision.FingerprintHeaderSize; p+featureSize <= len(mod); p += featureSize {
+		for _, off := range []int{0, 4} {
+			v := math.Float32frombits(binary.BigEndian.Uint32(mod[p+off:]))
+			binary.BigEndian.PutUint32(mod[p+off:], math.Float32bits(max(v/float32(side)-1, -1)))
+		}
+	}
+	return mod
 }
