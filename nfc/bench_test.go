@@ -15,6 +15,7 @@ func BenchmarkReadCardRelay(b *testing.B) {
 	d, _ := newTestDevice(b, card, nil)
 	ctx := context.Background()
 	b.ReportAllocs()
+	m := startCPU()
 	for b.Loop() {
 		card.Reset()
 		if _, err := d.TEE().ReadCard(ctx); err != nil {
@@ -24,4 +25,5 @@ func BenchmarkReadCardRelay(b *testing.B) {
 		d.rich.seen = d.rich.seen[:0]
 		d.rich.mu.Unlock()
 	}
+	m.report(b)
 }

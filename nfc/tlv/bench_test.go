@@ -46,11 +46,13 @@ func walkIter(b []byte) int {
 func BenchmarkIteratePPSE(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(mcPPSE)))
+	m := startCPU()
 	for b.Loop() {
 		if walkAll(mcPPSE) != 9 {
 			b.Fatal("wrong count")
 		}
 	}
+	m.report(b)
 }
 
 // BenchmarkIterateRecord walks every data object of a real READ RECORD
@@ -58,20 +60,24 @@ func BenchmarkIteratePPSE(b *testing.B) {
 func BenchmarkIterateRecord(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(mcRecord)))
+	m := startCPU()
 	for b.Loop() {
 		if walkAll(mcRecord) != 17 {
 			b.Fatal("wrong count")
 		}
 	}
+	m.report(b)
 }
 
 func BenchmarkFindAID(b *testing.B) {
 	b.ReportAllocs()
+	m := startCPU()
 	for b.Loop() {
 		if _, err := tlv.Find(mcPPSE, 0x6F, 0xA5, 0xBF0C, 0x61, 0x4F); err != nil {
 			b.Fatal(err)
 		}
 	}
+	m.report(b)
 }
 
 func BenchmarkFillPDOL(b *testing.B) {
@@ -79,16 +85,20 @@ func BenchmarkFillPDOL(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	val := []byte{1, 2, 3, 4}
 	b.ReportAllocs()
+	m := startCPU()
 	for b.Loop() {
 		buf, _ = tlv.FillDOL(buf[:0], pdol, func(tlv.Tag, int) []byte { return val })
 	}
+	m.report(b)
 }
 
 func BenchmarkIterateRecordNestedIter(b *testing.B) {
 	b.ReportAllocs()
+	m := startCPU()
 	for b.Loop() {
 		if walkIter(mcRecord) != 17 {
 			b.Fatal("wrong count")
 		}
 	}
+	m.report(b)
 }
