@@ -20,10 +20,12 @@ type NeighborConfig struct {
 	// into devices is DeviceBlock's rule.
 	MinExpected int
 	// DeviceBlock is the size of the address block one physical device is
-	// assumed to draw its identifiers from (default 64, at most 2^24).
+	// assumed to draw its identifiers from (default 256, at most 2^24).
 	// Vendors allocate a device's addresses from one block of their OUI
 	// across radios: the BSSIDs of a multi-SSID, dual- or tri-band access
-	// point (base, base+1 …, base+0x10, base+0x20), the WiFi and Bluetooth
+	// point (base, base+1 …, base+0x10, base+0x20, or other offsets
+	// anywhere in the low byte, such as base+0x40 or base+0x80), the WiFi
+	// and Bluetooth
 	// addresses of a combo chip (consecutive, a carry may cross a nibble or
 	// an octet), and locally administered variants whose first octet
 	// differs. So two identifiers, of any radio, may be one device when
@@ -32,9 +34,13 @@ type NeighborConfig struct {
 	// device count is the least number of such blocks that covers the
 	// identifiers (greedy from the lowest, which is optimal), so cloning
 	// every identifier of any one device counts as one device. The rule can
-	// merge two real devices from one batch — that makes a genuine match
-	// harder, never an attack easier. Counting stops at MinExpected: that
-	// is all the cap needs.
+	// merge two real devices from one batch (consecutive units of one
+	// vendor, a few hundred addresses apart) — that makes a genuine match
+	// harder, never an attack easier; a shop whose only devices are such a
+	// batch steps up to the PIN. A block of 64 missed devices with
+	// identifiers further apart in the low byte: cloning one counted as
+	// two devices. Counting stops at MinExpected: that is all the cap
+	// needs.
 	DeviceBlock int
 	// FullRecall is the weighted share of expected neighbours that counts as
 	// a complete match (default 0.8): radio scans routinely miss a few
@@ -215,7 +221,7 @@ func (c NeighborConfig) withDefaults() NeighborConfig {
 		}
 	}
 	defInt(&c.MinExpected, 2)
-	defInt(&c.DeviceBlock, 64)
+	defInt(&c.DeviceBlock, 256)
 	def(&c.FullRecall, 0.8)
 	def(&c.MinFrequency, 0.5)
 	def(&c.MinObservations, 3)

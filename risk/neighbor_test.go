@@ -170,7 +170,8 @@ func TestNeighborUniformClones(t *testing.T) {
 	ctx := context.Background()
 	var aps []risk.Neighbor
 	for i, r := range []float64{-40, -55, -70, -85, -60, -75} {
-		aps = append(aps, risk.Neighbor{ID: "00:11:22:33:44:" + string("0123456789"[i]) + "0", Kind: risk.KindWiFi, RSSI: r})
+		// Six access points of one vendor, each in its own address block.
+		aps = append(aps, risk.Neighbor{ID: "00:11:22:3" + string("0123456789"[i]) + ":44:00", Kind: risk.KindWiFi, RSSI: r})
 	}
 	p, err := risk.PreconfiguredProfile("T1", time.Unix(1e9, 0), aps)
 	if err != nil {
