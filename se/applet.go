@@ -74,8 +74,9 @@ type Selection struct {
 // Storage is an applet's persistent memory, a fixed-size byte array in the
 // shape of io.ReaderAt and io.WriterAt. In a Memory element it is a Go
 // slice; in a virtual SE it is a range of the VSE's own address space,
-// reached through the hypervisor's Validate. Accesses outside [0, Size())
-// are errors wrapping ErrStorage. Not safe for concurrent use on its own:
+// reached through the hypervisor's Validate. Accesses outside [0, Size()),
+// and any access after the applet was uninstalled (its memory may belong
+// to another applet by then), are errors wrapping ErrStorage. Not safe for concurrent use on its own:
 // the element serialises the applet calls that use it.
 type Storage interface {
 	ReadAt(p []byte, off int64) (int, error)

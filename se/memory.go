@@ -150,9 +150,45 @@ var (
 type installed struct {
 	aid     []byte
 	applet  Applet
-	storage Storage
+	storage *liveStorage
 	free    func() error
 	idx     int
+}
+
+// liveStorage is an applet's Storage as the applet sees it: dead once the
+// applet is uninstalled, so that a handle the applet kept cannot reach the
+// memory, which in a VSE goes back to the pool and to the next applet.
+type liveStorage struct {
+	mu   sync.RWMutex
+	st   Storage
+	dead bool
+}
+
+func (s *liveStorage) Size() int64 { return s.st.Size() }
+
+func (s *liveStorage) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.dead {
+		return 0, fmt.Errorf("%w: the applet was uninstalled", ErrStorage)
+	}
+	return s.st.ReadAt(p, off)
+}
+
+func (s *liveStorage) WriteAt(p []byte, off int64) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.dead {
+		return 0, fmt.Errorf("%w: the applet was uninstalled", ErrStorage)
+	}
+	return s.st.WriteAt(p, off)
+}
+
+// kill ends the storage: no access after kill returns.
+func (s *liveStorage) kill() {
+	s.mu.Lock()
+	s.dead = true
+	s.mu.Unlock()
 }
 
 type chanState struct {
@@ -228,9 +264,9 @@ func (m *Memory) Install(aid []byte, a Applet, opts InstallOptions) error {
 		if err != nil {
 			return err
 		}
-		in.storage, in.free = st, free
+		in.storage, in.free = &liveStorage{st: st}, free
 	} else {
-		in.storage = &sliceStorage{b: make([]byte, size)}
+		in.storage = &liveStorage{st: &sliceStorage{b: make([]byte, size)}}
 	}
 	in.idx = len(m.applets)
 	m.applets = append(m.applets, in)
@@ -267,6 +303,9 @@ func (m *Memory) Uninstall(aid []byte) error {
 			return fmt.Errorf("%w: % X on channel %d", ErrAppletSelected, aid, ch)
 		}
 	}
+	// The applet's handle dies before its memory is freed (and can be
+	// handed to another applet).
+	in.storage.kill()
 	if in.free != nil {
 		if err := in.free(); err != nil {
 			return err

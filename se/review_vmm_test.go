@@ -162,3 +162,60 @@ func TestVMMConfigBoundsPageCount(t *testing.T) {
 		}
 	}
 }
+
+// TestUninstalledAppletStorageIsDead: an applet's Storage handle must stop
+// working when the applet is uninstalled; in a VSE its range goes back to
+// the pool and the next applet gets it, so the old handle would read and
+// write the new owner's bytes.
+func TestUninstalledAppletStorageIsDead(t *testing.T) {
+	ctx := context.Background()
+	sem, _ := se.NewVirtualManager(newVMM(t, se.NewFirstFitPolicy(), 64<<10, 4))
+	a := []byte{0xA0, 0, 0, 0, 0x99, 1}
+	b := []byte{0xA0, 0, 0, 0, 0x99, 2}
+	v, err := sem.Create(ctx, se.VirtualConfig{ID: "w", AIDs: [][]byte{a, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old, fresh se.Storage
+	capture := func(aid []byte, st *se.Storage) {
+		t.Helper()
+		if err := v.Install(aid, &captureStorage{Applet: okApplet, got: st}, se.InstallOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := v.OpenLogicalChannel(ctx, aid) // Select hands over the storage
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = ch.Close()
+	}
+	capture(a, &old)
+	if err := v.Uninstall(a); err != nil {
+		t.Fatal(err)
+	}
+	capture(b, &fresh)
+	if _, err := fresh.WriteAt([]byte("b's secret"), 0); err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 10)
+	if _, err := old.ReadAt(p, 0); err == nil {
+		t.Errorf("uninstalled applet's storage still reads: %q", p)
+	} else if !errors.Is(err, se.ErrStorage) {
+		t.Errorf("uninstalled applet's storage: %v, want ErrStorage", err)
+	}
+	if _, err := old.WriteAt([]byte("overwrite!"), 0); err == nil {
+		t.Error("uninstalled applet's storage still writes")
+	}
+	if _, err := fresh.ReadAt(p, 0); err != nil || string(p) != "b's secret" {
+		t.Errorf("new applet's storage: %q %v", p, err)
+	}
+	// The same in a Memory element: the handle dies with the applet.
+	m, _ := se.NewMemory(se.MemoryConfig{})
+	var st se.Storage
+	_ = m.Install(a, &captureStorage{Applet: okApplet, got: &st}, se.InstallOptions{})
+	ch, _ := m.OpenLogicalChannel(ctx, a)
+	_ = ch.Close()
+	_ = m.Uninstall(a)
+	if _, err := st.WriteAt([]byte{1}, 0); !errors.Is(err, se.ErrStorage) {
+		t.Errorf("Memory: uninstalled applet's storage: %v, want ErrStorage", err)
+	}
+}
