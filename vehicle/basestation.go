@@ -99,14 +99,20 @@ type pendingReq struct {
 	settling     chan struct{} // non-nil while one Pay is at the platform; closed when it returns
 }
 
+// recipKey and pairCacheKey name cached derived keys by everything they
+// derive from, the public key included: a registry that re-enrols an ID
+// with a new unit's key must not leave the base station sealing for the
+// old unit.
 type recipKey struct {
 	id  VehicleID
 	gen uint32
+	pub [32]byte
 }
 
 type pairCacheKey struct {
 	from, to VehicleID
 	gen      uint32
+	pub      [32]byte
 }
 
 // BaseStation is the network side of the protocol: it receives payment
@@ -310,7 +316,10 @@ func (b *BaseStation) keysLocked(friend VehicleInfo, requester VehicleID) (*reci
 		clear(b.recips)
 		clear(b.pairs) // in-flight requests keep their own references
 	}
-	rkKey := recipKey{friend.ID, friend.Generation}
+	if len(friend.PublicKey) != 32 {
+		return nil, nil, fmt.Errorf("%w: %q: %d-byte public key", ErrInvalidKey, friend.ID, len(friend.PublicKey))
+	}
+	rkKey := recipKey{id: friend.ID, gen: friend.Generation, pub: [32]byte(friend.PublicKey)}
 	rk := b.recips[rkKey]
 	if rk == nil {
 		pub, err := ecdh.X25519().NewPublicKey(friend.PublicKey)
@@ -328,7 +337,7 @@ func (b *BaseStation) keysLocked(friend VehicleInfo, requester VehicleID) (*reci
 		}
 		b.recips[rkKey] = rk
 	}
-	pck := pairCacheKey{requester, friend.ID, friend.Generation}
+	pck := pairCacheKey{from: requester, to: friend.ID, gen: friend.Generation, pub: rkKey.pub}
 	pk := b.pairs[pck]
 	if pk == nil {
 		var err error

@@ -277,3 +277,62 @@ func TestRetransmissionsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// swapRegistry is a FriendRegistry whose host replaced one vehicle's unit:
+// the same ID and generation now carry another public key (a registry with
+// deletion and re-enrolment can do that; generations restart at 1).
+type swapRegistry struct {
+	*MemoryRegistry
+	id  VehicleID
+	pub []byte
+}
+
+func (r *swapRegistry) Vehicle(ctx context.Context, id VehicleID) (VehicleInfo, error) {
+	info, err := r.MemoryRegistry.Vehicle(ctx, id)
+	if err == nil && id == r.id && r.pub != nil {
+		info.PublicKey = r.pub
+	}
+	return info, err
+}
+
+// TestKeyCacheFollowsPublicKey: the base station's derived-key cache must
+// not keep sealing for a public key the registry no longer holds — the
+// old unit would still read requests and the new one none.
+func TestKeyCacheFollowsPublicKey(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	a, oldUnit := w.vs[0], w.vs[1]
+	w.befriend(t, a, oldUnit)
+	sr := &swapRegistry{MemoryRegistry: w.reg, id: oldUnit.ID()}
+	bs, err := NewBaseStation(BaseStationConfig{ID: "gNB-8", NetworkKey: w.netKey, Now: w.clk.Now, Rand: w.rnd}, sr, w.platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func() []byte {
+		req, _ := a.Request(oldUnit.ID(), 3, nil)
+		bc, err := bs.Request(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bc.Envelope
+	}
+	if _, err := oldUnit.TryOpen(seal()); err != nil {
+		t.Fatal(err)
+	}
+	newUnit, err := NewVehicle(VehicleConfig{ID: oldUnit.ID(), Network: w.netKey.PublicKey(), Now: w.clk.Now, Rand: w.rnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := newUnit.AddFriend(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := newUnit.Info()
+	sr.pub = info.PublicKey
+	env := seal()
+	if _, err := oldUnit.TryOpen(env); err == nil {
+		t.Fatal("the replaced unit opened a request sealed after its key was replaced")
+	}
+	if _, err := newUnit.TryOpen(env); err != nil {
+		t.Fatalf("the new unit: %v", err)
+	}
+}
