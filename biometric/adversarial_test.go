@@ -181,3 +181,49 @@ func TestEmptyResponseCodeReverses(t *testing.T) {
 		t.Errorf("customer charged without a reversal: balance %d", b)
 	}
 }
+
+// TestConcurrentSameIDTimeout: many concurrent Pay calls for one ID while
+// the issuer's response is lost and the first reversal attempts fail: one
+// authorisation and one reversal reach the issuer, every caller sees the
+// same reversed outcome, and the customer ends up uncharged. A later
+// retry, and the late approval, change nothing.
+func TestConcurrentSameIDTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, ProcessorConfig{AuthorizeTimeout: 2 * time.Second, BackoffInitial: time.Second}, IssuerConfig{Latency: 10 * time.Millisecond, LateAfter: 20 * time.Second})
+		r.issuer.LoseResponses(1)
+		r.issuer.FailReversals(2)
+		var wg sync.WaitGroup
+		results := make([]Result, 16)
+		errs := make([]error, 16)
+		for i := range results {
+			wg.Go(func() {
+				ctx := context.Background()
+				if i%4 == 3 { // some callers give up early: they must not
+					var cancel context.CancelFunc // start a second payment
+					ctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+					defer cancel()
+				}
+				results[i], errs[i] = r.p.Pay(ctx, Sample{Embedding: r.embs[8]}, tx("same", 640))
+			})
+		}
+		wg.Wait()
+		for i := range results {
+			if i%4 == 3 && errors.Is(errs[i], context.DeadlineExceeded) && results[i].Status == StatusFailed && len(results[i].Trail) == 0 {
+				continue // gave up while waiting for the others' outcome
+			}
+			if !errors.Is(errs[i], ErrAuthTimeout) || results[i].Status != StatusReversed || results[i].STAN != results[0].STAN {
+				t.Errorf("caller %d: %v %v", i, results[i].Status, errs[i])
+			}
+		}
+		time.Sleep(30 * time.Second) // the late approval arrives
+		synctest.Wait()
+		again, err := r.p.Pay(context.Background(), Sample{Embedding: r.embs[8]}, tx("same", 640))
+		if !errors.Is(err, ErrAuthTimeout) || again.Status != StatusReversed || again.LateResponse == nil {
+			t.Errorf("retry: %v %v", again.Status, err)
+		}
+		st := r.issuer.Stats()
+		if st.Authorizations != 1 || st.Refunds != 1 || r.balance(t, 8) != 10000 {
+			t.Errorf("issuer %+v, balance %d", st, r.balance(t, 8))
+		}
+	})
+}

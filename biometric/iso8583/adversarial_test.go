@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/moov-io/iso8583/encoding"
 	"github.com/moov-io/iso8583/field"
@@ -50,5 +52,46 @@ func TestVaultErrorRedacted(t *testing.T) {
 		if s := fmt.Sprint(e); strings.Contains(s, tok) || strings.Contains(s, "411111") || strings.Contains(s, "4111x") {
 			t.Errorf("error text names the token or PAN: %s", s)
 		}
+	}
+}
+
+// TestConcurrentSameIDOverTheWire: 20 concurrent Pay calls for one
+// transaction ID while the issuer's 0110 is held back: exactly one 0100
+// and one 0400 go on the wire, every caller gets the same reversed
+// outcome, the customer is not charged, and the late approval released
+// afterwards is recorded and ignored.
+func TestConcurrentSameIDOverTheWire(t *testing.T) {
+	r := newRig(t, 3, biometric.ProcessorConfig{AuthorizeTimeout: 300 * time.Millisecond})
+	if err := r.auth.Connect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r.sim.Hold(1)
+	var wg sync.WaitGroup
+	results := make([]biometric.Result, 20)
+	errs := make([]error, 20)
+	for i := range results {
+		wg.Go(func() {
+			results[i], errs[i] = r.p.Pay(context.Background(), biometric.Sample{Embedding: r.embs[1]}, tx("one", 4200))
+		})
+	}
+	wg.Wait()
+	for i := range results {
+		if !errors.Is(errs[i], biometric.ErrAuthTimeout) || results[i].Status != biometric.StatusReversed || results[i].STAN != results[0].STAN {
+			t.Errorf("caller %d: %v %v", i, results[i].Status, errs[i])
+		}
+	}
+	counts := map[string]int{}
+	for len(r.sim.Events()) > 0 {
+		counts[(<-r.sim.Events()).MTI]++
+	}
+	if counts[bio.MTIAuthRequest] != 1 || counts[bio.MTIReversalRequest] != 1 {
+		t.Errorf("on the wire: %v, want one 0100 and one 0400", counts)
+	}
+	r.sim.Release()
+	if late := within(t, r.late, 5*time.Second, "late 0110"); !late.Approved() {
+		t.Errorf("late %+v", late)
+	}
+	if r.balance(t, 1) != 100_000 {
+		t.Errorf("balance %d", r.balance(t, 1))
 	}
 }
