@@ -128,6 +128,8 @@ func NewISD(cfg ISDConfig) (*ISD, error) {
 // The first selection binds the ISD to its persistent storage and writes
 // the key sets there; later selections reload them from it, so the
 // storage (in a VSE: the VSE's own memory) is where the keys live. A
+// selection with other storage (the ISD was uninstalled and installed
+// again) binds that storage and writes the current key sets there. A
 // storage too small for the key sets refuses the selection with 6A84; one
 // whose key record does not decode, with 6581.
 func (d *ISD) Select(_ context.Context, s Selection) apdu.Response {
@@ -140,10 +142,13 @@ func (d *ISD) Select(_ context.Context, s Selection) apdu.Response {
 		return sw(apdu.SWConditionsNotSatisfied)
 	}
 	if s.Storage != nil {
-		if d.st == nil {
+		if d.st != s.Storage {
+			// First selection, or the ISD was installed again (new
+			// storage): bind it and write the key sets there.
+			prev := d.st
 			d.st = s.Storage
 			if err := d.persist(d.keys); err != nil {
-				d.st = nil
+				d.st = prev
 				return sw(apdu.SWNotEnoughMemory)
 			}
 		} else {

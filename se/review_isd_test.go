@@ -240,3 +240,34 @@ func TestISDKeyVersionsConcurrent(t *testing.T) {
 	}
 	<-done
 }
+
+// TestISDReinstalled: an ISD uninstalled and installed again (new
+// storage) binds to its new storage and keeps its keys; it used to reload
+// from the old, now dead, storage and refuse every selection.
+func TestISDReinstalled(t *testing.T) {
+	ctx := context.Background()
+	r := newSeeded(41)
+	keys := testKeys(r, 0x30, 16)
+	isd, _ := se.NewISD(se.ISDConfig{Keys: []scp03.StaticKeys{keys}, Rand: r})
+	m, _ := se.NewMemory(se.MemoryConfig{})
+	aid := se.DefaultISDAID()
+	other := []byte{0xA0, 0, 0, 0, 0x42}
+	_ = m.Install(other, okApplet, se.InstallOptions{})
+	if err := m.Install(aid, isd, se.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tx(t, m, selectCmd(0, 0, aid))   // binds the storage
+	tx(t, m, selectCmd(0, 0, other)) // deselects the ISD
+	if err := m.Uninstall(aid); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install(aid, isd, se.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := tx(t, m, selectCmd(0, 0, aid)); !r.Success() {
+		t.Fatalf("SELECT of the reinstalled ISD: %v", r)
+	}
+	if _, err := scp03.Open(ctx, se.TransmitFunc(m), keys, scp03.LevelAll, scp03.Options{}, r); err != nil {
+		t.Fatalf("SCP03 after reinstalling: %v", err)
+	}
+}
