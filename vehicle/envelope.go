@@ -73,7 +73,21 @@ func (e *Envelope) MarshalBinary() ([]byte, error) {
 	if e == nil {
 		return nil, ErrNotInitialized
 	}
+	if err := e.check(); err != nil {
+		return nil, err // before allocating anything of the fields' sizes
+	}
 	return e.AppendBinary(make([]byte, 0, headerFixed+len(e.BaseStation)+len(e.Ciphertext)))
+}
+
+// check reports fields the wire format cannot carry.
+func (e *Envelope) check() error {
+	if err := checkID("base station ID", e.BaseStation); err != nil {
+		return err
+	}
+	if len(e.Ciphertext) < TagSize || len(e.Ciphertext) > MaxCiphertext {
+		return &EnvelopeError{Field: "ciphertext", Err: fmt.Errorf("%w: %d bytes, want %d…%d", ErrMalformed, len(e.Ciphertext), TagSize, MaxCiphertext)}
+	}
+	return nil
 }
 
 // AppendBinary appends the wire form of e to b.
@@ -81,11 +95,8 @@ func (e *Envelope) AppendBinary(b []byte) ([]byte, error) {
 	if e == nil {
 		return nil, ErrNotInitialized
 	}
-	if err := checkID("base station ID", e.BaseStation); err != nil {
+	if err := e.check(); err != nil {
 		return nil, err
-	}
-	if len(e.Ciphertext) < TagSize || len(e.Ciphertext) > MaxCiphertext {
-		return nil, &EnvelopeError{Field: "ciphertext", Err: fmt.Errorf("%w: %d bytes, want %d…%d", ErrMalformed, len(e.Ciphertext), TagSize, MaxCiphertext)}
 	}
 	b = append(b, Version, byte(len(e.BaseStation)))
 	b = append(b, e.BaseStation...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -448,5 +449,22 @@ func TestPlatformConcurrentProperty(t *testing.T) {
 		if b, _ := p.Balance(ctx, a); b < 0 {
 			t.Fatalf("%s: %d", a, b)
 		}
+	}
+}
+
+// TestMarshalChecksBeforeAllocating: an oversized Envelope is rejected
+// before any buffer of its size is allocated.
+func TestMarshalChecksBeforeAllocating(t *testing.T) {
+	e := &Envelope{BaseStation: "gNB", Ciphertext: make([]byte, 64<<20)}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := e.MarshalBinary()
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("oversized ciphertext: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("MarshalBinary allocated %d bytes before rejecting", grew)
 	}
 }
