@@ -227,3 +227,38 @@ func TestConcurrentSameIDTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestOnStepMayCallProcessor: a host's OnStep that looks the payment up
+// (to log its card reference, say) must not deadlock the processor — on
+// any step: identify, authorise, timeout, reversal, done, late response,
+// resend.
+func TestOnStepMayCallProcessor(t *testing.T) {
+	var r *rig
+	var seen sync.Map
+	cfg := ProcessorConfig{AuthorizeTimeout: time.Millisecond, ReversalAttempts: 1, OnStep: func(id string, s Step) {
+		_, _ = r.p.Lookup(id)
+		_ = r.p.PendingReversals()
+		seen.Store(s.Name, true)
+	}}
+	r = newRig(t, cfg, IssuerConfig{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.p.Pay(context.Background(), Sample{Embedding: r.embs[0]}, tx("ok", 1))
+		r.issuer.LoseResponses(1)
+		r.issuer.FailReversals(1)
+		res, _ := r.p.Pay(context.Background(), Sample{Embedding: r.embs[0]}, tx("lost", 1))
+		r.p.LateResponse(AuthResult{STAN: res.STAN, ResponseCode: RespApproved})
+		_, _ = r.p.ResendReversals(context.Background())
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: OnStep calling Lookup blocked the processor")
+	}
+	for _, name := range []string{StepIdentify, StepAuthorize, StepAuthResponse, StepAuthTimeout, StepReversal, StepReversalFail, StepLateResponse, StepReversalAck, StepDone} {
+		if _, ok := seen.Load(name); !ok {
+			t.Errorf("OnStep never saw %s", name)
+		}
+	}
+}

@@ -52,7 +52,10 @@ type ProcessorConfig struct {
 	// Assessor maps identification outcomes to the Result's risk.Signal.
 	Assessor AssessorConfig
 	// OnStep, if set, receives every trail step as it happens (for the
-	// host's log); it must not block. Steps never carry a PAN or token.
+	// host's log), outside the processor's lock, so it may call the
+	// Processor (Lookup …); it should return quickly, as the payment waits
+	// for it. Steps of one payment arrive in trail order, except that a
+	// late response may overtake the steps of a Pay still finishing. Steps never carry a PAN or token.
 	OnStep func(txID string, s Step)
 }
 
@@ -306,10 +309,9 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 	st, err := p.run(ctx, pm, s)
 
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	pm.res.Status = st
 	pm.err = err
-	p.stepLocked(pm, StepDone, st.String())
+	done := p.stepLocked(pm, StepDone, st.String())
 	res := pm.res.clone()
 	if pm.pending != nil {
 		// Made pending here, under the lock that publishes the status, so
@@ -333,6 +335,8 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 		}
 	}
 	close(pm.done)
+	p.mu.Unlock()
+	p.emit(tx.ID, done)
 	return res, err
 }
 
@@ -348,15 +352,24 @@ func (r Result) clone() Result {
 
 func (p *Processor) step(pm *payment, name, detail string) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.stepLocked(pm, name, detail)
+	s := p.stepLocked(pm, name, detail)
+	p.mu.Unlock()
+	p.emit(pm.tx.ID, s)
 }
 
-func (p *Processor) stepLocked(pm *payment, name, detail string) {
+// stepLocked appends a step to pm's trail; the caller holds p.mu and
+// hands the step to emit once it has let go of the lock.
+func (p *Processor) stepLocked(pm *payment, name, detail string) Step {
 	s := Step{At: p.cfg.Now(), Name: name, Detail: detail}
 	pm.res.Trail = append(pm.res.Trail, s)
+	return s
+}
+
+// emit passes a step to OnStep. It is called without p.mu held, so the
+// hook may call the Processor (Lookup, PendingReversals …).
+func (p *Processor) emit(txID string, s Step) {
 	if f := p.cfg.OnStep; f != nil {
-		f(pm.tx.ID, s)
+		f(txID, s)
 	}
 }
 
@@ -427,8 +440,9 @@ func (p *Processor) run(ctx context.Context, pm *payment, s Sample) (Status, err
 	if aerr == nil {
 		p.mu.Lock()
 		pm.res.Auth = res
-		p.stepLocked(pm, StepAuthResponse, fmt.Sprintf("0110 STAN %06d code %s", stan, res.ResponseCode))
+		s := p.stepLocked(pm, StepAuthResponse, fmt.Sprintf("0110 STAN %06d code %s", stan, res.ResponseCode))
 		p.mu.Unlock()
+		p.emit(tx.ID, s)
 		if res.Approved() {
 			return StatusApproved, nil
 		}
@@ -505,9 +519,9 @@ func (p *Processor) LateResponse(res AuthResult) bool {
 		return false
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	id, ok := p.bySTAN[res.STAN]
 	if !ok {
+		p.mu.Unlock()
 		return false
 	}
 	pm := p.payments[id]
@@ -515,11 +529,14 @@ func (p *Processor) LateResponse(res AuthResult) bool {
 	// response either to Authorize's caller or to LateResponse, never both,
 	// so one arriving before Pay has noted the timeout is late too.
 	if pm == nil || !pm.sent || pm.res.Auth.ResponseCode != "" {
+		p.mu.Unlock()
 		return false
 	}
 	r := res
 	pm.res.LateResponse = &r
-	p.stepLocked(pm, StepLateResponse, fmt.Sprintf("0110 STAN %06d code %s after timeout", res.STAN, res.ResponseCode))
+	s := p.stepLocked(pm, StepLateResponse, fmt.Sprintf("0110 STAN %06d code %s after timeout", res.STAN, res.ResponseCode))
+	p.mu.Unlock()
+	p.emit(id, s)
 	return true
 }
 
@@ -580,12 +597,17 @@ func (p *Processor) ResendReversals(ctx context.Context) (int, error) {
 		n++
 		p.mu.Lock()
 		delete(p.pending, id)
+		var s *Step
 		if pm := p.payments[id]; pm != nil {
 			pm.res.Status = StatusReversed
 			pm.err = fmt.Errorf("%w: reversed on resend", ErrAuthTimeout)
-			p.stepLocked(pm, StepReversalAck, fmt.Sprintf("0410 STAN %06d (resend)", rev.STAN))
+			st := p.stepLocked(pm, StepReversalAck, fmt.Sprintf("0410 STAN %06d (resend)", rev.STAN))
+			s = &st
 		}
 		p.mu.Unlock()
+		if s != nil {
+			p.emit(id, *s)
+		}
 	}
 	return n, errors.Join(errs...)
 }
