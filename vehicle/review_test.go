@@ -468,3 +468,21 @@ func TestMarshalChecksBeforeAllocating(t *testing.T) {
 		t.Fatalf("MarshalBinary allocated %d bytes before rejecting", grew)
 	}
 }
+
+// TestRequestChecksBeforeCopying: Vehicle.Request rejects an oversized
+// payload before copying it.
+func TestRequestChecksBeforeCopying(t *testing.T) {
+	w := newWorld(t, 2)
+	big := make([]byte, 64<<20)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := w.vs[0].Request(w.vs[1].ID(), 1, big)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("oversized payload: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("Request allocated %d bytes before rejecting", grew)
+	}
+}

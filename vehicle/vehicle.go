@@ -380,10 +380,11 @@ func (v *Vehicle) Request(friend VehicleID, amount int64, payload []byte) (Reque
 	if err != nil {
 		return Request{}, err
 	}
-	r := Request{ID: id, From: v.cfg.ID, To: friend, Amount: amount, Payload: slices.Clone(payload)}
+	r := Request{ID: id, From: v.cfg.ID, To: friend, Amount: amount, Payload: payload}
 	if err := r.Validate(); err != nil {
 		return Request{}, err
 	}
+	r.Payload = slices.Clone(payload) // only once its size is known to be in bounds
 	return r, nil
 }
 
