@@ -219,3 +219,20 @@ func TestUninstalledAppletStorageIsDead(t *testing.T) {
 		t.Errorf("Memory: uninstalled applet's storage: %v, want ErrStorage", err)
 	}
 }
+
+// TestVirtualConfigValidateMatchesCreate: a configuration Validate accepts
+// must not be refused by Create for its own values: an applet storage
+// larger than the whole quota is refused up front (ErrQuota).
+func TestVirtualConfigValidateMatchesCreate(t *testing.T) {
+	ctx := context.Background()
+	cfg := se.VirtualConfig{ID: "x", MemoryBytes: 256, StorageBytes: 512}
+	verr := cfg.Validate()
+	sem, _ := se.NewVirtualManager(newVMM(t, se.NewBuddyPolicy(), 64<<10, 4))
+	_, cerr := sem.Create(ctx, cfg)
+	if (verr == nil) != (cerr == nil) {
+		t.Errorf("Validate = %v but Create = %v", verr, cerr)
+	}
+	if !errors.Is(verr, se.ErrQuota) {
+		t.Errorf("storage above the quota: Validate = %v, want ErrQuota", verr)
+	}
+}

@@ -108,6 +108,9 @@ func (cfg VirtualConfig) request() (VSERequest, error) {
 	if err := r.Validate(); err != nil {
 		return r, err
 	}
+	if r.StorageBytes > r.MemoryBytes {
+		return r, fmt.Errorf("%w: applet storage of %d bytes exceeds the %d-byte quota", ErrQuota, r.StorageBytes, r.MemoryBytes)
+	}
 	if n := uint64(len(r.AIDs)); n > 0 && r.StorageBytes > r.MemoryBytes/n {
 		return r, fmt.Errorf("%w: %d applets × %d bytes exceed %d", ErrQuota, n, r.StorageBytes, r.MemoryBytes)
 	}
@@ -137,7 +140,7 @@ func (m *VirtualManager) Create(ctx context.Context, cfg VirtualConfig) (*VSE, e
 	v := &VSE{hv: m.hv, id: id, req: req}
 	mem, err := NewMemory(MemoryConfig{MaxChannels: req.MaxChannels, StorageBytes: int(req.StorageBytes), MaxStorageBytes: int(min(req.MemoryBytes, 1<<30))})
 	if err != nil {
-		_ = m.hv.DestroyVSE(ctx, id)
+		_ = m.hv.DestroyVSE(context.WithoutCancel(ctx), id)
 		return nil, err
 	}
 	mem.newStorage = v.newStorage
