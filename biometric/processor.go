@@ -55,7 +55,8 @@ type ProcessorConfig struct {
 	// host's log), outside the processor's lock, so it may call the
 	// Processor (Lookup …); it should return quickly, as the payment waits
 	// for it. Steps of one payment arrive in trail order, except that a
-	// late response may overtake the steps of a Pay still finishing. Steps never carry a PAN or token.
+	// late response may overtake the steps of a Pay still finishing.
+	// Steps never carry a PAN or a whole token.
 	OnStep func(txID string, s Step)
 }
 
@@ -269,7 +270,14 @@ func rrn(t time.Time, stan uint32) string {
 // ErrTransaction, ErrIDReuse or ctx.Err() — and the Result still carries
 // the trail. A Pay with an ID seen before returns the first outcome, waiting
 // for it if it is still running; a payment abandoned (ctx done) before its
-// authorisation was sent is forgotten so it may be retried.
+// authorisation was sent is forgotten so it may be retried (a caller
+// waiting on it then runs it).
+//
+// Once an authorisation may have reached the issuer, ctx ending stops the
+// wait for the response but not the reversal that follows: Pay returns
+// after at most AuthorizeTimeout + ReversalAttempts × ReversalTimeout plus
+// the backoffs between attempts, and a reversal still unacknowledged then
+// is kept in PendingReversals.
 func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, error) {
 	if p.payments == nil {
 		return Result{}, ErrNotInitialized

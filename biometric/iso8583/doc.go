@@ -26,8 +26,14 @@
 //
 // A request with no response before its context ends fails with
 // biometric.ErrAuthTimeout; a dropped connection, a malformed or
-// incomplete response fails with biometric.ErrIssuerUnavailable — either
-// way biometric.Processor reverses. A response that arrives after its
+// incomplete response, or a 0110 echoing another terminal's ID in field 41
+// fails with biometric.ErrIssuerUnavailable — either way
+// biometric.Processor reverses. Responses are matched by STAN alone
+// (iso8583-connection's rule), so a request whose STAN is already in
+// flight is refused before it is sent (ErrSTANInUse, wrapping
+// biometric.ErrTransaction): terminals that share an Authorizer need
+// disjoint STAN ranges. Errors never quote a token or card number: a
+// vault's or the codec's text is scrubbed. A response that arrives after its
 // request gave up goes to Config.OnLateResponse (wire it to
 // Processor.LateResponse). Malformed messages, unknown MTIs and responses
 // that match nothing are reported to Config.OnError and the connection is
