@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -68,10 +70,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	fmt.Fprintf(w, "%d requests at %.0f/s over %s simulated (%s wall), %d-byte packets\n",
 		rep.Requested, c.RequestRate, rep.SimulatedTime.Round(time.Second), wall.Round(time.Millisecond), c.PacketSize)
 	fmt.Fprintf(w, "settled %d (%.1f%%); failures:", rep.Completed, 100*float64(rep.Completed)/float64(max(rep.Requested, 1)))
-	for reason, n := range rep.Failures {
-		fmt.Fprintf(w, " %q=%d", reason, n)
-	}
-	fmt.Fprintln(w)
+	printFailures(w, rep.Failures)
 	l := rep.Latency
 	fmt.Fprintf(w, "end-to-end latency: mean %s, p50 %s, p90 %s, p99 %s, max %s\n",
 		ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max))
@@ -104,6 +103,15 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "plots: %s, %s\n", filepath.Join(cfg.Out, "vehicle_prr.png"), filepath.Join(cfg.Out, "vehicle_latency_cdf.png"))
 	return nil
+}
+
+// printFailures prints the failure counts by reason in a fixed order, so
+// one seed always prints the same text.
+func printFailures(w io.Writer, failures map[string]int) {
+	for _, reason := range slices.Sorted(maps.Keys(failures)) {
+		fmt.Fprintf(w, " %q=%d", reason, failures[reason])
+	}
+	fmt.Fprintln(w)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }

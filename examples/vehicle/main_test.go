@@ -29,3 +29,21 @@ func TestRunSmall(t *testing.T) {
 		t.Error("one vehicle accepted")
 	}
 }
+
+// TestFailuresPrintedInOrder: one seed prints one text — the failure
+// counts come from a map and used to print in its random order.
+func TestFailuresPrintedInOrder(t *testing.T) {
+	f := map[string]int{"e": 5, "a": 1, "d": 4, "b": 2, "c": 3}
+	var first bytes.Buffer
+	printFailures(&first, f)
+	if want := ` "a"=1 "b"=2 "c"=3 "d"=4 "e"=5` + "\n"; first.String() != want {
+		t.Fatalf("got %q, want %q", first.String(), want)
+	}
+	for range 20 {
+		var again bytes.Buffer
+		printFailures(&again, f)
+		if again.String() != first.String() {
+			t.Fatalf("%q then %q", first.String(), again.String())
+		}
+	}
+}
