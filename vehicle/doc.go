@@ -31,7 +31,9 @@
 // QUIC protects packet numbers (RFC 9001 §5.4); and the ciphertext, whose
 // associated data binds base-station ID, timestamp, sequence number and
 // request ID. Two broadcasts of one request share no bytes but the public
-// header. After authentication the recipient checks the freshness window
+// header, and the sealed identifiers have a fixed width, so an envelope's
+// length depends on its payload size only, never on who pays whom. After
+// authentication the recipient checks the freshness window
 // (default ±5 min) and a 64-entry per-pair sliding replay window as IPsec
 // ESP does (RFC 4303 §3.4.3).
 //
