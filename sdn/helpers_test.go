@@ -183,8 +183,15 @@ func checkConnectivity(t testing.TB, w *world, c *sdn.Controller) {
 	}
 	u := c.Usage()
 	n := len(c.Tenants())
-	if u.VNIs != n || u.RouteTargets != n {
-		t.Errorf("pools hold %d VNIs and %d RTs for %d tenants", u.VNIs, u.RouteTargets, n)
+	rts := map[sdn.RouteTarget]bool{}
+	for _, id := range c.Tenants() {
+		rec, _ := c.Tenant(id)
+		for _, rt := range rec.Binding.ExportRTs {
+			rts[rt] = true
+		}
+	}
+	if u.VNIs != n || u.RouteTargets != len(rts) {
+		t.Errorf("pools hold %d VNIs and %d RTs for %d tenants exporting %d RTs", u.VNIs, u.RouteTargets, n, len(rts))
 	}
 	for _, p := range testParts {
 		if u.RDs[p.ID] != n {
