@@ -147,6 +147,7 @@ func FuzzReadRawCSV(f *testing.F) {
 	f.Add("user,activity,timestamp,x,y,z\n7,Walking,1000,1,2,3;\n7,Walking,2000,1,2,3;\n")
 	f.Add("1,a,5,1e308,-0,3\n\n1,a,4,1,2,3\n")
 	f.Add("1,a,1,1,2\n")
+	f.Add("u,walk,0,0,0,9.8\nu,walk,31.25,0,0,9.8\nu,walk,62.5,0.1,0,9.8\nu,walk,1e2,0,0,9.8\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		if len(in) > 1<<16 {
 			t.Skip()
