@@ -262,3 +262,42 @@ func TestOnStepMayCallProcessor(t *testing.T) {
 		}
 	}
 }
+
+// TestRetransmissionAfterReversal: the issuer answers a retransmitted 0100
+// (same terminal and STAN) with its first answer — but once that
+// authorisation was reversed, repeating "approved" would let the acquirer
+// report a payment approved that the issuer has undone (a processor
+// restarted at FirstSTAN 1 retransmits exactly this way).
+func TestRetransmissionAfterReversal(t *testing.T) {
+	is, _ := NewIssuer(IssuerConfig{})
+	_ = is.Open("tok-r", eur(1000))
+	req := AuthRequest{Token: "tok-r", Amount: eur(300), STAN: 1, RRN: "000000000001", TerminalID: "T1"}
+	if a, err := is.Authorize(context.Background(), req); err != nil || !a.Approved() {
+		t.Fatal(a, err)
+	}
+	if err := is.Reverse(context.Background(), Reversal{Original: req, STAN: 2, Reason: RespLateResponse}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := is.Authorize(context.Background(), req)
+	if err != nil || again.Approved() {
+		t.Errorf("retransmission after the reversal answered %+v, %v: approved but not charged", again, err)
+	}
+	if b, _ := is.Balance("tok-r"); b.Minor != 1000 {
+		t.Errorf("balance %d", b.Minor)
+	}
+	// End to end: a processor restarted at STAN 1 on the same terminal,
+	// same card and amount as a reversed payment, must not report approved
+	// for nothing.
+	r := newRig(t, ProcessorConfig{AuthorizeTimeout: time.Millisecond}, IssuerConfig{})
+	r.issuer.LoseResponses(1)
+	first, _ := r.p.Pay(context.Background(), Sample{Embedding: r.embs[3]}, tx("before-restart", 250))
+	if first.Status != StatusReversed || first.STAN != 1 {
+		t.Fatalf("first: %v STAN %d", first.Status, first.STAN)
+	}
+	restarted, _ := NewProcessor(ProcessorConfig{}, r.srv, r.issuer)
+	res, err := restarted.Pay(context.Background(), Sample{Embedding: r.embs[3]}, tx("after-restart", 250))
+	charged := r.balance(t, 3) != 10000
+	if (res.Status == StatusApproved) != charged {
+		t.Errorf("after restart: %v %v, charged=%v", res.Status, err, charged)
+	}
+}

@@ -67,7 +67,8 @@ type authRecord struct {
 // balances, declines (unknown card 14, blocked 62, insufficient funds 51),
 // configurable latency, and injectable faults — dropped requests, lost
 // responses, failing reversals. It recognises a repeated 0100 by terminal
-// and STAN and answers it with the first response without charging again;
+// and STAN and answers it with the first response without charging again
+// (with 94, duplicate, once that authorisation was reversed);
 // a reversal refunds an approval once, and an original that arrives after
 // its reversal is refused (94) and not charged.
 //
@@ -239,9 +240,12 @@ func (is *Issuer) Process(req AuthRequest) AuthResult {
 	is.stats.Authorizations++
 	if prev, ok := is.auths[key]; ok {
 		is.stats.Duplicates++
-		if prev.req.Token == req.Token && prev.req.Amount == req.Amount {
+		if prev.req.Token == req.Token && prev.req.Amount == req.Amount && !prev.reversed {
 			return prev.res // a retransmission: same answer, no second charge
 		}
+		// A different payment under a used STAN, or a retransmission of
+		// one already reversed (repeating "approved" would report a charge
+		// the issuer has undone): duplicate transmission, no charge.
 		res.ResponseCode = RespDuplicate
 		return res
 	}
