@@ -70,8 +70,11 @@ type tenant struct {
 // records in store. It loads every record from store and re-reserves the
 // identifiers they hold, so a restarted controller allocates nothing
 // differently; a store whose records clash is an error wrapping
-// ErrConflict. Call Reconcile afterwards to finish work a previous
-// controller left pending.
+// ErrConflict. A partition added to cfg since a record was written gets an
+// RD for each active tenant, stored at once with the record marked pending
+// (a partition removed from cfg while records still name it is an error
+// wrapping ErrUnknownPartition). Call Reconcile afterwards to finish work a
+// previous controller left pending.
 func NewController(ctx context.Context, cfg Config, store Store, routers map[string]RouteController) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -124,7 +127,56 @@ func NewController(ctx context.Context, cfg Config, store Store, routers map[str
 			return nil, fmt.Errorf("sdn: restoring tenant %s: %w", r.Spec.ID, err)
 		}
 	}
+	if err := c.extendToNewPartitions(ctx); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// extendToNewPartitions gives every active tenant an RD in each partition
+// that was added since its record was written, stores the record as
+// pending, and lets Reconcile create the tenant's VRF there. It runs after
+// every record is restored, so no RD a record holds is handed out again.
+func (c *Controller) extendToNewPartitions(ctx context.Context) error {
+	for _, id := range c.sortedIDs() {
+		t := c.tenants[id]
+		if t.rec.State != TenantActive {
+			continue // a deleting tenant never had a VRF there
+		}
+		next := t.rec.Clone()
+		var got []func()
+		for _, p := range c.parts {
+			if _, ok := next.Binding.RD[p.ID]; ok {
+				continue
+			}
+			pool := c.rd[p.ID]
+			n, err := pool.Allocate()
+			if err != nil {
+				for _, undo := range got {
+					undo()
+				}
+				return fmt.Errorf("sdn: RD for tenant %s in new partition %s: %w", id, p.ID, err)
+			}
+			got = append(got, func() { pool.Release(n) })
+			if next.Binding.RD == nil {
+				next.Binding.RD = make(map[string]RouteDistinguisher)
+			}
+			next.Binding.RD[p.ID] = RouteDistinguisher{Type: TypeIPv4, Admin: routerIDUint(p.RouterID), Assigned: n}
+		}
+		if len(got) == 0 {
+			continue
+		}
+		next.Pending = true
+		if err := c.store.Put(ctx, next); err != nil {
+			for _, undo := range got {
+				undo()
+			}
+			return fmt.Errorf("sdn: storing tenant %s: %w", id, err)
+		}
+		t.rec = next
+		c.computeDesired(t)
+	}
+	return nil
 }
 
 func (c *Controller) ready() error {
