@@ -2,9 +2,11 @@ package biometric
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -78,5 +80,43 @@ func TestExactTies(t *testing.T) {
 		if h := x.Search(same, 1); h[0].Score > 1 {
 			t.Errorf("quant=%v self score %v > 1", quant, h[0].Score)
 		}
+	}
+}
+
+// cancelAfter is a context that reports Canceled from its n-th Err call
+// on: a caller giving up in the middle of a scan, deterministically.
+type cancelAfter struct {
+	context.Context
+	mu sync.Mutex
+	n  int
+}
+
+func (c *cancelAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestSearchCanceledMidScan: a context that ends after the first chunks
+// stops single, sharded and batch searches with context.Canceled and no
+// partial result.
+func TestSearchCanceledMidScan(t *testing.T) {
+	x, _, vecs := buildIndex(t, IndexConfig{Dim: 8, ParallelMin: 1000, Workers: 3}, 6000, 11)
+	for _, w := range []int{1, 3} {
+		ctx := &cancelAfter{Context: context.Background(), n: 3}
+		if h, err := x.SearchWorkers(ctx, vecs[0], 2, w); !errors.Is(err, context.Canceled) || h != nil {
+			t.Errorf("%d workers: %v, %d hits", w, err, len(h))
+		}
+	}
+	ctx := &cancelAfter{Context: context.Background(), n: 3}
+	if h, err := x.SearchBatch(ctx, vecs[:4], 2); !errors.Is(err, context.Canceled) || h != nil {
+		t.Errorf("batch: %v, %d results", err, len(h))
+	}
+	// The index is unharmed.
+	if h := x.Search(vecs[5], 1); len(h) != 1 || h[0].ID != "p00005" {
+		t.Errorf("after canceled searches: %v", h)
 	}
 }
