@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	mrand "math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
@@ -484,5 +485,72 @@ func TestRequestChecksBeforeCopying(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
 		t.Fatalf("Request allocated %d bytes before rejecting", grew)
+	}
+}
+
+// TestPoolNoOverlapOutOfOrderTimes: random grants and releases whose times
+// jitter backwards as well as forwards (as from concurrent callers). Each
+// grant holds its resource over [Issued, end), end the earlier of its
+// expiry and its release at the pool's time (the latest time seen). No two
+// grants within interference range (or sharing a vehicle, in one slot)
+// may hold one resource at one moment.
+func TestPoolNoOverlapOutOfOrderTimes(t *testing.T) {
+	for seed := range uint64(30) {
+		r := mrand.New(mrand.NewPCG(seed, 7))
+		cfg := PoolConfig{SubChannels: 1 + r.IntN(3), Slots: 1 + r.IntN(3), InterferenceRange: 100 + 300*r.Float64(),
+			GrantLifetime: time.Duration(200+r.IntN(800)) * time.Millisecond}
+		p, err := NewResourcePool(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+		base, clock := t0, time.Time{}
+		type held struct {
+			g   Grant
+			end time.Time
+		}
+		var all []*held
+		var live []*held
+		for range 300 {
+			base = base.Add(time.Duration(r.IntN(60)) * time.Millisecond)
+			at := base.Add(-time.Duration(r.IntN(500)) * time.Millisecond) // up to 0.5 s late
+			if r.IntN(3) > 0 || len(live) == 0 {
+				a, b := VehicleID(fmt.Sprint("v", r.IntN(20))), VehicleID(fmt.Sprint("v", r.IntN(20)))
+				if a == b {
+					continue
+				}
+				if at.After(clock) {
+					clock = at
+				}
+				pa := Position{X: 1500 * r.Float64()}
+				pb := Position{X: pa.X + 200*(r.Float64()-0.5)}
+				g, err := p.Grant(a, b, pa, pb, at)
+				if err != nil {
+					continue
+				}
+				h := &held{g: g, end: g.Expires}
+				all, live = append(all, h), append(live, h)
+				continue
+			}
+			if at.After(clock) {
+				clock = at
+			}
+			i := r.IntN(len(live))
+			h := live[i]
+			live = append(live[:i], live[i+1:]...)
+			if p.Release(h.g.ID, at) == nil && clock.Before(h.end) {
+				h.end = clock
+			}
+		}
+		for i, x := range all {
+			for _, y := range all[i+1:] {
+				if x.g.Slot != y.g.Slot || !(x.g.Issued.Before(y.end) && y.g.Issued.Before(x.end)) {
+					continue
+				}
+				if x.g.sharesVehicle(y.g) || (x.g.SubChannel == y.g.SubChannel && x.g.Interferes(y.g, cfg.InterferenceRange)) {
+					t.Fatalf("seed %d: grants %d and %d overlap: %+v / %+v", seed, x.g.ID, y.g.ID, x, y)
+				}
+			}
+		}
 	}
 }
