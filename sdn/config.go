@@ -2,6 +2,7 @@ package sdn
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 )
 
@@ -69,6 +70,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: core AS %d is reserved", ErrInvalid, c.CoreASN)
 	}
 	ids := map[string]bool{}
+	routerIDs := map[netip.Addr]string{}
 	for _, p := range c.Partitions {
 		if err := p.Validate(); err != nil {
 			return err
@@ -77,6 +79,12 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: partition %s listed twice", ErrInvalid, p.ID)
 		}
 		ids[p.ID] = true
+		// RDs are RouterID:N, numbered per partition: a shared router ID
+		// would hand two tenants the same RD (RFC 4364 §4.2).
+		if o, dup := routerIDs[p.RouterID]; dup {
+			return fmt.Errorf("%w: partitions %s and %s share router id %v", ErrInvalid, o, p.ID, p.RouterID)
+		}
+		routerIDs[p.RouterID] = p.ID
 	}
 	for id, ns := range c.Neighbors {
 		if !ids[id] {

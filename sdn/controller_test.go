@@ -117,6 +117,10 @@ func TestConflictsAndBadInput(t *testing.T) {
 	if err := bad.Validate(); !errors.Is(err, sdn.ErrInvalid) {
 		t.Errorf("ASN 0: %v", err)
 	}
+	twins := sdn.Config{Partitions: []sdn.Partition{testParts[0], {ID: "p9", ASN: 65009, RouterID: testParts[0].RouterID}}}
+	if err := twins.Validate(); !errors.Is(err, sdn.ErrInvalid) {
+		t.Errorf("two partitions with one router id (their RDs would collide): %v", err)
+	}
 	for _, asn := range []uint32{0, 23456, 64496, 65535, 65551, 70000, 4294967295} {
 		if sdn.ValidASN(asn) {
 			t.Errorf("ValidASN(%d) = true", asn)
