@@ -27,7 +27,9 @@
 //
 // [Migrate] creates or upgrades the schema in the connection's search_path.
 // It is idempotent and versioned: a schema newer than this package knows is
-// refused with [ErrSchemaTooNew] rather than written to. Run it once at
+// refused with [ErrSchemaTooNew] rather than written to, and a store on a
+// database that was never migrated or is behind reports [ErrNotMigrated]
+// (version 1 → 2 upgrades keep every row). Run it once at
 // start-up (several instances may run it at once: it takes an advisory lock).
 //
 // # Errors

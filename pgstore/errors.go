@@ -16,6 +16,9 @@ var (
 	// ErrSchemaTooNew is returned by Migrate and the stores when the
 	// database holds a schema version newer than this package knows.
 	ErrSchemaTooNew = errors.New("pgstore: database schema is newer than this version of pgstore")
+	// ErrNotMigrated is returned by the stores when the database holds no
+	// payedge schema or an older version of it: run Migrate first.
+	ErrNotMigrated = errors.New("pgstore: database schema is missing or older than this version of pgstore (run Migrate)")
 	// ErrCorrupt matches a stored row that does not decode.
 	ErrCorrupt = errors.New("pgstore: corrupt row")
 	// ErrNilPool is returned by every method of a store built on a nil pool

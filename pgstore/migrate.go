@@ -2,9 +2,11 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -89,16 +91,23 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // checkVersion reports ErrSchemaTooNew when the database is ahead of this
-// package, so that an old binary never writes rows a newer one owns.
+// package, so that an old binary never writes rows a newer one owns, and
+// ErrNotMigrated when it was never migrated or is behind.
 func checkVersion(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }) error {
 	var v int
-	if err := q.QueryRow(ctx, `SELECT version FROM payedge_schema`).Scan(&v); err != nil {
+	err := q.QueryRow(ctx, `SELECT version FROM payedge_schema`).Scan(&v)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return fmt.Errorf("%w: no payedge schema in the search path", ErrNotMigrated)
+	case err != nil:
 		return err
-	}
-	if v > SchemaVersion {
+	case v > SchemaVersion:
 		return fmt.Errorf("%w: database at version %d, pgstore knows %d", ErrSchemaTooNew, v, SchemaVersion)
+	case v < SchemaVersion:
+		return fmt.Errorf("%w: database at version %d, pgstore needs %d", ErrNotMigrated, v, SchemaVersion)
 	}
 	return nil
 }

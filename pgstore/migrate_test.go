@@ -1,0 +1,142 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/payedge/payedge/pgstore"
+	"github.com/payedge/payedge/risk"
+	"github.com/payedge/payedge/sdn"
+)
+
+// rawPool opens a pool on schema without migrating it.
+func rawPool(t *testing.T, schema string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(databaseURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// A database written by the version-1 schema (profiles, sites, scenes) is
+// upgraded to version 2 by Migrate: its rows stay, the version-2 stores
+// work, and migrating again changes nothing.
+func TestMigrateV1ToV2(t *testing.T) {
+	if pgstore.SchemaVersion != 2 || len(pgstore.Migrations) != 2 {
+		t.Fatalf("schema version %d with %d migrations: extend this test", pgstore.SchemaVersion, len(pgstore.Migrations))
+	}
+	ctx := t.Context()
+	pool := rawPool(t, newSchema(t))
+	for _, q := range []string{
+		`CREATE TABLE payedge_schema (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), version integer NOT NULL)`,
+		pgstore.Migrations[0],
+		`INSERT INTO payedge_schema (version) VALUES (1)`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A profile row as a version-1 pgstore wrote it (the table is
+	// unchanged by version 2: learn on a migrated database, copy the row).
+	src := newPool(t)
+	if err := learn(ctx, pgstore.NewProfileStore(src), "T1"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := pgstore.NewProfileStore(src).Profile(ctx, "T1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	if err := src.QueryRow(ctx, `SELECT profile FROM payedge_risk_profiles WHERE terminal_id = 'T1'`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO payedge_risk_profiles (terminal_id, profile) VALUES ('T1', $1)`, raw); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := pgstore.Migrate(ctx, pool); err != nil {
+			t.Fatalf("Migrate 1→2: %v", err)
+		}
+	}
+	var v int
+	if err := pool.QueryRow(ctx, `SELECT version FROM payedge_schema`).Scan(&v); err != nil || v != 2 {
+		t.Fatalf("version after Migrate: %d, %v", v, err)
+	}
+	after, err := pgstore.NewProfileStore(pool).Profile(ctx, "T1")
+	if err != nil || after.Weight != before.Weight || after.TerminalID != "T1" {
+		t.Errorf("profile after upgrade: %+v, %v; want %+v", after, err, before)
+	}
+	tenants := pgstore.NewTenantStore(pool)
+	rec := sdn.TenantRecord{Spec: sdn.TenantSpec{ID: "a"}, Binding: sdn.Binding{VNI: 10000, VRF: "t-a"}, State: sdn.TenantActive}
+	if err := tenants.Put(ctx, rec); err != nil {
+		t.Fatalf("version-2 table after upgrade: %v", err)
+	}
+	if got, err := tenants.Get(ctx, "a"); err != nil || got.Binding.VNI != 10000 {
+		t.Errorf("tenant after upgrade: %+v, %v", got, err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM payedge_schema`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("payedge_schema holds %d rows, %v", n, err)
+	}
+}
+
+// Several instances migrating a fresh database at once all succeed, one
+// after the other.
+func TestMigrateConcurrent(t *testing.T) {
+	schema := newSchema(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		pool := rawPool(t, schema)
+		wg.Go(func() { errs[i] = pgstore.Migrate(t.Context(), pool) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: %v", i, err)
+		}
+	}
+}
+
+// A store on a database that was never migrated, or is at an older
+// version, says so with ErrNotMigrated instead of a raw SQL error.
+func TestNotMigrated(t *testing.T) {
+	ctx := t.Context()
+	fresh := rawPool(t, newSchema(t))
+	if _, err := pgstore.NewTenantStore(fresh).List(ctx); !errors.Is(err, pgstore.ErrNotMigrated) {
+		t.Errorf("List on an empty database: %v, want ErrNotMigrated", err)
+	}
+	if _, err := pgstore.NewProfileStore(fresh).Profile(ctx, "T"); !errors.Is(err, pgstore.ErrNotMigrated) {
+		t.Errorf("Profile on an empty database: %v, want ErrNotMigrated", err)
+	}
+	old := rawPool(t, newSchema(t))
+	for _, q := range []string{
+		`CREATE TABLE payedge_schema (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), version integer NOT NULL)`,
+		pgstore.Migrations[0],
+		`INSERT INTO payedge_schema (version) VALUES (1)`,
+	} {
+		if _, err := old.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pgstore.NewTenantStore(old).Put(ctx, sdn.TenantRecord{Spec: sdn.TenantSpec{ID: "a"}}); !errors.Is(err, pgstore.ErrNotMigrated) {
+		t.Errorf("Put on a version-1 database: %v, want ErrNotMigrated", err)
+	}
+	if err := pgstore.Migrate(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pgstore.NewProfileStore(old).Profile(ctx, "T"); !errors.Is(err, risk.ErrNoProfile) {
+		t.Errorf("after Migrate: %v, want ErrNoProfile", err)
+	}
+}
