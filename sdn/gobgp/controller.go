@@ -150,8 +150,10 @@ func (r *RouteController) checkInstance(spec sdn.BGPSpec) error {
 	return nil
 }
 
-// EnsureBGPInstance implements sdn.RouteController.
-func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpec) error {
+// EnsureBGPInstance implements sdn.RouteController. A call that fails
+// part-way gives back the neighbour references it took, so a retry or a
+// DeleteBGPInstance leaves no session behind.
+func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpec) (err error) {
 	if err := r.checkInstance(spec); err != nil {
 		return err
 	}
@@ -177,6 +179,17 @@ func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpe
 	vspec.Name, vspec.RD, vspec.ImportRTs, vspec.ExportRTs = spec.VRF, v.rd, v.imp, v.exp
 	old := r.inst[spec.VRF]
 	// Neighbours first, so that the routes have somewhere to go.
+	var added []sdn.Neighbor
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Not recorded in r.inst: give back what this call took. The
+		// speaker is already failing, so a failure here adds nothing.
+		for _, n := range added {
+			_ = r.releasePeer(context.WithoutCancel(ctx), n)
+		}
+	}()
 	for _, n := range spec.Neighbors {
 		if old != nil && slices.Contains(old.Neighbors, n) {
 			continue
@@ -184,6 +197,7 @@ func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpe
 		if err := r.addPeer(ctx, n); err != nil {
 			return err
 		}
+		added = append(added, n)
 	}
 	var oldNets []netip.Prefix
 	if old != nil {
@@ -212,16 +226,19 @@ func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpe
 	if err := r.originate(ctx, vspec, &spec, add); err != nil {
 		return err
 	}
+	r.inst[spec.VRF] = &spec
+	added = nil // owned by the recorded instance now
 	if old != nil {
 		for _, n := range old.Neighbors {
 			if !slices.Contains(spec.Neighbors, n) {
+				// A failure here leaves a reference held (a session kept),
+				// never one given back twice (a shared session dropped).
 				if err := r.releasePeer(ctx, n); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	r.inst[spec.VRF] = &spec
 	return nil
 }
 
@@ -246,8 +263,14 @@ func (r *RouteController) DeleteBGPInstance(ctx context.Context, vrf string) err
 			return err
 		}
 	}
-	for _, n := range old.Neighbors {
+	for i, n := range old.Neighbors {
 		if err := r.releasePeer(ctx, n); err != nil {
+			// Record the progress: a retry releases only what is left,
+			// so a neighbour shared with another instance is not given
+			// back twice.
+			rest := *old
+			rest.Networks, rest.Neighbors = nil, slices.Clone(old.Neighbors[i:])
+			r.inst[vrf] = &rest
 			return err
 		}
 	}
