@@ -2,8 +2,15 @@
 // speaker (github.com/osrg/gobgp/v4), so that the sdn package's
 // region-interconnect Controller drives real BGP: one speaker per
 // partition, VRFs with RDs and route targets, and tenant prefixes carried
-// between partitions as VPN-IPv4/IPv6 routes (RFC 4364) and EVPN type-5 IP
+// between partitions as VPN-IPv4 routes (RFC 4364) and EVPN type-5 IP
 // prefix routes (RFC 9136).
+//
+// IPv4 only: EnsureBGPInstance refuses a BGPSpec with an IPv6 network
+// with an error wrapping sdn.ErrInvalid, before it changes anything (so an
+// sdn.Controller reports the tenant's partition as failing rather than
+// announcing part of its prefixes). Neighbours have the VPN-IPv6 family
+// enabled, so a speaker receives such routes from other gear, but this
+// adapter neither originates nor reports them.
 //
 // # Mapping
 //
