@@ -39,7 +39,7 @@ func decisions(t *testing.T, cfg config) map[string]string {
 // -prior 0.99 turned groceries into RequirePIN), and the attacks stay
 // refused because their evidence outweighs it.
 func TestStory(t *testing.T) {
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= 2; seed++ { // one seed at each prior (each run enrols 2 000 faces)
 		prior := []float64{0.5, 0.99}[seed%2]
 		got := decisions(t, config{Seed: seed, Days: 14, Prior: prior})
 		want := map[string][]string{
