@@ -3,6 +3,7 @@ package biometric
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -79,3 +80,19 @@ func (r Record) Format(f fmt.State, verb rune) {
 
 // MarshalJSON encodes r with its token masked.
 func (r Record) MarshalJSON() ([]byte, error) { return json.Marshal(r.view()) }
+
+// MarshalJSON encodes r field by field, with Score null when there is none
+// (NaN), which encoding/json cannot otherwise represent: a Result is meant
+// to be logged whatever the outcome.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result // the fields, without this method
+	v := struct {
+		plain
+		Score *float64 // shadows plain.Score
+	}{plain: plain(r)}
+	if !math.IsNaN(r.Score) && !math.IsInf(r.Score, 0) {
+		s := r.Score
+		v.Score = &s
+	}
+	return json.Marshal(v)
+}

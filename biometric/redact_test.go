@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,33 @@ func TestTokenNeverPrinted(t *testing.T) {
 	// The values themselves keep the token for the code that needs it.
 	if r.p.PendingReversals()["p"].Original.Token != tok {
 		t.Error("pending reversal lost its token")
+	}
+}
+
+// TestResultJSON: a Result is meant to be logged, also when
+// identification produced no score (Score is NaN): its JSON must encode,
+// with the missing score as null.
+func TestResultJSON(t *testing.T) {
+	r := newRig(t, ProcessorConfig{}, IssuerConfig{})
+	res, err := r.p.Pay(context.Background(), Sample{Embedding: make([]float32, testDim)}, tx("zero", 10))
+	if err == nil || !math.IsNaN(res.Score) {
+		t.Fatalf("zero sample: %v, score %v", err, res.Score)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatalf("Result with no score does not encode: %v", err)
+	}
+	if !strings.Contains(string(b), `"Score":null`) || !strings.Contains(string(b), `"TransactionID":"zero"`) {
+		t.Errorf("JSON %s", b)
+	}
+	ok, _ := r.p.Pay(context.Background(), Sample{Embedding: r.embs[0]}, tx("ok", 10))
+	b, err = json.Marshal(ok)
+	var back struct {
+		Score  float64
+		Status Status
+		Trail  []Step
+	}
+	if err != nil || json.Unmarshal(b, &back) != nil || back.Score != ok.Score || back.Status != ok.Status || len(back.Trail) != len(ok.Trail) {
+		t.Errorf("JSON %s (%v) does not carry the result", b, err)
 	}
 }

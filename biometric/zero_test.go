@@ -145,6 +145,11 @@ func TestZeroValues(t *testing.T) {
 				t.Error("Format/MarshalJSON")
 			}
 		},
+		"Result": func(t *testing.T) {
+			if b, err := (Result{}).MarshalJSON(); err != nil || !strings.Contains(string(b), `"Score":0`) {
+				t.Errorf("MarshalJSON %s %v", b, err)
+			}
+		},
 		"Identity": func(t *testing.T) {
 			if b, err := (Identity{}).MarshalJSON(); err != nil || fmt.Sprintf("%+v", Identity{}) != "{EnrolmentID: Token: CardRef: Score:0 Second:0}" || len(b) == 0 {
 				t.Error("Format/MarshalJSON")
