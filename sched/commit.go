@@ -89,6 +89,12 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 		freed bool
 	)
 	defer func() {
+		if len(preempted) > 0 {
+			// Evictions are committed changes: the other manager hears of
+			// them before Create returns, whether or not w was placed
+			// (on success the outbox was flushed already and this is cheap).
+			_ = c.flush(ctx, true)
+		}
 		if freed && c.npending.Load() > 0 {
 			c.RetryPending(ctx)
 		}
