@@ -507,7 +507,7 @@ func decodeDate(b []byte) (Expiry, error) {
 	mm, ok2 := bcdByte(b[1])
 	dd, ok3 := bcdByte(b[2])
 	if !ok1 || !ok2 || !ok3 || mm < 1 || mm > 12 || dd < 1 || dd > 31 {
-		return Expiry{}, fmt.Errorf("%w: date %X", ErrMalformed, b)
+		return Expiry{}, fmt.Errorf("%w: date is not a valid YYMMDD", ErrMalformed) // never the digits: they are the card's
 	}
 	return Expiry{Year: year(yy), Month: time.Month(mm), Day: dd}, nil
 }
@@ -542,7 +542,7 @@ func parseTrack2(b []byte) (string, Expiry, error) {
 	yy := int(e[0]-'0')*10 + int(e[1]-'0')
 	mm := int(e[2]-'0')*10 + int(e[3]-'0')
 	if mm < 1 || mm > 12 {
-		return "", Expiry{}, fmt.Errorf("%w: track 2 expiry month %d", ErrMalformed, mm)
+		return "", Expiry{}, fmt.Errorf("%w: track 2 expiry month out of range", ErrMalformed) // never the digits
 	}
 	return string(s[:sep]), Expiry{Year: year(yy), Month: time.Month(mm)}, nil
 }
