@@ -149,6 +149,9 @@ func (c *Coordinator) audit() []Finding {
 	count := make(map[*nodeState]int)
 	forced := make(map[*nodeState]int)
 	groups := make(map[string]int)
+	// cells[n][i] sums the pinned records on n's cell i: all, and the
+	// capacity-checked (unforced) ones.
+	cells := make(map[*nodeState][][2]Resources)
 	for id, w := range c.work {
 		if w.node == nil {
 			if w.state == stLive || w.state == stDeleting {
@@ -166,6 +169,20 @@ func (c *Coordinator) audit() []Finding {
 			forced[w.node]++
 		} else {
 			unforced[w.node] = unforced[w.node].Add(w.res)
+		}
+		if w.cell >= len(w.node.spec.NUMA) {
+			bug(w.node.spec.Name, id, "pinned to NUMA cell %d of %d", w.cell, len(w.node.spec.NUMA))
+		} else if w.cell >= 0 {
+			cs := cells[w.node]
+			if cs == nil {
+				cs = make([][2]Resources, len(w.node.spec.NUMA))
+				cells[w.node] = cs
+			}
+			r := Resources{MilliCPU: w.res.MilliCPU, MemoryBytes: w.res.MemoryBytes}
+			cs[w.cell][0] = cs[w.cell][0].Add(r)
+			if !w.forced {
+				cs[w.cell][1] = cs[w.cell][1].Add(r)
+			}
 		}
 		if w.undoFailed && (w.state == stLive || w.state == stDeleting) {
 			out = append(out, Finding{Kind: FindingUndoFailed, Node: w.node.spec.Name, ID: id,
@@ -191,8 +208,22 @@ func (c *Coordinator) audit() []Finding {
 		}
 		for i, cell := range ns.spec.NUMA {
 			cu := ns.cellUsed[i]
-			if (cu.MilliCPU > cell.MilliCPU || cu.MemoryBytes > cell.MemoryBytes) && ns.forced == 0 {
-				bug(name, "", "NUMA cell %d uses cpu=%dm mem=%dB of cpu=%dm mem=%dB", i, cu.MilliCPU, cu.MemoryBytes, cell.MilliCPU, cell.MemoryBytes)
+			var sum [2]Resources
+			if cs := cells[ns]; cs != nil {
+				sum = cs[i]
+			}
+			over := func(r Resources) bool { return r.MilliCPU > cell.MilliCPU || r.MemoryBytes > cell.MemoryBytes }
+			switch {
+			case cu != sum[0]:
+				bug(name, "", "NUMA cell %d ledger cpu=%dm mem=%dB, pinned records sum to cpu=%dm mem=%dB",
+					i, cu.MilliCPU, cu.MemoryBytes, sum[0].MilliCPU, sum[0].MemoryBytes)
+			case over(sum[1]):
+				bug(name, "", "capacity-checked claims use cpu=%dm mem=%dB of NUMA cell %d (cpu=%dm mem=%dB)",
+					sum[1].MilliCPU, sum[1].MemoryBytes, i, cell.MilliCPU, cell.MemoryBytes)
+			case over(cu):
+				out = append(out, Finding{Kind: FindingOverCommitted, Node: name,
+					Detail: fmt.Sprintf("NUMA cell %d uses cpu=%dm mem=%dB of cpu=%dm mem=%dB; pinned workloads accounted as their managers report them",
+						i, cu.MilliCPU, cu.MemoryBytes, cell.MilliCPU, cell.MemoryBytes)})
 			}
 		}
 		want := ns.free()

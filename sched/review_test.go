@@ -2,6 +2,7 @@ package sched
 
 import (
 	"context"
+	"errors"
 	"testing"
 )
 
@@ -38,4 +39,74 @@ func TestPreemptionNotifiesEvenWhenCreateFails(t *testing.T) {
 	if err := c.Audit(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Audit checks each NUMA cell's ledger against the sum of the pinned
+// records on it, and a forced (over-committed) workload elsewhere on the
+// node does not excuse a cell that capacity-checked claims overflow.
+func TestAuditChecksNUMACells(t *testing.T) {
+	ctx := context.Background()
+	numa := []NUMACell{{4000, 16 * gib}, {4000, 16 * gib}}
+	setup := func(t *testing.T) (*Coordinator, *nodeState) {
+		vm := newScripted(t, MemConfig{Kind: VM})
+		ctr := newScripted(t, MemConfig{Kind: Container})
+		c, err := New(Config{}, vm, ctr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AddNode(ctx, Node{Name: "n", Capacity: small, NUMA: numa}); err != nil {
+			t.Fatal(err)
+		}
+		r := vmReq("pin", 3000, 8*gib)
+		r.PinNUMA = true
+		if _, err := c.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Audit(); err != nil {
+			t.Fatal(err)
+		}
+		return c, c.byName["n"]
+	}
+	t.Run("stale cell ledger", func(t *testing.T) {
+		c, ns := setup(t)
+		c.mu.Lock()
+		for i := range ns.cellUsed {
+			ns.cellUsed[i] = Resources{} // forgets the pinned claim
+		}
+		c.mu.Unlock()
+		if err := c.Audit(); !errors.Is(err, ErrLedgerBug) {
+			t.Fatalf("Audit missed a NUMA cell ledger that lost its pinned claim: %v", err)
+		}
+	})
+	t.Run("forced workload does not excuse a cell", func(t *testing.T) {
+		c, ns := setup(t)
+		// An unpinned workload accounted as its manager reports it (a
+		// failed undo, an adopted orphan) over-commits the node.
+		c.mu.Lock()
+		w := &workload{req: Request{ID: "big", Kind: Container, Resources: small}, state: stLive, cell: -1, claim: small}
+		c.work["big"] = w
+		c.claim(w, ns, -1, small)
+		c.settle(w)
+		if !w.forced {
+			c.mu.Unlock()
+			t.Fatal("setup: the adopted workload is not forced")
+		}
+		c.mu.Unlock()
+		if err := c.Audit(); err != nil {
+			t.Fatalf("a known over-commit is reported as a bug: %v", err)
+		}
+		// Now corrupt the pinned workload's record: the cell ledger
+		// still sums correctly but the capacity-checked claim overflows
+		// the cell.
+		c.mu.Lock()
+		pin := c.work["pin"]
+		ns.cellUsed[pin.cell].MilliCPU += 2000
+		pin.res.MilliCPU += 2000
+		ns.used.MilliCPU += 2000
+		c.updateIndex(ns)
+		c.mu.Unlock()
+		if err := c.Audit(); !errors.Is(err, ErrLedgerBug) {
+			t.Fatalf("Audit excused an overflowing NUMA cell because another workload is forced: %v", err)
+		}
+	})
 }
