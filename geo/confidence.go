@@ -215,7 +215,10 @@ func i0e(x float64) float64 {
 // exp(−d²/2σ²)/(2πσ²), which is used for r < 1e-6σ.
 func logDiscLikelihood(d, r, sigma float64) float64 {
 	if r < 1e-6*sigma {
-		return -d*d/(2*sigma*sigma) - math.Log(2*math.Pi*sigma*sigma)
+		// In units of σ, so that σ² cannot overflow for a huge (finite)
+		// accuracy: −Inf − (−Inf) would make the log-odds NaN.
+		z := d / sigma
+		return -z*z/2 - math.Log(2*math.Pi) - 2*math.Log(sigma)
 	}
 	return logRiceCDF(d/sigma, r/sigma) - math.Log(math.Pi*r*r)
 }
