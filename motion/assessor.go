@@ -133,13 +133,33 @@ func (c AssessorConfig) Validate() error {
 // implements risk.Scorer[Input] and is safe for concurrent use. Build one
 // with NewAssessor; the zero value is usable and stands for
 // NewAssessor(AssessorConfig{}, nil) (the default model and configuration),
-// loaded on first use.
+// loaded on first use, and a struct literal with the deprecated fields
+// below works as before (an invalid one fails every call with ErrConfig).
 //
 // The Signal's Confidence is Σ_c P(c | input)·Plausibility[c]: by the law
 // of total probability, the confidence at the neutral reference when the
 // motion state is what matters, weighted by the classifier's calibrated
 // class probabilities.
 type Assessor struct {
+	// Model, Window, Plausibility, UnknownPlausibility,
+	// InsufficientConfidence and ReasonThreshold configure an Assessor
+	// built as a struct literal; they are read once, on first use, and
+	// ignored by an Assessor from NewAssessor.
+	//
+	// Deprecated: use NewAssessor(AssessorConfig{…}, model), which reports
+	// a bad configuration when it is built rather than on every call.
+	Model *Model
+	// Deprecated: see Model; AssessorConfig.Window.
+	Window Config
+	// Deprecated: see Model; AssessorConfig.Plausibility.
+	Plausibility map[string]float64
+	// Deprecated: see Model; AssessorConfig.UnknownPlausibility.
+	UnknownPlausibility float64
+	// Deprecated: see Model; AssessorConfig.InsufficientConfidence.
+	InsufficientConfidence float64
+	// Deprecated: see Model; AssessorConfig.ReasonThreshold.
+	ReasonThreshold float64
+
 	once  sync.Once
 	err   error
 	cfg   AssessorConfig // defaults filled in
@@ -194,7 +214,11 @@ func (a *Assessor) init(cfg AssessorConfig, model *Model) {
 }
 
 func (a *Assessor) ready() error {
-	a.once.Do(func() { a.init(AssessorConfig{}, nil) })
+	a.once.Do(func() {
+		a.init(AssessorConfig{Window: a.Window, Plausibility: a.Plausibility,
+			UnknownPlausibility: a.UnknownPlausibility, InsufficientConfidence: a.InsufficientConfidence,
+			ReasonThreshold: a.ReasonThreshold}, a.Model)
+	})
 	return a.err
 }
 
@@ -207,15 +231,6 @@ func (a *Assessor) Config() AssessorConfig {
 	c := a.cfg
 	c.Plausibility = cloneMap(c.Plausibility)
 	return c
-}
-
-// Model returns the model the Assessor classifies with (nil if it failed
-// to load; see Score).
-func (a *Assessor) Model() *Model {
-	if a.ready() != nil {
-		return nil
-	}
-	return a.model
 }
 
 func cloneMap(m map[string]float64) map[string]float64 {

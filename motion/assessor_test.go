@@ -214,3 +214,25 @@ func TestAssessorNeutralCalibration(t *testing.T) {
 		}
 	}
 }
+
+// TestAssessorDeprecatedFields: a struct-literal Assessor (the shape before
+// NewAssessor) is configured by its fields, as before.
+func TestAssessorDeprecatedFields(t *testing.T) {
+	ctx := context.Background()
+	w := simWindow(t, sim.Counter, 9)
+	a := &motion.Assessor{InsufficientConfidence: 0.4}
+	if s, err := a.Score(ctx, w[:20]); err != nil || s.Confidence != 0.4 {
+		t.Fatalf("short window: %+v %v", s, err)
+	}
+	m, err := motion.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &motion.Assessor{Model: m, Plausibility: map[string]float64{}, UnknownPlausibility: 0.3}
+	if s, err := b.Score(ctx, w); err != nil || math.Abs(s.Confidence-0.3) > 1e-9 {
+		t.Fatalf("plausibility fields: %+v %v", s, err)
+	}
+	if _, err := (&motion.Assessor{ReasonThreshold: 2}).Score(ctx, w); !errors.Is(err, motion.ErrConfig) {
+		t.Fatalf("bad field: %v, want ErrConfig", err)
+	}
+}

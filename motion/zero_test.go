@@ -80,10 +80,6 @@ func TestZeroValues(t *testing.T) {
 			if e.Config().InsufficientConfidence != 0.5 {
 				t.Fatal("zero Assessor's Config lacks defaults")
 			}
-			var f motion.Assessor
-			if f.Model() == nil {
-				t.Fatal("zero Assessor has no model")
-			}
 		},
 		"Extractor": func(t *testing.T) {
 			var e motion.Extractor
