@@ -125,7 +125,10 @@ func fragWorkload(pol se.Policy, seed uint64, steps int) (frag, largest, refused
 			size := uint64(1+rng.IntN(64)) * 1024 // 1–64 KiB wallets
 			n++
 			name := fmt.Sprint("w", n)
-			id, err := v.CreateVSE(ctx, se.VSERequest{ID: name, MemoryBytes: size, MaxChannels: 4, PageSize: 256})
+			// The quota is the largest wallet (one static partition):
+			// quotas are charged by reserved bytes, and a quota of size
+			// would refuse every rounded-up allocation.
+			id, err := v.CreateVSE(ctx, se.VSERequest{ID: name, MemoryBytes: 64 << 10, MaxChannels: 4, PageSize: 256})
 			if err == nil {
 				tries++
 				if _, err := v.Alloc(ctx, id, size); err != nil {

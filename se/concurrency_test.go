@@ -27,7 +27,9 @@ func TestConcurrentVSEs(t *testing.T) {
 				wg.Go(func() {
 					id := fmt.Sprint("w", g)
 					aid := []byte{0xA0, 0, 0, 0, 0x77, byte(g)}
-					v, err := sem.Create(ctx, se.VirtualConfig{ID: id, AIDs: [][]byte{aid}, MemoryBytes: 8 << 10})
+					// 32 KiB: two 16 KiB static partitions (storage and
+					// churn), as quotas are charged by reserved bytes.
+					v, err := sem.Create(ctx, se.VirtualConfig{ID: id, AIDs: [][]byte{aid}, MemoryBytes: 32 << 10})
 					if err != nil {
 						errs <- err
 						return

@@ -42,7 +42,9 @@ func TestMemoryConformanceFewChannels(t *testing.T) {
 
 func TestVSEConformance(t *testing.T) {
 	for _, pol := range []func() se.Policy{
-		func() se.Policy { return se.NewStaticPolicy(8) }, se.NewFirstFitPolicy, se.NewBuddyPolicy,
+		// 32 partitions of 2 KiB: the applet's storage takes one, the
+		// whole 2 KiB quota (quotas are charged by reserved bytes).
+		func() se.Policy { return se.NewStaticPolicy(32) }, se.NewFirstFitPolicy, se.NewBuddyPolicy,
 	} {
 		name := pol().Name()
 		t.Run(name, func(t *testing.T) {

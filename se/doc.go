@@ -56,6 +56,15 @@
 // overlap, quota, VSE count), every access goes through Validate, memory
 // is zeroed on free, and grants (Granter) are the only way to share. Each
 // VSE is a SecureElement whose applets' storage lives in its own ranges.
+//
+// A VSE's quota (VSERequest.MemoryBytes) is charged by the bytes the
+// policy really reserves, not the bytes asked for: a whole partition per
+// range under the static policy, a power-of-two block of pages under
+// buddy, the size itself under first-fit. No VSE can thus hold more of the
+// pool than its quota and starve the others, whatever the policy; a quota
+// smaller than one static partition admits no range at all. VMM.Usage
+// reports both figures; Validate still admits only the bytes asked for,
+// never a policy's rounding.
 // Typed errors of the VMM are *MemoryError values wrapping ErrSize,
 // ErrAlignment, ErrOverflow, ErrQuota, ErrDoubleFree, ErrAccess,
 // ErrDestroyed, ErrGrantRevoked and the rest.

@@ -65,7 +65,8 @@ var (
 	// ErrOverlap reports an allocation that would overlap an existing one
 	// (a broken Policy); the VMM refuses it.
 	ErrOverlap = errors.New("se: ranges overlap")
-	// ErrQuota reports an allocation beyond the VSE's MemoryBytes.
+	// ErrQuota reports an allocation that would take the bytes reserved
+	// for a VSE (with the policy's rounding) beyond its MemoryBytes.
 	ErrQuota = errors.New("se: VSE memory quota exceeded")
 	// ErrTooManyVSEs reports a VSE beyond the monitor's MaxVSEs.
 	ErrTooManyVSEs = errors.New("se: too many virtual SEs")

@@ -33,7 +33,8 @@ type Policy interface {
 
 // NewStaticPolicy returns the equal-static-partition policy: the pool is
 // cut into partitions equal slots of whole pages and every allocation takes
-// one slot (if it fits). partitions 0 means 8.
+// one slot (if it fits), so the VMM charges a whole slot to the VSE's
+// quota. partitions 0 means 8.
 func NewStaticPolicy(partitions int) Policy { return &staticPolicy{n: partitions} }
 
 // NewFirstFitPolicy returns the first-fit policy: a free list in address

@@ -28,7 +28,9 @@ func TestRaceManyChannelsManyVSEs(t *testing.T) {
 			sem, _ := se.NewVirtualManager(vmm)
 			aid := func(w int) []byte { return []byte{0xA0, 0, 0, 0, 0x88, byte(w)} }
 			create := func(w int) (*se.VSE, error) {
-				v, err := sem.Create(ctx, se.VirtualConfig{ID: fmt.Sprint("v", w), AIDs: [][]byte{aid(w)}, MemoryBytes: 8 << 10, MaxChannels: 8})
+				// 32 KiB: two 16 KiB static partitions, as quotas are
+				// charged by reserved bytes.
+				v, err := sem.Create(ctx, se.VirtualConfig{ID: fmt.Sprint("v", w), AIDs: [][]byte{aid(w)}, MemoryBytes: 32 << 10, MaxChannels: 8})
 				if err != nil {
 					return nil, err
 				}

@@ -3,6 +3,7 @@ package se
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -20,8 +21,14 @@ type VSERequest struct {
 	ID string
 	// AIDs are the applets the VSE may install (5–16 bytes each).
 	AIDs [][]byte
-	// MemoryBytes is the VSE's quota: the most bytes its ranges may
-	// total. A positive multiple of PageSize.
+	// MemoryBytes is the VSE's quota: the most bytes of the pool the
+	// allocation policy may reserve for its ranges together, counted as
+	// the policy really reserves them — a whole partition for each range
+	// under NewStaticPolicy, a power-of-two block of pages under
+	// NewBuddyPolicy, the size itself under NewFirstFitPolicy. So no VSE
+	// holds more of the pool than its quota, whatever the policy; under
+	// the static policy a quota below one partition admits no range. A
+	// positive multiple of PageSize.
 	MemoryBytes uint64
 	// MaxChannels is the number of channels of the VSE including the basic
 	// one, 1–20.
@@ -74,9 +81,12 @@ type Hypervisor interface {
 	// grants. Errors: ErrNoVSE, ErrDestroyed.
 	DestroyVSE(ctx context.Context, id VSEID) error
 	// Alloc gives the VSE a new range of size bytes and returns its
-	// address. Errors (in a *MemoryError): ErrSize (zero, or larger than
-	// the pool), ErrAlignment (not a multiple of the VSE's page size),
-	// ErrQuota, ErrNoMemory, ErrOverflow/ErrOverlap (a broken Policy),
+	// address. The VSE's quota is charged what the allocation really
+	// takes of the pool (size plus any rounding by the allocator), and
+	// ErrQuota refuses a range whose reservation would take the VSE's
+	// total past VSERequest.MemoryBytes. Errors (in a *MemoryError):
+	// ErrSize (zero, or larger than the pool), ErrAlignment (not a
+	// multiple of the VSE's page size), ErrQuota, ErrNoMemory, ErrOverflow/ErrOverlap (a broken Policy),
 	// ErrNoVSE, ErrDestroyed.
 	Alloc(ctx context.Context, id VSEID, size uint64) (uint64, error)
 	// Free releases the range starting at addr, zeroes it and revokes the
@@ -203,7 +213,9 @@ type vseMem struct {
 	req    VSERequest
 	slot   uint16               // owner mark of the VSE's pages
 	ranges map[uint64]liveRange // by address
-	bytes  uint64
+	// bytes is what the live ranges asked for, reserved what the policy
+	// took for them; the quota bounds reserved.
+	bytes, reserved uint64
 }
 
 // pageReserved marks pages a policy reserved beyond a request (buddy
@@ -357,8 +369,9 @@ func (v *VMM) Alloc(ctx context.Context, id VSEID, size uint64) (uint64, error) 
 		return 0, memErr("alloc", id, 0, size, fmt.Errorf("%w: larger than the %d-byte pool", ErrSize, v.cfg.PoolBytes))
 	case size%m.req.PageSize != 0:
 		return 0, memErr("alloc", id, 0, size, ErrAlignment)
-	case m.bytes+size > m.req.MemoryBytes:
-		return 0, memErr("alloc", id, 0, size, fmt.Errorf("%w: %d + %d > %d", ErrQuota, m.bytes, size, m.req.MemoryBytes))
+	case m.reserved+size > m.req.MemoryBytes:
+		// The policy reserves at least size: refuse before asking it.
+		return 0, memErr("alloc", id, 0, size, fmt.Errorf("%w: %d bytes reserved + %d > %d", ErrQuota, m.reserved, size, m.req.MemoryBytes))
 	}
 	addr, reserved, err := v.cfg.Policy.Alloc(size)
 	if err != nil {
@@ -371,10 +384,23 @@ func (v *VMM) Alloc(ctx context.Context, id VSEID, size uint64) (uint64, error) 
 		// trusted, and the pages stay with whoever owns them.
 		return 0, memErr("alloc", id, addr, size, err)
 	}
+	// The quota is charged by what the policy really took (a whole
+	// static partition, a power-of-two buddy block), so no VSE holds
+	// more of the pool than its quota. Over it, the checked range goes
+	// back to the policy untouched.
+	if m.reserved+reserved > m.req.MemoryBytes {
+		qerr := fmt.Errorf("%w: %d bytes reserved + %d (the %s policy reserves %d for %d) > %d",
+			ErrQuota, m.reserved, reserved, v.cfg.Policy.Name(), reserved, size, m.req.MemoryBytes)
+		if ferr := v.cfg.Policy.Free(addr, size); ferr != nil {
+			qerr = errors.Join(qerr, ferr)
+		}
+		return 0, memErr("alloc", id, 0, size, qerr)
+	}
 	v.mark(addr, size, m.slot)
 	v.mark(addr+size, reserved-size, pageReserved)
 	m.ranges[addr] = r
 	m.bytes += size
+	m.reserved += reserved
 	v.used += size
 	v.reserved += reserved
 	v.high = max(v.high, v.reserved)
@@ -453,6 +479,7 @@ func (v *VMM) freeLocked(id VSEID, m *vseMem, addr uint64) error {
 	v.mark(r.addr, r.reserved, 0)
 	delete(m.ranges, addr)
 	m.bytes -= r.size
+	m.reserved -= r.reserved
 	v.used -= r.size
 	v.reserved -= r.reserved
 	return nil
@@ -694,6 +721,23 @@ func (v *VMM) Stats() PoolStats {
 		return true
 	})
 	return s
+}
+
+// Usage returns what the VSE's live ranges asked for (used) and what the
+// policy reserved for them (reserved, the amount charged to its quota:
+// reserved ≤ VSERequest.MemoryBytes always holds). Errors: ErrNoVSE,
+// ErrDestroyed.
+func (v *VMM) Usage(id VSEID) (used, reserved uint64, err error) {
+	if v == nil || !v.ok {
+		return 0, 0, ErrNotInitialized
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	m, err := v.lookup(id)
+	if err != nil {
+		return 0, 0, memErr("usage", id, 0, 0, err)
+	}
+	return m.bytes, m.reserved, nil
 }
 
 // Ranges returns the VSE's live ranges as (address, size) pairs in address

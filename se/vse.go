@@ -20,7 +20,10 @@ type VirtualConfig struct {
 	// AIDs are the applets the VSE may install.
 	AIDs [][]byte
 	// MemoryBytes is the VSE's memory quota, rounded up to PageSize;
-	// 0 means 16 KiB.
+	// 0 means 16 KiB. It bounds the bytes the hypervisor's policy
+	// reserves for the VSE, rounding included (see
+	// VSERequest.MemoryBytes): under the static policy each applet's
+	// storage takes a whole partition of the quota.
 	MemoryBytes uint64
 	// MaxChannels counts the basic channel; 0 means 4.
 	MaxChannels int

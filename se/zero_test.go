@@ -113,6 +113,8 @@ func TestZeroValues(t *testing.T) {
 			notInit("WriteGrant", v.WriteGrant(1, 1, 0, make([]byte, 1)))
 			_, err = v.Ranges(1)
 			notInit("Ranges", err)
+			_, _, err = v.Usage(1)
+			notInit("Usage", err)
 			if v.Stats().PoolBytes != 0 || v.Config().PoolBytes != 0 {
 				t.Error("zero VMM has a pool")
 			}

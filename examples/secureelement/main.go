@@ -333,7 +333,11 @@ func fragmentation(ctx context.Context, cfg config, w io.Writer) error {
 			} else {
 				size := uint64(1+rng.IntN(64)) * 1024
 				n++
-				id, err := v.CreateVSE(ctx, se.VSERequest{ID: fmt.Sprint("w", n), MemoryBytes: size, MaxChannels: 4, PageSize: 256})
+				// The quota is the largest wallet, one static partition:
+				// the VMM charges a quota by what the policy reserves
+				// (a whole partition, a power-of-two buddy block), so a
+				// quota of exactly size would refuse rounded-up ranges.
+				id, err := v.CreateVSE(ctx, se.VSERequest{ID: fmt.Sprint("w", n), MemoryBytes: 64 << 10, MaxChannels: 4, PageSize: 256})
 				if err != nil {
 					return err
 				}
