@@ -3,6 +3,7 @@ package biometric
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -217,6 +218,9 @@ func TestConcurrentSameIDTimeout(t *testing.T) {
 		}
 		time.Sleep(30 * time.Second) // the late approval arrives
 		synctest.Wait()
+		if n, err := r.p.ResendReversals(t.Context()); n != 1 || err != nil { // its reversal
+			t.Errorf("resend: %d %v", n, err)
+		}
 		again, err := r.p.Pay(context.Background(), Sample{Embedding: r.embs[8]}, tx("same", 640))
 		if !errors.Is(err, ErrAuthTimeout) || again.Status != StatusReversed || again.LateResponse == nil {
 			t.Errorf("retry: %v %v", again.Status, err)
@@ -299,5 +303,80 @@ func TestRetransmissionAfterReversal(t *testing.T) {
 	charged := r.balance(t, 3) != 10000
 	if (res.Status == StatusApproved) != charged {
 		t.Errorf("after restart: %v %v, charged=%v", res.Status, err, charged)
+	}
+}
+
+// forgetfulIssuer models a real issuer's worst case for a lost 0100: the
+// reversal overtakes the original, is acknowledged and forgotten, and the
+// original, arriving later, is approved and charged. Authorize holds every
+// request until its context ends; the test delivers it to the Issuer
+// afterwards.
+type forgetfulIssuer struct {
+	*Issuer
+	mu   sync.Mutex
+	held []AuthRequest
+}
+
+func (f *forgetfulIssuer) Authorize(ctx context.Context, req AuthRequest) (AuthResult, error) {
+	f.mu.Lock()
+	f.held = append(f.held, req)
+	f.mu.Unlock()
+	<-ctx.Done()
+	return AuthResult{}, fmt.Errorf("%w: %w", ErrAuthTimeout, ctx.Err())
+}
+
+func (f *forgetfulIssuer) Reverse(ctx context.Context, rev Reversal) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, h := range f.held {
+		if h.STAN == rev.Original.STAN {
+			return nil // the original has not arrived: acknowledged, forgotten
+		}
+	}
+	return f.Issuer.Reverse(ctx, rev)
+}
+
+// TestLateApprovalAfterAcknowledgedReversal: the late approval proves the
+// issuer approved; the reversal acknowledged before it may not have undone
+// it (it can have overtaken the original). The processor must reverse
+// again rather than leave the customer charged: the payment goes back to
+// reversal-pending and the host's resend refunds it.
+func TestLateApprovalAfterAcknowledgedReversal(t *testing.T) {
+	r := newRig(t, ProcessorConfig{AuthorizeTimeout: time.Millisecond}, IssuerConfig{})
+	f := &forgetfulIssuer{Issuer: r.issuer}
+	p, err := NewProcessor(ProcessorConfig{AuthorizeTimeout: time.Millisecond}, r.srv, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Pay(context.Background(), Sample{Embedding: r.embs[7]}, tx("late", 800))
+	if !errors.Is(err, ErrAuthTimeout) || res.Status != StatusReversed {
+		t.Fatalf("Pay: %v %v", res.Status, err)
+	}
+	// The original reaches the issuer after its reversal, and is approved.
+	f.mu.Lock()
+	orig := f.held[0]
+	f.held = nil
+	f.mu.Unlock()
+	late := r.issuer.Process(orig)
+	if !late.Approved() || r.balance(t, 7) != 10000-800 {
+		t.Fatalf("late original: %+v, balance %d", late, r.balance(t, 7))
+	}
+	p.LateResponse(late)
+	got, _ := p.Lookup("late")
+	if got.Status != StatusReversalPending || len(p.PendingReversals()) != 1 {
+		t.Errorf("after the late approval: %v, %d pending", got.Status, len(p.PendingReversals()))
+	}
+	if n, err := p.ResendReversals(context.Background()); n != 1 || err != nil {
+		t.Errorf("resend: %d %v", n, err)
+	}
+	if b := r.balance(t, 7); b != 10000 {
+		t.Errorf("customer left charged: balance %d", b)
+	}
+	if got, _ := p.Lookup("late"); got.Status != StatusReversed {
+		t.Errorf("final status %v", got.Status)
+	}
+	// A late decline needs nothing.
+	if p.LateResponse(AuthResult{STAN: got.STAN, ResponseCode: RespInsufficientFunds}); len(p.PendingReversals()) != 0 {
+		t.Error("late decline queued a reversal")
 	}
 }

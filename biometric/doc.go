@@ -25,8 +25,9 @@
 //   - Processor.Pay: identify → authorise → Result, with per-step timeouts,
 //     a reversal on every authorisation timeout (capped exponential backoff,
 //     bounded, unacknowledged reversals kept for the host), late approvals
-//     ignored and recorded, idempotency by transaction ID, and a PAN-free
-//     trail.
+//     recorded and never captured (one after the reversal's
+//     acknowledgement is reversed again), idempotency by transaction ID,
+//     and a PAN-free trail.
 //   - Assessor: the identification outcome as a risk.Signal (Source
 //     "biometric", reasons biometric.*) calibrated at the neutral 0.5
 //     reference, so a host can fuse it with the other evidence.

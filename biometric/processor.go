@@ -162,7 +162,10 @@ const (
 	StepReversalAck  = "reversal-ack"
 	StepReversalFail = "reversal-failed"
 	StepLateResponse = "late-response-ignored"
-	StepDone         = "done"
+	// StepReversalQueued: a late approval came after the reversal was
+	// acknowledged, so a new reversal waits in PendingReversals.
+	StepReversalQueued = "reversal-queued"
+	StepDone           = "done"
 )
 
 // Step is one entry of a payment's trail. It never holds a PAN or a whole
@@ -210,6 +213,11 @@ type payment struct {
 	// forgotten is set when the payment was abandoned before anything was
 	// sent and removed, so that callers waiting on it run it themselves.
 	forgotten bool
+	// req is the authorisation sent (once sent is set).
+	req AuthRequest
+	// reversalAcked is set while the last reversal sent was acknowledged
+	// and no late approval has come since.
+	reversalAcked bool
 }
 
 // Processor runs payments: identify → authorise → result, with timeouts,
@@ -317,6 +325,12 @@ func (p *Processor) Pay(ctx context.Context, s Sample, tx Transaction) (Result, 
 	st, err := p.run(ctx, pm, s)
 
 	p.mu.Lock()
+	if pm.pending != nil && st == StatusReversed {
+		// A late approval came after the reversal's acknowledgement
+		// (LateResponse queued a new reversal).
+		st = StatusReversalPending
+		err = fmt.Errorf("%w: late approval after the reversal, reversal queued again (after %w)", ErrReversalFailed, err)
+	}
 	pm.res.Status = st
 	pm.err = err
 	done := p.stepLocked(pm, StepDone, st.String())
@@ -428,6 +442,7 @@ func (p *Processor) run(ctx context.Context, pm *payment, s Sample) (Status, err
 	}
 	p.mu.Lock()
 	pm.sent = true
+	pm.req = req
 	pm.res.STAN, pm.res.RRN = stan, req.RRN
 	p.bySTAN[stan] = tx.ID
 	p.mu.Unlock()
@@ -463,7 +478,9 @@ func (p *Processor) run(ctx context.Context, pm *payment, s Sample) (Status, err
 	p.step(pm, StepAuthTimeout, aerr.Error())
 	rev := Reversal{Original: req, STAN: p.nextSTAN(), TransmittedAt: p.cfg.Now().UTC(), Reason: RespLateResponse}
 	if err := p.reverse(context.WithoutCancel(ctx), pm, rev); err != nil {
+		p.mu.Lock()
 		pm.pending = &rev // published by Pay with the status
+		p.mu.Unlock()
 		return StatusReversalPending, fmt.Errorf("%w: %w (after %w)", ErrReversalFailed, err, timeoutErr(aerr))
 	}
 	return StatusReversed, timeoutErr(aerr)
@@ -501,6 +518,9 @@ func (p *Processor) reverse(ctx context.Context, pm *payment, rev Reversal) erro
 		err = p.auth.Reverse(rctx, rev)
 		cancel()
 		if err == nil {
+			p.mu.Lock()
+			pm.reversalAcked = true
+			p.mu.Unlock()
 			p.step(pm, StepReversalAck, fmt.Sprintf("0410 STAN %06d", rev.STAN))
 			return nil
 		}
@@ -517,11 +537,14 @@ func (p *Processor) reverse(ctx context.Context, pm *payment, rev Reversal) erro
 
 // LateResponse hands the processor an authorisation response that arrived
 // after its request timed out (an Authorizer's late-response hook calls
-// it; an Authorizer must deliver each response either as Authorize's result
-// or here, never both). The response is matched by STAN; it is recorded in the payment's
-// trail and Result.LateResponse and otherwise ignored — a late approval is
-// never captured, and the reversal already sent (or pending) undoes it. It
-// reports whether the response matched a timed-out payment.
+// it; an Authorizer must deliver each response either as Authorize's
+// result or here, never both). The response is matched by STAN and
+// recorded in the payment's trail and Result.LateResponse; it is never
+// captured. A late approval that comes after the reversal was acknowledged
+// queues a new reversal (StepReversalQueued, StatusReversalPending, see
+// PendingReversals and ResendReversals): the acknowledged one may have
+// overtaken the original at the issuer and undone nothing. It reports
+// whether the response matched a timed-out payment.
 func (p *Processor) LateResponse(res AuthResult) bool {
 	if p.payments == nil {
 		return false
@@ -542,9 +565,28 @@ func (p *Processor) LateResponse(res AuthResult) bool {
 	}
 	r := res
 	pm.res.LateResponse = &r
-	s := p.stepLocked(pm, StepLateResponse, fmt.Sprintf("0110 STAN %06d code %s after timeout", res.STAN, res.ResponseCode))
+	steps := []Step{p.stepLocked(pm, StepLateResponse, fmt.Sprintf("0110 STAN %06d code %s after timeout", res.STAN, res.ResponseCode))}
+	if res.Approved() && pm.reversalAcked {
+		// The issuer approved, and the reversal it acknowledged may have
+		// overtaken the original (acknowledged for an unknown original,
+		// then the original approved): reverse again. Reversals are
+		// idempotent at the issuer, so this costs at most one message.
+		pm.reversalAcked = false
+		rev := Reversal{Original: pm.req, STAN: p.nextSTAN(), TransmittedAt: p.cfg.Now().UTC(), Reason: RespLateResponse}
+		steps = append(steps, p.stepLocked(pm, StepReversalQueued, fmt.Sprintf("0400 STAN %06d for %06d after the late approval", rev.STAN, rev.Original.STAN)))
+		select {
+		case <-pm.done: // Pay has finished: publish now
+			p.pending[id] = rev
+			pm.res.Status = StatusReversalPending
+			pm.err = fmt.Errorf("%w: late approval after the reversal, reversal queued again", ErrReversalFailed)
+		default: // Pay publishes it with its status
+			pm.pending = &rev
+		}
+	}
 	p.mu.Unlock()
-	p.emit(id, s)
+	for _, s := range steps {
+		p.emit(id, s)
+	}
 	return true
 }
 
@@ -608,6 +650,7 @@ func (p *Processor) ResendReversals(ctx context.Context) (int, error) {
 		var s *Step
 		if pm := p.payments[id]; pm != nil {
 			pm.res.Status = StatusReversed
+			pm.reversalAcked = true
 			pm.err = fmt.Errorf("%w: reversed on resend", ErrAuthTimeout)
 			st := p.stepLocked(pm, StepReversalAck, fmt.Sprintf("0410 STAN %06d (resend)", rev.STAN))
 			s = &st

@@ -168,12 +168,21 @@ func TestLostResponseReversalLateApproval(t *testing.T) {
 	if !late.Approved() || late.STAN != res.STAN {
 		t.Errorf("late %+v", late)
 	}
+	// The approval came after the reversal's acknowledgement, so the
+	// processor queues a second reversal (a no-op at this issuer, which
+	// already refunded) and the host's resend sends it on the wire.
 	got, _ := r.p.Lookup("lost")
-	if got.LateResponse == nil || got.Status != biometric.StatusReversed || r.balance(t, 3) != 100_000 {
+	if got.LateResponse == nil || got.Status != biometric.StatusReversalPending || r.balance(t, 3) != 100_000 {
 		t.Errorf("after late approval: %+v balance %d", got, r.balance(t, 3))
 	}
-	if st := r.issuer.Stats(); st.Approvals != 1 || st.Refunds != 1 {
-		t.Errorf("issuer %+v", st)
+	if n, err := r.p.ResendReversals(t.Context()); n != 1 || err != nil {
+		t.Errorf("resend: %d %v", n, err)
+	}
+	if got, _ := r.p.Lookup("lost"); got.Status != biometric.StatusReversed {
+		t.Errorf("after resend: %v", got.Status)
+	}
+	if st := r.issuer.Stats(); st.Approvals != 1 || st.Refunds != 1 || st.Reversals != 2 || r.balance(t, 3) != 100_000 {
+		t.Errorf("issuer %+v, balance %d", st, r.balance(t, 3))
 	}
 }
 
