@@ -99,7 +99,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			return err
 		}
 		e := card.Expiry()
-		fmt.Fprintf(w, "TEE app read: %v (expiry %04d-%02d held in the TEE, %d records)\n", card, e.Year, int(e.Month), len(card.Records))
+		fmt.Fprintf(w, "TEE app read: %v (expiry %04d-%02d held in the TEE, %d records)\n", card, e.Year, int(e.Month), len(card.Records()))
 		fmt.Fprintln(w, "per-hop trace of the first read:")
 		n := len(trace) / 2 // the trace holds both reads; print the first
 		for j, ev := range trace[:n] {

@@ -53,8 +53,10 @@ type Application struct {
 }
 
 // Card is what Reader.Read learned from a card. The PAN, expiry, track-2
-// data and cardholder name are unexported and reachable only through their
-// accessors; every way of printing or marshalling a Card masks them.
+// data, cardholder name, GPO response and records are unexported and
+// reachable only through their accessors; every way of printing or
+// marshalling a Card masks them, including fmt printing a Card by
+// reflection inside an unexported struct field.
 type Card struct {
 	// AID is the selected application's identifier (DF name, tag 84).
 	AID []byte
@@ -72,36 +74,48 @@ type Card struct {
 	PANSequence int
 	// FCI is the SELECT AID response data.
 	FCI []byte
-	// GPO is the GET PROCESSING OPTIONS response data. A format-2
-	// response may carry track 2 in clear: treat it as card data.
-	GPO []byte
-	// Records are the records read along the AFL, in order. Their Data
-	// holds the PAN and expiry in clear: treat it as card data (Record's
-	// own formatting shows only its location and size).
-	Records []Record
+	// s returns the card data. It is a func, not a pointer or fields:
+	// when fmt prints a Card by reflection (a Card in an unexported struct
+	// field, where Format cannot be called) it shows a func only as an
+	// address, with every verb, whereas it shows a nested pointer's target
+	// for verbs such as %s and %q.
+	s func() *cardSecrets
+}
 
+// newSecrets returns an empty holder for Card.s.
+func newSecrets() func() *cardSecrets {
+	p := &cardSecrets{}
+	return func() *cardSecrets { return p }
+}
+
+// cardSecrets are the card data that only accessors reveal.
+type cardSecrets struct {
 	pan    string
 	expiry Expiry
 	track2 []byte
 	name   string
+	gpo    []byte
+	recs   []Record
+}
+
+// secrets returns the card data, a zero value when none was read.
+func (c *Card) secrets() cardSecrets {
+	if c == nil || c.s == nil {
+		return cardSecrets{}
+	}
+	return *c.s()
 }
 
 // RevealPAN returns the PAN digits. Call it only where the digits must leave
 // the secure side (an authorisation message); never log the result.
 func (c *Card) RevealPAN() string {
-	if c == nil {
-		return ""
-	}
-	return c.pan
+	return c.secrets().pan
 }
 
 // MaskedPAN returns the PAN with every digit but the last four replaced by
 // '*', or "" when no PAN was read.
 func (c *Card) MaskedPAN() string {
-	if c == nil {
-		return ""
-	}
-	return MaskPAN(c.pan)
+	return MaskPAN(c.secrets().pan)
 }
 
 // MaskPAN masks all but the last four characters of pan.
@@ -114,28 +128,34 @@ func MaskPAN(pan string) string {
 
 // Expiry returns the application expiration date (5F24, or from track 2).
 func (c *Card) Expiry() Expiry {
-	if c == nil {
-		return Expiry{}
-	}
-	return c.expiry
+	return c.secrets().expiry
 }
 
 // RevealTrack2 returns a copy of the Track 2 Equivalent Data (57, or 9F6B),
 // nil when the card gave none.
 func (c *Card) RevealTrack2() []byte {
-	if c == nil || c.track2 == nil {
+	t2 := c.secrets().track2
+	if t2 == nil {
 		return nil
 	}
-	return append([]byte(nil), c.track2...)
+	return append([]byte(nil), t2...)
 }
+
+// GPO returns the GET PROCESSING OPTIONS response data. A format-2
+// response may carry track 2 in clear: treat it as card data.
+func (c *Card) GPO() []byte { return c.secrets().gpo }
+
+// Records returns the records read along the AFL, in order. Their Data holds
+// the PAN and expiry in clear: treat it as card data (Record's own
+// formatting shows only its location and size). They are reached through
+// this accessor, not a field, so that no reflection-based printing of a
+// Card shows them.
+func (c *Card) Records() []Record { return c.secrets().recs }
 
 // CardholderName returns the cardholder name (5F20), trimmed; often empty on
 // contactless cards.
 func (c *Card) CardholderName() string {
-	if c == nil {
-		return ""
-	}
-	return c.name
+	return c.secrets().name
 }
 
 // String describes the card with its PAN masked:
@@ -189,7 +209,7 @@ func (c Card) MarshalJSON() ([]byte, error) {
 	return json.Marshal(maskedCard{
 		AID: fmt.Sprintf("%X", c.AID), Label: c.Label, PAN: c.MaskedPAN(),
 		AIP: fmt.Sprintf("%X", c.AIP[:]), AFL: fmt.Sprintf("%X", c.AFL),
-		Records: len(c.Records), HasTrack2: c.track2 != nil,
+		Records: len(c.Records()), HasTrack2: c.secrets().track2 != nil,
 	})
 }
 

@@ -30,7 +30,7 @@ func Example() {
 	fmt.Printf("%+v\n", c)    // masked too, whatever the verb
 	fmt.Printf("%X\n", c.AIP) // AIP
 	e := c.Expiry()
-	fmt.Println(e.Year, e.Month, len(c.Records))
+	fmt.Println(e.Year, e.Month, len(c.Records()))
 	// Output:
 	// VISA DEBIT ************0010 A0000000031010
 	// VISA DEBIT ************0010 A0000000031010

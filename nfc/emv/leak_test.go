@@ -45,3 +45,29 @@ func TestErrorsCarryNoCardData(t *testing.T) {
 		})
 	}
 }
+
+// TestCardInUnexportedField prints a Card held in an unexported struct
+// field: fmt cannot call its Format method there and prints the fields by
+// reflection, so the PAN, expiry, track 2 and name must not be plain fields
+// of Card.
+func TestCardInUnexportedField(t *testing.T) {
+	r, _ := emv.NewReader(emvtest.Visa(), emv.Config{})
+	c, err := r.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type holder struct {
+		card  emv.Card
+		cards []emv.Card
+		byID  map[string]emv.Card
+	}
+	v := holder{*c, []emv.Card{*c}, map[string]emv.Card{"a": *c}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+		out := fmt.Sprintf(verb, v)
+		for _, x := range []string{"4761739001010010", "VISA ACQUIRER", "Year:2030", "2030", "Month:12"} {
+			if strings.Contains(out, x) {
+				t.Errorf("%s of a Card in an unexported field shows %q: %s", verb, x, out)
+			}
+		}
+	}
+}

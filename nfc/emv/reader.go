@@ -192,7 +192,7 @@ func (r *Reader) Read(ctx context.Context) (*Card, error) {
 		return nil, &CardError{Op: "SELECT PPSE", SW: resp.SW, Kind: ErrSelect}
 	}
 
-	card := &Card{PANSequence: -1, Priority: app.Priority, FCI: fci}
+	card := &Card{PANSequence: -1, Priority: app.Priority, FCI: fci, s: newSecrets()}
 	sel, err := ParseFCI(fci)
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (r *Reader) Read(ctx context.Context) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	card.GPO, card.AIP, card.AFL = resp.Data, gpo.AIP, gpo.AFL
+	card.s().gpo, card.AIP, card.AFL = resp.Data, gpo.AIP, gpo.AFL
 	if gpo.Format == 2 {
 		if err := card.collect(gpo.Template); err != nil {
 			return nil, err
@@ -242,7 +242,7 @@ func (r *Reader) Read(ctx context.Context) (*Card, error) {
 	}
 	for _, e := range entries {
 		for n := e.First; n <= e.Last; n++ {
-			if len(card.Records) >= maxRec {
+			if len(card.s().recs) >= maxRec {
 				return nil, fmt.Errorf("%w: more than %d records", ErrRecord, maxRec)
 			}
 			resp, err = send("READ RECORD", apdu.Command{INS: 0xB2, P1: byte(n), P2: byte(e.SFI<<3 | 4), Ne: 256})
@@ -256,13 +256,13 @@ func (r *Reader) Read(ctx context.Context) (*Card, error) {
 			if err != nil {
 				return nil, fmt.Errorf("SFI %d #%d: %w", e.SFI, n, err)
 			}
-			card.Records = append(card.Records, Record{SFI: e.SFI, Number: n, Data: resp.Data})
+			card.s().recs = append(card.s().recs, Record{SFI: e.SFI, Number: n, Data: resp.Data})
 			if err := card.collect(content); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if card.pan == "" && card.track2 == nil {
+	if card.s().pan == "" && card.s().track2 == nil {
 		return nil, fmt.Errorf("%w: no PAN (5A) or track 2 (57) on the card", ErrMalformed)
 	}
 	return card, nil
@@ -387,35 +387,39 @@ func bcd(v uint64, n int) []byte {
 // collect takes the card data elements from a sequence of data objects
 // (a record's content or a format-2 GPO template), first occurrence wins.
 func (c *Card) collect(b []byte) error {
+	if c.s == nil {
+		c.s = newSecrets()
+	}
+	s := c.s()
 	d := tlv.Decoder{Mode: tlv.Lenient, MaxDepth: 4}
 	err := d.Walk(b, func(_ int, o tlv.TLV) error {
 		switch o.Tag {
 		case 0x5A:
-			if c.pan == "" {
+			if s.pan == "" {
 				pan, err := decodePAN(o.Value)
 				if err != nil {
 					return err
 				}
-				c.pan = pan
+				s.pan = pan
 			}
 		case 0x5F24:
-			if c.expiry.Day == 0 { // 5F24 (YYMMDD) beats a track-2 YYMM
+			if s.expiry.Day == 0 { // 5F24 (YYMMDD) beats a track-2 YYMM
 				e, err := decodeDate(o.Value)
 				if err != nil {
 					return err
 				}
-				c.expiry = e
+				s.expiry = e
 			}
 		case 0x57, 0x9F6B:
-			if c.track2 == nil {
+			if s.track2 == nil {
 				if _, _, err := parseTrack2(o.Value); err != nil {
 					return err
 				}
-				c.track2 = append([]byte(nil), o.Value...)
+				s.track2 = append([]byte(nil), o.Value...)
 			}
 		case 0x5F20:
-			if c.name == "" {
-				c.name = trimName(o.Value)
+			if s.name == "" {
+				s.name = trimName(o.Value)
 			}
 		case 0x5F34:
 			if c.PANSequence < 0 && len(o.Value) == 1 {
@@ -430,13 +434,13 @@ func (c *Card) collect(b []byte) error {
 		}
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if c.track2 != nil && (c.pan == "" || c.expiry.IsZero()) {
-		pan, exp, _ := parseTrack2(c.track2)
-		if c.pan == "" {
-			c.pan = pan
+	if s.track2 != nil && (s.pan == "" || s.expiry.IsZero()) {
+		pan, exp, _ := parseTrack2(s.track2)
+		if s.pan == "" {
+			s.pan = pan
 		}
-		if c.expiry.IsZero() {
-			c.expiry = exp
+		if s.expiry.IsZero() {
+			s.expiry = exp
 		}
 	}
 	return nil

@@ -35,7 +35,7 @@ type want struct {
 
 func check(t *testing.T, c *emv.Card, w want) {
 	t.Helper()
-	got := want{c.RevealPAN(), fmt.Sprintf("%x", c.AIP[:]), fmt.Sprintf("%x", c.AFL), c.Label, c.Expiry(), len(c.Records), fmt.Sprintf("%x", c.RevealTrack2())}
+	got := want{c.RevealPAN(), fmt.Sprintf("%x", c.AIP[:]), fmt.Sprintf("%x", c.AFL), c.Label, c.Expiry(), len(c.Records()), fmt.Sprintf("%x", c.RevealTrack2())}
 	if d := cmp.Diff(w, got, cmp.AllowUnexported(want{})); d != "" {
 		t.Errorf("card (-want +got):\n%s", d)
 	}
@@ -201,7 +201,7 @@ func TestSimulatedCards(t *testing.T) {
 				t.Fatal(err)
 			}
 			check(t, c, tc.want)
-			g, _ := emv.ParseGPO(c.GPO)
+			g, _ := emv.ParseGPO(c.GPO())
 			if g.Format != tc.format {
 				t.Errorf("GPO format %d", g.Format)
 			}
@@ -362,7 +362,7 @@ func TestCardMasking(t *testing.T) {
 		PCard *emv.Card
 	}
 	var outs []string
-	for _, v := range []any{c, *c, wrapper{*c, c}, []*emv.Card{c}, c.Records, c.Records[2]} {
+	for _, v := range []any{c, *c, wrapper{*c, c}, []*emv.Card{c}, c.Records(), c.Records()[2]} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
 			outs = append(outs, fmt.Sprintf(verb, v))
 		}
