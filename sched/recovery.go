@@ -388,6 +388,11 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 	for i := range list {
 		l := &list[i]
 		id := l.a.ID
+		if ns := c.byName[l.a.Node]; ns != nil {
+			// Whatever runs there — in flight or not — shows the node is
+			// not lost.
+			listedOn[ns]++
+		}
 		if _, g := c.gone[id]; g {
 			continue // removed after the snapshot; the list may predate it
 		}
@@ -415,7 +420,6 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 			add(ev, nil)
 			continue
 		}
-		listedOn[ns]++
 		if l.a.NUMACell >= len(ns.spec.NUMA) {
 			ev.Kind, ev.Detail = DriftInvalid, fmt.Sprintf("NUMA cell %d of a node with %d", l.a.NUMACell, len(ns.spec.NUMA))
 			add(ev, nil)

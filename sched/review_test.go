@@ -110,3 +110,64 @@ func TestAuditChecksNUMACells(t *testing.T) {
 		}
 	})
 }
+
+// lateAnswer creates the workload at once but holds the answer until
+// released: a Create in flight whose workload already runs.
+type lateAnswer struct {
+	*MemBackend
+	created, release chan struct{}
+}
+
+func (l *lateAnswer) Create(ctx context.Context, p Placement) (Allocation, error) {
+	a, err := l.MemBackend.Create(ctx, p)
+	close(l.created)
+	<-l.release
+	return a, err
+}
+
+// A node on which a Create in flight already runs a workload is not lost,
+// even when every workload the ledger records there is missing.
+func TestReconcileNodeLostIgnoresNothingInFlight(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	cb, _ := NewMemBackend(MemConfig{Kind: Container})
+	ctr := &lateAnswer{MemBackend: cb, created: make(chan struct{}), release: make(chan struct{})}
+	c, err := New(Config{}, vm, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addNodes(t, c, 1, small)
+	close(ctr.created) // the first Create answers at once
+	close(ctr.release)
+	if _, err := c.Create(ctx, vmReq("a", 1000, gib)); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Delete(ctx, "a"); err != nil { // lost behind the coordinator's back
+		t.Fatal(err)
+	}
+	ctr.created, ctr.release = make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Create(ctx, ctrReq("b", 1000, gib))
+		done <- err
+	}()
+	<-ctr.created
+	rep, err := c.Reconcile(ctx)
+	close(ctr.release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var kinds []DriftKind
+	for _, ev := range rep.Events {
+		kinds = append(kinds, ev.Kind)
+	}
+	if len(kinds) != 1 || kinds[0] != DriftMissing {
+		t.Fatalf("events %v, want one missing (the node runs b)", rep.Events)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+}
