@@ -436,6 +436,12 @@ func (m *Monitor) Terminals() int {
 // fix that lies outside gives a Confidence below 0.5 unless the fix is too
 // coarse to tell. It is monotone: a fix farther from the site never raises
 // it.
+//
+// A report stamped before the newest located report of its history (a
+// late upload, or a replayed report from when the terminal was still at
+// its site) leaves the history unchanged; its Confidence is the live one,
+// or lower if this fix is evidence against the site, never higher, and
+// Detail says so. Its OutsideCount and WindowCount are the live history's.
 func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v := Verdict{TerminalID: r.TerminalID, MerchantID: r.MerchantID}
 	if m == nil || m.loc == nil || m.sites == nil || m.state == nil {
@@ -482,7 +488,11 @@ func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 	v.FixLogOdds = fixLogOdds(v.DistanceM, v.AccuracyM, site.RadiusM, m.cfg.MovedRadiusM)
 
 	var logOdds float64
-	v.OutsideCount, v.WindowCount, logOdds = m.record(r, v.Outside, v.FixLogOdds)
+	var late bool
+	v.OutsideCount, v.WindowCount, logOdds, late = m.record(r, v.Outside, v.FixLogOdds)
+	if late {
+		v.Detail = "report older than the terminal's newest; history unchanged"
+	}
 	eps := m.cfg.MinConfidence
 	v.Confidence = eps + (1-2*eps)*logistic(logOdds)
 	switch {
@@ -537,7 +547,13 @@ func predictLogOdds(x, q float64) float64 {
 
 // record appends an outcome to the terminal's window and returns the
 // outside count, the window length and the filtered log-odds.
-func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, float64) {
+//
+// A report stamped before the newest one of its history (late, or a
+// replay of a report from when the terminal was still at its site) does
+// not change the history: its counts are the live ones, and its log-odds
+// are the live ones or, if lower, the live ones updated by this fix — an
+// out-of-order fix may add suspicion, never remove it. late reports it.
+func (m *Monitor) record(r Report, outside bool, logOdds float64) (count, n int, filtered float64, late bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var st *termState
@@ -547,6 +563,10 @@ func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, flo
 		m.lru.MoveToFront(e)
 		if r.At.Sub(st.last) > m.cfg.StateTTL {
 			*st = termState{key: k}
+		}
+		if st.n > 0 && r.At.Before(st.last) {
+			q := 1 / float64(m.cfg.M+1)
+			return bits.OnesCount64(st.bits), st.n, math.Min(st.logOdds, predictLogOdds(st.logOdds, q)+logOdds), true
 		}
 	} else {
 		st = &termState{key: k}
@@ -572,8 +592,6 @@ func (m *Monitor) record(r Report, outside bool, logOdds float64) (int, int, flo
 		st.logOdds = predictLogOdds(st.logOdds, 1/float64(m.cfg.M+1)) + logOdds
 	}
 	st.n = min(st.n+1, m.cfg.M)
-	if r.At.After(st.last) {
-		st.last = r.At
-	}
-	return bits.OnesCount64(st.bits), st.n, st.logOdds
+	st.last = r.At
+	return bits.OnesCount64(st.bits), st.n, st.logOdds, false
 }

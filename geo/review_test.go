@@ -38,3 +38,47 @@ func TestFixLogOddsHugeAccuracy(t *testing.T) {
 		t.Errorf("fix at the site ±1e300 m: confidence %v outside %v, want 0.5 and not outside", v.Confidence, v.Outside)
 	}
 }
+
+// TestMonitorReplayedReportKeepsSuspicion: a terminal seen at its site,
+// then moved 30 km, cannot regain a high confidence by uploading (or
+// replaying) a report stamped before its newest one — such as a captured
+// report from when it was still at the shop. The out-of-order report
+// leaves the history as it is, and its confidence is no higher than the
+// live one.
+func TestMonitorReplayedReportKeepsSuspicion(t *testing.T) {
+	w := newMonitorWorld(t)
+	ctx := context.Background()
+	m, _ := w.monitor(t, MonitorConfig{})
+	near := nearestCells(w.lte, w.site.Location, 3)
+	far := nearestCells(w.lte, dest(w.site.Location, 75, 30000), 3)
+	old := Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(time.Minute), Cells: near}
+	var live Verdict
+	for k, cells := range [][]CellObservation{near, near, near, far, far, far} {
+		r := Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(time.Duration(k) * time.Minute), Cells: cells}
+		var err error
+		if live, err = m.Check(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if live.Status != StatusMoved {
+		t.Fatalf("setup: %v", live.Status)
+	}
+	for i := range 3 {
+		v, err := m.Check(ctx, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Confidence > live.Confidence || v.Status != StatusMoved {
+			t.Fatalf("replay %d: confidence %v status %v, want ≤ %v (the live one) and moved", i, v.Confidence, v.Status, live.Confidence)
+		}
+	}
+	// The history is unchanged: the next far report is judged as if the
+	// replays had not happened.
+	v, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(10 * time.Minute), Cells: far})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OutsideCount != 4 || v.Confidence > live.Confidence+1e-12 {
+		t.Errorf("after replays: %d outside, confidence %v; want 4 and ≤ %v", v.OutsideCount, v.Confidence, live.Confidence)
+	}
+}
