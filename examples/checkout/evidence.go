@@ -46,7 +46,10 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 	// Motion: one cashier's terminal; each payment brings a 2.56 s window.
 	cashier := sim.NewSubject("cashier", 0, rng)
 	var gen sim.Generator
-	gait := &motion.Assessor{} // the embedded default model
+	gait, err := motion.NewAssessor(motion.AssessorConfig{}, nil) // nil: the embedded default model
+	if err != nil {
+		return nil, err
+	}
 
 	// Geo: the shop's registered site and the cells around it and around
 	// the place 27 km away where the terminal turns up.
@@ -67,7 +70,7 @@ func otherEvidence(ctx context.Context, seed uint64, at time.Time, scenes []scen
 	if err := sites.Put(ctx, merchant, geo.Site{Location: geo.LatLng{Lat: 52.5200, Lng: 13.4050}, RadiusM: 300}); err != nil {
 		return nil, err
 	}
-	monitor, err := geo.NewMonitor(cells, sites, geo.MonitorConfig{})
+	monitor, err := geo.NewAssessor(geo.Config{}, cells, sites)
 	if err != nil {
 		return nil, err
 	}
