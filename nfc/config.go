@@ -26,6 +26,11 @@ var (
 	// ErrRelay reports any other refusal by the applets (a status word is
 	// wrapped too).
 	ErrRelay = errors.New("nfc: relay refused")
+	// ErrCard reports, to the rich OS, a card read that failed for a
+	// reason other than the secure channel or the controller (RichOS.Pay
+	// hands the rich OS only the class of a failure, never the TEE's
+	// error text).
+	ErrCard = errors.New("nfc: card read failed")
 	// ErrClosed reports use of a closed Device.
 	ErrClosed = errors.New("nfc: device closed")
 )

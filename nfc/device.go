@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/payedge/payedge/nfc/emv"
@@ -236,7 +237,11 @@ type Summary struct {
 // notification (if the controller reports one), invokes the TEE application
 // (a TEE Client API call carrying a request message) and receives the
 // masked summary, recording every byte. The card data itself stays in the
-// TEE.
+// TEE. On failure the rich OS gets, and Pay returns, only the class of the
+// failure, never the TEE's error text: an error wrapping ErrSecureChannel,
+// ErrController (with ErrTimeout for a timeout), emv.ErrNoApplication
+// (with ErrCard) or ErrCard, and ctx's error when it ended the read;
+// ErrNotInitialized and ErrClosed are returned as they are.
 func (r *RichOS) Pay(ctx context.Context) ([]byte, error) {
 	if r == nil || r.dev == nil {
 		return nil, ErrNotInitialized
@@ -251,9 +256,11 @@ func (r *RichOS) Pay(ctx context.Context) ([]byte, error) {
 	r.record(req)
 	card, err := r.dev.tee.ReadCard(ctx)
 	if err != nil {
-		msg := []byte(`{"error":` + fmt.Sprintf("%q", errorClass(err)) + `}`)
+		class, rerr := errorClass(err)
+		msg := []byte(`{"error":` + strconv.Quote(class) + `}`)
 		r.record(msg)
-		return msg, err
+		r.record([]byte(rerr.Error()))
+		return msg, rerr
 	}
 	cj, err := card.MarshalJSON()
 	if err != nil {
@@ -267,18 +274,36 @@ func (r *RichOS) Pay(ctx context.Context) ([]byte, error) {
 	return out, nil
 }
 
-// errorClass reduces an error to its class for the rich OS (no card data
-// ever travels in an error, but the rich OS needs only the class).
-func errorClass(err error) string {
+// errorClass reduces an error to its class and the error the rich OS
+// receives: sentinels only, so no text of the TEE's error (which names card
+// commands and status words) crosses.
+func errorClass(err error) (string, error) {
+	var ctxErr error
 	switch {
-	case errors.Is(err, ErrSecureChannel):
-		return "secure_channel"
-	case errors.Is(err, ErrController):
-		return "controller"
-	case errors.Is(err, emv.ErrNoApplication):
-		return "no_application"
+	case errors.Is(err, context.Canceled):
+		ctxErr = context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		ctxErr = context.DeadlineExceeded
 	}
-	return "card"
+	wrap := func(class string, errs ...error) (string, error) {
+		if ctxErr != nil {
+			errs = append(errs, ctxErr)
+		}
+		return class, errors.Join(errs...)
+	}
+	switch {
+	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrClosed):
+		return "device", err
+	case errors.Is(err, ErrSecureChannel):
+		return wrap("secure_channel", ErrSecureChannel)
+	case errors.Is(err, ErrController) && errors.Is(err, ErrTimeout):
+		return wrap("controller", ErrController, ErrTimeout)
+	case errors.Is(err, ErrController):
+		return wrap("controller", ErrController)
+	case errors.Is(err, emv.ErrNoApplication):
+		return wrap("no_application", ErrCard, emv.ErrNoApplication)
+	}
+	return wrap("card", ErrCard)
 }
 
 // Handled returns a copy of every byte slice the rich OS has handled.
