@@ -269,13 +269,22 @@ type MonitorConfig struct {
 	// at 1 − MinConfidence, the rate at which the cell data itself is wrong
 	// (default 0.02; must be in (0, 0.5)).
 	MinConfidence float64
+	// Now is the monitor's clock (default time.Now). A report stamped more
+	// than MaxClockSkew after Now() is refused with ErrInvalidReport: a
+	// terminal whose clock is set ahead could otherwise step its report
+	// times past StateTTL and wipe its history at every report.
+	Now func() time.Time
+	// MaxClockSkew is how far ahead of Now a report's time may be
+	// (default 1 hour; must not be negative).
+	MaxClockSkew time.Duration
 }
 
 // DefaultMonitorConfig returns threshold 0, 3 of 5, 100 000 terminals, 7
-// days, a 10 km moved scale and confidences within [0.02, 0.98].
+// days, a 10 km moved scale, confidences within [0.02, 0.98], and report
+// times up to 1 hour ahead of time.Now.
 func DefaultMonitorConfig() MonitorConfig {
 	return MonitorConfig{N: 3, M: 5, MaxTerminals: 100000, StateTTL: 7 * 24 * time.Hour,
-		MovedRadiusM: 10000, MinConfidence: 0.02}
+		MovedRadiusM: 10000, MinConfidence: 0.02, Now: time.Now, MaxClockSkew: time.Hour}
 }
 
 func (c MonitorConfig) withDefaults() MonitorConfig {
@@ -300,6 +309,12 @@ func (c MonitorConfig) withDefaults() MonitorConfig {
 	if c.StateTTL == 0 {
 		c.StateTTL = d.StateTTL
 	}
+	if c.Now == nil {
+		c.Now = d.Now
+	}
+	if c.MaxClockSkew == 0 {
+		c.MaxClockSkew = d.MaxClockSkew
+	}
 	return c
 }
 
@@ -316,6 +331,8 @@ func (c MonitorConfig) Validate() error {
 		return fmt.Errorf("%w: MaxTerminals %d < 1", ErrInvalidConfig, c.MaxTerminals)
 	case c.StateTTL < 0:
 		return fmt.Errorf("%w: negative StateTTL %v", ErrInvalidConfig, c.StateTTL)
+	case c.MaxClockSkew < 0:
+		return fmt.Errorf("%w: negative MaxClockSkew %v", ErrInvalidConfig, c.MaxClockSkew)
 	case !(c.MovedRadiusM > 0 && c.MovedRadiusM <= MaxSiteRadiusM):
 		return fmt.Errorf("%w: MovedRadiusM %v outside (0, %v]", ErrInvalidConfig, c.MovedRadiusM, MaxSiteRadiusM)
 	case !(c.MinConfidence > 0 && c.MinConfidence < 0.5):
@@ -413,7 +430,8 @@ func (m *Monitor) Terminals() int {
 // gives StatusUnknown with a nil error and leaves the history unchanged;
 // its Confidence, OutsideCount and WindowCount come from the terminal's
 // live history, so suppressing cell data does not reset suspicion.
-// Errors: ErrInvalidReport, the SiteStore's error (ErrSiteNotFound),
+// Errors: ErrInvalidReport (also for a time more than MaxClockSkew ahead
+// of MonitorConfig.Now), the SiteStore's error (ErrSiteNotFound),
 // ErrInvalidSite, the locator's bad-input errors, ErrInvalidPosition when
 // the locator breaks its contract, and ctx.Err(); the Verdict then has
 // StatusUnknown.
@@ -454,6 +472,10 @@ func (m *Monitor) Check(ctx context.Context, r Report) (Verdict, error) {
 		return v, fmt.Errorf("%w: merchant id length %d", ErrInvalidReport, len(r.MerchantID))
 	case r.At.IsZero():
 		return v, fmt.Errorf("%w: zero time", ErrInvalidReport)
+	}
+	if now := m.cfg.Now(); r.At.Sub(now) > m.cfg.MaxClockSkew {
+		return v, fmt.Errorf("%w: time %v is more than %v ahead of the monitor's clock (%v)",
+			ErrInvalidReport, r.At, m.cfg.MaxClockSkew, now)
 	}
 	site, err := m.sites.Site(ctx, r.MerchantID)
 	if err != nil {

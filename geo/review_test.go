@@ -2,6 +2,7 @@ package geo
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -80,5 +81,37 @@ func TestMonitorReplayedReportKeepsSuspicion(t *testing.T) {
 	}
 	if v.OutsideCount != 4 || v.Confidence > live.Confidence+1e-12 {
 		t.Errorf("after replays: %d outside, confidence %v; want 4 and ≤ %v", v.OutsideCount, v.Confidence, live.Confidence)
+	}
+}
+// TestMonitorFutureTimestamps: a terminal whose clock runs ahead cannot
+// wipe its history by stepping its report times past StateTTL: reports
+// stamped more than MaxClockSkew after the monitor's clock are refused.
+func TestMonitorFutureTimestamps(t *testing.T) {
+	w := newMonitorWorld(t)
+	ctx := context.Background()
+	now := w.t0
+	m, _ := w.monitor(t, MonitorConfig{Now: func() time.Time { return now }})
+	far := nearestCells(w.lte, dest(w.site.Location, 75, 30000), 3)
+	var statuses []Status
+	for k := range 5 {
+		now = w.t0.Add(time.Duration(k) * time.Minute)
+		// The terminal's clock jumps 8 days a report.
+		v, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: now.Add(time.Duration(k) * 8 * 24 * time.Hour), Cells: far})
+		if k > 0 && !errors.Is(err, ErrInvalidReport) {
+			t.Fatalf("report %d stamped %v ahead: %v, want ErrInvalidReport", k, time.Duration(k)*8*24*time.Hour, err)
+		}
+		if err == nil {
+			statuses = append(statuses, v.Status)
+		}
+	}
+	// Within the skew is fine.
+	v, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: now.Add(DefaultMonitorConfig().MaxClockSkew), Cells: far})
+	if err != nil || v.WindowCount != 2 {
+		t.Fatalf("report at the skew limit: %+v %v", v, err)
+	}
+	for _, bad := range []time.Duration{-time.Second} {
+		if err := (MonitorConfig{MaxClockSkew: bad}).Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("MaxClockSkew %v: %v", bad, err)
+		}
 	}
 }
