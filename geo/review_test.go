@@ -83,6 +83,7 @@ func TestMonitorReplayedReportKeepsSuspicion(t *testing.T) {
 		t.Errorf("after replays: %d outside, confidence %v; want 4 and ≤ %v", v.OutsideCount, v.Confidence, live.Confidence)
 	}
 }
+
 // TestMonitorFutureTimestamps: a terminal whose clock runs ahead cannot
 // wipe its history by stepping its report times past StateTTL: reports
 // stamped more than MaxClockSkew after the monitor's clock are refused.
