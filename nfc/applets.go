@@ -31,7 +31,9 @@ const (
 // and the only holder of the Controller. It relays a card APDU only when it
 // arrives MACed and encrypted in an authenticated session and while the
 // controller's channel (Config.FieldChannel) has it selected. Every MAC or
-// padding failure closes the session. Its zero value answers 6985.
+// padding failure closes the session; every protected command it refuses
+// (a bad MAC, a replay, a closed session) is answered 6982, on which
+// applet 1 drops its end too. Its zero value answers 6985.
 type FieldApplet struct {
 	cfg   Config
 	ctrl  Controller
@@ -120,8 +122,13 @@ func (f *FieldApplet) Process(ctx context.Context, cmd apdu.Command) apdu.Respon
 	}
 	plain, err := cs.Unwrap(cmd)
 	if err != nil {
-		_ = cs.Close() // tear down: a MAC failure ends the channel
-		return swr(scp03.StatusFor(err))
+		// Tear down: a MAC failure ends the channel. Every refusal of a
+		// protected command — a bad MAC, a replay, or any command on a
+		// session an earlier failure closed — answers 6982, the one status
+		// on which applet 1 drops its end of the channel too (a closed
+		// session's 6985 left applet 1 holding its keys).
+		_ = cs.Close()
+		return swr(apdu.SWSecurityStatusNotSatisfied)
 	}
 	resp := f.relay(ctx, plain, bound)
 	w, err := cs.Wrap(resp)

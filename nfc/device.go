@@ -38,7 +38,9 @@ type Device struct {
 	rich   *RichOS
 	ctrl   Controller
 	teeApp *TEEApplet
-	closed bool
+	// fieldApplet is applet 2, kept for inspection in tests.
+	fieldApplet *FieldApplet
+	closed      bool
 }
 
 // NewDevice builds the device: it installs applet 1 and applet 2 in a new
@@ -72,7 +74,8 @@ func NewDevice(cfg Config, ctrl Controller, opts Options) (*Device, error) {
 	if err := el.Install(cfg.TEEAID, d.teeApp, se.InstallOptions{}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if err := el.Install(cfg.FieldAID, NewFieldApplet(cfg, ctrl, opts.Rand, trace), se.InstallOptions{}); err != nil {
+	d.fieldApplet = NewFieldApplet(cfg, ctrl, opts.Rand, trace)
+	if err := el.Install(cfg.FieldAID, d.fieldApplet, se.InstallOptions{}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	ctx := context.Background()
