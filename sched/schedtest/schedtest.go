@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/payedge/payedge/sched"
 )
@@ -44,6 +45,7 @@ func TestSchedulerBackend(t *testing.T, newBackend func(t *testing.T) sched.Sche
 		{"Concurrent", testConcurrent},
 		{"ConcurrentCreateSameID", testConcurrentCreateSameID},
 		{"DeleteDuringCreate", testDeleteDuringCreate},
+		{"DeleteWaitsForCreate", testDeleteWaitsForCreate},
 		{"ListWorkloads", testListWorkloads},
 		{"WithCoordinator", testWithCoordinator},
 	}
@@ -447,5 +449,65 @@ func testListWorkloads(t *testing.T, b sched.SchedulerBackend) {
 	cancel()
 	if _, err := l.ListWorkloads(cctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ListWorkloads with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// probeCtx is a context that reports the first time the backend looks at
+// it: from then on the Create it was passed to has started.
+type probeCtx struct {
+	context.Context
+	once    sync.Once
+	touched chan struct{}
+}
+
+func (p *probeCtx) touch()                      { p.once.Do(func() { close(p.touched) }) }
+func (p *probeCtx) Done() <-chan struct{}       { p.touch(); return p.Context.Done() }
+func (p *probeCtx) Err() error                  { p.touch(); return p.Context.Err() }
+func (p *probeCtx) Deadline() (time.Time, bool) { p.touch(); return p.Context.Deadline() }
+
+// testDeleteWaitsForCreate: a Delete issued once a Create of the same ID
+// has started (the Create looked at its context) acts on that Create's
+// outcome — it removes the workload if the Create succeeds, so it may not
+// answer ErrNotFound then — and afterwards no workload of that ID runs.
+// Rounds where the backend never looks at its context before returning
+// check only the last part.
+func testDeleteWaitsForCreate(t *testing.T, b sched.SchedulerBackend) {
+	strict := 0
+	for round := range 20 {
+		p := placement(b, fmt.Sprint("inflight-", round))
+		ctx := &probeCtx{Context: context.Background(), touched: make(chan struct{})}
+		returned := make(chan struct{})
+		var createErr error
+		go func() {
+			defer close(returned)
+			_, createErr = b.Create(ctx, p)
+		}()
+		select {
+		case <-ctx.touched:
+		case <-returned:
+		}
+		deleteErr := b.Delete(context.Background(), p.Request.ID)
+		<-returned
+		select {
+		case <-ctx.touched:
+			strict++
+			if createErr == nil && deleteErr != nil {
+				t.Fatalf("Delete issued while Create of %q was in flight returned %v, but the Create succeeded: the Delete did not wait for it", p.Request.ID, deleteErr)
+			}
+		default:
+		}
+		if deleteErr != nil && !errors.Is(deleteErr, sched.ErrNotFound) {
+			t.Fatalf("Delete after Create: %v", deleteErr)
+		}
+		if createErr == nil && deleteErr == nil || createErr != nil {
+			if err := b.Delete(context.Background(), p.Request.ID); !errors.Is(err, sched.ErrNotFound) {
+				t.Fatalf("%q still runs after Create returned %v and Delete returned %v (second Delete: %v)", p.Request.ID, createErr, deleteErr, err)
+			}
+		} else if err := b.Delete(context.Background(), p.Request.ID); err != nil {
+			t.Fatalf("cleanup Delete of %q: %v", p.Request.ID, err)
+		}
+	}
+	if strict == 0 {
+		t.Logf("the backend never looked at Create's context; the in-flight ordering rule was not checked")
 	}
 }

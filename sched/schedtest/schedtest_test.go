@@ -60,6 +60,24 @@ func (l leaky) Create(ctx context.Context, p sched.Placement) (sched.Allocation,
 	return a, ctx.Err()
 }
 
+// impatient breaks one ordering rule only: its Create takes a while before
+// the workload exists, and a Delete meanwhile answers ErrNotFound at once
+// instead of waiting for the Create, which then succeeds — so a Delete that
+// said "not found" leaves a workload running.
+type impatient struct{ *sched.MemBackend }
+
+func (p impatient) Create(ctx context.Context, pl sched.Placement) (sched.Allocation, error) {
+	if err := ctx.Err(); err != nil {
+		return sched.Allocation{}, err
+	}
+	select {
+	case <-time.After(2 * time.Millisecond):
+	case <-ctx.Done():
+		return sched.Allocation{}, ctx.Err()
+	}
+	return p.MemBackend.Create(context.WithoutCancel(ctx), pl)
+}
+
 // TestBrokenBackendHelper runs the suite against leaky when asked to by
 // TestRunDetectsBrokenBackend, in a child process.
 func TestBrokenBackendHelper(t *testing.T) {
@@ -69,6 +87,18 @@ func TestBrokenBackendHelper(t *testing.T) {
 	schedtest.TestSchedulerBackend(t, func(t *testing.T) sched.SchedulerBackend {
 		b, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
 		return leaky{b}
+	})
+}
+
+// TestImpatientBackendHelper runs the suite against impatient when asked
+// to by TestRunDetectsBrokenBackend, in a child process.
+func TestImpatientBackendHelper(t *testing.T) {
+	if os.Getenv("SCHEDTEST_BROKEN") != "impatient" {
+		t.Skip("helper for TestRunDetectsBrokenBackend")
+	}
+	schedtest.TestSchedulerBackend(t, func(t *testing.T) sched.SchedulerBackend {
+		b, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.VM})
+		return impatient{b}
 	})
 }
 
@@ -88,5 +118,12 @@ func TestRunDetectsBrokenBackend(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// A backend that breaks only the Delete-waits-for-Create rule.
+	cmd = exec.Command(os.Args[0], "-test.run=^TestImpatientBackendHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "SCHEDTEST_BROKEN=impatient")
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--- FAIL: TestImpatientBackendHelper/DeleteWaitsForCreate") {
+		t.Fatalf("the suite passed a Delete that does not wait for an in-flight Create (%v):\n%s", err, out)
 	}
 }
