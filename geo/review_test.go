@@ -1,9 +1,14 @@
 package geo
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -115,4 +120,41 @@ func TestMonitorFutureTimestamps(t *testing.T) {
 			t.Errorf("MaxClockSkew %v: %v", bad, err)
 		}
 	}
+}
+
+// TestLoadCSVLyingGzipTrailer: a gzip file's ISIZE trailer is attacker
+// data. One that claims 4 GiB for a few hundred bytes must not size any
+// allocation: the load allocates no more than for an honest file, and it
+// fails with the gzip checksum error when the lie is found.
+func TestLoadCSVLyingGzipTrailer(t *testing.T) {
+	rows := openCelliDSample + strings.Repeat("GSM,262,2,801,1794,0,13.285512,52.522202,6280,13,1,1282569574,1300796207,0\n", 50)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	if _, err := zw.Write([]byte(rows)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(z.Bytes())
+	binary.LittleEndian.PutUint32(bad[len(bad)-4:], math.MaxUint32)
+	if _, gz, _ := inputSize(bytes.NewReader(bad)); gz < math.MaxUint32 {
+		t.Fatalf("setup: trailer read as %d", gz)
+	}
+	alloc := func(in []byte) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, _, err := LoadCSV(context.Background(), bytes.NewReader(in), LoadOptions{})
+		runtime.ReadMemStats(&after)
+		if !bytes.Equal(in, z.Bytes()) && !errors.Is(err, gzip.ErrChecksum) {
+			t.Errorf("lying trailer: %v, want gzip.ErrChecksum", err)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	honest, lying := alloc(z.Bytes()), alloc(bad)
+	if lying > honest+1<<20 {
+		t.Errorf("a trailer claiming 4 GiB made the load allocate %d bytes (honest file: %d)", lying, honest)
+	}
+	t.Logf("allocated: honest %d B, lying trailer %d B", honest, lying)
 }
