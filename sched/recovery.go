@@ -268,6 +268,7 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 		return DriftReport{}, fmt.Errorf("recover: placements started while listing: %w", ErrLedgerNotEmpty)
 	}
 	c.work = make(map[string]*workload, len(list)) // empty: checked above
+	clear(c.drift)                                 // an earlier Recover's findings are superseded
 	reported := make(map[string]bool)
 	for i := range list {
 		l := &list[i]

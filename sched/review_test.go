@@ -171,3 +171,30 @@ func TestReconcileNodeLostIgnoresNothingInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A second Recover (allowed while the first accounted nothing) rebuilds
+// the whole picture: what the first could not account and the second did
+// is no longer reported.
+func TestRecoverAgainClearsStaleFindings(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	ctr, _ := NewMemBackend(MemConfig{Kind: Container})
+	if _, err := vm.Create(ctx, Placement{Request: vmReq("b", 1000, gib), Node: "late", NUMACell: -1}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := New(Config{}, vm, ctr)
+	rep, err := c.Recover(ctx)
+	if err != nil || rep.Recovered != 0 || len(rep.Events) != 1 || rep.Events[0].Kind != DriftUnknownNode {
+		t.Fatalf("first Recover: %+v, %v", rep, err)
+	}
+	if err := c.AddNode(ctx, Node{Name: "late", Capacity: small}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = c.Recover(ctx)
+	if err != nil || rep.Recovered != 1 || len(rep.Events) != 0 {
+		t.Fatalf("second Recover: %+v, %v", rep, err)
+	}
+	if f := c.Findings(); len(f) != 0 {
+		t.Fatalf("findings after a clean second Recover: %v", f)
+	}
+}
