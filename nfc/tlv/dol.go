@@ -119,32 +119,92 @@ func DOLDataLen(dol []byte) (int, error) {
 	return n, it.Err()
 }
 
-// FillDOL appends to dst the DOL-related data for dol: for every entry, the
-// value that value(tag, n) returns, fitted to n bytes as EMV 4.4 Book 3 §5.4
-// prescribes for data objects of format b: a longer value is truncated on
-// the right, a shorter one padded on the right with zero bytes, and a value
-// the terminal does not know (nil) is n zero bytes. Callers encode numeric
-// (format n) values to the requested length themselves, since only they
-// know each tag's format. value may be nil (all zeros). dst is returned
-// unchanged on error.
-func FillDOL(dst, dol []byte, value func(t Tag, n int) []byte) ([]byte, error) {
+// Format is the EMV data format of a value placed in DOL data, which
+// decides how FillDOLFormats and Fit pad and truncate it (EMV 4.4 Book 3
+// §4.3 formats, §5.4 rules c and d).
+type Format uint8
+
+const (
+	// FormatB is binary and every other format but n and cn (b, an, ans,
+	// a): padded on the right with 00 bytes, truncated on the right. It
+	// is the zero value.
+	FormatB Format = iota
+	// FormatN is numeric (BCD, right-aligned): padded on the left with 00
+	// bytes, truncated on the left.
+	FormatN
+	// FormatCN is compressed numeric (BCD, left-aligned, F-padded): padded
+	// on the right with FF bytes, truncated on the right.
+	FormatCN
+)
+
+// Fit appends to dst the value v fitted to n bytes by the rules of EMV 4.4
+// Book 3 §5.4 for format f (see Format). A nil v is n zero bytes (rule b:
+// data the terminal lacks). A negative n appends nothing.
+func Fit(dst, v []byte, n int, f Format) []byte {
+	if n <= 0 {
+		return dst
+	}
+	if v == nil {
+		return appendN(dst, 0x00, n)
+	}
+	switch f {
+	case FormatN:
+		if len(v) > n {
+			return append(dst, v[len(v)-n:]...)
+		}
+		return append(appendN(dst, 0x00, n-len(v)), v...)
+	case FormatCN:
+		if len(v) > n {
+			return append(dst, v[:n]...)
+		}
+		return appendN(append(dst, v...), 0xFF, n-len(v))
+	}
+	if len(v) > n {
+		return append(dst, v[:n]...)
+	}
+	return appendN(append(dst, v...), 0x00, n-len(v))
+}
+
+func appendN(b []byte, c byte, n int) []byte {
+	for range n {
+		b = append(b, c)
+	}
+	return b
+}
+
+// FillDOLFormats appends to dst the DOL-related data for dol following EMV
+// 4.4 Book 3 §5.4: for every entry, value(tag, n) returns the terminal's
+// value and its format, and Fit places it in the n bytes requested; a nil
+// value (a tag the terminal does not know or data it lacks) and every
+// constructed tag (rule a; value is not called) give n zero bytes. value
+// may be nil (all zeros). dst is returned unchanged on error.
+func FillDOLFormats(dst, dol []byte, value func(t Tag, n int) ([]byte, Format)) ([]byte, error) {
 	out := dst
 	it := NewDOLIter(dol)
 	for e, ok := it.Next(); ok; e, ok = it.Next() {
 		var v []byte
-		if value != nil {
-			v = value(e.Tag, e.Len)
+		f := FormatB
+		if value != nil && !e.Tag.Constructed() {
+			v, f = value(e.Tag, e.Len)
 		}
-		if len(v) > e.Len {
-			v = v[:e.Len]
-		}
-		out = append(out, v...)
-		for i := len(v); i < e.Len; i++ {
-			out = append(out, 0)
-		}
+		out = Fit(out, v, e.Len, f)
 	}
 	if err := it.Err(); err != nil {
 		return dst, fmt.Errorf("tlv: fill DOL: %w", err)
 	}
 	return out, nil
+}
+
+// FillDOL is FillDOLFormats with every value of format b (see FormatB): a
+// longer value is truncated on the right, a shorter one padded on the right
+// with zero bytes, and a value the terminal does not know (nil) or a
+// constructed tag is n zero bytes. Use FillDOLFormats, or encode numeric
+// (n) and compressed numeric (cn) values to the requested length with Fit,
+// for the other rules of §5.4. value may be nil (all zeros). dst is
+// returned unchanged on error.
+func FillDOL(dst, dol []byte, value func(t Tag, n int) []byte) ([]byte, error) {
+	if value == nil {
+		return FillDOLFormats(dst, dol, nil)
+	}
+	return FillDOLFormats(dst, dol, func(t Tag, n int) ([]byte, Format) { return value(t, n), FormatB })
 }
