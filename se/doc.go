@@ -12,7 +12,9 @@
 //   - ISO/IEC 7816-5: AIDs of 5 to 16 bytes.
 //   - GlobalPlatform Card Specification v2.3: GET DATA for CPLC (tag 9F7F)
 //     and the key information template (00E0), PUT KEY (§11.8) with keys
-//     encrypted under the DEK (se/scp03.PutKey); Amendment D for SCP03.
+//     encrypted under the DEK (se/scp03.PutKey) and P1 coded as §11.8.2.1
+//     says (bit 8 "more commands follow", bits 7–1 the key version
+//     replaced, 01–7F); Amendment D for SCP03.
 //   - GlobalPlatform TEE Secure Element API and Android OMAPI for the host
 //     view: reader → session (SecureElement) → channel (Channel), with the
 //     SELECT response on the channel.

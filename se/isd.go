@@ -29,8 +29,9 @@ const (
 // ISDConfig configures an issuer security domain.
 type ISDConfig struct {
 	// Keys are the SCP03 key sets, at least one; the first answers an
-	// INITIALIZE UPDATE with key version 00. Key versions must differ,
-	// and each set needs a DEK for PUT KEY.
+	// INITIALIZE UPDATE with key version 00. Key versions must differ and
+	// lie in 01–7F (the seven bits PUT KEY's P1 has to name a set to
+	// replace), and each set needs a DEK for PUT KEY.
 	Keys []scp03.StaticKeys
 	// Rand supplies card challenges (required).
 	Rand io.Reader
@@ -59,8 +60,8 @@ func (c ISDConfig) Validate() error {
 		if len(k.DEK) == 0 {
 			return fmt.Errorf("%w: key set %02X has no DEK", ErrConfig, k.KVN)
 		}
-		if k.KVN == 0 || k.KVN == 0xFF || seen[k.KVN] {
-			return fmt.Errorf("%w: key version %02X reserved or repeated", ErrConfig, k.KVN)
+		if k.KVN == 0 || k.KVN > scp03.PutKeyKVNMask || seen[k.KVN] {
+			return fmt.Errorf("%w: key version %02X outside 01–7F or repeated", ErrConfig, k.KVN)
 		}
 		seen[k.KVN] = true
 	}
@@ -84,12 +85,16 @@ func (c ISDConfig) Validate() error {
 // Commands: INITIALIZE UPDATE and EXTERNAL AUTHENTICATE open a channel;
 // commands with the secure-messaging class bit are unwrapped and their
 // responses wrapped; GET DATA works with or without a secure channel; PUT
-// KEY requires a secure channel with C-MAC (6982 otherwise) and answers
+// KEY requires a secure channel with C-MAC (6982 otherwise), reads P1 as
+// GlobalPlatform Card Specification v2.3 §11.8.2.1 codes it — bit 8 "more
+// PUT KEY commands follow", bits 7–1 the key version to replace (01–7F,
+// or 0 to add a set); each command here carries a whole key set, so one
+// with bit 8 set takes effect at once like the last — and answers
 // as GlobalPlatform Card Specification v2.3 §11.8.3 lists: 6A88 for an
 // unknown key version to replace, 9485 for a key check value that does
 // not verify (keys encrypted under another DEK than the session's), 9484
-// for a key type other than AES, 6A80 for malformed key data or a key
-// version already held, 6A84 when no key slot is free or the storage is
+// for a key type other than AES, 6A80 for malformed key data, a new key
+// version outside 01–7F or one already held, 6A84 when no key slot is free or the storage is
 // full. The key sets live in the ISD's persistent storage (see Select; a
 // working copy is kept in Go memory); PUT KEY writes the new record
 // before it takes effect and zeroes the replaced keys.
@@ -336,7 +341,9 @@ func (d *ISD) handle(_ context.Context, cmd apdu.Command, s *scp03.CardSession) 
 	return sw(apdu.SWINSNotSupported)
 }
 
-// putKey replaces (P1 = KVN) or adds (P1 = 00) a key set. The keys are
+// putKey replaces (P1 bits 7–1 = KVN) or adds (bits 7–1 = 0) a key set;
+// P1 bit 8 (more commands follow) does not change what one command does,
+// as each carries a complete set. The keys are
 // encrypted under the DEK of the key set the session was opened with (kept
 // for the session even if PUT KEY replaces that set).
 func (d *ISD) putKey(cmd apdu.Command, dek []byte) apdu.Response {

@@ -15,6 +15,13 @@ import (
 // static DEK of the open secure channel's key set and followed by its key
 // check value.
 //
+// P1 (Card Specification v2.3 §11.8.2.1): bit 8 set means more PUT KEY
+// commands follow (PutKeyMore), clear the last or only one; bits 7–1 are
+// the key version number to replace, 01–7F, or 0 to add a key set. So the
+// new key version in the data is held to 01–7F too: a set loaded as 80–FE
+// could never be named in P1 to be replaced (GlobalPlatform reserves FF
+// for an issuer security domain's initial keys).
+//
 // Coding used here (one key data field per key, ENC, MAC, DEK in order):
 //
 //	new KVN ‖ { 88 ‖ L ‖ key length ‖ AES-CBC(DEK, ICV 0, key ‖ 00…) ‖ 03 ‖ KCV }×3
@@ -31,6 +38,11 @@ const (
 	KeyTypeAES byte = 0x88
 	// KCVSize is the length of a key check value.
 	KCVSize = 3
+	// PutKeyMore is bit 8 of PUT KEY's P1: more PUT KEY commands follow
+	// this one. Bits 7–1 (PutKeyKVNMask) carry the key version replaced.
+	PutKeyMore byte = 0x80
+	// PutKeyKVNMask selects the key version number in PUT KEY's P1.
+	PutKeyKVNMask byte = 0x7F
 )
 
 // ErrPutKey reports a malformed PUT KEY command or response: wrong lengths,
@@ -140,18 +152,23 @@ func aesLen(k []byte) bool { return len(k) == 16 || len(k) == 24 || len(k) == 32
 // to add a key set, P2 = 81: key identifier 1, several keys) that installs
 // keys (ENC, MAC and DEK, all required, of one length) as key version
 // keys.KVN, each encrypted under dek, the static DEK of the secure channel
-// the command will be sent in. Send it wrapped (HostSession.Wrap) at
-// C-MAC level or above. Errors wrap ErrKeyLength or ErrPutKey (KVN 00 or
-// FF).
+// the command will be sent in. P1 marks it the last (or only) PUT KEY
+// command; for a sequence, set PutKeyMore in P1 of all but the last before
+// wrapping. Send it wrapped (HostSession.Wrap) at C-MAC level or above.
+// Errors wrap ErrKeyLength or ErrPutKey (a keys.KVN or replaceKVN outside
+// 01–7F, which P1's seven bits cannot code; replaceKVN 00 adds).
 func PutKey(dek []byte, replaceKVN byte, keys StaticKeys) (apdu.Command, error) {
 	if err := keys.Validate(); err != nil {
 		return apdu.Command{}, err
 	}
+	if replaceKVN > PutKeyKVNMask {
+		return apdu.Command{}, fmt.Errorf("%w: key version %02X to replace does not fit P1 bits 7–1 (01–7F)", ErrPutKey, replaceKVN)
+	}
 	if len(keys.DEK) == 0 {
 		return apdu.Command{}, fmt.Errorf("%w: the new key set needs a DEK", ErrKeyLength)
 	}
-	if keys.KVN == 0x00 || keys.KVN == 0xFF {
-		return apdu.Command{}, fmt.Errorf("%w: key version %02X is reserved", ErrPutKey, keys.KVN)
+	if keys.KVN == 0x00 || keys.KVN > PutKeyKVNMask {
+		return apdu.Command{}, fmt.Errorf("%w: key version %02X outside 01–7F", ErrPutKey, keys.KVN)
 	}
 	data := []byte{keys.KVN}
 	for _, k := range [][]byte{keys.ENC, keys.MAC, keys.DEK} {
@@ -171,7 +188,8 @@ func PutKey(dek []byte, replaceKVN byte, keys StaticKeys) (apdu.Command, error) 
 
 // PutKeyRequest is a parsed PUT KEY command.
 type PutKeyRequest struct {
-	ReplaceKVN byte       // P1: key version replaced, 00 to add a key set
+	ReplaceKVN byte       // P1 bits 7–1: key version replaced, 00 to add a key set
+	More       bool       // P1 bit 8: more PUT KEY commands follow
 	KeyID      byte       // P2 without the "several keys" bit
 	Keys       StaticKeys // the new keys, decrypted; zero them when done
 	KCV        [][KCVSize]byte
@@ -179,12 +197,13 @@ type PutKeyRequest struct {
 
 // ParsePutKey decodes a PUT KEY command (after Unwrap) carrying a complete
 // SCP03 key set (ENC, MAC, DEK), decrypting each key with dek and checking
-// each key check value in constant time. Errors wrap ErrPutKey (lengths,
-// padding), ErrKeyType (a key type other than AES; it wraps ErrPutKey),
+// each key check value in constant time. P1 splits into ReplaceKVN (bits
+// 7–1) and More (bit 8). Errors wrap ErrPutKey (lengths, padding, a new
+// key version outside 01–7F), ErrKeyType (a key type other than AES; it wraps ErrPutKey),
 // ErrKeyCheckValue (a KCV mismatch: the DEK differs or the data was
 // altered; it wraps ErrPutKey) or ErrKeyLength (a bad DEK).
 func ParsePutKey(dek []byte, cmd apdu.Command) (PutKeyRequest, error) {
-	req := PutKeyRequest{ReplaceKVN: cmd.P1, KeyID: cmd.P2 & 0x7F}
+	req := PutKeyRequest{ReplaceKVN: cmd.P1 & PutKeyKVNMask, More: cmd.P1&PutKeyMore != 0, KeyID: cmd.P2 & 0x7F}
 	if cmd.INS != INSPutKey {
 		return req, fmt.Errorf("%w: INS %02X", ErrPutKey, cmd.INS)
 	}
@@ -196,8 +215,8 @@ func ParsePutKey(dek []byte, cmd apdu.Command) (PutKeyRequest, error) {
 		return req, fmt.Errorf("%w: no data", ErrPutKey)
 	}
 	req.Keys.KVN = d[0]
-	if req.Keys.KVN == 0x00 || req.Keys.KVN == 0xFF {
-		return req, fmt.Errorf("%w: key version %02X is reserved", ErrPutKey, req.Keys.KVN)
+	if req.Keys.KVN == 0x00 || req.Keys.KVN > PutKeyKVNMask {
+		return req, fmt.Errorf("%w: key version %02X outside 01–7F", ErrPutKey, req.Keys.KVN)
 	}
 	d = d[1:]
 	var keys [3][]byte
@@ -205,7 +224,7 @@ func ParsePutKey(dek []byte, cmd apdu.Command) (PutKeyRequest, error) {
 		for _, k := range keys {
 			clear(k)
 		}
-		return PutKeyRequest{ReplaceKVN: req.ReplaceKVN, KeyID: req.KeyID}, err
+		return PutKeyRequest{ReplaceKVN: req.ReplaceKVN, More: req.More, KeyID: req.KeyID}, err
 	}
 	for i := range keys {
 		if len(d) < 3 {
