@@ -248,15 +248,17 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	fmt.Fprintf(w, "fleet: %d terminals (%d moved 5–50 km, %.0f %% with 2G-only modems), %d reports each, seed %d\n",
 		cfg.Terminals, nMoved, 100*cfg.GSMOnly, cfg.Reports, cfg.Seed)
 
-	mon, err := geo.NewMonitor(db, sites, geo.MonitorConfig{N: 3, M: 5})
+	start := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	now := start // the simulation's clock, which the monitor reads
+	mon, err := geo.NewMonitor(db, sites, geo.MonitorConfig{N: 3, M: 5, Now: func() time.Time { return now }})
 	if err != nil {
 		return err
 	}
 	var honestM, movedM []float64 // distance − accuracy, km
 	var accGSM, accLTE []float64
 	unknown := 0
-	start := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	for k := range cfg.Reports {
+		now = start.Add(time.Duration(k) * 3 * time.Hour)
 		for _, t := range fleet {
 			x, y := t.sx, t.sy
 			if t.moved {
@@ -268,7 +270,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 			x, y = x+jr*math.Cos(ja), y+jr*math.Sin(ja)
 			obs := world.heard(rng, x, y, t.gsmOnly, 1+rng.IntN(4))
 			v, err := mon.Check(ctx, geo.Report{TerminalID: t.id, MerchantID: "M" + t.id[1:],
-				At: start.Add(time.Duration(k) * 3 * time.Hour), Cells: obs})
+				At: now, Cells: obs})
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.id, err)
 			}

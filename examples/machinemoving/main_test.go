@@ -40,3 +40,15 @@ func TestRunSmall(t *testing.T) {
 		t.Error("bad config accepted")
 	}
 }
+
+// TestRunLongSimulation: the simulation runs on its own clock, which the
+// monitor reads (MonitorConfig.Now), so a run of many reports — here 400
+// at 3 h apart, 50 days from its start date — does not depend on the
+// machine's date.
+func TestRunLongSimulation(t *testing.T) {
+	var out bytes.Buffer
+	cfg := config{Seed: 4, Terminals: 4, MovedFrac: 0.25, Reports: 400, GSMOnly: 0.3, RegionKM: 30, OutDir: t.TempDir()}
+	if err := run(context.Background(), cfg, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+}
