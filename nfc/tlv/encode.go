@@ -3,12 +3,22 @@ package tlv
 import "fmt"
 
 // AppendTag appends the encoded tag t to b. An invalid tag (see Tag.Valid)
-// is an error wrapping ErrTag and b is returned unchanged.
+// is an error wrapping ErrTag and b is returned unchanged, and so is a
+// well-formed tag without a canonical encoding: one whose first subsequent
+// byte is 80 (leading zero bits in the tag number, ISO/IEC 8825-1
+// §8.1.2.4.2 c), which the Strict decoder refuses.
 func AppendTag(b []byte, t Tag) ([]byte, error) {
-	if !t.Valid() {
+	if !t.canonical() {
 		return b, fmt.Errorf("%w: %s", ErrTag, t)
 	}
 	return t.append(b), nil
+}
+
+// canonical reports whether t is valid and encodes as the Strict decoder
+// accepts it.
+func (t Tag) canonical() bool {
+	n := t.Len()
+	return t.Valid() && (n == 1 || byte(t>>(8*(n-2))) != 0x80)
 }
 
 // AppendLength appends the minimal definite length encoding of n (0 to
@@ -92,7 +102,7 @@ func (b *Builder) Constructed(t Tag, fn func(*Builder)) {
 	if b == nil || b.err != nil {
 		return
 	}
-	if !t.Valid() || !t.Constructed() {
+	if !t.canonical() || !t.Constructed() {
 		b.err = fmt.Errorf("%w: %s is not a constructed tag", ErrTag, t)
 		return
 	}
