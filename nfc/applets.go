@@ -2,6 +2,7 @@ package nfc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 
@@ -23,8 +24,12 @@ const (
 
 // Status words of the relay beyond ISO/IEC 7816-4.
 const (
-	// SWController reports a failed or timed-out controller exchange.
+	// SWController reports a failed controller exchange: a transport
+	// error or a response too short or too long to be an APDU.
 	SWController uint16 = 0x6401
+	// SWControllerTimeout reports a controller exchange that outlived
+	// Config.ControllerTimeout.
+	SWControllerTimeout uint16 = 0x6402
 )
 
 // FieldApplet is applet 2: the card side of the inter-applet SCP03 channel
@@ -155,6 +160,9 @@ func (f *FieldApplet) relay(ctx context.Context, plain apdu.Command, bound bool)
 	tctx, cancel := context.WithTimeout(ctx, f.cfg.ControllerTimeout)
 	defer cancel()
 	out, err := f.ctrl.Transceive(tctx, plain.Data)
+	if err != nil && errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return swr(SWControllerTimeout)
+	}
 	if err != nil || len(out) < 2 || len(out) > apdu.MaxNe+2 {
 		return swr(SWController)
 	}

@@ -205,8 +205,10 @@ func (t *TEEApp) relay(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 	switch r.SW {
 	case apdu.SWSuccess:
-	case SWController:
+	case SWControllerTimeout:
 		return nil, fmt.Errorf("%w: %w", ErrController, ErrTimeout)
+	case SWController:
+		return nil, ErrController
 	case apdu.SWSecurityStatusNotSatisfied:
 		return nil, fmt.Errorf("%w: %w", ErrSecureChannel, r.Err())
 	default:
