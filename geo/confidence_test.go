@@ -284,14 +284,16 @@ func TestProbWithinShortcutSeamless(t *testing.T) {
 
 func BenchmarkMonitorCheck(b *testing.B) {
 	w := newMonitorWorld(b)
-	m, _ := w.monitor(b, MonitorConfig{})
+	var at time.Time // the report time, which is also the monitor's clock
+	m, _ := w.monitor(b, MonitorConfig{Now: func() time.Time { return at }})
 	near := nearestCells(w.lte, w.site.Location, 3)
 	ctx := context.Background()
 	defer reportThreadCPU(b)()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(time.Duration(i) * time.Minute), Cells: near}); err != nil {
+		at = w.t0.Add(time.Duration(i) * time.Minute)
+		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: at, Cells: near}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -302,14 +304,16 @@ func BenchmarkMonitorCheck(b *testing.B) {
 // case), where the fix lies far outside the allowed disc.
 func BenchmarkMonitorCheckFar(b *testing.B) {
 	w := newMonitorWorld(b)
-	m, _ := w.monitor(b, MonitorConfig{})
+	var at time.Time // the report time, which is also the monitor's clock
+	m, _ := w.monitor(b, MonitorConfig{Now: func() time.Time { return at }})
 	far := nearestCells(w.lte, dest(w.site.Location, 75, 30000), 3)
 	ctx := context.Background()
 	defer reportThreadCPU(b)()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(time.Duration(i) * time.Minute), Cells: far}); err != nil {
+		at = w.t0.Add(time.Duration(i) * time.Minute)
+		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: at, Cells: far}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -320,14 +324,16 @@ func BenchmarkMonitorCheckFar(b *testing.B) {
 // neither likelihood is negligible and both quadratures run.
 func BenchmarkMonitorCheckEdge(b *testing.B) {
 	w := newMonitorWorld(b)
-	m, _ := w.monitor(b, MonitorConfig{})
+	var at time.Time // the report time, which is also the monitor's clock
+	m, _ := w.monitor(b, MonitorConfig{Now: func() time.Time { return at }})
 	edge := nearestCells(w.gsm, dest(w.site.Location, 75, 3000), 2)
 	ctx := context.Background()
 	defer reportThreadCPU(b)()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: w.t0.Add(time.Duration(i) * time.Minute), Cells: edge}); err != nil {
+		at = w.t0.Add(time.Duration(i) * time.Minute)
+		if _, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: at, Cells: edge}); err != nil {
 			b.Fatal(err)
 		}
 		i++
