@@ -3,7 +3,14 @@ package sched
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Evictions are committed changes like any other: the other manager hears
@@ -197,4 +204,102 @@ func TestRecoverAgainClearsStaleFindings(t *testing.T) {
 	if f := c.Findings(); len(f) != 0 {
 		t.Fatalf("findings after a clean second Recover: %v", f)
 	}
+}
+
+// slowAnswer creates the workload, then, one time in four, answers only
+// after the coordinator's backend timeout has passed: a lost answer the
+// coordinator must undo.
+type slowAnswer struct {
+	*MemBackend
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+func (s *slowAnswer) Create(ctx context.Context, p Placement) (Allocation, error) {
+	a, err := s.MemBackend.Create(context.WithoutCancel(ctx), p)
+	s.mu.Lock()
+	late := s.rng.IntN(4) == 0
+	s.mu.Unlock()
+	if late {
+		<-ctx.Done()
+		return Allocation{}, ctx.Err()
+	}
+	return a, err
+}
+
+// Reconcile beside creates whose answers are lost (the coordinator undoes
+// them), deletes and preemptions sees no drift, and the ledger ends equal
+// to what the managers run.
+func TestReconcileNoFalseDriftWithLostAnswers(t *testing.T) {
+	ctx := context.Background()
+	var events atomic.Int64
+	var first atomic.Value
+	vm, _ := NewMemBackend(MemConfig{Kind: VM, OverheadFraction: 0.05})
+	cb, _ := NewMemBackend(MemConfig{Kind: Container})
+	ctr := &slowAnswer{MemBackend: cb, rng: rand.New(rand.NewPCG(1, 2))}
+	c, err := New(Config{BackendTimeout: 2 * time.Millisecond, Preemption: true, MaxPending: 8, Rand: rand.NewPCG(9, 9),
+		OnDrift: func(e DriftEvent) { events.Add(1); first.CompareAndSwap(nil, e.String()) }}, vm, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addNodes(t, c, 6, small)
+	stop := make(chan struct{})
+	var load, rec sync.WaitGroup
+	for g := range 4 {
+		load.Go(func() {
+			rng := rand.New(rand.NewPCG(3, uint64(g)))
+			var live []string
+			for i := range 150 {
+				if len(live) > 8 && rng.IntN(3) == 0 {
+					k := rng.IntN(len(live))
+					_ = c.Delete(ctx, live[k])
+					live = append(live[:k], live[k+1:]...)
+					continue
+				}
+				r := workloadMix(rng, fmt.Sprintf("g%d-%d", g, i))
+				r.Priority = int32(rng.IntN(3))
+				if _, err := c.Create(ctx, r); err == nil {
+					live = append(live, r.ID)
+				}
+			}
+		})
+	}
+	passes := 0
+	rec.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := c.Reconcile(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := c.Audit(); err != nil {
+				t.Error(err)
+				return
+			}
+			passes++
+		}
+	})
+	load.Wait()
+	close(stop)
+	rec.Wait()
+	if n := events.Load(); n != 0 {
+		t.Fatalf("%d false drift events in %d passes, first: %v", n, passes, first.Load())
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(groundTruth(vm, cb), c.Allocations()); diff != "" {
+		t.Fatalf("ledger differs (-truth +ledger):\n%s", diff)
+	}
+	if diff := cmp.Diff(cb.Allocations(), vm.Foreign()); diff != "" {
+		t.Fatalf("VM manager's view of the containers (-truth +view):\n%s", diff)
+	}
+	if c.Stats().Preempted == 0 {
+		t.Log("no preemption happened")
+	}
+	t.Logf("%d Reconcile passes, stats %+v", passes, c.Stats())
 }
