@@ -272,7 +272,9 @@ func TestReconcileNoFalseDriftWithLostAnswers(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := c.Reconcile(ctx); err != nil {
+			if _, err := c.Reconcile(ctx); errors.Is(err, ErrBackendTimeout) {
+				continue // a list slower than the short timeout (-race); the ledger is unchanged
+			} else if err != nil {
 				t.Error(err)
 				return
 			}
