@@ -175,7 +175,16 @@ type BackendError struct {
 
 // Error formats the error with its detail.
 func (e *BackendError) Error() string {
-	return fmt.Sprintf("%s backend %s %q on %q: %v", e.Kind, e.Op, e.ID, e.Node, e.Err)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s backend %s", e.Kind, e.Op)
+	if e.ID != "" {
+		fmt.Fprintf(&b, " %q", e.ID)
+	}
+	if e.Node != "" {
+		fmt.Fprintf(&b, " on %q", e.Node)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
 }
 
 // Unwrap returns the backend's error.

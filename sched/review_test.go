@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -304,4 +305,16 @@ func TestReconcileNoFalseDriftWithLostAnswers(t *testing.T) {
 		t.Log("no preemption happened")
 	}
 	t.Logf("%d Reconcile passes, stats %+v", passes, c.Stats())
+}
+
+// A failed list names no workload or node; its error says so plainly.
+func TestBackendErrorWithoutIDOrNode(t *testing.T) {
+	e := &BackendError{Kind: VM, Op: "list", Err: ErrInjected}
+	if got := e.Error(); strings.Contains(got, `""`) {
+		t.Fatalf("Error() = %q prints empty fields", got)
+	}
+	e = &BackendError{Kind: VM, Op: "create", ID: "a", Node: "n", Err: ErrInjected}
+	if got, want := e.Error(), `vm backend create "a" on "n": `+ErrInjected.Error(); got != want {
+		t.Fatalf("Error() = %q, want %q", got, want)
+	}
 }
