@@ -26,8 +26,11 @@
 //
 // Strict mode (the zero Mode) accepts only canonical encodings: no 00/FF
 // padding, minimal length fields, a high-tag-number form without a leading
-// 80 byte. Lenient mode accepts the padding and the non-minimal lengths
-// (81 05, 82 00 05) real cards emit. Both reject the indefinite length (80),
+// 80 byte. (Like EMV, it accepts two-byte tags for tag numbers below 31,
+// such as 9F02, which BER would write in one byte.) Lenient mode accepts
+// the padding, the non-minimal lengths (81 05, 82 00 05) real cards emit
+// and a high-tag-number form with a leading 80 byte (9F 80 01). The
+// encoder writes only what Strict mode reads back. Both reject the indefinite length (80),
 // lengths of more than four bytes, tags of more than four bytes and lengths
 // beyond the buffer. Nesting is bounded by Decoder.MaxDepth
 // (DefaultMaxDepth when zero, at most MaxDepthLimit) wherever the decoder
@@ -53,4 +56,8 @@
 //	gpo, err := b.Bytes()
 //
 //	pdolData, err := tlv.FillDOL(nil, pdol, func(t tlv.Tag, n int) []byte { return terminal[t] })
+//	// or, with EMV Book 3 §5.4's numeric and compressed-numeric rules:
+//	pdolData, err = tlv.FillDOLFormats(nil, pdol, func(t tlv.Tag, n int) ([]byte, tlv.Format) {
+//		return terminal[t], formats[t] // tlv.FormatN for 9F02, tlv.FormatB for 9F66 …
+//	})
 package tlv
