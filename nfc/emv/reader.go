@@ -57,8 +57,10 @@ type Terminal struct {
 	TVR             [5]byte // 95
 	TTQ             [4]byte // 9F66, Terminal Transaction Qualifiers
 	TerminalType    byte    // 9F35: 22 attended merchant, offline with online capability
-	// Extra supplies values for any other tag; its values are fitted to
-	// the requested length as format b (truncated or zero-padded right).
+	// Extra supplies values for any other tag; a value is fitted to the
+	// requested length by its format as TagFormat reports it (EMV 4.4
+	// Book 3 §5.4: numeric right-aligned, compressed numeric F-padded,
+	// anything else zero-padded or cut on the right).
 	Extra map[tlv.Tag][]byte
 }
 
@@ -331,36 +333,36 @@ func (r *Reader) PDOLData(pdol []byte) ([]byte, error) {
 	t := r.cfg.Terminal
 	var rerr error
 	ts := now()
-	data, err := tlv.FillDOL(make([]byte, 0, n), pdol, func(tag tlv.Tag, n int) []byte {
+	data, err := tlv.FillDOLFormats(make([]byte, 0, n), pdol, func(tag tlv.Tag, n int) ([]byte, tlv.Format) {
 		switch tag {
 		case 0x9F02:
-			return bcd(t.Amount, n)
+			return bcd(t.Amount, n), tlv.FormatN
 		case 0x9F03:
-			return bcd(t.OtherAmount, n)
+			return bcd(t.OtherAmount, n), tlv.FormatN
 		case 0x5F2A:
-			return bcd(uint64(t.Currency), n)
+			return bcd(uint64(t.Currency), n), tlv.FormatN
 		case 0x9F1A:
-			return bcd(uint64(t.Country), n)
+			return bcd(uint64(t.Country), n), tlv.FormatN
 		case 0x9C:
-			return []byte{t.TransactionType}
+			return []byte{t.TransactionType}, tlv.FormatN
 		case 0x95:
-			return t.TVR[:]
+			return t.TVR[:], tlv.FormatB
 		case 0x9F66:
-			return t.TTQ[:]
+			return t.TTQ[:], tlv.FormatB
 		case 0x9F35:
-			return []byte{t.TerminalType}
+			return []byte{t.TerminalType}, tlv.FormatN
 		case 0x9A:
-			return bcd(uint64((ts.Year()%100)*10000+int(ts.Month())*100+ts.Day()), n)
+			return bcd(uint64((ts.Year()%100)*10000+int(ts.Month())*100+ts.Day()), n), tlv.FormatN
 		case 0x9F21:
-			return bcd(uint64(ts.Hour()*10000+ts.Minute()*100+ts.Second()), n)
+			return bcd(uint64(ts.Hour()*10000+ts.Minute()*100+ts.Second()), n), tlv.FormatN
 		case 0x9F37:
 			un := make([]byte, n)
 			if _, err := io.ReadFull(rnd, un); err != nil {
 				rerr = err
 			}
-			return un
+			return un, tlv.FormatB
 		}
-		return t.Extra[tag]
+		return t.Extra[tag], TagFormat(tag)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: PDOL: %w", ErrMalformed, err)
@@ -369,6 +371,22 @@ func (r *Reader) PDOLData(pdol []byte) ([]byte, error) {
 		return nil, fmt.Errorf("emv: unpredictable number: %w", rerr)
 	}
 	return data, nil
+}
+
+// TagFormat returns the EMV data format of the terminal and card data
+// objects a PDOL or CDOL may ask for whose format is numeric (n) or
+// compressed numeric (cn), per the data element dictionary of EMV 4.4
+// Book 3 Annex A1, and tlv.FormatB (binary, an, ans) for every other tag.
+// Reader.PDOLData fits Terminal.Extra values by it.
+func TagFormat(t tlv.Tag) tlv.Format {
+	switch t {
+	case 0x5F2A, 0x5F36, 0x9A, 0x9C, 0x9F01, 0x9F02, 0x9F03, 0x9F11, 0x9F15,
+		0x9F1A, 0x9F21, 0x9F35, 0x9F39, 0x9F3C, 0x9F3D, 0x9F41, 0x9F42, 0x9F44, 0x5F25, 0x5F24, 0x5F34:
+		return tlv.FormatN
+	case 0x5A, 0x9F20:
+		return tlv.FormatCN
+	}
+	return tlv.FormatB
 }
 
 // bcd encodes v as n bytes of packed BCD, right-aligned (format n).
