@@ -20,6 +20,47 @@ func scaledCluster(b *testing.B, n int) (c *Coordinator, ids []string) {
 	vm, _ := NewVMBackend(MemConfig{})
 	ctr, _ := NewContainerBackend(MemConfig{})
 	ctx := context.Background()
+	c, ps := scaledLayout(b, n, vm, ctr)
+	for _, p := range ps {
+		m := vm
+		if p.Request.Kind == Container {
+			m = ctr
+		}
+		if _, err := m.Create(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, p.Request.ID)
+	}
+	if _, err := c.Recover(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return c, ids
+}
+
+// scaledLedger is scaledCluster's coordinator, same nodes and workloads,
+// with the workloads claimed straight into its ledger and no manager
+// running them: enough for benchmarks that only decide, at a fraction of
+// the setup time (CI runs every benchmark once).
+func scaledLedger(b *testing.B, n int) *Coordinator {
+	b.Helper()
+	vm, _ := NewVMBackend(MemConfig{})
+	ctr, _ := NewContainerBackend(MemConfig{})
+	c, ps := scaledLayout(b, n, vm, ctr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range ps {
+		w := &workload{req: p.Request, state: stLive, cell: -1, claim: p.Claim}
+		c.work[p.Request.ID] = w
+		c.claim(w, c.byName[p.Node], -1, p.Claim)
+	}
+	return c
+}
+
+// scaledLayout returns a coordinator over n nodes and the placements of
+// scaledCluster's workloads on them.
+func scaledLayout(b *testing.B, n int, vm, ctr *MemBackend) (*Coordinator, []Placement) {
+	b.Helper()
+	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(n), 21))
 	limit := Resources{MilliCPU: benchNode.MilliCPU * 6 / 10, MemoryBytes: benchNode.MemoryBytes * 6 / 10, DiskBytes: benchNode.DiskBytes, GPUs: benchNode.GPUs}
 	used := make([]Resources, n)
@@ -27,20 +68,14 @@ func scaledCluster(b *testing.B, n int) (c *Coordinator, ids []string) {
 	for i := range names {
 		names[i] = fmt.Sprintf("node-%05d", i)
 	}
+	var ps []Placement
 	for i := range 6 * n {
 		r := workloadMix(rng, fmt.Sprint("pre", i))
 		for j := range 8 {
 			k := (i + j*(n/8+1)) % n
 			if r.Resources.Add(used[k]).Fits(limit) {
 				used[k] = used[k].Add(r.Resources)
-				m := vm
-				if r.Kind == Container {
-					m = ctr
-				}
-				if _, err := m.Create(ctx, Placement{Request: r, Node: names[k], NUMACell: -1, Claim: r.Resources}); err != nil {
-					b.Fatal(err)
-				}
-				ids = append(ids, r.ID)
+				ps = append(ps, Placement{Request: r, Node: names[k], NUMACell: -1, Claim: r.Resources})
 				break
 			}
 		}
@@ -54,10 +89,7 @@ func scaledCluster(b *testing.B, n int) (c *Coordinator, ids []string) {
 			b.Fatal(err)
 		}
 	}
-	if _, err := c.Recover(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return c, ids
+	return c, ps
 }
 
 // cpuMeter reports the process CPU time per operation as "cpu-ns/op": on
@@ -158,7 +190,10 @@ func BenchmarkDecideScale(b *testing.B) {
 	for _, n := range scaleSizes {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			skipLarge(b, n)
-			c, _ := scaledCluster(b, n)
+			c := scaledLedger(b, n)
+			if err := c.Audit(); err != nil {
+				b.Fatal(err)
+			}
 			rng := rand.New(rand.NewPCG(7, 8))
 			reqs := make([]Request, 256)
 			for i := range reqs {
