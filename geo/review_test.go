@@ -158,3 +158,17 @@ func TestLoadCSVLyingGzipTrailer(t *testing.T) {
 	}
 	t.Logf("allocated: honest %d B, lying trailer %d B", honest, lying)
 }
+
+// BenchmarkFixLogOddsSlow: the slowest inputs found by a grid search
+// (distance, accuracy, radius 20 m – 5 km, moved scale 1–50 km): a fix
+// near the edge of a large site, σ a few tenths of the radius, where
+// neither disc's integrand is resolved on the coarse pass and both
+// quadratures take 128 intervals. BenchmarkMonitorCheckEdge is the
+// common coarse case; this one bounds Monitor.Check's cost from above.
+func BenchmarkFixLogOddsSlow(b *testing.B) {
+	defer reportThreadCPU(b)()
+	b.ReportAllocs()
+	for b.Loop() {
+		sink += fixLogOdds(13436, 5428, 5000, 10000)
+	}
+}
