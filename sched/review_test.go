@@ -318,3 +318,65 @@ func TestBackendErrorWithoutIDOrNode(t *testing.T) {
 		t.Fatalf("Error() = %q, want %q", got, want)
 	}
 }
+
+// badList lists part of what its manager runs, then fails, while fail is
+// set.
+type badList struct {
+	*MemBackend
+	fail *atomic.Bool
+}
+
+func (b badList) ListWorkloads(ctx context.Context) ([]Workload, error) {
+	ws, err := b.MemBackend.ListWorkloads(ctx)
+	if err == nil && b.fail.Load() {
+		return ws[:len(ws)/2], ErrInjected
+	}
+	return ws, err
+}
+
+// A manager that fails in the middle of its list leaves the ledger, the
+// other manager and Config.OnDrift untouched, does not leave the
+// coordinator refusing placements, and a later Recover succeeds.
+func TestRecoverManagerFailsMidList(t *testing.T) {
+	ctx := context.Background()
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	cb, _ := NewMemBackend(MemConfig{Kind: Container})
+	for i := range 4 {
+		if _, err := vm.Create(ctx, Placement{Request: vmReq(fmt.Sprint("v", i), 1000, gib), Node: "node-0000", NUMACell: -1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cb.Create(ctx, Placement{Request: ctrReq(fmt.Sprint("k", i), 500, gib), Node: "node-0001", NUMACell: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fail atomic.Bool
+	fail.Store(true)
+	drift := 0
+	c, _ := New(Config{OnDrift: func(DriftEvent) { drift++ }}, vm, badList{cb, &fail})
+	addNodes(t, c, 2, small)
+	_, err := c.Recover(ctx)
+	if be, ok := errors.AsType[*BackendError](err); !ok || be.Kind != Container || !errors.Is(err, ErrInjected) {
+		t.Fatalf("Recover with a failing list: %v", err)
+	}
+	if got := c.Allocations(); len(got) != 0 || drift != 0 || len(cb.Foreign()) != 0 || len(c.Findings()) != 0 {
+		t.Fatalf("a failed Recover changed things: ledger %v, %d drift events, container manager told %v, findings %v",
+			got, drift, cb.Foreign(), c.Findings())
+	}
+	if _, err := c.Reconcile(ctx); !errors.Is(err, ErrInjected) {
+		t.Fatalf("Reconcile with a failing list: %v", err)
+	}
+	fail.Store(false)
+	rep, err := c.Recover(ctx)
+	if err != nil || rep.Recovered != 8 || len(rep.Events) != 0 {
+		t.Fatalf("Recover after the list recovered: %+v, %v", rep, err)
+	}
+	if diff := cmp.Diff(groundTruth(vm, cb), c.Allocations()); diff != "" {
+		t.Fatalf("ledger (-truth +ledger):\n%s", diff)
+	}
+	if _, err := c.Create(ctx, vmReq("new", 1000, gib)); err != nil {
+		t.Fatalf("Create after Recover: %v", err)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+}
