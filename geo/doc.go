@@ -36,7 +36,9 @@
 //     site" is weighed against "moved within MovedRadiusM", and a
 //     terminal's fixes are combined by a two-state hidden Markov filter
 //     whose history is worth at most ln M of log-odds against the newest
-//     fix.
+//     fix. A report stamped before the terminal's newest (late, or
+//     replayed) cannot raise its confidence, and one stamped more than
+//     MaxClockSkew ahead of the monitor's clock is refused.
 //   - Evidence-package shape (shared with risk, vision, motion): Assessor
 //     is Monitor, NewAssessor(Config, CellLocator, SiteStore) makes one,
 //     and (*Assessor).Score is its risk.Scorer[Report] method: a
@@ -61,6 +63,8 @@
 // See ExampleNewAssessor, ExampleMonitor_Check and ExampleLoadCSV for
 // runnable versions.
 //
-// All types are safe for concurrent use unless documented otherwise; no
-// function reads the wall clock (report times are supplied by the caller).
+// All types are safe for concurrent use unless documented otherwise.
+// Report times are supplied by the caller; the only clock read is
+// MonitorConfig.Now (time.Now unless set, as crypto/tls.Config.Time),
+// which bounds how far ahead of it a report may be stamped.
 package geo
