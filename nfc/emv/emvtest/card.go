@@ -55,9 +55,10 @@ type Card struct {
 	// WrongLe answers a command whose Ne differs from its data length with
 	// 6Cxx (the exact length) first, as T=0 cards do.
 	WrongLe bool
-	// Override, if set, is asked first for every command; returning
-	// true uses its response (fault injection: 6A82 on SELECT AID, a
-	// GPO response in neither format …).
+	// Override, if set, is asked first for every command, GET RESPONSE
+	// included; returning true uses its response (fault injection: 6A82
+	// on SELECT AID, a GPO response in neither format, an endless 61xx
+	// chain …).
 	Override func(cmd apdu.Command) (apdu.Response, bool)
 
 	mu       sync.Mutex
@@ -123,6 +124,14 @@ func (c *Card) process(raw []byte) apdu.Response {
 	if err != nil {
 		return sw(apdu.SWWrongLength)
 	}
+	if c.Override != nil { // first, GET RESPONSE included (endless 61xx chains)
+		if r, ok := c.Override(cmd); ok {
+			if cmd.INS != 0xC0 {
+				c.pending = nil
+			}
+			return r
+		}
+	}
 	if cmd.INS == 0xC0 && cmd.CLA&0x80 == 0 { // GET RESPONSE
 		if len(c.pending) == 0 {
 			return sw(apdu.SWConditionsNotSatisfied)
@@ -137,11 +146,6 @@ func (c *Card) process(raw []byte) apdu.Response {
 	}
 	c.pending = nil
 	var resp apdu.Response
-	if c.Override != nil {
-		if r, ok := c.Override(cmd); ok {
-			return r
-		}
-	}
 	switch {
 	case cmd.CLA == 0x00 && cmd.INS == 0xA4 && cmd.P1 == 0x04:
 		resp = c.selectApp(cmd.Data)
