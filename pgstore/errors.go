@@ -19,6 +19,9 @@ var (
 	// ErrNotMigrated is returned by the stores when the database holds no
 	// payedge schema or an older version of it: run Migrate first.
 	ErrNotMigrated = errors.New("pgstore: database schema is missing or older than this version of pgstore (run Migrate)")
+	// ErrLocked is returned by TenantStore.Lock while another client holds
+	// the lock.
+	ErrLocked = errors.New("pgstore: locked by another client")
 	// ErrCorrupt matches a stored row that does not decode.
 	ErrCorrupt = errors.New("pgstore: corrupt row")
 	// ErrNilPool is returned by every method of a store built on a nil pool

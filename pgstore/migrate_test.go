@@ -140,3 +140,45 @@ func TestNotMigrated(t *testing.T) {
 		t.Errorf("after Migrate: %v, want ErrNoProfile", err)
 	}
 }
+
+// Two switch instances: only one may run the sdn controller at a time; the
+// lock passes on when the holder unlocks or its connection goes away.
+func TestTenantStoreLock(t *testing.T) {
+	ctx := t.Context()
+	schema := newSchema(t)
+	a := pgstore.NewTenantStore(poolFor(t, schema))
+	b := pgstore.NewTenantStore(poolFor(t, schema))
+	unlock, err := a.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Lock(ctx); !errors.Is(err, pgstore.ErrLocked) {
+		t.Errorf("second client: %v, want ErrLocked", err)
+	}
+	unlock()
+	unlock() // twice is harmless
+	unlockB, err := b.Lock(ctx)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	if _, err := a.Lock(ctx); !errors.Is(err, pgstore.ErrLocked) {
+		t.Errorf("first client while the second holds it: %v, want ErrLocked", err)
+	}
+	// The holder dies: the server ends its session.
+	admin := poolFor(t, schema)
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	unlockB() // on a dead connection: no panic, no hang
+	unlockA, err := a.Lock(ctx)
+	if err != nil {
+		t.Fatalf("after the holder's connections closed: %v", err)
+	}
+	unlockA()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := a.Lock(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}

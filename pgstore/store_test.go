@@ -286,6 +286,7 @@ func TestZeroValuesAndNilPool(t *testing.T) {
 	checks["TenantStore.Put"] = new(pgstore.TenantStore).Put(ctx, sdn.TenantRecord{})
 	checks["TenantStore.Delete"] = new(pgstore.TenantStore).Delete(ctx, "x")
 	_, checks["TenantStore.List"] = new(pgstore.TenantStore).List(ctx)
+	_, checks["TenantStore.Lock"] = new(pgstore.TenantStore).Lock(ctx)
 	for name, err := range checks {
 		if !errors.Is(err, pgstore.ErrNilPool) {
 			t.Errorf("%s = %v, want ErrNilPool", name, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,7 +16,8 @@ import (
 // TenantStore is an sdn.Store on PostgreSQL (table payedge_sdn_tenants):
 // the region-interconnect controller's tenant records, as JSON. A
 // controller restarted on the same database re-reserves exactly the
-// identifiers recorded here. Safe for concurrent use.
+// identifiers recorded here. Safe for concurrent use; run one controller
+// per database at a time (see Lock).
 type TenantStore struct{ b base }
 
 var _ sdn.Store = (*TenantStore)(nil)
@@ -107,4 +109,46 @@ func (s *TenantStore) List(ctx context.Context) ([]sdn.TenantRecord, error) {
 		out = append(out, r)
 	}
 	return out, classify("list tenants", rows.Err())
+}
+
+// tenantLockKey is the advisory lock that Lock takes ("payedge\x02").
+const tenantLockKey = 0x7061796564676502
+
+// Lock makes the caller the one sdn.Controller of this database (in the
+// store's search_path): an sdn.Controller keeps its identifier pools in
+// memory and reads the records only when it starts, so two controllers
+// writing one table at once would hand out the same identifiers. Lock
+// holds a PostgreSQL session advisory lock on a connection of its own; it
+// returns ErrLocked at once when another client holds it. unlock gives it
+// back (calling it again does nothing); if the process dies, the server
+// frees the lock with the connection, so a standby can take over and start
+// its controller with sdn.NewController.
+func (s *TenantStore) Lock(ctx context.Context) (unlock func(), err error) {
+	if err := s.base().ready(ctx); err != nil {
+		return nil, err
+	}
+	conn, err := s.b.pool.Acquire(ctx)
+	if err != nil {
+		return nil, classify("lock tenants", err)
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(tenantLockKey)).Scan(&got); err != nil {
+		conn.Release()
+		return nil, classify("lock tenants", err)
+	}
+	if !got {
+		conn.Release()
+		return nil, ErrLocked
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			// Closing the connection frees the lock even when the unlock
+			// query cannot run.
+			if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(tenantLockKey)); err != nil {
+				conn.Conn().Close(context.Background())
+			}
+			conn.Release()
+		})
+	}, nil
 }

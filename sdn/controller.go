@@ -29,6 +29,13 @@ const VRFPrefix = "t-"
 // crashed or restarted controller (NewController on the same Store) ends in
 // the same state. All methods are safe for concurrent use; they are
 // serialised. The zero value returns ErrNotInitialized.
+//
+// A Controller owns its Store: it keeps the identifier pools in memory and
+// reads the records only in NewController, so two Controllers writing one
+// Store at once (two switch instances sharing a database) would hand out
+// the same identifiers. Run one at a time — elect a leader, for instance
+// with pgstore's TenantStore.Lock — and let a standby start its own with
+// NewController when it takes over.
 type Controller struct {
 	mu    sync.Mutex
 	cfg   Config
