@@ -59,6 +59,22 @@ func (r *region) received(ctx context.Context, i int, tenant string) ([]netip.Pr
 	return out, nil
 }
 
+// sessions lists the sessions that are not established, for messages.
+func (r *region) sessions(ctx context.Context) string {
+	var down []string
+	for i, s := range r.speakers {
+		for _, n := range r.cfg.Neighbors[r.parts[i].ID] {
+			if up, err := s.Established(ctx, n.Address); !up {
+				down = append(down, fmt.Sprintf("%s→%v down (%v)", r.parts[i].ID, n.Address, err))
+			}
+		}
+	}
+	if len(down) == 0 {
+		return "every session established"
+	}
+	return fmt.Sprint(down)
+}
+
 func prefixes(ss ...string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range ss {
@@ -111,7 +127,7 @@ func TestControllerOverRealBGP(t *testing.T) {
 						return false, err
 					}
 					if !slices.Equal(got, want(i, tenant)) {
-						return false, fmt.Errorf("partition %d tenant %s received %v, want %v", i, tenant, got, want(i, tenant))
+						return false, fmt.Errorf("partition %d tenant %s received %v, want %v (%s)", i, tenant, got, want(i, tenant), r.sessions(ctx))
 					}
 				}
 			}
