@@ -115,7 +115,8 @@ type Config struct {
 	OnDrift func(DriftEvent)
 	// Preemption lets a request that fits nowhere evict workloads of
 	// strictly lower Priority from one node, through their backends; see
-	// Coordinator.Create.
+	// Coordinator.Create. Requests with PinNUMA never preempt (evicting
+	// for a single NUMA cell is not planned).
 	Preemption bool
 	// Rand picks the sampling start; nil means a fixed-seed PCG of the
 	// Coordinator's own. Calls are serialised by the Coordinator, so a

@@ -264,7 +264,7 @@ type Request struct {
 	PinNUMA bool
 	// Priority orders the pending queue (higher goes first) and, with
 	// Config.Preemption, lets the request evict workloads of strictly
-	// lower priority when it fits nowhere else.
+	// lower priority when it fits nowhere else (not with PinNUMA).
 	Priority int32
 }
 
