@@ -168,3 +168,62 @@ func BenchmarkFixLogOddsSlow(b *testing.B) {
 		sink += fixLogOdds(13436, 5428, 5000, 10000)
 	}
 }
+
+// TestMonitorMovedTerminalStrategies: a terminal 30 km from its site that
+// tries, in random order, every trick open to a terminal that can pick
+// what to upload — replaying reports captured at the shop, reporting no
+// cells or unknown cells, repeating its newest report, stamping times up
+// to the clock skew ahead — never gets a confidence of 0.5 or more once
+// its first fix away has been seen.
+func TestMonitorMovedTerminalStrategies(t *testing.T) {
+	w := newMonitorWorld(t)
+	ctx := context.Background()
+	now := w.t0
+	m, _ := w.monitor(t, MonitorConfig{Now: func() time.Time { return now }})
+	near := nearestCells(w.lte, w.site.Location, 3)
+	far := nearestCells(w.lte, dest(w.site.Location, 75, 30000), 3)
+	unknownCells := []CellObservation{{CellID: CellID{LTE, 999, 99, 9, 9}}}
+	var captured []Report
+	for k := range 5 { // an honest week at the shop
+		now = now.Add(time.Hour)
+		r := Report{TerminalID: "t", MerchantID: "m1", At: now, Cells: near}
+		captured = append(captured, r)
+		if _, err := m.Check(ctx, r); err != nil {
+			t.Fatal(k, err)
+		}
+	}
+	now = now.Add(time.Hour)
+	if v, err := m.Check(ctx, Report{TerminalID: "t", MerchantID: "m1", At: now, Cells: far}); err != nil || v.Confidence >= 0.5 {
+		t.Fatalf("first fix away: %+v %v", v, err)
+	}
+	rng := newTestRand(9)
+	last := now // the newest located report's time
+	for i := range 400 {
+		now = now.Add(time.Duration(rng.IntN(120)) * time.Minute)
+		r := Report{TerminalID: "t", MerchantID: "m1", At: now}
+		what := rng.IntN(6)
+		switch what {
+		case 0: // an honest report from where it is
+			r.Cells = far
+		case 1: // a replay of a report from the shop
+			r = captured[rng.IntN(len(captured))]
+		case 2:
+			r.Cells = unknownCells
+		case 3: // no cells
+		case 4: // its newest report again
+			r.At, r.Cells = last, far
+		case 5: // the clock pushed to the skew limit
+			r.At, r.Cells = now.Add(DefaultMonitorConfig().MaxClockSkew), far
+		}
+		v, err := m.Check(ctx, r)
+		if err != nil {
+			t.Fatalf("step %d (%d): %v", i, what, err)
+		}
+		if r.At.After(last) && v.Status != StatusUnknown {
+			last = r.At
+		}
+		if v.Confidence >= 0.5 || v.Signal().Confidence >= 0.5 {
+			t.Fatalf("step %d (strategy %d): confidence %v, verdict %+v", i, what, v.Confidence, v)
+		}
+	}
+}
