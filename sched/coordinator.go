@@ -101,6 +101,9 @@ type Coordinator struct {
 	// lock held. Tests use it to change the ledger deterministically in
 	// that window; it is nil in production.
 	afterDecide func(ranked []candidate)
+	// onPlan, if set, runs at the start of every preemption plan, with
+	// c.mu held as the plan holds it. Tests only; nil in production.
+	onPlan func()
 }
 
 type stats struct {

@@ -98,6 +98,9 @@ func cmpInt64(a, b int64) int {
 // highest victim priority, then the fewest victims, then the least CPU
 // evicted, then the lowest slot. c.mu must be held.
 func (c *Coordinator) planPreemption(r *Request, claim Resources, exclude []*nodeState) preemptPlan {
+	if c.onPlan != nil {
+		c.onPlan()
+	}
 	var best preemptPlan
 	var bestPrio int32
 	var bestCPU int64
@@ -128,8 +131,18 @@ func (c *Coordinator) planPreemption(r *Request, claim Resources, exclude []*nod
 // the IDs it evicted and, if w's claim was made, the node (nil when the
 // plan went stale or an eviction failed, so the caller decides again).
 func (c *Coordinator) preempt(ctx context.Context, w *workload, claim Resources, exclude []*nodeState) (*nodeState, []string, bool) {
-	c.mu.Lock()
+	// Planning reads every workload record. Most requests that fit
+	// nowhere find nothing to evict (nothing of lower priority, or not
+	// enough), so plan first under the read lock, beside other decisions,
+	// and take the write lock only to plan again and mark the victims.
+	c.mu.RLock()
 	plan := c.planPreemption(&w.req, claim, exclude)
+	c.mu.RUnlock()
+	if plan.node == nil {
+		return nil, nil, false
+	}
+	c.mu.Lock()
+	plan = c.planPreemption(&w.req, claim, exclude)
 	if plan.node == nil {
 		c.mu.Unlock()
 		return nil, nil, false

@@ -380,3 +380,39 @@ func TestRecoverManagerFailsMidList(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Planning a preemption reads every workload record; a request that fits
+// nowhere and finds nothing to evict must not hold the write lock for
+// that, or every commit and delete waits behind it.
+func TestPreemptionPlansUnderReadLock(t *testing.T) {
+	ctx := context.Background()
+	c, _, _ := newTestCoordinator(t, Config{Preemption: true}, MemConfig{}, MemConfig{})
+	addNodes(t, c, 2, small)
+	for i := range 2 {
+		if _, err := c.Create(ctx, Request{ID: fmt.Sprint("w", i), Kind: VM, Priority: 5, Resources: small}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	planned, shared := 0, 0
+	c.onPlan = func() {
+		planned++
+		if c.mu.TryRLock() {
+			shared++
+			c.mu.RUnlock()
+		}
+	}
+	if _, err := c.Create(ctx, Request{ID: "eq", Kind: VM, Priority: 5, Resources: small}); !errors.Is(err, ErrNoCapacity) {
+		t.Fatalf("equal priority: %v", err)
+	}
+	if planned == 0 || shared != planned {
+		t.Fatalf("%d preemption plans, %d of them under a shared lock", planned, shared)
+	}
+	// With victims the plan is made again under the write lock and runs.
+	p, err := c.Create(ctx, Request{ID: "hi", Kind: VM, Priority: 9, Resources: small})
+	if err != nil || len(p.Preempted) != 1 {
+		t.Fatalf("preempting Create: %+v, %v", p, err)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+}
