@@ -80,6 +80,7 @@ type RouteController struct {
 	mu     sync.Mutex
 	srv    *server.BgpServer
 	own    bool // the server was started by New and is stopped by Close
+	closed bool // Close was called: Restart must not bring it back
 	stop   context.CancelFunc
 	vrfs   map[string]sdn.VRFSpec  // VRFs as last ensured (for VNI and VLAN)
 	inst   map[string]*sdn.BGPSpec // instances bound to VRFs
@@ -148,7 +149,15 @@ func (r *RouteController) start(ctx context.Context) error {
 	}
 	r.srv = s
 	r.reset()
-	return r.watch()
+	if err := r.watch(); err != nil {
+		// Do not leave a speaker running (and its port held) behind an
+		// error: the caller has no controller to close it with.
+		s.StopBgp(context.Background(), &api.StopBgpRequest{})
+		s.Stop()
+		r.srv = nil
+		return fmt.Errorf("gobgp: watch events: %w", err)
+	}
+	return nil
 }
 
 func (r *RouteController) watch() error {
@@ -203,6 +212,7 @@ func (r *RouteController) Close() error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	return r.closeLocked()
 }
 
@@ -226,13 +236,17 @@ func (r *RouteController) closeLocked() error {
 // Restart stops the speaker New started and starts a fresh one from the
 // same Config, as a crashed and restarted routing daemon would come back:
 // with no VRFs, instances, routes or sessions. sdn.Controller.Reconcile
-// then brings it back to the intended state.
+// then brings it back to the intended state. After Close it returns
+// ErrClosed; after a Restart that failed it may be called again.
 func (r *RouteController) Restart(ctx context.Context) error {
 	if r == nil {
 		return ErrClosed
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
 	if !r.own {
 		return fmt.Errorf("%w: gobgp: Restart of a host's server", sdn.ErrUnsupported)
 	}

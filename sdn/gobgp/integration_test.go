@@ -2,6 +2,7 @@ package gobgp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -291,5 +292,12 @@ func TestBadInput(t *testing.T) {
 	rc.Close()
 	if _, err := rc.ListVRFs(ctx); err == nil {
 		t.Error("closed controller answered")
+	}
+	// Closed is closed: Restart does not bring the speaker back.
+	if err := rc.Restart(ctx); !errors.Is(err, gobgp.ErrClosed) {
+		t.Errorf("Restart after Close: %v, want ErrClosed", err)
+	}
+	if _, err := rc.ListVRFs(ctx); !errors.Is(err, gobgp.ErrClosed) {
+		t.Errorf("after Restart after Close: %v, want ErrClosed", err)
 	}
 }
