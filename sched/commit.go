@@ -115,6 +115,15 @@ func (c *Coordinator) place(ctx context.Context, w *workload) (Placement, error)
 			if !c.cfg.Preemption || w.req.PinNUMA {
 				return c.unplaceable(w, claim, exclude, attempts)
 			}
+			if len(preempted) > 0 {
+				// One request evicts on one node at most: once it has,
+				// and the room went elsewhere or its backend failed
+				// there, it does not evict on another node too.
+				if lastErr != nil {
+					break
+				}
+				return c.unplaceable(w, claim, exclude, attempts)
+			}
 			// Nothing fits: evict lower-priority workloads from one node.
 			// preempt claims the freed room for w in the same critical
 			// section that releases it.

@@ -416,3 +416,34 @@ func TestPreemptionPlansUnderReadLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// One request evicts on one node at most: when its backend then fails
+// there, the next attempt does not evict on another node too.
+func TestPreemptionEvictsOnOneNodeOnly(t *testing.T) {
+	ctx := context.Background()
+	vm := newScripted(t, MemConfig{Kind: VM})
+	ctr := newScripted(t, MemConfig{Kind: Container})
+	c, err := New(Config{Preemption: true}, vm, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addNodes(t, c, 3, small)
+	for i := range 3 {
+		if _, err := c.Create(ctx, Request{ID: fmt.Sprint("lo", i), Kind: Container, Resources: small}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		vm.failNodes[fmt.Sprintf("node-%04d", i)] = true
+	}
+	_, err = c.Create(ctx, Request{ID: "hi", Kind: VM, Priority: 5, Resources: small})
+	if !errors.Is(err, ErrBackend) {
+		t.Fatalf("Create on a failing backend: %v, want ErrBackend", err)
+	}
+	if got := len(ctr.Allocations()); got != 2 {
+		t.Fatalf("%d of 3 low-priority workloads left: one failed request evicted on %d nodes", got, 3-got)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+}
