@@ -182,3 +182,31 @@ func TestTenantStoreLock(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// Tenant rows that do not decode — bad JSON, an RD that does not parse, a
+// row holding another tenant — are DecodeErrors from Get and List, and a
+// controller refuses to start on them rather than allocating around them.
+func TestCorruptTenantRows(t *testing.T) {
+	ctx := t.Context()
+	for key, raw := range map[string]string{
+		"a": `{"Spec": {"ID": "a"}, "Binding": {"RD": {"p1": "not-an-rd"}}}`,
+		"b": `{"Spec": {"ID": "c"}}`,
+		"d": `[1, 2]`,
+	} {
+		pool := newPool(t)
+		if _, err := pool.Exec(ctx, `INSERT INTO payedge_sdn_tenants (tenant_id, record) VALUES ($1, $2)`, key, raw); err != nil {
+			t.Fatal(err)
+		}
+		s := pgstore.NewTenantStore(pool)
+		var de *pgstore.DecodeError
+		if _, err := s.Get(ctx, key); !errors.As(err, &de) || de.Key != key || !errors.Is(err, pgstore.ErrCorrupt) {
+			t.Errorf("Get(%s) = %v, want a DecodeError for it", key, err)
+		}
+		if _, err := s.List(ctx); !errors.Is(err, pgstore.ErrCorrupt) {
+			t.Errorf("List with corrupt %s = %v, want ErrCorrupt", key, err)
+		}
+		if _, err := sdn.NewController(ctx, sdn.Config{}, s, nil); !errors.Is(err, pgstore.ErrCorrupt) {
+			t.Errorf("NewController on corrupt %s = %v, want ErrCorrupt", key, err)
+		}
+	}
+}
