@@ -227,3 +227,46 @@ func TestMonitorMovedTerminalStrategies(t *testing.T) {
 		}
 	}
 }
+
+// TestLogRiceCDFSwitchOvers: random points aimed at every switch-over of
+// logRiceCDF — the 5.5σ shortcut, gap = 1 (window and scale change), a
+// window of 4 or 10 length scales (32, 64 or 128 intervals) and the
+// Richardson acceptance — stay within 1e-6 of the reference quadrature.
+func TestLogRiceCDFSwitchOvers(t *testing.T) {
+	n := 120000
+	if testing.Short() || raceEnabled {
+		n = 20000
+	}
+	rng := newTestRand(23)
+	worst := 0.0
+	for i := range n {
+		var u, v float64
+		switch i % 5 {
+		case 0: // near the shortcut
+			u = math.Exp(rng.Float64()*12 - 6)
+			v = u + 5.5 + (rng.Float64()-0.5)*1e-3
+		case 1: // gap ≈ 1
+			v = rng.Float64() * 50
+			u = v + 1 + (rng.Float64()-0.5)*1e-2
+		case 2: // outside, a window of ≈ 4 or 10 length scales
+			g := 1 + rng.Float64()*20
+			v = []float64{4, 10}[rng.IntN(2)] * (1 + (rng.Float64()-0.5)*1e-3) / g
+			u = v + g
+		case 3: // inside, windows of ≈ 4 and 10 σ
+			v = []float64{4, 10}[rng.IntN(2)] + (rng.Float64()-0.5)*1e-2
+			u = rng.Float64() * (v + 1)
+		case 4:
+			u, v = math.Exp(rng.Float64()*12-6), math.Exp(rng.Float64()*12-6)
+		}
+		got, want := logRiceCDF(u, v), logRiceCDFRef(u, v)
+		if math.IsInf(want, -1) && math.IsInf(got, -1) {
+			continue
+		}
+		d := math.Abs(got - want)
+		if !(d <= 1e-6) {
+			t.Fatalf("u=%v v=%v: %v, reference %v", u, v, got, want)
+		}
+		worst = max(worst, d)
+	}
+	t.Logf("%d points, largest |Δ ln P| %.3g", n, worst)
+}
