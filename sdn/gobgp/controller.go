@@ -154,6 +154,9 @@ func (r *RouteController) checkInstance(spec sdn.BGPSpec) error {
 // part-way gives back the neighbour references it took, so a retry or a
 // DeleteBGPInstance leaves no session behind.
 func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpec) (err error) {
+	if _, err := r.server(ctx); err != nil {
+		return err // closed, zero or nil: before checkInstance reads r.cfg
+	}
 	if err := r.checkInstance(spec); err != nil {
 		return err
 	}

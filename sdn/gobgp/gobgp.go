@@ -244,7 +244,7 @@ func (r *RouteController) Restart(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed || (!r.own && r.srv == nil) { // closed, or a zero value
 		return ErrClosed
 	}
 	if !r.own {
