@@ -78,6 +78,21 @@ func (p impatient) Create(ctx context.Context, pl sched.Placement) (sched.Alloca
 	return p.MemBackend.Create(context.WithoutCancel(ctx), pl)
 }
 
+// overwriting breaks idempotency by ID only: a Create of a live ID
+// replaces the workload and succeeds again.
+type overwriting struct{ *sched.MemBackend }
+
+func (o overwriting) Create(ctx context.Context, p sched.Placement) (sched.Allocation, error) {
+	a, err := o.MemBackend.Create(ctx, p)
+	if errors.Is(err, sched.ErrDuplicateID) {
+		if err := o.MemBackend.Delete(ctx, p.Request.ID); err != nil {
+			return sched.Allocation{}, err
+		}
+		return o.MemBackend.Create(ctx, p)
+	}
+	return a, err
+}
+
 // TestBrokenBackendHelper runs the suite against leaky when asked to by
 // TestRunDetectsBrokenBackend, in a child process.
 func TestBrokenBackendHelper(t *testing.T) {
@@ -102,6 +117,18 @@ func TestImpatientBackendHelper(t *testing.T) {
 	})
 }
 
+// TestOverwritingBackendHelper runs the suite against overwriting when
+// asked to by TestRunDetectsBrokenBackend, in a child process.
+func TestOverwritingBackendHelper(t *testing.T) {
+	if os.Getenv("SCHEDTEST_BROKEN") != "overwriting" {
+		t.Skip("helper for TestRunDetectsBrokenBackend")
+	}
+	schedtest.TestSchedulerBackend(t, func(t *testing.T) sched.SchedulerBackend {
+		b, _ := sched.NewMemBackend(sched.MemConfig{Kind: sched.Container})
+		return overwriting{b}
+	})
+}
+
 func TestRunDetectsBrokenBackend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
@@ -119,11 +146,17 @@ func TestRunDetectsBrokenBackend(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	// A backend that breaks only the Delete-waits-for-Create rule.
-	cmd = exec.Command(os.Args[0], "-test.run=^TestImpatientBackendHelper$", "-test.v")
-	cmd.Env = append(os.Environ(), "SCHEDTEST_BROKEN=impatient")
-	out, err = cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "--- FAIL: TestImpatientBackendHelper/DeleteWaitsForCreate") {
-		t.Fatalf("the suite passed a Delete that does not wait for an in-flight Create (%v):\n%s", err, out)
+	// Backends that break one ordering rule each.
+	for _, tt := range []struct{ env, helper, rule string }{
+		{"impatient", "TestImpatientBackendHelper", "DeleteWaitsForCreate"},
+		{"overwriting", "TestOverwritingBackendHelper", "DuplicateCreate"},
+		{"overwriting", "TestOverwritingBackendHelper", "ConcurrentCreateSameID"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+tt.helper+"$", "-test.v")
+		cmd.Env = append(os.Environ(), "SCHEDTEST_BROKEN="+tt.env)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "--- FAIL: "+tt.helper+"/"+tt.rule) {
+			t.Errorf("the suite passed the %s backend's %s (%v):\n%s", tt.env, tt.rule, err, out)
+		}
 	}
 }
