@@ -447,3 +447,79 @@ func TestPreemptionEvictsOnOneNodeOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// craftedList lists exactly what it is given.
+type craftedList struct {
+	*MemBackend
+	list []Workload
+}
+
+func (c craftedList) ListWorkloads(ctx context.Context) ([]Workload, error) {
+	return append([]Workload(nil), c.list...), nil
+}
+
+// Malformed listings are reported as DriftInvalid and never accounted; a
+// well-formed allocation with a malformed request is accounted with the
+// minimal request.
+func TestRecoverMalformedListings(t *testing.T) {
+	ctx := context.Background()
+	r := Resources{MilliCPU: 1000, MemoryBytes: gib}
+	alloc := func(id string, k Kind, node string, cell int, res Resources) Workload {
+		return Workload{Allocation: Allocation{ID: id, Kind: k, Node: node, NUMACell: cell, Resources: res}}
+	}
+	manyLabels := map[string]string{}
+	for i := range MaxLabels + 1 {
+		manyLabels[fmt.Sprint("k", i)] = "v"
+	}
+	good1 := alloc("ok-bad-request", Container, "node-0000", -1, r)
+	good1.Request = Request{ID: "ok-bad-request", Kind: Container, Resources: r, NodeSelector: manyLabels, Priority: 7}
+	good2 := alloc("ok-other-request", Container, "node-0000", -1, r)
+	good2.Request = Request{ID: "someone-else", Kind: Container, Resources: r, Priority: 7}
+	list := []Workload{
+		alloc("", Container, "node-0000", -1, r),
+		alloc(strings.Repeat("x", MaxIDLen+1), Container, "node-0000", -1, r),
+		alloc("wrong-kind", VM, "node-0000", -1, r),
+		alloc("negative", Container, "node-0000", -1, Resources{MilliCPU: -1, MemoryBytes: gib}),
+		alloc("huge", Container, "node-0000", -1, Resources{MilliCPU: MaxQuantity + 1, MemoryBytes: gib}),
+		alloc("cell-neg", Container, "node-0000", -2, r),
+		alloc("cell-missing", Container, "node-0000", 3, r),
+		alloc("no-node", Container, "", -1, r),
+		good1, good2,
+	}
+	vm, _ := NewMemBackend(MemConfig{Kind: VM})
+	cb, _ := NewMemBackend(MemConfig{Kind: Container})
+	c, _ := New(Config{}, vm, craftedList{cb, list})
+	addNodes(t, c, 1, small)
+	rep, err := c.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invalid := 0
+	for _, ev := range rep.Events {
+		if ev.Kind != DriftInvalid || ev.Repaired {
+			t.Errorf("event %v, want invalid and unrepaired", ev)
+		}
+		invalid++
+	}
+	if rep.Recovered != 2 || invalid != 8 || rep.Listed != len(list) {
+		t.Fatalf("recovered %d, %d invalid of %d listed: %v", rep.Recovered, invalid, rep.Listed, rep.Events)
+	}
+	got := c.Allocations()
+	if len(got) != 2 || got[0].ID != "ok-bad-request" || got[1].ID != "ok-other-request" {
+		t.Fatalf("ledger %v", got)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+	// Reconcile reports them again, repairs nothing and changes nothing.
+	rep, err = c.Reconcile(ctx)
+	if err != nil || rep.Repaired != 0 || len(rep.Events) != 8 {
+		t.Fatalf("Reconcile: %+v, %v", rep, err)
+	}
+	if diff := cmp.Diff(got, c.Allocations()); diff != "" {
+		t.Fatalf("Reconcile changed the ledger (-before +after):\n%s", diff)
+	}
+	if err := c.Audit(); err != nil {
+		t.Fatal(err)
+	}
+}
