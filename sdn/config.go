@@ -31,7 +31,9 @@ type Config struct {
 	VLANRange Range
 	// AutoRTRange is the range of assigned numbers of auto-allocated route
 	// targets CoreASN:N (default 8000000–8999999, as Tungsten Fabric
-	// reserves); manual route targets of CoreASN may not use it.
+	// reserves; 8000–65535 when CoreASN needs four octets, whose route
+	// targets have a two-octet number); manual route targets of CoreASN
+	// may not use it.
 	AutoRTRange Range
 	// RDRange is the range of assigned numbers of the per-partition route
 	// distinguishers RouterID:N (default 1–65535).
@@ -56,6 +58,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AutoRTRange == (Range{}) {
 		c.AutoRTRange = Range{8000000, 8999999}
+		if c.CoreASN > 0xffff {
+			// A four-octet AS leaves two octets for the number (RFC 5668).
+			c.AutoRTRange = Range{8000, 0xffff}
+		}
 	}
 	if c.RDRange == (Range{}) {
 		c.RDRange = Range{1, 65535}
