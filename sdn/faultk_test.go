@@ -20,6 +20,10 @@ type injector struct {
 	span    int  // how many calls from k fail (0: all from k on)
 	store   bool // inject into Store calls instead of router calls
 	crashed bool // a failure was injected since the last restart
+	// cancel, when set, is called at call k instead of failing it: the
+	// operation's context is cancelled under it.
+	cancel  context.CancelFunc
+	cancels bool
 }
 
 var errCallK = errors.New("injected failure at call k")
@@ -33,6 +37,12 @@ func (in *injector) call(store bool) error {
 		return nil
 	}
 	in.crashed = true
+	if in.cancels {
+		if in.cancel != nil {
+			in.cancel()
+		}
+		return nil // the callee sees the cancelled context
+	}
 	return errCallK
 }
 
@@ -197,8 +207,15 @@ func faultScenario(t *testing.T, r *faultRun, restart bool) *sdn.Controller {
 		func() { c.DeleteTenant(ctx, "a") },
 		func() { c.Reconcile(ctx) },
 	}
+	base := ctx
 	for _, op := range ops {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(base)
+		r.in.mu.Lock()
+		r.in.cancel = cancel
+		r.in.mu.Unlock()
 		op()
+		cancel()
 		r.in.mu.Lock()
 		crashed := r.in.crashed
 		r.in.crashed = false
@@ -254,22 +271,24 @@ func TestFailureAtEveryCall(t *testing.T) {
 			t.Fatalf("reference run: %d tenants after %d calls", len(want), n)
 		}
 		for _, mode := range []struct {
-			name           string
-			span           int
-			store, restart bool
+			name                    string
+			span                    int
+			store, restart, cancels bool
 		}{
-			{"one", 1, false, false},
-			{"down", 6, false, false},
-			{"crash", 0, false, true},
-			{"store-one", 1, true, false},
-			{"store-crash", 0, true, true},
+			{"cancel", 1, false, false, true},
+			{"store-cancel", 1, true, false, true},
+			{"one", 1, false, false, false},
+			{"down", 6, false, false, false},
+			{"crash", 0, false, true, false},
+			{"store-one", 1, true, false, false},
+			{"store-crash", 0, true, true, false},
 		} {
 			for k := range n {
 				ok := t.Run(fmt.Sprintf("plain=%v/%s/k=%d", plain, mode.name, k), func(t *testing.T) {
-					r := &faultRun{w: newWorld(t, 11), in: &injector{k: k, span: mode.span, store: mode.store}, plain: plain}
+					r := &faultRun{w: newWorld(t, 11), in: &injector{k: k, span: mode.span, store: mode.store, cancels: mode.cancels}, plain: plain}
 					c := faultScenario(t, r, mode.restart)
 					r.in.mu.Lock()
-					r.in.k = -1
+					r.in.k, r.in.cancel = -1, nil
 					r.in.mu.Unlock()
 					ctx := t.Context()
 					if _, err := c.Reconcile(ctx); err != nil {
