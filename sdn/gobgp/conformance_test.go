@@ -16,7 +16,7 @@ func TestRouteControllerConformance(t *testing.T) {
 		return sdntest.Setup{
 			A: s[0], B: s[1], PartA: partition(0), PartB: partition(1),
 			NeighborsA: neighbors(0, 2), NeighborsB: neighbors(1, 2),
-			Settle: 20 * time.Second,
+			Settle: 60 * time.Second,
 		}
 	})
 }

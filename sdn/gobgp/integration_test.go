@@ -13,7 +13,7 @@ import (
 	"github.com/payedge/payedge/sdn/gobgp"
 )
 
-const settle = 30 * time.Second
+const settle = 90 * time.Second // a bound, not a wait: the tests poll; loaded CI machines under -race need it
 
 // region is three speakers driven by one sdn.Controller.
 type region struct {
