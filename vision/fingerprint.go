@@ -243,6 +243,12 @@ type Evidence struct {
 	Matches int
 	// Inliers is the size of the largest homography-consistent subset of Matches.
 	Inliers int
+	// Consistent is the largest number of loosely matched features that
+	// agree with one similarity transform in position, rotation and scale
+	// (a pose cluster, counting the two matches that define it); it
+	// recognises pairs with too little overlap or too large a scale change
+	// for a homography.
+	Consistent int
 	// PDQDistance is the Hamming distance between the original-orientation PDQ hashes.
 	PDQDistance int
 	// PDQDihedralDistance is the smallest distance between the first
@@ -271,7 +277,7 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 	if f == nil || o == nil {
 		return e
 	}
-	ms := matchFeatures(f.features, o.features)
+	ms, loose := matchFeatures(f.features, o.features)
 	e.Matches = len(ms)
 	na := float64(max(f.Width, f.Height, 1))
 	nb := float64(max(o.Width, o.Height, 1))
@@ -280,8 +286,19 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 	na0, nb0 := uint64(len(f.features)), uint64(len(o.features))
 	rng := rand.New(rand.NewPCG(min(na0, nb0)<<32|max(na0, nb0), 0x9e3779b97f4a7c15))
 	g := ransacHomography(ms, f.features, o.features, na, nb, ransacThresh, rng)
+	var hs homography
+	e.Consistent, hs = similaritySupport(loose, f.features, o.features, na, nb, defaultORB.scale)
+	if !(g.ok && g.inliers >= guideMinInliers) && e.Consistent >= simGuideMin {
+		// No homography to guide by, but a pose cluster: guide by its
+		// similarity transform instead.
+		gm := guidedMatches(f.features, o.features, na, nb, &hs, simGuideRadius)
+		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
+			g = g2
+			e.Matches = len(gm)
+		}
+	}
 	if g.ok && g.inliers >= guideMinInliers {
-		gm := guidedMatches(f.features, o.features, na, nb, &g.h)
+		gm := guidedMatches(f.features, o.features, na, nb, &g.h, guideRadius)
 		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
 			g = g2
 			e.Matches = len(gm)
@@ -301,6 +318,14 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 // ransacThresh is the reprojection tolerance as a fraction of the longer side.
 const ransacThresh = 0.012
 
+// simGuideMin is the smallest pose cluster whose similarity transform
+// seeds guided matching when the first homography fit is too weak.
+const simGuideMin = 4
+
+// simGuideRadius is the search radius of guided matching around a
+// similarity transform, which ignores perspective: wider than guideRadius.
+const simGuideRadius = 2 * guideRadius
+
 // guideMinInliers is the smallest first-round inlier set whose homography
 // seeds guided matching.
 const guideMinInliers = 6
@@ -309,17 +334,20 @@ const guideMinInliers = 6
 // under equal priors — risk.Signal's neutral reference, so the score
 // carries the likelihood ratio s/(1−s) — on x₁ = ln(1 + max(inliers − 4, 0))
 // (four inliers are what any random sample fits), x₂ = (PDQ distance −
-// 128)/64 and x₃ = layout distance/100. The weights were fitted by
+// 128)/64, x₃ = layout distance/100 and x₄ = ln(1 + max(Consistent − 2,
+// 0)) (the pose cluster beyond the two matches that define it). The
+// weights were fitted by
 // class-balanced, L2-regularised (λ = 0.002) logistic regression on every
 // family of visiontest.Generate except the reshot_hard stress test (16
 // scenes each, 480×360, seed 1: 112 positive and 1680 negative pairs), with
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0  = -5.841
-	calibIn  = 2.724
-	calibPDQ = -0.221
-	calibLay = -0.320
+	calibB0   = -6.814
+	calibIn   = 1.558
+	calibPDQ  = -0.166
+	calibLay  = -0.233
+	calibCons = 1.585
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within
@@ -339,7 +367,9 @@ const (
 
 func calibrate(e Evidence, quality int) float64 {
 	in := float64(max(e.Inliers-4, 0))
-	z := calibB0 + calibIn*math.Log1p(in) + calibPDQ*float64(e.PDQDistance-128)/64 + calibLay*e.LayoutDistance/100
+	cons := float64(max(e.Consistent-2, 0))
+	z := calibB0 + calibIn*math.Log1p(in) + calibPDQ*float64(e.PDQDistance-128)/64 + calibLay*e.LayoutDistance/100 +
+		calibCons*math.Log1p(cons)
 	if quality >= nearDupQuality {
 		z += nearDupSlope * float64(max(nearDupZero-e.PDQDihedralDistance, 0))
 	}

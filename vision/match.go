@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 )
 
 // match is a putative correspondence between feature a of one set and b of another.
@@ -22,9 +23,13 @@ const (
 // distance is within maxMatchDist, and the nearest neighbour is clearly
 // better than the second on both sides (Lowe's ratio test, applied in both
 // directions so that the match set does not depend on argument order).
-func matchFeatures(fa, fb []feature) []match {
+//
+// From the same nearest-neighbour search it also returns a looser
+// candidate set (cross-checked, within looseMaxDist, ratio looseRatio) for
+// similaritySupport; strict is a subset of loose.
+func matchFeatures(fa, fb []feature) (strict, loose []match) {
 	if len(fa) == 0 || len(fb) == 0 {
-		return nil
+		return nil, nil
 	}
 	type nn struct {
 		j      int32
@@ -61,18 +66,21 @@ func matchFeatures(fa, fb []feature) []match {
 		}
 		fromA[i] = nn{j: bj, d1: b1, d2: b2}
 	}
-	var out []match
 	for i, c := range fromA {
-		if c.j < 0 || int(c.d1) > maxMatchDist || float64(c.d1) >= ratioTest*float64(c.d2) {
+		if c.j < 0 || int(c.d1) > looseMaxDist || float64(c.d1) >= looseRatio*float64(c.d2) {
 			continue
 		}
 		nb := fromB[c.j]
-		if nb.j != int32(i) || float64(nb.d1) >= ratioTest*float64(nb.d2) {
+		if nb.j != int32(i) || float64(nb.d1) >= looseRatio*float64(nb.d2) {
 			continue
 		}
-		out = append(out, match{a: i, b: int(c.j), dist: int(c.d1)})
+		m := match{a: i, b: int(c.j), dist: int(c.d1)}
+		loose = append(loose, m)
+		if int(c.d1) <= maxMatchDist && float64(c.d1) < ratioTest*float64(c.d2) && float64(nb.d1) < ratioTest*float64(nb.d2) {
+			strict = append(strict, m)
+		}
 	}
-	return out
+	return strict, loose
 }
 
 // homography is a 3×3 projective transform, row-major, h[8] = 1.
@@ -284,13 +292,14 @@ const (
 // positions agree with h (fa → fb, coordinates normalised by na and nb).
 // fb's features are bucketed on a grid of guideRadius cells, so each
 // projection is compared with the features of the 3×3 cells around it only.
-func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
+// radius is the search radius in normalised units.
+func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float64) []match {
 	type best struct {
 		j      int
 		d1, d2 int
 	}
 	// Bucket fb by cell (counting sort): cell c holds order[first[c]:first[c+1]].
-	const cell = guideRadius
+	cell := radius
 	gw, gh := 1, 1
 	for _, f := range fb {
 		gw = max(gw, int(float64(f.x)/nb/cell)+1)
@@ -320,7 +329,7 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography) []match {
 		fill[c]++
 	}
 
-	r2 := guideRadius * guideRadius
+	r2 := radius * radius
 	fromA := make([]best, len(fa))
 	fromB := make([]best, len(fb))
 	for j := range fromB {
@@ -388,4 +397,109 @@ func degenerate(p [4][2]float64) bool {
 		}
 	}
 	return false
+}
+
+// Similarity-consistent support (Lowe, IJCV 2004, §7.3: clusters of
+// features that agree on one pose). When two photos share little or see
+// it at very different scales, the ratio test leaves too few matches for
+// a homography — four correct ones fit no better than four random ones.
+// Each ORB feature, though, carries an orientation and a pyramid level,
+// so a correct match also predicts the rotation and scale between the
+// photos. Two loosely matched pairs define a similarity transform; the
+// support of that transform counts the matches that it maps to within
+// simTol of their partner and whose own rotation and scale agree with it.
+// A random match agrees in position, angle and level by chance only
+// rarely, so even three or four agreeing matches are evidence.
+const (
+	looseRatio   = 0.92 // ratio test for the candidate set
+	looseMaxDist = 72
+	simTol       = 0.025              // position tolerance, fraction of the longer side
+	simAngleTol  = 15 * math.Pi / 180 // rotation agreement
+	simLevelTol  = 1.0                // scale agreement, in pyramid levels
+	simMaxCands  = 96                 // best candidates kept, by distance
+	simMaxPairs  = 1000               // hypotheses tried
+)
+
+// similaritySupport returns the largest number of candidate matches that
+// agree with one similarity transform from fa to fb (coordinates
+// normalised by na and nb), counting the two matches that define it, and
+// that transform as a homography (valid when the count is at least 2).
+func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale float64) (int, homography) {
+	var bestH homography
+	if len(ms) < 2 {
+		return len(ms), bestH
+	}
+	if len(ms) > simMaxCands {
+		ms = append([]match(nil), ms...)
+		slices.SortFunc(ms, func(a, b match) int { return a.dist - b.dist })
+		ms = ms[:simMaxCands]
+	}
+	n := len(ms)
+	type cand struct {
+		ax, ay, bx, by float64
+		rot            float64 // angle_b − angle_a
+		lsc            float64 // level_b − level_a, with the normalisation folded in
+	}
+	lnS := math.Log(levelScale)
+	norm := math.Log(na/nb) / lnS // feature scale in normalised units: levelScale^level / n
+	cs := make([]cand, n)
+	for k, m := range ms {
+		a, b := &fa[m.a], &fb[m.b]
+		cs[k] = cand{
+			ax: float64(a.x) / na, ay: float64(a.y) / na,
+			bx: float64(b.x) / nb, by: float64(b.y) / nb,
+			rot: float64(b.angle - a.angle),
+			lsc: float64(int(b.level)-int(a.level)) + norm,
+		}
+	}
+	angDiff := func(x, y float64) float64 {
+		d := math.Mod(math.Abs(x-y), 2*math.Pi)
+		return min(d, 2*math.Pi-d)
+	}
+	best := 1
+	tol2 := simTol * simTol
+	tried := 0
+	for i := 0; i < n && tried < simMaxPairs; i++ {
+		for j := i + 1; j < n && tried < simMaxPairs; j++ {
+			ci, cj := &cs[i], &cs[j]
+			if angDiff(ci.rot, cj.rot) > 2*simAngleTol || math.Abs(ci.lsc-cj.lsc) > 2*simLevelTol {
+				continue
+			}
+			dax, day := cj.ax-ci.ax, cj.ay-ci.ay
+			dbx, dby := cj.bx-ci.bx, cj.by-ci.by
+			la := dax*dax + day*day
+			if la < 0.0025 { // points closer than 5 % of the side pin no pose
+				continue
+			}
+			tried++
+			// b = s·R·a + t as a complex product: (p + iq)·(dax + i·day) = dbx + i·dby.
+			p := (dbx*dax + dby*day) / la
+			q := (dby*dax - dbx*day) / la
+			rot := math.Atan2(q, p)
+			// Scale of the transform in pyramid levels, comparable with
+			// each candidate's normalised level difference.
+			lsc := math.Log(math.Hypot(p, q)) / lnS
+			if angDiff(rot, ci.rot) > simAngleTol || angDiff(rot, cj.rot) > simAngleTol ||
+				math.Abs(lsc-ci.lsc) > simLevelTol || math.Abs(lsc-cj.lsc) > simLevelTol {
+				continue
+			}
+			tx := ci.bx - (p*ci.ax - q*ci.ay)
+			ty := ci.by - (q*ci.ax + p*ci.ay)
+			c := 0
+			for k := range cs {
+				ck := &cs[k]
+				u := p*ck.ax - q*ck.ay + tx
+				v := q*ck.ax + p*ck.ay + ty
+				if (u-ck.bx)*(u-ck.bx)+(v-ck.by)*(v-ck.by) < tol2 &&
+					angDiff(rot, ck.rot) <= simAngleTol && math.Abs(lsc-ck.lsc) <= simLevelTol {
+					c++
+				}
+			}
+			if c > best {
+				best = c
+				bestH = homography{p, -q, tx, q, p, ty, 0, 0, 1}
+			}
+		}
+	}
+	return best, bestH
 }

@@ -285,8 +285,9 @@ func plotROC(path string, f visiontest.Family, rs []visiontest.Result) error {
 // L2-regularised logistic regression on the Evidence features, and prints
 // the weights to compare with the constants in vision/fingerprint.go.
 func fit(ctx context.Context, fams []visiontest.Family, n int, opt visiontest.Options, w io.Writer) error {
+	const nFeat = 5
 	type row struct {
-		x [4]float64
+		x [nFeat]float64
 		y float64
 	}
 	var rows []row
@@ -317,8 +318,9 @@ func fit(ctx context.Context, fams []visiontest.Family, n int, opt visiontest.Op
 				if i == j {
 					y = 1
 				}
-				rows = append(rows, row{[4]float64{1, math.Log1p(float64(max(e.Inliers-4, 0))),
-					float64(e.PDQDistance-128) / 64, e.LayoutDistance / 100}, y})
+				rows = append(rows, row{[nFeat]float64{1, math.Log1p(float64(max(e.Inliers-4, 0))),
+					float64(e.PDQDistance-128) / 64, e.LayoutDistance / 100,
+					math.Log1p(float64(max(e.Consistent-2, 0)))}, y})
 			}
 		}
 	}
@@ -331,28 +333,31 @@ func fit(ctx context.Context, fams []visiontest.Family, n int, opt visiontest.Op
 		}
 	}
 	const lambda, step = 0.002, 2.0
-	var b [4]float64
+	var b [nFeat]float64
 	for range 40000 {
-		var g [4]float64
+		var g [nFeat]float64
 		for _, r := range rows {
-			z := b[0]*r.x[0] + b[1]*r.x[1] + b[2]*r.x[2] + b[3]*r.x[3]
+			var z float64
+			for k := range nFeat {
+				z += b[k] * r.x[k]
+			}
 			p := 1 / (1 + math.Exp(-z))
 			wt := 0.5 / nn
 			if r.y == 1 {
 				wt = 0.5 / np
 			}
-			for k := range 4 {
+			for k := range nFeat {
 				g[k] += wt * (p - r.y) * r.x[k]
 			}
 		}
-		for k := 1; k < 4; k++ {
+		for k := 1; k < nFeat; k++ {
 			g[k] += lambda * b[k]
 		}
-		for k := range 4 {
+		for k := range nFeat {
 			b[k] -= step * g[k]
 		}
 	}
 	fmt.Fprintf(w, "fitted on %d positive and %d negative pairs (seed 1, %d scenes per family):\n", int(np), int(nn), n)
-	fmt.Fprintf(w, "b0 %.3f  bIn %.3f  bPDQ %.3f  bLay %.3f\n", b[0], b[1], b[2], b[3])
+	fmt.Fprintf(w, "b0 %.3f  bIn %.3f  bPDQ %.3f  bLay %.3f  bCons %.3f\n", b[0], b[1], b[2], b[3], b[4])
 	return nil
 }
