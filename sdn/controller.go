@@ -6,16 +6,35 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 )
 
-// VRFPrefix starts the name of every VRF the controller manages; the rest
-// is the tenant ID. Reconcile tears down VRFs with this prefix that belong
-// to no live tenant, and leaves every other VRF alone.
+// VRFPrefix starts the name of every VRF the controller manages (see
+// VRFName). Reconcile tears down VRFs with this prefix that belong to no
+// live tenant, and leaves every other VRF alone.
 const VRFPrefix = "t-"
+
+// MaxVRFName is the longest VRF name the controller gives: a Linux VRF is a
+// network device, whose name holds at most 15 bytes (IFNAMSIZ − 1), and FRR
+// on Linux names its VRFs after them.
+const MaxVRFName = 15
+
+// VRFName returns the VRF name of a tenant: VRFPrefix + the tenant ID when
+// that fits in MaxVRFName bytes, else VRFPrefix + the ID's first four bytes +
+// "-" + eight hex digits of its FNV-1a hash. Two tenants whose long IDs map
+// to one name cannot both exist: the second is refused with ErrConflict.
+func VRFName(tenantID string) string {
+	if len(VRFPrefix)+len(tenantID) <= MaxVRFName {
+		return VRFPrefix + tenantID
+	}
+	h := fnv.New32a()
+	h.Write([]byte(tenantID))
+	return fmt.Sprintf("%s%s-%08x", VRFPrefix, tenantID[:4], h.Sum32())
+}
 
 // Controller is the region-interconnect controller: it gives each tenant
 // identifiers in the core (VNI, optional VLAN, per-partition RDs, route
@@ -43,7 +62,8 @@ type Controller struct {
 	parts []Partition // sorted by ID
 	rcs   map[string]RouteController
 
-	tenants map[string]*tenant
+	tenants  map[string]*tenant
+	vrfOwner map[string]string // VRF name → tenant ID
 
 	vni, vlan, rt *Pool
 	rd            map[string]*Pool
@@ -92,7 +112,7 @@ func NewController(ctx context.Context, cfg Config, store Store, routers map[str
 	cfg = cfg.withDefaults()
 	c := &Controller{
 		cfg: cfg, store: store, rcs: make(map[string]RouteController),
-		tenants: make(map[string]*tenant), rd: make(map[string]*Pool),
+		tenants: make(map[string]*tenant), vrfOwner: make(map[string]string), rd: make(map[string]*Pool),
 		manualVNI: make(map[uint32]string), manualVLAN: make(map[uint16]string),
 		exportOwner: make(map[RouteTarget]string), importers: make(map[RouteTarget]map[string]struct{}),
 		applied: make(map[string]map[string]VRFState), clean: make(map[string][2]uint64),
@@ -242,8 +262,12 @@ func (c *Controller) restore(r TenantRecord) error {
 	if err := c.claimRTs(r.Spec.ID, b.ImportRTs, b.ExportRTs); err != nil {
 		return fail(err)
 	}
+	if other, ok := c.vrfOwner[b.VRF]; ok || !validID(b.VRF) {
+		return fail(fmt.Errorf("%w: VRF name %q (also tenant %q)", ErrConflict, truncate(b.VRF), other))
+	}
 	t := &tenant{rec: r.Clone()}
 	c.tenants[r.Spec.ID] = t
+	c.vrfOwner[t.rec.Binding.VRF] = r.Spec.ID
 	c.ids = nil
 	c.computeDesired(t)
 	return nil
@@ -373,6 +397,9 @@ func (c *Controller) release(t *tenant) {
 	}
 	c.unclaimRTs(t.rec.Spec.ID, b.ImportRTs, b.ExportRTs)
 	delete(c.tenants, t.rec.Spec.ID)
+	if c.vrfOwner[b.VRF] == t.rec.Spec.ID {
+		delete(c.vrfOwner, b.VRF)
+	}
 	c.ids = nil
 	c.gen++
 }
@@ -422,6 +449,7 @@ func (c *Controller) CreateTenant(ctx context.Context, spec TenantSpec) (Binding
 		return Binding{}, fmt.Errorf("sdn: storing tenant %s: %w", spec.ID, err)
 	}
 	c.tenants[spec.ID] = t
+	c.vrfOwner[b.VRF] = spec.ID
 	c.ids = nil
 	c.computeDesired(t)
 	return b.Clone(), c.applyTenant(ctx, t)
@@ -436,7 +464,11 @@ func (c *Controller) allocate(spec TenantSpec) (Binding, func(), error) {
 		}
 	}
 	fail := func(err error) (Binding, func(), error) { undo(); return Binding{}, nil, err }
-	b := Binding{VRF: VRFPrefix + spec.ID, BGPInstance: VRFPrefix + spec.ID, RD: make(map[string]RouteDistinguisher, len(c.parts))}
+	name := VRFName(spec.ID)
+	if other, ok := c.vrfOwner[name]; ok {
+		return fail(fmt.Errorf("%w: tenant %s would share VRF name %s with tenant %s", ErrConflict, spec.ID, name, other))
+	}
+	b := Binding{VRF: name, BGPInstance: name, RD: make(map[string]RouteDistinguisher, len(c.parts))}
 	// VNI
 	if spec.VNI != 0 {
 		if err := c.reserveVNI(spec.ID, spec.VNI); err != nil {
@@ -943,7 +975,7 @@ func (c *Controller) diffPartition(ctx context.Context, pi int, ids []string, li
 			if !strings.HasPrefix(name, VRFPrefix) {
 				continue
 			}
-			if _, ok := c.tenants[strings.TrimPrefix(name, VRFPrefix)]; !ok {
+			if _, ok := c.vrfOwner[name]; !ok {
 				orphans = append(orphans, name)
 			}
 		}

@@ -337,3 +337,41 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	checkConnectivity(t, w, c)
 }
+
+// VRF names fit a Linux network device name (15 bytes) whatever the tenant
+// ID's length, stay unique, and long-ID tenants reach each other and are
+// torn down like any other.
+func TestLongTenantIDsGetShortVRFNames(t *testing.T) {
+	w := newWorld(t, 11)
+	c := w.controller(t)
+	ctx := t.Context()
+	ids := []string{"acme", "acme-payments-europe-west", "acme-payments-europe-east", "0123456789abc", "0123456789abcd"}
+	names := map[string]bool{}
+	for _, id := range ids {
+		b, err := c.CreateTenant(ctx, sdn.TenantSpec{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.VRF) > sdn.MaxVRFName || b.VRF != sdn.VRFName(id) || names[b.VRF] {
+			t.Errorf("tenant %s: VRF name %q (len %d, duplicate %v)", id, b.VRF, len(b.VRF), names[b.VRF])
+		}
+		names[b.VRF] = true
+		for i, p := range testParts {
+			if err := c.AttachRouter(ctx, id, router(p.ID, fmt.Sprintf("10.%d.0.0/24", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if sdn.VRFName("0123456789abc") != "t-0123456789abc" {
+		t.Errorf("a 13-byte ID should keep its name: %s", sdn.VRFName("0123456789abc"))
+	}
+	checkConnectivity(t, w, c)
+	if err := c.DeleteTenant(ctx, "acme-payments-europe-west"); err != nil {
+		t.Fatal(err)
+	}
+	checkConnectivity(t, w, c)
+	c2 := w.controller(t) // the names survive a restart from the store
+	if plan, err := c2.Plan(ctx); err != nil || len(plan) != 0 {
+		t.Errorf("restart plans %d changes, %v", len(plan), err)
+	}
+}

@@ -168,7 +168,7 @@ func checkConnectivity(t testing.TB, w *world, c *sdn.Controller) {
 	// No VRF left that belongs to no live tenant.
 	live := map[string]bool{}
 	for _, id := range c.Tenants() {
-		live[sdn.VRFPrefix+id] = true
+		live[sdn.VRFName(id)] = true
 	}
 	for _, p := range testParts {
 		states, _ := w.routers[p.ID].ListVRFs(ctx)

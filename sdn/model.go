@@ -136,7 +136,7 @@ type VirtualRouter struct {
 type Binding struct {
 	VNI  uint32 // VXLAN network identifier in the core (24 bits)
 	VLAN uint16 // optional VLAN (0: none)
-	VRF  string // VRF name on every partition ("t-" + tenant ID)
+	VRF  string // VRF name on every partition (VRFName of the tenant ID)
 	// RD is the route distinguisher per partition ID: type 1,
 	// router-ID:number, unique per VRF as RFC 4364 recommends.
 	RD        map[string]RouteDistinguisher

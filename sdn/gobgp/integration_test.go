@@ -49,7 +49,7 @@ func newRegionB(t testing.TB, n int) *region {
 
 // received returns the prefixes tenant's VRF in partition i receives.
 func (r *region) received(ctx context.Context, i int, tenant string) ([]netip.Prefix, error) {
-	routes, err := r.speakers[i].ReceivedRoutes(ctx, sdn.VRFPrefix+tenant)
+	routes, err := r.speakers[i].ReceivedRoutes(ctx, sdn.VRFName(tenant))
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +144,9 @@ func TestControllerOverRealBGP(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tenant := range []string{"red", "blue"} {
-			one, _ := r.speakers[i].ReceivedRoutes(ctx, sdn.VRFPrefix+tenant)
-			if len(by[sdn.VRFPrefix+tenant]) != len(one) {
-				t.Errorf("partition %d %s: ReceivedByVRF %d routes, ReceivedRoutes %d", i, tenant, len(by[sdn.VRFPrefix+tenant]), len(one))
+			one, _ := r.speakers[i].ReceivedRoutes(ctx, sdn.VRFName(tenant))
+			if len(by[sdn.VRFName(tenant)]) != len(one) {
+				t.Errorf("partition %d %s: ReceivedByVRF %d routes, ReceivedRoutes %d", i, tenant, len(by[sdn.VRFName(tenant)]), len(one))
 			}
 		}
 	}
