@@ -12,7 +12,10 @@ import (
 // TrainConfig controls Train. The zero value is usable.
 type TrainConfig struct {
 	// L2 is the ridge penalty λ on the weights (not the intercepts) in the
-	// objective mean(cross-entropy) + λ/2·‖W‖². Default 1e-3; negative means 0.
+	// objective mean(cross-entropy) + λ/2·‖W‖². Default 2e-3 (chosen on
+	// HAPT leave-subjects-out: 1e-3 → 0.9491/0.9513 per-window accuracy on
+	// the two fold seeds, 2e-3 → 0.9501/0.9521, 5e-3 → 0.9487/0.9522 with
+	// ECE rising to 0.035); negative means 0.
 	L2 float64
 	// MaxIterations bounds the L-BFGS iterations. Default 300.
 	MaxIterations int
@@ -65,7 +68,7 @@ func (c TrainConfig) Validate() error {
 
 func (c TrainConfig) withDefaults() TrainConfig {
 	if c.L2 == 0 {
-		c.L2 = 1e-3
+		c.L2 = 2e-3
 	} else if c.L2 < 0 {
 		c.L2 = 0
 	}
