@@ -343,11 +343,11 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -6.814
-	calibIn   = 1.558
-	calibPDQ  = -0.166
-	calibLay  = -0.233
-	calibCons = 1.585
+	calibB0   = -6.821
+	calibIn   = 1.561
+	calibPDQ  = -0.167
+	calibLay  = -0.231
+	calibCons = 1.587
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within

@@ -452,15 +452,30 @@ func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale 
 			lsc: float64(int(b.level)-int(a.level)) + norm,
 		}
 	}
+	// Angles lie in [−π, π] (stored ones in [−4, 4]), so one wrap suffices
+	// for differences up to 8 < 3π.
 	angDiff := func(x, y float64) float64 {
-		d := math.Mod(math.Abs(x-y), 2*math.Pi)
-		return min(d, 2*math.Pi-d)
+		d := math.Abs(x - y)
+		if d > math.Pi {
+			d = math.Abs(d - 2*math.Pi)
+		}
+		if d > math.Pi {
+			d = math.Abs(d - 2*math.Pi)
+		}
+		return d
 	}
 	best := 1
 	tol2 := simTol * simTol
 	tried := 0
+	// Pairs drawn from the best cluster so far would only find it again
+	// (in a re-shot most candidates are in it): skip them.
+	inBest := make([]bool, n)
+	mark := make([]bool, n)
 	for i := 0; i < n && tried < simMaxPairs; i++ {
 		for j := i + 1; j < n && tried < simMaxPairs; j++ {
+			if inBest[i] && inBest[j] {
+				continue
+			}
 			ci, cj := &cs[i], &cs[j]
 			if angDiff(ci.rot, cj.rot) > 2*simAngleTol || math.Abs(ci.lsc-cj.lsc) > 2*simLevelTol {
 				continue
@@ -488,16 +503,18 @@ func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale 
 			c := 0
 			for k := range cs {
 				ck := &cs[k]
-				u := p*ck.ax - q*ck.ay + tx
-				v := q*ck.ax + p*ck.ay + ty
-				if (u-ck.bx)*(u-ck.bx)+(v-ck.by)*(v-ck.by) < tol2 &&
-					angDiff(rot, ck.rot) <= simAngleTol && math.Abs(lsc-ck.lsc) <= simLevelTol {
+				du := p*ck.ax - q*ck.ay + tx - ck.bx
+				dv := q*ck.ax + p*ck.ay + ty - ck.by
+				in := du*du+dv*dv < tol2 && math.Abs(lsc-ck.lsc) <= simLevelTol && angDiff(rot, ck.rot) <= simAngleTol
+				mark[k] = in
+				if in {
 					c++
 				}
 			}
 			if c > best {
 				best = c
 				bestH = homography{p, -q, tx, q, p, ty, 0, 0, 1}
+				inBest, mark = mark, inBest
 			}
 		}
 	}
