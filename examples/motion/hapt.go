@@ -156,7 +156,9 @@ func runHAPT(cfg config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	base, err := cv(bx, 1, motion.TrainConfig{})
+	// The baseline keeps L2 = 1e-3, at which it scores higher than at
+	// Train's default 2e-3 (0.81 against 0.79 on all 30 people).
+	base, err := cv(bx, 1, motion.TrainConfig{L2: 1e-3})
 	if err != nil {
 		return err
 	}
@@ -169,6 +171,7 @@ func runHAPT(cfg config, w io.Writer) error {
 	}
 	steps = append(steps, step{"  + vertical/horizontal body acc. (all 164): per window", ex, 1, motion.TrainConfig{}})
 	if cfg.HAPTFull {
+		steps = append(steps, step{"    with L2 = 1e-3 (the default before 2e-3)", ex, 1, motion.TrainConfig{L2: 1e-3}})
 		steps = append(steps, step{"    accelerometer only (TrainConfig.AccelOnly)", ex, 1, motion.TrainConfig{AccelOnly: true}})
 	}
 	steps = append(steps, step{"  + a payment's span of 3 windows (5.12 s), mean P", ex, 3, motion.TrainConfig{}})
