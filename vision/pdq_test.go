@@ -212,7 +212,18 @@ func TestPDQMatchesAlgorithmDescription(t *testing.T) {
 // borders), with non-zero origins and as sub-images of larger images.
 func TestPDQFastPathAgreesWithSlow(t *testing.T) {
 	t.Parallel()
-	photo := testPhoto(t, 11, 640, 480)
+	// Under -race (pixel loops twenty times slower) and -short every case
+	// keeps its path, odd size and offset at about half the side; the wide
+	// and tall cases keep their 2113 pixels, which select their path.
+	small := testing.Short() || raceEnabled
+	sz := func(n int) int {
+		if small {
+			return n / 2
+		}
+		return n
+	}
+	odd := func(n int) int { return sz(n) | 1 }
+	photo := testPhoto(t, 11, sz(640), sz(480))
 	pb := photo.Bounds()
 	// fill sets every pixel of m (a draw.Image) from the photo, offset so
 	// different images see different content.
@@ -248,31 +259,39 @@ func TestPDQFastPathAgreesWithSlow(t *testing.T) {
 		}
 		return m
 	}
-	gray := image.NewGray(image.Rect(-20, 30, 500, 431))
-	fill(gray, 230, 170)
-	rgba := image.NewRGBA(image.Rect(0, 0, 613, 389))
+	gray := image.NewGray(image.Rect(-20, 30, -20+odd(520), 30+odd(401)))
+	fill(gray, sz(230), sz(170))
+	rgba := image.NewRGBA(image.Rect(0, 0, odd(613), odd(389)))
 	fill(rgba, 17, 3)
 	cases := []struct {
 		name string
 		img  image.Image
 	}{
-		{"ycbcr420", ycbcr(image.Rect(0, 0, 641, 359), image.YCbCrSubsampleRatio420)},
-		{"ycbcr420-origin", ycbcr(image.Rect(13, 7, 13+517, 7+271), image.YCbCrSubsampleRatio420)},
-		{"ycbcr444", ycbcr(image.Rect(0, 0, 257, 383), image.YCbCrSubsampleRatio444)},
-		{"ycbcr420-sub", ycbcr(image.Rect(0, 0, 640, 480), image.YCbCrSubsampleRatio420).SubImage(image.Rect(33, 21, 33+401, 21+263))},
+		{"ycbcr420", ycbcr(image.Rect(0, 0, odd(641), odd(359)), image.YCbCrSubsampleRatio420)},
+		{"ycbcr420-origin", ycbcr(image.Rect(13, 7, 13+odd(517), 7+odd(271)), image.YCbCrSubsampleRatio420)},
+		{"ycbcr444", ycbcr(image.Rect(0, 0, odd(257), odd(383)), image.YCbCrSubsampleRatio444)},
+		{"ycbcr420-sub", ycbcr(image.Rect(0, 0, sz(640), sz(480)), image.YCbCrSubsampleRatio420).SubImage(image.Rect(33, 21, 33+odd(401), 21+odd(263)))},
 		{"ycbcr-jpeg", photo},
 		{"gray-origin", gray},
 		{"gray-sub", gray.SubImage(image.Rect(-7, 41, -7+129, 41+67))},
-		{"gray-thin", gray.SubImage(image.Rect(0, 100, 5, 400))},
+		{"gray-thin", gray.SubImage(image.Rect(0, 100, 5, 100+odd(300)))},
 		// Over 2048 columns the vertical window exceeds 16 and 8-bit rows
 		// take the rows-first path instead of packed column sums.
 		{"gray-wide", func() image.Image { m := image.NewGray(image.Rect(0, 0, 2113, 61)); fill(m, 200, 0); return m }()},
 		{"gray-tall", func() image.Image { m := image.NewGray(image.Rect(0, 0, 61, 2113)); fill(m, 200, 0); return m }()},
 		{"rgba", rgba},
-		{"rgba-sub", rgba.SubImage(image.Rect(101, 55, 101+333, 55+251))},
-		{"nrgba-opaque", func() image.Image { m := image.NewNRGBA(image.Rect(3, 4, 3+211, 4+197)); fill(m, 300, 220); return m }()},
-		{"nrgba-translucent", translucent(image.Rect(-5, -5, 300, 170))},
-		{"rgba64-generic", func() image.Image { m := image.NewRGBA64(image.Rect(0, 0, 199, 131)); fill(m, 250, 200); return m }()},
+		{"rgba-sub", rgba.SubImage(image.Rect(sz(101), sz(55), sz(101)+odd(333), sz(55)+odd(251)))},
+		{"nrgba-opaque", func() image.Image {
+			m := image.NewNRGBA(image.Rect(3, 4, 3+odd(211), 4+odd(197)))
+			fill(m, sz(300), sz(220))
+			return m
+		}()},
+		{"nrgba-translucent", translucent(image.Rect(-5, -5, -5+odd(305), -5+odd(175)))},
+		{"rgba64-generic", func() image.Image {
+			m := image.NewRGBA64(image.Rect(0, 0, odd(199), odd(131)))
+			fill(m, sz(250), sz(200))
+			return m
+		}()},
 	}
 	for _, c := range cases {
 		got, q := vision.PDQ(c.img)
