@@ -146,6 +146,7 @@ func runHAPT(cfg config, w io.Writer) error {
 		nsubj, h.Experiments, len(ex), time.Since(start).Round(100*time.Millisecond))
 	fmt.Fprintf(w, "Leave-subjects-out, %d folds of ~%d subjects (every window classified by a model that never saw its person):\n\n", folds, (nsubj+folds-1)/folds)
 	cv := func(ex []motion.Example, span int, tc motion.TrainConfig) (motion.Evaluation, error) {
+		tc.MaxIterations = cfg.HAPTIter
 		return motion.CrossValidateSpan(ex, folds, span, tc, rand.New(rand.NewPCG(cfg.Seed, 22)))
 	}
 	row := func(name string, ev motion.Evaluation) {

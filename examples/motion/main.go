@@ -56,6 +56,7 @@ type config struct {
 	HAPT       string  // HAPT folder; "" = $PAYEDGE_HAPT_DIR or the committed subset
 	HAPTFolds  int     // leave-subjects-out folds on HAPT
 	HAPTFull   bool    // ablation table and the 12-class run
+	HAPTIter   int     // optimiser iterations for the HAPT runs; 0 = Train's default
 	NoHAPT     bool    // skip the real-data part
 	OutDir     string
 	WritePlots bool
@@ -74,6 +75,7 @@ func main() {
 	flag.StringVar(&cfg.OutDir, "out", "out", "directory for PNG plots")
 	flag.StringVar(&cfg.HAPT, "hapt", "", "UCI HAPT folder (RawData inside), e.g. ../shared/testdata/motion/hapt; default $PAYEDGE_HAPT_DIR, else the committed 4-subject subset")
 	flag.IntVar(&cfg.HAPTFolds, "hapt-folds", 5, "leave-subjects-out folds on HAPT (5 folds of 6 subjects)")
+	flag.IntVar(&cfg.HAPTIter, "hapt-iter", 0, "L-BFGS iterations for the HAPT runs (0 = Train's default, 300)")
 	flag.BoolVar(&cfg.HAPTFull, "full", false, "HAPT ablation table and the 12-class run with transitions (minutes)")
 	flag.Parse()
 	cfg.WritePlots = true
@@ -92,8 +94,8 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		gyroMissing = -1 // sim: negative means none
 	}
 	if !cfg.NoHAPT {
-		if cfg.HAPTFolds < 2 {
-			return fmt.Errorf("need ≥ 2 HAPT folds (got %d)", cfg.HAPTFolds)
+		if cfg.HAPTFolds < 2 || cfg.HAPTIter < 0 {
+			return fmt.Errorf("need ≥ 2 HAPT folds and ≥ 0 iterations (got %d, %d)", cfg.HAPTFolds, cfg.HAPTIter)
 		}
 		if err := runHAPT(cfg, w); err != nil {
 			return fmt.Errorf("HAPT: %w", err)
