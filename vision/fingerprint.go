@@ -343,10 +343,10 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -6.821
-	calibIn   = 1.561
-	calibPDQ  = -0.167
-	calibLay  = -0.231
+	calibB0   = -7.045
+	calibIn   = 1.585
+	calibPDQ  = -0.170
+	calibLay  = -0.240
 	calibCons = 1.587
 )
 

@@ -411,7 +411,7 @@ func degenerate(p [4][2]float64) bool {
 // A random match agrees in position, angle and level by chance only
 // rarely, so even three or four agreeing matches are evidence.
 const (
-	looseRatio   = 0.92 // ratio test for the candidate set
+	looseRatio   = 0.95 // ratio test for the candidate set
 	looseMaxDist = 72
 	simTol       = 0.025              // position tolerance, fraction of the longer side
 	simAngleTol  = 15 * math.Pi / 180 // rotation agreement
