@@ -454,6 +454,10 @@ func (h *HostSession) stateErr() error {
 		return ErrSessionClosed
 	case stateAuthSent:
 		return fmt.Errorf("%w: EXTERNAL AUTHENTICATE not yet confirmed", ErrState)
+	case stateNew:
+		// Only a zero HostSession is in this state: NewHostSession starts
+		// in stateAuthSent.
+		return ErrNotInitialized
 	}
 	return fmt.Errorf("%w: EXTERNAL AUTHENTICATE already confirmed", ErrState)
 }
