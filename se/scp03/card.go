@@ -144,6 +144,11 @@ func (s *CardSession) Open() bool {
 func (s *CardSession) InitializeUpdate(cmd apdu.Command) (apdu.Response, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.keys == nil {
+		// A zero CardSession holds no keys: refuse as a card without the
+		// key version would.
+		return apdu.Response{SW: 0x6A88}, ErrNotInitialized
+	}
 	s.reset()
 	macLen := 8
 	if s.opts.S16 {
@@ -486,6 +491,9 @@ func (s *CardSession) stateErr() error {
 func (s *CardSession) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.keys == nil {
+		return "scp03.CardSession{not initialized}"
+	}
 	return fmt.Sprintf("scp03.CardSession{KVN: %02X, i: %02X, level: %v, open: %v}", s.keys.KeyVersion(), s.param, s.core.level, s.state == stateOpen)
 }
 

@@ -20,6 +20,10 @@ const MACSize = 16
 // CMAC implements hash.Hash: Write never fails, Sum appends the 16-byte tag
 // without changing the state, Reset starts a new message under the same key.
 // A CMAC is not safe for concurrent use.
+//
+// The zero CMAC has no key: Write returns ErrNotInitialized, and Sum and
+// MAC panic (a programmer error: they cannot return an error, and a tag
+// computed without a key must never be compared). Use NewCMAC.
 type CMAC struct {
 	block  cipher.Block
 	k1, k2 [16]byte
@@ -88,8 +92,12 @@ func (m *CMAC) Reset() {
 	m.n = 0
 }
 
-// Write adds p to the message. It never returns an error.
+// Write adds p to the message. It never returns an error, except
+// ErrNotInitialized for a zero CMAC.
 func (m *CMAC) Write(p []byte) (int, error) {
+	if m.block == nil {
+		return 0, ErrNotInitialized
+	}
 	total := len(p)
 	for len(p) > 0 {
 		if m.n == 16 {
@@ -122,6 +130,7 @@ func subtle16(dst, src *[16]byte) {
 // sum writes the tag of the message so far into out without changing the
 // message state.
 func (m *CMAC) sum(out *[16]byte) {
+	m.mustHaveKey()
 	// SP 800-38B §6.2 steps 3–6.
 	if m.n == 16 {
 		m.tmp = m.buf
@@ -146,6 +155,7 @@ func (m *CMAC) Sum(b []byte) []byte {
 // MAC returns the tag of msg under the CMAC's key, resetting the state
 // first and afterwards.
 func (m *CMAC) MAC(msg []byte) [MACSize]byte {
+	m.mustHaveKey()
 	if len(msg) <= 16 {
 		// One-block message: T = CIPH_K(M* xor K), with M* the (padded)
 		// block and K = K1 for a complete block, K2 otherwise.
@@ -179,6 +189,13 @@ func (m *CMAC) Zero() {
 	clear(m.tmp[:])
 	clear(m.out[:])
 	m.block = zeroBlock{}
+}
+
+// mustHaveKey panics for a zero CMAC (see the type's doc).
+func (m *CMAC) mustHaveKey() {
+	if m.block == nil {
+		panic("scp03: Sum or MAC of a zero CMAC (create it with NewCMAC)")
+	}
 }
 
 // zeroBlock replaces a discarded cipher so that use after Zero cannot leak

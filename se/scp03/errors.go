@@ -51,8 +51,9 @@ var (
 	ErrState = errors.New("scp03: operation not allowed in this session state")
 	// ErrSessionClosed reports use of a session after Close or after it was
 	// ErrNotInitialized is returned by the methods of a zero HostSession,
-	// which has no keys: start sessions with NewHostSession or Open.
-	ErrNotInitialized = errors.New("scp03: session not initialized (use NewHostSession or Open)")
+	// CardSession or CMAC, which hold no keys: use NewHostSession or Open,
+	// NewCardSession, NewCMAC.
+	ErrNotInitialized = errors.New("scp03: not initialized (use NewHostSession, Open, NewCardSession or NewCMAC)")
 	// terminated by a MAC, padding or authentication failure.
 	ErrSessionClosed = errors.New("scp03: session closed")
 	// ErrProtocol reports a response that breaks the SCP03 rules, such as
