@@ -21,26 +21,26 @@ type gobgpVRF struct {
 	imp, exp []sdn.RouteTarget
 }
 
-// getVRF returns the speaker's VRF of that name.
-func (r *RouteController) getVRF(ctx context.Context, name string) (gobgpVRF, bool, error) {
-	var out gobgpVRF
-	found := false
+// listVRFs returns the speaker's VRFs (only the one named name, unless
+// name is empty) with their RD and route targets converted.
+func (r *RouteController) listVRFs(ctx context.Context, name string) (map[string]gobgpVRF, error) {
+	out := map[string]gobgpVRF{}
 	var convErr error
 	err := r.srv.ListVrf(ctx, &api.ListVrfRequest{Name: name}, func(v *api.Vrf) {
-		if v.GetName() != name {
+		if name != "" && v.GetName() != name {
 			return
 		}
 		rd, err := apiutil.UnmarshalRD(v.GetRd())
-		if err != nil {
-			convErr = err
-			return
+		if err == nil {
+			var g gobgpVRF
+			if g.rd, err = fromRD(rd); err == nil {
+				g.imp, g.exp = fromRTs(v.GetImportRt()), fromRTs(v.GetExportRt())
+				out[v.GetName()] = g
+			}
 		}
-		if out.rd, err = fromRD(rd); err != nil {
+		if err != nil && convErr == nil {
 			convErr = err
-			return
 		}
-		out.imp, out.exp = fromRTs(v.GetImportRt()), fromRTs(v.GetExportRt())
-		found = true
 	})
 	if err == nil {
 		err = convErr
@@ -48,7 +48,24 @@ func (r *RouteController) getVRF(ctx context.Context, name string) (gobgpVRF, bo
 	if err == nil {
 		err = ctx.Err()
 	}
-	return out, found, err
+	return out, err
+}
+
+// getVRF returns the speaker's VRF of that name.
+func (r *RouteController) getVRF(ctx context.Context, name string) (gobgpVRF, bool, error) {
+	all, err := r.listVRFs(ctx, name)
+	v, found := all[name]
+	return v, found, err
+}
+
+// existingVRF is getVRF for the read methods: an unknown VRF is
+// ErrVRFNotFound.
+func (r *RouteController) existingVRF(ctx context.Context, name string) (gobgpVRF, error) {
+	v, found, err := r.getVRF(ctx, name)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: gobgp: %s", sdn.ErrVRFNotFound, name)
+	}
+	return v, err
 }
 
 // EnsureVRF implements sdn.RouteController.
@@ -512,12 +529,9 @@ func (r *RouteController) AdvertisedRoutes(ctx context.Context, vrf string) ([]s
 		return nil, err
 	}
 	defer r.mu.Unlock()
-	v, found, err := r.getVRF(ctx, vrf)
+	v, err := r.existingVRF(ctx, vrf)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: gobgp: %s", sdn.ErrVRFNotFound, vrf)
 	}
 	all, err := r.listVPN(ctx)
 	if err != nil {
@@ -540,12 +554,9 @@ func (r *RouteController) ReceivedRoutes(ctx context.Context, vrf string) ([]sdn
 		return nil, err
 	}
 	defer r.mu.Unlock()
-	v, found, err := r.getVRF(ctx, vrf)
+	v, err := r.existingVRF(ctx, vrf)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: gobgp: %s", sdn.ErrVRFNotFound, vrf)
 	}
 	inst := r.inst[vrf]
 	if inst == nil {
@@ -574,28 +585,15 @@ func (r *RouteController) ListVRFs(ctx context.Context) ([]sdn.VRFState, error) 
 		return nil, err
 	}
 	defer r.mu.Unlock()
-	var states []sdn.VRFState
-	var convErr error
-	err := r.srv.ListVrf(ctx, &api.ListVrfRequest{}, func(v *api.Vrf) {
-		rd, err := apiutil.UnmarshalRD(v.GetRd())
-		if err != nil {
-			convErr = err
-			return
-		}
-		srd, err := fromRD(rd)
-		if err != nil {
-			convErr = err
-			return
-		}
-		spec := r.vrfs[v.GetName()]
-		spec.Name, spec.RD, spec.ImportRTs, spec.ExportRTs = v.GetName(), srd, fromRTs(v.GetImportRt()), fromRTs(v.GetExportRt())
-		states = append(states, sdn.VRFState{VRF: spec})
-	})
-	if err == nil {
-		err = convErr
-	}
+	vrfs, err := r.listVRFs(ctx, "")
 	if err != nil {
 		return nil, err
+	}
+	states := make([]sdn.VRFState, 0, len(vrfs))
+	for name, v := range vrfs {
+		spec := r.vrfs[name]
+		spec.Name, spec.RD, spec.ImportRTs, spec.ExportRTs = name, v.rd, v.imp, v.exp
+		states = append(states, sdn.VRFState{VRF: spec})
 	}
 	if len(states) == 0 {
 		return nil, ctx.Err()
@@ -640,28 +638,7 @@ func (r *RouteController) ReceivedByVRF(ctx context.Context) (map[string][]sdn.R
 		return nil, err
 	}
 	defer r.mu.Unlock()
-	type vrfInfo struct {
-		rd  sdn.RouteDistinguisher
-		imp []sdn.RouteTarget
-	}
-	vrfs := map[string]vrfInfo{}
-	var convErr error
-	err := r.srv.ListVrf(ctx, &api.ListVrfRequest{}, func(v *api.Vrf) {
-		rd, err := apiutil.UnmarshalRD(v.GetRd())
-		if err != nil {
-			convErr = err
-			return
-		}
-		srd, err := fromRD(rd)
-		if err != nil {
-			convErr = err
-			return
-		}
-		vrfs[v.GetName()] = vrfInfo{srd, fromRTs(v.GetImportRt())}
-	})
-	if err == nil {
-		err = convErr
-	}
+	vrfs, err := r.listVRFs(ctx, "")
 	if err != nil {
 		return nil, err
 	}
