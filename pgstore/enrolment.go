@@ -24,16 +24,16 @@ func NewEnrolmentStore(pool *pgxpool.Pool) *EnrolmentStore {
 	return &EnrolmentStore{b: base{pool: pool}}
 }
 
-func (s *EnrolmentStore) base() *base {
+func (s *EnrolmentStore) ready(ctx context.Context) error {
 	if s == nil {
-		return nil
+		return ErrNilPool
 	}
-	return &s.b
+	return s.b.ready(ctx)
 }
 
 // Put implements biometric.EnrolmentStore.
 func (s *EnrolmentStore) Put(ctx context.Context, id string, sealed []byte) error {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
 	_, err := s.b.pool.Exec(ctx, `INSERT INTO payedge_biometric_enrolments (id, sealed) VALUES ($1, $2)
@@ -44,7 +44,7 @@ func (s *EnrolmentStore) Put(ctx context.Context, id string, sealed []byte) erro
 // Get implements biometric.EnrolmentStore: the sealed record, or an error
 // wrapping biometric.ErrNotEnrolled.
 func (s *EnrolmentStore) Get(ctx context.Context, id string) ([]byte, error) {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	var sealed []byte
@@ -61,7 +61,7 @@ func (s *EnrolmentStore) Get(ctx context.Context, id string) ([]byte, error) {
 // Delete implements biometric.EnrolmentStore; an unknown id is an error
 // wrapping biometric.ErrNotEnrolled.
 func (s *EnrolmentStore) Delete(ctx context.Context, id string) error {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
 	tag, err := s.b.pool.Exec(ctx, `DELETE FROM payedge_biometric_enrolments WHERE id = $1`, id)
@@ -78,7 +78,7 @@ func (s *EnrolmentStore) Delete(ctx context.Context, id string) error {
 // batches (a snapshot per batch), so it does not hold a connection while fn
 // runs and fn may take its time.
 func (s *EnrolmentStore) Range(ctx context.Context, fn func(id string, sealed []byte) error) error {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
 	const batch = 1000

@@ -25,11 +25,11 @@ var _ sdn.Store = (*TenantStore)(nil)
 // NewTenantStore returns a store on pool; run Migrate first.
 func NewTenantStore(pool *pgxpool.Pool) *TenantStore { return &TenantStore{b: base{pool: pool}} }
 
-func (s *TenantStore) base() *base {
+func (s *TenantStore) ready(ctx context.Context) error {
 	if s == nil {
-		return nil
+		return ErrNilPool
 	}
-	return &s.b
+	return s.b.ready(ctx)
 }
 
 func decodeTenant(id string, raw []byte) (sdn.TenantRecord, error) {
@@ -45,7 +45,7 @@ func decodeTenant(id string, raw []byte) (sdn.TenantRecord, error) {
 
 // Get implements sdn.Store.
 func (s *TenantStore) Get(ctx context.Context, tenantID string) (sdn.TenantRecord, error) {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return sdn.TenantRecord{}, err
 	}
 	var raw []byte
@@ -61,7 +61,7 @@ func (s *TenantStore) Get(ctx context.Context, tenantID string) (sdn.TenantRecor
 
 // Put implements sdn.Store. A record without a tenant ID is sdn.ErrInvalid.
 func (s *TenantStore) Put(ctx context.Context, r sdn.TenantRecord) error {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
 	if r.Spec.ID == "" {
@@ -78,7 +78,7 @@ func (s *TenantStore) Put(ctx context.Context, r sdn.TenantRecord) error {
 
 // Delete implements sdn.Store.
 func (s *TenantStore) Delete(ctx context.Context, tenantID string) error {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
 	_, err := s.b.pool.Exec(ctx, `DELETE FROM payedge_sdn_tenants WHERE tenant_id = $1`, tenantID)
@@ -87,7 +87,7 @@ func (s *TenantStore) Delete(ctx context.Context, tenantID string) error {
 
 // List implements sdn.Store: every record, sorted by tenant ID.
 func (s *TenantStore) List(ctx context.Context) ([]sdn.TenantRecord, error) {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := s.b.pool.Query(ctx, `SELECT tenant_id, record FROM payedge_sdn_tenants ORDER BY tenant_id COLLATE "C"`)
@@ -124,7 +124,7 @@ const tenantLockKey = 0x7061796564676502
 // frees the lock with the connection, so a standby can take over and start
 // its controller with sdn.NewController.
 func (s *TenantStore) Lock(ctx context.Context) (unlock func(), err error) {
-	if err := s.base().ready(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	conn, err := s.b.pool.Acquire(ctx)
