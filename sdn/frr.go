@@ -80,10 +80,10 @@ func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
 			}
 		}
 		if slices.Contains(g.Families, FamilyL3VPNIPv4) {
-			fmt.Fprintf(&b, "  rd vpn export %s\n", v.RD)
+			writeFRRRD(&b, "  rd vpn export ", v.RD)
 			b.WriteString("  label vpn export auto\n")
-			fmt.Fprintf(&b, "  rt vpn import %s\n", joinRTs(v.ImportRTs))
-			fmt.Fprintf(&b, "  rt vpn export %s\n", joinRTs(v.ExportRTs))
+			writeFRRRTs(&b, "  rt vpn import ", v.ImportRTs, true)
+			writeFRRRTs(&b, "  rt vpn export ", v.ExportRTs, true)
 			b.WriteString("  export vpn\n  import vpn\n")
 		}
 		b.WriteString(" exit-address-family\n")
@@ -101,13 +101,9 @@ func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
 			if has6(g) {
 				b.WriteString("  advertise ipv6 unicast\n")
 			}
-			fmt.Fprintf(&b, "  rd %s\n", v.RD)
-			for _, rt := range v.ImportRTs {
-				fmt.Fprintf(&b, "  route-target import %s\n", rt)
-			}
-			for _, rt := range v.ExportRTs {
-				fmt.Fprintf(&b, "  route-target export %s\n", rt)
-			}
+			writeFRRRD(&b, "  rd ", v.RD)
+			writeFRRRTs(&b, "  route-target import ", v.ImportRTs, false)
+			writeFRRRTs(&b, "  route-target export ", v.ExportRTs, false)
 			b.WriteString(" exit-address-family\n")
 		}
 		b.WriteString("exit\n!\n")
@@ -119,12 +115,50 @@ func has6(g *BGPSpec) bool {
 	return slices.ContainsFunc(g.Networks, func(n netip.Prefix) bool { return !n.Addr().Is4() })
 }
 
-func joinRTs(rts []RouteTarget) string {
-	s := make([]string, len(rts))
-	for i, rt := range rts {
-		s[i] = rt.String()
+// frrText writes an RD or RT value as FRR 8 and later parse it: FRR picks
+// the layout from the AS's value (type 2 above 65535) and does not know
+// asdot before FRR 9, so a four-octet AS is written in asplain. ok is
+// false for the four-octet layout with an AS below 65536, which FRR
+// cannot express (it would configure the type 0 value instead).
+func frrText(typ uint8, admin, assigned uint32, canonical string) (string, bool) {
+	if typ != TypeAS4 {
+		return canonical, true
 	}
-	return strings.Join(s, " ")
+	return fmt.Sprintf("%d:%d", admin, assigned), admin > 0xffff
+}
+
+func writeFRRRD(b *strings.Builder, prefix string, rd RouteDistinguisher) {
+	if s, ok := frrText(rd.Type, rd.Admin, rd.Assigned, rd.String()); ok {
+		fmt.Fprintf(b, "%s%s\n", prefix, s)
+		return
+	}
+	fmt.Fprintf(b, "  ! %s: not rendered: FRR cannot configure a type 2 RD %s with an AS below 65536\n", strings.TrimSpace(prefix), rd)
+}
+
+// writeFRRRTs writes the route targets FRR can express on one line (or,
+// when oneLine is false, one line each) and a comment naming those it
+// cannot, rather than let FRR silently import or export a different value.
+func writeFRRRTs(b *strings.Builder, prefix string, rts []RouteTarget, oneLine bool) {
+	var ok, bad []string
+	for _, rt := range rts {
+		if s, fits := frrText(rt.Type, rt.Admin, rt.Assigned, rt.String()); fits {
+			ok = append(ok, s)
+		} else {
+			bad = append(bad, rt.String())
+		}
+	}
+	switch {
+	case len(ok) == 0:
+	case oneLine:
+		fmt.Fprintf(b, "%s%s\n", prefix, strings.Join(ok, " "))
+	default:
+		for _, s := range ok {
+			fmt.Fprintf(b, "%s%s\n", prefix, s)
+		}
+	}
+	for _, s := range bad {
+		fmt.Fprintf(b, "  ! %s: not rendered: FRR cannot configure a type 2 route target %s with an AS below 65536\n", strings.TrimSpace(prefix), s)
+	}
 }
 
 // RenderFRR renders the configuration the controller intends for a

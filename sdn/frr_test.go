@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,4 +71,40 @@ func TestRenderFRRGolden(t *testing.T) {
 		BGP: &sdn.BGPSpec{VRF: "t-x", ASN: p.ASN, RouterID: p.RouterID, Families: []sdn.AddressFamily{sdn.FamilyL3VPNIPv4}},
 	}})
 	golden(t, "frr_l3vpn_only.golden", only)
+}
+
+// FRR reads a route target's layout from the AS's value and (before FRR 9)
+// knows no asdot: a four-octet AS is rendered in asplain, and a type 2
+// value with an AS below 65536, which FRR cannot express, is named in a
+// comment instead of being rendered as the type 0 value FRR would make
+// of it.
+func TestRenderFRRFourOctetRTs(t *testing.T) {
+	p := testParts[0]
+	big := sdn.RouteTarget{Type: sdn.TypeAS4, Admin: 4200000000, Assigned: 7}
+	small := sdn.RouteTarget{Type: sdn.TypeAS4, Admin: 65000, Assigned: 7}
+	two := sdn.RouteTarget{Type: sdn.TypeAS2, Admin: 65000, Assigned: 7}
+	out := sdn.RenderFRR(p, nil, []sdn.VRFState{{
+		VRF: sdn.VRFSpec{Name: "t-x", VNI: 7, RD: sdn.RouteDistinguisher{Type: sdn.TypeAS4, Admin: 4200000000, Assigned: 1},
+			ImportRTs: []sdn.RouteTarget{two, small, big}, ExportRTs: []sdn.RouteTarget{big}},
+		BGP: &sdn.BGPSpec{VRF: "t-x", ASN: p.ASN, RouterID: p.RouterID, Families: []sdn.AddressFamily{sdn.FamilyL3VPNIPv4, sdn.FamilyEVPN}},
+	}})
+	for _, want := range []string{
+		"  rd vpn export 4200000000:1\n",
+		"  rt vpn import 65000:7 4200000000:7\n",
+		"  ! rt vpn import: not rendered: FRR cannot configure a type 2 route target 0.65000:7 with an AS below 65536\n",
+		"  rt vpn export 4200000000:7\n",
+		"  rd 4200000000:1\n",
+		"  route-target import 65000:7\n",
+		"  route-target import 4200000000:7\n",
+		"  route-target export 4200000000:7\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"0.65000", "64086.59904", "65000L"} {
+		if strings.Contains(strings.ReplaceAll(out, "not rendered: FRR cannot configure a type 2 route target 0.65000:7", ""), bad) {
+			t.Errorf("FRR output holds %q:\n%s", bad, out)
+		}
+	}
 }

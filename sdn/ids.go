@@ -72,14 +72,21 @@ func get6(typ uint8, b []byte) idValue {
 	return idValue{typ, binary.BigEndian.Uint32(b), uint32(binary.BigEndian.Uint16(b[4:]))}
 }
 
+// appendText writes the canonical text form: the IPv4 administrator as a
+// dotted quad, a two-octet AS in asplain, and a four-octet-layout AS in
+// asdot+ ("X.Y", RFC 5396 section 2) whatever its value — so the layout
+// can be read off the text (no dot: type 0; one dot: type 2; three dots:
+// type 1) and the form is the one GoBGP prints and parses.
 func (v idValue) appendText(b []byte) []byte {
-	if v.typ == TypeIPv4 {
+	switch v.typ {
+	case TypeIPv4:
 		b = netip.AddrFrom4([4]byte{byte(v.admin >> 24), byte(v.admin >> 16), byte(v.admin >> 8), byte(v.admin)}).AppendTo(b)
-	} else {
+	case TypeAS4:
+		b = strconv.AppendUint(b, uint64(v.admin>>16), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(v.admin&0xffff), 10)
+	default:
 		b = strconv.AppendUint(b, uint64(v.admin), 10)
-		if v.typ == TypeAS4 && v.admin <= 0xffff {
-			b = append(b, 'L') // a small AS in the 4-byte layout
-		}
 	}
 	b = append(b, ':')
 	return strconv.AppendUint(b, uint64(v.assigned), 10)
@@ -88,8 +95,24 @@ func (v idValue) appendText(b []byte) []byte {
 // maxIDText bounds the text form accepted by the parsers.
 const maxIDText = 64
 
-// parseIDValue parses "ASN:N", "ASNL:N" (4-byte layout for a small AS),
-// or "a.b.c.d:N". An AS above 65535 selects the 4-byte layout.
+// parseDecimal parses an unsigned decimal of at most bits bits: digits
+// only (no sign, no underscores, no empty string).
+func parseDecimal(s string, bits int) (uint64, bool) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, bits)
+	return n, err == nil
+}
+
+// parseIDValue parses the text forms of an RD or RT value:
+//
+//	a.b.c.d:N      IPv4 administrator (type 1)
+//	X.Y:N          asdot+ AS, RFC 5396 (type 2, AS = X·65536 + Y), as GoBGP
+//	ASN:N          asplain AS: type 0 up to 65535, type 2 above (as FRR)
+//	ASNL:N, X.YL:N the four-octet layout marked with Junos's "L" suffix
+//
+// The administrator's form picks the layout; N must fit it.
 func parseIDValue(kind, s string) (idValue, error) {
 	if len(s) > maxIDText {
 		return idValue{}, fmt.Errorf("%w: %s text of %d bytes", ErrInvalid, kind, len(s))
@@ -99,30 +122,41 @@ func parseIDValue(kind, s string) (idValue, error) {
 		return idValue{}, fmt.Errorf("%w: %s %q is not ADMIN:NUMBER", ErrInvalid, kind, s)
 	}
 	admin, num := s[:i], s[i+1:]
-	n, err := strconv.ParseUint(num, 10, 32)
-	if err != nil || num[0] == '+' {
+	n, ok := parseDecimal(num, 32)
+	if !ok {
 		return idValue{}, fmt.Errorf("%w: %s %q: assigned number", ErrInvalid, kind, s)
 	}
 	var v idValue
-	switch {
-	case strings.Contains(admin, "."):
+	switch strings.Count(admin, ".") {
+	case 3:
 		a, err := netip.ParseAddr(admin)
 		if err != nil || !a.Is4() {
 			return idValue{}, fmt.Errorf("%w: %s %q: administrator is not an IPv4 address", ErrInvalid, kind, s)
 		}
 		b := a.As4()
 		v = idValue{TypeIPv4, binary.BigEndian.Uint32(b[:]), uint32(n)}
-	default:
+	case 1:
+		admin = strings.TrimSuffix(admin, "L")
+		hi, lo, _ := strings.Cut(admin, ".")
+		x, okx := parseDecimal(hi, 16)
+		y, oky := parseDecimal(lo, 16)
+		if !okx || !oky {
+			return idValue{}, fmt.Errorf("%w: %s %q: administrator AS in asdot is not X.Y with X and Y below 65536", ErrInvalid, kind, s)
+		}
+		v = idValue{TypeAS4, uint32(x<<16 | y), uint32(n)}
+	case 0:
 		long := strings.HasSuffix(admin, "L")
 		admin = strings.TrimSuffix(admin, "L")
-		asn, err := strconv.ParseUint(admin, 10, 32)
-		if err != nil || admin == "" || admin[0] == '+' {
+		asn, ok := parseDecimal(admin, 32)
+		if !ok {
 			return idValue{}, fmt.Errorf("%w: %s %q: administrator AS", ErrInvalid, kind, s)
 		}
 		v = idValue{TypeAS2, uint32(asn), uint32(n)}
 		if long || asn > 0xffff {
 			v.typ = TypeAS4
 		}
+	default:
+		return idValue{}, fmt.Errorf("%w: %s %q: administrator is neither an AS number nor an IPv4 address", ErrInvalid, kind, s)
 	}
 	if err := v.validate(kind); err != nil {
 		return idValue{}, err
@@ -131,9 +165,27 @@ func parseIDValue(kind, s string) (idValue, error) {
 }
 
 // RouteDistinguisher is an RFC 4364 route distinguisher: 8 bytes, a 2-byte
-// type (0, 1 or 2) and a 6-byte value. Its text form is "65000:7" (type 0),
-// "192.0.2.1:7" (type 1) or "4200000000:7" / "65000L:7" (type 2). The zero
-// value is not a valid RD (Validate reports it).
+// type (0, 1 or 2) and a 6-byte value. The zero value is not a valid RD
+// (Validate reports it).
+//
+// # Text forms
+//
+// Neither RFC 4364, RFC 4360 nor RFC 5668 defines a text form; the
+// canonical one String writes is
+//
+//	65000:7          type 0: two-octet AS in asplain, four-octet number
+//	192.0.2.1:7      type 1: IPv4 address, two-octet number
+//	64086.59904:7    type 2: four-octet AS in asdot+ (RFC 5396), two-octet number
+//	0.65000:7        type 2 with an AS below 65536
+//
+// so the layout shows in the text, and GoBGP prints and parses exactly
+// this form. Parsing also accepts the four-octet AS in asplain
+// ("4200000000:7", as FRR writes it; an AS above 65535 selects type 2)
+// and with Junos's "L" suffix ("65000L:7", "4200000000L:7"), which is the
+// only asplain spelling of type 2 with an AS below 65536. Interop notes:
+// GoBGP v4.8.0's own parser reads "4200000000:7" as 65535:7 (type 0), so
+// give GoBGP the canonical form; FRR chooses the layout by the AS's value,
+// so it cannot configure type 2 with an AS below 65536 at all.
 type RouteDistinguisher struct {
 	Type     uint8  // TypeAS2, TypeIPv4 or TypeAS4
 	Admin    uint32 // AS number, or the IPv4 address as a big-endian uint32
@@ -219,8 +271,9 @@ func (r *RouteDistinguisher) UnmarshalBinary(b []byte) error {
 // RouteTarget is a route-target extended community (RFC 4360 section 4,
 // sub-type 0x02; RFC 5668 for four-octet AS): 8 bytes, a type byte (0x00,
 // 0x01 or 0x02, transitive), the sub-type and a 6-byte value laid out like
-// a RouteDistinguisher's. Its text form is that of an RD, optionally
-// prefixed "target:" when parsed. The zero value is not valid.
+// a RouteDistinguisher's. Its text forms are those of an RD (canonical
+// "65000:7", "192.0.2.1:7", "64086.59904:7"; see RouteDistinguisher),
+// optionally prefixed "target:" when parsed. The zero value is not valid.
 type RouteTarget struct {
 	Type     uint8  // TypeAS2, TypeIPv4 or TypeAS4
 	Admin    uint32 // AS number, or the IPv4 address as a big-endian uint32

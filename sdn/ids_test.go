@@ -3,6 +3,7 @@ package sdn_test
 import (
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/payedge/payedge/sdn"
@@ -10,15 +11,67 @@ import (
 
 // Encodings from RFC 4364 section 4.2 (RD: 2-byte type, then administrator
 // and assigned number fields) and RFC 4360 section 4 / RFC 5668 (route
-// target: type 0x00/0x01/0x02, sub-type 0x02).
+// target: type 0x00/0x01/0x02, sub-type 0x02). Texts are canonical; see
+// altText for the other accepted spellings.
 var idVectors = []struct {
 	text, rd, rt string
 }{
 	{"65000:100", "0000fde800000064", "0002fde800000064"},
 	{"1:4294967295", "00000001ffffffff", "00020001ffffffff"},
 	{"192.0.2.1:7", "0001c00002010007", "0102c00002010007"},
-	{"4200000000:7", "0002fa56ea000007", "0202fa56ea000007"},
-	{"65000L:7", "00020000fde80007", "02020000fde80007"},
+	{"64086.59904:7", "0002fa56ea000007", "0202fa56ea000007"}, // AS 4200000000
+	{"0.65000:7", "00020000fde80007", "02020000fde80007"},     // type 2, AS 65000
+	{"1.10:65535", "00020001000affff", "02020001000affff"},    // AS 65546
+}
+
+// altText maps accepted input spellings to the canonical text: asplain
+// four-octet AS (FRR), Junos's "L" suffix, asdot with "L".
+var altText = map[string]string{
+	"4200000000:7":     "64086.59904:7",
+	"4200000000L:7":    "64086.59904:7",
+	"65000L:7":         "0.65000:7",
+	"0.65000L:7":       "0.65000:7",
+	"65546:65535":      "1.10:65535",
+	"target:65000L:7":  "0.65000:7",
+	"target:1.10:1":    "1.10:1",
+	"65535:4294967295": "65535:4294967295",
+}
+
+// The text forms round-trip, and the other spellings parse to the same
+// value as the canonical one (RD and RT alike).
+func TestIDTextForms(t *testing.T) {
+	for in, want := range altText {
+		rt, err := sdn.ParseRouteTarget(in)
+		if err != nil || rt.String() != want {
+			t.Errorf("ParseRouteTarget(%q) = %q, %v; want %q", in, rt, err, want)
+		}
+		canon, err := sdn.ParseRouteTarget(want)
+		if err != nil || canon != rt {
+			t.Errorf("%q and %q: %v and %v (%v)", in, want, rt, canon, err)
+		}
+		rd, err := sdn.ParseRouteDistinguisher(strings.TrimPrefix(in, "target:"))
+		if err != nil || rd.String() != want {
+			t.Errorf("ParseRouteDistinguisher(%q) = %q, %v; want %q", in, rd, err, want)
+		}
+	}
+	// The layout shows in the canonical text: no dot type 0, one dot
+	// type 2, three dots type 1 — whatever the AS's value.
+	for _, rt := range []sdn.RouteTarget{
+		{Type: sdn.TypeAS2, Admin: 1, Assigned: 1}, {Type: sdn.TypeAS2, Admin: 65535, Assigned: 1},
+		{Type: sdn.TypeAS4, Admin: 1, Assigned: 1}, {Type: sdn.TypeAS4, Admin: 65535, Assigned: 1},
+		{Type: sdn.TypeAS4, Admin: 65536, Assigned: 1}, {Type: sdn.TypeAS4, Admin: 4294967295, Assigned: 65535},
+		{Type: sdn.TypeIPv4, Admin: 0xc0000201, Assigned: 1},
+	} {
+		dots := map[uint8]int{sdn.TypeAS2: 0, sdn.TypeAS4: 1, sdn.TypeIPv4: 3}[rt.Type]
+		s := rt.String()
+		admin := s[:strings.LastIndexByte(s, ':')]
+		if strings.Count(admin, ".") != dots {
+			t.Errorf("%+v written %q", rt, s)
+		}
+		if back, err := sdn.ParseRouteTarget(s); err != nil || back != rt {
+			t.Errorf("%+v → %q → %+v, %v", rt, s, back, err)
+		}
+	}
 }
 
 func TestIDVectors(t *testing.T) {
@@ -61,6 +114,8 @@ func TestIDVectors(t *testing.T) {
 func TestIDInvalid(t *testing.T) {
 	for _, s := range []string{"", ":", "65000", "65000:", ":1", "0:1", "70000:70000", "1.2.3.4:70000", "0.0.0.0:1",
 		"::1:5", "+1:2", "1:+2", "-1:2", "a:b", "65000:1:2x", "4294967296:1", "1:4294967296",
+		"0.0:1", "65536.1:1", "1.65536:1", "1.:1", ".1:1", "1.2.3:1", "1.2.3.4.5:1", "1.+2:1", "1.10:65536",
+		"65000LL:1", "L:1", "1.2.3.4L:1", "4294967296L:1", "1 :2", "1: 2", "1_000:2",
 		"12345678901234567890123456789012345678901234567890123456789012345:1"} {
 		if _, err := sdn.ParseRouteDistinguisher(s); !errors.Is(err, sdn.ErrInvalid) {
 			t.Errorf("ParseRouteDistinguisher(%q) = %v, want ErrInvalid", s, err)
@@ -93,8 +148,14 @@ func FuzzParseRouteTarget(f *testing.F) {
 		f.Add(v.text)
 		f.Add("target:" + v.text)
 	}
+	for in := range altText {
+		f.Add(in)
+	}
 	f.Add("1.2.3.4:70000")
 	f.Add("65536L:1")
+	f.Add("0.0:1")
+	f.Add("65535.65535:65535")
+	f.Add("1.2.3:4")
 	f.Fuzz(func(t *testing.T, s string) {
 		rt, err := sdn.ParseRouteTarget(s)
 		if err != nil {
@@ -104,8 +165,11 @@ func FuzzParseRouteTarget(f *testing.F) {
 			return
 		}
 		back, err := sdn.ParseRouteTarget(rt.String())
-		if err != nil || back != rt {
+		if err != nil || back != rt || back.String() != rt.String() {
 			t.Fatalf("text round trip of %q: %v → %q → %v %v", s, rt, rt.String(), back, err)
+		}
+		if j := strings.LastIndexByte(rt.String(), ':'); strings.Count(rt.String()[:j], ".") != map[uint8]int{sdn.TypeAS2: 0, sdn.TypeAS4: 1, sdn.TypeIPv4: 3}[rt.Type] {
+			t.Fatalf("%q: type %d written %q", s, rt.Type, rt.String())
 		}
 		b, err := rt.MarshalBinary()
 		if err != nil {
