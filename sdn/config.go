@@ -20,7 +20,8 @@ type Config struct {
 	// reflectors) of every tenant's instance in that partition.
 	Neighbors map[string][]Neighbor
 	// Families are the address families activated on every instance
-	// (default L3VPN-IPv4 and EVPN).
+	// (default L3VPN-IPv4, L3VPN-IPv6 and EVPN). A tenant's IPv6 prefixes
+	// need FamilyL3VPNIPv6 or FamilyEVPN to cross partitions.
 	Families []AddressFamily
 	// VNIRange is the VNI auto-allocation range (default 10000–16777215).
 	// A manual VNI may lie outside it.
@@ -48,7 +49,7 @@ func (c Config) withDefaults() Config {
 		c.CoreASN = 64512
 	}
 	if len(c.Families) == 0 {
-		c.Families = []AddressFamily{FamilyL3VPNIPv4, FamilyEVPN}
+		c.Families = []AddressFamily{FamilyL3VPNIPv4, FamilyL3VPNIPv6, FamilyEVPN}
 	}
 	if c.VNIRange == (Range{}) {
 		c.VNIRange = Range{10000, MaxVNI}
@@ -106,7 +107,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, f := range c.Families {
-		if f != FamilyL3VPNIPv4 && f != FamilyEVPN {
+		if !f.valid() {
 			return fmt.Errorf("%w: %v", ErrInvalid, f)
 		}
 	}

@@ -761,6 +761,12 @@ func (c *Controller) AttachRouter(ctx context.Context, tenantID string, vr Virtu
 	if err != nil {
 		return err
 	}
+	fams := c.cfg.families()
+	for _, p := range ps {
+		if !slices.ContainsFunc(fams, func(f AddressFamily) bool { return f.Carries(p) }) {
+			return fmt.Errorf("%w: prefix %v: none of the configured families %v carries it", ErrInvalid, p, fams)
+		}
+	}
 	vr = VirtualRouter{Partition: vr.Partition, Tenant: tenantID, Prefixes: ps}
 	i, found := slices.BinarySearchFunc(t.rec.Routers, vr.Partition, func(r VirtualRouter, p string) int { return strings.Compare(r.Partition, p) })
 	if found && slices.Equal(t.rec.Routers[i].Prefixes, ps) && !t.rec.Pending {

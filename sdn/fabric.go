@@ -257,6 +257,19 @@ func commonFamily(a, b *BGPSpec) bool {
 	return false
 }
 
+// carried reports whether a route for p crosses from an instance with
+// families b to one with families a: some family both activate carries
+// p's IP version (an IPv6 prefix between two L3VPN-IPv4-only instances
+// does not).
+func carried(a, b *BGPSpec, p netip.Prefix) bool {
+	for _, f := range a.Families {
+		if f.Carries(p) && slices.Contains(b.Families, f) {
+			return true
+		}
+	}
+	return false
+}
+
 // ReceivedRoutes implements RouteController.
 func (r *FabricRouter) ReceivedRoutes(ctx context.Context, vrf string) ([]Route, error) {
 	if err := r.ready(ctx); err != nil {
@@ -279,7 +292,11 @@ func (r *FabricRouter) ReceivedRoutes(ctx context.Context, vrf string) ([]Route,
 				continue
 			}
 			seen[o] = true
-			out = append(out, o.routes()...)
+			for _, rt := range o.routes() {
+				if carried(v.bgp, o.bgp, rt.Prefix) {
+					out = append(out, rt)
+				}
+			}
 		}
 	}
 	slices.SortFunc(out, compareRoutes)

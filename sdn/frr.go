@@ -10,11 +10,12 @@ import (
 
 // RenderFRR renders the FRRouting configuration (frr.conf syntax, FRR 8 and
 // later) of one partition: a default BGP instance peering with the core's
-// neighbours for the EVPN and VPN-IPv4 families, then per tenant VRF
+// neighbours for the EVPN, VPN-IPv4 and VPN-IPv6 families, then per tenant VRF
 //
 //	vrf NAME / vni VNI            the L3 VNI binding
 //	router bgp ASN vrf NAME       the protocol instance bound to the VRF
 //	  address-family ipv4 unicast   networks; rd/rt vpn; import/export vpn
+//	  address-family ipv6 unicast   the same for IPv6 (VPN-IPv6, RFC 4659)
 //	  address-family l2vpn evpn     advertise ipv4 unicast; rd; route-target
 //
 // States are rendered sorted by VRF name, so the output is deterministic
@@ -58,6 +59,13 @@ func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
 		}
 		b.WriteString(" exit-address-family\n")
 	}
+	if fams[FamilyL3VPNIPv6] {
+		b.WriteString(" !\n address-family ipv6 vpn\n")
+		for _, n := range neighbors {
+			fmt.Fprintf(&b, "  neighbor %s activate\n", n.Address)
+		}
+		b.WriteString(" exit-address-family\n")
+	}
 	if fams[FamilyEVPN] {
 		b.WriteString(" !\n address-family l2vpn evpn\n")
 		for _, n := range neighbors {
@@ -80,19 +88,20 @@ func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
 			}
 		}
 		if slices.Contains(g.Families, FamilyL3VPNIPv4) {
-			writeFRRRD(&b, "  rd vpn export ", v.RD)
-			b.WriteString("  label vpn export auto\n")
-			writeFRRRTs(&b, "  rt vpn import ", v.ImportRTs, true)
-			writeFRRRTs(&b, "  rt vpn export ", v.ExportRTs, true)
-			b.WriteString("  export vpn\n  import vpn\n")
+			writeFRRVPN(&b, v)
 		}
 		b.WriteString(" exit-address-family\n")
-		if has6(g) {
+		if vpn6 := slices.Contains(g.Families, FamilyL3VPNIPv6); has6(g) || vpn6 {
+			// With VPN-IPv6 the block is needed even without local IPv6
+			// networks: "import vpn" brings the other partitions' ones.
 			b.WriteString(" !\n address-family ipv6 unicast\n")
 			for _, n := range g.Networks {
 				if !n.Addr().Is4() {
 					fmt.Fprintf(&b, "  network %s\n", n)
 				}
+			}
+			if vpn6 {
+				writeFRRVPN(&b, v)
 			}
 			b.WriteString(" exit-address-family\n")
 		}
@@ -109,6 +118,17 @@ func RenderFRR(p Partition, neighbors []Neighbor, states []VRFState) string {
 		b.WriteString("exit\n!\n")
 	}
 	return b.String()
+}
+
+// writeFRRVPN writes the VRF's leaking to and from the VPN table of an
+// address family block (RFC 4364 for IPv4, RFC 4659 for IPv6): the same
+// RD and route targets for both.
+func writeFRRVPN(b *strings.Builder, v VRFSpec) {
+	writeFRRRD(b, "  rd vpn export ", v.RD)
+	b.WriteString("  label vpn export auto\n")
+	writeFRRRTs(b, "  rt vpn import ", v.ImportRTs, true)
+	writeFRRRTs(b, "  rt vpn export ", v.ExportRTs, true)
+	b.WriteString("  export vpn\n  import vpn\n")
 }
 
 func has6(g *BGPSpec) bool {

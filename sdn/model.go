@@ -169,9 +169,30 @@ const (
 	// FamilyL3VPNIPv4 is VPN-IPv4 (AFI 1, SAFI 128, RFC 4364).
 	FamilyL3VPNIPv4 AddressFamily = iota + 1
 	// FamilyEVPN is L2VPN EVPN (AFI 25, SAFI 70) with type-5 IP prefix
-	// routes (RFC 9136).
+	// routes (RFC 9136), for IPv4 and IPv6 prefixes alike.
 	FamilyEVPN
+	// FamilyL3VPNIPv6 is VPN-IPv6 (AFI 2, SAFI 128, RFC 4659): a tenant's
+	// IPv6 prefixes carried as FamilyL3VPNIPv4 carries its IPv4 ones, with
+	// the same RD and route targets.
+	FamilyL3VPNIPv6
 )
+
+// valid reports whether f is one of the families above.
+func (f AddressFamily) valid() bool { return f >= FamilyL3VPNIPv4 && f <= FamilyL3VPNIPv6 }
+
+// Carries reports whether the family carries prefixes of p's IP version:
+// FamilyL3VPNIPv4 IPv4, FamilyL3VPNIPv6 IPv6, FamilyEVPN both.
+func (f AddressFamily) Carries(p netip.Prefix) bool {
+	switch f {
+	case FamilyL3VPNIPv4:
+		return p.Addr().Is4()
+	case FamilyL3VPNIPv6:
+		return p.Addr().Is6()
+	case FamilyEVPN:
+		return p.IsValid()
+	}
+	return false
+}
 
 // String names f as FRR does.
 func (f AddressFamily) String() string {
@@ -180,6 +201,8 @@ func (f AddressFamily) String() string {
 		return "ipv4 vpn"
 	case FamilyEVPN:
 		return "l2vpn evpn"
+	case FamilyL3VPNIPv6:
+		return "ipv6 vpn"
 	}
 	return fmt.Sprintf("AddressFamily(%d)", uint8(f))
 }
@@ -337,7 +360,7 @@ func (b BGPSpec) Validate() error {
 		}
 	}
 	for _, f := range b.Families {
-		if f != FamilyL3VPNIPv4 && f != FamilyEVPN {
+		if !f.valid() {
 			return fmt.Errorf("%w: BGP instance %s: %v", ErrInvalid, b.VRF, f)
 		}
 	}

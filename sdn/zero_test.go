@@ -3,6 +3,7 @@ package sdn_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 
 	"github.com/payedge/payedge/internal/zerotest"
@@ -124,6 +125,9 @@ func TestZeroValues(t *testing.T) {
 		if s == "" {
 			t.Error("empty String of a zero value")
 		}
+	}
+	if sdn.AddressFamily(0).Carries(netip.Prefix{}) || sdn.AddressFamily(0).Carries(netip.MustParsePrefix("10.0.0.0/8")) {
+		t.Error("zero AddressFamily carries a prefix")
 	}
 	if (&sdn.ApplyError{}).Error() == "" || (&sdn.ApplyError{}).Unwrap() != nil {
 		t.Error("zero ApplyError")
