@@ -266,7 +266,7 @@ func (c *Coordinator) audit() []Finding {
 	if labels != 0 {
 		bug("", "", "label index holds %d stale entries", -labels)
 	}
-	for id, ev := range c.drift {
+	for _, ev := range c.drift {
 		kind := FindingPendingRepair
 		if !ev.Kind.repairable() {
 			kind = FindingUnreconciled
@@ -275,7 +275,7 @@ func (c *Coordinator) audit() []Finding {
 		if node == "" {
 			node = ev.Ledger.Node
 		}
-		out = append(out, Finding{Kind: kind, Node: node, ID: id, Detail: ev.String()})
+		out = append(out, Finding{Kind: kind, Node: node, ID: ev.ID, Detail: ev.String()})
 	}
 	return out
 }

@@ -40,11 +40,14 @@ type SchedulerBackend interface {
 	Delete(ctx context.Context, id string) error
 	// ResourceChanged tells the backend what another manager did on a
 	// shared node. It must be idempotent: the same change may arrive
-	// again after a retry. Deleting an unknown ID is not an error. A
-	// change about the backend's own kind is rejected with ErrInvalidChange.
-	// It must return once ctx is done: the coordinator delivers changes
-	// from inside Create and Delete and bounds each call with
-	// Config.NotifyTimeout.
+	// again after a retry, and a backend may acknowledge (nil) and ignore
+	// a change whose Seq is at or below the highest it applied. A Created
+	// for an ID the backend already knows replaces what it knew (Recover
+	// re-announces workloads to managers that cannot report their view).
+	// Deleting an unknown ID is not an error. A change about the backend's
+	// own kind is rejected with ErrInvalidChange. It must return once ctx
+	// is done: the coordinator delivers changes from inside Create and
+	// Delete and bounds each call with Config.NotifyTimeout.
 	ResourceChanged(ctx context.Context, c Change) error
 }
 
@@ -64,6 +67,58 @@ type SchedulerBackend interface {
 // other method.
 type WorkloadLister interface {
 	ListWorkloads(ctx context.Context) ([]Workload, error)
+}
+
+// ForeignLister is an optional capability of a SchedulerBackend, found by
+// type assertion like WorkloadLister: it reports the receiving side of the
+// notification stream — the other managers' workloads as ResourceChanged
+// told the backend about them, and the highest Change.Seq it applied.
+// Backends without it keep working; with it, two failures of a
+// coordinator replacing a crashed one are repaired:
+//
+//   - A change still in the crashed coordinator's outbox is lost with it.
+//     A lost Created or resize is re-announced by Recover anyway, but a
+//     lost Deleted would leave a phantom in the view forever (occupying
+//     capacity the manager thinks is taken). Recover compares each view
+//     with what the other managers list and sends exactly the difference:
+//     Deleted for a phantom, Created for a missing workload, Deleted then
+//     Created for one recorded at another node, cell or size. Reconcile
+//     does the same for drift that appears later (a manager that lost its
+//     state), leaving changes still in flight alone.
+//   - Change numbers must rise above everything a manager applied, or the
+//     manager drops them as duplicates. Recover numbers the replacement's
+//     changes from the next epoch (multiple of 2^40) above the highest
+//     LastSeq any manager reports, whatever its clock says; Reconcile does
+//     the same if it finds a manager ahead (DriftSeqBehind). The jump to a
+//     new epoch also fences a predecessor that is not quite dead: once a
+//     manager applied one of the replacement's changes, it drops the
+//     predecessor's later ones (unless the predecessor makes 2^40 more).
+//
+// Without ForeignLister, Recover announces every workload again (a Created
+// each) and numbering follows the coordinator's clock (Change).
+//
+// ListForeign returns one snapshot taken atomically with respect to
+// ResourceChanged: Allocations is the state after every change the
+// backend applied and no other — each ID once, as the latest applied
+// Created carried it, without the IDs a later applied Deleted removed and
+// without the backend's own workloads — and LastSeq is the highest Seq it
+// applied (0 if none). After ResourceChanged returned nil for a change,
+// ListForeign reflects it (or reflects a later one about the same ID).
+// A manager that loses this state on a restart reports what it kept;
+// Reconcile re-announces the rest within its repair bound. It honours ctx like Create and must be safe for
+// concurrent use with every other method. sched/schedtest checks it.
+type ForeignLister interface {
+	ListForeign(ctx context.Context) (ForeignView, error)
+}
+
+// ForeignView is a manager's picture of the other managers' workloads, as
+// ForeignLister reports it.
+type ForeignView struct {
+	// LastSeq is the highest Change.Seq the manager applied; 0 if none.
+	LastSeq uint64
+	// Allocations are the other managers' workloads as the changes the
+	// manager applied describe them, each ID once, in any order.
+	Allocations []Allocation
 }
 
 // Workload is one running workload as a manager reports it.
@@ -159,6 +214,7 @@ type MemBackend struct {
 var (
 	_ SchedulerBackend = (*MemBackend)(nil)
 	_ WorkloadLister   = (*MemBackend)(nil)
+	_ ForeignLister    = (*MemBackend)(nil)
 )
 
 // NewMemBackend returns a reference backend for cfg. It returns an error
@@ -402,6 +458,22 @@ func (m *MemBackend) ListWorkloads(ctx context.Context) ([]Workload, error) {
 		out = append(out, Workload{Allocation: a, Request: req})
 	}
 	return out, nil
+}
+
+// ListForeign returns the other managers' allocations as the backend was
+// told about them, sorted by ID, and the highest Seq it applied, in one
+// snapshot; it is the ForeignLister capability. Errors: ErrNotInitialized
+// for a zero MemBackend, ctx.Err() once ctx is done.
+func (m *MemBackend) ListForeign(ctx context.Context) (ForeignView, error) {
+	if err := m.ready(); err != nil {
+		return ForeignView{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return ForeignView{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return ForeignView{LastSeq: m.lastSeq, Allocations: sortedAllocs(m.foreign)}, nil
 }
 
 // Foreign returns the other managers' allocations as the backend was told

@@ -156,10 +156,11 @@ func New(cfg Config, backends ...SchedulerBackend) (*Coordinator, error) {
 		gone:       make(map[string]struct{}),
 		drift:      make(map[string]DriftEvent),
 	}
-	// Seq continues from the creation time in nanoseconds, so the changes
-	// of a coordinator that replaces an earlier one (a restart against
-	// long-lived managers) rank above its predecessor's and are not
-	// discarded as duplicates by receivers that compare Seq.
+	// Seq starts from the creation time in nanoseconds, so the changes of
+	// a coordinator that replaces an earlier one (a restart against
+	// long-lived managers) rank above its predecessor's when the clocks
+	// agree; Recover and Reconcile move it above what managers with
+	// ForeignLister applied, whatever the clocks say (resync.go).
 	if t := cfg.Now().UnixNano(); t > 0 {
 		c.seq = uint64(t)
 	}

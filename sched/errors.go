@@ -81,6 +81,11 @@ var (
 	// ErrRecovering: Create was called while Recover rebuilds the ledger;
 	// retry once Recover has returned.
 	ErrRecovering = errors.New("sched: recovering the ledger")
+	// ErrSeqExhausted: a manager reports having applied a change number so
+	// close to 2^64 that the coordinator cannot number its changes above
+	// it (they would all be dropped as duplicates). The manager's record
+	// of applied changes must be reset by its operator.
+	ErrSeqExhausted = errors.New("sched: change numbers exhausted")
 	// ErrInjected is returned by the reference backends when failure
 	// injection fires.
 	ErrInjected = errors.New("sched: injected failure")
@@ -167,7 +172,7 @@ func (e *PlacementError) Unwrap() []error {
 // BackendError is a failed call to a backend.
 type BackendError struct {
 	Kind Kind   // the backend's kind
-	Op   string // "create" or "delete"
+	Op   string // "create", "delete", "list" or "list-foreign"
 	ID   string // the workload
 	Node string // the node of the workload
 	Err  error  // the backend's error (ErrBackendTimeout-wrapped on timeout)

@@ -323,13 +323,18 @@ func (o ChangeOp) String() string {
 }
 
 // Change tells one manager what another manager did on a shared node.
-// Seq increases with every committed change of one coordinator, starting
-// above the coordinator's creation time in Unix nanoseconds so that a
-// replacement coordinator continues above its predecessor, and changes
+// Seq increases with every committed change of one coordinator and changes
 // reach each manager in Seq order, so a receiver can discard duplicates
 // delivered by retries (a Seq at or below the last one applied). Seq may
 // skip values: a create and a delete that were both still waiting for an
 // unreachable manager cancel out and neither is sent.
+//
+// A coordinator starts numbering at its creation time in Unix nanoseconds.
+// Where the managers implement ForeignLister, Recover continues at the
+// next epoch (multiple of 2^40) above the highest Seq any of them applied,
+// so a replacement's changes rank above its predecessor's even when its
+// clock is behind; without ForeignLister, only the clock orders a
+// replacement after its predecessor.
 type Change struct {
 	Seq        uint64     // commit order, see above
 	Op         ChangeOp   // Created or Deleted

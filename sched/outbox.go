@@ -33,6 +33,10 @@ type outbox struct {
 	dead       int // cancelled entries in q[head:]
 	delivering bool
 	stuck      bool // the head failed a full round of retries
+	// acked is the Seq of the last change the manager acknowledged;
+	// Reconcile takes the changes up to it as reflected in the manager's
+	// ForeignView.
+	acked uint64
 }
 
 // push appends ch. A Deleted whose Created (Seq cancels) still waits
@@ -149,6 +153,7 @@ func (c *Coordinator) drain(ctx context.Context, ob *outbox, inline bool) error 
 			return ne
 		}
 		ob.stuck = false
+		ob.acked = ch.Seq
 		ob.q[ob.head] = Change{}
 		ob.head++
 		ob.live--

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -44,8 +45,31 @@ const (
 	// repaired: the host must remove the duplicate.
 	DriftConflict
 	// DriftInvalid: a manager listed a malformed workload (bad ID, kind,
-	// quantities or NUMA cell). Not repaired.
+	// quantities or NUMA cell), or a malformed entry in its ForeignView
+	// (DriftEvent.Manager names it then). Not repaired.
 	DriftInvalid
+	// DriftViewPhantom: a manager's ForeignView (DriftEvent.Manager)
+	// shows a workload no other manager runs — a Deleted lost with a
+	// crashed coordinator's outbox, say. Repair: that manager is sent a
+	// Deleted.
+	DriftViewPhantom
+	// DriftViewMissing: a manager's ForeignView lacks a workload another
+	// manager runs (a lost Created, or a manager that lost its state).
+	// Repair: that manager is sent a Created.
+	DriftViewMissing
+	// DriftViewStale: a manager's ForeignView records a workload on
+	// another node, NUMA cell or size than its manager runs it (a lost
+	// resize). Repair: that manager is sent a Deleted of what it recorded,
+	// then a Created of what runs.
+	DriftViewStale
+	// DriftSeqBehind: a manager (DriftEvent.Manager) has applied a change
+	// numbered at or above the coordinator's next one, so it would drop
+	// the coordinator's changes as duplicates (a predecessor or another
+	// coordinator numbered higher, e.g. with a clock ahead). Repair, not
+	// counted against Config.MaxRepairs: numbering continues at the next
+	// epoch above, and the views are resynchronised. Not repairable when
+	// no epoch is left (ErrSeqExhausted).
+	DriftSeqBehind
 )
 
 // String names the kind.
@@ -67,12 +91,23 @@ func (k DriftKind) String() string {
 		return "conflict"
 	case DriftInvalid:
 		return "invalid"
+	case DriftViewPhantom:
+		return "view-phantom"
+	case DriftViewMissing:
+		return "view-missing"
+	case DriftViewStale:
+		return "view-stale"
+	case DriftSeqBehind:
+		return "seq-behind"
 	}
 	return fmt.Sprintf("DriftKind(%d)", uint8(k))
 }
 
-// repairable reports whether Reconcile repairs drift of this kind.
-func (k DriftKind) repairable() bool { return k >= DriftOrphan && k <= DriftMoved }
+// repairable reports whether Reconcile repairs drift of this kind within
+// its repair bound.
+func (k DriftKind) repairable() bool {
+	return (k >= DriftOrphan && k <= DriftMoved) || (k >= DriftViewPhantom && k <= DriftViewStale)
+}
 
 // DriftEvent is one difference between the ledger and the managers.
 type DriftEvent struct {
@@ -80,7 +115,13 @@ type DriftEvent struct {
 	ID     string     // the workload; empty for DriftNodeLost
 	Node   string     // the node concerned
 	Ledger Allocation // what the ledger recorded; zero if nothing
-	Actual Allocation // what the manager reports; zero if nothing
+	// Actual is what the manager reports; zero if nothing. For the
+	// DriftView kinds it is what the Manager's view records.
+	Actual Allocation
+	// Manager is the manager whose ForeignView differs (the DriftView
+	// kinds, DriftSeqBehind, and DriftInvalid about a view entry); 0 for
+	// drift between the ledger and the managers' own workloads.
+	Manager Kind
 	// Repaired says whether the ledger was changed to match the manager.
 	// A repairable event left unrepaired was deferred by Config.MaxRepairs.
 	Repaired bool
@@ -96,6 +137,9 @@ func (e DriftEvent) String() string {
 	}
 	if e.Node != "" {
 		fmt.Fprintf(&b, " on %q", e.Node)
+	}
+	if e.Manager != 0 {
+		fmt.Fprintf(&b, " in the %s manager's view", e.Manager)
 	}
 	if e.Detail != "" {
 		b.WriteString(": ")
@@ -180,14 +224,18 @@ func (l *listed) check() string {
 	return ""
 }
 
-// account records a listed workload as live on ns and tells the other
-// manager; c.mu must be held for writing and the ID must be free.
-func (c *Coordinator) account(l *listed, ns *nodeState) {
+// account records a listed workload as live on ns and, if announce, tells
+// the other manager; c.mu must be held for writing and the ID must be
+// free. Recover leaves the announcement to resyncView for a manager that
+// reports its view.
+func (c *Coordinator) account(l *listed, ns *nodeState, announce bool) {
 	w := &workload{req: l.req, state: stLive, cell: -1, claim: l.req.Resources.Max(l.a.Resources)}
 	c.work[l.a.ID] = w
 	c.claim(w, ns, l.a.NUMACell, l.a.Resources)
 	c.settle(w)
-	c.commitChange(Created, l.a.ID, w)
+	if announce {
+		c.commitChange(Created, l.a.ID, w)
+	}
 }
 
 // reaccount moves w to what its manager reports; c.mu must be held.
@@ -225,15 +273,29 @@ func (c *Coordinator) ledgerAlloc(id string, w *workload) Allocation {
 // than its allocatable capacity is skipped by placements until it fits
 // again (Audit reports FindingOverCommitted).
 //
+// Managers that implement ForeignLister are brought in step too: each
+// one's view of the other managers' workloads is compared with what they
+// list, and it is sent exactly the difference — a Deleted for a phantom
+// (a Deleted its predecessor's outbox never delivered), a Created for what
+// it lacks, Deleted then Created for what it records wrongly — each
+// reported as a repaired DriftViewPhantom, DriftViewMissing or
+// DriftViewStale event; a manager without ForeignLister is sent a Created
+// for every workload. The replacement's changes are numbered from the
+// next epoch above the highest Seq those managers applied, whatever its
+// clock says (DriftSeqBehind reports a manager that was ahead of it).
+//
 // One coordinator drives a set of managers at a time: Recover the
-// replacement once its predecessor is gone (its changes would rank below
-// the replacement's and be dropped by receivers as duplicates).
+// replacement once its predecessor is gone. A predecessor that still
+// sends changes is fenced only at managers with ForeignLister, once they
+// applied one of the replacement's changes (see ForeignLister).
 //
 // Every backend must implement WorkloadLister. Errors: ErrNotInitialized,
 // an error wrapping ErrNoLister, ErrLedgerNotEmpty when the coordinator
-// already holds workloads or one was created while Recover listed, and a
+// already holds workloads or one was created while Recover listed, a
 // *BackendError when a list failed (wrapping ErrBackendTimeout or ctx.Err()
-// where that was the cause); on error the ledger is unchanged.
+// where that was the cause), and an error wrapping ErrSeqExhausted when a
+// manager reports a LastSeq too close to 2^64 to number above; on error
+// the ledger is unchanged.
 func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 	if err := c.ready(); err != nil {
 		return DriftReport{}, err
@@ -256,16 +318,24 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 	if err != nil {
 		return DriftReport{}, fmt.Errorf("recover: %w", err)
 	}
+	vs, err := c.listViews(ctx)
+	if err != nil {
+		return DriftReport{}, fmt.Errorf("recover: %w", err)
+	}
 	rep := DriftReport{Listed: len(list)}
 	count := make(map[string]int, len(list))
 	for i := range list {
 		count[list[i].a.ID]++
 	}
-	var events []DriftEvent
 	c.mu.Lock()
 	if len(c.work) > 0 || c.seq != snap {
 		c.mu.Unlock()
 		return DriftReport{}, fmt.Errorf("recover: placements started while listing: %w", ErrLedgerNotEmpty)
+	}
+	events, err := c.advanceSeq(&vs, true)
+	if err != nil {
+		c.mu.Unlock()
+		return DriftReport{}, fmt.Errorf("recover: %w", err)
 	}
 	c.work = make(map[string]*workload, len(list)) // empty: checked above
 	clear(c.drift)                                 // an earlier Recover's findings are superseded
@@ -287,7 +357,9 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 		} else if l.a.NUMACell >= len(ns.spec.NUMA) {
 			ev.Kind, ev.Detail = DriftInvalid, fmt.Sprintf("NUMA cell %d of a node with %d", l.a.NUMACell, len(ns.spec.NUMA))
 		} else {
-			c.account(l, ns)
+			// A manager that reports its view hears only what it lacks
+			// (resyncView below); the others hear of every workload.
+			c.account(l, ns, vs[other(l.a.Kind)] == nil)
 			rep.Recovered++
 			continue
 		}
@@ -295,6 +367,20 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 			c.drift[id] = ev
 		}
 		events = append(events, ev)
+	}
+	add := func(ev DriftEvent, repair func()) {
+		if repair != nil {
+			repair()
+			ev.Repaired = true
+		} else {
+			c.drift[driftKey(ev)] = ev
+		}
+		events = append(events, ev)
+	}
+	for k, v := range vs {
+		if v != nil {
+			c.resyncView(Kind(k), v, viewSnap{acked: math.MaxUint64}, count, add)
+		}
 	}
 	c.mu.Unlock()
 	_ = c.flush(ctx, true)
@@ -331,7 +417,11 @@ func (c *Coordinator) report(rep DriftReport, events []DriftEvent) DriftReport {
 // difference, at most Config.MaxRepairs repairs per call: orphans are
 // adopted, missing workloads released, resized and moved ones re-accounted
 // as their managers report them, and the other manager is told of each
-// change. Every difference is a typed DriftEvent in the report and goes to
+// change. Then, for managers that implement ForeignLister, it compares
+// each one's view of the others with the ledger and sends it what it
+// lacks (the DriftView kinds, within the same bound); a manager that has
+// applied changes numbered above the coordinator's (DriftSeqBehind) first
+// moves the numbering above it, outside the bound. Every difference is a typed DriftEvent in the report and goes to
 // Config.OnDrift; what was deferred or cannot be repaired stays visible in
 // Audit's findings until a later Reconcile clears it. Call it
 // periodically: each call bounds the repairs, so the period bounds the
@@ -343,7 +433,8 @@ func (c *Coordinator) report(rep DriftReport, events []DriftEvent) DriftReport {
 // Reconcile calls are serialised.
 //
 // Errors: ErrNotInitialized, an error wrapping ErrNoLister, and a
-// *BackendError when a list failed; on error the ledger is unchanged.
+// *BackendError when a list (of workloads or of a view) failed; on error
+// the ledger is unchanged.
 func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 	if err := c.ready(); err != nil {
 		return DriftReport{}, err
@@ -352,9 +443,14 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 	defer c.reconcileMu.Unlock()
 	c.mu.Lock()
 	snap := c.seq
+	snapViews := c.snapViews()
 	c.reconciling++
 	c.mu.Unlock()
 	list, err := c.listAll(ctx)
+	var vs views
+	if err == nil {
+		vs, err = c.listViews(ctx)
+	}
 	c.mu.Lock()
 	defer func() {
 		if c.reconciling--; c.reconciling == 0 {
@@ -379,10 +475,20 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 			budget--
 			repair()
 			ev.Repaired = true
-		} else if ev.ID != "" {
-			c.drift[ev.ID] = ev
+		} else if ev.ID != "" || ev.Manager != 0 {
+			c.drift[driftKey(ev)] = ev
 		}
 		events = append(events, ev)
+	}
+	// A manager ahead of the coordinator's numbering would drop every
+	// change below, the repairs' too: move above it first.
+	seqEvents, _ := c.advanceSeq(&vs, false)
+	for _, ev := range seqEvents {
+		if ev.Repaired {
+			events = append(events, ev)
+		} else {
+			add(ev, nil)
+		}
 	}
 	listedOn := make(map[*nodeState]int)
 	reported := make(map[string]bool)
@@ -429,7 +535,7 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 		switch {
 		case w == nil:
 			ev.Kind, ev.Detail = DriftOrphan, fmt.Sprintf("runs %v unknown to the ledger", l.a.Resources)
-			add(ev, func() { c.account(l, ns) })
+			add(ev, func() { c.account(l, ns, true) })
 		case w.node != ns:
 			ev.Kind, ev.Detail = DriftMoved, fmt.Sprintf("ledger has it on %q", w.node.spec.Name)
 			add(ev, func() { c.reaccount(w, ns, l.a) })
@@ -476,6 +582,12 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 				detail = fmt.Sprintf("the managers run none of its %d workload(s); release partly deferred", n)
 			}
 			events = append(events, DriftEvent{Kind: DriftNodeLost, Node: ns.spec.Name, Detail: detail})
+		}
+	}
+	// The managers' views of each other, after the ledger's repairs.
+	for k, v := range vs {
+		if v != nil {
+			c.resyncView(Kind(k), v, snapViews[k], count, add)
 		}
 	}
 	c.mu.Unlock()

@@ -199,7 +199,7 @@ func TestRecoverAgainClearsStaleFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err = c.Recover(ctx)
-	if err != nil || rep.Recovered != 1 || len(rep.Events) != 0 {
+	if err != nil || rep.Recovered != 1 || len(ledgerEvents(rep.Events)) != 0 {
 		t.Fatalf("second Recover: %+v, %v", rep, err)
 	}
 	if f := c.Findings(); len(f) != 0 {
@@ -367,7 +367,7 @@ func TestRecoverManagerFailsMidList(t *testing.T) {
 	}
 	fail.Store(false)
 	rep, err := c.Recover(ctx)
-	if err != nil || rep.Recovered != 8 || len(rep.Events) != 0 {
+	if err != nil || rep.Recovered != 8 || len(ledgerEvents(rep.Events)) != 0 {
 		t.Fatalf("Recover after the list recovered: %+v, %v", rep, err)
 	}
 	if diff := cmp.Diff(groundTruth(vm, cb), c.Allocations()); diff != "" {
@@ -495,7 +495,7 @@ func TestRecoverMalformedListings(t *testing.T) {
 		t.Fatal(err)
 	}
 	invalid := 0
-	for _, ev := range rep.Events {
+	for _, ev := range ledgerEvents(rep.Events) {
 		if ev.Kind != DriftInvalid || ev.Repaired {
 			t.Errorf("event %v, want invalid and unrepaired", ev)
 		}
