@@ -160,8 +160,8 @@ func (r *RouteController) checkInstance(spec sdn.BGPSpec) error {
 			sdn.ErrInvalid, spec.ASN, spec.RouterID, r.cfg.ASN, r.cfg.RouterID)
 	}
 	for _, n := range spec.Networks {
-		if !n.Addr().Is4() {
-			return fmt.Errorf("%w: gobgp: network %v: this adapter originates IPv4 prefixes only", sdn.ErrInvalid, n)
+		if !slices.ContainsFunc(spec.Families, func(f sdn.AddressFamily) bool { return f.Carries(n) }) {
+			return fmt.Errorf("%w: gobgp: network %v: none of the instance's families %v carries it", sdn.ErrInvalid, n, spec.Families)
 		}
 	}
 	return nil
@@ -350,18 +350,23 @@ func (r *RouteController) releasePeer(ctx context.Context, n sdn.Neighbor) error
 	return nil
 }
 
-// paths builds the paths that originate nets in a VRF: an IPv4 unicast
-// path (GoBGP turns it into VPN-IPv4 with the VRF's RD and targets) and,
-// with EVPN, an IP prefix route labelled with the VNI.
+// paths builds the paths that originate nets in a VRF: an IPv4 or IPv6
+// unicast path (GoBGP turns it into VPN-IPv4 or VPN-IPv6 with the VRF's
+// RD and export targets) and, with EVPN, an IP prefix route labelled with
+// the VNI.
 func (r *RouteController) paths(v sdn.VRFSpec, inst *sdn.BGPSpec, nets []netip.Prefix) ([]*apiutil.Path, error) {
 	var out []*apiutil.Path
 	nh, err := bgp.NewPathAttributeNextHop(r.cfg.RouterID)
 	if err != nil {
 		return nil, err
 	}
+	// VPN-IPv6 across an IPv4 core: the next hop is the IPv4-mapped IPv6
+	// address of the router ID (RFC 4659 section 3.2.1.1).
+	nh6 := netip.AddrFrom16(r.cfg.RouterID.As16())
 	origin := bgp.NewPathAttributeOrigin(bgp.BGP_ORIGIN_ATTR_TYPE_IGP)
 	evpn := slices.Contains(inst.Families, sdn.FamilyEVPN)
-	l3vpn := slices.Contains(inst.Families, sdn.FamilyL3VPNIPv4)
+	l3vpn4 := slices.Contains(inst.Families, sdn.FamilyL3VPNIPv4)
+	l3vpn6 := slices.Contains(inst.Families, sdn.FamilyL3VPNIPv6)
 	var rd bgp.RouteDistinguisherInterface
 	if evpn {
 		if rd, err = toRD(v.RD); err != nil {
@@ -369,16 +374,30 @@ func (r *RouteController) paths(v sdn.VRFSpec, inst *sdn.BGPSpec, nets []netip.P
 		}
 	}
 	for _, n := range nets {
-		if l3vpn {
+		is4 := n.Addr().Is4()
+		if is4 && l3vpn4 || !is4 && l3vpn6 {
 			nlri, err := bgp.NewIPAddrPrefix(n)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, &apiutil.Path{Family: bgp.RF_IPv4_UC, Nlri: nlri, Attrs: []bgp.PathAttributeInterface{origin, nh}})
+			p := &apiutil.Path{Family: bgp.RF_IPv4_UC, Nlri: nlri, Attrs: []bgp.PathAttributeInterface{origin, nh}}
+			if !is4 {
+				mp, err := bgp.NewPathAttributeMpReachNLRI(bgp.RF_IPv6_UC, []bgp.PathNLRI{{NLRI: nlri}}, nh6)
+				if err != nil {
+					return nil, err
+				}
+				p = &apiutil.Path{Family: bgp.RF_IPv6_UC, Nlri: nlri, Attrs: []bgp.PathAttributeInterface{origin, mp}}
+			}
+			out = append(out, p)
 		}
 		if evpn {
+			// RFC 9136 section 3.1: the gateway IP is of the prefix's family.
+			gw := netip.IPv4Unspecified()
+			if !is4 {
+				gw = netip.IPv6Unspecified()
+			}
 			nlri, err := bgp.NewEVPNIPPrefixRoute(rd, bgp.EthernetSegmentIdentifier{Value: make([]byte, 9)}, 0,
-				uint8(n.Bits()), n.Addr(), netip.IPv4Unspecified(), v.VNI)
+				uint8(n.Bits()), n.Addr(), gw, v.VNI)
 			if err != nil {
 				return nil, err
 			}
@@ -437,7 +456,8 @@ type vpnRoute struct {
 	family sdn.AddressFamily
 }
 
-// listVPN reads every VPN-IPv4 and EVPN IP prefix route of the speaker.
+// listVPN reads every VPN-IPv4, VPN-IPv6 and EVPN IP prefix route of the
+// speaker.
 func (r *RouteController) listVPN(ctx context.Context) ([]vpnRoute, error) {
 	var out []vpnRoute
 	var convErr error
@@ -487,7 +507,7 @@ func (r *RouteController) listVPN(ctx context.Context) ([]vpnRoute, error) {
 	for _, f := range []struct {
 		fam sdn.AddressFamily
 		bf  bgp.Family
-	}{{sdn.FamilyL3VPNIPv4, bgp.RF_IPv4_VPN}, {sdn.FamilyEVPN, bgp.RF_EVPN}} {
+	}{{sdn.FamilyL3VPNIPv4, bgp.RF_IPv4_VPN}, {sdn.FamilyL3VPNIPv6, bgp.RF_IPv6_VPN}, {sdn.FamilyEVPN, bgp.RF_EVPN}} {
 		err := r.srv.ListPath(apiutil.ListPathRequest{TableType: api.TableType_TABLE_TYPE_GLOBAL, Family: f.bf}, collect(f.fam))
 		if err != nil && !strings.Contains(err.Error(), "not supported") {
 			return nil, err
@@ -608,19 +628,24 @@ func (r *RouteController) ListVRFs(ctx context.Context) ([]sdn.VRFState, error) 
 			continue
 		}
 		b := *inst
+		// A network is originated when every family of the instance that
+		// carries its IP version has its route: one missing (withdrawn
+		// behind the adapter's back) is drift for Reconcile to repair.
+		type key struct {
+			p netip.Prefix
+			f sdn.AddressFamily
+		}
+		have := map[key]bool{}
 		b.Networks = nil
 		for _, x := range all {
-			if x.local && x.route.RD == states[i].VRF.RD && x.family == sdn.FamilyL3VPNIPv4 {
+			if x.local && x.route.RD == states[i].VRF.RD && slices.Contains(b.Families, x.family) {
+				have[key{x.route.Prefix, x.family}] = true
 				b.Networks = append(b.Networks, x.route.Prefix)
 			}
 		}
-		if !slices.Contains(b.Families, sdn.FamilyL3VPNIPv4) {
-			for _, x := range all {
-				if x.local && x.route.RD == states[i].VRF.RD {
-					b.Networks = append(b.Networks, x.route.Prefix)
-				}
-			}
-		}
+		b.Networks = slices.DeleteFunc(b.Networks, func(p netip.Prefix) bool {
+			return slices.ContainsFunc(b.Families, func(f sdn.AddressFamily) bool { return f.Carries(p) && !have[key{p, f}] })
+		})
 		slices.SortFunc(b.Networks, comparePrefix)
 		b.Networks = slices.Compact(b.Networks)
 		states[i].BGP = &b

@@ -2,15 +2,16 @@
 // speaker (github.com/osrg/gobgp/v4), so that the sdn package's
 // region-interconnect Controller drives real BGP: one speaker per
 // partition, VRFs with RDs and route targets, and tenant prefixes carried
-// between partitions as VPN-IPv4 routes (RFC 4364) and EVPN type-5 IP
-// prefix routes (RFC 9136).
+// between partitions as VPN-IPv4 routes (RFC 4364), VPN-IPv6 routes (RFC
+// 4659) and EVPN type-5 IP prefix routes (RFC 9136).
 //
-// IPv4 only: EnsureBGPInstance refuses a BGPSpec with an IPv6 network
-// with an error wrapping sdn.ErrInvalid, before it changes anything (so an
-// sdn.Controller reports the tenant's partition as failing rather than
-// announcing part of its prefixes). Neighbours have the VPN-IPv6 family
-// enabled, so a speaker receives such routes from other gear, but this
-// adapter neither originates nor reports them.
+// IPv4 and IPv6: an instance's IPv4 networks go out as VPN-IPv4 with
+// sdn.FamilyL3VPNIPv4, its IPv6 networks as VPN-IPv6 with
+// sdn.FamilyL3VPNIPv6 (next hop the router ID's IPv4-mapped IPv6 address,
+// RFC 4659 section 3.2.1.1), both as EVPN IP prefix routes with
+// sdn.FamilyEVPN (gateway 0.0.0.0 or ::). EnsureBGPInstance refuses a
+// network none of the instance's families carries with an error wrapping
+// sdn.ErrInvalid, before it changes anything.
 //
 // # Mapping
 //
@@ -23,9 +24,9 @@
 //     originated too. Neighbours are GoBGP peers with the VPN and EVPN
 //     families enabled, shared by every instance that lists them. Networks
 //     no longer listed are withdrawn.
-//   - AdvertisedRoutes / ReceivedRoutes: read from the global VPN and EVPN
-//     tables with ListPath, selecting the VRF's own RD, or routes of other
-//     RDs whose targets the VRF imports.
+//   - AdvertisedRoutes / ReceivedRoutes: read from the global VPN-IPv4,
+//     VPN-IPv6 and EVPN tables with ListPath, selecting the VRF's own RD,
+//     or routes of other RDs whose targets the VRF imports.
 //   - ListVRFs (sdn.VRFLister): GoBGP's VRFs with the instances this
 //     adapter bound, so sdn.Controller.Reconcile finds a restarted speaker
 //     empty and rebuilds it.
