@@ -102,7 +102,9 @@ type WorkloadLister interface {
 // backend applied and no other — each ID once, as the latest applied
 // Created carried it, without the IDs a later applied Deleted removed and
 // without the backend's own workloads — and LastSeq is the highest Seq it
-// applied (0 if none). After ResourceChanged returned nil for a change,
+// applied (0 if none). A backend with ForeignLister must acknowledge (nil)
+// and ignore every change numbered at or below LastSeq — that is what
+// fences a predecessor. After ResourceChanged returned nil for a change,
 // ListForeign reflects it (or reflects a later one about the same ID).
 // A manager that loses this state on a restart reports what it kept;
 // Reconcile re-announces the rest within its repair bound. It honours ctx like Create and must be safe for

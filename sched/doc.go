@@ -86,15 +86,26 @@
 // racing a Create of the same ID acts on its outcome), and schedtest
 // checks them.
 //
+// Backends that also implement the optional ForeignLister report their
+// view of the other managers' workloads and the last change number they
+// applied. Recover then sends each manager exactly what its view lacks —
+// including the Deleted a crashed coordinator's outbox never delivered,
+// which would otherwise leave a phantom in that view — and numbers the
+// replacement's changes from a new epoch above what the managers applied,
+// so a clock behind its predecessor's does not get its changes dropped.
+// Reconcile keeps the views in step afterwards (the DriftView kinds and
+// DriftSeqBehind).
+//
 // # Files
 //
 // coordinator.go holds the Coordinator and New; nodes.go node events;
 // placement.go the filter, score and pick decisions over the fit index
 // (index.go); commit.go Create and Delete; ledger.go the claim and release
 // primitives; outbox.go notifications; pending.go the pending queue;
-// preempt.go preemption; recovery.go Recover and Reconcile; audit.go
-// Audit; explain.go Explain; backend.go the SchedulerBackend contract and
-// MemBackend.
+// preempt.go preemption; recovery.go Recover and Reconcile; resync.go
+// the managers' views and change numbering; audit.go Audit; explain.go
+// Explain; backend.go the SchedulerBackend contract, its optional
+// capabilities and MemBackend.
 //
 // # Notifications
 //

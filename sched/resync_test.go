@@ -505,3 +505,37 @@ func TestReconcileViewsNoFalseDrift(t *testing.T) {
 	}
 	t.Logf("%d Reconcile passes, %d notify failures", passes, c.Stats().NotifyFailures)
 }
+
+func TestDriftKindNames(t *testing.T) {
+	seen := map[string]bool{}
+	for k := DriftOrphan; k <= DriftSeqBehind; k++ {
+		s := k.String()
+		if seen[s] || s == fmt.Sprintf("DriftKind(%d)", uint8(k)) {
+			t.Errorf("DriftKind %d has name %q", k, s)
+		}
+		seen[s] = true
+	}
+	if s := (DriftSeqBehind + 1).String(); s != fmt.Sprintf("DriftKind(%d)", uint8(DriftSeqBehind+1)) {
+		t.Errorf("unknown kind named %q", s)
+	}
+}
+
+func TestNextEpoch(t *testing.T) {
+	for _, tt := range []struct {
+		s, want uint64
+		ok      bool
+	}{
+		{0, 1 << 40, true},
+		{1<<40 - 1, 1 << 40, true},
+		{1 << 40, 2 << 40, true},
+		{1764849600000000000, (1764849600000000000>>40 + 1) << 40, true},
+		{math.MaxUint64 - 1<<40 - 1<<40 + 1, math.MaxUint64 - 1<<40 + 1, true},
+		{math.MaxUint64 - 1<<40 + 1, 0, false},
+		{math.MaxUint64, 0, false},
+	} {
+		got, ok := nextEpoch(tt.s)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("nextEpoch(%d) = %d, %v; want %d, %v", tt.s, got, ok, tt.want, tt.ok)
+		}
+	}
+}

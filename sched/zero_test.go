@@ -33,6 +33,8 @@ var zeroCases = []struct {
 			notInit(t, "ResourceChanged", m.ResourceChanged(ctx, Change{}))
 			_, err = m.ListWorkloads(ctx)
 			notInit(t, "ListWorkloads", err)
+			_, err = m.ListForeign(ctx)
+			notInit(t, "ListForeign", err)
 			if m.Allocations() != nil || m.Foreign() != nil || m.View() != nil {
 				t.Error("listing methods of a zero MemBackend are not empty")
 			}

@@ -15,6 +15,8 @@
 // Delete of unknown and deleted IDs, context cancellation, idempotent
 // ResourceChanged, the ordering rules between Create and Delete of one ID,
 // concurrent use, the optional sched.WorkloadLister capability (listing is
-// linearizable with Create and Delete), and the backend behind a real
-// sched.Coordinator.
+// linearizable with Create and Delete), the optional sched.ForeignLister
+// capability (the view and LastSeq reflect exactly the changes applied,
+// duplicates and changes numbered below LastSeq are ignored), and the
+// backend behind a real sched.Coordinator.
 package schedtest

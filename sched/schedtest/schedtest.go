@@ -23,7 +23,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) sched.SchedulerBackend) {
 // sched.SchedulerBackend contract, one subtest per rule; it calls
 // newBackend once per subtest and expects a fresh, empty backend that
 // injects no failures and accepts any node name. Backends that implement
-// the optional sched.WorkloadLister are checked for it too.
+// the optional sched.WorkloadLister or sched.ForeignLister are checked for
+// them too.
 func TestSchedulerBackend(t *testing.T, newBackend func(t *testing.T) sched.SchedulerBackend) {
 	t.Helper()
 	tests := []struct {
@@ -46,6 +47,7 @@ func TestSchedulerBackend(t *testing.T, newBackend func(t *testing.T) sched.Sche
 		{"DeleteDuringCreate", testDeleteDuringCreate},
 		{"DeleteWaitsForCreate", testDeleteWaitsForCreate},
 		{"ListWorkloads", testListWorkloads},
+		{"ListForeign", testListForeign},
 		{"WithCoordinator", testWithCoordinator},
 	}
 	for _, tt := range tests {
@@ -294,7 +296,7 @@ func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
 	if _, ok := b.(sched.WorkloadLister); ok {
 		// A replacement coordinator rebuilds the same ledger. (It gets a
 		// peer of its own: two live coordinators on one manager are not
-		// a supported setup, and its changes would outrank c's.)
+		// a supported setup, and its changes outrank c's.)
 		peer2, err := sched.NewMemBackend(sched.MemConfig{Kind: other(b.Kind())})
 		if err != nil {
 			t.Fatal(err)
@@ -318,8 +320,19 @@ func testWithCoordinator(t *testing.T, b sched.SchedulerBackend) {
 				want = append(want, a)
 			}
 		}
-		if len(rep.Events) != 0 || !slices.Equal(want, c2.Allocations()) {
+		if !slices.Equal(want, c2.Allocations()) {
 			t.Fatalf("Recover rebuilt %v (events %v), want %v", c2.Allocations(), rep.Events, want)
+		}
+		// peer2 starts with an empty view, and b's view holds c's peer
+		// workload, which c2's managers do not run: the only events are
+		// repairs of those views (when b implements ForeignLister).
+		for _, ev := range rep.Events {
+			if ev.Manager == 0 || !ev.Repaired {
+				t.Fatalf("Recover reported %v", ev)
+			}
+		}
+		if got := len(peer2.Foreign()); got != len(want) {
+			t.Fatalf("Recover told the other manager about %d allocations, want %d", got, len(want))
 		}
 	}
 	for _, p := range placed {
@@ -448,6 +461,82 @@ func testListWorkloads(t *testing.T, b sched.SchedulerBackend) {
 	cancel()
 	if _, err := l.ListWorkloads(cctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ListWorkloads with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// testListForeign checks the optional sched.ForeignLister: a fresh
+// backend's view is empty at LastSeq 0; afterwards it holds exactly what
+// the applied changes describe (a Created records an allocation, a later
+// Created of the ID replaces it, a Deleted removes it, a Deleted of an
+// unknown ID only advances LastSeq); a change numbered at or below
+// LastSeq is acknowledged and ignored; the backend's own workloads are
+// never in it; and a cancelled context is honoured.
+func testListForeign(t *testing.T, b sched.SchedulerBackend) {
+	fl, ok := b.(sched.ForeignLister)
+	if !ok {
+		t.Skip("the backend does not implement sched.ForeignLister")
+	}
+	ctx := context.Background()
+	check := func(step string, wantSeq uint64, want ...sched.Allocation) {
+		t.Helper()
+		v, err := fl.ListForeign(ctx)
+		if err != nil {
+			t.Fatalf("%s: ListForeign: %v", step, err)
+		}
+		if v.LastSeq != wantSeq {
+			t.Fatalf("%s: LastSeq %d, want %d", step, v.LastSeq, wantSeq)
+		}
+		got := map[string]sched.Allocation{}
+		for _, a := range v.Allocations {
+			if _, dup := got[a.ID]; dup {
+				t.Fatalf("%s: ListForeign lists %q twice", step, a.ID)
+			}
+			got[a.ID] = a
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: the view holds %v, want %v", step, v.Allocations, want)
+		}
+		for _, a := range want {
+			if got[a.ID] != a {
+				t.Fatalf("%s: the view holds %+v for %q, want %+v", step, got[a.ID], a.ID, a)
+			}
+		}
+	}
+	apply := func(c sched.Change) {
+		t.Helper()
+		if err := b.ResourceChanged(ctx, c); err != nil {
+			t.Fatalf("change %d (%s %s): %v", c.Seq, c.Op, c.Allocation.ID, err)
+		}
+	}
+	check("fresh backend", 0)
+	mustCreate(t, b, placement(b, "own")) // never part of the view
+
+	// Change numbers as a coordinator makes them: large, and with gaps.
+	base := uint64(1) << 61
+	c1 := change(b, base+10, sched.Created, "foreign-1")
+	c2 := change(b, base+20, sched.Created, "foreign-2")
+	apply(c1)
+	apply(c2)
+	apply(c1) // a retried delivery
+	check("two Created", base+20, c1.Allocation, c2.Allocation)
+
+	apply(change(b, base+15, sched.Deleted, "foreign-1")) // numbered below LastSeq
+	check("a Deleted numbered below LastSeq", base+20, c1.Allocation, c2.Allocation)
+
+	resized := change(b, base+30, sched.Created, "foreign-2")
+	resized.Allocation.Resources.MilliCPU = 1500
+	resized.Allocation.Node = "schedtest-other-node"
+	apply(resized)
+	check("a Created replacing an allocation", base+30, c1.Allocation, resized.Allocation)
+
+	apply(change(b, base+40, sched.Deleted, "foreign-1"))
+	apply(change(b, base+50, sched.Deleted, "never-created"))
+	check("Deleted", base+50, resized.Allocation)
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := fl.ListForeign(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ListForeign with a cancelled context: %v, want context.Canceled", err)
 	}
 }
 

@@ -32,8 +32,8 @@ func TestMemBackendConforms(t *testing.T) {
 
 // leaky violates the contract: Delete of an unknown ID succeeds, a
 // cancelled Delete removes the workload but reports failure, a failed
-// (cancelled) Create leaves its allocation behind, and ListWorkloads
-// misses a workload.
+// (cancelled) Create leaves its allocation behind, ListWorkloads misses a
+// workload and ListForeign loses the last applied change number.
 type leaky struct{ *sched.MemBackend }
 
 func (l leaky) Delete(ctx context.Context, id string) error {
@@ -50,6 +50,14 @@ func (l leaky) ListWorkloads(ctx context.Context) ([]sched.Workload, error) {
 		ws = ws[:len(ws)-1]
 	}
 	return ws, err
+}
+
+// ListForeign reports the view without the number of the last change it
+// applied, so a coordinator would number its changes below it.
+func (l leaky) ListForeign(ctx context.Context) (sched.ForeignView, error) {
+	v, err := l.MemBackend.ListForeign(ctx)
+	v.LastSeq = 0
+	return v, err
 }
 
 func (l leaky) Create(ctx context.Context, p sched.Placement) (sched.Allocation, error) {
@@ -141,7 +149,7 @@ func TestRunDetectsBrokenBackend(t *testing.T) {
 	}
 	for _, want := range []string{"--- FAIL: TestBrokenBackendHelper/DeleteUnknown", "--- FAIL: TestBrokenBackendHelper/CancelledContext",
 		"--- FAIL: TestBrokenBackendHelper/DeleteCancelledContext", "--- FAIL: TestBrokenBackendHelper/DeleteDuringCreate",
-		"--- FAIL: TestBrokenBackendHelper/ListWorkloads"} {
+		"--- FAIL: TestBrokenBackendHelper/ListWorkloads", "--- FAIL: TestBrokenBackendHelper/ListForeign"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
