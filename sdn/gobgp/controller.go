@@ -353,7 +353,7 @@ func (r *RouteController) releasePeer(ctx context.Context, n sdn.Neighbor) error
 // paths builds the paths that originate nets in a VRF: an IPv4 or IPv6
 // unicast path (GoBGP turns it into VPN-IPv4 or VPN-IPv6 with the VRF's
 // RD and export targets) and, with EVPN, an IP prefix route labelled with
-// the VNI.
+// the VNI, the VXLAN encapsulation and the Router's MAC.
 func (r *RouteController) paths(v sdn.VRFSpec, inst *sdn.BGPSpec, nets []netip.Prefix) ([]*apiutil.Path, error) {
 	var out []*apiutil.Path
 	nh, err := bgp.NewPathAttributeNextHop(r.cfg.RouterID)
@@ -405,7 +405,11 @@ func (r *RouteController) paths(v sdn.VRFSpec, inst *sdn.BGPSpec, nets []netip.P
 			if err != nil {
 				return nil, err
 			}
-			encap := bgp.NewPathAttributeExtendedCommunities([]bgp.ExtendedCommunityInterface{bgp.NewEncapExtended(bgp.TUNNEL_TYPE_VXLAN)})
+			// VXLAN is an Ethernet NVO tunnel: RFC 9136 section 4.4.1
+			// requires the Router's MAC extended community (RFC 9135
+			// section 8.1) beside the encapsulation (RFC 9012).
+			encap := bgp.NewPathAttributeExtendedCommunities([]bgp.ExtendedCommunityInterface{
+				bgp.NewEncapExtended(bgp.TUNNEL_TYPE_VXLAN), &bgp.RouterMacExtended{Mac: r.cfg.routerMAC()}})
 			out = append(out, &apiutil.Path{Family: bgp.RF_EVPN, Nlri: nlri, Attrs: []bgp.PathAttributeInterface{origin, mp, encap}})
 		}
 	}

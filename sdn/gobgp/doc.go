@@ -21,7 +21,10 @@
 //   - EnsureBGPInstance: the VRF's networks are originated with AddPath on
 //     the VRF (GoBGP stamps the VRF's RD and export targets); with the EVPN
 //     family an IP prefix route carrying the VRF's VNI as its label is
-//     originated too. Neighbours are GoBGP peers with the VPN and EVPN
+//     originated too, with the VXLAN encapsulation and the Router's MAC
+//     extended communities (Config.RouterMAC; RFC 9136 section 4.4.1
+//     requires the latter over VXLAN, and receivers such as FRR take the
+//     inner destination MAC from it). Neighbours are GoBGP peers with the VPN and EVPN
 //     families enabled, shared by every instance that lists them. Networks
 //     no longer listed are withdrawn.
 //   - AdvertisedRoutes / ReceivedRoutes: read from the global VPN-IPv4,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -41,6 +42,15 @@ type Config struct {
 	// ConnectRetry is the interval between connection attempts to a
 	// neighbour (default 1 s; GoBGP's own default is 120 s).
 	ConnectRetry time.Duration
+	// RouterMAC is the router's MAC carried in the EVPN Router's MAC
+	// extended community (RFC 9135 section 8.1) of every EVPN IP prefix
+	// route: the inner destination MAC a remote VTEP uses for traffic
+	// routed to this partition over VXLAN, which RFC 9136 section 4.4.1
+	// requires on type-5 routes over Ethernet NVO tunnels such as VXLAN.
+	// Set the MAC of the L3 VNI's interface (the SVI) where a data plane
+	// uses it. Default: DefaultRouterMAC of the router ID. It must be a
+	// 6-byte unicast address that is not all zeros.
+	RouterMAC net.HardwareAddr
 	// Logger receives GoBGP's logs (default: discarded).
 	Logger *slog.Logger
 	// OnPeerEvent, when set, is called for every peer state change.
@@ -69,7 +79,31 @@ func (c Config) Validate() error {
 	if c.ConnectRetry < 0 {
 		return fmt.Errorf("%w: gobgp: negative connect retry", sdn.ErrInvalid)
 	}
+	if m := c.RouterMAC; m != nil && (len(m) != 6 || m[0]&1 != 0 || [6]byte(m) == [6]byte{}) {
+		return fmt.Errorf("%w: gobgp: router MAC %v is not a 6-byte unicast address", sdn.ErrInvalid, m)
+	}
 	return nil
+}
+
+// DefaultRouterMAC is the Router's MAC a speaker with this router ID
+// advertises when Config.RouterMAC is unset: 02:00 followed by the
+// router ID's four bytes, a locally administered unicast address (IEEE
+// 802 U/L bit set, I/G bit clear) as unique as the router ID. Nil for a
+// router ID that is not IPv4.
+func DefaultRouterMAC(routerID netip.Addr) net.HardwareAddr {
+	if !routerID.Is4() {
+		return nil
+	}
+	a := routerID.As4()
+	return net.HardwareAddr{0x02, 0x00, a[0], a[1], a[2], a[3]}
+}
+
+// routerMAC is the MAC the EVPN routes carry.
+func (c Config) routerMAC() net.HardwareAddr {
+	if c.RouterMAC != nil {
+		return slices.Clone(c.RouterMAC)
+	}
+	return DefaultRouterMAC(c.RouterID)
 }
 
 // RouteController is an sdn.RouteController and sdn.VRFLister on one
