@@ -26,7 +26,9 @@ type Setup struct {
 	// NeighborsA and NeighborsB are the BGP neighbours each side's
 	// instances must list to reach the core (nil for the in-memory fabric).
 	NeighborsA, NeighborsB []sdn.Neighbor
-	// Families to activate (default L3VPN-IPv4 and EVPN).
+	// Families to activate (default sdn.DefaultConfig's: L3VPN-IPv4,
+	// L3VPN-IPv6 and EVPN). The IPv6 check runs when one of them carries
+	// IPv6 prefixes.
 	Families []sdn.AddressFamily
 	// Settle bounds how long route propagation may take (default 100 ms;
 	// a real BGP pair needs seconds). The suite polls, it never sleeps
@@ -36,7 +38,7 @@ type Setup struct {
 
 func (s Setup) families() []sdn.AddressFamily {
 	if len(s.Families) == 0 {
-		return []sdn.AddressFamily{sdn.FamilyL3VPNIPv4, sdn.FamilyEVPN}
+		return sdn.DefaultConfig().Families
 	}
 	return s.Families
 }
@@ -91,7 +93,8 @@ func prefixes(rs []sdn.Route) []netip.Prefix {
 
 // TestRouteController checks a pair of RouteControllers: idempotent Ensure
 // and Delete, ErrVRFNotFound for unknown VRFs, advertised routes that
-// match the instance's networks, propagation by route target from A to B,
+// match the instance's networks, propagation by route target from A to B
+// (of IPv6 prefixes too when a family carries them),
 // isolation of a VRF that imports another target, withdrawal when networks
 // are removed or the instance deleted, refusal to delete a VRF with an
 // instance bound, cancelled contexts, and concurrent use (run with -race).
@@ -265,6 +268,33 @@ var routeChecks = []struct {
 		}
 		if _, err := s.A.AdvertisedRoutes(ctx, "t-red"); !errors.Is(err, sdn.ErrVRFNotFound) {
 			return fmt.Errorf("deleted VRF still listed: %v", err)
+		}
+		return nil
+	}},
+	{"IPv6", func(ctx context.Context, s Setup) error {
+		v6 := netip.MustParsePrefix("2001:db8:1::/48")
+		if !slices.ContainsFunc(s.families(), func(f sdn.AddressFamily) bool { return f.Carries(v6) }) {
+			return nil // no family carries IPv6: nothing to check
+		}
+		p := specs(s, "t-six", 8000001, 8000001)
+		if err := up(ctx, s, p, "10.1.0.0/24", "2001:db8:1::/48"); err != nil {
+			return err
+		}
+		adv, err := s.A.AdvertisedRoutes(ctx, "t-six")
+		if err != nil {
+			return err
+		}
+		if got := prefixes(adv); !slices.Equal(got, []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24"), v6}) {
+			return fmt.Errorf("advertised %v", got)
+		}
+		if err := expectReceived(ctx, s, s.B, "t-six", "10.1.0.0/24", "2001:db8:1::/48"); err != nil {
+			return err
+		}
+		if err := s.A.EnsureBGPInstance(ctx, bgp(s, "a", "t-six", "10.1.0.0/24")); err != nil {
+			return err
+		}
+		if err := expectReceived(ctx, s, s.B, "t-six", "10.1.0.0/24"); err != nil {
+			return fmt.Errorf("after removing the IPv6 network: %w", err)
 		}
 		return nil
 	}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +66,15 @@ func TestSuiteCatchesBrokenControllers(t *testing.T) {
 		"sticky": func(rc, _ sdn.RouteController) sdn.RouteController {
 			f := sdn.Wrap(rc)
 			f.DeleteBGPInstanceFunc = func(context.Context, string) error { return nil }
+			return f
+		},
+		// IPv4 only: drops the IPv6 networks it is asked to originate
+		"ipv4-only": func(rc, _ sdn.RouteController) sdn.RouteController {
+			f := sdn.Wrap(rc)
+			f.EnsureBGPInstanceFunc = func(ctx context.Context, b sdn.BGPSpec) error {
+				b.Networks = slices.DeleteFunc(slices.Clone(b.Networks), func(p netip.Prefix) bool { return p.Addr().Is6() })
+				return rc.EnsureBGPInstance(ctx, b)
+			}
 			return f
 		},
 		// not idempotent: a repeated EnsureVRF fails
