@@ -8,7 +8,9 @@
 // traffic in the core (a VXLAN VNI, RFC 7348; an optional VLAN; one route
 // distinguisher per partition; a route target), creates a VRF for it on
 // every partition and binds them, and binds a BGP protocol instance to the
-// VRF with the VPN-IPv4 (RFC 4364) and EVPN type-5 (RFC 9136) families.
+// VRF with the VPN-IPv4 (RFC 4364), VPN-IPv6 (RFC 4659) and EVPN type-5
+// (RFC 9136) families. Tenant networks may be IPv4 or IPv6; a prefix that
+// none of the configured families carries is refused.
 // Virtual routers attached to the tenant have their prefixes originated in
 // their partition's instance; route targets carry them to the tenant's VRFs
 // elsewhere (RFC 4364 section 4.3.1).
@@ -17,7 +19,9 @@
 //
 //   - Identifiers: RouteDistinguisher (RFC 4364 section 4.2) and
 //     RouteTarget (RFC 4360 section 4, RFC 5668) with text and binary
-//     forms; Pool allocates from explicit ranges, with an auto-allocation
+//     forms (canonical text "65000:7", "192.0.2.1:7", and asdot+
+//     "64086.59904:7" for a four-octet AS, as GoBGP writes it; FRR's
+//     asplain "4200000000:7" and Junos's "65000L:7" are accepted); Pool allocates from explicit ranges, with an auto-allocation
 //     range for route targets that manual values may not use.
 //   - RouteController: what the controller needs from one partition's
 //     routing gear. Fabric is the in-memory reference: several partitions

@@ -109,9 +109,13 @@ type routerKey struct {
 
 func tenantName(i int) string { return fmt.Sprintf("tenant-%02d", i) }
 
-// plan is the address plan every tenant uses: 10.<partition>.0.0/16.
+// plan is the address plan every tenant uses: 10.<partition>.0.0/16 and
+// 2001:db8:<partition>::/48 (IPv6 crosses as VPN-IPv6 and EVPN).
 func plan(part int) []netip.Prefix {
-	return []netip.Prefix{netip.MustParsePrefix(fmt.Sprintf("10.%d.0.0/16", part+1))}
+	return []netip.Prefix{
+		netip.MustParsePrefix(fmt.Sprintf("10.%d.0.0/16", part+1)),
+		netip.MustParsePrefix(fmt.Sprintf("2001:db8:%d::/48", part+1)),
+	}
 }
 
 func run(ctx context.Context, cfg config, w io.Writer) error {
@@ -137,7 +141,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Region: %d partitions (%s), %d tenants, every tenant with the address plan 10.<partition>.0.0/16\n\n",
+	fmt.Fprintf(w, "Region: %d partitions (%s), %d tenants, every tenant with the address plan 10.<partition>.0.0/16 and 2001:db8:<partition>::/48\n\n",
 		len(partitions), kinds(), cfg.Tenants)
 	for i := range cfg.Tenants {
 		if _, err := ctl.CreateTenant(ctx, sdn.TenantSpec{ID: tenantName(i)}); err != nil {

@@ -26,6 +26,16 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+	// IPv6 tenant networks reach the rendered FRR configuration.
+	conf, err := os.ReadFile(filepath.Join(dir, "sdn_p1_frr.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"network 2001:db8:1::/48", "address-family ipv6 vpn", "advertise ipv6 unicast"} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("sdn_p1_frr.conf lacks %q", want)
+		}
+	}
 	if err := run(context.Background(), config{Tenants: 1}, &out); err == nil {
 		t.Error("one tenant accepted")
 	}

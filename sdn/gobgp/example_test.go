@@ -10,7 +10,8 @@ import (
 )
 
 // One embedded GoBGP speaker (not listening): a tenant's VRF, a BGP
-// instance bound to it, and the VPN routes it originates.
+// instance bound to it, and the VPN-IPv4 and VPN-IPv6 routes it
+// originates.
 func Example() {
 	ctx := context.Background()
 	rc, err := gobgp.New(ctx, gobgp.Config{ASN: 65001, RouterID: netip.MustParseAddr("10.255.0.1"), ListenPort: -1})
@@ -26,7 +27,8 @@ func Example() {
 		return
 	}
 	err = rc.EnsureBGPInstance(ctx, sdn.BGPSpec{VRF: "t-acme", ASN: 65001, RouterID: netip.MustParseAddr("10.255.0.1"),
-		Families: []sdn.AddressFamily{sdn.FamilyL3VPNIPv4}, Networks: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}})
+		Families: []sdn.AddressFamily{sdn.FamilyL3VPNIPv4, sdn.FamilyL3VPNIPv6},
+		Networks: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("2001:db8:1::/48")}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,5 +40,6 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// 10.1.0.0/24 10.255.0.1:1 [64512:8000000]
+	// 2001:db8:1::/48 10.255.0.1:1 [64512:8000000]
 	// <nil>
 }
