@@ -4,6 +4,7 @@ package sched
 // find and repair drift between the ledger and the managers (Reconcile).
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -368,18 +369,9 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 		}
 		events = append(events, ev)
 	}
-	add := func(ev DriftEvent, repair func()) {
-		if repair != nil {
-			repair()
-			ev.Repaired = true
-		} else {
-			c.drift[driftKey(ev)] = ev
-		}
-		events = append(events, ev)
-	}
 	for k, v := range vs {
 		if v != nil {
-			c.resyncView(Kind(k), v, viewSnap{acked: math.MaxUint64}, count, add)
+			c.resyncView(Kind(k), v, viewSnap{acked: math.MaxUint64}, count, nil, &events)
 		}
 	}
 	c.mu.Unlock()
@@ -389,15 +381,14 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 
 // report sorts the events, fills the counts and tells Config.OnDrift.
 func (c *Coordinator) report(rep DriftReport, events []DriftEvent) DriftReport {
-	sort.SliceStable(events, func(i, j int) bool {
-		a, b := events[i], events[j]
+	slices.SortStableFunc(events, func(a, b DriftEvent) int {
 		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
+			return cmp.Compare(a.Kind, b.Kind)
 		}
 		if a.ID != b.ID {
-			return a.ID < b.ID
+			return strings.Compare(a.ID, b.ID)
 		}
-		return a.Node < b.Node
+		return strings.Compare(a.Node, b.Node)
 	})
 	for _, ev := range events {
 		if ev.Repaired {
@@ -587,7 +578,7 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 	// The managers' views of each other, after the ledger's repairs.
 	for k, v := range vs {
 		if v != nil {
-			c.resyncView(Kind(k), v, snapViews[k], count, add)
+			c.resyncView(Kind(k), v, snapViews[k], count, &budget, &events)
 		}
 	}
 	c.mu.Unlock()

@@ -164,17 +164,20 @@ func (c *Coordinator) snapViews() [Container + 1]viewSnap {
 
 // viewDiff is one workload the view of a manager records wrongly.
 type viewDiff struct {
-	id     string
-	w      *workload
-	view   Allocation // what the view records
-	inView bool
+	id string
+	w  *workload
+	vi int // index of what the view records in ForeignView.Allocations; -1 if nothing
 }
 
 // resyncView compares the view v of the manager of kind m with the ledger
 // and sends that manager the changes that bring it in step: Deleted for a
 // phantom, Created for a missing workload, Deleted of what it records then
 // Created for a stale one. c.mu must be held for writing. Every
-// difference goes to add with its repair.
+// difference is appended to events; it is repaired while *budget allows
+// (nil: no bound), and otherwise kept in c.drift for Audit. Missing and
+// stale entries are repaired before phantoms: a view that lacks a workload
+// lets its manager take capacity that is in use, a phantom only wastes
+// some.
 //
 // Workloads in flight are left alone: one being placed or deleted, one
 // whose latest Created was not acknowledged by the snapshot (its Seq is
@@ -183,9 +186,23 @@ type viewDiff struct {
 // lists but the ledger does not account as another manager's workload
 // (listed): that drift is reported and repaired on the ledger's side
 // first. Recover passes acked = MaxUint64 and no deleting.
-func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed map[string]int, add func(DriftEvent, func())) {
-	seen := make(map[string]Allocation, len(v.Allocations))
-	for _, a := range v.Allocations {
+func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed map[string]int, budget *int, events *[]DriftEvent) {
+	// emit records ev and reports whether to repair it now.
+	emit := func(ev DriftEvent) bool {
+		fix := ev.Kind.repairable() && (budget == nil || *budget > 0)
+		if fix {
+			if budget != nil {
+				*budget--
+			}
+			ev.Repaired = true
+		} else {
+			c.drift[driftKey(ev)] = ev
+		}
+		*events = append(*events, ev)
+		return fix
+	}
+	seen := make(map[string]int, len(v.Allocations)) // ID → index in v.Allocations
+	for i, a := range v.Allocations {
 		bad := ""
 		switch _, dup := seen[a.ID]; {
 		case dup:
@@ -198,28 +215,33 @@ func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed m
 			bad = fmt.Sprintf("quantity %s negative or above MaxQuantity", a.Resources.badQuantity())
 		}
 		if bad != "" {
-			add(DriftEvent{Kind: DriftInvalid, ID: a.ID, Node: a.Node, Actual: a, Manager: m, Detail: bad}, nil)
+			emit(DriftEvent{Kind: DriftInvalid, ID: a.ID, Node: a.Node, Actual: a, Manager: m, Detail: bad})
 			continue
 		}
-		seen[a.ID] = a
+		seen[a.ID] = i
 	}
 	var diffs []viewDiff
 	for id, w := range c.work {
 		if w.req.Kind == m {
 			continue
 		}
-		a, inView := seen[id]
-		delete(seen, id)
+		vi, inView := seen[id]
+		if inView {
+			delete(seen, id)
+		} else {
+			vi = -1
+		}
 		if w.state != stLive || w.createdSeq > snap.acked {
 			continue
 		}
-		if inView && a == c.ledgerAlloc(id, w) {
+		if inView && v.Allocations[vi] == c.ledgerAlloc(id, w) {
 			continue
 		}
-		diffs = append(diffs, viewDiff{id: id, w: w, view: a, inView: inView})
+		diffs = append(diffs, viewDiff{id: id, w: w, vi: vi})
 	}
 	var phantoms []Allocation
-	for id, a := range seen {
+	for id, vi := range seen {
+		a := v.Allocations[vi]
 		w := c.work[id]
 		if w != nil && w.state != stLive {
 			continue
@@ -235,27 +257,38 @@ func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed m
 		}
 		phantoms = append(phantoms, a)
 	}
-	slices.SortFunc(diffs, func(a, b viewDiff) int { return strings.Compare(a.id, b.id) })
-	slices.SortFunc(phantoms, func(a, b Allocation) int { return strings.Compare(a.ID, b.ID) })
+	if budget != nil {
+		// Under a bound, which differences are repaired now must not
+		// depend on map order. Without one all are, and report sorts the
+		// events.
+		slices.SortFunc(diffs, func(a, b viewDiff) int { return strings.Compare(a.id, b.id) })
+		slices.SortFunc(phantoms, func(a, b Allocation) int { return strings.Compare(a.ID, b.ID) })
+	}
+	*events = slices.Grow(*events, len(diffs)+len(phantoms))
+	unknown := fmt.Sprintf("the %s manager does not know it", m)
 	for _, d := range diffs {
 		w, led := d.w, c.ledgerAlloc(d.id, d.w)
 		ev := DriftEvent{ID: d.id, Node: led.Node, Ledger: led, Manager: m}
-		if !d.inView {
-			ev.Kind, ev.Detail = DriftViewMissing, fmt.Sprintf("the %s manager does not know it", m)
-			add(ev, func() { w.createdSeq = c.announceTo(m, Created, led) })
+		if d.vi < 0 {
+			ev.Kind, ev.Detail = DriftViewMissing, unknown
+			if emit(ev) {
+				w.createdSeq = c.announceTo(m, Created, led)
+			}
 			continue
 		}
-		ev.Kind, ev.Actual = DriftViewStale, d.view
-		ev.Detail = fmt.Sprintf("the view has %v cell %d on %q", d.view.Resources, d.view.NUMACell, d.view.Node)
-		add(ev, func() {
-			c.announceTo(m, Deleted, d.view)
+		old := v.Allocations[d.vi]
+		ev.Kind, ev.Actual = DriftViewStale, old
+		ev.Detail = fmt.Sprintf("the view has %v cell %d on %q", old.Resources, old.NUMACell, old.Node)
+		if emit(ev) {
+			c.announceTo(m, Deleted, old)
 			w.createdSeq = c.announceTo(m, Created, led)
-		})
+		}
 	}
+	noOne := fmt.Sprintf("no %s manager runs it", other(m))
 	for _, a := range phantoms {
-		ev := DriftEvent{Kind: DriftViewPhantom, ID: a.ID, Node: a.Node, Actual: a, Manager: m,
-			Detail: fmt.Sprintf("no %s manager runs it", a.Kind)}
-		add(ev, func() { c.announceTo(m, Deleted, a) })
+		if emit(DriftEvent{Kind: DriftViewPhantom, ID: a.ID, Node: a.Node, Actual: a, Manager: m, Detail: noOne}) {
+			c.announceTo(m, Deleted, a)
+		}
 	}
 }
 
