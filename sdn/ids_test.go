@@ -3,6 +3,7 @@ package sdn_test
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -182,6 +183,18 @@ func FuzzParseRouteTarget(f *testing.F) {
 		rd, err := sdn.ParseRouteDistinguisher(rt.String())
 		if err != nil || rd.String() != rt.String() {
 			t.Fatalf("RD of %q: %v %v", rt.String(), rd, err)
+		}
+		// The other spellings of a four-octet AS name the same value.
+		if rt.Type == sdn.TypeAS4 {
+			alts := []string{fmt.Sprintf("%dL:%d", rt.Admin, rt.Assigned), fmt.Sprintf("%s:%d", strings.Split(rt.String(), ":")[0]+"L", rt.Assigned)}
+			if rt.Admin > 0xffff {
+				alts = append(alts, fmt.Sprintf("%d:%d", rt.Admin, rt.Assigned))
+			}
+			for _, a := range alts {
+				if v, err := sdn.ParseRouteTarget(a); err != nil || v != rt {
+					t.Fatalf("%q (from %q) parses to %v, %v; want %v", a, s, v, err, rt)
+				}
+			}
 		}
 	})
 }
