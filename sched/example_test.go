@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/payedge/payedge/sched"
 )
@@ -116,6 +117,47 @@ func ExampleCoordinator_Recover() {
 	// cpu=4000m mem=8GiB disk=0 gpu=0
 	// missing "vm-2" on "n1": no vm manager runs it (repaired)
 	// cpu=2000m mem=4GiB disk=0 gpu=0 <nil>
+}
+
+// A coordinator died before the container manager heard that vm-2 was
+// deleted, and its replacement's clock is an hour behind. The reference
+// managers implement ForeignLister, so Recover finds the phantom in the
+// container manager's view and sends the Deleted, numbered above what the
+// manager applied, as it numbers every later change.
+func ExampleForeignLister() {
+	ctx := context.Background()
+	vms, _ := sched.NewVMBackend(sched.MemConfig{})
+	ctrs, _ := sched.NewContainerBackend(sched.MemConfig{})
+	node := sched.Node{Name: "n1", Capacity: sched.Resources{MilliCPU: 16000, MemoryBytes: 64 << 30}}
+	vm := func(id string) sched.Request {
+		return sched.Request{ID: id, Kind: sched.VM, Resources: sched.Resources{MilliCPU: 2000, MemoryBytes: 4 << 30}}
+	}
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+
+	old, _ := sched.New(sched.Config{Now: func() time.Time { return t0 }}, vms, ctrs)
+	_ = old.AddNode(ctx, node)
+	_, _ = old.Create(ctx, vm("vm-1"))
+	_, _ = old.Create(ctx, vm("vm-2"))
+	_ = vms.Delete(ctx, "vm-2") // deleted; old dies before announcing it
+
+	c, _ := sched.New(sched.Config{Now: func() time.Time { return t0.Add(-time.Hour) }}, vms, ctrs)
+	_ = c.AddNode(ctx, node)
+	rep, err := c.Recover(ctx)
+	fmt.Println(rep.Recovered, "recovered", err)
+	for _, ev := range rep.Events {
+		fmt.Println(ev.Kind, ev.Manager, ev.ID, "repaired:", ev.Repaired)
+	}
+	_, _ = c.Create(ctx, vm("vm-3"))
+	view, _ := ctrs.ListForeign(ctx)
+	for _, a := range view.Allocations {
+		fmt.Println("the container manager sees", a.ID)
+	}
+	// Output:
+	// 1 recovered <nil>
+	// view-phantom container vm-2 repaired: true
+	// seq-behind container  repaired: true
+	// the container manager sees vm-1
+	// the container manager sees vm-3
 }
 
 // With preemption on, a payment switch VM of high priority evicts a batch

@@ -139,7 +139,11 @@ func (e DriftEvent) String() string {
 	if e.Node != "" {
 		fmt.Fprintf(&b, " on %q", e.Node)
 	}
-	if e.Manager != 0 {
+	switch {
+	case e.Manager == 0:
+	case e.Kind == DriftSeqBehind:
+		fmt.Fprintf(&b, " at the %s manager", e.Manager)
+	default:
 		fmt.Fprintf(&b, " in the %s manager's view", e.Manager)
 	}
 	if e.Detail != "" {
