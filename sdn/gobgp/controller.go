@@ -219,16 +219,16 @@ func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpe
 		}
 		added = append(added, n)
 	}
+	// Per family: a family no longer listed withdraws every old network,
+	// a new one originates every network, and one kept changes only the
+	// networks that differ — so adding a family (as sdn's default did
+	// with VPN-IPv6) does not flap the routes of the others.
+	var oldFams []sdn.AddressFamily
 	var oldNets []netip.Prefix
 	if old != nil {
-		if !slices.Equal(old.Families, spec.Families) {
-			if err := r.withdraw(ctx, vspec, old, old.Networks); err != nil {
-				return err
-			}
-		} else {
-			oldNets = old.Networks
-		}
+		oldFams, oldNets = old.Families, old.Networks
 	}
+	keep, gone, fresh := splitFamilies(oldFams, spec.Families)
 	var add, del []netip.Prefix
 	for _, n := range spec.Networks {
 		if !slices.Contains(oldNets, n) {
@@ -240,10 +240,16 @@ func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpe
 			del = append(del, n)
 		}
 	}
-	if err := r.withdraw(ctx, vspec, &spec, del); err != nil {
+	if err := r.withdraw(ctx, vspec, &sdn.BGPSpec{Families: gone}, oldNets); err != nil {
 		return err
 	}
-	if err := r.originate(ctx, vspec, &spec, add); err != nil {
+	if err := r.withdraw(ctx, vspec, &sdn.BGPSpec{Families: keep}, del); err != nil {
+		return err
+	}
+	if err := r.originate(ctx, vspec, &sdn.BGPSpec{Families: keep}, add); err != nil {
+		return err
+	}
+	if err := r.originate(ctx, vspec, &sdn.BGPSpec{Families: fresh}, spec.Networks); err != nil {
 		return err
 	}
 	r.inst[spec.VRF] = &spec
@@ -260,6 +266,24 @@ func (r *RouteController) EnsureBGPInstance(ctx context.Context, spec sdn.BGPSpe
 		}
 	}
 	return nil
+}
+
+// splitFamilies returns the families in both lists, only in the old one,
+// and only in the new one.
+func splitFamilies(old, cur []sdn.AddressFamily) (keep, gone, fresh []sdn.AddressFamily) {
+	for _, f := range old {
+		if slices.Contains(cur, f) {
+			keep = append(keep, f)
+		} else {
+			gone = append(gone, f)
+		}
+	}
+	for _, f := range cur {
+		if !slices.Contains(old, f) {
+			fresh = append(fresh, f)
+		}
+	}
+	return keep, gone, fresh
 }
 
 // DeleteBGPInstance implements sdn.RouteController.
@@ -421,7 +445,7 @@ func (r *RouteController) originate(ctx context.Context, v sdn.VRFSpec, inst *sd
 		return nil
 	}
 	ps, err := r.paths(v, inst, nets)
-	if err != nil {
+	if err != nil || len(ps) == 0 {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -438,7 +462,7 @@ func (r *RouteController) withdraw(ctx context.Context, v sdn.VRFSpec, inst *sdn
 		return nil
 	}
 	ps, err := r.paths(v, inst, nets)
-	if err != nil {
+	if err != nil || len(ps) == 0 {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
