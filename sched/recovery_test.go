@@ -249,6 +249,9 @@ func (d *drifter) inject(m *MemBackend) string {
 	}
 	sort.Strings(ids)
 	d.n++
+	if op := d.rng.IntN(8); op >= 5 {
+		return d.injectView(m, op)
+	}
 	switch op := d.rng.IntN(5); {
 	case op == 0 || len(ids) == 0: // a late create the ledger never heard of
 		id := fmt.Sprintf("orphan-%s-%d", m.cfg.Kind, d.n)
@@ -283,11 +286,37 @@ func (d *drifter) inject(m *MemBackend) string {
 	}
 }
 
+// injectView applies one drift to m's view of the other manager (m.mu is
+// held): a phantom, a lost entry or a stale one.
+func (d *drifter) injectView(m *MemBackend, op int) string {
+	ids := make([]string, 0, len(m.foreign))
+	for id := range m.foreign {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	switch {
+	case op == 5 || len(ids) == 0:
+		id := fmt.Sprintf("phantom-%s-%d", m.cfg.Kind, d.n)
+		m.foreign[id] = Allocation{ID: id, Kind: other(m.cfg.Kind), Node: d.nodes[d.rng.IntN(len(d.nodes))], NUMACell: -1,
+			Resources: Resources{MilliCPU: 700, MemoryBytes: gib}}
+		return "view-phantom"
+	case op == 6:
+		delete(m.foreign, ids[d.rng.IntN(len(ids))])
+		return "view-missing"
+	default:
+		id := ids[d.rng.IntN(len(ids))]
+		a := m.foreign[id]
+		a.Resources.MilliCPU += 100
+		m.foreign[id] = a
+		return "view-stale"
+	}
+}
+
 // TestPropertyReconcileUnderDrift runs creates and deletes from several
-// goroutines while drift is injected into both managers and Reconcile runs
-// concurrently; Audit never reports a bug, and after a final Reconcile the
-// ledger equals what the managers run and each manager's view of the other
-// is right.
+// goroutines while drift is injected into both managers (into what they
+// run and into their views of each other) and Reconcile runs concurrently;
+// Audit never reports a bug, and after a final Reconcile the ledger equals
+// what the managers run and each manager's view of the other is right.
 func TestPropertyReconcileUnderDrift(t *testing.T) {
 	for seed := range uint64(3) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
