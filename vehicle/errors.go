@@ -103,6 +103,34 @@ var (
 	ErrGrantExpired = errors.New("vehicle: grant expired")
 	// ErrDoubleRelease reports a second release of the same grant.
 	ErrDoubleRelease = errors.New("vehicle: grant already released")
+
+	// ErrSealedBeforeStart reports an envelope sealed before a Vehicle
+	// started without saved replay state: such a vehicle cannot know
+	// whether its previous run opened it. Returned as *RestartError, which
+	// also matches ErrStale: the remedy is the same, a fresh broadcast.
+	ErrSealedBeforeStart = errors.New("vehicle: envelope sealed before the vehicle started without saved replay state")
+	// ErrBadReplayState reports a replay state that does not parse or is
+	// inconsistent. Returned as *ReplayStateError.
+	ErrBadReplayState = errors.New("vehicle: bad replay state")
+	// ErrReplayStateChecksum reports a replay state whose CRC-32C does not
+	// match (a torn write or corrupted storage); it comes wrapped in a
+	// *ReplayStateError.
+	ErrReplayStateChecksum = errors.New("vehicle: replay state checksum mismatch")
+	// ErrReplayStateMismatch reports a well-formed replay state that
+	// belongs to another vehicle, or whose key generations contradict the
+	// keys given to the constructor.
+	ErrReplayStateMismatch = errors.New("vehicle: replay state does not match the vehicle or its keys")
+	// ErrNoReplayState is ReplayStore.Load's answer for a vehicle with no
+	// saved state.
+	ErrNoReplayState = errors.New("vehicle: no saved replay state")
+	// ErrNoReplayStore reports SaveReplayState on a vehicle configured
+	// without a ReplayStore.
+	ErrNoReplayStore = errors.New("vehicle: no ReplayStore configured")
+	// ErrReplayNotSaved reports a ReplayStore.Save that failed while
+	// opening an envelope: the request is not handed out and the replay
+	// window is unchanged, so the same envelope may be tried again. The
+	// store's error is wrapped beside it.
+	ErrReplayNotSaved = errors.New("vehicle: replay state not saved")
 )
 
 // EnvelopeError reports where an envelope failed to parse. It unwraps to
@@ -170,6 +198,50 @@ func (e *StaleError) Error() string {
 
 // Unwrap returns ErrStale.
 func (e *StaleError) Unwrap() error { return ErrStale }
+
+// RestartError reports an envelope sealed before the Vehicle started
+// without saved replay state. It matches ErrSealedBeforeStart and ErrStale.
+type RestartError struct {
+	Timestamp time.Time // sealed (base-station clock, millisecond precision)
+	Start     time.Time // when the vehicle started (its own clock)
+}
+
+// Error implements error.
+func (e *RestartError) Error() string {
+	if e == nil {
+		return ErrSealedBeforeStart.Error()
+	}
+	return fmt.Sprintf("%v: sealed %s, started %s", ErrSealedBeforeStart,
+		e.Timestamp.UTC().Format(time.RFC3339Nano), e.Start.UTC().Format(time.RFC3339Nano))
+}
+
+// Unwrap returns ErrSealedBeforeStart and ErrStale.
+func (e *RestartError) Unwrap() []error { return []error{ErrSealedBeforeStart, ErrStale} }
+
+// ReplayStateError reports where a replay state failed to parse or check.
+// It matches ErrBadReplayState and whatever Err wraps (ErrUnsupportedVersion,
+// ErrReplayStateChecksum, ErrInvalidID, ErrSelfFriend).
+type ReplayStateError struct {
+	Field  string // field being read
+	Offset int    // byte offset of that field
+	Err    error  // what is wrong
+}
+
+// Error implements error.
+func (e *ReplayStateError) Error() string {
+	if e == nil || e.Err == nil {
+		return ErrBadReplayState.Error()
+	}
+	return fmt.Sprintf("%v: field %s at offset %d: %v", ErrBadReplayState, e.Field, e.Offset, e.Err)
+}
+
+// Unwrap returns ErrBadReplayState and Err.
+func (e *ReplayStateError) Unwrap() []error {
+	if e == nil || e.Err == nil {
+		return []error{ErrBadReplayState}
+	}
+	return []error{ErrBadReplayState, e.Err}
+}
 
 func configErr(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(format, args...))

@@ -1,6 +1,8 @@
 package vehicle
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdh"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -33,6 +35,27 @@ type VehicleConfig struct {
 	Freshness     time.Duration // ± window on envelope timestamps; 0 = DefaultFreshness
 	RotationGrace time.Duration // 0 = DefaultRotationGrace
 	MaxFriends    int           // 0 = DefaultMaxFriends
+
+	// ReplayState is the state a previous run of this vehicle saved
+	// (ReplayStore.Load, or (*Vehicle).ReplayState kept by the host),
+	// restored by the constructor: the replay windows, the friends, and
+	// the public halves and retirement times of the live key generations.
+	// Empty starts without saved state: the vehicle then refuses every
+	// envelope sealed before it started (*RestartError), since it cannot
+	// know which of them its previous run opened. See "Restarts" in the
+	// package documentation.
+	ReplayState []byte
+	// ReplayStore, when set, receives the replay state write-ahead: an
+	// envelope's sequence number is saved before TryOpen returns the
+	// opened request, so a vehicle restored from the last saved state
+	// never opens it again. nil keeps the state in memory only.
+	ReplayStore ReplayStore
+	// PreviousKey is the private key of generation gen−1, for a restart
+	// within RotationGrace of a rotation: requests sealed under it keep
+	// opening until the retirement time recorded in ReplayState (or for
+	// RotationGrace from the restart when the state does not record it).
+	// nil drops that generation: its envelopes get ErrNotForMe.
+	PreviousKey *ecdh.PrivateKey
 }
 
 // DefaultVehicleConfig returns a configuration with the recommended
@@ -66,6 +89,13 @@ func (c VehicleConfig) Validate() error {
 		return configErr("RotationGrace", "%s is negative", c.RotationGrace)
 	case c.MaxFriends < 0:
 		return configErr("MaxFriends", "%d is negative", c.MaxFriends)
+	case c.PreviousKey != nil && c.PreviousKey.Curve() != ecdh.X25519():
+		return configErr("PreviousKey", "need an X25519 private key")
+	}
+	if len(c.ReplayState) > 0 {
+		if _, err := parseReplayState(c.ReplayState); err != nil {
+			return fmt.Errorf("%w: ReplayState: %w", ErrInvalidConfig, err)
+		}
 	}
 	return nil
 }
@@ -107,6 +137,15 @@ type Vehicle struct {
 	// a captured envelope open a second time.
 	removed map[VehicleID]time.Time
 	closed  bool
+
+	// Without saved replay state, envelopes sealed before started are
+	// refused (floor, Unix ms); restored vehicles have no floor.
+	started  time.Time
+	floor    int64
+	hasFloor bool
+	// saveMu serialises accepts and saves through cfg.ReplayStore, so the
+	// store only ever receives newer states; taken before mu.
+	saveMu sync.Mutex
 }
 
 // NewVehicle creates a vehicle with a fresh key pair of generation 1.
@@ -119,7 +158,11 @@ func NewVehicle(cfg VehicleConfig) (*Vehicle, error) {
 }
 
 // NewVehicleWithKey creates a vehicle from an existing X25519 private key
-// of the given generation (≥ 1), as restored from secure storage.
+// of the given generation (≥ 1), as restored from secure storage. With
+// cfg.ReplayState it resumes where that state was saved; the state must
+// belong to cfg.ID and to this key (or an older generation, when the
+// rotation to key happened after the save), else the error matches
+// ErrReplayStateMismatch.
 func NewVehicleWithKey(cfg VehicleConfig, key *ecdh.PrivateKey, gen uint32) (*Vehicle, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -139,14 +182,96 @@ func NewVehicleWithKey(cfg VehicleConfig, key *ecdh.PrivateKey, gen uint32) (*Ve
 	if cfg.MaxFriends == 0 {
 		cfg.MaxFriends = DefaultMaxFriends
 	}
+	now := cfg.Now()
 	v := &Vehicle{cfg: cfg, friends: map[VehicleID]struct{}{}, windows: map[VehicleID]*ReplayWindow{},
-		removed: map[VehicleID]time.Time{}}
+		removed: map[VehicleID]time.Time{}, started: now}
+	var st *savedState
+	if len(cfg.ReplayState) > 0 {
+		var err error
+		if st, err = parseReplayState(cfg.ReplayState); err != nil {
+			return nil, err
+		}
+		if err := v.restore(st, key, gen, now); err != nil {
+			return nil, err
+		}
+	} else {
+		v.hasFloor, v.floor = true, now.UnixMilli()
+	}
+	if cfg.PreviousKey != nil {
+		prev, err := v.previousGeneration(st, key, gen, now)
+		if err != nil {
+			return nil, err
+		}
+		if prev != nil {
+			v.gens = append(v.gens, prev)
+		}
+	}
 	g, err := v.newGeneration(key, gen)
 	if err != nil {
 		return nil, err
 	}
-	v.gens = []*generation{g}
+	v.gens = append(v.gens, g)
 	return v, nil
+}
+
+// restore loads a parsed state into a vehicle under construction, before
+// its generations exist (they derive the friends' pair keys).
+func (v *Vehicle) restore(st *savedState, key *ecdh.PrivateKey, gen uint32, now time.Time) error {
+	if st.id != v.cfg.ID {
+		return fmt.Errorf("%w: state of %q, vehicle %q", ErrReplayStateMismatch, st.id, v.cfg.ID)
+	}
+	if cur := st.gens[len(st.gens)-1].gen; cur > gen {
+		return fmt.Errorf("%w: state saved at key generation %d, key of generation %d", ErrReplayStateMismatch, cur, gen)
+	}
+	if sg := st.gen(gen); sg != nil && !bytes.Equal(sg.pub[:], key.PublicKey().Bytes()) {
+		return fmt.Errorf("%w: generation %d has another public key in the state", ErrReplayStateMismatch, gen)
+	}
+	if len(st.friends) > v.cfg.MaxFriends {
+		return fmt.Errorf("%w: state has %d friends, MaxFriends is %d", ErrTooManyFriends, len(st.friends), v.cfg.MaxFriends)
+	}
+	for _, f := range st.friends {
+		v.friends[f] = struct{}{}
+	}
+	for _, w := range st.windows {
+		v.windows[w.requester] = &ReplayWindow{top: w.top, bitmap: w.bitmap}
+		if w.removed {
+			v.removed[w.requester] = time.UnixMilli(w.removedAt)
+		}
+	}
+	v.forgetWindowsLocked(now)
+	return nil
+}
+
+// previousGeneration builds generation gen−1 from cfg.PreviousKey, retiring
+// when st says (or RotationGrace from now); nil when already retired.
+func (v *Vehicle) previousGeneration(st *savedState, key *ecdh.PrivateKey, gen uint32, now time.Time) (*generation, error) {
+	prevKey := v.cfg.PreviousKey
+	if gen < 2 {
+		return nil, fmt.Errorf("%w: PreviousKey with generation %d", ErrInvalidKey, gen)
+	}
+	if bytes.Equal(prevKey.PublicKey().Bytes(), key.PublicKey().Bytes()) {
+		return nil, fmt.Errorf("%w: PreviousKey is the current key", ErrInvalidKey)
+	}
+	retire := now.Add(v.cfg.RotationGrace)
+	if st != nil {
+		if sg := st.gen(gen - 1); sg != nil {
+			if !bytes.Equal(sg.pub[:], prevKey.PublicKey().Bytes()) {
+				return nil, fmt.Errorf("%w: generation %d has another public key in the state", ErrReplayStateMismatch, gen-1)
+			}
+			if sg.retiring {
+				retire = time.UnixMilli(sg.retireAt)
+			}
+		}
+	}
+	if !now.Before(retire) {
+		return nil, nil
+	}
+	g, err := v.newGeneration(prevKey, gen-1)
+	if err != nil {
+		return nil, err
+	}
+	g.retireAt = retire
+	return g, nil
 }
 
 func (v *Vehicle) newGeneration(key *ecdh.PrivateKey, gen uint32) (*generation, error) {
@@ -325,6 +450,35 @@ func (v *Vehicle) Rotate() (VehicleInfo, error) {
 	if err != nil {
 		return VehicleInfo{}, err
 	}
+	return v.rotateLocked(key)
+}
+
+// RotateWithKey is Rotate to a key the host generated (GenerateKey) and
+// stored in its secure storage first, so that a restart after the
+// rotation can rebuild the vehicle with NewVehicleWithKey (and the old key
+// as VehicleConfig.PreviousKey). The key must be X25519 and not one the
+// vehicle already uses (ErrInvalidKey).
+func (v *Vehicle) RotateWithKey(key *ecdh.PrivateKey) (VehicleInfo, error) {
+	if v == nil {
+		return VehicleInfo{}, ErrNotInitialized
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.usable(); err != nil {
+		return VehicleInfo{}, err
+	}
+	if key == nil || key.Curve() != ecdh.X25519() {
+		return VehicleInfo{}, fmt.Errorf("%w: need an X25519 private key", ErrInvalidKey)
+	}
+	for _, g := range v.gens {
+		if bytes.Equal(g.priv.PublicKey().Bytes(), key.PublicKey().Bytes()) {
+			return VehicleInfo{}, fmt.Errorf("%w: key generation %d already uses this key", ErrInvalidKey, g.gen)
+		}
+	}
+	return v.rotateLocked(key)
+}
+
+func (v *Vehicle) rotateLocked(key *ecdh.PrivateKey) (VehicleInfo, error) {
 	now := v.cfg.Now()
 	cur := v.gens[len(v.gens)-1]
 	g, err := v.newGeneration(key, cur.gen+1)
@@ -406,18 +560,30 @@ type Opened struct {
 	Generation  uint32 // the recipient key generation it was sealed under
 }
 
-// TryOpen tries to open a broadcast envelope (responding role). Vehicles
+// TryOpen is TryOpenContext with context.Background(): without a
+// ReplayStore it never blocks.
+func (v *Vehicle) TryOpen(wire []byte) (Opened, error) {
+	return v.TryOpenContext(context.Background(), wire)
+}
+
+// TryOpenContext tries to open a broadcast envelope (responding role). Vehicles
 // the envelope is not for get ErrNotForMe after one keyed hash per live
 // key generation (one, or two during a rotation grace period) and no
 // allocation — the same work whoever the recipient is. The recipient
 // unmasks the header, authenticates and decrypts, then checks the
-// freshness window and, last, the pair's replay window.
+// freshness window, the start time (for a vehicle started without saved
+// replay state) and, last, the pair's replay window. With a ReplayStore the
+// new replay state is saved (ctx is passed to ReplayStore.Save) before the
+// request is returned; opens of one vehicle then run one at a time through
+// the store.
 //
 // Errors: *EnvelopeError (ErrTruncated, ErrOversized, ErrMalformed,
 // ErrUnsupportedVersion) for unparsable input, ErrNotForMe, ErrTampered
-// when the hint matched but authentication failed, *StaleError, and
-// *ReplayError.
-func (v *Vehicle) TryOpen(wire []byte) (Opened, error) {
+// when the hint matched but authentication failed, *StaleError,
+// *RestartError, *ReplayError, and ErrReplayNotSaved (beside the store's
+// error) when the store failed: then nothing was accepted and the same
+// envelope may be tried again.
+func (v *Vehicle) TryOpenContext(ctx context.Context, wire []byte) (Opened, error) {
 	if v == nil {
 		return Opened{}, ErrNotInitialized
 	}
@@ -469,6 +635,12 @@ func (v *Vehicle) TryOpen(wire []byte) (Opened, error) {
 	if d := now.Sub(o.Timestamp); d > v.cfg.Freshness || d < -v.cfg.Freshness {
 		return Opened{}, &StaleError{Timestamp: o.Timestamp, Now: now, Window: v.cfg.Freshness}
 	}
+	if v.hasFloor && o.Timestamp.UnixMilli() < v.floor {
+		return Opened{}, &RestartError{Timestamp: o.Timestamp, Start: v.started}
+	}
+	if v.cfg.ReplayStore != nil {
+		return v.acceptSaved(ctx, o, pk.requester, now)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.usable(); err != nil {
@@ -486,6 +658,117 @@ func (v *Vehicle) TryOpen(wire []byte) (Opened, error) {
 		return Opened{}, err
 	}
 	return o, nil // the payload aliases the AEAD's fresh output, not wire
+}
+
+// acceptSaved is the last step of TryOpenContext with a ReplayStore: the
+// state with o's sequence number accepted is saved first, then the window
+// in memory moves. saveMu keeps accepts and saves in one order, so the
+// window read here is still the one to advance after the save.
+func (v *Vehicle) acceptSaved(ctx context.Context, o Opened, requester VehicleID, now time.Time) (Opened, error) {
+	v.saveMu.Lock()
+	defer v.saveMu.Unlock()
+	v.mu.Lock()
+	if err := v.usable(); err != nil {
+		v.mu.Unlock()
+		return Opened{}, err
+	}
+	if _, ok := v.friends[requester]; !ok {
+		v.mu.Unlock()
+		return Opened{}, ErrNotForMe // friendship ended meanwhile
+	}
+	var next ReplayWindow
+	if w := v.windows[requester]; w != nil {
+		next = *w
+	}
+	if err := next.Accept(o.Sequence); err != nil {
+		v.mu.Unlock()
+		return Opened{}, err
+	}
+	st := v.snapshotLocked(now)
+	v.mu.Unlock()
+	st.setWindow(requester, next, time.Time{}, false)
+	b, err := st.encode()
+	if err != nil {
+		return Opened{}, err
+	}
+	if err := v.cfg.ReplayStore.Save(ctx, v.cfg.ID, b); err != nil {
+		return Opened{}, fmt.Errorf("%w: %w", ErrReplayNotSaved, err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	// The saved state has the sequence: memory follows, whatever happened
+	// meanwhile, so the window never falls behind what the store holds.
+	w := v.windows[requester]
+	if w == nil {
+		w = &ReplayWindow{}
+		v.windows[requester] = w
+	}
+	*w = next
+	if err := v.usable(); err != nil {
+		return Opened{}, err
+	}
+	if _, ok := v.friends[requester]; !ok {
+		if _, ok := v.removed[requester]; !ok {
+			v.removed[requester] = v.cfg.Now()
+		}
+		return Opened{}, ErrNotForMe
+	}
+	return o, nil
+}
+
+// ReplayState returns the vehicle's replay state in its versioned, bounded
+// binary form (at most MaxReplayStateSize bytes; see ReplayStateVersion):
+// replay windows, friends, and the live key generations' public keys and
+// retirement times. Restore it with VehicleConfig.ReplayState. It holds no
+// secret, but whoever can rewrite it can reopen old envelopes.
+//
+// For the restored vehicle to refuse every envelope it acted on, the
+// state must be saved after the last TryOpen whose result was acted on
+// (answered, shown) and before acting: VehicleConfig.ReplayStore does this
+// for every open. States taken concurrently may reach storage out of
+// order; the store path serialises them.
+func (v *Vehicle) ReplayState() ([]byte, error) {
+	if v == nil {
+		return nil, ErrNotInitialized
+	}
+	v.mu.RLock()
+	if err := v.usable(); err != nil {
+		v.mu.RUnlock()
+		return nil, err
+	}
+	st := v.snapshotLocked(v.cfg.Now())
+	v.mu.RUnlock()
+	return st.encode()
+}
+
+// SaveReplayState saves the replay state through VehicleConfig.ReplayStore
+// (ErrNoReplayStore without one). TryOpen saves by itself; call this after
+// AddFriend, RemoveFriend or a rotation so that a restart restores them
+// too. A store error is returned beside ErrReplayNotSaved.
+func (v *Vehicle) SaveReplayState(ctx context.Context) error {
+	if err := v.usableRLocked(); err != nil {
+		return err
+	}
+	if v.cfg.ReplayStore == nil {
+		return ErrNoReplayStore
+	}
+	v.saveMu.Lock()
+	defer v.saveMu.Unlock()
+	v.mu.RLock()
+	if err := v.usable(); err != nil {
+		v.mu.RUnlock()
+		return err
+	}
+	st := v.snapshotLocked(v.cfg.Now())
+	v.mu.RUnlock()
+	b, err := st.encode()
+	if err != nil {
+		return err
+	}
+	if err := v.cfg.ReplayStore.Save(ctx, v.cfg.ID, b); err != nil {
+		return fmt.Errorf("%w: %w", ErrReplayNotSaved, err)
+	}
+	return nil
 }
 
 // openWith tries the candidate pair keys of a matched hint (almost always
