@@ -77,9 +77,10 @@ type WorkloadLister interface {
 // coordinator replacing a crashed one are repaired:
 //
 //   - A change still in the crashed coordinator's outbox is lost with it.
-//     A lost Created or resize is re-announced by Recover anyway, but a
-//     lost Deleted would leave a phantom in the view forever (occupying
-//     capacity the manager thinks is taken). Recover compares each view
+//     Re-announcing every workload (what Recover does for a backend
+//     without ForeignLister) repairs a lost Created or resize, but a lost
+//     Deleted would leave a phantom in the view forever, occupying
+//     capacity the manager believes taken. Recover compares each view
 //     with what the other managers list and sends exactly the difference:
 //     Deleted for a phantom, Created for a missing workload, Deleted then
 //     Created for one recorded at another node, cell or size. Reconcile
@@ -107,8 +108,9 @@ type WorkloadLister interface {
 // fences a predecessor. After ResourceChanged returned nil for a change,
 // ListForeign reflects it (or reflects a later one about the same ID).
 // A manager that loses this state on a restart reports what it kept;
-// Reconcile re-announces the rest within its repair bound. It honours ctx like Create and must be safe for
-// concurrent use with every other method. sched/schedtest checks it.
+// Reconcile re-announces the rest within its repair bound. ListForeign
+// honours ctx like Create and must be safe for concurrent use with every
+// other method. sched/schedtest checks it.
 type ForeignLister interface {
 	ListForeign(ctx context.Context) (ForeignView, error)
 }

@@ -110,7 +110,9 @@ func (k DriftKind) repairable() bool {
 	return (k >= DriftOrphan && k <= DriftMoved) || (k >= DriftViewPhantom && k <= DriftViewStale)
 }
 
-// DriftEvent is one difference between the ledger and the managers.
+// DriftEvent is one difference between the ledger and the managers, or
+// between a manager's view of the other managers' workloads and what they
+// run (the DriftView kinds), or in the change numbering (DriftSeqBehind).
 type DriftEvent struct {
 	Kind   DriftKind  // what differs
 	ID     string     // the workload; empty for DriftNodeLost
@@ -123,8 +125,11 @@ type DriftEvent struct {
 	// kinds, DriftSeqBehind, and DriftInvalid about a view entry); 0 for
 	// drift between the ledger and the managers' own workloads.
 	Manager Kind
-	// Repaired says whether the ledger was changed to match the manager.
-	// A repairable event left unrepaired was deferred by Config.MaxRepairs.
+	// Repaired says whether the ledger was changed to match the manager
+	// (for the DriftView kinds: whether the Manager was sent the changes
+	// that correct its view; for DriftSeqBehind: whether the numbering
+	// moved above it). A repairable event left unrepaired was deferred by
+	// Config.MaxRepairs.
 	Repaired bool
 	Detail   string // human-readable detail
 }
@@ -416,11 +421,11 @@ func (c *Coordinator) report(rep DriftReport, events []DriftEvent) DriftReport {
 // each one's view of the others with the ledger and sends it what it
 // lacks (the DriftView kinds, within the same bound); a manager that has
 // applied changes numbered above the coordinator's (DriftSeqBehind) first
-// moves the numbering above it, outside the bound. Every difference is a typed DriftEvent in the report and goes to
-// Config.OnDrift; what was deferred or cannot be repaired stays visible in
-// Audit's findings until a later Reconcile clears it. Call it
-// periodically: each call bounds the repairs, so the period bounds the
-// repair rate.
+// moves the numbering above it, outside the bound. Every difference is a
+// typed DriftEvent in the report and goes to Config.OnDrift; what was
+// deferred or cannot be repaired stays visible in Audit's findings until a
+// later Reconcile clears it. Call it periodically: each call bounds the
+// repairs, so the period bounds the repair rate.
 //
 // Reconcile runs beside Create and Delete: workloads being placed, deleted
 // or queued, and those committed or removed after its snapshot, are left
