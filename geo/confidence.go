@@ -53,161 +53,147 @@ func ProbWithin(distanceM, radiusM, accuracyM float64) float64 {
 	return math.Min(1, math.Exp(logRiceCDF(d/(accuracyM/Sigma95), radiusM/(accuracyM/Sigma95))))
 }
 
+//go:generate go run ./internal/riceref/gen -o ricetable.go
+
 // logRiceCDF returns ln P(|X| ≤ v) for X a 2-D normal with unit variance
-// per axis whose mean is u from the origin (u ≥ 0, v > 0, both finite):
-// ln ∫₀ᵛ t·exp(−(t² + u²)/2)·I₀(tu) dt.
+// per axis whose mean is u from the origin (u ≥ 0, v > 0):
+// ln ∫₀ᵛ t·exp(−(t² + u²)/2)·I₀(tu) dt, as the reference quadrature
+// computes it (riceref.LogCDF: Simpson on 128 intervals over the window
+// that carries the mass, I₀ from Abramowitz & Stegun 9.8.1–9.8.2; the
+// implementation before issue 23), within 1e-6 — in constant time and
+// without allocating.
 //
-// The integrand is written as t·exp(−(t−u)²/2)·I0e(tu) (I0e = e^{−x}I₀(x))
-// and scaled by its largest Gaussian factor inside [0, v], so the logarithm
-// stays finite even when the probability underflows (a fix thousands of σ
-// outside the disc). Only the window where the integrand is above ~e^{-16}
-// of its peak is integrated, by composite Simpson quadrature on 128
-// intervals.
+// The reference is tabulated (ricetable.go, written by go generate from
+// riceref.Tables) on four uniform grids in variables where what is left
+// after the closed-form part is smooth and bounded, including the limits
+// at infinity, and read by bicubic (4×4-point Lagrange) interpolation:
 //
-// See simpsonRice for how the nodes are evaluated without an exponential
-// each; TestLogRiceCDFMatchesReference checks the result against the
-// node-by-node evaluation before issue 23 on a dense grid. It does not
-// allocate.
+//   - v − u > 5.5: 0. Q₁(u, v) ≤ exp(−(v−u)²/2) < 2.7e-7 (Simon & Alouini,
+//     Digital Communication over Fading Channels, 2nd ed., §4.2), so
+//     ln P = ln(1 − Q₁) is within 2.7e-7 of 0.
+//   - gap = u − v ≤ 1, u < 24: ln P = A2(u, w) + 2 ln v, w = v − u. P/v² is
+//     smooth and even in v, so the corner v → 0 is no singularity.
+//   - gap ≤ 1, u ≥ 24: ln P = A1(s, w), s = 24/u ∈ (0, 1]; the
+//     reference's integrand is exp(−z²/2)·√(1+z/u)·p(3.75/(tu)) in
+//     z = t − u, analytic in 1/u, with the Gaussian limit at s = 0.
+//   - gap > 1, c = gap·v ≤ 16 (the window cut at t = 0):
+//     ln P = −gap²/2 + 2 ln v + B2(c, 1/gap).
+//   - gap > 1, c > 16: ln P = −gap²/2 − ln gap + ln(v/u)/2 + B1(1/gap, 16/c);
+//     the closed-form part is the exact leading behaviour far outside
+//     (the density falls like e^{−gap·y} into the disc, and the disc's
+//     curvature gives √(v/u)), so the relative accuracy of P is the same
+//     1e-6 however small P is.
+//
+// Error analysis. The interpolation error of a 4-point Lagrange rule on
+// step h is at most h⁴/24·|f⁗|·max|∏(x−xᵢ)| ≤ 0.0234·h⁴·|f⁗| inside the
+// table and 0.0417·h⁴·|f⁗| in its edge cells, per axis. The steps (u and
+// c by 1/16, the other axes by 1/32, so h⁴ ≤ 1.5e-5 and 9.5e-7) keep it
+// below 1e-7 where the tabulated functions are smooth; what is not smooth
+// is the reference itself: its window edges move with u and v (kinks at
+// gap = 1, u = v and min(u, v) = 16, where the Simpson step's derivative
+// jumps by 1/128 and the Simpson error of up to 4e-6 changes its slope by
+// up to ~1e-6 per σ), and A&S 9.8.1/9.8.2 disagree by ~1e-7 at x = 3.75,
+// which nodes cross as u and v move. Table edges are placed on the first
+// two kinks; the others cost ≲ 1e-7. TestLogRiceCDFMatchesReference and
+// TestLogRiceCDFAdversarial measure the whole error against the reference
+// on dense grids (largest |Δ ln P| about 3e-7, see there), and
+// TestRiceTablesRegenerate rebuilds the tables and compares.
 func logRiceCDF(u, v float64) float64 {
-	if v-u > 5.5 {
-		// Q₁(u, v) ≤ exp(−(v−u)²/2) < 2.7e-7 for v − u > 5.5 (Simon &
-		// Alouini, Digital Communication over Fading Channels, 2nd ed.,
-		// §4.2), so ln P = ln(1 − Q₁) lies within 2.7e-7 of 0: inside the
-		// 1e-6 the quadrature is held to, and no node need be evaluated.
-		// (A fix well inside the large "moved" disc takes this path.)
+	if v-u > riceWMax {
 		return 0
 	}
-	peak := math.Min(u, v) // the Gaussian factor is largest here within [0, v]
-	e0 := -(peak - u) * (peak - u) / 2
-	gap := u - peak // > 0 only when the fix lies outside the disc
-	h := 16.0       // half-width in σ of the window that carries the mass
-	if gap > 1 {
-		h = 16 / gap // beyond the disc the integrand decays like e^{−gap·(v−t)}
-	}
-	lo, hi := math.Max(0, peak-h), math.Min(v, peak+h)
-	if !(hi > lo) {
-		return math.Inf(-1)
-	}
-	// The reference rule is Simpson on 128 intervals (the window is at
-	// most 32σ wide, so the step is ≤ 0.25σ). Where the integrand is
-	// smooth on the scale of the window a quarter (or half) of the nodes
-	// reproduce it. With S_h = I + c·h⁴ + d·h⁶ + … (Euler–Maclaurin) the
-	// sums on n/4, n/2 and n intervals give a = S_n − S_{n/2} =
-	// −15c·h⁴ − 63d·h⁶ and b = S_{n/2} − S_{n/4} = −240c·h⁴ − 4032d·h⁶;
-	// when b/a lies within [12, 20] (the h⁴ law says 16) the h⁶ term is
-	// at most 2.2 % of the h⁴ one, and Richardson's R = S_n + a/15
-	// (Boole's rule) differs from S₁₂₈ by about |c·h⁴|·(n/128)⁴ + 3.2|d·h⁶|
-	// ≤ 5e-9 relative as long as |a| ≤ 1e-6·S_n; with b/a within [15, 17]
-	// (|d·h⁶| ≤ 0.51 % of |c·h⁴|) |a| ≤ 2e-5·S_n keeps it below 1e-7.
-	// Otherwise (an integrand not yet resolved on 32 intervals, such as a
-	// Gaussian bulk aliased by the coarse steps, or a steep truncation at
-	// the disc's edge) the 128-interval rule runs as before.
-	// The coarse rule is tried on 32 intervals when the window spans at
-	// most 4 length scales of the integrand (1σ, or 1/gap outside the
-	// disc), on 64 when it spans at most 10; wider windows go straight
-	// to 128.
-	scale := 1.0
-	if gap > 1 {
-		scale = 1 / gap
-	}
-	sum := math.NaN()
-	if span := (hi - lo) / scale; span <= 10 {
-		n := 64
-		if span <= 4 {
-			n = 32
+	g := u - v
+	if g <= 1 {
+		if u < riceUA {
+			return riceA2.at(u, v-u) + 2*math.Log(v)
 		}
-		s, s2, s4 := simpsonRice(u, e0, lo, hi, n)
-		switch a, b := s-s2, s2-s4; {
-		case math.Abs(a) <= 1e-12*s && math.Abs(b) <= 1e-10*s:
-			sum = s // resolved at every level
-		case math.Abs(a) <= 1e-6*s && b/a >= 12 && b/a <= 20,
-			math.Abs(a) <= 2e-5*s && b/a >= 15 && b/a <= 17:
-			sum = s + a/15
-		}
+		return riceA1.at(riceUA/u, v-u)
 	}
-	if math.IsNaN(sum) {
-		sum, _, _ = simpsonRice(u, e0, lo, hi, 128)
+	if c := g * v; c <= riceCB {
+		return riceB2.at(c, math.Log1p(v/g)) - g*g/2 + 2*math.Log(v)
+	} else {
+		p := 1 / g
+		a := math.Sqrt(v/u) * as982(3.75/(u*(v-p))) * p
+		return riceB1.at(p, riceCB/c) - g*g/2 + math.Log(a)
 	}
-	if sum <= 0 {
-		return math.Inf(-1)
-	}
-	return e0 + math.Log(sum)
 }
 
-// simpsonRice returns the composite Simpson approximations on n, n/2 and
-// n/4 intervals (n a multiple of 8, all from the same n+1 nodes) of
-// ∫ t·exp(−(t−u)²/2 − e0)·I0e(tu) dt over [lo, hi].
-//
-// The nodes are equally spaced, so the exponentials need not be evaluated
-// at each of them: with tᵢ = lo + i·h the Gaussian factor obeys
-// gᵢ₊₁ = gᵢ·rᵢ, rᵢ₊₁ = rᵢ·e^{−h²} (rᵢ = e^{−(tᵢ−u)h − h²/2}), and the
-// e^{−tu} of I0e's small-argument branch obeys eᵢ₊₁ = eᵢ·e^{−hu}; four
-// exponentials per call replace 2(n+1). The products carry a relative
-// rounding error of at most ~n ulp (~3e-14). I0e is evaluated as i0e does
-// (A&S 9.8.1 times e^{−x} up to x = 3.75, 9.8.2 above).
-func simpsonRice(u, e0, lo, hi float64, n int) (sN, sN2, sN4 float64) {
-	step := (hi - lo) / float64(n)
-	d0 := lo - u
-	g := math.Exp(-d0*d0/2 - e0)          // Gaussian factor at tᵢ
-	r := math.Exp(-d0*step - step*step/2) // gᵢ₊₁/gᵢ
-	c := math.Exp(-step * step)           // rᵢ₊₁/rᵢ
-	var e, de float64                     // e^{−tᵢu} and its ratio, while tᵢu ≤ 3.75
-	if lo*u <= 3.75 {
-		e, de = math.Exp(-lo*u), math.Exp(-step*u)
-	}
-	// Interior Simpson weights 4, 2, 4, …: on n intervals by i, on n/2 at
-	// the even nodes by i/2, on n/4 at every fourth node by i/4.
-	wN := [8]float64{2, 4, 2, 4, 2, 4, 2, 4}
-	wN2 := [8]float64{2, 0, 4, 0, 2, 0, 4, 0}
-	wN4 := [8]float64{2, 0, 0, 0, 4, 0, 0, 0}
-	for i := 0; i <= n; i++ {
-		t := lo + float64(i)*step
-		a, b, d := wN[i&7], wN2[i&7], wN4[i&7]
-		if i == 0 || i == n {
-			a, b, d = 1, 1, 1
-			if i == n {
-				t = hi
-			}
-		}
-		x := t * u
-		var ie float64
-		if x <= 3.75 {
-			q := x * (1 / 3.75)
-			q *= q
-			ie = (1 + q*(3.5156229+q*(3.0899424+q*(1.2067492+q*(0.2659732+q*(0.0360768+q*0.0045813)))))) * e
-		} else {
-			s := 1 / math.Sqrt(x) // one square root and one division: 3.75/x = 3.75·s²
-			q := 3.75 * s * s
-			ie = (0.39894228 + q*(0.01328592+q*(0.00225319+q*(-0.00157565+q*(0.00916281+
-				q*(-0.02057706+q*(0.02635537+q*(-0.01647633+q*0.00392377)))))))) * s
-		}
-		f := t * g * ie
-		sN += a * f
-		sN2 += b * f
-		sN4 += d * f
-		g *= r
-		r *= c
-		e *= de
-	}
-	return sN * step / 3, sN2 * 2 * step / 3, sN4 * 4 * step / 3
-}
-
-// i0e returns e^{−x}·I₀(x) for x ≥ 0, the exponentially scaled modified
-// Bessel function of the first kind of order zero, from the polynomial
-// approximations of Abramowitz & Stegun, Handbook of Mathematical
-// Functions, 9.8.1 (|x| ≤ 3.75, error < 1.6e-7) and 9.8.2 (x ≥ 3.75,
-// relative error < 1.9e-7).
-func i0e(x float64) float64 {
-	if x <= 3.75 {
-		t := x / 3.75
-		t *= t
-		i0 := 1 + t*(3.5156229+t*(3.0899424+t*(1.2067492+t*(0.2659732+t*(0.0360768+t*0.0045813)))))
-		return i0 * math.Exp(-x)
-	}
-	t := 3.75 / x
-	p := 0.39894228 + t*(0.01328592+t*(0.00225319+t*(-0.00157565+t*(0.00916281+
+// as982 is the polynomial of Abramowitz & Stegun 9.8.2,
+// √x·e^{−x}·I₀(x) ≈ as982(3.75/x) for x ≥ 3.75 (relative error < 1.9e-7).
+func as982(t float64) float64 {
+	return 0.39894228 + t*(0.01328592+t*(0.00225319+t*(-0.00157565+t*(0.00916281+
 		t*(-0.02057706+t*(0.02635537+t*(-0.01647633+t*0.00392377)))))))
-	return p / math.Sqrt(x)
+}
+
+// riceTable is a table of values on the uniform grid x0 + i/idx (i < nx),
+// y0 + j/idy (j < ny), stored row by row (value (i, j) at v[j·nx + i]).
+type riceTable struct {
+	x0, idx float64
+	nx      int
+	y0, idy float64
+	ny      int
+	v       []float64
+}
+
+// at returns the interpolation of t at (x, y): the tensor product of
+// 6-point Lagrange rules (quintic in each axis) on the 6×6 nodes around
+// (x, y), the stencil moved inwards at the edges and points outside the
+// grid clamped to it. It does not allocate, and NaN gives NaN.
+func (t *riceTable) at(x, y float64) float64 {
+	i, fx := riceCell((x-t.x0)*t.idx, t.nx)
+	j, fy := riceCell((y-t.y0)*t.idy, t.ny)
+	ax := lagrange6(fx)
+	ay := lagrange6(fy)
+	n := t.nx
+	k := j*n + i
+	r := t.v[k : k+5*n+6 : k+5*n+6]
+	var sum float64
+	for m, a := range ay {
+		o := m * n
+		q := r[o : o+6 : o+6]
+		sum += a * (ax[0]*q[0] + ax[1]*q[1] + ax[2]*q[2] + ax[3]*q[3] + ax[4]*q[4] + ax[5]*q[5])
+	}
+	return sum
+}
+
+// riceCell returns the first index of the 6-point stencil for grid
+// coordinate g on n ≥ 6 points, and g's offset from it (within [2, 3]
+// inside the grid, [0, 2) and (3, 5] in the edge cells).
+func riceCell(g float64, n int) (int, float64) {
+	switch {
+	case !(g >= 2): // also NaN
+		if !(g >= 0) && !math.IsNaN(g) {
+			g = 0
+		}
+		return 0, g
+	case g >= float64(n-3):
+		if g > float64(n-1) {
+			g = float64(n - 1)
+		}
+		return n - 6, g - float64(n-6)
+	}
+	i := int(g) - 2
+	return i, g - float64(i)
+}
+
+// lagrange6 returns the weights of the quintic Lagrange interpolant on
+// the nodes 0, 1, …, 5 at f.
+func lagrange6(f float64) [6]float64 {
+	d0, d1, d2, d3, d4, d5 := f, f-1, f-2, f-3, f-4, f-5
+	l01 := d0 * d1
+	l012 := l01 * d2
+	l0123 := l012 * d3
+	r45 := d4 * d5
+	r345 := d3 * r45
+	r2345 := d2 * r345
+	return [6]float64{
+		-d1 * r2345 / 120,
+		d0 * r2345 / 24,
+		-l01 * r345 / 12,
+		l012 * r45 / 12,
+		-l0123 * d5 / 24,
+		l0123 * d4 / 120,
+	}
 }
 
 // logDiscLikelihood returns the log of the density of a fix at distance d

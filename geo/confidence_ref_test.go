@@ -1,45 +1,16 @@
 package geo
 
-import "math"
+import (
+	"math"
 
-// logRiceCDFRef is logRiceCDF as it was before the recurrences (issue 23,
-// point 5): the same window and Simpson rule, every node evaluated with
-// its own exponentials through i0e. It is the reference the fast version
+	"github.com/payedge/payedge/geo/internal/riceref"
+)
+
+// logRiceCDFRef is logRiceCDF as it was before issue 23 (riceref.LogCDF):
+// Simpson's rule on 128 intervals, every node evaluated with its own
+// exponentials through riceref.I0e. It is the reference the fast version
 // must match.
-func logRiceCDFRef(u, v float64) float64 {
-	if v-u > 9 {
-		return 0
-	}
-	peak := math.Min(u, v)
-	e0 := -(peak - u) * (peak - u) / 2
-	gap := u - peak
-	h := 16.0
-	if gap > 1 {
-		h = 16 / gap
-	}
-	lo, hi := math.Max(0, peak-h), math.Min(v, peak+h)
-	if !(hi > lo) {
-		return math.Inf(-1)
-	}
-	f := func(t float64) float64 {
-		return t * math.Exp(-(t-u)*(t-u)/2-e0) * i0e(t*u)
-	}
-	const n = 128
-	step := (hi - lo) / n
-	sum := f(lo) + f(hi)
-	for i := 1; i < n; i++ {
-		w := 2.0
-		if i&1 == 1 {
-			w = 4
-		}
-		sum += w * f(lo+float64(i)*step)
-	}
-	sum *= step / 3
-	if sum <= 0 {
-		return math.Inf(-1)
-	}
-	return e0 + math.Log(sum)
-}
+func logRiceCDFRef(u, v float64) float64 { return riceref.LogCDF(u, v) }
 
 // fixLogOddsRef is fixLogOdds on logRiceCDFRef.
 func fixLogOddsRef(d, acc, r, movedR float64) float64 {
