@@ -534,7 +534,7 @@ func TestReplayStateRoundTrip(t *testing.T) {
 	}
 }
 
-func mustKey(t *testing.T, w *world) *ecdh.PrivateKey {
+func mustKey(t testing.TB, w *world) *ecdh.PrivateKey {
 	t.Helper()
 	k, err := GenerateKey(w.rnd)
 	if err != nil {

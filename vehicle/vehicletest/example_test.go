@@ -21,3 +21,13 @@ func ExampleTestFriendRegistry() {
 		})
 	}
 }
+
+// A host checks the store that keeps its vehicles' replay state across
+// restarts (a file, a flash partition, a database) the same way.
+func ExampleTestReplayStore() {
+	_ = func(t *testing.T) {
+		vehicletest.TestReplayStore(t, func(t *testing.T) vehicle.ReplayStore {
+			return vehicle.NewMemoryReplayStore()
+		})
+	}
+}

@@ -1,10 +1,12 @@
 package vehicletest_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/payedge/payedge/vehicle"
@@ -55,6 +57,66 @@ func TestSuiteCatchesBrokenRegistry(t *testing.T) {
 		t.Fatalf("the suite passed a registry that repeats sequence numbers:\n%s", out)
 	}
 	if !strings.Contains(string(out), "NextSequence(a, b) #2 = 1") {
+		t.Fatalf("the suite failed for another reason:\n%s", out)
+	}
+}
+
+func TestMemoryReplayStore(t *testing.T) {
+	vehicletest.TestReplayStore(t, func(t *testing.T) vehicle.ReplayStore { return vehicle.NewMemoryReplayStore() })
+}
+
+// aliasingStore keeps the caller's slice instead of a copy, so a vehicle
+// reusing its buffer would corrupt the saved state; the suite must notice.
+type aliasingStore struct {
+	mu sync.Mutex
+	m  map[vehicle.VehicleID][]byte
+}
+
+func (s *aliasingStore) Load(ctx context.Context, id vehicle.VehicleID) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.m[id]
+	if !ok {
+		return nil, vehicle.ErrNoReplayState
+	}
+	return bytes.Clone(b), nil
+}
+
+func (s *aliasingStore) Save(ctx context.Context, id vehicle.VehicleID, st []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[id] = st
+	return nil
+}
+
+// TestBrokenReplayStoreHelper runs the suite on aliasingStore when asked to
+// by TestSuiteCatchesBrokenReplayStore, in a child process.
+func TestBrokenReplayStoreHelper(t *testing.T) {
+	if os.Getenv("VEHICLETEST_BROKEN_STORE") != "1" {
+		t.Skip("run by TestSuiteCatchesBrokenReplayStore")
+	}
+	vehicletest.TestReplayStore(t, func(t *testing.T) vehicle.ReplayStore {
+		return &aliasingStore{m: map[vehicle.VehicleID][]byte{}}
+	})
+}
+
+func TestSuiteCatchesBrokenReplayStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child test process")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenReplayStoreHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "VEHICLETEST_BROKEN_STORE=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the suite passed a store that aliases the saved state:\n%s", out)
+	}
+	if !strings.Contains(string(out), "--- FAIL: TestBrokenReplayStoreHelper/NoAliasing") {
 		t.Fatalf("the suite failed for another reason:\n%s", out)
 	}
 }
