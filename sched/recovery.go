@@ -236,7 +236,7 @@ func (l *listed) check() string {
 
 // account records a listed workload as live on ns and, if announce, tells
 // the other manager; c.mu must be held for writing and the ID must be
-// free. Recover leaves the announcement to resyncView for a manager that
+// free. Recover leaves the announcement to resyncViews for a manager that
 // reports its view.
 func (c *Coordinator) account(l *listed, ns *nodeState, announce bool) {
 	w := &workload{req: l.req, state: stLive, cell: -1, claim: l.req.Resources.Max(l.a.Resources)}
@@ -368,7 +368,7 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 			ev.Kind, ev.Detail = DriftInvalid, fmt.Sprintf("NUMA cell %d of a node with %d", l.a.NUMACell, len(ns.spec.NUMA))
 		} else {
 			// A manager that reports its view hears only what it lacks
-			// (resyncView below); the others hear of every workload.
+			// (resyncViews below); the others hear of every workload.
 			c.account(l, ns, vs[other(l.a.Kind)] == nil)
 			rep.Recovered++
 			continue
@@ -378,27 +378,64 @@ func (c *Coordinator) Recover(ctx context.Context) (DriftReport, error) {
 		}
 		events = append(events, ev)
 	}
-	for k, v := range vs {
-		if v != nil {
-			c.resyncView(Kind(k), v, viewSnap{acked: math.MaxUint64}, count, nil, &events)
-		}
-	}
+	all := [Container + 1]viewSnap{{acked: math.MaxUint64}, {acked: math.MaxUint64}, {acked: math.MaxUint64}}
+	c.resyncViews(&vs, &all, count, nil, &events)
 	c.mu.Unlock()
 	_ = c.flush(ctx, true)
 	return c.report(rep, events), nil
 }
 
+// cmpEvents orders events by kind, then ID, then node.
+func cmpEvents(a, b *DriftEvent) int {
+	if a.Kind != b.Kind {
+		return cmp.Compare(a.Kind, b.Kind)
+	}
+	if a.ID != b.ID {
+		return strings.Compare(a.ID, b.ID)
+	}
+	return strings.Compare(a.Node, b.Node)
+}
+
+// sortEvents sorts events stably by cmpEvents. Events are large and a
+// recovery may report one per workload, so it sorts their indices and
+// then moves each event once, following the permutation's cycles.
+func sortEvents(events []DriftEvent) {
+	if slices.IsSortedFunc(events, func(a, b DriftEvent) int { return cmpEvents(&a, &b) }) {
+		return
+	}
+	idx := make([]int, len(events))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		if c := cmpEvents(&events[i], &events[j]); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j) // stable
+	})
+	// Position i receives the event at idx[i].
+	for i := range idx {
+		if idx[i] < 0 {
+			continue
+		}
+		tmp := events[i]
+		j := i
+		for {
+			k := idx[j]
+			idx[j] = -1
+			if k == i {
+				events[j] = tmp
+				break
+			}
+			events[j] = events[k]
+			j = k
+		}
+	}
+}
+
 // report sorts the events, fills the counts and tells Config.OnDrift.
 func (c *Coordinator) report(rep DriftReport, events []DriftEvent) DriftReport {
-	slices.SortStableFunc(events, func(a, b DriftEvent) int {
-		if a.Kind != b.Kind {
-			return cmp.Compare(a.Kind, b.Kind)
-		}
-		if a.ID != b.ID {
-			return strings.Compare(a.ID, b.ID)
-		}
-		return strings.Compare(a.Node, b.Node)
-	})
+	sortEvents(events)
 	for _, ev := range events {
 		if ev.Repaired {
 			rep.Repaired++
@@ -585,11 +622,7 @@ func (c *Coordinator) Reconcile(ctx context.Context) (DriftReport, error) {
 		}
 	}
 	// The managers' views of each other, after the ledger's repairs.
-	for k, v := range vs {
-		if v != nil {
-			c.resyncView(Kind(k), v, snapViews[k], count, &budget, &events)
-		}
-	}
+	c.resyncViews(&vs, &snapViews, count, &budget, &events)
 	c.mu.Unlock()
 	rep = c.report(rep, events)
 	_ = c.flush(ctx, true)

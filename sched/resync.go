@@ -169,8 +169,20 @@ type viewDiff struct {
 	vi int // index of what the view records in ForeignView.Allocations; -1 if nothing
 }
 
-// resyncView compares the view v of the manager of kind m with the ledger
-// and sends that manager the changes that bring it in step: Deleted for a
+// viewDelta is what diffView found wrong in the view of the manager of
+// kind m.
+type viewDelta struct {
+	m        Kind
+	v        *ForeignView
+	invalid  []DriftEvent // malformed entries
+	diffs    []viewDiff   // missing or stale workloads
+	phantoms []Allocation // entries no manager runs
+}
+
+func (d *viewDelta) len() int { return len(d.invalid) + len(d.diffs) + len(d.phantoms) }
+
+// resyncViews compares the view of every manager in vs with the ledger
+// and sends each manager the changes that bring it in step: Deleted for a
 // phantom, Created for a missing workload, Deleted of what it records then
 // Created for a stale one. c.mu must be held for writing. Every
 // difference is appended to events; it is repaired while *budget allows
@@ -178,6 +190,27 @@ type viewDiff struct {
 // stale entries are repaired before phantoms: a view that lacks a workload
 // lets its manager take capacity that is in use, a phantom only wastes
 // some.
+func (c *Coordinator) resyncViews(vs *views, snaps *[Container + 1]viewSnap, listed map[string]int, budget *int, events *[]DriftEvent) {
+	var deltas [Container + 1]viewDelta
+	n := 0
+	for k, v := range vs {
+		if v != nil {
+			deltas[k] = c.diffView(Kind(k), v, snaps[k], listed, budget != nil)
+			n += deltas[k].len()
+		}
+	}
+	*events = slices.Grow(*events, n)
+	for k := range deltas {
+		if vs[k] != nil {
+			c.applyView(&deltas[k], budget, events)
+		}
+	}
+}
+
+// diffView finds what the view v of the manager of kind m records wrongly;
+// c.mu must be held, and nothing is changed. With ordered, the differences
+// are sorted by ID, so which are repaired under a bound does not depend on
+// map order (without a bound all are, and report sorts the events).
 //
 // Workloads in flight are left alone: one being placed or deleted, one
 // whose latest Created was not acknowledged by the snapshot (its Seq is
@@ -186,21 +219,8 @@ type viewDiff struct {
 // lists but the ledger does not account as another manager's workload
 // (listed): that drift is reported and repaired on the ledger's side
 // first. Recover passes acked = MaxUint64 and no deleting.
-func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed map[string]int, budget *int, events *[]DriftEvent) {
-	// emit records ev and reports whether to repair it now.
-	emit := func(ev DriftEvent) bool {
-		fix := ev.Kind.repairable() && (budget == nil || *budget > 0)
-		if fix {
-			if budget != nil {
-				*budget--
-			}
-			ev.Repaired = true
-		} else {
-			c.drift[driftKey(ev)] = ev
-		}
-		*events = append(*events, ev)
-		return fix
-	}
+func (c *Coordinator) diffView(m Kind, v *ForeignView, snap viewSnap, listed map[string]int, ordered bool) viewDelta {
+	d := viewDelta{m: m, v: v}
 	seen := make(map[string]int, len(v.Allocations)) // ID → index in v.Allocations
 	for i, a := range v.Allocations {
 		bad := ""
@@ -215,12 +235,11 @@ func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed m
 			bad = fmt.Sprintf("quantity %s negative or above MaxQuantity", a.Resources.badQuantity())
 		}
 		if bad != "" {
-			emit(DriftEvent{Kind: DriftInvalid, ID: a.ID, Node: a.Node, Actual: a, Manager: m, Detail: bad})
+			d.invalid = append(d.invalid, DriftEvent{Kind: DriftInvalid, ID: a.ID, Node: a.Node, Actual: a, Manager: m, Detail: bad})
 			continue
 		}
 		seen[a.ID] = i
 	}
-	var diffs []viewDiff
 	for id, w := range c.work {
 		if w.req.Kind == m {
 			continue
@@ -237,11 +256,9 @@ func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed m
 		if inView && v.Allocations[vi] == c.ledgerAlloc(id, w) {
 			continue
 		}
-		diffs = append(diffs, viewDiff{id: id, w: w, vi: vi})
+		d.diffs = append(d.diffs, viewDiff{id: id, w: w, vi: vi})
 	}
-	var phantoms []Allocation
 	for id, vi := range seen {
-		a := v.Allocations[vi]
 		w := c.work[id]
 		if w != nil && w.state != stLive {
 			continue
@@ -255,28 +272,48 @@ func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed m
 		if (w == nil && listed[id] > 0) || listed[id] > 1 {
 			continue
 		}
-		phantoms = append(phantoms, a)
+		d.phantoms = append(d.phantoms, v.Allocations[vi])
 	}
-	if budget != nil {
-		// Under a bound, which differences are repaired now must not
-		// depend on map order. Without one all are, and report sorts the
-		// events.
-		slices.SortFunc(diffs, func(a, b viewDiff) int { return strings.Compare(a.id, b.id) })
-		slices.SortFunc(phantoms, func(a, b Allocation) int { return strings.Compare(a.ID, b.ID) })
+	if ordered {
+		slices.SortFunc(d.diffs, func(a, b viewDiff) int { return strings.Compare(a.id, b.id) })
+		slices.SortFunc(d.phantoms, func(a, b Allocation) int { return strings.Compare(a.ID, b.ID) })
 	}
-	*events = slices.Grow(*events, len(diffs)+len(phantoms))
+	return d
+}
+
+// applyView reports and, within *budget (nil: no bound), repairs what
+// diffView found; c.mu must be held for writing.
+func (c *Coordinator) applyView(d *viewDelta, budget *int, events *[]DriftEvent) {
+	m := d.m
+	// emit records ev and reports whether to repair it now.
+	emit := func(ev DriftEvent) bool {
+		fix := ev.Kind.repairable() && (budget == nil || *budget > 0)
+		if fix {
+			if budget != nil {
+				*budget--
+			}
+			ev.Repaired = true
+		} else {
+			c.drift[driftKey(ev)] = ev
+		}
+		*events = append(*events, ev)
+		return fix
+	}
+	for _, ev := range d.invalid {
+		emit(ev)
+	}
 	unknown := fmt.Sprintf("the %s manager does not know it", m)
-	for _, d := range diffs {
-		w, led := d.w, c.ledgerAlloc(d.id, d.w)
-		ev := DriftEvent{ID: d.id, Node: led.Node, Ledger: led, Manager: m}
-		if d.vi < 0 {
+	for _, df := range d.diffs {
+		w, led := df.w, c.ledgerAlloc(df.id, df.w)
+		ev := DriftEvent{ID: df.id, Node: led.Node, Ledger: led, Manager: m}
+		if df.vi < 0 {
 			ev.Kind, ev.Detail = DriftViewMissing, unknown
 			if emit(ev) {
 				w.createdSeq = c.announceTo(m, Created, led)
 			}
 			continue
 		}
-		old := v.Allocations[d.vi]
+		old := d.v.Allocations[df.vi]
 		ev.Kind, ev.Actual = DriftViewStale, old
 		ev.Detail = fmt.Sprintf("the view has %v cell %d on %q", old.Resources, old.NUMACell, old.Node)
 		if emit(ev) {
@@ -285,7 +322,7 @@ func (c *Coordinator) resyncView(m Kind, v *ForeignView, snap viewSnap, listed m
 		}
 	}
 	noOne := fmt.Sprintf("no %s manager runs it", other(m))
-	for _, a := range phantoms {
+	for _, a := range d.phantoms {
 		if emit(DriftEvent{Kind: DriftViewPhantom, ID: a.ID, Node: a.Node, Actual: a, Manager: m, Detail: noOne}) {
 			c.announceTo(m, Deleted, a)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -536,6 +537,24 @@ func TestNextEpoch(t *testing.T) {
 		got, ok := nextEpoch(tt.s)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("nextEpoch(%d) = %d, %v; want %d, %v", tt.s, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestSortEvents: the index sort with in-place permutation equals a
+// stable sort, ties (same kind, ID and node) kept in their order.
+func TestSortEvents(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for n := range 200 {
+		evs := make([]DriftEvent, n)
+		for i := range evs {
+			evs[i] = DriftEvent{Kind: DriftKind(1 + rng.IntN(4)), ID: fmt.Sprint(rng.IntN(8)), Node: fmt.Sprint(rng.IntN(2)), Detail: fmt.Sprint(i)}
+		}
+		want := slices.Clone(evs)
+		slices.SortStableFunc(want, func(a, b DriftEvent) int { return cmpEvents(&a, &b) })
+		sortEvents(evs)
+		if diff := cmp.Diff(want, evs); diff != "" {
+			t.Fatalf("n=%d (-stable +got):\n%s", n, diff)
 		}
 	}
 }
