@@ -24,9 +24,11 @@ const MaxFixLogOdds = 6.906754778648554
 // is Rice-distributed and the probability is the Rice CDF
 // 1 − Q₁(distanceM/σ, radiusM/σ), with Q₁ Marcum's Q-function (J. I. Marcum,
 // "A statistical theory of target detection by pulsed radar", IRE Trans.
-// IT-6, 1960; S. O. Rice, Bell Syst. Tech. J. 23, 1944). It is evaluated by
-// Simpson quadrature of the Rice density with an exponentially scaled I₀
-// (Abramowitz & Stegun 9.8.1–9.8.2), to about 1e-6 absolute.
+// IT-6, 1960; S. O. Rice, Bell Syst. Tech. J. 23, 1944). Its value is
+// that of Simpson quadrature of the Rice density with an exponentially
+// scaled I₀ (Abramowitz & Stegun 9.8.1–9.8.2), the calibration the
+// package has always used, to within 1e-6 relative; it is read from
+// precomputed tables in constant time (see logRiceCDF).
 //
 // Special cases: radiusM ≤ 0 gives 0; accuracyM ≤ 0 gives 1 when
 // distanceM ≤ radiusM and 0 otherwise; NaN arguments give NaN.
@@ -57,47 +59,66 @@ func ProbWithin(distanceM, radiusM, accuracyM float64) float64 {
 
 // logRiceCDF returns ln P(|X| ≤ v) for X a 2-D normal with unit variance
 // per axis whose mean is u from the origin (u ≥ 0, v > 0):
-// ln ∫₀ᵛ t·exp(−(t² + u²)/2)·I₀(tu) dt, as the reference quadrature
-// computes it (riceref.LogCDF: Simpson on 128 intervals over the window
-// that carries the mass, I₀ from Abramowitz & Stegun 9.8.1–9.8.2; the
-// implementation before issue 23), within 1e-6 — in constant time and
-// without allocating.
+// ln ∫₀ᵛ t·exp(−(t² + u²)/2)·I₀(tu) dt as the reference quadrature
+// computes it (riceref.LogCDF, the implementation before issue 23:
+// Simpson's rule on 128 intervals over the window that carries the mass,
+// I₀ from Abramowitz & Stegun 9.8.1–9.8.2), within 1e-6 — in constant
+// time (about 60 ns) and without allocating.
 //
-// The reference is tabulated (ricetable.go, written by go generate from
-// riceref.Tables) on four uniform grids in variables where what is left
-// after the closed-form part is smooth and bounded, including the limits
-// at infinity, and read by bicubic (4×4-point Lagrange) interpolation:
+// The reference is the contract, not the exact Marcum Q: its own Simpson
+// error reaches 4e-6 in ln P where the window is cut at the disc's edge
+// (u ≈ 17, v ≈ 16), so a series or asymptotic expansion of Q₁, however
+// exact, could not be held to 1e-6 of it. The reference is therefore
+// tabulated (ricetable.go, written by go generate from riceref.Tables) on
+// four uniform grids, in variables where what remains after a closed-form
+// part is smooth and bounded up to and including the limits at infinity,
+// and read by 6×6-point (quintic × quintic) Lagrange interpolation:
 //
-//   - v − u > 5.5: 0. Q₁(u, v) ≤ exp(−(v−u)²/2) < 2.7e-7 (Simon & Alouini,
-//     Digital Communication over Fading Channels, 2nd ed., §4.2), so
-//     ln P = ln(1 − Q₁) is within 2.7e-7 of 0.
-//   - gap = u − v ≤ 1, u < 24: ln P = A2(u, w) + 2 ln v, w = v − u. P/v² is
-//     smooth and even in v, so the corner v → 0 is no singularity.
-//   - gap ≤ 1, u ≥ 24: ln P = A1(s, w), s = 24/u ∈ (0, 1]; the
-//     reference's integrand is exp(−z²/2)·√(1+z/u)·p(3.75/(tu)) in
-//     z = t − u, analytic in 1/u, with the Gaussian limit at s = 0.
+//   - w = v − u > 9: 0, as the reference.
+//   - gap = u − v ≤ 1, u < 4: ln P = A2(u, w) + 2 ln v. P/v² is smooth and
+//     even in v, so the corner v → 0 is no singularity. Steps 1/16 × 1/16.
+//   - gap ≤ 1, u ≥ 4: ln P = A1(s, w), s = 4/u ∈ (0, 1]; in z = t − u the
+//     reference's integrand is exp(−z²/2)·√(1+z/u)·p(3.75/(tu)) (p the
+//     A&S 9.8.2 polynomial), analytic in 1/u, with its Gaussian limit at
+//     s = 0. Steps 1/64 × 1/16.
 //   - gap > 1, c = gap·v ≤ 16 (the window cut at t = 0):
-//     ln P = −gap²/2 + 2 ln v + B2(c, 1/gap).
-//   - gap > 1, c > 16: ln P = −gap²/2 − ln gap + ln(v/u)/2 + B1(1/gap, 16/c);
-//     the closed-form part is the exact leading behaviour far outside
-//     (the density falls like e^{−gap·y} into the disc, and the disc's
-//     curvature gives √(v/u)), so the relative accuracy of P is the same
-//     1e-6 however small P is.
+//     ln P = −gap²/2 + 2 ln v + B2(c, ζ), ζ = ln(1 + v/gap): in τ = t/v the
+//     integrand depends on c and v² only, and on v² through
+//     I₀(τc(1 + v²/c)), hence ζ. Steps 1/8 × 1/16.
+//   - gap > 1, c > 16: ln P = −gap²/2 − ln gap + ln(v/u)/2 +
+//     ln p(3.75/(u(v − 1/gap))) + B1(1/gap, 16/c), steps 1/32 × 1/32. The
+//     closed-form part is the exact leading behaviour far outside (the
+//     density falls like e^{−gap·y} into the disc, its curvature gives
+//     √(v/u), the Bessel factor is taken at the integrand's mean depth
+//     y = 1), so B1 is smooth at gap → ∞ and v → ∞ and P keeps the same
+//     relative accuracy however small it is.
 //
-// Error analysis. The interpolation error of a 4-point Lagrange rule on
-// step h is at most h⁴/24·|f⁗|·max|∏(x−xᵢ)| ≤ 0.0234·h⁴·|f⁗| inside the
-// table and 0.0417·h⁴·|f⁗| in its edge cells, per axis. The steps (u and
-// c by 1/16, the other axes by 1/32, so h⁴ ≤ 1.5e-5 and 9.5e-7) keep it
-// below 1e-7 where the tabulated functions are smooth; what is not smooth
-// is the reference itself: its window edges move with u and v (kinks at
-// gap = 1, u = v and min(u, v) = 16, where the Simpson step's derivative
-// jumps by 1/128 and the Simpson error of up to 4e-6 changes its slope by
-// up to ~1e-6 per σ), and A&S 9.8.1/9.8.2 disagree by ~1e-7 at x = 3.75,
-// which nodes cross as u and v move. Table edges are placed on the first
-// two kinks; the others cost ≲ 1e-7. TestLogRiceCDFMatchesReference and
-// TestLogRiceCDFAdversarial measure the whole error against the reference
-// on dense grids (largest |Δ ln P| about 3e-7, see there), and
-// TestRiceTablesRegenerate rebuilds the tables and compares.
+// Error analysis. A 6-point Lagrange rule on step h errs by at most
+// h⁶·|f⁽⁶⁾|·max|∏(x−xᵢ)|/720 ≤ 0.0049·h⁶·|f⁽⁶⁾| per axis inside a table
+// (0.024·h⁶·|f⁽⁶⁾| in its edge cells); where the tabulated functions are
+// smooth the steps above keep it below 4e-8 (measured between the nodes).
+// What is not smooth is the reference itself: its window edges move with
+// u and v, and where one reaches a boundary — gap = 1 (the window's width
+// switches from 16 to 16/gap), u = v, min(u, v) = 16 (the cut at t = 0
+// starts) — the step's derivative jumps by 1/128, so the reference's
+// Simpson error (≤ 4e-6) changes slope by up to ~1e-6 per σ; and A&S
+// 9.8.1 and 9.8.2 disagree by ~1e-7 at x = 3.75, which nodes cross as u
+// and v move. Table edges lie on gap = 1 and c = 16; the kink at
+// min(u, v) = 16 costs 1.3e-7, the largest error found. Measured against
+// the reference: TestLogRiceCDFMatchesReference (4.4·10⁵ points, u and v
+// to 3000σ, into the underflow region), TestLogRiceCDFAdversarial
+// (4.2·10⁵ points within 6σ of the edge of discs of 0.5σ to 60σ) and
+// TestLogRiceCDFSwitchOvers: largest |Δ ln P| 1.31e-7.
+//
+// What precision matters: fixLogOdds is a difference of two of these
+// logarithms (plus exact terms), clamped to ±MaxFixLogOdds, so an error δ
+// in ln P moves the log-odds by at most 2δ and Monitor's confidence, a
+// logistic of them, by at most δ/2 — 1.3e-7 here, far below any
+// threshold; once the log-odds are clamped (|log-odds| > ln 999, P of the
+// allowed disc below ~1e-3 of the moved one) the error does not reach the
+// result at all. Where P itself is tiny, an absolute error δ in ln P is a
+// relative error δ in P, as before: the tables hold the logarithm after
+// the exact Gaussian tail is taken out.
 func logRiceCDF(u, v float64) float64 {
 	if v-u > riceWMax {
 		return 0
@@ -250,9 +271,9 @@ func fixLogOdds(d, acc, r, movedR float64) float64 {
 
 // farOutside reports whether the log-odds of a fix u σ from the centre,
 // for discs of v1 < v2 σ (logAreas = ln(v2²/v1²)), are certainly below
-// −MaxFixLogOdds, so that fixLogOdds clamps them and the quadratures can
-// be skipped. It uses bounds, not approximations, so the clamped result is
-// the one the quadratures would give:
+// −MaxFixLogOdds, so that fixLogOdds clamps them and logRiceCDF can be
+// skipped. It uses bounds, not approximations, so the clamped result is
+// the one logRiceCDF would give:
 //
 //   - upper bound of P(|X| ≤ v1) for u > v1: the terminal is within v1
 //     only if the fix error exceeds u − v1, and the error's length is
@@ -262,7 +283,7 @@ func fixLogOdds(d, acc, r, movedR float64) float64 {
 //     nearest the fix, where the density is at least
 //     exp(−(max(u−v2, 0)+2)²/2)/2π, gives P ≥ exp(−(max(u−v2, 0)+2)²/2)/2.
 //
-// A margin of 1e-3 covers the quadrature's own error.
+// A margin of 1e-3 covers logRiceCDF's error (≤ 1e-6).
 func farOutside(u, v1, v2, logAreas float64) bool {
 	if !(u > v1) {
 		return false
