@@ -18,7 +18,8 @@
 // generation, an XChaCha20-Poly1305 key, a header-protection key, a
 // confirmation key and a pair selector. Vehicle.Rotate moves to a new key
 // generation while the previous one keeps opening the requests already in
-// flight for RotationGrace; replay windows carry over.
+// flight for RotationGrace; replay windows carry over (across a restart
+// too, see Restarts).
 //
 // # Envelope
 //
@@ -36,6 +37,45 @@
 // authentication the recipient checks the freshness window
 // (default ±5 min) and a 64-entry per-pair sliding replay window as IPsec
 // ESP does (RFC 4303 §3.4.3).
+//
+// # Restarts
+//
+// Replay windows live in the Vehicle, so a restart must not forget them:
+// an envelope the vehicle opened and answered before would open again
+// within the freshness window. (Money is safe either way — the base station
+// and the platform are idempotent by request ID — but the vehicle would
+// re-prompt its user or answer twice.) Two modes:
+//
+//   - Without saved state (VehicleConfig.ReplayState empty), a vehicle
+//     refuses every envelope sealed before it started, with *RestartError
+//     (ErrSealedBeforeStart, also ErrStale). The cost: a request in flight
+//     across the restart is refused once; the requester's resend — the base
+//     station seals it again with a new sequence number and timestamp —
+//     opens. The check compares the base station's timestamp with the
+//     vehicle's clock at start, so it relies on the two clocks agreeing to
+//     within the restart time: an envelope stamped by a base station whose
+//     clock runs ahead by more than the downtime, and opened before the
+//     restart, would pass it; with the vehicle's clock ahead instead,
+//     requests sealed in that first moment are refused and resent.
+//   - With saved state, nothing is lost and no clock is trusted: the
+//     vehicle resumes with its replay windows (and friends, removed
+//     friends' windows and key generations). Set VehicleConfig.ReplayStore
+//     and TryOpen saves the state before it hands out a request
+//     (write-ahead, as IPsec implementations persist their anti-replay
+//     state), so whatever the vehicle acted on is in the last saved state;
+//     restart with NewVehicleWithKey and ReplayState = store.Load(…). A
+//     failed save hands nothing out (ErrReplayNotSaved) and moves no
+//     window. (*Vehicle).ReplayState exports the same bytes for hosts that
+//     persist by themselves: save it after TryOpen and before acting.
+//
+// The state is a versioned, bounded binary encoding (ReplayStateVersion,
+// MaxReplayStateSize) with a CRC-32C; a damaged or foreign state is refused
+// with *ReplayStateError or ErrReplayStateMismatch, never half-restored.
+// Private keys are not part of it: they belong in the host's secure
+// storage, which is why RotateWithKey takes a key the host generated and
+// stored first, and VehicleConfig.PreviousKey brings back the previous
+// generation for requests in flight across a restart during the rotation
+// grace period. Hosts check their store with vehicle/vehicletest.TestReplayStore.
 //
 // # Actors
 //
@@ -70,6 +110,7 @@
 //	info, _ := bob.Respond(o, true)       // uplink to the base station
 //	res, err := bs.Pay(ctx, info)         // settled; res.Grant is the sidelink channel
 //
-// The package Example runs this end to end. Hosts check their own
+// The package Example runs this end to end; Example_restart restarts a
+// vehicle from its saved replay state. Hosts check their own
 // FriendRegistry with vehicle/vehicletest.TestFriendRegistry.
 package vehicle

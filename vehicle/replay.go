@@ -11,7 +11,8 @@ const ReplayWindowSize = 64
 // cannot advance the window. Sequence numbers start at 1.
 //
 // The zero value is an empty window ready to use. A ReplayWindow is not
-// safe for concurrent use; Vehicle guards its windows.
+// safe for concurrent use; Vehicle guards its windows, and saves them in
+// its replay state so that they survive a restart (Vehicle.ReplayState).
 type ReplayWindow struct {
 	top    uint64 // highest sequence accepted; 0 = none yet
 	bitmap uint64 // bit i set: sequence top-i accepted

@@ -434,23 +434,36 @@ func (v *Vehicle) snapshotLocked(now time.Time) *savedState {
 		}
 		s.gens = append(s.gens, sg)
 	}
-	for f := range v.friends {
-		s.friends = append(s.friends, f)
+	// Friends are kept sorted (AddFriend, RemoveFriend); windows belong to
+	// friends or to removed friends (few), merged in order.
+	s.friends = slices.Clone(v.sorted)
+	removed := make([]VehicleID, 0, len(v.removed))
+	for id := range v.removed {
+		removed = append(removed, id)
 	}
-	slices.Sort(s.friends)
-	for id, w := range v.windows {
-		if w.top == 0 {
-			continue // created, never advanced
+	slices.Sort(removed)
+	s.windows = make([]savedWindow, 0, len(v.windows))
+	add := func(id VehicleID, gone bool) {
+		w := v.windows[id]
+		if w == nil || w.top == 0 {
+			return // none, or created and never advanced
 		}
 		sw := savedWindow{requester: id, top: w.top, bitmap: w.bitmap}
-		if at, ok := v.removed[id]; ok {
-			sw.removed, sw.removedAt = true, at.UnixMilli()
-		} else if _, ok := v.friends[id]; !ok {
-			continue // not reachable: windows belong to friends or removed friends
+		if gone {
+			sw.removed, sw.removedAt = true, v.removed[id].UnixMilli()
 		}
 		s.windows = append(s.windows, sw)
 	}
-	slices.SortFunc(s.windows, func(a, b savedWindow) int { return cmp.Compare(a.requester, b.requester) })
+	fi, ri := 0, 0
+	for fi < len(s.friends) || ri < len(removed) {
+		if ri == len(removed) || (fi < len(s.friends) && s.friends[fi] < removed[ri]) {
+			add(s.friends[fi], false)
+			fi++
+		} else {
+			add(removed[ri], true)
+			ri++
+		}
+	}
 	return s
 }
 

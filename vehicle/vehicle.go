@@ -130,6 +130,7 @@ type Vehicle struct {
 	cfg     VehicleConfig
 	gens    []*generation // oldest first; the last is current
 	friends map[VehicleID]struct{}
+	sorted  []VehicleID // the friends in ascending order, for the replay state
 	windows map[VehicleID]*ReplayWindow
 	// removed holds when each former friend was removed. Its replay window
 	// is kept for 2 × Freshness after that: the pair keys of a renewed
@@ -232,6 +233,7 @@ func (v *Vehicle) restore(st *savedState, key *ecdh.PrivateKey, gen uint32, now 
 	for _, f := range st.friends {
 		v.friends[f] = struct{}{}
 	}
+	v.sorted = slices.Clone(st.friends)
 	for _, w := range st.windows {
 		v.windows[w.requester] = &ReplayWindow{top: w.top, bitmap: w.bitmap}
 		if w.removed {
@@ -387,6 +389,9 @@ func (v *Vehicle) AddFriend(friend VehicleID) error {
 		}
 	}
 	v.friends[friend] = struct{}{}
+	if i, found := slices.BinarySearch(v.sorted, friend); !found {
+		v.sorted = slices.Insert(v.sorted, i, friend)
+	}
 	delete(v.removed, friend) // its replay window, if kept, carries on
 	return nil
 }
@@ -422,6 +427,9 @@ func (v *Vehicle) RemoveFriend(friend VehicleID) error {
 		g.removePair(friend)
 	}
 	delete(v.friends, friend)
+	if i, found := slices.BinarySearch(v.sorted, friend); found {
+		v.sorted = slices.Delete(v.sorted, i, i+1)
+	}
 	now := v.cfg.Now()
 	v.forgetWindowsLocked(now)
 	if _, ok := v.windows[friend]; ok {
