@@ -66,7 +66,10 @@
 //     restart with NewVehicleWithKey and ReplayState = store.Load(…). A
 //     failed save hands nothing out (ErrReplayNotSaved) and moves no
 //     window. (*Vehicle).ReplayState exports the same bytes for hosts that
-//     persist by themselves: save it after TryOpen and before acting.
+//     persist by themselves: save it after TryOpen and before acting. A
+//     state saved by a vehicle that started without one carries that start
+//     time, and the vehicle restored from it keeps refusing what was sealed
+//     before it: its windows know only what was opened since.
 //
 // The state is a versioned, bounded binary encoding (ReplayStateVersion,
 // MaxReplayStateSize) with a CRC-32C; a damaged or foreign state is refused

@@ -203,7 +203,9 @@ func (e *StaleError) Unwrap() error { return ErrStale }
 // without saved replay state. It matches ErrSealedBeforeStart and ErrStale.
 type RestartError struct {
 	Timestamp time.Time // sealed (base-station clock, millisecond precision)
-	Start     time.Time // when the vehicle started (its own clock)
+	// Start is when the vehicle started without saved state (its own
+	// clock), or the run its restored state comes from did.
+	Start time.Time
 }
 
 // Error implements error.

@@ -318,6 +318,34 @@ func TestRestartAfterRotation(t *testing.T) {
 	}
 }
 
+// TestRestartChainKeepsFloor: a run started without state (its windows
+// know nothing of the run before it) saves a state; a vehicle restored from
+// that state must still refuse what the first run opened.
+func TestRestartChainKeepsFloor(t *testing.T) {
+	w := newWorld(t, 1)
+	a := w.vs[0]
+	b, key := w.keyed(t, "bob", nil) // run 1: no store
+	w.befriend(t, a, b)
+	env := w.broadcast(t, a, b, 1, nil).Envelope
+	openOK(t, b, env)
+	w.clk.Advance(time.Second)
+	store := NewMemoryReplayStore()
+	b = mustRestart(t, b, w.restartCfg("bob", nil, store, nil), key, 1) // run 2: no state, a store
+	start2 := w.clk.Now()
+	if err := b.AddFriend(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	openOK(t, b, w.broadcast(t, a, b, 2, nil).Envelope)
+	w.clk.Advance(time.Second)
+	b = mustRestart(t, b, w.restartCfg("bob", load(t, store, "bob"), store, nil), key, 1) // run 3
+	var re *RestartError
+	if _, err := b.TryOpen(env); !errors.As(err, &re) || !re.Start.Equal(start2) {
+		t.Fatalf("run 1's envelope in run 3: %v", err)
+	}
+	// What run 2 sealed after its start and never opened still opens.
+	openOK(t, b, w.broadcast(t, a, b, 3, nil).Envelope)
+}
+
 // TestRestartRemovedFriend: the window of a friend removed before the
 // restart is kept (for 2 × Freshness), so befriending again after the
 // restart cannot reopen its envelopes.
@@ -522,7 +550,7 @@ func TestReplayStateRoundTrip(t *testing.T) {
 			t.Errorf("trial %d: restored state differs:\nfriends %v / %v\nremoved %v / %v", trial,
 				slices.Sorted(maps.Keys(v.friends)), slices.Sorted(maps.Keys(r.friends)), v.removed, r.removed)
 		}
-		if len(r.gens) != len(v.gens) || !r.gens[0].retireAt.Equal(v.gens[0].retireAt.Truncate(time.Millisecond)) {
+		if r.hasFloor != v.hasFloor || r.floor != v.floor || len(r.gens) != len(v.gens) || !r.gens[0].retireAt.Equal(v.gens[0].retireAt.Truncate(time.Millisecond)) {
 			t.Errorf("trial %d: generations differ", trial)
 		}
 		r.mu.RUnlock()

@@ -21,6 +21,10 @@ import (
 //	version      1 byte  (ReplayStateVersion)
 //	idLen        1 byte  (1…MaxIDLen), then the vehicle ID
 //	savedAt      8 bytes, Unix milliseconds (informational)
+//	hasFloor     1 byte  (1: the vehicle, or a run it was restored from,
+//	             started without saved state)
+//	floor        8 bytes, Unix milliseconds: envelopes sealed before it
+//	             are refused (0 when hasFloor is 0)
 //	nGens        1 byte  (1 or 2), then per live key generation, oldest first:
 //	  gen        4 bytes (≥ 1; a second entry is exactly the first + 1)
 //	  publicKey  32 bytes, X25519
@@ -55,7 +59,7 @@ const MaxReplayStateSize = 1 << 20
 const replayStateMagic = "PEVS"
 
 const (
-	stateFixed     = 4 + 1 + 1 + 8 + 1 + 2 + 2 + 4 // magic … nWindows, crc; without the IDs and entries
+	stateFixed     = 4 + 1 + 1 + 8 + 9 + 1 + 2 + 2 + 4 // magic … nWindows, crc; without the IDs and entries
 	stateGenSize   = 4 + 32 + 1 + 8
 	stateWindowMin = 1 + 1 + 8 + 8 + 1 + 8 // smallest window entry (1-byte ID)
 )
@@ -146,7 +150,12 @@ func (s *MemoryReplayStore) Save(ctx context.Context, id VehicleID, state []byte
 type savedState struct {
 	id      VehicleID
 	savedAt int64 // Unix ms
-	gens    []savedGen
+	// hasFloor: envelopes sealed before floor (Unix ms) are refused. A
+	// vehicle started without saved state has one, and so has every state
+	// saved from it: its windows only know what was opened since.
+	hasFloor bool
+	floor    int64
+	gens     []savedGen
 	friends []VehicleID
 	windows []savedWindow
 }
@@ -193,6 +202,7 @@ func (s *savedState) encode() ([]byte, error) {
 	b = append(b, ReplayStateVersion)
 	b = lp(b, string(s.id))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.savedAt))
+	b = appendFlagTime(b, s.hasFloor, s.floor)
 	b = append(b, byte(len(s.gens)))
 	for _, g := range s.gens {
 		b = binary.BigEndian.AppendUint32(b, g.gen)
@@ -337,6 +347,7 @@ func parseReplayState(d []byte) (*savedState, error) {
 	s := &savedState{}
 	s.id = r.id("id")
 	s.savedAt = int64(r.u64("savedAt"))
+	s.hasFloor, s.floor = r.flagTime("floor")
 
 	at := r.off
 	ng := int(r.u8("nGens"))
@@ -423,7 +434,7 @@ func parseReplayState(d []byte) (*savedState, error) {
 
 // snapshotLocked captures the vehicle's replay state at now; v.mu is held.
 func (v *Vehicle) snapshotLocked(now time.Time) *savedState {
-	s := &savedState{id: v.cfg.ID, savedAt: now.UnixMilli()}
+	s := &savedState{id: v.cfg.ID, savedAt: now.UnixMilli(), hasFloor: v.hasFloor, floor: v.floor}
 	for _, g := range v.gens {
 		if !g.live(now) {
 			continue

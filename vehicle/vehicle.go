@@ -140,7 +140,9 @@ type Vehicle struct {
 	closed  bool
 
 	// Without saved replay state, envelopes sealed before started are
-	// refused (floor, Unix ms); restored vehicles have no floor.
+	// refused (floor, Unix ms); a vehicle restored from a state saved by
+	// such a vehicle keeps its floor, since the windows it restores know
+	// only what was opened after it.
 	started  time.Time
 	floor    int64
 	hasFloor bool
@@ -234,6 +236,9 @@ func (v *Vehicle) restore(st *savedState, key *ecdh.PrivateKey, gen uint32, now 
 		v.friends[f] = struct{}{}
 	}
 	v.sorted = slices.Clone(st.friends)
+	if st.hasFloor {
+		v.hasFloor, v.floor, v.started = true, st.floor, time.UnixMilli(st.floor)
+	}
 	for _, w := range st.windows {
 		v.windows[w.requester] = &ReplayWindow{top: w.top, bitmap: w.bitmap}
 		if w.removed {
