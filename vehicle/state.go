@@ -156,8 +156,8 @@ type savedState struct {
 	hasFloor bool
 	floor    int64
 	gens     []savedGen
-	friends []VehicleID
-	windows []savedWindow
+	friends  []VehicleID
+	windows  []savedWindow
 }
 
 type savedGen struct {
