@@ -91,7 +91,7 @@ func extractYCbCr(m *image.YCbCr) *Fingerprint {
 
 func extractFrom(l gray8, layout [12]int8) *Fingerprint {
 	fp := &Fingerprint{Width: l.w, Height: l.h, Layout: layout}
-	fp.features = detectORB(l, defaultORB)
+	fp.features = detectORB(smooth5(l), defaultORB) // PDQ hashes the unsmoothed luma
 	fp.PDQ, fp.PDQQuality = pdqDihedralFromRows(l.w, l.h, lumaSource{u8: func(y int) []uint8 { return l.p[y*l.w : (y+1)*l.w] }})
 	return fp
 }
@@ -241,7 +241,9 @@ func layoutDistance(a, b [12]int8) float64 {
 type Evidence struct {
 	// Matches is the number of cross-checked descriptor matches passing the ratio test.
 	Matches int
-	// Inliers is the size of the largest homography-consistent subset of Matches.
+	// Inliers is the size of the largest subset of Matches consistent with
+	// one homography in position and in the orientation and scale of the
+	// matched features.
 	Inliers int
 	// Consistent is the largest number of loosely matched features that
 	// agree with one similarity transform in position, rotation and scale
@@ -343,11 +345,11 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -7.045
-	calibIn   = 1.585
-	calibPDQ  = -0.170
-	calibLay  = -0.240
-	calibCons = 1.587
+	calibB0   = -7.632
+	calibIn   = 1.604
+	calibPDQ  = -0.142
+	calibLay  = -0.104
+	calibCons = 1.389
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within

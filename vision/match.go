@@ -186,6 +186,16 @@ type geometry struct {
 // plausible homography (Fischler & Bolles, CACM 1981), then re-fits on the
 // inliers and recounts. Coordinates are normalised by the working sizes;
 // thresh is the reprojection tolerance in that normalised unit.
+//
+// A match is an inlier when the homography maps its first point to within
+// thresh of the second and, like a pose cluster (Lowe 2004, §7.3), also
+// predicts its features' orientation and scale: the rotation and scale of
+// the homography's local similarity at that point must agree with the
+// matched features' angle difference within poseAngleTol and their
+// pyramid-level difference within simLevelTol. Chance matches between
+// unrelated photos fit a homography's position often enough (eight
+// numbers from a handful of matches), but their orientations and scales
+// do not follow it.
 func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float64, rng *rand.Rand) geometry {
 	g := geometry{matches: len(ms)}
 	if len(ms) < 5 {
@@ -193,16 +203,49 @@ func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float
 	}
 	src := make([][2]float64, len(ms))
 	dst := make([][2]float64, len(ms))
+	// Per match: the unit vector of the feature rotation b.angle − a.angle,
+	// and the range of |det J| (J the homography's Jacobian in normalised
+	// units) that the pyramid levels allow: √|det J| within simLevelTol
+	// levels of levelScale^(level_b − level_a)·na/nb.
+	type poseOf struct{ c, s, dlo, dhi float64 }
+	pose := make([]poseOf, len(ms))
+	lnS := math.Log(defaultORB.scale)
 	for k, m := range ms {
-		src[k] = [2]float64{float64(fa[m.a].x) / na, float64(fa[m.a].y) / na}
-		dst[k] = [2]float64{float64(fb[m.b].x) / nb, float64(fb[m.b].y) / nb}
+		a, b := &fa[m.a], &fb[m.b]
+		src[k] = [2]float64{float64(a.x) / na, float64(a.y) / na}
+		dst[k] = [2]float64{float64(b.x) / nb, float64(b.y) / nb}
+		rot := float64(b.angle - a.angle)
+		lv := float64(int(b.level)-int(a.level)) + math.Log(na/nb)/lnS
+		pose[k] = poseOf{c: math.Cos(rot), s: math.Sin(rot),
+			dlo: math.Exp(2 * (lv - simLevelTol) * lnS), dhi: math.Exp(2 * (lv + simLevelTol) * lnS)}
 	}
 	t2 := thresh * thresh
+	cos2Tol := math.Cos(poseAngleTol) * math.Cos(poseAngleTol)
+	// agrees reports whether h's local similarity at src[k] (mapped to
+	// (u, v) with denominator w) predicts match k's rotation and scale.
+	agrees := func(h *homography, k int, u, v, w float64) bool {
+		j00, j01 := (h[0]-u*h[6])/w, (h[1]-u*h[7])/w
+		j10, j11 := (h[3]-v*h[6])/w, (h[4]-v*h[7])/w
+		det := j00*j11 - j01*j10
+		p := &pose[k]
+		if det < p.dlo || det > p.dhi {
+			return false
+		}
+		// Nearest similarity: (a, b) = (j00 + j11, j10 − j01)/2 is s·(cos θ, sin θ).
+		ra, rb := j00+j11, j10-j01
+		dot := ra*p.c + rb*p.s
+		return dot > 0 && dot*dot >= cos2Tol*(ra*ra+rb*rb)
+	}
 	count := func(h *homography, mark []bool) int {
 		n := 0
 		for k := range src {
-			u, v, ok := h.apply(src[k][0], src[k][1])
-			in := ok && (u-dst[k][0])*(u-dst[k][0])+(v-dst[k][1])*(v-dst[k][1]) < t2
+			x, y := src[k][0], src[k][1]
+			w := h[6]*x + h[7]*y + h[8]
+			in := false
+			if math.Abs(w) >= 1e-9 {
+				u, v := (h[0]*x+h[1]*y+h[2])/w, (h[3]*x+h[4]*y+h[5])/w
+				in = (u-dst[k][0])*(u-dst[k][0])+(v-dst[k][1])*(v-dst[k][1]) < t2 && agrees(h, k, u, v, w)
+			}
 			if in {
 				n++
 			}
@@ -215,6 +258,7 @@ func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float
 	best := 0
 	var bestH homography
 	const maxIter = 300
+	need := float64(maxIter)
 	var s4, d4 [4][2]float64
 	n := len(ms)
 	for it := 0; it < maxIter; it++ {
@@ -241,10 +285,10 @@ func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float
 			best, bestH = c, h
 			// Adaptive stop at 99.9 % confidence of an all-inlier sample.
 			w := float64(c) / float64(n)
-			need := math.Log(0.001) / math.Log(1-w*w*w*w+1e-12)
-			if float64(it) > need && it > 20 {
-				break
-			}
+			need = math.Log(0.001) / math.Log(1-w*w*w*w+1e-12)
+		}
+		if float64(it) > need && it > 20 {
+			break
 		}
 	}
 	if best < 4 {
@@ -281,7 +325,10 @@ func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float
 // projection. The global ratio test rejects true matches on repeated
 // texture (shelves of like products, tiled walls) because their second
 // neighbour is as good as the first; among the few features near the
-// projection the true match usually stands alone.
+// projection the true match usually stands alone. Candidates must also
+// have the orientation (within poseAngleTol) and pyramid level (within
+// simLevelTol) that the homography predicts at that point, which removes
+// most look-alike neighbours before the ratio test.
 const (
 	guideRadius  = 2 * ransacThresh
 	guideMaxDist = 48
@@ -330,6 +377,7 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float
 	}
 
 	r2 := radius * radius
+	lnS := math.Log(defaultORB.scale)
 	fromA := make([]best, len(fa))
 	fromB := make([]best, len(fb))
 	for j := range fromB {
@@ -337,10 +385,24 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float
 	}
 	for i := range fa {
 		fromA[i] = best{j: -1, d1: 257, d2: 257}
-		u, v, ok := h.apply(float64(fa[i].x)/na, float64(fa[i].y)/na)
-		if !ok || !(u >= -cell && v >= -cell && u <= float64(gw+1)*cell && v <= float64(gh+1)*cell) {
+		x, y := float64(fa[i].x)/na, float64(fa[i].y)/na
+		w := h[6]*x + h[7]*y + h[8]
+		if math.Abs(w) < 1e-9 {
 			continue
 		}
+		u, v := (h[0]*x+h[1]*y+h[2])/w, (h[3]*x+h[4]*y+h[5])/w
+		if !(u >= -cell && v >= -cell && u <= float64(gw+1)*cell && v <= float64(gh+1)*cell) {
+			continue
+		}
+		// The orientation and pyramid level that h predicts for i's partner.
+		j00, j01 := (h[0]-u*h[6])/w, (h[1]-u*h[7])/w
+		j10, j11 := (h[3]-v*h[6])/w, (h[4]-v*h[7])/w
+		det := j00*j11 - j01*j10
+		if det <= 0 {
+			continue
+		}
+		wantRot := math.Atan2(j10-j01, j00+j11)
+		wantLevel := float64(fa[i].level) + (0.5*math.Log(det)-math.Log(na/nb))/lnS
 		cu, cv := int(math.Floor(u/cell)), int(math.Floor(v/cell))
 		for cy := max(cv-1, 0); cy <= min(cv+1, gh-1); cy++ {
 			for cx := max(cu-1, 0); cx <= min(cu+1, gw-1); cx++ {
@@ -349,6 +411,10 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float
 					j := int(j32)
 					dx, dy := bx[j][0]-u, bx[j][1]-v
 					if dx*dx+dy*dy >= r2 {
+						continue
+					}
+					if math.Abs(float64(fb[j].level)-wantLevel) > simLevelTol ||
+						math.Abs(math.Remainder(float64(fb[j].angle-fa[i].angle)-wantRot, 2*math.Pi)) > poseAngleTol {
 						continue
 					}
 					d := hamming(&fa[i].desc, &fb[j].desc)
@@ -418,6 +484,7 @@ const (
 	simLevelTol  = 1.0                // scale agreement, in pyramid levels
 	simMaxCands  = 96                 // best candidates kept, by distance
 	simMaxPairs  = 1000               // hypotheses tried
+	poseAngleTol = 20 * math.Pi / 180 // rotation agreement of a homography inlier
 )
 
 // similaritySupport returns the largest number of candidate matches that

@@ -14,6 +14,14 @@ import (
 // Harris measure (Harris & Stephens 1988), oriented by the intensity
 // centroid (Rosin 1999), described by BRIEF-256 binary tests (Calonder et
 // al., ECCV 2010) steered by that orientation on a smoothed image (5×5 box means from an integral image, as ORB does).
+//
+// The luma is smoothed by a σ = 1 binomial filter before detection (as
+// SIFT presmooths its base level, Lowe 2004 §3.3): two photos of one place
+// rarely share the same blur, and FAST corners and BRIEF tests on the
+// sharper one otherwise respond to detail the blurred one lacks. The FAST
+// threshold is low (8 grey levels on the smoothed image) so that dim,
+// low-gain photos still fill their quota; the Harris ranking, which is
+// invariant to a global gain, then chooses among the corners.
 
 // feature is one keypoint with its descriptor. X and Y are in the pixel
 // coordinates of the working image (pyramid level 0).
@@ -32,7 +40,7 @@ type orbConfig struct {
 	fastThresh int     // FAST intensity threshold (0..255)
 }
 
-var defaultORB = orbConfig{nFeatures: 500, levels: 5, scale: 1.3, fastThresh: 16}
+var defaultORB = orbConfig{nFeatures: 500, levels: 5, scale: 1.3, fastThresh: 8}
 
 const (
 	patchRadius = 15 // orientation patch radius (31×31 patch)
@@ -300,8 +308,11 @@ func brief(t *integral, x, y int, angle float32) [4]uint64 {
 
 // detectORB extracts up to cfg.nFeatures ORB features from a luma image.
 func detectORB(l gray8, cfg orbConfig) []feature {
-	// Per-level quotas form a geometric series, as in ORB.
-	f := 1 / cfg.scale / cfg.scale
+	// Per-level quotas form a geometric series, as in ORB, but with ratio
+	// 1/scale rather than 1/scale² (per unit of side, not of area): the
+	// coarse levels keep enough features to match a photo taken from
+	// twice as far away.
+	f := 1 / cfg.scale
 	quota := make([]int, cfg.levels)
 	den := (1 - math.Pow(f, float64(cfg.levels))) / (1 - f)
 	left := cfg.nFeatures
@@ -391,4 +402,30 @@ func spreadTop(cs []corner, n, w, h int) []corner {
 		kept = append(kept, c)
 	}
 	return kept
+}
+
+// smooth5 convolves g with the separable binomial kernel [1 4 6 4 1]/16
+// (a Gaussian of σ = 1), replicating the border.
+func smooth5(g gray8) gray8 {
+	w, h := g.w, g.h
+	tmp := make([]uint16, w*h)
+	for y := range h {
+		row := g.p[y*w : (y+1)*w]
+		out := tmp[y*w : (y+1)*w]
+		for x := range w {
+			xm2, xm1, xp1, xp2 := max(x-2, 0), max(x-1, 0), min(x+1, w-1), min(x+2, w-1)
+			out[x] = uint16(row[xm2]) + 4*uint16(row[xm1]) + 6*uint16(row[x]) + 4*uint16(row[xp1]) + uint16(row[xp2])
+		}
+	}
+	o := gray8{w: w, h: h, p: make([]uint8, w*h)}
+	for y := range h {
+		r0, r1, r3, r4 := tmp[max(y-2, 0)*w:], tmp[max(y-1, 0)*w:], tmp[min(y+1, h-1)*w:], tmp[min(y+2, h-1)*w:]
+		r2 := tmp[y*w:]
+		out := o.p[y*w : (y+1)*w]
+		for x := range out {
+			s := uint32(r0[x]) + 4*uint32(r1[x]) + 6*uint32(r2[x]) + 4*uint32(r3[x]) + uint32(r4[x])
+			out[x] = uint8((s + 128) >> 8)
+		}
+	}
+	return o
 }

@@ -78,6 +78,12 @@ type Set struct {
 	Family  Family        // how the queries were made
 	Refs    []image.Image // reference (onboarding) photos, one per scene
 	Queries []image.Image // query photos; Queries[i] shows Refs[i]'s scene
+	// Views holds, for the re-shot families only, the ground truth of each
+	// pair: Views[i][0] and Views[i][1] map a pixel position (x, y) of
+	// Refs[i] and Queries[i] (pixel centres at +0.5) to the scene canvas
+	// as a row-major 3×3 homography, so Views[i][1]⁻¹·Views[i][0] maps the
+	// reference photo onto the query. Nil for the edit families.
+	Views [][2][9]float64
 }
 
 // maxSetPixels bounds n × Width × Height in Generate: 2²⁸ pixels, for
@@ -117,8 +123,13 @@ func Generate(f Family, n int, opt Options, seed uint64) (Set, error) {
 		var err error
 		if f == Reshot || f == ReshotHard {
 			hard := f == ReshotHard
-			a := shoot(r, sc, opt, randomView(r, sc, opt, hard), hard)
-			b := shoot(r, sc, opt, randomView(r, sc, opt, hard), hard)
+			if s.Views == nil {
+				s.Views = make([][2][9]float64, n)
+			}
+			s.Views[i][0] = randomView(r, sc, opt, hard)
+			a := shoot(r, sc, opt, s.Views[i][0], hard)
+			s.Views[i][1] = randomView(r, sc, opt, hard)
+			b := shoot(r, sc, opt, s.Views[i][1], hard)
 			if s.Refs[i], err = jpegRoundTrip(a, 70+r.IntN(23)); err != nil {
 				return Set{}, err
 			}
