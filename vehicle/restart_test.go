@@ -679,3 +679,41 @@ func TestReplayStateSizeBound(t *testing.T) {
 		t.Fatalf("huge count: %v", err)
 	}
 }
+
+// TestRotateWithKeyAndSaveErrors: RotateWithKey refuses a missing, foreign
+// or reused key; SaveReplayState needs a store; both refuse a closed
+// vehicle.
+func TestRotateWithKeyAndSaveErrors(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 0)
+	b, key := w.keyed(t, "bob", nil)
+	p256, err := ecdh.P256().GenerateKey(w.rnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]*ecdh.PrivateKey{"nil": nil, "P-256": p256, "current": key} {
+		if _, err := b.RotateWithKey(k); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("RotateWithKey(%s): %v", name, err)
+		}
+	}
+	k2 := mustKey(t, w)
+	if _, err := b.RotateWithKey(k2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RotateWithKey(key); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("RotateWithKey(previous, still live): %v", err)
+	}
+	if err := b.SaveReplayState(ctx); !errors.Is(err, ErrNoReplayStore) {
+		t.Errorf("SaveReplayState without a store: %v", err)
+	}
+	_ = b.Close()
+	if _, err := b.RotateWithKey(mustKey(t, w)); !errors.Is(err, ErrClosed) {
+		t.Errorf("RotateWithKey after Close: %v", err)
+	}
+	if _, err := b.ReplayState(); !errors.Is(err, ErrClosed) {
+		t.Errorf("ReplayState after Close: %v", err)
+	}
+	if err := b.SaveReplayState(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("SaveReplayState after Close: %v", err)
+	}
+}
