@@ -671,6 +671,32 @@ func TestReplayStateSizeBound(t *testing.T) {
 	if _, err := parseReplayState(make([]byte, MaxReplayStateSize+1)); !errors.Is(err, ErrBadReplayState) {
 		t.Fatalf("oversized state read: %v", err)
 	}
+	// MaxFriendsWithReplayStore friends of the longest IDs, each with a
+	// window, fit with room to spare.
+	full := &savedState{id: "bob", gens: []savedGen{{gen: 1}, {gen: 2}}}
+	full.gens[0].retiring = true
+	for i := range MaxFriendsWithReplayStore {
+		id := VehicleID(fmt.Sprintf("%06d%s", i, pad))
+		full.friends = append(full.friends, id)
+		full.windows = append(full.windows, savedWindow{requester: id, top: 1 << 40, bitmap: ^uint64(0)})
+	}
+	if st, err := full.encode(); err != nil || len(st) > MaxReplayStateSize*2/3 {
+		t.Fatalf("full state: %d bytes, %v", len(st), err)
+	}
+	// More entries than the 16-bit counts hold are refused, not wrapped.
+	many := &savedState{id: "bob", gens: []savedGen{{gen: 1}}}
+	for i := range 1 << 16 {
+		many.friends = append(many.friends, VehicleID(fmt.Sprintf("%05x", i)))
+	}
+	if _, err := many.encode(); !errors.Is(err, ErrBadReplayState) {
+		t.Fatalf("65 536 friends encoded: %v", err)
+	}
+	many.friends = many.friends[:1<<16-1]
+	if st, err := many.encode(); err != nil {
+		t.Fatalf("65 535 friends: %v", err)
+	} else if _, err := parseReplayState(st); err != nil {
+		t.Fatalf("65 535 friends do not parse back: %v", err)
+	}
 	// A count that cannot fit is refused before anything is allocated.
 	st, _ := (&savedState{id: "bob", gens: []savedGen{{gen: 1}}}).encode()
 	off := len(st) - 4 - 2 - 2
@@ -702,6 +728,15 @@ func TestRotateWithKeyAndSaveErrors(t *testing.T) {
 	}
 	if _, err := b.RotateWithKey(key); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("RotateWithKey(previous, still live): %v", err)
+	}
+	big := w.restartCfg("bob", nil, NewMemoryReplayStore(), nil)
+	big.MaxFriends = MaxFriendsWithReplayStore + 1
+	if err := big.Validate(); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("MaxFriends above MaxFriendsWithReplayStore with a store: %v", err)
+	}
+	big.MaxFriends = MaxFriendsWithReplayStore
+	if err := big.Validate(); err != nil {
+		t.Errorf("MaxFriends = MaxFriendsWithReplayStore: %v", err)
 	}
 	if err := b.SaveReplayState(ctx); !errors.Is(err, ErrNoReplayStore) {
 		t.Errorf("SaveReplayState without a store: %v", err)

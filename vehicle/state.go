@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -55,6 +56,12 @@ const ReplayStateVersion = 1
 // identifiers of at most MaxIDLen bytes it holds over 5 000 friends and
 // windows; the default MaxFriends (64) needs at most about 10 KB.
 const MaxReplayStateSize = 1 << 20
+
+// MaxFriendsWithReplayStore bounds VehicleConfig.MaxFriends when a
+// ReplayStore is set: that many friends of the longest IDs, each with a
+// replay window, take about 620 KB, leaving room within MaxReplayStateSize
+// for the windows of removed friends.
+const MaxFriendsWithReplayStore = 4096
 
 const replayStateMagic = "PEVS"
 
@@ -186,6 +193,10 @@ func (s *savedState) gen(n uint32) *savedGen {
 // encode writes the version-1 form. s must be canonical (sorted, valid);
 // the size bound is checked here.
 func (s *savedState) encode() ([]byte, error) {
+	if len(s.friends) > math.MaxUint16 || len(s.windows) > math.MaxUint16 {
+		return nil, &ReplayStateError{Field: "nFriends", Offset: 0,
+			Err: fmt.Errorf("%d friends and %d windows, at most %d each", len(s.friends), len(s.windows), math.MaxUint16)}
+	}
 	n := stateFixed + len(s.id) + len(s.gens)*stateGenSize
 	for _, f := range s.friends {
 		n += 1 + len(f)

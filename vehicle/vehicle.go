@@ -48,7 +48,9 @@ type VehicleConfig struct {
 	// ReplayStore, when set, receives the replay state write-ahead: an
 	// envelope's sequence number is saved before TryOpen returns the
 	// opened request, so a vehicle restored from the last saved state
-	// never opens it again. nil keeps the state in memory only.
+	// never opens it again. nil keeps the state in memory only. With a
+	// store, MaxFriends may be at most MaxFriendsWithReplayStore, so that
+	// the state always fits in MaxReplayStateSize.
 	ReplayStore ReplayStore
 	// PreviousKey is the private key of generation gen−1, for a restart
 	// within RotationGrace of a rotation: requests sealed under it keep
@@ -66,7 +68,8 @@ func DefaultVehicleConfig(id VehicleID, network *ecdh.PublicKey, now func() time
 		Freshness: DefaultFreshness, RotationGrace: DefaultRotationGrace, MaxFriends: DefaultMaxFriends}
 }
 
-// Validate reports missing collaborators and out-of-range values.
+// Validate reports missing collaborators, out-of-range values and a
+// ReplayState that does not parse (*ReplayStateError).
 func (c VehicleConfig) Validate() error {
 	if err := c.ID.Validate(); err != nil {
 		return fmt.Errorf("%w: ID: %w", ErrInvalidConfig, err)
@@ -89,6 +92,8 @@ func (c VehicleConfig) Validate() error {
 		return configErr("RotationGrace", "%s is negative", c.RotationGrace)
 	case c.MaxFriends < 0:
 		return configErr("MaxFriends", "%d is negative", c.MaxFriends)
+	case c.ReplayStore != nil && c.MaxFriends > MaxFriendsWithReplayStore:
+		return configErr("MaxFriends", "%d with a ReplayStore, at most %d", c.MaxFriends, MaxFriendsWithReplayStore)
 	case c.PreviousKey != nil && c.PreviousKey.Curve() != ecdh.X25519():
 		return configErr("PreviousKey", "need an X25519 private key")
 	}
