@@ -219,6 +219,9 @@ func NewVehicleWithKey(cfg VehicleConfig, key *ecdh.PrivateKey, gen uint32) (*Ve
 		return nil, err
 	}
 	v.gens = append(v.gens, g)
+	// Neither the caller's state buffer nor the previous key (now held by
+	// its generation, dropped when it retires) stays in the config.
+	v.cfg.ReplayState, v.cfg.PreviousKey = nil, nil
 	return v, nil
 }
 
