@@ -1,6 +1,10 @@
 package geo
 
-import "math"
+import (
+	"math"
+
+	"github.com/payedge/payedge/geo/internal/riceref"
+)
 
 // Sigma95 is the ratio between the 95 % radius of a circular 2-D normal
 // error and its per-axis standard deviation σ: the radial error is
@@ -134,16 +138,9 @@ func logRiceCDF(u, v float64) float64 {
 		return riceB2.at(c, math.Log1p(v/g)) - g*g/2 + 2*math.Log(v)
 	} else {
 		p := 1 / g
-		a := math.Sqrt(v/u) * as982(3.75/(u*(v-p))) * p
+		a := math.Sqrt(v/u) * riceref.AS982(3.75/(u*(v-p))) * p
 		return riceB1.at(p, riceCB/c) - g*g/2 + math.Log(a)
 	}
-}
-
-// as982 is the polynomial of Abramowitz & Stegun 9.8.2,
-// √x·e^{−x}·I₀(x) ≈ as982(3.75/x) for x ≥ 3.75 (relative error < 1.9e-7).
-func as982(t float64) float64 {
-	return 0.39894228 + t*(0.01328592+t*(0.00225319+t*(-0.00157565+t*(0.00916281+
-		t*(-0.02057706+t*(0.02635537+t*(-0.01647633+t*0.00392377)))))))
 }
 
 // riceTable is a table of values on the uniform grid x0 + i/idx (i < nx),

@@ -77,6 +77,13 @@ func LogCDF(u, v float64) float64 {
 	if v-u > 9 {
 		return 0
 	}
+	return logCDF(u, v)
+}
+
+// logCDF is LogCDF without the shortcut for v − u > 9, so that tables
+// whose last row is w = 9 hold the smooth function there, not a 0 where
+// (u + 9) − u rounds above 9.
+func logCDF(u, v float64) float64 {
 	peak := math.Min(u, v)
 	e0 := -(peak - u) * (peak - u) / 2
 	gap := u - peak

@@ -88,7 +88,7 @@ func A2(u, w float64) float64 {
 	if v == 0 {
 		return -u*u/2 - math.Ln2
 	}
-	return LogCDF(u, v) - 2*math.Log(v)
+	return logCDF(u, v) - 2*math.Log(v)
 }
 
 // A1 returns the reference ln P(u, u + w) for u = UA/s ≥ UA, and its
@@ -98,7 +98,7 @@ func A2(u, w float64) float64 {
 func A1(w, s float64) float64 {
 	if s > 0 {
 		u := UA / s
-		return LogCDF(u, u+w)
+		return logCDF(u, u+w)
 	}
 	return A1z(w, 0)
 }
