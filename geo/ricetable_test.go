@@ -73,3 +73,17 @@ func TestRiceTableAt(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLogRiceCDF times logRiceCDF on one point of each table (and
+// the shortcut), in turn.
+func BenchmarkLogRiceCDF(b *testing.B) {
+	pts := [][2]float64{{1.5, 2}, {30, 29.5}, {10, 2}, {60, 40}, {1, 12}}
+	defer reportThreadCPU(b)()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := pts[i%len(pts)]
+		sink += logRiceCDF(p[0], p[1])
+		i++
+	}
+}
