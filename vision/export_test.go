@@ -60,7 +60,7 @@ func DiagGuided(a, b *Fingerprint, hab [9]float64, radius float64) (ms [][2]int,
 		h[k] /= h[8]
 	}
 	hh := homography(h)
-	gm := guidedMatches(a.features, b.features, na, nb, &hh, radius)
+	gm := guidedMatches(a.features, b.features, na, nb, &hh, radius, a.colour && b.colour)
 	for _, m := range gm {
 		ms = append(ms, [2]int{m.a, m.b})
 	}

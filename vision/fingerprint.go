@@ -10,7 +10,7 @@ import (
 
 // Fingerprint summarises one photo for place matching: PDQ hashes of the
 // eight dihedral variants, an MPEG-7-style colour layout, and up to
-// MaxFeatures ORB features. It is immutable once built and safe for
+// MaxFeatures ORB features, each with the mean colour around it. It is immutable once built and safe for
 // concurrent use.
 type Fingerprint struct {
 	// PDQ holds the PDQ hash of each dihedral variant, indexed by Dihedral;
@@ -28,6 +28,7 @@ type Fingerprint struct {
 	Width, Height int
 
 	features []feature
+	colour   bool // features carry their colour (not in format version 1)
 }
 
 // MaxFeatures bounds the number of local features in a Fingerprint.
@@ -67,7 +68,14 @@ func Extract(img image.Image) (*Fingerprint, error) {
 }
 
 func extractWorking(work *image.RGBA) *Fingerprint {
-	return extractFrom(grayOf(work), colourLayout(work))
+	pix, stride := work.Pix, work.Stride
+	chroma := func(x, y int) (int32, int32) {
+		i := y*stride + 4*x
+		r, g, b := int32(pix[i]), int32(pix[i+1]), int32(pix[i+2])
+		// Rec. 601 Cb, Cr (JFIF), in 1/65536 units.
+		return (-11059*r - 21709*g + 32768*b) >> 16, (32768*r - 27439*g - 5329*b) >> 16
+	}
+	return extractFrom(grayOf(work), colourLayout(work), chroma)
 }
 
 // extractYCbCr fingerprints a YCbCr image (what image/jpeg returns) without
@@ -86,12 +94,23 @@ func extractYCbCr(m *image.YCbCr) *Fingerprint {
 		cellMeans(m.Cb[coff:], m.CStride, cw, ch, 128),
 		cellMeans(m.Cr[coff:], m.CStride, cw, ch, 128),
 	}
-	return extractFrom(l, layoutFromGrid(&grid))
+	// Working pixel (x, y) covers source pixels from x·sw/dw; its chroma
+	// is read at the centre of that span.
+	chroma := func(x, y int) (int32, int32) {
+		sx := b.Min.X + min((2*x+1)*sw/(2*dw), sw-1)
+		sy := b.Min.Y + min((2*y+1)*sh/(2*dh), sh-1)
+		i := m.COffset(sx, sy)
+		return int32(m.Cb[i]) - 128, int32(m.Cr[i]) - 128
+	}
+	return extractFrom(l, layoutFromGrid(&grid), chroma)
 }
 
-func extractFrom(l gray8, layout [12]int8) *Fingerprint {
-	fp := &Fingerprint{Width: l.w, Height: l.h, Layout: layout}
+// extractFrom fingerprints the working luma l; chroma returns the Cb, Cr
+// (centred on 0) of working pixel (x, y).
+func extractFrom(l gray8, layout [12]int8, chroma func(x, y int) (int32, int32)) *Fingerprint {
+	fp := &Fingerprint{Width: l.w, Height: l.h, Layout: layout, colour: true}
 	fp.features = detectORB(smooth5(l), defaultORB) // PDQ hashes the unsmoothed luma
+	featureColours(fp.features, l.w, l.h, chroma)
 	fp.PDQ, fp.PDQQuality = pdqDihedralFromRows(l.w, l.h, lumaSource{u8: func(y int) []uint8 { return l.p[y*l.w : (y+1)*l.w] }})
 	return fp
 }
@@ -243,7 +262,9 @@ type Evidence struct {
 	Matches int
 	// Inliers is the size of the largest subset of Matches consistent with
 	// one homography in position and in the orientation and scale of the
-	// matched features.
+	// matched features. Matches whose features differ in hue (both
+	// clearly coloured, hues more than 35° apart) are not counted, unless
+	// either fingerprint was stored in format version 1, without colour.
 	Inliers int
 	// Consistent is the largest number of loosely matched features that
 	// agree with one similarity transform in position, rotation and scale
@@ -280,6 +301,10 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 		return e
 	}
 	ms, loose := matchFeatures(f.features, o.features)
+	col := f.colour && o.colour
+	if col {
+		ms, loose = colourFilter(ms, f.features, o.features), colourFilter(loose, f.features, o.features)
+	}
 	e.Matches = len(ms)
 	na := float64(max(f.Width, f.Height, 1))
 	nb := float64(max(o.Width, o.Height, 1))
@@ -293,14 +318,14 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 	if !(g.ok && g.inliers >= guideMinInliers) && e.Consistent >= simGuideMin {
 		// No homography to guide by, but a pose cluster: guide by its
 		// similarity transform instead.
-		gm := guidedMatches(f.features, o.features, na, nb, &hs, simGuideRadius)
+		gm := guidedMatches(f.features, o.features, na, nb, &hs, simGuideRadius, col)
 		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
 			g = g2
 			e.Matches = len(gm)
 		}
 	}
 	if g.ok && g.inliers >= guideMinInliers {
-		gm := guidedMatches(f.features, o.features, na, nb, &g.h, guideRadius)
+		gm := guidedMatches(f.features, o.features, na, nb, &g.h, guideRadius, col)
 		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
 			g = g2
 			e.Matches = len(gm)
@@ -345,11 +370,11 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -7.632
-	calibIn   = 1.604
-	calibPDQ  = -0.142
-	calibLay  = -0.104
-	calibCons = 1.389
+	calibB0   = -6.588
+	calibIn   = 1.503
+	calibPDQ  = -0.107
+	calibLay  = -0.078
+	calibCons = 1.359
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within
@@ -380,24 +405,30 @@ func calibrate(e Evidence, quality int) float64 {
 
 // Binary format (all integers big-endian):
 //
-//	magic "PEVF", version 1
+//	magic "PEVF", version (1 or 2)
 //	8 × 32-byte PDQ hashes, quality (1 byte)
 //	12 colour-layout bytes
 //	width, height (uint16 each)
-//	n (uint16) features, each: x, y (float32), level (1 byte), angle (float32), 32-byte descriptor
+//	n (uint16) features, each: x, y (float32), level (1 byte), angle (float32), 32-byte descriptor,
+//	and in version 2 the feature's mean Cb, Cr (1 signed byte each)
 const (
-	fpMagic       = "PEVF"
-	fpVersion     = 1
-	fpHeaderSize  = 4 + 1 + 8*32 + 1 + 12 + 2 + 2 + 2
-	fpFeatureSize = 4 + 4 + 1 + 4 + 32
-	fpMaxSide     = 1 << 15
+	fpMagic         = "PEVF"
+	fpVersion1      = 1
+	fpVersion       = 2
+	fpHeaderSize    = 4 + 1 + 8*32 + 1 + 12 + 2 + 2 + 2
+	fpFeatureSizeV1 = 4 + 4 + 1 + 4 + 32
+	fpFeatureSize   = fpFeatureSizeV1 + 2
+	fpMaxSide       = 1 << 15
 )
 
 // MarshalBinary encodes f in a versioned big-endian binary format: magic
-// "PEVF", version 1, the eight 32-byte PDQ hashes, PDQ quality (1 byte),
+// "PEVF", version 2, the eight 32-byte PDQ hashes, PDQ quality (1 byte),
 // the 12 colour-layout bytes, width and height (uint16 each), the feature
-// count n (uint16) and n features of 45 bytes each (x, y as float32,
-// pyramid level as 1 byte, angle as float32, 32-byte ORB descriptor). Hosts store the result in their own SceneStore
+// count n (uint16) and n features of 47 bytes each (x, y as float32,
+// pyramid level as 1 byte, angle as float32, 32-byte ORB descriptor, mean
+// Cb and Cr as signed bytes). A fingerprint decoded from version 1, whose
+// features have no colour, is written in version 1 again (45 bytes per
+// feature, without Cb and Cr). Hosts store the result in their own SceneStore
 // and read it back with UnmarshalBinary. It returns an error wrapping
 // ErrBadFingerprint for a nil f, more than MaxFeatures features or a side of
 // 2¹⁵ pixels or more.
@@ -411,9 +442,13 @@ func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 	if f.Width < 0 || f.Height < 0 || f.Width >= fpMaxSide || f.Height >= fpMaxSide {
 		return nil, fmt.Errorf("%w: size %d×%d", ErrBadFingerprint, f.Width, f.Height)
 	}
-	b := make([]byte, 0, fpHeaderSize+fpFeatureSize*len(f.features))
+	version, size := byte(fpVersion), fpFeatureSize
+	if !f.colour {
+		version, size = fpVersion1, fpFeatureSizeV1
+	}
+	b := make([]byte, 0, fpHeaderSize+size*len(f.features))
 	b = append(b, fpMagic...)
-	b = append(b, fpVersion)
+	b = append(b, version)
 	for _, h := range f.PDQ {
 		b = append(b, h[:]...)
 	}
@@ -432,11 +467,16 @@ func (f *Fingerprint) MarshalBinary() ([]byte, error) {
 		for _, w := range ft.desc {
 			b = binary.BigEndian.AppendUint64(b, w)
 		}
+		if f.colour {
+			b = append(b, byte(ft.cb), byte(ft.cr))
+		}
 	}
 	return b, nil
 }
 
-// UnmarshalBinary decodes data produced by MarshalBinary. It rejects wrong
+// UnmarshalBinary decodes data produced by MarshalBinary, in format
+// version 2 or the earlier version 1 (features without colour, which
+// Similarity then compares without the colour test). It rejects wrong
 // magic or version, inconsistent lengths, more than MaxFeatures features and
 // non-finite or out-of-frame coordinates with an error wrapping
 // ErrBadFingerprint (also for a nil f); f is unchanged on error.
@@ -450,10 +490,16 @@ func (f *Fingerprint) UnmarshalBinary(data []byte) error {
 	if string(data[:4]) != fpMagic {
 		return fmt.Errorf("%w: bad magic", ErrBadFingerprint)
 	}
-	if data[4] != fpVersion {
+	var g Fingerprint
+	size := fpFeatureSize
+	switch data[4] {
+	case fpVersion:
+		g.colour = true
+	case fpVersion1:
+		size = fpFeatureSizeV1
+	default:
 		return fmt.Errorf("%w: unsupported version %d", ErrBadFingerprint, data[4])
 	}
-	var g Fingerprint
 	p := 5
 	for k := range g.PDQ {
 		copy(g.PDQ[k][:], data[p:p+32])
@@ -478,7 +524,7 @@ func (f *Fingerprint) UnmarshalBinary(data []byte) error {
 	if n > MaxFeatures {
 		return fmt.Errorf("%w: %d features, max %d", ErrBadFingerprint, n, MaxFeatures)
 	}
-	if len(data)-p != n*fpFeatureSize {
+	if len(data)-p != n*size {
 		return fmt.Errorf("%w: %d feature bytes for %d features", ErrBadFingerprint, len(data)-p, n)
 	}
 	if n > 0 {
@@ -495,6 +541,10 @@ func (f *Fingerprint) UnmarshalBinary(data []byte) error {
 			ft.desc[k] = binary.BigEndian.Uint64(data[p:])
 			p += 8
 		}
+		if g.colour {
+			ft.cb, ft.cr = int8(data[p]), int8(data[p+1])
+			p += 2
+		}
 		if !(ft.x >= -1 && ft.x <= float32(g.Width) && ft.y >= -1 && ft.y <= float32(g.Height)) ||
 			!(ft.angle >= -4 && ft.angle <= 4) {
 			return fmt.Errorf("%w: feature %d out of frame", ErrBadFingerprint, i)
@@ -505,5 +555,5 @@ func (f *Fingerprint) UnmarshalBinary(data []byte) error {
 }
 
 // FingerprintHeaderSize is the size in bytes of an encoded Fingerprint
-// with no features; each feature adds 45 bytes.
+// with no features; each feature adds 47 bytes (45 in format version 1).
 const FingerprintHeaderSize = fpHeaderSize

@@ -207,6 +207,7 @@ func FuzzFingerprintUnmarshal(f *testing.F) {
 	f.Add(data[:vision.FingerprintHeaderSize])
 	f.Add([]byte("PEVF\x01"))
 	f.Add(movedToEdge(data, max(fp.Width, fp.Height)))
+	f.Add(toVersion1(data))
 	probe := fp
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var g vision.Fingerprint
@@ -279,7 +280,10 @@ func TestCompareEdgeCoordinates(t *testing.T) {
 // layout kept: valid for UnmarshalBinary, and still a homography away from
 // the original.
 func movedToEdge(data []byte, side int) []byte {
-	const featureSize = 45
+	featureSize := 47
+	if data[4] == 1 {
+		featureSize = 45
+	}
 	mod := bytes.Clone(data)
 	sizeAt := vision.FingerprintHeaderSize - 6
 	binary.BigEndian.PutUint16(mod[sizeAt:], 0)
@@ -291,4 +295,60 @@ func movedToEdge(data []byte, side int) []byte {
 		}
 	}
 	return mod
+}
+
+// toVersion1 rewrites a version-2 encoding in format version 1: the same
+// header with version byte 1, and each 47-byte feature without its last
+// two (colour) bytes.
+func toVersion1(data []byte) []byte {
+	out := bytes.Clone(data[:vision.FingerprintHeaderSize])
+	out[4] = 1
+	for p := vision.FingerprintHeaderSize; p+47 <= len(data); p += 47 {
+		out = append(out, data[p:p+45]...)
+	}
+	return out
+}
+
+// TestFingerprintVersion1 checks that fingerprints stored in format
+// version 1 (before features carried colour) still decode, re-encode to
+// the same bytes, and compare: a same-scene pair still scores as one
+// place and a different scene does not, whether one or both sides are old.
+func TestFingerprintVersion1(t *testing.T) {
+	t.Parallel()
+	fr, fs, fo := reshotFingerprints(t)
+	data, err := fr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data[4] != 2 || len(data) != vision.FingerprintHeaderSize+47*fr.NumFeatures() {
+		t.Fatalf("version %d, %d bytes for %d features", data[4], len(data), fr.NumFeatures())
+	}
+	v1 := toVersion1(data)
+	var old vision.Fingerprint
+	if err := old.UnmarshalBinary(v1); err != nil {
+		t.Fatal(err)
+	}
+	again, err := old.MarshalBinary()
+	if err != nil || !bytes.Equal(again, v1) {
+		t.Fatalf("version 1 does not round-trip (%v)", err)
+	}
+	if old.PDQ != fr.PDQ || old.NumFeatures() != fr.NumFeatures() {
+		t.Fatal("fields lost")
+	}
+	sdata, err := fs.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oldS vision.Fingerprint
+	if err := oldS.UnmarshalBinary(toVersion1(sdata)); err != nil {
+		t.Fatal(err)
+	}
+	for name, pair := range map[string][2]*vision.Fingerprint{"old-new": {&old, fs}, "new-old": {fr, &oldS}, "old-old": {&old, &oldS}} {
+		if s := pair[0].Similarity(pair[1]); s < 0.5 {
+			t.Errorf("%s: same scene scored %.3f", name, s)
+		}
+		if s := pair[0].Similarity(fo); s > 0.5 {
+			t.Errorf("%s: other scene scored %.3f", name, s)
+		}
+	}
 }

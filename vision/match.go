@@ -340,7 +340,7 @@ const (
 // fb's features are bucketed on a grid of guideRadius cells, so each
 // projection is compared with the features of the 3×3 cells around it only.
 // radius is the search radius in normalised units.
-func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float64) []match {
+func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float64, colour bool) []match {
 	type best struct {
 		j      int
 		d1, d2 int
@@ -414,7 +414,8 @@ func guidedMatches(fa, fb []feature, na, nb float64, h *homography, radius float
 						continue
 					}
 					if math.Abs(float64(fb[j].level)-wantLevel) > simLevelTol ||
-						math.Abs(math.Remainder(float64(fb[j].angle-fa[i].angle)-wantRot, 2*math.Pi)) > poseAngleTol {
+						math.Abs(math.Remainder(float64(fb[j].angle-fa[i].angle)-wantRot, 2*math.Pi)) > poseAngleTol ||
+						colour && !colourAgrees(&fa[i], &fb[j]) {
 						continue
 					}
 					d := hamming(&fa[i].desc, &fb[j].desc)
@@ -484,7 +485,7 @@ const (
 	simLevelTol  = 1.0                // scale agreement, in pyramid levels
 	simMaxCands  = 96                 // best candidates kept, by distance
 	simMaxPairs  = 1000               // hypotheses tried
-	poseAngleTol = 20 * math.Pi / 180 // rotation agreement of a homography inlier
+	poseAngleTol = 25 * math.Pi / 180 // rotation agreement of a homography inlier
 )
 
 // similaritySupport returns the largest number of candidate matches that
@@ -586,4 +587,16 @@ func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale 
 		}
 	}
 	return best, bestH
+}
+
+// colourFilter returns the matches of ms whose features agree in colour
+// (colourAgrees), in a new slice.
+func colourFilter(ms []match, fa, fb []feature) []match {
+	var out []match
+	for _, m := range ms {
+		if colourAgrees(&fa[m.a], &fb[m.b]) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -30,6 +30,8 @@ type feature struct {
 	level uint8
 	angle float32 // radians
 	desc  [4]uint64
+	// cb, cr are the mean chroma around the keypoint (see featureColours).
+	cb, cr int8
 }
 
 // orbConfig controls feature extraction.
@@ -428,4 +430,62 @@ func smooth5(g gray8) gray8 {
 		}
 	}
 	return o
+}
+
+// colourRadius is the half-side, in pixels of the feature's pyramid level,
+// of the square whose mean chroma describes a feature's colour.
+const colourRadius = 8
+
+// featureColours sets each feature's cb, cr to the mean chroma over the
+// (2·colourRadius+1)² square around it at its pyramid level (sampled once
+// per level pixel), clipped to the w×h working frame.
+func featureColours(fs []feature, w, h int, chroma func(x, y int) (int32, int32)) {
+	for k := range fs {
+		f := &fs[k]
+		step := math.Pow(defaultORB.scale, float64(f.level))
+		var sb, sr, n int32
+		for dy := -colourRadius; dy <= colourRadius; dy++ {
+			y := int(float64(f.y) + float64(dy)*step + 0.5)
+			if y < 0 || y >= h {
+				continue
+			}
+			for dx := -colourRadius; dx <= colourRadius; dx++ {
+				x := int(float64(f.x) + float64(dx)*step + 0.5)
+				if x < 0 || x >= w {
+					continue
+				}
+				b, r := chroma(x, y)
+				sb += b
+				sr += r
+				n++
+			}
+		}
+		if n > 0 {
+			f.cb = int8(max(min(sb/n, 127), -128))
+			f.cr = int8(max(min(sr/n, 127), -128))
+		}
+	}
+}
+
+// Colour agreement of matched features. Chroma is scaled by exposure and
+// shifted by a colour cast, but its direction (hue) survives both unless
+// the colour is nearly grey; a pair is judged only when both features'
+// chroma exceeds colourMinSat.
+const (
+	colourMinSat = 6
+	colourHueTol = 35 * math.Pi / 180
+)
+
+// colourAgrees reports whether features a and b may show the same surface:
+// true when either is too grey to judge or their hues are within colourHueTol.
+func colourAgrees(a, b *feature) bool {
+	ab, ar, bb, br := float64(a.cb), float64(a.cr), float64(b.cb), float64(b.cr)
+	na, nb := ab*ab+ar*ar, bb*bb+br*br
+	const m2 = colourMinSat * colourMinSat
+	if na < m2 || nb < m2 {
+		return true
+	}
+	dot := ab*bb + ar*br
+	c := math.Cos(colourHueTol)
+	return dot > 0 && dot*dot >= c*c*na*nb
 }
