@@ -370,11 +370,11 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -6.588
-	calibIn   = 1.503
-	calibPDQ  = -0.107
-	calibLay  = -0.078
-	calibCons = 1.359
+	calibB0   = -6.610
+	calibIn   = 1.505
+	calibPDQ  = -0.105
+	calibLay  = -0.076
+	calibCons = 1.352
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within

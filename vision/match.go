@@ -331,7 +331,7 @@ func ransacHomography(ms []match, fa, fb []feature, na, nb float64, thresh float
 // most look-alike neighbours before the ratio test.
 const (
 	guideRadius  = 2 * ransacThresh
-	guideMaxDist = 48
+	guideMaxDist = 56
 	guideRatio   = 0.8
 )
 
