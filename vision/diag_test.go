@@ -269,6 +269,12 @@ func TestDiagReshotHard(t *testing.T) {
 		t.Logf("seed %d totals per pair: overlap %.2f inFrame %.1f repeat %.1f (any level %.1f) NN %.1f ratio %.1f strict-true %.1f | strict %.1f/%.1f loose %.1f/%.1f | missed at 1%% FPR: %d (threshold %.3f)",
 			seed, sumOverlap/n, float64(sum.inFrame)/n, float64(sum.repeat)/n, float64(sum.repeatAny)/n, float64(sum.nn)/n, float64(sum.ratio)/n, float64(sum.mutual)/n,
 			float64(sum.strictTrue)/n, float64(sum.strict)/n, float64(sum.looseTrue)/n, float64(sum.loose)/n, missed, thr)
+		// With the true homographies, a fair share of the keypoints must
+		// reappear in the other photo: a smaller share means wrong ground
+		// truth or a broken detector.
+		if sum.repeat*6 < sum.inFrame {
+			t.Errorf("seed %d: %d of %d keypoints repeatable", seed, sum.repeat, sum.inFrame)
+		}
 		slices.Sort(angs)
 		qa := func(p float64) float64 { return angs[int(p*float64(len(angs)-1))] }
 		t.Logf("seed %d true-partner angle error quartiles: %.1f %.1f %.1f, 90%% %.1f", seed, qa(0.25), qa(0.5), qa(0.75), qa(0.9))

@@ -23,11 +23,13 @@
 //     Image Hashing Algorithm"), and the hashes of the eight dihedral
 //     variants (rotations by 90°, mirrors) from four filter passes.
 //   - Extract and Similarity: ORB-style local features (Rublee et al., ICCV
-//     2011: FAST-9 corners, Harris ranking, intensity-centroid orientation,
-//     steered BRIEF-256 on a smoothed image, over a small pyramid), Hamming
+//     2011: FAST-9 corners on a presmoothed image, Harris ranking,
+//     intensity-centroid orientation, steered BRIEF-256 on a smoothed image,
+//     over a small pyramid), each with the mean colour around it, Hamming
 //     matching with Lowe's ratio test and a cross-check, RANSAC (Fischler &
 //     Bolles 1981) for the largest homography-consistent inlier set
-//     (Hartley & Zisserman, Multiple View Geometry, §4.1), then guided
+//     (Hartley & Zisserman, Multiple View Geometry, §4.1) whose features
+//     also agree with the homography in orientation, scale and hue, then guided
 //     matching around that homography (§11.9) and a second fit; for pairs
 //     with too few matches for a homography (little overlap, large scale
 //     change), pose clustering as in Lowe (IJCV 2004, §7.3): the largest

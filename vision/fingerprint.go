@@ -266,8 +266,9 @@ type Evidence struct {
 	// clearly coloured, hues more than 35° apart) are not counted, unless
 	// either fingerprint was stored in format version 1, without colour.
 	Inliers int
-	// Consistent is the largest number of loosely matched features that
-	// agree with one similarity transform in position, rotation and scale
+	// Consistent is the largest number of loosely matched features (of
+	// agreeing hue) that agree with one similarity transform in position,
+	// rotation and scale
 	// (a pose cluster, counting the two matches that define it); it
 	// recognises pairs with too little overlap or too large a scale change
 	// for a homography.
