@@ -371,11 +371,11 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -6.610
-	calibIn   = 1.505
-	calibPDQ  = -0.105
-	calibLay  = -0.076
-	calibCons = 1.352
+	calibB0   = -6.615
+	calibIn   = 1.514
+	calibPDQ  = -0.100
+	calibLay  = -0.072
+	calibCons = 1.335
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within

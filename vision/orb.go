@@ -437,20 +437,25 @@ func smooth5(g gray8) gray8 {
 const colourRadius = 8
 
 // featureColours sets each feature's cb, cr to the mean chroma over the
-// (2·colourRadius+1)² square around it at its pyramid level (sampled once
-// per level pixel), clipped to the w×h working frame.
+// (2·colourRadius+1)² square around it at its pyramid level, sampled every
+// second level pixel (a 9×9 grid) and clipped to the w×h working frame.
 func featureColours(fs []feature, w, h int, chroma func(x, y int) (int32, int32)) {
+	var step [256]float32
+	for lv := range step {
+		step[lv] = float32(2 * math.Pow(defaultORB.scale, float64(lv)))
+	}
+	const n2 = colourRadius / 2
 	for k := range fs {
 		f := &fs[k]
-		step := math.Pow(defaultORB.scale, float64(f.level))
+		st := step[f.level]
 		var sb, sr, n int32
-		for dy := -colourRadius; dy <= colourRadius; dy++ {
-			y := int(float64(f.y) + float64(dy)*step + 0.5)
+		for dy := -n2; dy <= n2; dy++ {
+			y := int(f.y + float32(dy)*st + 0.5)
 			if y < 0 || y >= h {
 				continue
 			}
-			for dx := -colourRadius; dx <= colourRadius; dx++ {
-				x := int(float64(f.x) + float64(dx)*step + 0.5)
+			for dx := -n2; dx <= n2; dx++ {
+				x := int(f.x + float32(dx)*st + 0.5)
 				if x < 0 || x >= w {
 					continue
 				}
