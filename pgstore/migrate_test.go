@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -171,6 +172,24 @@ func TestTenantStoreLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlockB() // on a dead connection: no panic, no hang
+	// pg_terminate_backend only signals: the backend ends, and its
+	// session locks go, a moment later. Wait (bounded) for the server to
+	// drop them before asking again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var held int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("advisory lock still held %v after the holder was terminated", 10*time.Second)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	unlockA, err := a.Lock(ctx)
 	if err != nil {
 		t.Fatalf("after the holder's connections closed: %v", err)

@@ -245,8 +245,14 @@ func TestSecureElement(t *testing.T, newSE func(t *testing.T) se.SecureElement, 
 		t.Run("Concurrent", func(t *testing.T) {
 			e := open(t)
 			var wg sync.WaitGroup
-			errs := make(chan error, 8)
-			for g := range 4 {
+			// One goroutine per logical channel, at most four: an element
+			// with fewer channels refuses the extra opens by design.
+			workers := 4
+			if cfg.MaxChannels > 0 {
+				workers = min(workers, cfg.MaxChannels-1)
+			}
+			errs := make(chan error, workers)
+			for g := range workers {
 				wg.Go(func() {
 					ch, err := e.OpenLogicalChannel(ctx, cfg.StateAID)
 					if err != nil {
