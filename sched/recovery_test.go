@@ -641,7 +641,6 @@ func (n noList) ResourceChanged(ctx context.Context, ch Change) error {
 // (the managers answer slowly) must report nothing: an operation in flight
 // is never taken for drift.
 func TestReconcileSeesNoDriftUnderLoad(t *testing.T) {
-	ctx := context.Background()
 	var events atomic.Int64
 	var first atomic.Value
 	cfg := Config{Rand: rand.NewPCG(5, 5), MaxPending: 16, OnDrift: func(e DriftEvent) {
@@ -651,44 +650,7 @@ func TestReconcileSeesNoDriftUnderLoad(t *testing.T) {
 	lat := MemConfig{Latency: 20 * time.Microsecond, OverheadFraction: 0.05}
 	c, vm, ctr := newTestCoordinator(t, cfg, lat, MemConfig{Latency: 20 * time.Microsecond})
 	addNodes(t, c, 8, small)
-	stop := make(chan struct{})
-	var load, rec sync.WaitGroup
-	for g := range 6 {
-		load.Go(func() {
-			rng := rand.New(rand.NewPCG(7, uint64(g)))
-			var live []string
-			for i := range 300 {
-				if len(live) > 10 && rng.IntN(2) == 0 {
-					k := rng.IntN(len(live))
-					_ = c.Delete(ctx, live[k])
-					live = append(live[:k], live[k+1:]...)
-					continue
-				}
-				r := workloadMix(rng, fmt.Sprintf("g%d-%d", g, i))
-				if _, err := c.Create(ctx, r); err == nil {
-					live = append(live, r.ID)
-				}
-			}
-		})
-	}
-	passes := 0
-	rec.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := c.Reconcile(ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			passes++
-		}
-	})
-	load.Wait()
-	close(stop)
-	rec.Wait()
+	passes := churnWhileReconciling(t, c, churn{goroutines: 6, ops: 300, keep: 10, delEvery: 2, seed: 7})
 	if n := events.Load(); n != 0 {
 		t.Fatalf("%d false drift events in %d passes, first: %v", n, passes, first.Load())
 	}
@@ -738,4 +700,75 @@ func TestCreateDuringRecover(t *testing.T) {
 	if _, err := c.Create(ctx, vmReq("new", 1000, gib)); !errors.Is(err, ErrNoCapacity) {
 		t.Fatalf("Create after Recover on the full node: %v", err)
 	}
+}
+
+// churn describes the load churnWhileReconciling runs: goroutines each
+// doing ops creates and deletes (a delete, with probability 1/delEvery,
+// once more than keep of its workloads are live).
+type churn struct {
+	goroutines, ops, keep, delEvery int
+	seed                            uint64
+	priorities                      bool // random priorities 0–2 (preemption)
+	// pass runs after each Reconcile that returned nil; a non-nil error
+	// fails the test. skip reports a Reconcile error to retry rather than fail.
+	pass func() error
+	skip func(error) bool
+}
+
+// churnWhileReconciling runs the load of ch against c while another
+// goroutine calls Reconcile in a loop, and returns the number of passes.
+func churnWhileReconciling(t *testing.T, c *Coordinator, ch churn) int {
+	t.Helper()
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var load, rec sync.WaitGroup
+	for g := range ch.goroutines {
+		load.Go(func() {
+			rng := rand.New(rand.NewPCG(ch.seed, uint64(g)))
+			var live []string
+			for i := range ch.ops {
+				if len(live) > ch.keep && rng.IntN(ch.delEvery) == 0 {
+					k := rng.IntN(len(live))
+					_ = c.Delete(ctx, live[k])
+					live = append(live[:k], live[k+1:]...)
+					continue
+				}
+				r := workloadMix(rng, fmt.Sprintf("g%d-%d", g, i))
+				if ch.priorities {
+					r.Priority = int32(rng.IntN(3))
+				}
+				if _, err := c.Create(ctx, r); err == nil {
+					live = append(live, r.ID)
+				}
+			}
+		})
+	}
+	passes := 0
+	rec.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := c.Reconcile(ctx); err != nil {
+				if ch.skip != nil && ch.skip(err) {
+					continue
+				}
+				t.Error(err)
+				return
+			}
+			if ch.pass != nil {
+				if err := ch.pass(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			passes++
+		}
+	})
+	load.Wait()
+	close(stop)
+	rec.Wait()
+	return passes
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -451,44 +450,7 @@ func TestReconcileViewsNoFalseDrift(t *testing.T) {
 	flaky := MemConfig{NotifyFailureRate: 0.3, Latency: 10 * time.Microsecond}
 	c, vm, ctr := newTestCoordinator(t, cfg, flaky, flaky)
 	addNodes(t, c, 8, small)
-	stop := make(chan struct{})
-	var load, rec sync.WaitGroup
-	for g := range 4 {
-		load.Go(func() {
-			rng := rand.New(rand.NewPCG(9, uint64(g)))
-			var live []string
-			for i := range 250 {
-				if len(live) > 10 && rng.IntN(2) == 0 {
-					k := rng.IntN(len(live))
-					_ = c.Delete(ctx, live[k])
-					live = append(live[:k], live[k+1:]...)
-					continue
-				}
-				r := workloadMix(rng, fmt.Sprintf("g%d-%d", g, i))
-				if _, err := c.Create(ctx, r); err == nil {
-					live = append(live, r.ID)
-				}
-			}
-		})
-	}
-	passes := 0
-	rec.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := c.Reconcile(ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			passes++
-		}
-	})
-	load.Wait()
-	close(stop)
-	rec.Wait()
+	passes := churnWhileReconciling(t, c, churn{goroutines: 4, ops: 250, keep: 10, delEvery: 2, seed: 9})
 	if n := events.Load(); n != 0 {
 		t.Fatalf("%d false drift events in %d passes, first: %v", n, passes, first.Load())
 	}

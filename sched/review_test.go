@@ -244,51 +244,10 @@ func TestReconcileNoFalseDriftWithLostAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	addNodes(t, c, 6, small)
-	stop := make(chan struct{})
-	var load, rec sync.WaitGroup
-	for g := range 4 {
-		load.Go(func() {
-			rng := rand.New(rand.NewPCG(3, uint64(g)))
-			var live []string
-			for i := range 150 {
-				if len(live) > 8 && rng.IntN(3) == 0 {
-					k := rng.IntN(len(live))
-					_ = c.Delete(ctx, live[k])
-					live = append(live[:k], live[k+1:]...)
-					continue
-				}
-				r := workloadMix(rng, fmt.Sprintf("g%d-%d", g, i))
-				r.Priority = int32(rng.IntN(3))
-				if _, err := c.Create(ctx, r); err == nil {
-					live = append(live, r.ID)
-				}
-			}
-		})
-	}
-	passes := 0
-	rec.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := c.Reconcile(ctx); errors.Is(err, ErrBackendTimeout) {
-				continue // a list slower than the short timeout (-race); the ledger is unchanged
-			} else if err != nil {
-				t.Error(err)
-				return
-			}
-			if err := c.Audit(); err != nil {
-				t.Error(err)
-				return
-			}
-			passes++
-		}
-	})
-	load.Wait()
-	close(stop)
-	rec.Wait()
+	passes := churnWhileReconciling(t, c, churn{goroutines: 4, ops: 150, keep: 8, delEvery: 3, seed: 3, priorities: true,
+		// A list slower than the short timeout (-race) leaves the ledger unchanged.
+		skip: func(err error) bool { return errors.Is(err, ErrBackendTimeout) },
+		pass: c.Audit})
 	if n := events.Load(); n != 0 {
 		t.Fatalf("%d false drift events in %d passes, first: %v", n, passes, first.Load())
 	}
