@@ -2,6 +2,7 @@ package se
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -254,6 +255,18 @@ func (v *VSE) check() error {
 	return nil
 }
 
+// after maps an error of the VSE's memory to the VSE's own: a Destroy
+// that lands between check and the call closes the memory, and the caller
+// must still see ErrDestroyed, as it would have a moment later.
+func (v *VSE) after(err error) error {
+	if errors.Is(err, ErrClosed) {
+		if e := v.check(); e != nil {
+			return e
+		}
+	}
+	return err
+}
+
 // ID returns the hypervisor's ID of the VSE.
 func (v *VSE) ID() VSEID {
 	if v == nil {
@@ -285,7 +298,7 @@ func (v *VSE) Install(aid []byte, a Applet, opts InstallOptions) error {
 	if !slices.ContainsFunc(v.req.AIDs, func(x []byte) bool { return string(x) == string(aid) }) {
 		return fmt.Errorf("%w: % X in %q", ErrAIDNotAllowed, aid, v.req.ID)
 	}
-	return v.mem.Install(aid, a, opts)
+	return v.after(v.mem.Install(aid, a, opts))
 }
 
 // Uninstall removes an applet and frees (zeroes) its storage.
@@ -293,7 +306,7 @@ func (v *VSE) Uninstall(aid []byte) error {
 	if err := v.check(); err != nil {
 		return err
 	}
-	return v.mem.Uninstall(aid)
+	return v.after(v.mem.Uninstall(aid))
 }
 
 // Transmit implements SecureElement.
@@ -301,7 +314,8 @@ func (v *VSE) Transmit(ctx context.Context, cmd apdu.Command) (apdu.Response, er
 	if err := v.check(); err != nil {
 		return apdu.Response{}, err
 	}
-	return v.mem.Transmit(ctx, cmd)
+	r, err := v.mem.Transmit(ctx, cmd)
+	return r, v.after(err)
 }
 
 // OpenLogicalChannel implements SecureElement.
@@ -309,7 +323,8 @@ func (v *VSE) OpenLogicalChannel(ctx context.Context, aid []byte) (Channel, erro
 	if err := v.check(); err != nil {
 		return nil, err
 	}
-	return openLogicalChannel(ctx, v, aid, v.mem)
+	ch, err := openLogicalChannel(ctx, v, aid, v.mem)
+	return ch, v.after(err)
 }
 
 // Close implements SecureElement: it closes the channels; the memory stays
