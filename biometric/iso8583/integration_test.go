@@ -325,6 +325,14 @@ func TestBadPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The event comes before the answer: wait until the real 0110 is
+	// withheld, or the hold could catch the reversal's 0410 instead.
+	for r.sim.Held() == 0 {
+		if wctx.Err() != nil {
+			t.Fatal("the 0110 was never withheld")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	bad := moov.NewMessage(bio.DefaultSpec())
 	bad.MTI(bio.MTIAuthResponse)
 	_ = bad.Field(bio.FieldSTAN, ev.STAN)

@@ -167,6 +167,11 @@ func (s *Simulator) SetJitter(d time.Duration, seed uint64) {
 // requests) until Release: to the client they are lost.
 func (s *Simulator) Hold(n int) { s.mu.Lock(); s.hold = n; s.mu.Unlock() }
 
+// Held returns the number of responses withheld so far and not yet
+// released. A test that must act only once a response is really withheld
+// (the request's event comes before its answer) polls it.
+func (s *Simulator) Held() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.held) }
+
 // Release sends the withheld responses, newest first (out of order), on
 // the connections their requests came from, and returns how many it sent.
 func (s *Simulator) Release() int {
