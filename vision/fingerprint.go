@@ -371,11 +371,11 @@ const guideMinInliers = 6
 // guided matching; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -6.615
-	calibIn   = 1.514
-	calibPDQ  = -0.100
-	calibLay  = -0.072
-	calibCons = 1.335
+	calibB0   = -6.624
+	calibIn   = 1.476
+	calibPDQ  = -0.108
+	calibLay  = -0.097
+	calibCons = 1.323
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within
