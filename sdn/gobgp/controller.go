@@ -334,6 +334,15 @@ func (r *RouteController) addPeer(ctx context.Context, n sdn.Neighbor) error {
 		r.peers[n.Address]++
 		return nil
 	}
+	if err := r.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: r.peerConf(n)}); err != nil && !strings.Contains(err.Error(), "already exists") {
+		return fmt.Errorf("gobgp: add neighbour %v: %w", n.Address, err)
+	}
+	r.peers[n.Address] = 1
+	return nil
+}
+
+// peerConf is the GoBGP configuration of a neighbour.
+func (r *RouteController) peerConf(n sdn.Neighbor) *api.Peer {
 	peer := &api.Peer{
 		Conf: &api.PeerConf{NeighborAddress: n.Address.String(), PeerAsn: n.ASN},
 		Timers: &api.Timers{Config: &api.TimersConfig{
@@ -352,14 +361,12 @@ func (r *RouteController) addPeer(ctx context.Context, n sdn.Neighbor) error {
 	if r.cfg.LocalAddress.IsValid() {
 		peer.Transport.LocalAddress = r.cfg.LocalAddress.String()
 	}
+	// The neighbour with the greater address connects to this one.
+	peer.Transport.PassiveMode = r.cfg.OneSidedOpen && n.Address.Compare(r.cfg.LocalAddress) < 0
 	for _, f := range vpnFamilies {
 		peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f, Enabled: true}})
 	}
-	if err := r.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: peer}); err != nil && !strings.Contains(err.Error(), "already exists") {
-		return fmt.Errorf("gobgp: add neighbour %v: %w", n.Address, err)
-	}
-	r.peers[n.Address] = 1
-	return nil
+	return peer
 }
 
 func (r *RouteController) releasePeer(ctx context.Context, n sdn.Neighbor) error {

@@ -35,6 +35,21 @@
 //     empty and rebuilds it.
 //   - Peer state changes from WatchEvent reach Config.OnPeerEvent.
 //
+// # Sessions between two of these speakers
+//
+// When both ends of a session are configured at once — as
+// sdn.Controller does for the partitions of an interconnect — both
+// speakers connect out together and their connections collide (RFC 4271
+// section 6.8). GoBGP v4.8.0 can leave both ends of such a collision in
+// OpenConfirm, each waiting for a KEEPALIVE on a connection the other no
+// longer reads, until the 30 s hold time expires; often they then collide
+// again. Two defences: Config.OneSidedOpen lets only the end with the
+// lower address connect out, so a mesh of these speakers never collides;
+// and without it, a session that waits in OpenConfirm for longer than
+// OpenConfirmStall is deleted and re-added, which discards both
+// connections (seen in tests: routes 5–12 s after a collision instead of
+// 30–60 s and more).
+//
 // A GoBGP speaker has one AS and router ID: every BGPSpec given to a
 // RouteController must carry the ones of its Config.
 //

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -37,6 +36,16 @@ type Config struct {
 	// LocalAddress is the source address of outgoing sessions (default:
 	// chosen by the kernel).
 	LocalAddress netip.Addr
+	// OneSidedOpen makes the speaker connect out only to neighbours whose
+	// address is greater than LocalAddress, and wait for the others to
+	// connect to it. Set it on every speaker of a mesh of these speakers:
+	// each pair then opens exactly one TCP connection, so its session
+	// never meets a connection collision (RFC 4271 section 6.8), which
+	// GoBGP v4.8.0 mishandles — the session can stall until the hold
+	// time expires (see OpenConfirmStall), and its collision code has data
+	// races. Leave it off toward a neighbour that never connects out (a
+	// passive router). It requires LocalAddress.
+	OneSidedOpen bool
 	// PeerPort is the TCP port of neighbours (default 179).
 	PeerPort uint16
 	// ConnectRetry is the interval between connection attempts to a
@@ -53,6 +62,11 @@ type Config struct {
 	RouterMAC net.HardwareAddr
 	// Logger receives GoBGP's logs (default: discarded).
 	Logger *slog.Logger
+	// LogLevel is the least severity of GoBGP's records passed to Logger:
+	// the zero value, slog.LevelInfo, passes session state changes and
+	// warnings (connection collisions, closed connections); slog.LevelDebug
+	// adds every connection attempt and message.
+	LogLevel slog.Level
 	// OnPeerEvent, when set, is called for every peer state change.
 	OnPeerEvent func(PeerEvent)
 }
@@ -75,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.ListenPort < -1 || c.ListenPort > 65535 {
 		return fmt.Errorf("%w: gobgp: listen port %d", sdn.ErrInvalid, c.ListenPort)
+	}
+	if c.OneSidedOpen && !c.LocalAddress.IsValid() {
+		return fmt.Errorf("%w: gobgp: OneSidedOpen needs LocalAddress", sdn.ErrInvalid)
 	}
 	if c.ConnectRetry < 0 {
 		return fmt.Errorf("%w: gobgp: negative connect retry", sdn.ErrInvalid)
@@ -167,10 +184,10 @@ func (r *RouteController) reset() {
 func (r *RouteController) start(ctx context.Context) error {
 	logger := r.cfg.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	}
 	lvl := new(slog.LevelVar)
-	lvl.Set(slog.LevelError)
+	lvl.Set(r.cfg.LogLevel)
 	s := server.NewBgpServer(server.LoggerOption(logger, lvl))
 	go s.Serve()
 	g := &api.Global{Asn: r.cfg.ASN, RouterId: r.cfg.RouterID.String(), ListenPort: r.cfg.ListenPort}
@@ -194,21 +211,32 @@ func (r *RouteController) start(ctx context.Context) error {
 	return nil
 }
 
+// watch follows the speaker's peer events: for OnPeerEvent, and to
+// restart sessions stuck in OpenConfirm (see OpenConfirmStall).
 func (r *RouteController) watch() error {
-	if r.cfg.OnPeerEvent == nil {
-		return nil
-	}
 	wctx, cancel := context.WithCancel(context.Background())
-	r.stop = cancel
+	g := &stallGuard{ctx: wctx, srv: r.srv, bounce: r.restartPeer, after: OpenConfirmStall, timers: map[netip.Addr]*time.Timer{}}
+	r.stop = func() {
+		cancel()
+		g.stopAll()
+	}
 	fn := r.cfg.OnPeerEvent
-	return r.srv.WatchEvent(wctx, server.WatchEventMessageCallbacks{
+	err := r.srv.WatchEvent(wctx, server.WatchEventMessageCallbacks{
 		OnPeerUpdate: func(ev *apiutil.WatchEventMessage_PeerEvent, t time.Time) {
 			if ev == nil || ev.Type != apiutil.PEER_EVENT_STATE {
 				return
 			}
-			fn(PeerEvent{Time: t, Peer: ev.Peer.State.NeighborAddress, ASN: ev.Peer.State.PeerASN, State: stateName(ev.Peer.State.SessionState)})
+			g.observe(ev.Peer.State.NeighborAddress, ev.Peer.State.SessionState)
+			if fn != nil {
+				fn(PeerEvent{Time: t, Peer: ev.Peer.State.NeighborAddress, ASN: ev.Peer.State.PeerASN, State: stateName(ev.Peer.State.SessionState)})
+			}
 		},
 	}, server.WatchPeer())
+	if err != nil {
+		r.stop()
+		r.stop = nil
+	}
+	return err
 }
 
 func stateName(s bgp.FSMState) string {

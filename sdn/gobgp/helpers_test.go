@@ -3,8 +3,12 @@ package gobgp_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,16 +54,44 @@ func partition(i int) sdn.Partition {
 	return sdn.Partition{ID: fmt.Sprintf("p%d", i+1), ASN: 65001 + uint32(i), RouterID: netip.AddrFrom4([4]byte{10, 255, 0, byte(i + 1)}), Kind: "gobgp"}
 }
 
-// speakers starts n GoBGP speakers peering over loopback on one port.
+// speakers starts n GoBGP speakers peering over loopback on one port,
+// with OneSidedOpen.
 func speakers(t testing.TB, n int) ([]*gobgp.RouteController, uint16) {
+	t.Helper()
+	return startSpeakers(t, n, true)
+}
+
+// startSpeakers is speakers with OneSidedOpen set as given.
+func startSpeakers(t testing.TB, n int, oneSided bool) ([]*gobgp.RouteController, uint16) {
 	t.Helper()
 	port := freePort(t, n)
 	out := make([]*gobgp.RouteController, n)
+	// Each speaker's session changes and errors, printed if the test
+	// fails: a session that does not come up is otherwise invisible.
+	var mu sync.Mutex
+	var trace []string
+	record := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		trace = append(trace, time.Now().Format("15:04:05.000")+" "+fmt.Sprintf(format, args...))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("speaker trace:\n%s", strings.Join(trace, "\n"))
+		}
+	})
 	for i := range n {
 		p := partition(i)
 		rc, err := gobgp.New(context.Background(), gobgp.Config{
 			ASN: p.ASN, RouterID: p.RouterID,
 			ListenAddress: loopback(i), ListenPort: int32(port), LocalAddress: loopback(i), PeerPort: port,
+			OneSidedOpen: oneSided,
+			Logger:       slog.New(traceHandler{name: p.ID, record: record}), LogLevel: slog.LevelDebug,
+			OnPeerEvent: func(e gobgp.PeerEvent) {
+				record("%s: peer %v (AS %d) %s", p.ID, e.Peer, e.ASN, e.State)
+			},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -96,3 +128,32 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() (bool, e
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// traceHandler is a slog.Handler that records a speaker's log lines.
+type traceHandler struct {
+	name   string
+	attrs  []slog.Attr
+	record func(format string, args ...any)
+}
+
+func (h traceHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h traceHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	for _, a := range h.attrs {
+		fmt.Fprintf(&b, " %s", a)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s", a)
+		return true
+	})
+	h.record("%s: %s %s%s", h.name, r.Level, r.Message, b.String())
+	return nil
+}
+
+func (h traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h.attrs = append(slices.Clip(h.attrs), as...)
+	return h
+}
+
+func (h traceHandler) WithGroup(string) slog.Handler { return h }

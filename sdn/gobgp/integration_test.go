@@ -216,7 +216,7 @@ func TestPeerEvents(t *testing.T) {
 	var rcs []*gobgp.RouteController
 	for i := range 2 {
 		p := partition(i)
-		cfg := gobgp.Config{ASN: p.ASN, RouterID: p.RouterID, ListenAddress: loopback(i), ListenPort: int32(port), LocalAddress: loopback(i), PeerPort: port}
+		cfg := gobgp.Config{ASN: p.ASN, RouterID: p.RouterID, ListenAddress: loopback(i), ListenPort: int32(port), LocalAddress: loopback(i), PeerPort: port, OneSidedOpen: true}
 		if i == 0 {
 			cfg.OnPeerEvent = func(e gobgp.PeerEvent) {
 				select {

@@ -2,9 +2,12 @@ package gobgp_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	api "github.com/osrg/gobgp/v4/api"
 
@@ -89,6 +92,51 @@ func TestCancelledInstanceLeaksNoPeer(t *testing.T) {
 		rc.Close()
 		if !failed {
 			break
+		}
+	}
+}
+
+// TestOneSidedOpen checks that with OneSidedOpen exactly one end of each
+// session connects out (the lower address) and that the option needs a
+// LocalAddress.
+func TestOneSidedOpen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real BGP speakers")
+	}
+	bad := gobgp.Config{ASN: 65001, RouterID: netip.MustParseAddr("10.255.0.1"), OneSidedOpen: true}
+	if err := bad.Validate(); !errors.Is(err, sdn.ErrInvalid) {
+		t.Errorf("OneSidedOpen without LocalAddress: %v, want ErrInvalid", err)
+	}
+	s, _ := speakers(t, 3)
+	ctx := t.Context()
+	rt := sdn.RouteTarget{Type: sdn.TypeAS2, Admin: 64512, Assigned: 1}
+	for k, rc := range s {
+		p := partition(k)
+		v := sdn.VRFSpec{Name: "t", VNI: 1, RD: sdn.RouteDistinguisher{Type: sdn.TypeAS2, Admin: 64512, Assigned: uint32(k + 1)},
+			ImportRTs: []sdn.RouteTarget{rt}, ExportRTs: []sdn.RouteTarget{rt}}
+		if err := rc.EnsureVRF(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.EnsureBGPInstance(ctx, sdn.BGPSpec{VRF: "t", ASN: p.ASN, RouterID: p.RouterID, Neighbors: neighbors(k, 3), Families: sdn.DefaultConfig().Families}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, rc := range s {
+		if err := rc.Server().ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
+			addr := netip.MustParseAddr(p.GetConf().GetNeighborAddress())
+			if want := addr.Compare(loopback(k)) < 0; p.GetTransport().GetPassiveMode() != want {
+				t.Errorf("speaker %v toward %v: passive %v, want %v", loopback(k), addr, !want, want)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for j := range s {
+			if j == k {
+				continue
+			}
+			eventually(t, 30*time.Second, fmt.Sprintf("session %d–%d", k, j), func() (bool, error) {
+				return rc.Established(ctx, loopback(j))
+			})
 		}
 	}
 }

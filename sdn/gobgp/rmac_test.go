@@ -68,7 +68,7 @@ func TestRouterMACOverRealBGP(t *testing.T) {
 	for i := range 2 {
 		p := partition(i)
 		rc, err := gobgp.New(ctx, gobgp.Config{ASN: p.ASN, RouterID: p.RouterID, RouterMAC: macs[i],
-			ListenAddress: loopback(i), ListenPort: int32(port), LocalAddress: loopback(i), PeerPort: port})
+			ListenAddress: loopback(i), ListenPort: int32(port), LocalAddress: loopback(i), PeerPort: port, OneSidedOpen: true})
 		if err != nil {
 			t.Fatal(err)
 		}
