@@ -4,11 +4,9 @@ package gobgp_test
 
 import (
 	"context"
-	"net/netip"
 	"testing"
 	"time"
 
-	"github.com/payedge/payedge/sdn"
 	"github.com/payedge/payedge/sdn/gobgp"
 )
 
@@ -36,25 +34,8 @@ func TestSimultaneousOpen(t *testing.T) {
 
 func simultaneousOpen(t *testing.T, bound time.Duration) time.Duration {
 	s, _ := startSpeakers(t, 2, false)
+	meshVRF(t, s, "10.1.0.0/24")
 	ctx := context.Background()
-	rt := sdn.RouteTarget{Type: sdn.TypeAS2, Admin: 64512, Assigned: 1}
-	for k, rc := range s {
-		v := sdn.VRFSpec{Name: "t", VNI: 1, RD: sdn.RouteDistinguisher{Type: sdn.TypeAS2, Admin: 64512, Assigned: uint32(k + 1)},
-			ImportRTs: []sdn.RouteTarget{rt}, ExportRTs: []sdn.RouteTarget{rt}}
-		if err := rc.EnsureVRF(ctx, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for k, rc := range s {
-		p := partition(k)
-		b := sdn.BGPSpec{VRF: "t", ASN: p.ASN, RouterID: p.RouterID, Neighbors: neighbors(k, 2), Families: sdn.DefaultConfig().Families}
-		if k == 0 {
-			b.Networks = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}
-		}
-		if err := rc.EnsureBGPInstance(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
 	start := time.Now()
 	for {
 		rs, err := s[1].ReceivedRoutes(ctx, "t")

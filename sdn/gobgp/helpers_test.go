@@ -157,3 +157,31 @@ func (h traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h traceHandler) WithGroup(string) slog.Handler { return h }
+
+// meshVRF gives every speaker of s the VRF "t" (one shared route target)
+// and then, back to back, an instance peering with all the others;
+// speaker 0 originates nets.
+func meshVRF(t testing.TB, s []*gobgp.RouteController, nets ...string) {
+	t.Helper()
+	ctx := context.Background()
+	rt := sdn.RouteTarget{Type: sdn.TypeAS2, Admin: 64512, Assigned: 1}
+	for k, rc := range s {
+		v := sdn.VRFSpec{Name: "t", VNI: 1, RD: sdn.RouteDistinguisher{Type: sdn.TypeAS2, Admin: 64512, Assigned: uint32(k + 1)},
+			ImportRTs: []sdn.RouteTarget{rt}, ExportRTs: []sdn.RouteTarget{rt}}
+		if err := rc.EnsureVRF(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, rc := range s {
+		p := partition(k)
+		b := sdn.BGPSpec{VRF: "t", ASN: p.ASN, RouterID: p.RouterID, Neighbors: neighbors(k, len(s)), Families: sdn.DefaultConfig().Families}
+		if k == 0 {
+			for _, n := range nets {
+				b.Networks = append(b.Networks, netip.MustParsePrefix(n))
+			}
+		}
+		if err := rc.EnsureBGPInstance(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -108,19 +108,8 @@ func TestOneSidedOpen(t *testing.T) {
 		t.Errorf("OneSidedOpen without LocalAddress: %v, want ErrInvalid", err)
 	}
 	s, _ := speakers(t, 3)
+	meshVRF(t, s)
 	ctx := t.Context()
-	rt := sdn.RouteTarget{Type: sdn.TypeAS2, Admin: 64512, Assigned: 1}
-	for k, rc := range s {
-		p := partition(k)
-		v := sdn.VRFSpec{Name: "t", VNI: 1, RD: sdn.RouteDistinguisher{Type: sdn.TypeAS2, Admin: 64512, Assigned: uint32(k + 1)},
-			ImportRTs: []sdn.RouteTarget{rt}, ExportRTs: []sdn.RouteTarget{rt}}
-		if err := rc.EnsureVRF(ctx, v); err != nil {
-			t.Fatal(err)
-		}
-		if err := rc.EnsureBGPInstance(ctx, sdn.BGPSpec{VRF: "t", ASN: p.ASN, RouterID: p.RouterID, Neighbors: neighbors(k, 3), Families: sdn.DefaultConfig().Families}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for k, rc := range s {
 		if err := rc.Server().ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
 			addr := netip.MustParseAddr(p.GetConf().GetNeighborAddress())
