@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,5 +111,81 @@ func TestTPRAtOutOfRangeFPR(t *testing.T) {
 func TestGenerateBoundsTotalPixels(t *testing.T) {
 	if _, err := Generate(Reshot, 10_000, Options{Width: 8192, Height: 8192}, 1); err == nil {
 		t.Fatal("a 10 000-scene 8192×8192 set was accepted")
+	}
+}
+
+func TestTPRIntervalBinomial(t *testing.T) {
+	// Negatives all 0, so every resample has threshold 0; 320 of 400
+	// positives score above it. TPR is then binomial: 0.8 ± 1.96·0.02.
+	var sc Scores
+	for i := range 400 {
+		sc.Negative = append(sc.Negative, 0)
+		sc.Positive = append(sc.Positive, float64(min(i%5, 1)))
+	}
+	lo, hi := TPRInterval(sc, 0.01, 0.95, 2000, 1)
+	if lo < 0.74 || lo > 0.78 || hi < 0.82 || hi > 0.86 {
+		t.Errorf("95%% interval [%.3f, %.3f], want about [0.761, 0.839]", lo, hi)
+	}
+	if lo2, hi2 := TPRInterval(sc, 0.01, 0.95, 2000, 1); lo2 != lo || hi2 != hi {
+		t.Errorf("same seed gave [%v, %v] then [%v, %v]", lo, hi, lo2, hi2)
+	}
+	perfect := Scores{Positive: []float64{2, 3}, Negative: []float64{0, 1}}
+	if lo, hi := TPRInterval(perfect, 0.01, 0.9, 100, 1); lo != 1 || hi != 1 {
+		t.Errorf("perfect separation: [%v, %v]", lo, hi)
+	}
+}
+
+// TestTPRIntervalMatchesNaiveBootstrap checks the order-statistic shortcut
+// for the resampled threshold against resampling the negatives outright.
+func TestTPRIntervalMatchesNaiveBootstrap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var sc Scores
+	for range 300 {
+		sc.Negative = append(sc.Negative, r.NormFloat64())
+	}
+	for range 60 {
+		sc.Positive = append(sc.Positive, 2+r.NormFloat64())
+	}
+	const n = 4000
+	tprs := make([]float64, n)
+	for b := range tprs {
+		var rs Scores
+		for range sc.Negative {
+			rs.Negative = append(rs.Negative, sc.Negative[r.IntN(len(sc.Negative))])
+		}
+		for range sc.Positive {
+			rs.Positive = append(rs.Positive, sc.Positive[r.IntN(len(sc.Positive))])
+		}
+		tprs[b] = TPRAt(rs, 0.05)
+	}
+	slices.Sort(tprs)
+	wantLo, wantHi := tprs[n/20], tprs[n-n/20]
+	lo, hi := TPRInterval(sc, 0.05, 0.9, n, 9)
+	if math.Abs(lo-wantLo) > 0.04 || math.Abs(hi-wantHi) > 0.04 {
+		t.Errorf("90%% interval [%.3f, %.3f], naive bootstrap [%.3f, %.3f]", lo, hi, wantLo, wantHi)
+	}
+	if p := TPRAt(sc, 0.05); p < lo || p > hi {
+		t.Errorf("point estimate %.3f outside [%.3f, %.3f]", p, lo, hi)
+	}
+}
+
+func TestTPRIntervalInvalid(t *testing.T) {
+	sc := Scores{Positive: []float64{1}, Negative: []float64{0}}
+	for _, c := range []struct {
+		sc         Scores
+		fpr, level float64
+		n          int
+	}{
+		{Scores{}, 0.01, 0.95, 10},
+		{sc, -0.1, 0.95, 10},
+		{sc, 0.01, 0, 10},
+		{sc, 0.01, 1, 10},
+		{sc, 0.01, math.NaN(), 10},
+		{sc, 0.01, 0.95, 0},
+		{sc, 0.01, 0.95, MaxResamples + 1},
+	} {
+		if lo, hi := TPRInterval(c.sc, c.fpr, c.level, c.n, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+			t.Errorf("TPRInterval(%v, %v, %v, %d) = %v, %v, want NaN", c.sc, c.fpr, c.level, c.n, lo, hi)
+		}
 	}
 }
