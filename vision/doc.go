@@ -34,8 +34,9 @@
 //     with too few matches for a homography (little overlap, large scale
 //     change), pose clustering as in Lowe (IJCV 2004, §7.3): the largest
 //     set of loose matches that agree with one similarity transform in
-//     position, feature orientation and pyramid level, whose transform
-//     also guides matching. All of it is combined with the PDQ distance, a near-duplicate term (PDQ within 31 bits in
+//     position, feature orientation and pyramid level; the transforms of
+//     the few largest such clusters also guide matching, each result
+//     confirmed by guiding again with its own homography. All of it is combined with the PDQ distance, a near-duplicate term (PDQ within 31 bits in
 //     any dihedral orientation) and an MPEG-7-style colour layout (ISO/IEC
 //     15938-3) by a logistic calibration into one score in [0,1].
 //   - SceneStore and Assessor: merchant → reference fingerprints, and the

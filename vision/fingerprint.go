@@ -314,22 +314,32 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 	na0, nb0 := uint64(len(f.features)), uint64(len(o.features))
 	rng := rand.New(rand.NewPCG(min(na0, nb0)<<32|max(na0, nb0), 0x9e3779b97f4a7c15))
 	g := ransacHomography(ms, f.features, o.features, na, nb, ransacThresh, rng)
-	var hs homography
-	e.Consistent, hs = similaritySupport(loose, f.features, o.features, na, nb, defaultORB.scale)
-	if !(g.ok && g.inliers >= guideMinInliers) && e.Consistent >= simGuideMin {
-		// No homography to guide by, but a pose cluster: guide by its
-		// similarity transform instead.
-		gm := guidedMatches(f.features, o.features, na, nb, &hs, simGuideRadius, col)
-		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
-			g = g2
-			e.Matches = len(gm)
-		}
-	}
 	if g.ok && g.inliers >= guideMinInliers {
+		e.Consistent, _ = similaritySupport(loose, f.features, o.features, na, nb, defaultORB.scale)
 		gm := guidedMatches(f.features, o.features, na, nb, &g.h, guideRadius, col)
 		if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
 			g = g2
 			e.Matches = len(gm)
+		}
+	} else {
+		// No homography to guide by: guide by each of the largest pose
+		// clusters' similarity transforms, and confirm what that finds by
+		// guiding again with its homography (a coincidental pose on
+		// repeated structure rarely survives the narrower,
+		// perspective-aware search).
+		var hyps []homography
+		e.Consistent, _, hyps = poseClusters(loose, f.features, o.features, na, nb, defaultORB.scale, maxPoseHyps)
+		for _, hs := range hyps {
+			gm := guidedMatches(f.features, o.features, na, nb, &hs, simGuideRadius, col)
+			g1 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng)
+			if !g1.ok {
+				continue
+			}
+			gm = guidedMatches(f.features, o.features, na, nb, &g1.h, guideRadius, col)
+			if g2 := ransacHomography(gm, f.features, o.features, na, nb, ransacThresh, rng); g2.inliers > g.inliers {
+				g = g2
+				e.Matches = len(gm)
+			}
 		}
 	}
 	e.Inliers = g.inliers
@@ -346,13 +356,10 @@ func (f *Fingerprint) Compare(o *Fingerprint) Evidence {
 // ransacThresh is the reprojection tolerance as a fraction of the longer side.
 const ransacThresh = 0.012
 
-// simGuideMin is the smallest pose cluster whose similarity transform
-// seeds guided matching when the first homography fit is too weak.
-const simGuideMin = 4
-
-// simGuideRadius is the search radius of guided matching around a
-// similarity transform, which ignores perspective: wider than guideRadius.
-const simGuideRadius = 2 * guideRadius
+// simGuideRadius is the search radius of guided matching around a pose
+// cluster's similarity transform, which ignores perspective: wider than
+// guideRadius.
+const simGuideRadius = 1.5 * guideRadius
 
 // guideMinInliers is the smallest first-round inlier set whose homography
 // seeds guided matching.
@@ -368,14 +375,15 @@ const guideMinInliers = 6
 // class-balanced, L2-regularised (λ = 0.002) logistic regression on every
 // family of visiontest.Generate except the reshot_hard stress test (16
 // scenes each, 480×360, seed 1: 112 positive and 1680 negative pairs), with
-// guided matching; run
+// guided matching from the homography or from up to maxPoseHyps pose
+// clusters; run
 // `go run ./examples/vision -fit -n 16 -w 480 -h 360` to repeat the fit.
 const (
-	calibB0   = -6.624
-	calibIn   = 1.476
-	calibPDQ  = -0.108
-	calibLay  = -0.097
-	calibCons = 1.323
+	calibB0   = -6.510
+	calibIn   = 1.478
+	calibPDQ  = -0.105
+	calibLay  = -0.110
+	calibCons = 1.313
 )
 
 // Near-duplicate evidence. PDQ hashes of quality ≥ nearDupQuality within

@@ -493,9 +493,33 @@ const (
 // normalised by na and nb), counting the two matches that define it, and
 // that transform as a homography (valid when the count is at least 2).
 func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale float64) (int, homography) {
+	n, bestH, _ := poseClusters(ms, fa, fb, na, nb, levelScale, 0)
+	return n, bestH
+}
+
+// Pose hypotheses for guided matching. A photo pair with little overlap or
+// a large scale change may have no homography among its ratio-tested
+// matches and its largest pose cluster may be a coincidence on repeated
+// structure, while a smaller cluster holds the true pose. Compare therefore
+// guides by each of the maxPoseHyps largest distinct clusters of at least
+// poseHypMin members. Two-member clusters are not used: almost any pair
+// of photos has some (two loose matches that happen to agree), and guiding
+// by them lets unrelated photos find as many inliers as weak re-shots.
+const (
+	maxPoseHyps = 4
+	poseHypMin  = 3
+)
+
+// poseClusters returns the size of the largest pose cluster among the
+// candidate matches ms and its transform, as similaritySupport does, and,
+// when maxHyps > 0, the transforms of up to maxHyps distinct clusters
+// (different member sets) of at least poseHypMin members, largest first:
+// each the least-squares similarity over its members, steadier than the
+// transform of the two matches that found it.
+func poseClusters(ms []match, fa, fb []feature, na, nb float64, levelScale float64, maxHyps int) (int, homography, []homography) {
 	var bestH homography
 	if len(ms) < 2 {
-		return len(ms), bestH
+		return len(ms), bestH, nil
 	}
 	if len(ms) > simMaxCands {
 		ms = append([]match(nil), ms...)
@@ -539,6 +563,14 @@ func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale 
 	// (in a re-shot most candidates are in it): skip them.
 	inBest := make([]bool, n)
 	mark := make([]bool, n)
+	// Distinct clusters of at least poseHypMin members, told apart by a
+	// hash of their member set; members holds each one's candidate indices.
+	type cluster struct {
+		key        uint64
+		start, end int
+	}
+	var clusters []cluster
+	var members []int32
 	for i := 0; i < n && tried < simMaxPairs; i++ {
 		for j := i + 1; j < n && tried < simMaxPairs; j++ {
 			if inBest[i] && inBest[j] {
@@ -579,6 +611,23 @@ func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale 
 					c++
 				}
 			}
+			if maxHyps > 0 && c >= poseHypMin {
+				var key uint64
+				for k, in := range mark {
+					if in {
+						key += mix64(uint64(k))
+					}
+				}
+				if !slices.ContainsFunc(clusters, func(o cluster) bool { return o.key == key }) {
+					start := len(members)
+					for k, in := range mark {
+						if in {
+							members = append(members, int32(k))
+						}
+					}
+					clusters = append(clusters, cluster{key, start, len(members)})
+				}
+			}
 			if c > best {
 				best = c
 				bestH = homography{p, -q, tx, q, p, ty, 0, 0, 1}
@@ -586,7 +635,47 @@ func similaritySupport(ms []match, fa, fb []feature, na, nb float64, levelScale 
 			}
 		}
 	}
-	return best, bestH
+	if len(clusters) == 0 {
+		return best, bestH, nil
+	}
+	slices.SortStableFunc(clusters, func(a, b cluster) int { return (b.end - b.start) - (a.end - a.start) })
+	hyps := make([]homography, 0, min(len(clusters), maxHyps))
+	for _, cl := range clusters[:min(len(clusters), maxHyps)] {
+		mem := members[cl.start:cl.end]
+		// Least-squares similarity b = (p + iq)·a + t over the members,
+		// about their centroids.
+		var mx, my, mu, mv float64
+		for _, k := range mem {
+			c := &cs[k]
+			mx, my, mu, mv = mx+c.ax, my+c.ay, mu+c.bx, mv+c.by
+		}
+		m := float64(len(mem))
+		mx, my, mu, mv = mx/m, my/m, mu/m, mv/m
+		var sp, sq, sa float64
+		for _, k := range mem {
+			c := &cs[k]
+			ax, ay, bx, by := c.ax-mx, c.ay-my, c.bx-mu, c.by-mv
+			sp += ax*bx + ay*by
+			sq += ax*by - ay*bx
+			sa += ax*ax + ay*ay
+		}
+		if sa <= 0 {
+			continue
+		}
+		p, q := sp/sa, sq/sa
+		tx, ty := mu-(p*mx-q*my), mv-(q*mx+p*my)
+		hyps = append(hyps, homography{p, -q, tx, q, p, ty, 0, 0, 1})
+	}
+	return best, bestH, hyps
+}
+
+// mix64 is the SplitMix64 finaliser (Steele et al., OOPSLA 2014): a
+// bijective scramble, so sums of mix64 over index sets rarely collide.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // colourFilter returns the matches of ms whose features agree in colour
