@@ -206,7 +206,8 @@ const MaxResamples = 100_000
 // resamples is not in [1, MaxResamples]. Cost: O(resamples · (n₊ + n₋)).
 func TPRInterval(sc Scores, fpr, level float64, resamples int, seed uint64) (lo, hi float64) {
 	nan := math.NaN()
-	if math.IsNaN(TPRAt(sc, fpr)) || !(level > 0 && level < 1) || resamples < 1 || resamples > MaxResamples {
+	if len(sc.Positive) == 0 || len(sc.Negative) == 0 || !(fpr >= 0 && fpr <= 1) ||
+		!(level > 0 && level < 1) || resamples < 1 || resamples > MaxResamples {
 		return nan, nan
 	}
 	neg := slices.Clone(sc.Negative)
